@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON_BOOT ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv clean bench graphs messages
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) scripts/run_local.py
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/*.sqlite3* var/broker var/static

@@ -1,0 +1,45 @@
+"""Bank staff. The custom user model exists from the first migration, as Django advises."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.roles import ALL_BRANCH_ROLES, Role
+
+
+class User(AbstractUser):
+    """A member of staff: belongs to a branch, holds roles (groups), maybe an authority level."""
+
+    branch = models.ForeignKey(
+        "org.Branch", null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        verbose_name=_("branch"),
+        help_text=_("Staff see records of this branch and its sub-branches."),
+    )
+    # The approver's delegated authority level (授权等级); the authority matrix maps it to amounts.
+    authority_level = models.PositiveSmallIntegerField(
+        _("authority level"), null=True, blank=True,
+        help_text=_("For approvers: the level of the authority matrix this person may sign at."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        """Role codes held, from group names (cached for the request: roles rarely change)."""
+        valid = set(Role.values)
+        return frozenset(name for name in self.groups.values_list("name", flat=True)
+                         if name in valid)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def sees_all_branches(self) -> bool:
+        return self.is_superuser or bool(self.roles & ALL_BRANCH_ROLES)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,83 @@
+"""Canonical serialisation and hashing of audit events.
+
+The canonical form is fixed forever: sorted keys, compact separators, Decimals and UUIDs as
+strings, UTC ISO timestamps with microseconds, and no floats (their text form is not stable
+across platforms). Upgrades must never change it, or old chains would stop verifying.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+
+from django.db.models import Model
+
+
+class NonCanonicalValue(TypeError):
+    pass
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise NonCanonicalValue("naive datetime in an audit payload")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return str(value.pk)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise NonCanonicalValue(f"{type(value).__name__} cannot go into an audit payload")
+
+
+def _refuse_floats(value):
+    if isinstance(value, float):
+        raise NonCanonicalValue("float in an audit payload: use Decimal or str")
+    if isinstance(value, dict):
+        for item in value.values():
+            _refuse_floats(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _refuse_floats(item)
+
+
+def canonical_json(value) -> str:
+    _refuse_floats(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_default)
+
+
+def normalise_payload(payload: dict) -> dict:
+    """The payload as it will read back from the JSON column, so the hash verifies later."""
+    return json.loads(canonical_json(payload))
+
+
+def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, subject_type: str,
+               subject_id: str, branch_id, payload: dict, request_id, prev_hash: str) -> str:
+    body = canonical_json({
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "action": action,
+        "actor_id": actor_id,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "branch_id": branch_id,
+        "payload": payload,
+        "request_id": request_id,
+    })
+    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+
+
+def hash_of(event) -> str:
+    """Recompute an AuditEvent row's hash from its stored fields."""
+    return event_hash(seq=event.seq, occurred_at=event.occurred_at, action=event.action,
+                      actor_id=event.actor_id, subject_type=event.subject_type,
+                      subject_id=event.subject_id, branch_id=event.branch_id,
+                      payload=event.payload, request_id=event.request_id,
+                      prev_hash=event.prev_hash)

@@ -1,0 +1,132 @@
+"""Writes to the audit trail. Every app records its events through `audit_record` only."""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from apps.audit.chain import event_hash, hash_of, normalise_payload
+from apps.audit.models import GENESIS_HASH, AuditEvent
+from apps.audit.registry import ensure_registered
+from apps.core.request_context import current_request_id
+
+# Any constant works: it only has to be the same for every writer of the chain.
+_CHAIN_LOCK_KEY = 0x6372656401  # "cred" + 1
+
+
+class AuditOutsideTransaction(RuntimeError):
+    """An event written outside the change's transaction could outlive a rolled-back change."""
+
+
+def _subject_identity(subject) -> tuple[str, str, int | None]:
+    if isinstance(subject, Model):
+        return subject._meta.label_lower, str(subject.pk), getattr(subject, "branch_id", None)
+    if isinstance(subject, tuple) and len(subject) == 2:  # ("accounts.user", "alice")
+        return str(subject[0]), str(subject[1])[:64], None
+    raise TypeError("subject must be a model instance or a (type, id) pair")
+
+
+def _lock_chain_head() -> None:
+    """Serialise writers so two events never read the same head.
+
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. SQLite:
+    the IMMEDIATE transaction mode (settings) already holds the database write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def audit_record(*, action: str, actor, subject, payload: dict | None = None,
+                 branch_id: int | None = None) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    `actor` is a user, or None for the system. `subject` is the model instance the event is
+    about, or a (type, id) pair when there is none (a failed login names the username tried).
+    Refuses to run outside `atomic()`: the event must commit or roll back with its change.
+    """
+    ensure_registered(action)
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction(f"audit_record({action!r}) called outside a transaction")
+    subject_type, subject_id, subject_branch_id = _subject_identity(subject)
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    payload = normalise_payload(payload or {})
+    request_id = current_request_id()
+
+    _lock_chain_head()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    # Microseconds are kept by both databases, so the stored time hashes the same on re-read.
+    occurred_at = timezone.now()
+    branch = branch_id if branch_id is not None else subject_branch_id
+    digest = event_hash(seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
+                        subject_type=subject_type, subject_id=subject_id, branch_id=branch,
+                        payload=payload, request_id=request_id, prev_hash=prev_hash)
+    return AuditEvent.objects.create(
+        seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
+        subject_type=subject_type, subject_id=subject_id, branch_id=branch, payload=payload,
+        request_id=request_id, prev_hash=prev_hash, hash=digest,
+    )
+
+
+def audit_record_now(**kwargs) -> AuditEvent:
+    """`audit_record` in a transaction of its own, for events with no other change (a login)."""
+    with transaction.atomic():
+        return audit_record(**kwargs)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_seq: int | None
+    last_seq: int | None
+    head_hash: str | None
+    bad_seq: int | None = None
+    problem: str = ""
+
+
+def audit_chain_verify(*, start_seq: int | None = None, end_seq: int | None = None,
+                       chunk_size: int = 2000) -> ChainReport:
+    """Recompute every hash and link in [start_seq, end_seq] and name the first broken link.
+
+    Detects a changed row (its hash no longer matches), a deleted row (a gap in `seq`), and
+    reordered or substituted rows (the `prev_hash` link breaks). Streams in `seq` order, so
+    memory stays flat however long the chain.
+    """
+    events = AuditEvent.objects.order_by("seq")
+    if start_seq is not None:
+        events = events.filter(seq__gte=start_seq)
+    if end_seq is not None:
+        events = events.filter(seq__lte=end_seq)
+
+    expected_seq, expected_prev = None, None
+    if start_seq is not None and start_seq > 1:
+        previous = (AuditEvent.objects.filter(seq=start_seq - 1)
+                    .values_list("hash", flat=True).first())
+        if previous is None:
+            return ChainReport(False, 0, None, None, None, start_seq - 1,
+                               "the event before the range is missing")
+        expected_seq, expected_prev = start_seq, previous
+
+    checked, first_seq, last_seq, last_hash = 0, None, None, None
+    for event in events.iterator(chunk_size=chunk_size):
+        if first_seq is None:
+            first_seq = event.seq
+            if expected_seq is None:
+                expected_seq, expected_prev = 1, GENESIS_HASH
+        problem = ""
+        if event.seq != expected_seq:
+            problem = f"expected event {expected_seq}, found {event.seq}: events are missing"
+        elif event.prev_hash != expected_prev:
+            problem = "its previous-hash link does not match the event before it"
+        elif hash_of(event) != event.hash:
+            problem = "its content does not match its hash: the row was altered"
+        if problem:
+            bad = expected_seq if event.seq != expected_seq else event.seq
+            return ChainReport(False, checked, first_seq, last_seq, last_hash, bad, problem)
+        checked += 1
+        last_seq, last_hash = event.seq, event.hash
+        expected_seq, expected_prev = event.seq + 1, event.hash
+    return ChainReport(True, checked, first_seq, last_seq, last_hash)

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from apps.demo.seed import DEMO_PASSWORD, demo_accounts, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation and users (idempotent); --print-accounts lists them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--print-accounts", action="store_true",
+                            help="print every demo username and the shared demo password")
+
+    def handle(self, *args, print_accounts=False, **options):
+        created = seed_demo()
+        self.stdout.write(f"Demo data: {created['branches']} branches and {created['users']} "
+                          "users created (existing ones kept).")
+        if print_accounts:
+            self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
+            for username, role, branch in demo_accounts():
+                self.stdout.write(f"  {username:<20} {role:<26} {branch}")

@@ -1,0 +1,69 @@
+"""Demo organisation and people: two branches under a head office, one user per role in each.
+
+Idempotent: what exists is left as it is, so `make run` can call it on every start. Later
+issues add their demo data (enterprises, products, applications) here, through services.
+"""
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.accounts.services import user_create
+from apps.org.models import Branch
+from apps.org.services import branch_create
+
+# Printed by `make run`; demo machines only. Long enough for the password validators.
+DEMO_PASSWORD = "credence-demo"  # noqa: S105
+
+DEMO_BRANCHES = [
+    # (code, name, parent code)
+    ("hq", "Head Office 总行", None),
+    ("north", "North Branch 城北支行", "hq"),
+    ("south", "South Branch 城南支行", "hq"),
+]
+
+# Username prefix per role; the branch code follows: "am.north", "approver.south".
+DEMO_ROLE_PREFIX = {
+    Role.ACCOUNT_MANAGER: "am",
+    Role.TEAM_LEAD: "lead",
+    Role.RISK_REVIEWER: "reviewer",
+    Role.APPROVER: "approver",
+    Role.COMMITTEE_MEMBER: "committee",
+    Role.POST_LOAN_OFFICER: "postloan",
+    Role.AUDITOR: "auditor",
+    Role.ADMIN: "admin",
+}
+
+DEMO_STAFF_BRANCHES = ("north", "south")
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(username, role label, branch code) of every demo user, for `make run` to print."""
+    return [(f"{prefix}.{branch}", str(Role(role).label), branch)
+            for branch in DEMO_STAFF_BRANCHES for role, prefix in DEMO_ROLE_PREFIX.items()]
+
+
+@transaction.atomic
+def seed_demo() -> dict[str, int]:
+    created = {"branches": 0, "users": 0}
+    branches: dict[str, Branch] = {}
+    for code, name, parent_code in DEMO_BRANCHES:
+        branch = Branch.objects.filter(code=code).first()
+        if branch is None:
+            branch = branch_create(code=code, name=name, parent=branches.get(parent_code))
+            created["branches"] += 1
+        branches[code] = branch
+
+    for branch_code in DEMO_STAFF_BRANCHES:
+        for role, prefix in DEMO_ROLE_PREFIX.items():
+            username = f"{prefix}.{branch_code}"
+            if User.objects.filter(username=username).exists():
+                continue
+            user_create(
+                username=username, password=DEMO_PASSWORD, branch=branches[branch_code],
+                roles=[role], first_name=str(Role(role).label), last_name=branch_code.title(),
+                authority_level=1 if role == Role.APPROVER else None,
+                is_staff=(role == Role.ADMIN),
+            )
+            created["users"] += 1
+    return created

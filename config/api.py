@@ -1,0 +1,10 @@
+"""/api/: version 1 of the integration API, its OpenAPI schema and the docs page."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include("apps.accounts.api.urls")),
+]

@@ -1,0 +1,29 @@
+"""The test suite: the same settings as production's shape, with fast hashing and a test-only GUC.
+
+Services come from DATABASE_URL / REDIS_URL (`.ci/run` points them at the machine's PostgreSQL
+and Redis); without them unit tests run on SQLite and integration tests say how to enable them.
+Celery is never eager here: integration tests start a real worker.
+"""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, VAR_DIR
+
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AXES_FAILURE_LIMIT = 3
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django flushes test databases with TRUNCATE, which the audit trigger refuses unless this
+    # setting is on; only the test connection sets it.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c credence.audit_truncate_allowed=on"
+    )
+else:
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("", include("apps.web.urls")),
+]
+
+handler403 = "apps.web.views.permission_denied"
