@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMModelMixin
 
 
 class TimeStampedModel(models.Model):
@@ -17,8 +18,12 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class WorkflowModel(TimeStampedModel):
+class WorkflowModel(ConcurrentTransitionMixin, FSMModelMixin, TimeStampedModel):
     """Base for models with a protected FSMField (applications, investigations, approvals…).
+
+    `FSMModelMixin` lets `refresh_from_db` reload protected state fields. The concurrent-
+    transition mixin is a safety net only (a stale save raises `ConcurrentTransition` → 409):
+    services lock with `select_for_update()` first, so correctness never rests on it.
 
     django-fsm-2 4.2.4's `refresh_from_db` switches the class-wide `protected` flag off and leaves
     it off when the refresh raises (e.g. DoesNotExist), unprotecting every instance in the process.

@@ -21,5 +21,7 @@ def navigation(request) -> dict:
     for label, url_name, roles, _perm in _NAV:
         if roles and not (user.is_superuser or user.has_role(*roles)):
             continue
-        items.append({"label": label, "url": reverse(url_name)})
+        url = reverse(url_name)
+        # Exact match only: every URL starts with the home page's "/".
+        items.append({"label": label, "url": url, "current": request.path == url})
     return {"nav_items": items}

@@ -21,5 +21,6 @@ _PANELS = {
 
 
 def role_panels(user) -> list[dict]:
+    """The panels of the roles the user holds, in the order of the workflow."""
     return [{"role": role, "title": title, "text": text}
             for role, (title, text) in _PANELS.items() if user.has_role(role)]

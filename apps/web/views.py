@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
@@ -25,12 +26,24 @@ def _require_admin(user) -> None:
         raise PermissionDenied
 
 
+# Check names stay English codes (they are also /healthz keys); people read these labels.
+_CHECK_LABELS = {
+    "database": _("Database"),
+    "broker": _("Message broker"),
+    "worker": _("Background worker"),
+}
+
+
 @login_required
 def system_status(request):
+    """Admins only: the health checks, and a button that sends a task through a real worker."""
     _require_admin(request.user)
+    report = health_report()
+    checks = [{"name": name, "label": _CHECK_LABELS.get(name, name), **check}
+              for name, check in report["checks"].items()]
     probes = TaskProbe.objects.select_related("requested_by")[:10]
     return render(request, "web/system_status.html",
-                  {"report": health_report(), "probes": probes})
+                  {"report": report, "checks": checks, "probes": probes})
 
 
 @login_required

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.org",
     "apps.accounts",
+    "apps.parties",
     "apps.web",
     "apps.demo",
 ]
@@ -167,8 +168,9 @@ REFERRER_POLICY = "same-origin"
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: its WWW-Authenticate header makes an anonymous call a 401, not a 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

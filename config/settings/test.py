@@ -6,7 +6,13 @@ Celery is never eager here: integration tests start a real worker.
 """
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, VAR_DIR
+import tempfile
+from pathlib import Path
+
+from config.settings.base import DATABASES, REDIS_URL
+
+# Small purpose-built models for testing shared mechanisms (as django-fsm-2's own tests do).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"  # noqa: S105
 DEBUG = False
@@ -20,8 +26,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         "-c credence.audit_truncate_allowed=on"
     )
-else:
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Without Redis, messages go to kombu's in-memory transport: unit tests then never feed a local
+# `make run` worker through the shared filesystem queue. Integration tests use the real Redis.
+if not REDIS_URL:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="credence-test-media-"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -37,7 +37,7 @@ DROP FUNCTION IF EXISTS credence_audit_refuse_change();
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # None: "%" in plpgsql is not a placeholder
     return run
 
 
