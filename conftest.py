@@ -46,12 +46,28 @@ def services_status() -> tuple[bool, str]:
     return True, "PostgreSQL and Redis reachable"
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
 def pytest_configure(config):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if _services_required():
         ok, detail = services_status()
         if not ok:
             raise pytest.UsageError(f"CI needs real services and they are not there: {detail}")
+        if not os.path.exists(CHROMIUM):
+            raise pytest.UsageError(f"CI needs {CHROMIUM} for the browser tests "
+                                    "(apt-get install chromium)")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Django leaves the last request's language active; a test must not inherit it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_collection_modifyitems(config, items):

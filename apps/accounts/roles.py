@@ -22,20 +22,30 @@ class Role(TextChoices):
 # Roles whose work spans the bank: they see every branch's records (auditors read-only).
 ALL_BRANCH_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
+_VIEW_PARTIES = {"parties.view_enterprise", "parties.view_person", "parties.view_relationship",
+                 "products.view_creditproduct"}
+# Those who query the credit bureau and sign contracts need full ID numbers (PIPL art. 28:
+# sensitive data only where needed); the others see them masked.
+_EDIT_PARTIES = _VIEW_PARTIES | {"parties.add_enterprise", "parties.change_enterprise",
+                                 "parties.add_person", "parties.add_relationship",
+                                 "parties.view_full_resident_id"}
+
 # "app_label.codename" per role; permissions of apps not installed yet are skipped quietly.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.ACCOUNT_MANAGER: {"org.view_branch"},
-    Role.TEAM_LEAD: {"org.view_branch", "accounts.view_user"},
-    Role.RISK_REVIEWER: {"org.view_branch"},
-    Role.APPROVER: {"org.view_branch"},
-    Role.COMMITTEE_MEMBER: {"org.view_branch"},
-    Role.POST_LOAN_OFFICER: {"org.view_branch"},
+    Role.ACCOUNT_MANAGER: {"org.view_branch", *_EDIT_PARTIES},
+    Role.TEAM_LEAD: {"org.view_branch", "accounts.view_user", *_EDIT_PARTIES},
+    Role.RISK_REVIEWER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
+    Role.APPROVER: {"org.view_branch", *_VIEW_PARTIES},
+    Role.COMMITTEE_MEMBER: {"org.view_branch", *_VIEW_PARTIES},
+    Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
     Role.AUDITOR: {"org.view_branch", "accounts.view_user", "audit.view_auditevent",
-                   "audit.export_auditevent"},
-    Role.ADMIN: {"org.view_branch", "org.add_branch", "org.change_branch",
+                   "audit.export_auditevent", *_VIEW_PARTIES},
+    Role.ADMIN: {*_VIEW_PARTIES, "org.view_branch", "org.add_branch", "org.change_branch",
                  "accounts.view_user", "accounts.add_user", "accounts.change_user",
                  "audit.view_auditevent", "core.view_taskprobe", "core.add_taskprobe",
-                 "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask"},
+                 "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
+                 "products.view_creditproduct", "products.add_creditproduct",
+                 "products.change_creditproduct", "products.publish_productversion"},
 }
 
 

@@ -2,19 +2,23 @@
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
 from apps.core.exceptions import TransitionConflict
 
 
 def transition_check(transition, *, actor) -> None:
-    """Refuse a transition the actor may not make (403) or that is not possible now (409).
+    """Refuse a move that is not possible from this state (409) or not the actor's (403).
 
-    `permission=` isn't enforced when a transition is called, and `has_transition_perm()` is
-    False in a wrong state too, so `can_proceed()` tells "not you" from "not now".
+    Conditions are left to the caller on purpose: the service explains each unmet condition
+    (missing fields as 400, business blocks as 409) before the transition runs, and the
+    transition itself still refuses if one is unmet. django-fsm's `has_transition_perm()`
+    folds state, conditions and permission into one False, which cannot tell "not you" from
+    "not now", hence the two separate checks here.
     """
-    if has_transition_perm(transition, actor):
-        return
-    if can_proceed(transition):
+    if not can_proceed(transition, check_conditions=False):
+        raise TransitionConflict(transition)
+    meta = transition._django_fsm
+    instance = transition.__self__
+    if not meta.has_transition_perm(instance, meta.field.get_state(instance), actor):
         raise PermissionDenied(_("You may not do this."))
-    raise TransitionConflict(transition)

@@ -33,6 +33,12 @@ class WorkflowModel(ConcurrentTransitionMixin, FSMModelMixin, TimeStampedModel):
     class Meta:
         abstract = True
 
+    def clean_fields(self, exclude=None):
+        """`full_clean()` would assign every field back, which a protected state field refuses;
+        states are validated by their transitions instead."""
+        protected = {f.name for f in self._meta.concrete_fields if getattr(f, "protected", False)}
+        super().clean_fields(exclude=set(exclude or ()) | protected)
+
     def refresh_from_db(self, *args, **kwargs):
         guarded = [f for f in self._meta.concrete_fields if getattr(f, "protected", False)]
         try:

@@ -5,6 +5,7 @@ issues add their demo data (enterprises, products, applications) here, through s
 """
 
 from django.db import transaction
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -44,7 +45,18 @@ def demo_accounts() -> list[tuple[str, str, str]]:
 
 
 @transaction.atomic
-def seed_demo() -> dict[str, int]:
+def seed_demo(*, with_business_data: bool = False) -> dict[str, int]:
+    """Branches and staff; with `with_business_data`, also products, enterprises and
+    applications in every state (what `make run` loads)."""
+    # Names are built from role labels: English whatever language the caller has active.
+    with translation.override("en"):
+        created = _seed_people()
+    if with_business_data:
+        created.update(_seed_business())
+    return created
+
+
+def _seed_people() -> dict[str, int]:
     created = {"branches": 0, "users": 0}
     branches: dict[str, Branch] = {}
     for code, name, parent_code in DEMO_BRANCHES:
@@ -67,3 +79,17 @@ def seed_demo() -> dict[str, int]:
             )
             created["users"] += 1
     return created
+
+
+def _seed_business() -> dict[str, int]:
+    from apps.applications.models import Application
+    from apps.demo.applications import seed_demo_applications
+    from apps.parties.demo import seed_demo_enterprises
+    from apps.products.seed import seed_products
+
+    today = timezone.localdate()
+    products = seed_products(effective_from=today.replace(month=1, day=1))
+    branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
+    parties = seed_demo_enterprises(branches)
+    applications = 0 if Application.objects.exists() else seed_demo_applications()
+    return {"products": products, **parties, "applications": applications}

@@ -21,7 +21,8 @@ class Industry(models.TextChoices):
     F = "F", _("F Wholesale and retail 批发和零售业")
     G = "G", _("G Transport, storage and postal services 交通运输、仓储和邮政业")
     H = "H", _("H Accommodation and catering 住宿和餐饮业")
-    I = "I", _("I Information transmission, software and IT services 信息传输、软件和信息技术服务业")  # noqa: E741
+    I = "I", _("I Information transmission, software and IT services "  # noqa: E741
+               "信息传输、软件和信息技术服务业")
     J = "J", _("J Finance 金融业")
     K = "K", _("K Real estate 房地产业")
     L = "L", _("L Leasing and business services 租赁和商务服务业")

@@ -1,4 +1,6 @@
-"""SME size classification (《中小企业划型标准规定》, 工信部联企业〔2011〕300号), as a pure function.
+"""SME size classification as a pure function.
+
+Standard: 《中小企业划型标准规定》 (工信部联企业〔2011〕300号).
 
 The thresholds are policy data (SizeStandard rows, seeded from domain reference §5.5), never
 constants here. This module only knows how to read a row:

@@ -18,6 +18,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me")
+# Key of the resident-ID lookup hash (apps.parties): stable for the life of the data, unlike
+# SECRET_KEY, which is rotated. Empty falls back to SECRET_KEY (local runs only).
+PARTIES_ID_HASH_KEY = env("PARTIES_ID_HASH_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -33,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "axes",
@@ -42,6 +46,8 @@ INSTALLED_APPS = [
     "apps.org",
     "apps.accounts",
     "apps.parties",
+    "apps.products",
+    "apps.applications",
     "apps.web",
     "apps.demo",
 ]
@@ -183,6 +189,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Loan origination for small and micro enterprise lending.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's JavaScript comes from the installed sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

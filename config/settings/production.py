@@ -5,6 +5,7 @@ from config.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without a real key
+PARTIES_ID_HASH_KEY = env("PARTIES_ID_HASH_KEY")  # required: rotating it orphans ID lookups
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

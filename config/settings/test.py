@@ -9,7 +9,7 @@ from config.settings.base import *  # noqa: F403
 import tempfile
 from pathlib import Path
 
-from config.settings.base import DATABASES, REDIS_URL
+from config.settings.base import DATABASES, REDIS_URL, env
 
 # Small purpose-built models for testing shared mechanisms (as django-fsm-2's own tests do).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
@@ -26,6 +26,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         "-c credence.audit_truncate_allowed=on"
     )
+    # Two runs on one server (two developers, CI beside a session) need their own databases.
+    if env("TEST_DATABASE_NAME", default=""):
+        DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 
 # Without Redis, messages go to kombu's in-memory transport: unit tests then never feed a local
 # `make run` worker through the shared filesystem queue. Integration tests use the real Redis.

@@ -83,3 +83,4 @@ def test_docs_page_renders(api):
     response = api.get("/api/docs/")
     assert response.status_code == 200
     assert b"api/schema" in response.content
+    assert b"cdn" not in response.content.lower()  # assets are served by us, never a CDN

@@ -62,3 +62,9 @@ def test_service_pattern_rolls_back_event_with_failed_change():
     assert not AuditEvent.objects.filter(action="testapp.document_published").exists()
     document.refresh_from_db()
     assert document.state == "draft"
+
+
+def test_full_clean_skips_the_protected_state_field():
+    document = Document.objects.create(title="t")
+    document.full_clean()
+    assert document.state == "draft"

@@ -11,9 +11,9 @@ class Command(BaseCommand):
                             help="print every demo username and the shared demo password")
 
     def handle(self, *args, print_accounts=False, **options):
-        created = seed_demo()
-        self.stdout.write(f"Demo data: {created['branches']} branches and {created['users']} "
-                          "users created (existing ones kept).")
+        created = seed_demo(with_business_data=True)
+        summary = ", ".join(f"{count} {name}" for name, count in created.items())
+        self.stdout.write(f"Demo data created: {summary} (existing rows kept).")
         if print_accounts:
             self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
             for username, role, branch in demo_accounts():

@@ -1,0 +1,50 @@
+"""Demo applications: about one per enterprise, spread over every state of the lifecycle."""
+
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.applications import services
+from apps.applications.states import ApplicationState as S
+from apps.demo.lifecycle import walk_to_state
+from apps.parties.models import Enterprise
+from apps.products.selectors import eligibility_for_enterprise
+
+# States in the order they are dealt out, so every state appears even with few enterprises.
+_STATES = [S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.APPROVED,
+           S.CONTRACTED, S.DISBURSED, S.RETURNED, S.REJECTED, S.WITHDRAWN, S.EXPIRED]
+
+_PURPOSES = ["Buy raw materials for the next season's orders",
+             "Pay suppliers ahead of the holiday peak",
+             "Replace two delivery vehicles",
+             "Stock up inventory for a new supermarket contract",
+             "Bridge receivables from a state-owned buyer"]
+
+
+def seed_demo_applications(*, seed: int = 20261128) -> int:
+    """One application per enterprise that qualifies for some product, walked by the branch's
+    demo staff; those qualifying for nothing get a draft, so the refusal can be seen."""
+    rng = random.Random(seed)
+    created = 0
+    today = timezone.localdate()
+    for index, enterprise in enumerate(Enterprise.objects.select_related("branch").order_by("id")):
+        results = eligibility_for_enterprise(enterprise=enterprise, on=today)
+        eligible = [r for r in results if r.eligible]
+        chosen = (eligible or results)[index % len(eligible or results)].version
+        branch_code = enterprise.branch.code
+        manager = User.objects.get(username=f"am.{branch_code}")
+        low, high = chosen.amount_min, min(chosen.amount_max, Decimal("3000000"))
+        amount = Decimal(rng.randrange(int(low), int(high) + 1, 10000) if high > low else low)
+        application = services.application_create(
+            enterprise=enterprise, product_version=chosen, actor=manager,
+            amount_requested=max(amount, chosen.amount_min),
+            term_months=chosen.term_max_months,
+            purpose=_PURPOSES[index % len(_PURPOSES)],
+            repayment_method=chosen.repayment_methods[0],
+            collateral_type=chosen.collateral_types[0])
+        created += 1
+        if eligible:
+            walk_to_state(application, _STATES[index % len(_STATES)], branch_code=branch_code)
+    return created

@@ -1,0 +1,129 @@
+"""Reads of enterprises, persons and relationships, scoped to what the viewer may see."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.selectors import visible_branch_ids
+from apps.parties.models import (
+    Enterprise,
+    Person,
+    Relationship,
+    RelationshipKind,
+    SizeStandard,
+    resident_id_hash,
+)
+from apps.parties.size import SizeStandardError
+from apps.parties.validators import normalise_uscc
+
+# Edges that put two enterprises in one customer group (集团客户): control, shareholding and
+# declared affiliation. Guarantees are contagion, not control: they are kept out of the group
+# and looked at separately (guarantee circles).
+GROUP_KINDS = frozenset({
+    RelationshipKind.ACTUAL_CONTROLLER,
+    RelationshipKind.SHAREHOLDER,
+    RelationshipKind.RELATED_ENTERPRISE,
+})
+
+
+def enterprise_list(*, viewer: User, search: str = "") -> QuerySet[Enterprise]:
+    """Enterprises managed by the branches the viewer may see (ASVS 8.2.2: no IDOR).
+
+    `search` matches the name (contains) or the start of the unified social credit code.
+    """
+    enterprises = Enterprise.objects.select_related("branch").order_by("name", "id")
+    branch_ids = visible_branch_ids(viewer=viewer)
+    if branch_ids is not None:
+        enterprises = enterprises.filter(branch_id__in=branch_ids)
+    search = (search or "").strip()
+    if search:
+        enterprises = enterprises.filter(
+            Q(name__icontains=search) | Q(uscc__startswith=normalise_uscc(search)))
+    return enterprises
+
+
+def enterprise_get(*, viewer: User, enterprise_id: int) -> Enterprise:
+    """One enterprise, or Http404 when it does not exist *or* the viewer may not see it,
+    so that existence is not revealed across branches."""
+    try:
+        return enterprise_list(viewer=viewer).get(pk=enterprise_id)
+    except (Enterprise.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such enterprise") from None
+
+
+def relationship_list(*, viewer: User, enterprise_id: int) -> QuerySet[Relationship]:
+    """Edges touching one visible enterprise, in either direction (404 if not visible)."""
+    enterprise = enterprise_get(viewer=viewer, enterprise_id=enterprise_id)
+    return (Relationship.objects
+            .filter(Q(to_enterprise=enterprise) | Q(from_enterprise=enterprise))
+            .select_related("from_person", "from_enterprise", "to_enterprise", "to_person")
+            .order_by("kind", "id"))
+
+
+def person_find(*, resident_id: str) -> Person | None:
+    """The person holding this ID number, found by its keyed hash (the number is not searched
+    in clear). For de-duplication in services; callers decide what the viewer may see."""
+    return Person.objects.filter(resident_id_hash=resident_id_hash(resident_id)).first()
+
+
+def person_id_display(*, viewer: User, person: Person) -> str:
+    """The ID number as this viewer may see it: in full only with
+    `parties.view_full_resident_id`, else masked (110105********002X; PIPL art. 28)."""
+    if viewer.has_perm("parties.view_full_resident_id"):
+        return person.resident_id
+    return person.masked_resident_id
+
+
+def size_standard_rules(*, on: dt.date | None = None) -> list[SizeStandard]:
+    """The SME size standard rows in force on `on` (today by default), one version only.
+
+    effective_from is inclusive and effective_to exclusive, so a successor version can start on
+    the day its predecessor ends. Two versions in force at once is a policy error, raised.
+    """
+    on = on or timezone.localdate()
+    rows = list(SizeStandard.objects.filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=on), effective_from__lte=on,
+    ).order_by("row_no"))
+    versions = {row.version for row in rows}
+    if len(versions) > 1:
+        raise SizeStandardError(f"several SME size standards in force on {on}: "
+                                f"{sorted(versions)}")
+    return rows
+
+
+def enterprise_group_ids(*, enterprise_id: int,
+                         kinds: Iterable[str] = GROUP_KINDS) -> set[int]:
+    """The enterprise and the enterprises one step away from it by control or affiliation.
+
+    Group exposure (集团客户 / connected clients) is measured bank-wide, whoever manages each
+    member, so this is not viewer-scoped; it returns ids only and callers scope any display.
+    One level: direct enterprise↔enterprise edges of `kinds` in either direction, plus
+    enterprises sharing an actual controller (person or firm) with this one. Deeper chains
+    come later.
+    """
+    kinds = set(kinds)
+    group = {enterprise_id}
+    edges = Relationship.objects.filter(kind__in=kinds, from_enterprise__isnull=False,
+                                        to_enterprise__isnull=False)
+    for source, target in edges.filter(
+            Q(from_enterprise_id=enterprise_id) | Q(to_enterprise_id=enterprise_id)
+    ).values_list("from_enterprise_id", "to_enterprise_id"):
+        group.update((source, target))
+    if RelationshipKind.ACTUAL_CONTROLLER in kinds:
+        # Siblings under one controller: the usual SME group is one owner with several firms.
+        controllers = Relationship.objects.filter(kind=RelationshipKind.ACTUAL_CONTROLLER,
+                                                  to_enterprise_id=enterprise_id)
+        siblings = Relationship.objects.filter(
+            kind=RelationshipKind.ACTUAL_CONTROLLER, to_enterprise__isnull=False,
+        ).filter(
+            Q(from_person_id__in=controllers.filter(from_person__isnull=False)
+              .values("from_person_id"))
+            | Q(from_enterprise_id__in=controllers.filter(from_enterprise__isnull=False)
+                .values("from_enterprise_id"))
+        )
+        group.update(siblings.values_list("to_enterprise_id", flat=True))
+    return group

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductsConfig(AppConfig):
+    name = "apps.products"
+    verbose_name = _("Credit products")
+
+    def ready(self) -> None:
+        from apps.audit.registry import register_actions
+
+        register_actions({
+            "product.created": _("Credit product created"),
+            "product_version.created": _("Product version drafted"),
+            "product_version.published": _("Product version published"),
+            "product_version.retired": _("Product version retired"),
+            "entry_condition.added": _("Entry condition added"),
+            "entry_condition.removed": _("Entry condition removed"),
+        })
