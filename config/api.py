@@ -7,4 +7,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include("apps.accounts.api.urls")),
+    path("v1/", include("apps.parties.api.urls")),
+    path("v1/", include("apps.products.api.urls")),
+    path("v1/", include("apps.applications.api.urls")),
 ]

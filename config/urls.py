@@ -9,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
     path("accounts/", include("apps.accounts.urls")),
+    path("customers/", include("apps.parties.urls")),
+    path("products/", include("apps.products.urls")),
+    path("applications/", include("apps.applications.urls")),
     path("", include("apps.web.urls")),
 ]
 

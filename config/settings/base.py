@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_fsm",  # for `manage.py graph_transitions` (docs/state-machines)
     "django_htmx",
     "axes",
     # Credence, in layer order (CONVENTIONS §1): core → audit → org → accounts → domain apps → web
