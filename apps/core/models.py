@@ -71,3 +71,35 @@ class TaskProbe(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class IdempotencyRecord(models.Model):
+    """The stored outcome of one API command sent with an `Idempotency-Key` (CONVENTIONS §6).
+
+    A client that retries after a timeout sends the same key: the stored response is returned
+    and the command is not applied twice. Failures (4xx) are stored too, so a retry sees the
+    same refusal rather than a different outcome against a changed record. Keys are the
+    caller's, so they are unique per user; the request hash catches a key reused for another
+    request. Records expire (`core.idempotency_purge`) after `IDEMPOTENCY_TTL`.
+    """
+
+    key = models.CharField(_("idempotency key"), max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("user"))
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64,
+                                    help_text=_("SHA-256 of the canonical request body."))
+    response_status = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.JSONField(_("response body"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

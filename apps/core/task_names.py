@@ -10,3 +10,4 @@ from enum import StrEnum
 class TaskName(StrEnum):
     CORE_PING = "core.ping"
     AUDIT_CHAIN_VERIFY = "audit.audit_chain_verify"
+    CORE_IDEMPOTENCY_PURGE = "core.idempotency_purge"

@@ -22,3 +22,12 @@ def ping(self, probe_id: str | None = None) -> str:
         worker_pid=os.getpid(),
     )
     return "pong"
+
+
+@shared_task(name=TaskName.CORE_IDEMPOTENCY_PURGE)
+def idempotency_purge() -> int:
+    """Nightly: delete idempotency records past their lifetime (a day by default); a client
+    retrying later than that is sending a new request. Idempotent: it only deletes."""
+    from apps.core.idempotency import idempotency_purge as purge
+
+    return purge()

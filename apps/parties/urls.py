@@ -1,3 +1,10 @@
+from django.urls import path
+
+from apps.parties import views
+
 app_name = "parties"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.enterprise_list_view, name="enterprise-list"),
+    path("<int:enterprise_id>/", views.enterprise_detail, name="enterprise-detail"),
+]

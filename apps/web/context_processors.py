@@ -3,9 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
 
+_ANY_ROLE = tuple(Role)
+_PREPARERS = (Role.ACCOUNT_MANAGER, Role.TEAM_LEAD)
+
 # (label, url name, roles that see it; empty = everyone signed in, permission needed or None)
 _NAV = [
     (_("Home"), "web:home", (), None),
+    (_("My work"), "applications:mine", _PREPARERS, None),
+    (_("Customers"), "parties:enterprise-list", _ANY_ROLE, None),
+    (_("Applications"), "applications:list", _ANY_ROLE, None),
     (_("System status"), "web:system-status", (Role.ADMIN,), None),
     (_("API documentation"), "api-docs", (), None),
     (_("Administration"), "admin:index", (Role.ADMIN,), None),
@@ -21,7 +27,13 @@ def navigation(request) -> dict:
     for label, url_name, roles, _perm in _NAV:
         if roles and not (user.is_superuser or user.has_role(*roles)):
             continue
-        url = reverse(url_name)
-        # Exact match only: every URL starts with the home page's "/".
-        items.append({"label": label, "url": url, "current": request.path == url})
+        items.append({"label": label, "url": reverse(url_name), "current": False})
+    # The deepest menu URL containing the page is current: a customer's page lights up
+    # "Customers", while "/" (a prefix of everything) only counts on the home page itself.
+    best = max((item for item in items
+                if request.path == item["url"]
+                or (item["url"] != "/" and request.path.startswith(item["url"]))),
+               key=lambda item: len(item["url"]), default=None)
+    if best is not None:
+        best["current"] = True
     return {"nav_items": items}

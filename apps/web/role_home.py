@@ -1,8 +1,13 @@
-"""Home-page panels per role. Domain apps will fill these with their work queues."""
+"""Home-page panels per role, with links to each role's work queue and its size."""
 
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
+from apps.applications.selectors import application_list
+from apps.applications.states import TERMINAL_STATES, ApplicationState
 
 _PANELS = {
     Role.ACCOUNT_MANAGER: (_("Account manager"),
@@ -19,8 +24,48 @@ _PANELS = {
                  _("Products, checklists, authority rules, people and system status.")),
 }
 
+_ACTIVE = [state for state in ApplicationState if state not in TERMINAL_STATES]
+
+# The state each role's queue waits in (the list page filters by it).
+_QUEUES = {
+    Role.RISK_REVIEWER: (ApplicationState.UNDER_REVIEW, _("Waiting for review")),
+    Role.APPROVER: (ApplicationState.IN_APPROVAL, _("Waiting for a decision")),
+    Role.POST_LOAN_OFFICER: (ApplicationState.APPROVED, _("Approved, to contract")),
+}
+
+
+def _counts(user) -> dict:
+    """Open files per state, and the user's own open files: one grouped query."""
+    rows = (application_list(viewer=user).order_by().filter(state__in=_ACTIVE)
+            .values("state").annotate(n=Count("pk"), mine=Count("pk", filter=Q(
+                account_manager=user))))
+    counts = {row["state"]: row["n"] for row in rows}
+    counts["mine"] = sum(row["mine"] for row in rows)
+    return counts
+
+
+def _links(role, user, counts: dict) -> list[dict]:
+    applications = reverse("applications:list")
+    if role == Role.ACCOUNT_MANAGER:
+        return [{"label": _("My work"), "url": reverse("applications:mine"),
+                 "count": counts["mine"]},
+                {"label": _("Find a customer"), "url": reverse("parties:enterprise-list"),
+                 "count": None}]
+    if role == Role.TEAM_LEAD:
+        return [{"label": _("Branch pipeline (open files)"), "url": applications,
+                 "count": sum(n for state, n in counts.items() if state != "mine")}]
+    if role in _QUEUES:
+        state, label = _QUEUES[role]
+        return [{"label": label, "url": f"{applications}?{urlencode({'state': state.value})}",
+                 "count": counts.get(state, 0)}]
+    if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
+        return [{"label": _("All applications"), "url": applications, "count": None}]
+    return []
+
 
 def role_panels(user) -> list[dict]:
     """The panels of the roles the user holds, in the order of the workflow."""
-    return [{"role": role, "title": title, "text": text}
-            for role, (title, text) in _PANELS.items() if user.has_role(role)]
+    held = [role for role in _PANELS if user.has_role(role)]
+    counts = _counts(user) if held else {}
+    return [{"role": role, "title": _PANELS[role][0], "text": _PANELS[role][1],
+             "links": _links(role, user, counts)} for role in held]

@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.audit_chain_verify",
         "schedule": crontab(hour=2, minute=15),
     },
+    "idempotency-purge-nightly": {
+        "task": "core.idempotency_purge",
+        "schedule": crontab(hour=3, minute=5),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from apps.parties.api.views import EnterpriseDetailApi, EnterpriseListApi
+
+urlpatterns = [
+    path("enterprises/", EnterpriseListApi.as_view(), name="api-enterprise-list"),
+    path("enterprises/<int:enterprise_id>/", EnterpriseDetailApi.as_view(),
+         name="api-enterprise-detail"),
+]

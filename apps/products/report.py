@@ -1,0 +1,328 @@
+"""The threshold report: which entry condition of a product shuts out which applicants.
+
+For one product version, every condition is evaluated on every applicant's facts *as of
+today* (a what-if on current data), and counted four ways: failed it, excluded by it alone,
+excluded by it together with other conditions, and failed because the fact is unknown. The
+stored eligibility record of each submitted application (the as-of-decision truth) is
+counted beside it, so the product owner sees both "what the rule does now" and "what it did".
+
+Products sit left of applications in the import layers (CONVENTIONS §1), so applications are
+read through the reverse relation `Enterprise.applications`, never imported. Pure reads, no
+I/O beyond a fixed number of queries however many applicants there are (CONVENTIONS §8).
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import User
+from apps.accounts.selectors import visible_branch_ids
+from apps.parties.models import Enterprise, Relationship, RelationshipKind
+from apps.parties.validators import resident_id_birth_date
+from apps.products.conditions import ConditionOutcome, Operator, evaluate_condition
+from apps.products.facts import FACTS
+from apps.products.models import CreditProduct, EntryCondition, ProductVersion
+from apps.products.selectors import product_version_in_force
+
+
+class Population(TextChoices):
+    """Whom the conditions are tried on."""
+
+    APPLICANTS = "applicants", _("Applicants (applied for this product)")
+    CUSTOMERS = "customers", _("All customers you can see")
+
+
+# ApplicationState codes, written out because apps.applications sits right of this app
+# (import-linter); a test checks them against ApplicationState so a rename cannot slip by.
+REACHED_APPROVAL = frozenset({"approved", "contracted", "disbursed"})
+REJECTED = "rejected"
+
+# PROXY, not performance: a good tax credit rating (纳税信用等级 A/B) is the best signal of a
+# sound borrower we hold before any loan has been repaid. Replace with loan outcomes from
+# performance_by_enterprise() once post-loan data exists.
+STRONG_TAX_RATINGS = frozenset({"A", "B"})
+
+# Filled by the prefetch below; read by _controller_age_batched.
+_CONTROLLER_EDGES = "report_controller_edges"
+
+
+def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
+    """Loan outcomes per enterprise, for the threshold report. Returns {} until loans exist.
+
+    Contract for the post-loan issue (it will live right of products, so read it through a
+    reverse relation or `apps.get_model`, not an import): one query for all ids, returning
+    ``{enterprise_id: {"loans": int, "bad": int}}`` for enterprises with at least one loan,
+    where ``bad`` counts loans that were ever 90+ days past due, restructured or written off
+    (the NPL definition of the 2023 risk classification rules). Loans of *any* product count:
+    that is how an applicant shut out of this product can still show how it repays elsewhere.
+    """
+    return {}
+
+
+# --- results ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StateCount:
+    state: str
+    label: str
+    count: int
+
+
+@dataclass
+class OutcomeSummary:
+    """How a group of enterprises fared with this product's applications so far."""
+
+    enterprises: int = 0
+    applications: int = 0
+    by_state: list[StateCount] = field(default_factory=list)
+    reached_approval: int = 0
+    rejected: int = 0
+    strong_profile: int = 0  # proxy: tax credit rating A or B
+    # Filled from performance_by_enterprise(); None while there is no loan data at all.
+    loans: int | None = None
+    bad_loans: int | None = None
+
+    @property
+    def decided(self) -> int:
+        return self.reached_approval + self.rejected
+
+    @property
+    def approval_rate(self) -> Decimal | None:
+        """Approved (or further) over decided; None before any decision (not 0 %)."""
+        if not self.decided:
+            return None
+        return (Decimal(100) * self.reached_approval / self.decided).quantize(Decimal("0.1"))
+
+
+@dataclass
+class ConditionRow:
+    """One condition's effect on the population, now and as recorded at decision time."""
+
+    condition: EntryCondition
+    fact_label: str
+    operator_label: str
+    value_display: str
+    in_force: bool
+    failed: int = 0
+    excluded_alone: int = 0
+    excluded_with_others: int = 0
+    unknown: int = 0
+    excluded_alone_outcomes: OutcomeSummary = field(default_factory=OutcomeSummary)
+    # From the eligibility records stored at submission, for this same version only.
+    stored_checked: int = 0
+    stored_failed: int = 0
+    stored_unknown: int = 0
+    # Passed when the application was submitted, fails on today's data (data or time moved).
+    stored_passed_now_fails: int = 0
+
+
+@dataclass
+class ThresholdReport:
+    product: CreditProduct
+    version: ProductVersion
+    population: str
+    evaluated_on: dt.date
+    enterprises: int
+    conditions: list[ConditionRow]
+    admitted: OutcomeSummary
+    excluded: OutcomeSummary
+    stored_records: int
+    stored_records_other_versions: int
+    performance_available: bool
+
+    @property
+    def population_label(self) -> str:
+        return Population(self.population).label
+
+
+# --- computation -----------------------------------------------------------------------------
+
+def _applications_model():
+    """Application, without importing it (applications sits right of products)."""
+    return Enterprise._meta.get_field("applications").related_model
+
+
+def _controller_age_batched(enterprise: Enterprise, on: dt.date):
+    """facts._controller_age from prefetched edges: that one queries per enterprise.
+
+    Same rule: the first actual-controller edge from a person (lowest id), age in whole
+    years from the GB 11643 birth date. test_report checks both agree on every applicant.
+    """
+    edges = getattr(enterprise, _CONTROLLER_EDGES)
+    if not edges:
+        return None
+    born = resident_id_birth_date(edges[0].from_person.resident_id)
+    if born is None:
+        return None
+    return Decimal(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
+
+
+# Facts whose registry function queries; every other fact reads enterprise columns only.
+_BATCHED_FACTS = {"controller_age": _controller_age_batched}
+
+
+def _facts(enterprise: Enterprise, on: dt.date, codes: set[str]) -> dict[str, object]:
+    return {code: _BATCHED_FACTS.get(code, FACTS[code].compute)(enterprise, on)
+            for code in codes}
+
+
+def condition_value_display(condition: EntryCondition) -> str:
+    value = condition.value
+    if condition.operator == Operator.BETWEEN:
+        return f"{value[0]} – {value[1]}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _state_labels() -> dict[str, str]:
+    return dict(_applications_model()._meta.get_field("state").choices)
+
+
+def _summarise(enterprise_ids: set[int], applications: dict[int, list[dict]],
+               strong: set[int], performance: dict[int, dict]) -> OutcomeSummary:
+    labels = _state_labels()
+    states = Counter(row["state"] for eid in enterprise_ids for row in applications.get(eid, ()))
+    summary = OutcomeSummary(
+        enterprises=len(enterprise_ids), applications=sum(states.values()),
+        # In the lifecycle's own order, so the page reads left to right like the workflow.
+        by_state=[StateCount(code, labels[code], states[code]) for code in labels if states[code]],
+        reached_approval=sum(states[code] for code in REACHED_APPROVAL),
+        rejected=states[REJECTED], strong_profile=len(enterprise_ids & strong))
+    if performance:
+        known = [performance[eid] for eid in enterprise_ids if eid in performance]
+        summary.loans = sum(p.get("loans", 0) for p in known)
+        summary.bad_loans = sum(p.get("bad", 0) for p in known)
+    return summary
+
+
+def _scoped_enterprises(branch_ids: set[int] | None) -> QuerySet[Enterprise]:
+    enterprises = Enterprise.objects.all()
+    return enterprises if branch_ids is None else enterprises.filter(branch_id__in=branch_ids)
+
+
+def _scoped_applications(branch_ids: set[int] | None, product: CreditProduct):
+    """This product's applications (any version) of enterprises the viewer may see, taken
+    at a branch the viewer may see (the application selector's branch rule)."""
+    applications = _applications_model()._default_manager.filter(
+        product_version__product=product)
+    if branch_ids is not None:
+        applications = applications.filter(branch_id__in=branch_ids,
+                                           enterprise__branch_id__in=branch_ids)
+    return applications
+
+
+def report_versions(*, product: CreditProduct) -> list[ProductVersion]:
+    """Every version of the product, newest first, for the version select."""
+    return list(product.versions.order_by("-version"))
+
+
+def default_report_version(*, product: CreditProduct, on: dt.date) -> ProductVersion | None:
+    """The version in force on `on`; else the newest one (a product not yet published)."""
+    return (product_version_in_force(product_id=product.pk, on=on)
+            or product.versions.order_by("-version").first())
+
+
+def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
+                     population: str = Population.APPLICANTS) -> ThresholdReport:
+    """Count, per condition of `version`, whom it excludes in the viewer's population.
+
+    Applicants: enterprises with at least one application to any version of the product.
+    Customers: every enterprise the viewer may see. Facts are computed once per enterprise
+    and conditions evaluated in Python: the query count does not grow with the population.
+    A condition announced for later (effective_from after `on`) is counted as a what-if but
+    does not decide who is admitted today, just as the eligibility engine skips it.
+    """
+    product = version.product
+    conditions = list(version.conditions.order_by("position", "id"))
+    codes = {condition.fact for condition in conditions}
+
+    branch_ids = visible_branch_ids(viewer=viewer)  # ASVS 8.2.2: counts leak no branch
+    applications_qs = _scoped_applications(branch_ids, product)
+    enterprises_qs = _scoped_enterprises(branch_ids)
+    if population == Population.APPLICANTS:
+        enterprises_qs = enterprises_qs.filter(pk__in=applications_qs.values("enterprise_id"))
+    if "controller_age" in codes:
+        enterprises_qs = enterprises_qs.prefetch_related(Prefetch(
+            "relationships_in", to_attr=_CONTROLLER_EDGES,
+            queryset=Relationship.objects.filter(kind=RelationshipKind.ACTUAL_CONTROLLER,
+                                                 from_person__isnull=False)
+            .select_related("from_person").order_by("id")))
+    enterprises = list(enterprises_qs.order_by("id"))
+    enterprise_ids = {e.pk for e in enterprises}
+
+    applications: dict[int, list[dict]] = defaultdict(list)
+    for row in applications_qs.filter(enterprise_id__in=enterprises_qs.values("pk")).values(
+            "enterprise_id", "product_version_id", "state", "eligibility"):
+        applications[row["enterprise_id"]].append(row)
+
+    rows = [ConditionRow(
+        condition=condition, fact_label=str(FACTS[condition.fact].label),
+        operator_label=str(Operator(condition.operator).label),
+        value_display=condition_value_display(condition),
+        in_force=not (condition.effective_from and condition.effective_from > on),
+    ) for condition in conditions]
+
+    strong = {e.pk for e in enterprises if e.tax_credit_rating in STRONG_TAX_RATINGS}
+    admitted: set[int] = set()
+    alone: dict[str, set[int]] = defaultdict(set)
+    fails_now: dict[int, set[str]] = {}
+    for enterprise in enterprises:
+        facts = _facts(enterprise, on, codes)
+        outcomes: list[ConditionOutcome] = [evaluate_condition(
+            code=c.code, fact=c.fact, operator=c.operator, value=c.value,
+            actual=facts.get(c.fact), reason_en=c.reason_en, reason_zh=c.reason_zh,
+        ) for c in conditions]
+        failed = {i for i, outcome in enumerate(outcomes) if not outcome.passed}
+        failed_in_force = {i for i in failed if rows[i].in_force}
+        fails_now[enterprise.pk] = {conditions[i].code for i in failed}
+        if not failed_in_force:
+            admitted.add(enterprise.pk)
+        for i in failed:
+            row = rows[i]
+            row.failed += 1
+            row.unknown += outcomes[i].missing
+            # "Alone" means lifting this one condition would admit the enterprise today.
+            if failed_in_force - {i}:
+                row.excluded_with_others += 1
+            else:
+                row.excluded_alone += 1
+                alone[row.condition.code].add(enterprise.pk)
+
+    stored_records = stored_other = 0
+    by_code = {row.condition.code: row for row in rows}
+    for eid, rows_of_enterprise in applications.items():
+        for application in rows_of_enterprise:
+            record = application["eligibility"] or {}
+            if not record.get("conditions"):
+                continue  # a draft, or refused at submission: nothing was stored
+            if record.get("version_id") != version.pk:
+                stored_other += 1
+                continue
+            stored_records += 1
+            for outcome in record["conditions"]:
+                row = by_code.get(outcome.get("code"))
+                if row is None:
+                    continue
+                row.stored_checked += 1
+                row.stored_failed += not outcome.get("passed")
+                row.stored_unknown += bool(outcome.get("missing"))
+                if outcome.get("passed") and row.condition.code in fails_now.get(eid, ()):
+                    row.stored_passed_now_fails += 1
+
+    performance = performance_by_enterprise(sorted(enterprise_ids))
+    for row in rows:
+        row.excluded_alone_outcomes = _summarise(alone[row.condition.code], applications,
+                                                 strong, performance)
+    return ThresholdReport(
+        product=product, version=version, population=population, evaluated_on=on,
+        enterprises=len(enterprises), conditions=rows,
+        admitted=_summarise(admitted, applications, strong, performance),
+        excluded=_summarise(enterprise_ids - admitted, applications, strong, performance),
+        stored_records=stored_records, stored_records_other_versions=stored_other,
+        performance_available=bool(performance))
