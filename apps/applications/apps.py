@@ -7,7 +7,10 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Loan applications")
 
     def ready(self) -> None:
+        from apps.applications.views import register_sections
         from apps.audit.registry import register_actions
+
+        register_sections()
 
         register_actions({
             "application.created": _("Application opened"),

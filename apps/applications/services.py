@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -33,6 +34,11 @@ class ApplicationBlocked(DomainError):
 
     code = "application_blocked"
     status_code = 409
+
+
+def _localised_reason(outcome) -> str:
+    """Condition reasons are data in two languages; answer in the caller's."""
+    return outcome.reason_zh if (get_language() or "").startswith("zh") else outcome.reason_en
 
 
 def _new_reference() -> str:
@@ -173,7 +179,7 @@ def application_submit(*, application_id: int, actor: User) -> Application:
         # Keep nothing: the refusal is the answer; the evaluation is shown, not stored.
         raise ApplicationBlocked(
             _("The enterprise does not meet this product's entry conditions."),
-            fields={"reasons": [f"{f.code}: {f.reason_en}" for f in result.failures]})
+            fields={"reasons": [f"{f.code}: {_localised_reason(f)}" for f in result.failures]})
     _refuse_if_blocked(application, "submit")
     source = application.state
     application.submit(at=timezone.now())

@@ -195,8 +195,10 @@ def _enterprise_section(request, enterprise) -> dict:
     }
 
 
-register_enterprise_section(key="applications", order=10, context=_enterprise_section,
-                            template="applications/partials/enterprise_section.html")
+def register_sections() -> None:
+    """Called from ApplicationsConfig.ready(): the enterprise page shows this app's section."""
+    register_enterprise_section(key="applications", order=10, context=_enterprise_section,
+                                template="applications/partials/enterprise_section.html")
 
 
 # --- lists -----------------------------------------------------------------------------------
