@@ -89,7 +89,10 @@ class Application(WorkflowModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("loan application")
         verbose_name_plural = _("loan applications")
-        indexes = [models.Index(fields=["branch", "state", "-created_at"]),
+        # The pipeline lists a branch's newest files first, 25 a page: an index in that order
+        # lets the database stop after 25 rows instead of sorting the branch's whole book.
+        indexes = [models.Index(fields=["branch", "-created_at", "-id"]),
+                   models.Index(fields=["branch", "state", "-created_at"]),
                    models.Index(fields=["account_manager", "state"])]
         constraints = [
             models.CheckConstraint(

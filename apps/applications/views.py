@@ -44,7 +44,7 @@ from apps.applications.states import TERMINAL_STATES, ApplicationState
 from apps.audit.models import AuditEvent
 from apps.audit.registry import action_label
 from apps.core.exceptions import DomainError
-from apps.core.fsm import transition_check
+from apps.core.fsm import may_attempt
 from apps.core.signals import permission_refused
 from apps.parties.selectors import enterprise_get
 from apps.parties.views import register_enterprise_section
@@ -381,9 +381,7 @@ def _available_actions(application, user) -> list[dict]:
     """
     available = []
     for action in ACTIONS.values():
-        try:
-            transition_check(getattr(application, action.name), actor=user)
-        except (DomainError, PermissionDenied):
+        if not may_attempt(getattr(application, action.name), actor=user):
             continue
         available.append({"action": action, "blocked": blocking_reasons(action.name,
                                                                           application)})

@@ -18,7 +18,18 @@ def transition_check(transition, *, actor) -> None:
     """
     if not can_proceed(transition, check_conditions=False):
         raise TransitionConflict(transition)
+    if not _holds_permission(transition, actor):
+        raise PermissionDenied(_("You may not do this."))
+
+
+def may_attempt(transition, *, actor) -> bool:
+    """True when `transition_check` would let the actor try this move now: what pages and the
+    API list as available actions (a hint; the service checks everything again)."""
+    return can_proceed(transition, check_conditions=False) and _holds_permission(transition,
+                                                                                 actor)
+
+
+def _holds_permission(transition, actor) -> bool:
     meta = transition._django_fsm
     instance = transition.__self__
-    if not meta.has_transition_perm(instance, meta.field.get_state(instance), actor):
-        raise PermissionDenied(_("You may not do this."))
+    return meta.has_transition_perm(instance, meta.field.get_state(instance), actor)

@@ -17,15 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, TextChoices
+from django.db.models import QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
-from apps.parties.models import Enterprise, Relationship, RelationshipKind
-from apps.parties.validators import resident_id_birth_date
+from apps.parties.models import Enterprise
 from apps.products.conditions import ConditionOutcome, Operator, evaluate_condition
-from apps.products.facts import FACTS
+from apps.products.facts import FACTS, controller_edges_prefetch
 from apps.products.models import CreditProduct, EntryCondition, ProductVersion
 from apps.products.selectors import product_version_in_force
 
@@ -46,10 +45,6 @@ REJECTED = "rejected"
 # sound borrower we hold before any loan has been repaid. Replace with loan outcomes from
 # performance_by_enterprise() once post-loan data exists.
 STRONG_TAX_RATINGS = frozenset({"A", "B"})
-
-# Filled by the prefetch below; read by _controller_age_batched.
-_CONTROLLER_EDGES = "report_controller_edges"
-
 
 def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
     """Loan outcomes per enterprise, for the threshold report. Returns {} until loans exist.
@@ -147,28 +142,8 @@ def _applications_model():
     return Enterprise._meta.get_field("applications").related_model
 
 
-def _controller_age_batched(enterprise: Enterprise, on: dt.date):
-    """facts._controller_age from prefetched edges: that one queries per enterprise.
-
-    Same rule: the first actual-controller edge from a person (lowest id), age in whole
-    years from the GB 11643 birth date. test_report checks both agree on every applicant.
-    """
-    edges = getattr(enterprise, _CONTROLLER_EDGES)
-    if not edges:
-        return None
-    born = resident_id_birth_date(edges[0].from_person.resident_id)
-    if born is None:
-        return None
-    return Decimal(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
-
-
-# Facts whose registry function queries; every other fact reads enterprise columns only.
-_BATCHED_FACTS = {"controller_age": _controller_age_batched}
-
-
 def _facts(enterprise: Enterprise, on: dt.date, codes: set[str]) -> dict[str, object]:
-    return {code: _BATCHED_FACTS.get(code, FACTS[code].compute)(enterprise, on)
-            for code in codes}
+    return {code: FACTS[code].compute(enterprise, on) for code in codes}
 
 
 def condition_value_display(condition: EntryCondition) -> str:
@@ -248,11 +223,7 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     if population == Population.APPLICANTS:
         enterprises_qs = enterprises_qs.filter(pk__in=applications_qs.values("enterprise_id"))
     if "controller_age" in codes:
-        enterprises_qs = enterprises_qs.prefetch_related(Prefetch(
-            "relationships_in", to_attr=_CONTROLLER_EDGES,
-            queryset=Relationship.objects.filter(kind=RelationshipKind.ACTUAL_CONTROLLER,
-                                                 from_person__isnull=False)
-            .select_related("from_person").order_by("id")))
+        enterprises_qs = enterprises_qs.prefetch_related(controller_edges_prefetch())
     enterprises = list(enterprises_qs.order_by("id"))
     enterprise_ids = {e.pk for e in enterprises}
 

@@ -12,6 +12,7 @@ _NAV = [
     (_("My work"), "applications:mine", _PREPARERS, None),
     (_("Customers"), "parties:enterprise-list", _ANY_ROLE, None),
     (_("Applications"), "applications:list", _ANY_ROLE, None),
+    (_("Products"), "products:product-list", _ANY_ROLE, "products.view_creditproduct"),
     (_("System status"), "web:system-status", (Role.ADMIN,), None),
     (_("API documentation"), "api-docs", (), None),
     (_("Administration"), "admin:index", (Role.ADMIN,), None),
@@ -24,8 +25,10 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, url_name, roles, _perm in _NAV:
+    for label, url_name, roles, permission in _NAV:
         if roles and not (user.is_superuser or user.has_role(*roles)):
+            continue
+        if permission and not user.has_perm(permission):
             continue
         items.append({"label": label, "url": reverse(url_name), "current": False})
     # The deepest menu URL containing the page is current: a customer's page lights up

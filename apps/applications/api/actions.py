@@ -6,11 +6,10 @@ the command, which explains each refusal (400/409); listing an action is a hint,
 service checks again.
 """
 
-from django_fsm import can_proceed
-
 from apps.accounts.roles import Role
 from apps.applications.models import Application
 from apps.applications.states import TERMINAL_STATES
+from apps.core.fsm import may_attempt
 
 # API action (the URL segment of the command) -> the transition method it runs.
 TRANSITION_ACTIONS = {
@@ -33,11 +32,7 @@ def available_actions(application: Application, user) -> list[str]:
     """The commands `user` may attempt on `application` in its current state."""
     actions = []
     for action, name in TRANSITION_ACTIONS.items():
-        method = getattr(application, name)
-        if not can_proceed(method, check_conditions=False):
-            continue
-        meta = method._django_fsm
-        if meta.has_transition_perm(application, meta.field.get_state(application), user):
+        if may_attempt(getattr(application, name), actor=user):
             actions.append(action)
     if user.has_role(Role.TEAM_LEAD) and application.state not in TERMINAL_STATES:
         actions.append("reassign")

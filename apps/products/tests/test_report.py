@@ -10,13 +10,12 @@ from apps.applications.tests.factories import World
 from apps.demo.lifecycle import walk_to_state
 from apps.parties.models import Enterprise
 from apps.products import report as report_module
-from apps.products.facts import FACTS
+from apps.products.facts import FACTS, controller_edges_prefetch
 from apps.products.models import EntryCondition
 from apps.products.report import (
     REACHED_APPROVAL,
     REJECTED,
     Population,
-    _controller_age_batched,
     default_report_version,
     performance_by_enterprise,
     threshold_report,
@@ -147,19 +146,19 @@ def test_announced_condition_is_a_what_if_that_admits_no_one_less(world):
     assert report.admitted.enterprises == 1
 
 
-def test_batched_controller_age_agrees_with_the_fact_registry(world):
+def test_prefetched_controller_age_agrees_with_the_query(world):
     on = timezone.localdate()
     with_controller = world.enterprise()
     without = world.enterprise()
     without.relationships_in.all().delete()
-    edges = {e.pk: list(e.relationships_in.filter(kind="actual_controller")
-                        .select_related("from_person").order_by("id"))
-             for e in (with_controller, without)}
-    for enterprise in (with_controller, without):
-        setattr(enterprise, report_module._CONTROLLER_EDGES, edges[enterprise.pk])
-        assert _controller_age_batched(enterprise, on) == FACTS["controller_age"].compute(
-            enterprise, on)
-    assert _controller_age_batched(without, on) is None
+    ids = [with_controller.pk, without.pk]
+    prefetched = Enterprise.objects.filter(pk__in=ids).prefetch_related(
+        controller_edges_prefetch()).order_by("pk")
+    for enterprise in prefetched:
+        plain = Enterprise.objects.get(pk=enterprise.pk)
+        assert FACTS["controller_age"].compute(enterprise, on) == FACTS[
+            "controller_age"].compute(plain, on)
+    assert FACTS["controller_age"].compute(prefetched[1], on) is None
 
 
 def test_state_codes_are_application_states():
