@@ -5,10 +5,10 @@ and Redis); without them unit tests run on SQLite and integration tests say how 
 Celery is never eager here: integration tests start a real worker.
 """
 
-from config.settings.base import *  # noqa: F403
 import tempfile
 from pathlib import Path
 
+from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, REDIS_URL, env
 
 # Small purpose-built models for testing shared mechanisms (as django-fsm-2's own tests do).
