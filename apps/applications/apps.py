@@ -7,10 +7,12 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Loan applications")
 
     def ready(self) -> None:
+        from apps.applications.exposure import register_exposure_fact
         from apps.applications.views import register_sections
         from apps.audit.registry import register_actions
 
         register_sections()
+        register_exposure_fact()
 
         register_actions({
             "application.created": _("Application opened"),

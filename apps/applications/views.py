@@ -30,6 +30,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import user_list
 from apps.applications import services
+from apps.applications.exposure import group_exposure
 from apps.applications.forms import (
     ActionForm,
     ApplicationTermsForm,
@@ -192,6 +193,7 @@ def _enterprise_section(request, enterprise) -> dict:
             eligibility_for_enterprise(enterprise=enterprise, on=today)),
         "can_apply": _may_open(request.user),
         "evaluated_on": today,
+        "exposure": group_exposure(enterprise_id=enterprise.pk),
     }
 
 

@@ -97,5 +97,12 @@ FACTS: dict[str, Fact] = {fact.code: fact for fact in (
 )}
 
 
+def register_fact(fact: Fact) -> None:
+    """Apps to the right of products (applications, later loans and the credit bureau) add
+    facts only they can compute — group exposure, overdue counts — from `ready()`."""
+    FACTS[fact.code] = fact
+
+
 def fact_choices() -> list[tuple[str, object]]:
+    """Callable choices: facts registered by later apps appear without a migration."""
     return [(code, fact.label) for code, fact in FACTS.items()]

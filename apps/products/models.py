@@ -161,7 +161,7 @@ class EntryCondition(TimeStampedModel):
                                 related_name="conditions", verbose_name=_("product version"))
     code = models.SlugField(_("code"), max_length=60)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    fact = models.CharField(_("fact"), max_length=40, choices=fact_choices())
+    fact = models.CharField(_("fact"), max_length=40, choices=fact_choices)
     operator = models.CharField(_("operator"), max_length=10, choices=Operator.choices)
     value = models.JSONField(_("value"))
     reason_en = models.CharField(_("reason (English)"), max_length=300)
