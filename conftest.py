@@ -106,3 +106,26 @@ def live_worker(transactional_db):
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
                       shutdown_timeout=10) as worker:
         yield worker
+
+
+@pytest.fixture
+def world(db):
+    """Demo staff, the seed products and a factory of eligible firms (applications tests)."""
+    from django.utils import translation
+
+    from apps.applications.tests.factories import World
+
+    with translation.override("en"):
+        return World()
+
+
+@pytest.fixture
+def api_as(world):
+    """An API client authenticated as one of the demo staff: api_as("am.north")."""
+    from rest_framework.test import APIClient
+
+    def client(username: str) -> APIClient:
+        api = APIClient()
+        api.force_authenticate(world.user(username))
+        return api
+    return client

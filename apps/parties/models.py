@@ -14,6 +14,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
+from apps.core.policy import Evidence
 from apps.parties.industries import Industry, industry_code_problem, industry_key
 from apps.parties.money import Currency, MoneyField
 from apps.parties.size import Combinator, Metric, SizeClass
@@ -24,14 +25,6 @@ from apps.parties.validators import (
     validate_resident_id,
     validate_uscc,
 )
-
-
-class Evidence(models.TextChoices):
-    """How sure we are of a policy figure (domain reference §0.1)."""
-
-    VERIFIED = "V", _("V: stated in the cited source")
-    UNVERIFIED = "M", _("M: believed correct, not checked against the official text")
-    DESIGN = "G", _("G: design default, not a regulatory fact")
 
 
 class SizeStandard(TimeStampedModel):

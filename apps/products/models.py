@@ -13,18 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.policy import Evidence
 from apps.parties.money import Currency, MoneyField
 from apps.products.conditions import ConditionValueError, Operator, normalise_value
 from apps.products.facts import fact_choices
 from apps.products.states import ProductVersionState
-
-
-class Evidence(models.TextChoices):
-    """How sure we are of a rule's source (domain reference §0.1)."""
-
-    VERIFIED = "V", _("V: stated in the cited source")
-    UNVERIFIED = "M", _("M: believed correct, to be checked")
-    DESIGN = "G", _("G: design default, set by the bank")
 
 
 class RepaymentMethod(models.TextChoices):

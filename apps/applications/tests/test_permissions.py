@@ -9,14 +9,8 @@ from apps.applications import services
 from apps.applications.guards import register_conflict_source
 from apps.applications.selectors import application_get, application_list
 from apps.applications.states import ApplicationState as S
-from apps.applications.tests.factories import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def test_other_branch_cannot_see_or_move_the_file(world):

@@ -6,16 +6,10 @@ from apps.applications.guards import register_guard, unregister_guard
 from apps.applications.models import Application
 from apps.applications.services import ApplicationBlocked
 from apps.applications.states import ApplicationState as S
-from apps.applications.tests.factories import World
 from apps.audit.models import AuditEvent
 from apps.core.exceptions import TransitionConflict
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def _events(application):

@@ -9,19 +9,13 @@ from django.utils import translation
 from apps.accounts.roles import Role
 from apps.applications.models import Application
 from apps.applications.states import ApplicationState as S
-from apps.applications.tests.factories import TERMS, World
+from apps.applications.tests.factories import TERMS
 from apps.audit.models import AuditEvent
 from apps.parties.tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def world():
-    with translation.override("en"):
-        return World()
 
 
 def _login(client, world, username):

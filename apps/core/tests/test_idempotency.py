@@ -4,20 +4,12 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
-from django.utils.translation import override
 from rest_framework.test import APIClient
 
 from apps.applications.states import ApplicationState as S
-from apps.applications.tests.factories import World
 from apps.audit.models import AuditEvent
 from apps.core.idempotency import IDEMPOTENCY_TTL, _try_lock, idempotency_purge, request_hash
 from apps.core.models import IdempotencyRecord
-
-
-@pytest.fixture
-def world(db):
-    with override("en"):
-        return World()
 
 
 def _client(world, username: str) -> APIClient:

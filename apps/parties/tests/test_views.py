@@ -4,17 +4,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from apps.applications.tests.factories import World
 from apps.parties.models import Relationship, RelationshipKind
 from apps.parties.tests.factories import EnterpriseFactory, PersonFactory, make_resident_id
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    with translation.override("en"):
-        return World()
 
 
 def _login(client, world, username):

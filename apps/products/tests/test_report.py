@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from apps.applications import services
 from apps.applications.states import ApplicationState
-from apps.applications.tests.factories import World
 from apps.demo.lifecycle import walk_to_state
 from apps.parties.models import Enterprise
 from apps.products import report as report_module
@@ -22,11 +21,6 @@ from apps.products.report import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def _report(world, viewer="admin.north", population=Population.APPLICANTS, version=None):
