@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "apps.parties",
     "apps.products",
     "apps.applications",
+    "apps.investigations",
+    "apps.documents",
+    "apps.scoring",
     "apps.web",
     "apps.demo",
 ]
