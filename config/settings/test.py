@@ -36,6 +36,9 @@ if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="credence-test-media-"))
+# WhiteNoise warns on every request when the collected-static folder is absent; tests serve
+# static files from the finders instead, so an empty folder is enough.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
