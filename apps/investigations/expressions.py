@@ -1,0 +1,814 @@
+"""A safe, small expression language for checklist validation, red-flag and cross-check rules.
+
+Rules are policy data typed by administrators (domain reference §3.2, §8.3), so they are never
+handed to `eval`/`exec`. We parse with Python's own `ast` module in "eval" mode and then walk a
+strict whitelist of node types with our own interpreter. Why `ast` rather than a hand-written
+Pratt parser: the grammar we want (precedence of arithmetic, comparisons, chained comparisons,
+and/or/not, `in [...]`, calls, literals) *is* Python's expression grammar, `ast` gives exact
+positions for error messages, and a parser we do not write is a parser we do not get wrong.
+Parsing alone executes nothing; the risk is only in what the walker accepts, and it accepts:
+
+    literals     123  0.70  1_000  "text"  true false null   (True/False/None also accepted)
+    answers      D7            bare identifier = the answer of item D7
+                 D1.amount     column `amount` of table item D1, as a list (for sum/count/max)
+                 D1.cash.amount   cell: column `amount` of the row whose code is `cash`
+                 answer("D7")  the same as D7, for tooling that builds rules as text
+    policy       policy("xcheck.sales.r2_deviation")   a threshold from policy data, never a
+                 literal in code (§0.2); resolved by the caller's resolver, recorded per use
+    operators    + - * /   < <= > >= == !=   in / not in [..]   and or not   a if cond else b
+    functions    the fixed registry in `FUNCTIONS` below; nothing else is callable
+
+Everything else is refused with a position: attribute access on anything but an item code,
+subscripts, lambdas, comprehensions, f-strings, `**` (no exponents, so no 10**10**10), `//`, `%`,
+bit operators, keyword arguments, starred arguments, walrus, dunder names, and calls of any name
+outside the registry. Text is limited to `MAX_LENGTH` characters, the tree to `MAX_DEPTH` levels
+and `MAX_NODES` nodes, list literals to `MAX_LIST_ITEMS` (DoS: a rule is evaluated for every
+investigation, and the parser itself recurses).
+
+Numbers are `Decimal`, never float: a literal's source text is turned into a Decimal, and answers
+are converted on the way in (floats are refused rather than silently rounded).
+
+Null (a missing answer) is *unknown*, with three-valued logic, so missing data never makes a
+rule fire by accident and never crashes it:
+  - arithmetic, ordering comparisons (< <= > >=) and `in` with a null operand give null;
+  - `x == null` / `x != null` are ordinary tests (True/False), so a rule may ask for absence;
+  - `and`/`or`/`not` are Kleene logic: `null and false` is false, `null or true` is true,
+    `not null` is null; division by zero gives null (as `ratio` does);
+  - a rule "fires" only when its result is exactly True (`Evaluation.fired`); null is reported
+    as "could not be evaluated" by callers, not as a pass.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import keyword
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
+from typing import Any
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 64   # a left-nested sum of n terms is n deep: 60 balance-sheet lines fit
+MAX_NODES = 400
+MAX_LIST_ITEMS = 100
+
+# Static types. ANY is an answer whose type we cannot know (documents, derived values, policy
+# lookups of unknown keys): checks at evaluation time cover it.
+NUM, STR, BOOL, DATE, LIST, NULL, ANY = "number", "text", "boolean", "date", "list", "null", "any"
+
+RESERVED_NAMES = {"true": True, "false": False, "null": None}
+
+
+class RuleError(ValueError):
+    """A rule that cannot be accepted (syntax, unknown name, type) or evaluated.
+
+    `position` is the 0-based character offset in the rule text (None when not known), so an
+    editor can point at it; `str()` gives a message a template author can act on.
+    """
+
+    def __init__(self, message: str, position: int | None = None, text: str = ""):
+        self.message, self.position, self.text = message, position, text
+        where = f" (at character {position + 1})" if position is not None else ""
+        super().__init__(f"{message}{where}")
+
+
+class RuleEvaluationError(RuleError):
+    """The rule compiled, but the data it met does not fit (e.g. text where a number belongs,
+    a policy key with no value in force)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation context and result
+
+
+@dataclass
+class EvalContext:
+    """What a rule may read: answers by item code, and policy values through a resolver.
+
+    `answers` maps item code → value (Decimal/int/str/bool/date/None, list for multiple choice,
+    list of row dicts for tables). `policy` maps a key to its value in force (None = no value).
+    """
+
+    answers: Mapping[str, Any]
+    policy: Callable[[str], Any] = lambda key: None
+
+
+@dataclass
+class Evaluation:
+    """The value of a rule and what it was computed from, for explanations and the audit trail
+    (§8.3: "evaluating a rule records the policy version and the input values that fired it")."""
+
+    value: Any
+    inputs: dict[str, Any] = field(default_factory=dict)
+    policies: dict[str, Any] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def fired(self) -> bool:
+        return self.value is True
+
+    @property
+    def unknown(self) -> bool:
+        return self.value is None
+
+    def explain(self) -> str:
+        """e.g. "ratio(D7_LIABILITIES, D7_ASSETS) = 0.82 > policy("leverage.r2_max") = 0.70"."""
+        return "; ".join(self.steps)
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        # Fixed notation, at most 4 places, trailing zeros trimmed to 2: a policy stored as
+        # 0.700000 reads "0.70", a ratio 0.93333… reads "0.9333", money stays whole.
+        if value.as_tuple().exponent < -4:
+            value = value.quantize(Decimal("0.0001"))
+        text = format(value, "f")
+        if "." in text:
+            whole, fraction = text.split(".")
+            text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Value conversion
+
+
+def to_value(raw: Any, *, where: str = "") -> Any:
+    """Normalise an answer into the language's value domain. Floats are refused, not rounded:
+    money arrives as Decimal or as text from JSON."""
+    if raw is None or isinstance(raw, (bool, str, Decimal)):
+        return raw
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        raise RuleEvaluationError(f"{where or 'value'} is a float; send numbers as text or "
+                                  "Decimal so no precision is lost")
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (list, tuple)):
+        return [to_value(v, where=where) for v in raw]
+    if isinstance(raw, dict):
+        return {k: to_value(v, where=where) for k, v in raw.items()}
+    raise RuleEvaluationError(f"{where or 'value'} has an unsupported type {type(raw).__name__}")
+
+
+def as_number(value: Any, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal):
+        # Text that holds a number (a form field) is accepted; anything else is a data error.
+        if isinstance(value, str):
+            try:
+                return Decimal(value.strip())
+            except InvalidOperation:
+                pass
+        raise RuleEvaluationError(f"{what} needs a number, got {format_value(value)}")
+    return value
+
+
+def _as_date(value: Any, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RuleEvaluationError(f"{what} needs a date, got {format_value(value)}")
+
+
+def _as_list(value: Any, what: str) -> list | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise RuleEvaluationError(f"{what} needs a list (a table column), got "
+                                  f"{format_value(value)}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Function registry: name → (static argument spec, implementation)
+
+
+def _numbers(args: Iterable[Any], what: str) -> list[Decimal | None]:
+    return [as_number(a, what) for a in args]
+
+
+def _flatten(args: tuple) -> list:
+    """min/max/sum/count accept either several values or one list (a table column)."""
+    if len(args) == 1 and isinstance(args[0], list):
+        return list(args[0])
+    return list(args)
+
+
+def fn_abs(x):
+    x = as_number(x, "abs()")
+    return None if x is None else abs(x)
+
+
+def fn_min(*args):
+    values = _numbers(_flatten(args), "min()")
+    return None if not values or None in values else min(values)
+
+
+def fn_max(*args):
+    values = _numbers(_flatten(args), "max()")
+    return None if not values or None in values else max(values)
+
+
+def fn_sum(*args):
+    """A missing cell makes the total unknown: a partly filled table must not look small."""
+    values = _numbers(_flatten(args), "sum()")
+    return None if None in values else sum(values, Decimal(0))
+
+
+def fn_count(*args):
+    """How many values are present (not null): answered rows of a column, or given values."""
+    return Decimal(sum(1 for v in _flatten(args) if v is not None))
+
+
+def fn_len(x):
+    if x is None:
+        return None
+    if isinstance(x, (str, list)):
+        return Decimal(len(x.strip() if isinstance(x, str) else x))
+    raise RuleEvaluationError(f"len() needs text or a list, got {format_value(x)}")
+
+
+def fn_ratio(a, b):
+    """Safe division: null when either side is missing or the denominator is zero."""
+    a, b = as_number(a, "ratio()"), as_number(b, "ratio()")
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fn_deviation(a, b):
+    """|a − b| / max(a, b): the relative gap between two sources of the same figure (§3.3 D4).
+    Both zero → 0 (they agree); a max of zero or below → null (no meaningful base)."""
+    a, b = as_number(a, "deviation()"), as_number(b, "deviation()")
+    if a is None or b is None:
+        return None
+    if a == b:
+        return Decimal(0)
+    base = max(a, b)
+    return None if base <= 0 else abs(a - b) / base
+
+
+def fn_max_pairwise_deviation(*args):
+    """The largest `deviation` between any two *available* sources (§3.3 D4: "any two sources
+    deviate > 30%"). Sources that are null are skipped — a trader has customs data, a shop has
+    none — and fewer than two available sources give null (nothing to compare)."""
+    values = [v for v in _numbers(_flatten(args), "max_pairwise_deviation()") if v is not None]
+    if len(values) < 2:
+        return None
+    gaps = [fn_deviation(a, b) for i, a in enumerate(values) for b in values[i + 1:]]
+    known = [g for g in gaps if g is not None]
+    return max(known) if known else None
+
+
+def fn_days_between(a, b):
+    """Calendar days from a to b (§0.3: days are calendar days unless stated)."""
+    a, b = _as_date(a, "days_between()"), _as_date(b, "days_between()")
+    return None if a is None or b is None else Decimal((b - a).days)
+
+
+def fn_coalesce(*args):
+    return next((a for a in args if a is not None), None)
+
+
+@dataclass(frozen=True)
+class Function:
+    impl: Callable
+    min_args: int
+    max_args: int | None          # None = any number
+    arg_type: str                 # expected type of every argument (ANY = no static check)
+    returns: str
+    list_ok: bool = False         # a single list (table column) may stand for the arguments
+
+
+FUNCTIONS: dict[str, Function] = {
+    "abs": Function(fn_abs, 1, 1, NUM, NUM),
+    "min": Function(fn_min, 1, None, NUM, NUM, list_ok=True),
+    "max": Function(fn_max, 1, None, NUM, NUM, list_ok=True),
+    "sum": Function(fn_sum, 1, None, NUM, NUM, list_ok=True),
+    "count": Function(fn_count, 1, None, ANY, NUM, list_ok=True),
+    "len": Function(fn_len, 1, 1, ANY, NUM),
+    "ratio": Function(fn_ratio, 2, 2, NUM, NUM),
+    "deviation": Function(fn_deviation, 2, 2, NUM, NUM),
+    "max_pairwise_deviation": Function(fn_max_pairwise_deviation, 1, None, NUM, NUM,
+                                       list_ok=True),
+    "days_between": Function(fn_days_between, 2, 2, DATE, NUM),
+    "coalesce": Function(fn_coalesce, 1, None, ANY, ANY),
+    # Special forms, handled by the compiler and interpreter themselves (their argument is a
+    # literal name, not a value).
+    "is_answered": Function(lambda v: v is not None, 1, 1, STR, BOOL),
+    "answer": Function(lambda v: v, 1, 1, STR, ANY),
+    "policy": Function(lambda v: v, 1, 1, STR, ANY),
+}
+_SPECIAL_FORMS = {"is_answered", "answer", "policy"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Item schema: what the compiler needs to know about the template's items
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """An item as the compiler sees it: its value type, and for tables the column and row
+    codes that `CODE.column` / `CODE.row.column` may name."""
+
+    type: str = ANY
+    columns: frozenset[str] = frozenset()
+    rows: frozenset[str] = frozenset()
+    is_table: bool = False
+
+
+def is_valid_code(code: str) -> bool:
+    """Item codes must be usable as bare names: identifiers, no dunders, not a keyword or a
+    reserved word or function name."""
+    return (isinstance(code, str) and code.isidentifier() and not code.startswith("_")
+            and not keyword.iskeyword(code) and code not in RESERVED_NAMES
+            and code not in FUNCTIONS and code not in {"True", "False", "None"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiler: parse, walk the whitelist, infer types
+
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+           ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
+_REFUSED = {
+    ast.Subscript: "subscripts ([...] after a value) are not allowed; use CODE.column",
+    ast.Lambda: "lambdas are not allowed",
+    ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment (:=) is not allowed",
+    ast.Dict: "dictionaries are not allowed", ast.Set: "sets are not allowed; use [..]",
+    ast.Tuple: "tuples are not allowed; use [..]", ast.Starred: "starred arguments are not allowed",
+    ast.Await: "await is not allowed", ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
+
+
+def _offset(text: str, node: ast.AST) -> int | None:
+    """`ast` positions are (line, UTF-8 byte column); editors want a character offset, and
+    rules often hold Chinese text, so convert."""
+    lineno, col = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+    if lineno is None or col is None:
+        return None
+    lines = text.splitlines(keepends=True)
+    before = sum(len(line) for line in lines[:lineno - 1])
+    line = lines[lineno - 1] if lineno - 1 < len(lines) else ""
+    return before + len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+class _Compiler:
+    def __init__(self, text: str, items: Mapping[str, ItemSpec] | None,
+                 policy_keys: Iterable[str] | None):
+        self.text, self.items = text, items
+        self.policy_keys = set(policy_keys) if policy_keys is not None else None
+        self.nodes = 0
+        self.references: set[str] = set()
+        self.policy_refs: set[str] = set()
+
+    def fail(self, message: str, node: ast.AST | None = None) -> RuleError:
+        return RuleError(message, _offset(self.text, node) if node is not None else None,
+                         self.text)
+
+    def literal_name(self, node: ast.Call, what: str) -> str:
+        if len(node.args) != 1 or not (isinstance(node.args[0], ast.Constant)
+                                       and isinstance(node.args[0].value, str)):
+            raise self.fail(f"{what}() takes one quoted name, e.g. {what}(\"X1\")", node)
+        return node.args[0].value
+
+    def item(self, code: str, node: ast.AST) -> ItemSpec:
+        if code.startswith("__") or code.startswith("_"):
+            raise self.fail(f"names starting with '_' are not allowed: {code}", node)
+        self.references.add(code)
+        if self.items is None:
+            return ItemSpec()
+        if code not in self.items:
+            raise self.fail(f"unknown item code {code!r}", node)
+        return self.items[code]
+
+    def visit(self, node: ast.AST, depth: int) -> str:
+        """Check one node and return its static type."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(f"rule is too complex (more than {MAX_NODES} parts)", node)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"rule is nested too deeply (more than {MAX_DEPTH} levels)", node)
+        if type(node) in _REFUSED:
+            raise self.fail(_REFUSED[type(node)], node)
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            raise self.fail(f"{type(node).__name__} is not allowed in a rule", node)
+        return method(node, depth + 1)
+
+    def visit_Constant(self, node, depth):
+        value = node.value
+        if isinstance(value, bool):
+            return BOOL
+        if value is None:
+            return NULL
+        if isinstance(value, str):
+            return STR
+        if isinstance(value, (int, float)):
+            node.decimal = self.decimal_literal(node)
+            return NUM
+        raise self.fail(f"{type(value).__name__} literals are not allowed", node)
+
+    def decimal_literal(self, node) -> Decimal:
+        # The float Python made is discarded: the source text is the exact decimal.
+        source = ast.get_source_segment(self.text, node) or ""
+        source = source.replace("_", "")
+        if any(ch in source for ch in "eEjJxXoObB"):
+            raise self.fail("write numbers in plain decimal notation (no exponents, hex or "
+                            "complex)", node)
+        try:
+            return Decimal(source)
+        except InvalidOperation as exc:
+            raise self.fail(f"not a number: {source}", node) from exc
+
+    def visit_Name(self, node, depth):
+        if node.id in RESERVED_NAMES:
+            node.reserved = True
+            return NULL if node.id == "null" else BOOL
+        if node.id in FUNCTIONS:
+            raise self.fail(f"{node.id} is a function; call it as {node.id}(...)", node)
+        return self.item(node.id, node).type
+
+    def visit_Attribute(self, node, depth):
+        # Only CODE.column or CODE.row.column: a name chain rooted at a table item.
+        chain, current = [node.attr], node.value
+        while isinstance(current, ast.Attribute):
+            chain.insert(0, current.attr)
+            current = current.value
+        if not isinstance(current, ast.Name) or len(chain) > 2:
+            raise self.fail("attribute access is only allowed as CODE.column or "
+                            "CODE.row.column", node)
+        if any(part.startswith("_") for part in [current.id, *chain]):
+            raise self.fail("names starting with '_' are not allowed", node)
+        spec = self.item(current.id, current)
+        node.path = (current.id, *chain)
+        if self.items is None:
+            return LIST if len(chain) == 1 else ANY
+        if not spec.is_table:
+            raise self.fail(f"{current.id} is not a table; only table items have columns", node)
+        column = chain[-1]
+        if column not in spec.columns:
+            raise self.fail(f"table {current.id} has no column {column!r}", node)
+        if len(chain) == 2 and chain[0] not in spec.rows:
+            raise self.fail(f"table {current.id} has no row {chain[0]!r}", node)
+        return LIST if len(chain) == 1 else ANY
+
+    def visit_BinOp(self, node, depth):
+        if type(node.op) not in _BINOPS:
+            symbol = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%"}.get(type(node.op))
+            raise self.fail(f"operator {symbol or type(node.op).__name__} is not allowed "
+                            "(only + - * /)", node)
+        for side in (node.left, node.right):
+            kind = self.visit(side, depth)
+            if kind not in (NUM, ANY, NULL):
+                raise self.fail(f"arithmetic needs numbers, got {kind}", side)
+        return NUM
+
+    def visit_UnaryOp(self, node, depth):
+        kind = self.visit(node.operand, depth)
+        if isinstance(node.op, ast.Not):
+            return BOOL
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            if kind not in (NUM, ANY, NULL):
+                raise self.fail(f"sign needs a number, got {kind}", node.operand)
+            return NUM
+        raise self.fail("operator ~ is not allowed", node)
+
+    def visit_BoolOp(self, node, depth):
+        for value in node.values:
+            self.visit(value, depth)
+        return BOOL
+
+    def visit_IfExp(self, node, depth):
+        self.visit(node.test, depth)
+        kinds = {self.visit(node.body, depth), self.visit(node.orelse, depth)} - {NULL}
+        return kinds.pop() if len(kinds) == 1 else ANY
+
+    def visit_Compare(self, node, depth):
+        kinds = [self.visit(node.left, depth)]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in _CMPOPS:
+                raise self.fail("'is' comparisons are not allowed; use == null", node)
+            kinds.append(self.visit(right, depth))
+            left_kind, right_kind = kinds[-2], kinds[-1]
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if right_kind not in (LIST, ANY, NULL):
+                    raise self.fail(f"'in' needs a list on its right, got {right_kind}", right)
+            elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+                known = {left_kind, right_kind} - {ANY, NULL}
+                if len(known) > 1 or known & {BOOL, LIST}:
+                    raise self.fail(f"cannot order {left_kind} against {right_kind}", node)
+            else:
+                known = {left_kind, right_kind} - {ANY, NULL}
+                if len(known) > 1:
+                    raise self.fail(f"comparing {left_kind} with {right_kind} is always false",
+                                    node)
+        return BOOL
+
+    def visit_List(self, node, depth):
+        if len(node.elts) > MAX_LIST_ITEMS:
+            raise self.fail(f"lists hold at most {MAX_LIST_ITEMS} items", node)
+        for element in node.elts:
+            self.visit(element, depth)
+        return LIST
+
+    def visit_Call(self, node, depth):
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only the built-in functions may be called, by name", node)
+        name = node.func.id
+        if name.startswith("_"):
+            raise self.fail(f"names starting with '_' are not allowed: {name}", node)
+        if name not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise self.fail(f"unknown function {name}(); available: {known}", node)
+        if node.keywords:
+            raise self.fail(f"{name}() takes no keyword arguments", node)
+        function = FUNCTIONS[name]
+        if name in ("answer", "is_answered"):
+            kind = self.item(self.literal_name(node, name), node).type
+            return BOOL if name == "is_answered" else kind
+        if name == "policy":
+            key = self.literal_name(node, name)
+            if self.policy_keys is not None and key not in self.policy_keys:
+                raise self.fail(f"unknown policy key {key!r}", node)
+            self.policy_refs.add(key)
+            return NUM
+        count = len(node.args)
+        if count < function.min_args or (function.max_args is not None
+                                         and count > function.max_args):
+            expected = (str(function.min_args) if function.min_args == function.max_args
+                        else f"at least {function.min_args}")
+            raise self.fail(f"{name}() takes {expected} argument(s), got {count}", node)
+        kinds = [self.visit(arg, depth) for arg in node.args]
+        if function.list_ok and count == 1 and kinds[0] == LIST:
+            return function.returns
+        for arg, kind in zip(node.args, kinds, strict=True):
+            if function.arg_type != ANY and kind not in (function.arg_type, ANY, NULL):
+                if function.arg_type == DATE and kind == STR:
+                    continue  # an ISO date typed as text is checked at evaluation
+                raise self.fail(f"{name}() needs {function.arg_type} arguments, got {kind}", arg)
+        return function.returns
+
+
+@dataclass
+class CompiledRule:
+    """A rule that passed every check; `evaluate` runs it against one context.
+
+    `references` are the item codes it reads and `policy_keys` the policy keys: the workflow
+    uses them to recompute derived values and rules when an input changes (§3.2 CALC).
+    """
+
+    text: str
+    tree: ast.Expression
+    type: str
+    references: frozenset[str]
+    policy_keys: frozenset[str]
+
+    def evaluate(self, context: EvalContext) -> Evaluation:
+        evaluation = Evaluation(value=None)
+        interpreter = _Interpreter(self.text, context, evaluation)
+        evaluation.value = interpreter.run(self.tree.body)
+        return evaluation
+
+
+def compile_rule(text: str, *, items: Mapping[str, ItemSpec] | None = None,
+                 policy_keys: Iterable[str] | None = None, expect: str | None = None
+                 ) -> CompiledRule:
+    """Check a rule when it is saved, so it cannot fail later for a reason visible now.
+
+    `items` (code → ItemSpec) turns on unknown-code, column and type checks; `policy_keys`
+    turns on unknown-key checks; `expect=BOOL` requires a condition (red flags, validations).
+    Raises RuleError with a position and a message a template author can act on.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError("the rule is empty")
+    if len(text) > MAX_LENGTH:
+        raise RuleError(f"the rule is longer than {MAX_LENGTH} characters")
+    if "\x00" in text:
+        raise RuleError("the rule contains a NUL character")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        position = None
+        if exc.lineno is not None and exc.offset is not None:
+            lines = text.strip().splitlines(keepends=True)
+            position = sum(len(line) for line in lines[:exc.lineno - 1]) + exc.offset - 1
+        raise RuleError(f"syntax error: {exc.msg}", position, text) from None
+    except (RecursionError, MemoryError, ValueError):
+        # CPython's parser itself gives up on pathological nesting before our depth check.
+        raise RuleError(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    compiler = _Compiler(text.strip(), items, policy_keys)
+    kind = compiler.visit(tree.body, 0)
+    if expect == BOOL and kind not in (BOOL, ANY, NULL):
+        raise RuleError(f"this rule must be a condition (true/false), but it gives a {kind}",
+                        0, text)
+    return CompiledRule(text=text.strip(), tree=tree, type=kind,
+                        references=frozenset(compiler.references),
+                        policy_keys=frozenset(compiler.policy_refs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpreter: only ever sees trees the compiler accepted
+
+
+def _kleene_not(value):
+    return None if value is None else not _truth(value)
+
+
+def _truth(value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise RuleEvaluationError(f"expected true/false, got {format_value(value)}")
+
+
+class _Interpreter:
+    def __init__(self, text: str, context: EvalContext, evaluation: Evaluation):
+        self.text, self.context, self.evaluation = text, context, evaluation
+
+    def source(self, node) -> str:
+        return ast.get_source_segment(self.text, node) or "?"
+
+    def answer(self, code: str) -> Any:
+        value = to_value(self.context.answers.get(code), where=code)
+        self.evaluation.inputs[code] = value
+        return value
+
+    def run(self, node) -> Any:
+        # A generous precision; Decimal's default traps (overflow, invalid) stay on, and a
+        # rule cannot raise a number to a power, so values stay small.
+        with localcontext() as ctx:
+            ctx.prec = 28
+            try:
+                return self.eval(node)
+            except (ArithmeticError, InvalidOperation) as exc:
+                raise RuleEvaluationError(f"arithmetic failed: {exc}") from None
+
+    def eval(self, node) -> Any:
+        return getattr(self, f"eval_{type(node).__name__}")(node)
+
+    def eval_Constant(self, node):
+        return getattr(node, "decimal", node.value)
+
+    def eval_Name(self, node):
+        if getattr(node, "reserved", False):
+            return RESERVED_NAMES[node.id]
+        return self.answer(node.id)
+
+    def eval_Attribute(self, node):
+        code, *chain = node.path
+        rows = self.answer(code)
+        if rows is None:
+            return None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise RuleEvaluationError(f"{code} should be a table (a list of rows)")
+        if len(chain) == 1:
+            return [row.get(chain[0]) for row in rows]
+        row = next((r for r in rows if r.get("row") == chain[0]), None)
+        return None if row is None else row.get(chain[1])
+
+    def eval_BinOp(self, node):
+        what = f"'{_BINOPS[type(node.op)]}'"
+        left = as_number(self.eval(node.left), what)
+        right = as_number(self.eval(node.right), what)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        return None if right == 0 else left / right  # like ratio(): no answer, not a crash
+
+    def eval_UnaryOp(self, node):
+        value = self.eval(node.operand)
+        if isinstance(node.op, ast.Not):
+            return _kleene_not(value)
+        value = as_number(value, "sign")
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+
+    def eval_BoolOp(self, node):
+        # Kleene logic, short-circuit on the deciding value.
+        decisive = isinstance(node.op, ast.Or)  # True decides `or`, False decides `and`
+        unknown = False
+        for value_node in node.values:
+            value = _truth(self.eval(value_node))
+            if value is decisive:
+                return decisive
+            unknown |= value is None
+        return None if unknown else not decisive
+
+    def eval_IfExp(self, node):
+        test = _truth(self.eval(node.test))
+        if test is None:
+            return None
+        return self.eval(node.body if test else node.orelse)
+
+    def eval_List(self, node):
+        return [self.eval(element) for element in node.elts]
+
+    def eval_Compare(self, node):
+        left_node, left = node.left, self.eval(node.left)
+        result: bool | None = True
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            outcome = self.compare(op, left, right)
+            self.record(left_node, left, _CMPOPS[type(op)], right_node, right)
+            if outcome is False:
+                return False
+            if outcome is None:
+                result = None
+            left_node, left = right_node, right
+        return result
+
+    def compare(self, op, left, right) -> bool | None:
+        if isinstance(op, (ast.Eq, ast.NotEq)):
+            equal = _equal(left, right)
+            return equal if isinstance(op, ast.Eq) else not equal
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if left is None or right is None:
+                return None
+            members = _as_list(right, "'in'")
+            found = any(_equal(left, member) for member in members)
+            return found if isinstance(op, ast.In) else not found
+        if left is None or right is None:
+            return None
+        left, right = _comparable(left, right)
+        return {ast.Lt: left < right, ast.LtE: left <= right, ast.Gt: left > right,
+                ast.GtE: left >= right}[type(op)]
+
+    def record(self, left_node, left, op, right_node, right) -> None:
+        """One explanation step per comparison: each side's text, and its value unless the
+        side is a literal (so "D7 = 0.82 > 0.70", not "0.70 = 0.70")."""
+        def side(node, value):
+            text = self.source(node)
+            literal = isinstance(node, (ast.Constant, ast.List)) or getattr(node, "reserved", False)
+            return text if literal else f"{text} = {format_value(value)}"
+        self.evaluation.steps.append(f"{side(left_node, left)} {op} {side(right_node, right)}")
+
+    def eval_Call(self, node):
+        name = node.func.id
+        if name in ("answer", "is_answered"):
+            value = self.answer(node.args[0].value)
+            return value is not None if name == "is_answered" else value
+        if name == "policy":
+            key = node.args[0].value
+            value = self.context.policy(key)
+            if value is None:
+                raise RuleEvaluationError(f"policy value {key!r} is not in force", None,
+                                          self.text)
+            value = to_value(value, where=f"policy {key}")
+            self.evaluation.policies[key] = value
+            return value
+        return FUNCTIONS[name].impl(*[self.eval(arg) for arg in node.args])
+
+
+def _equal(left, right) -> bool:
+    if left is None or right is None:
+        return left is None and right is None
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if isinstance(left, Decimal) or isinstance(right, Decimal):
+        try:
+            return as_number(left, "==") == as_number(right, "==")
+        except RuleEvaluationError:
+            return False
+    return left == right
+
+
+def _comparable(left, right):
+    if isinstance(left, (Decimal, str)) and isinstance(right, (Decimal, str)) \
+            and not (isinstance(left, str) and isinstance(right, str)):
+        return as_number(left, "comparison"), as_number(right, "comparison")
+    if isinstance(left, dt.date) or isinstance(right, dt.date):
+        return _as_date(left, "comparison"), _as_date(right, "comparison")
+    if type(left) is not type(right) or isinstance(left, (bool, list, dict)):
+        raise RuleEvaluationError(f"cannot order {format_value(left)} against "
+                                  f"{format_value(right)}")
+    return left, right

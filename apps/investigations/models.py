@@ -1,0 +1,267 @@
+"""Pre-lending investigation checklists as versioned data (domain reference §3.2, §3.5, §8.1).
+
+A template is sections → items; each item carries its answer type, evidence requirement,
+validation rules and red-flag rules, and the template carries cross-check rules. Every rule is
+text in the safe expression language (`apps.investigations.expressions`), compiled against the
+template's item codes when the template is validated and again before it is published. A
+published template never changes: the next change is a new version, and an investigation keeps
+the version it began on (§3.5).
+
+Thresholds are policy data (§0.2): rules name `policy("key")`, and `PolicyValue` holds the
+values with their evidence tag and source. `PolicyValue` lives here for now; it belongs in a
+shared policy app that every later stage (scoring, approvals, monitoring) reads, and should move
+there when that app exists.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.policy import Evidence
+from apps.investigations.states import ChecklistTemplateState
+
+
+def _localised(obj, stem: str) -> str:
+    return getattr(obj, f"{stem}_zh" if (get_language() or "").startswith("zh") else f"{stem}_en")
+
+
+class AnswerType(models.TextChoices):
+    """Answer types of §3.2. DERIVED is the reference's CALC: computed from other answers by
+    its expression, never typed by hand."""
+
+    YES_NO = "yes_no", _("Yes / no")
+    NUMBER = "number", _("Number with unit")
+    MONEY = "money", _("Amount of money")
+    PERCENT = "percent", _("Percentage")
+    DATE = "date", _("Date")
+    TEXT = "text", _("Text")
+    SINGLE_CHOICE = "single_choice", _("One choice")
+    MULTI_CHOICE = "multi_choice", _("Several choices")
+    TABLE = "table", _("Table")
+    PHOTO = "photo", _("Photo")
+    DOCUMENT = "document", _("Document")
+    LOCATION = "location", _("Location")
+    DERIVED = "derived", _("Derived (computed)")
+
+
+class Severity(models.TextChoices):
+    """Red-flag severities (§3.2): R3 knockout/escalate, R2 reviewer must comment, R1 note."""
+
+    R1 = "R1", _("R1: note")
+    R2 = "R2", _("R2: reviewer must comment")
+    R3 = "R3", _("R3: knockout or escalation")
+
+
+class PolicyValue(TimeStampedModel):
+    """One versioned threshold a rule may read with `policy("key")` (§0.2 policy-data rule).
+
+    The value in force on a day is the highest version whose `effective_from` is on or before it
+    and whose `effective_to` (exclusive) is after it. Rule evaluations record the version used.
+    Scope (product / segment / branch) and four-eyes approval are not modelled yet: they come
+    with the shared policy app this model should move to.
+    """
+
+    key = models.CharField(_("key"), max_length=120, db_index=True)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
+                                default=Evidence.DESIGN)
+    source_citation = models.CharField(_("source"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
+    description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        verbose_name = _("policy value")
+        verbose_name_plural = _("policy values")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"],
+                                    name="investigations_policy_key_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value} {self.unit} (v{self.version}, {self.evidence})"
+
+
+class ChecklistTemplate(WorkflowModel):
+    """A versioned investigation checklist, for one product or (product empty) the default.
+
+    Draft → published → retired. Only drafts change; publishing requires every rule to compile
+    (`template_validate`) and retires the previously published version of the same code.
+    """
+
+    code = models.SlugField(_("code"), max_length=60)
+    version = models.PositiveIntegerField(_("version"))
+    product = models.ForeignKey("products.CreditProduct", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="checklist_templates",
+                                verbose_name=_("product"),
+                                help_text=_("Empty: the default template for any product."))
+    state = FSMField(_("state"), default=ChecklistTemplateState.DRAFT,
+                     choices=ChecklistTemplateState.choices, protected=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    source_citation = models.CharField(_("source"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("drafted by"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("published by"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        permissions = [("publish_checklisttemplate", _("Can publish checklist templates"))]
+        verbose_name = _("checklist template")
+        verbose_name_plural = _("checklist templates")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"],
+                                    name="investigations_template_code_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+    @property
+    def name(self) -> str:
+        return _localised(self, "name")
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == ChecklistTemplateState.DRAFT
+
+    @transition(field=state, source=ChecklistTemplateState.DRAFT,
+                target=ChecklistTemplateState.PUBLISHED)
+    def publish(self, *, by, at) -> None:
+        """Freeze the template; new investigations may now start on this version."""
+        self.published_by, self.published_at = by, at
+
+    @transition(field=state, source=ChecklistTemplateState.PUBLISHED,
+                target=ChecklistTemplateState.RETIRED)
+    def retire(self) -> None:
+        """Superseded; investigations begun on it keep it (§3.5 versioning)."""
+
+
+class Section(models.Model):
+    """A group of items shown as one step of the form (e.g. B 人品 / Character)."""
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
+                                 related_name="sections", verbose_name=_("template"))
+    code = models.CharField(_("code"), max_length=20)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+
+    class Meta:
+        ordering = ["template", "order", "id"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"],
+                                    name="investigations_section_code_per_template"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title_en}"
+
+    @property
+    def title(self) -> str:
+        return _localised(self, "title")
+
+
+class Item(models.Model):
+    """One question of the checklist, with what makes its answer acceptable and suspicious.
+
+    JSON shapes (checked by `template_validate`):
+      choices          [{"code": "owned", "en": "Owned", "zh": "自有"}, ...]
+      columns          {"columns": [{"code", "type", "en", "zh"}], "rows": [{"code", "en", "zh"}]}
+                       (rows only for fixed-row tables such as a reconstructed balance sheet)
+      evidence         {"document_types": ["lease"], "photo_count": 2}
+      validation_rules [{"code", "expression", "message": {"en", "zh"}}]  fails when false
+      red_flag_rules   [{"code", "when", "severity": "R1|R2|R3", "message": {"en", "zh"}}]
+    """
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
+                                 related_name="items", verbose_name=_("template"))
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="items",
+                                verbose_name=_("section"))
+    code = models.CharField(_("code"), max_length=40,
+                            help_text=_("Used by rules; letters, digits and _, not starting "
+                                        "with a digit."))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    answer_type = models.CharField(_("answer type"), max_length=20, choices=AnswerType.choices)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    min_length = models.PositiveSmallIntegerField(_("minimum length"), null=True, blank=True)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    columns = models.JSONField(_("table columns"), default=dict, blank=True)
+    expression = models.TextField(_("expression"), blank=True,
+                                  help_text=_("Derived items only: how the value is computed."))
+    label_en = models.CharField(_("label (English)"), max_length=300)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=300)
+    help_en = models.TextField(_("help (English)"), blank=True)
+    help_zh = models.TextField(_("help (Chinese)"), blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    na_allowed = models.BooleanField(_("'not applicable' allowed"), default=False,
+                                     help_text=_("N/A always needs a reason (§3.2)."))
+    evidence = models.JSONField(_("evidence required"), default=dict, blank=True)
+    validation_rules = models.JSONField(_("validation rules"), default=list, blank=True)
+    red_flag_rules = models.JSONField(_("red-flag rules"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["template", "section__order", "order", "id"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"],
+                                    name="investigations_item_code_per_template"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label_en}"
+
+    @property
+    def label(self) -> str:
+        return _localised(self, "label")
+
+
+class CrossCheckRule(models.Model):
+    """Compares answers with each other and with evidence data (§3.3 D4/D5, §3.1 交叉检验).
+
+    `expression` gives the compared metric (e.g. the largest pairwise deviation of declared,
+    tax, bank-inflow and electricity-implied sales). `thresholds` are tried in order, most
+    severe first: [{"severity": "R3", "operator": ">", "policy": "xcheck.sales.r3_deviation"}]
+    (a literal `"value"` is allowed for tests and drafts, but shipped templates use policy keys).
+    `explanation_en/zh` are templates with `{metric}`, `{threshold}` and `{CODE}` placeholders,
+    filled with the numbers compared, so each finding explains itself.
+    """
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
+                                 related_name="cross_checks", verbose_name=_("template"))
+    code = models.CharField(_("code"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    expression = models.TextField(_("expression"))
+    thresholds = models.JSONField(_("thresholds"), default=list)
+    explanation_en = models.TextField(_("explanation (English)"))
+    explanation_zh = models.TextField(_("explanation (Chinese)"))
+
+    class Meta:
+        ordering = ["template", "order", "id"]
+        verbose_name = _("cross-check rule")
+        verbose_name_plural = _("cross-check rules")
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"],
+                                    name="investigations_crosscheck_code_per_template"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
