@@ -6,5 +6,9 @@ app_name = "parties"
 
 urlpatterns = [
     path("", views.enterprise_list_view, name="enterprise-list"),
+    path("new/", views.enterprise_new, name="enterprise-new"),
     path("<int:enterprise_id>/", views.enterprise_detail, name="enterprise-detail"),
+    path("<int:enterprise_id>/edit/", views.enterprise_edit, name="enterprise-edit"),
+    path("<int:enterprise_id>/relations/new/", views.relationship_new,
+         name="relationship-new"),
 ]
