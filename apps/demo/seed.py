@@ -84,6 +84,8 @@ def _seed_people() -> dict[str, int]:
 def _seed_business() -> dict[str, int]:
     from apps.applications.models import Application
     from apps.demo.applications import seed_demo_applications
+    from apps.investigations.models import ChecklistTemplate
+    from apps.investigations.seed import seed_builtin_templates
     from apps.parties.demo import seed_demo_enterprises
     from apps.products.seed import seed_products
 
@@ -92,4 +94,8 @@ def _seed_business() -> dict[str, int]:
     branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
     parties = seed_demo_enterprises(branches)
     applications = 0 if Application.objects.exists() else seed_demo_applications()
-    return {"products": products, **parties, "applications": applications}
+    templates_before = ChecklistTemplate.objects.count()
+    seed_builtin_templates()
+    templates = ChecklistTemplate.objects.count() - templates_before
+    return {"products": products, **parties, "applications": applications,
+            "checklist templates": templates}
