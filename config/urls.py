@@ -12,6 +12,7 @@ urlpatterns = [
     path("customers/", include("apps.parties.urls")),
     path("products/", include("apps.products.urls")),
     path("applications/", include("apps.applications.urls")),
+    path("documents/", include("apps.documents.urls")),
     path("", include("apps.web.urls")),
 ]
 

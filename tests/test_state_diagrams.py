@@ -21,6 +21,8 @@ DIAGRAMS = Path(__file__).resolve().parent.parent / "docs" / "state-machines"
 MACHINES = {
     "applications.Application": "application",
     "products.ProductVersion": "product_version",
+    "investigations.ChecklistTemplate": "checklist_template",
+    "documents.Document": "document",
 }
 
 
