@@ -23,6 +23,7 @@ MACHINES = {
     "products.ProductVersion": "product_version",
     "investigations.ChecklistTemplate": "checklist_template",
     "documents.Document": "document",
+    "scoring.ModelVersion": "model_version",
 }
 
 

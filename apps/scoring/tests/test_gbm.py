@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import pytest
+
+from apps.scoring.scorecard.data import training_set_read
+from apps.scoring.scorecard.gbm import GradientBoostingModel
+from apps.scoring.scorecard.metrics import discrimination
+from apps.scoring.scorecard.model import ArtefactError
+from apps.scoring.synthetic import write_csv
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gbm") / "sme.csv"
+    write_csv(path, 3000, seed=21)
+    data = training_set_read(csv_path=path, target="default")
+    rows = np.arange(3000)
+    train, holdout = rows[:2000], rows[2000:]
+
+    def take(r):
+        return {n: c[r] if isinstance(c, np.ndarray) else [c[i] for i in r]
+                for n, c in data.columns.items()}
+
+    model = GradientBoostingModel.fit(take(train), data.kinds, data.y[train], target="default",
+                                      seed=21, max_iter=60)
+    return model, take(holdout), data.y[holdout]
+
+
+def test_gbm_discriminates_and_is_roughly_calibrated(fitted):
+    model, holdout, y = fitted
+    p = model.predict_proba(holdout)
+    assert discrimination(y, p)["auc"] > 0.7
+    assert abs(p.mean() - y.mean()) < 0.03
+
+
+def test_contributions_add_up_to_the_margin(fitted):
+    model, holdout, _ = fitted
+    margin, contrib = model.margin_matrix(model.matrix(holdout), contributions=True)
+    base = model.baseline + sum(t["expected"][0] for t in model.trees)
+    assert np.allclose(base + contrib.sum(axis=1), margin, atol=1e-9)
+    [row] = model.predict({k: v[:1] for k, v in holdout.items()}, top_k=2)
+    assert len(row["reasons"]) <= 2
+    assert all(r["contribution"] > 0 for r in row["reasons"])
+
+
+def test_unseen_category_is_scored_as_missing(fitted):
+    model, holdout, _ = fitted
+    one = {k: v[:1] for k, v in holdout.items()}
+    unseen = {**one, "tax_rating": ["Z"]}
+    missing = {**one, "tax_rating": [None]}
+    assert model.predict_proba(unseen)[0] == model.predict_proba(missing)[0]
+
+
+def test_json_round_trip_and_tampering(fitted):
+    model, holdout, _ = fitted
+    text = model.to_json()
+    loaded = GradientBoostingModel.from_json(text, expected_sha256=model.sha256)
+    assert loaded.to_json() == text
+    assert np.array_equal(loaded.predict_proba(holdout), model.predict_proba(holdout))
+    with pytest.raises(ArtefactError, match="does not match"):
+        GradientBoostingModel.from_json(text.replace('"b":', '"b":1', 1),
+                                        expected_sha256=model.sha256)
+    data = json.loads(text)
+    internal = data["trees"][0]["leaf"].index(0)
+    data["trees"][0]["left"][internal] = internal  # a loop would never end
+    with pytest.raises(ArtefactError, match="children must point forward"):
+        GradientBoostingModel.from_dict(data)
+    data = json.loads(text)
+    data["calibration"]["a"] = -1.0
+    with pytest.raises(ArtefactError, match="slope"):
+        GradientBoostingModel.from_dict(data)
+    with pytest.raises(ArtefactError):
+        GradientBoostingModel.from_dict({"schema": "credence.gbm/1"})
