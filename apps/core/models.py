@@ -48,6 +48,27 @@ class WorkflowModel(ConcurrentTransitionMixin, FSMModelMixin, TimeStampedModel):
                 field.protected = True
 
 
+class PublishedVersion(WorkflowModel):
+    """Who drafted and who published a version of policy data (products, checklist templates,
+    later authority matrices), and where its content comes from (domain reference §0.2).
+
+    Subclasses hold the FSM state and their publish/retire transitions; publishing is
+    four-eyes in their services: the drafter never publishes (§6.4).
+    """
+
+    source_citation = models.CharField(_("source"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("drafted by"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("published by"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class TaskProbe(models.Model):
     """One round trip web → broker → worker → database, asked for by an admin on the status page.
 

@@ -13,13 +13,12 @@ shared policy app that every later stage (scoring, approvals, monitoring) reads,
 there when that app exists.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.models import PublishedVersion, TimeStampedModel
 from apps.core.policy import Evidence
 from apps.investigations.states import ChecklistTemplateState
 
@@ -89,7 +88,7 @@ class PolicyValue(TimeStampedModel):
         return f"{self.key} = {self.value} {self.unit} (v{self.version}, {self.evidence})"
 
 
-class ChecklistTemplate(WorkflowModel):
+class ChecklistTemplate(PublishedVersion):
     """A versioned investigation checklist, for one product or (product empty) the default.
 
     Draft → published → retired. Only drafts change; publishing requires every rule to compile
@@ -108,14 +107,6 @@ class ChecklistTemplate(WorkflowModel):
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("drafted by"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+",
-                                     verbose_name=_("published by"))
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     class Meta:
         ordering = ["code", "-version"]

@@ -4,7 +4,6 @@ A published version never changes: the next change is a new version. Application
 version they were checked against, so every past decision can be explained under its own rules.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -12,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.models import PublishedVersion, TimeStampedModel
 from apps.core.policy import Evidence
 from apps.parties.money import Currency, MoneyField
 from apps.products.conditions import ConditionValueError, Operator, normalise_value
@@ -57,7 +56,7 @@ class CreditProduct(TimeStampedModel):
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
 
-class ProductVersion(WorkflowModel):
+class ProductVersion(PublishedVersion):
     """The terms and entry conditions of a product from one date on. Immutable once published."""
 
     product = models.ForeignKey(CreditProduct, on_delete=models.PROTECT, related_name="versions",
@@ -77,14 +76,6 @@ class ProductVersion(WorkflowModel):
     collateral_types = models.JSONField(_("collateral accepted"), default=list)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("drafted by"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+",
-                                     verbose_name=_("published by"))
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     class Meta:
         ordering = ["product__code", "-version"]
