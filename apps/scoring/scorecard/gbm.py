@@ -21,8 +21,6 @@ The export reads the fitted predictors' node arrays (a private but long-stable s
 structure); `fit` checks the exported trees reproduce scikit-learn's margins before returning.
 """
 
-import hashlib
-import json
 import math
 
 import numpy as np
@@ -30,13 +28,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from apps.scoring.scorecard.artefact import JsonArtefact
 from apps.scoring.scorecard.binning import CATEGORICAL, NUMERIC
 from apps.scoring.scorecard.model import (
     DEFAULT_GRADES,
     ArtefactError,
     Scaling,
     _is_number,
-    canonical_json,
     grade_for,
     validate_grades,
 )
@@ -59,7 +57,7 @@ def _category_codes(values, y) -> dict[str, int]:
     return {c: i for i, c in enumerate(sorted(rate, key=lambda c: (rate[c], c)))}
 
 
-class GradientBoostingModel:
+class GradientBoostingModel(JsonArtefact):
     """Exported boosted trees + Platt calibration + PDO scaling, evaluated without scikit-learn."""
 
     def __init__(self, *, target: str, features: list[str], kinds: dict[str, str],
@@ -171,26 +169,6 @@ class GradientBoostingModel:
                 "scaling": {"base_score": self.scaling.base_score,
                             "base_odds": self.scaling.base_odds, "pdo": self.scaling.pdo},
                 "grades": self.grades, "info": self.info}
-
-    def to_json(self) -> str:
-        return canonical_json(self.to_dict())
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
-
-    @classmethod
-    def from_json(cls, text: str, *, expected_sha256: str | None = None):
-        if expected_sha256 is not None:
-            actual = hashlib.sha256(text.encode()).hexdigest()
-            if actual != expected_sha256:
-                raise ArtefactError(f"artefact hash {actual} does not match the registered "
-                                    f"{expected_sha256}: it was altered")
-        try:
-            data = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise ArtefactError(f"artefact is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data) -> "GradientBoostingModel":

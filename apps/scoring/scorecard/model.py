@@ -19,7 +19,6 @@ Artefacts are plain JSON (no pickle): `to_json()` is canonical (sorted keys, com
 stored points agree with the coefficients, WOE and scaling — before anything is scored.
 """
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from apps.scoring.scorecard.artefact import ArtefactError, JsonArtefact
 from apps.scoring.scorecard.binning import (
     CATEGORICAL,
     NUMERIC,
@@ -40,10 +40,6 @@ SCHEMA = "credence.scorecard/1"
 # Default bands, in points on the default scaling (600 at 19:1 good:bad, 50 PDO): A is at least
 # twice the base odds (PD ≤ 2.6%), each band below halves the odds. Policy data may replace them.
 DEFAULT_GRADES: list[list] = [["A", 650.0], ["B", 600.0], ["C", 550.0], ["D", 500.0], ["E", None]]
-
-
-class ArtefactError(ValueError):
-    """A scorecard artefact is malformed, inconsistent or not the one registered."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-class Scorecard:
+class Scorecard(JsonArtefact):
     """A fitted scorecard: binnings, WOE logistic regression, scaling, points and grades."""
 
     def __init__(self, *, target: str, binnings: dict[str, FeatureBinning], intercept: float,
@@ -248,37 +244,9 @@ class Scorecard:
             "grades": self.grades, "info": self.info,
         }
 
-    def to_json(self) -> str:
-        return canonical_json(self.to_dict())
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
-
-    @classmethod
-    def from_json(cls, text: str, *, expected_sha256: str | None = None) -> "Scorecard":
-        """Load an artefact, refusing one whose hash differs from the registered one."""
-        if expected_sha256 is not None:
-            actual = hashlib.sha256(text.encode()).hexdigest()
-            if actual != expected_sha256:
-                raise ArtefactError(f"artefact hash {actual} does not match the registered "
-                                    f"{expected_sha256}: it was altered")
-        try:
-            data = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise ArtefactError(f"artefact is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
-
     @classmethod
     def from_dict(cls, data) -> "Scorecard":
         return _load(data)
-
-
-def canonical_json(value) -> str:
-    """Sorted keys, compact separators, no NaN/Infinity: the same scorecard, the same bytes
-    (Python's float repr round-trips exactly, so load → dump reproduces the text)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
 
 
 def _need(mapping, key, kinds, where):
