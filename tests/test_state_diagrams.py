@@ -24,6 +24,7 @@ MACHINES = {
     "investigations.ChecklistTemplate": "checklist_template",
     "documents.Document": "document",
     "scoring.ModelVersion": "model_version",
+    "investigations.Investigation": "investigation",
 }
 
 

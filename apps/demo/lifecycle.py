@@ -4,16 +4,125 @@ Used by the demo seed (applications in every state) and by tests that need a fil
 state; both go through the real services, so demo data obeys every rule the product enforces.
 """
 
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
 from apps.accounts.models import User
 from apps.applications import services
 from apps.applications.models import Application
 from apps.applications.states import ApplicationState as S
+from apps.investigations import workflow
+from apps.investigations.models import AnswerType, ChecklistTemplate, Investigation, Item
+from apps.investigations.states import ChecklistTemplateState, InvestigationState
+
+# Where the demo officers check in when the enterprise has no operating position on file.
+_FALLBACK_SITE = (Decimal("31.230400"), Decimal("121.473700"))
+
+
+def _demo_value(item: Item, application: Application):
+    """A valid demo answer derived from the item's answer type."""
+    kind = item.answer_type
+    if kind == AnswerType.YES_NO:
+        return False
+    if kind in (AnswerType.NUMBER, AnswerType.PERCENT):
+        return "20"
+    if kind == AnswerType.MONEY:
+        return "500000"
+    if kind == AnswerType.DATE:
+        return (timezone.localdate() + dt.timedelta(days=365)).isoformat()
+    if kind == AnswerType.TEXT:
+        text = "Visited the premises with both officers; neighbours and suppliers confirm " \
+               "the business has traded steadily for years."
+        return text.ljust(item.min_length or 0, ".")
+    if kind == AnswerType.SINGLE_CHOICE:
+        return item.choices[0]["code"]
+    if kind == AnswerType.MULTI_CHOICE:
+        return [item.choices[0]["code"]]
+    if kind == AnswerType.TABLE:
+        spec = item.columns or {}
+        cells = {c["code"]: ("demo figure" if c["type"] == "text" else
+                             True if c["type"] == "yes_no" else
+                             timezone.localdate().isoformat() if c["type"] == "date" else "100000")
+                 for c in spec.get("columns", [])}
+        rows = spec.get("rows") or []
+        return [{"row": r["code"], **cells} for r in rows] if rows else [cells]
+    if kind in (AnswerType.PHOTO, AnswerType.DOCUMENT):
+        count = max(int((item.evidence or {}).get("photo_count") or 0), 1)
+        return [f"demo-{item.code.lower()}-{n}" for n in range(1, count + 1)]
+    if kind == AnswerType.LOCATION:
+        lat, lng = _site(application)
+        return {"lat": str(lat), "lng": str(lng)}
+    raise ValueError(kind)
+
+
+def _demo_evidence(item: Item) -> dict:
+    spec = item.evidence or {}
+    evidence: dict = {}
+    if spec.get("document_types"):
+        evidence["documents"] = {t: [f"demo-{t}"] for t in spec["document_types"]}
+    if spec.get("photo_count") and item.answer_type != AnswerType.PHOTO:
+        evidence["photos"] = [f"demo-{item.code.lower()}-photo-{n}"
+                              for n in range(1, int(spec["photo_count"]) + 1)]
+    return evidence
+
+
+def _site(application: Application) -> tuple[Decimal, Decimal]:
+    enterprise = application.enterprise
+    if enterprise.operating_lat is not None and enterprise.operating_lng is not None:
+        return enterprise.operating_lat, enterprise.operating_lng
+    return _FALLBACK_SITE
+
+
+def _investigate(application: Application, manager: User) -> Application:
+    """The pre-lending investigation, through its services: the account manager and a second
+    account manager of the branch investigate, both check in, the branch's risk reviewer (who
+    may still review the application: not an investigator) accepts."""
+    from apps.investigations.seed import seed_builtin_templates
+
+    branch_code = manager.username.split(".", 1)[1]
+    investigation = Investigation.objects.filter(application=application).first()
+    if investigation is None:
+        if not ChecklistTemplate.objects.filter(state=ChecklistTemplateState.PUBLISHED).exists():
+            seed_builtin_templates()  # test worlds seed people and products, not templates
+        assistant = User.objects.get(username=f"assistant.{branch_code}")
+        investigation = workflow.investigation_assign(
+            application_id=application.pk, lead_officer=manager,
+            assisting_officer=assistant, actor=manager)
+    if investigation.state == InvestigationState.ACCEPTED:
+        return application
+    if investigation.state == InvestigationState.ASSIGNED:
+        investigation = workflow.investigation_start(investigation_id=investigation.pk,
+                                                     actor=manager)
+    if investigation.state in workflow.EDITABLE_STATES:
+        answered = set(investigation.answers.values_list("item_id", flat=True))
+        items = (Item.objects.filter(template_id=investigation.template_id, required=True)
+                 .exclude(answer_type=AnswerType.DERIVED).exclude(pk__in=answered))
+        for item in items:
+            workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
+                                 value=_demo_value(item, application),
+                                 evidence=_demo_evidence(item), actor=manager)
+        lat, lng = _site(application)
+        checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
+        for officer_id in investigation.officer_ids - checked_in:
+            workflow.site_check_in(investigation_id=investigation.pk,
+                                   officer=User.objects.get(pk=officer_id), lat=lat, lng=lng,
+                                   accuracy_m=Decimal("8"))
+        investigation = workflow.investigation_submit(investigation_id=investigation.pk,
+                                                      actor=manager)
+    workflow.investigation_accept(investigation_id=investigation.pk,
+                                  actor=User.objects.get(username=f"reviewer.{branch_code}"),
+                                  comment="Site visit and figures are consistent.")
+    return application
 
 # The main road, in order; each step names the role (by username prefix) that takes it.
 _ROAD = [
     (S.SUBMITTED, "am", lambda a, u: services.application_submit(application_id=a.pk, actor=u)),
-    (S.INVESTIGATING, "am", lambda a, u: services.application_start_investigation(
-        application_id=a.pk, actor=u)),
+    # Reaching investigating runs the whole investigation to acceptance, so a file "in
+    # investigation" can be sent to review at once (as the application tests expect).
+    (S.INVESTIGATING, "am", lambda a, u: _investigate(
+        services.application_start_investigation(application_id=a.pk, actor=u), u)),
     (S.UNDER_REVIEW, "am", lambda a, u: services.application_send_to_review(
         application_id=a.pk, actor=u)),
     (S.IN_APPROVAL, "reviewer", lambda a, u: services.application_send_to_approval(

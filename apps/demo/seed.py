@@ -78,6 +78,15 @@ def _seed_people() -> dict[str, int]:
                 is_staff=(role == Role.ADMIN),
             )
             created["users"] += 1
+        # A second account manager: investigations need two distinct officers (双人调查).
+        username = f"assistant.{branch_code}"
+        if not User.objects.filter(username=username).exists():
+            user_create(username=username, password=DEMO_PASSWORD, branch=branches[branch_code],
+                        roles=[Role.ACCOUNT_MANAGER],
+                        first_name=f"{Role(Role.ACCOUNT_MANAGER).label} 2",
+                        last_name=branch_code.title())
+            # Counted apart from the one-per-role staff, and only when created.
+            created["second account managers"] = created.get("second account managers", 0) + 1
     return created
 
 
@@ -93,9 +102,10 @@ def _seed_business() -> dict[str, int]:
     products = seed_products(effective_from=today.replace(month=1, day=1))
     branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
     parties = seed_demo_enterprises(branches)
-    applications = 0 if Application.objects.exists() else seed_demo_applications()
+    # Templates first: walking an application past investigating needs a published one.
     templates_before = ChecklistTemplate.objects.count()
     seed_builtin_templates()
     templates = ChecklistTemplate.objects.count() - templates_before
+    applications = 0 if Application.objects.exists() else seed_demo_applications()
     return {"products": products, **parties, "applications": applications,
             "checklist templates": templates}

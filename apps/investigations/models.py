@@ -13,14 +13,15 @@ shared policy app that every later stage (scoring, approvals, monitoring) reads,
 there when that app exists.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import PublishedVersion, TimeStampedModel
+from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
 from apps.core.policy import Evidence
-from apps.investigations.states import ChecklistTemplateState
+from apps.investigations.states import ChecklistTemplateState, InvestigationState
 
 
 def _localised(obj, stem: str) -> str:
@@ -256,3 +257,183 @@ class CrossCheckRule(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+# --- The investigation of one application (issue 4, workflow) --------------------------------
+
+
+def _is_investigator(investigation: "Investigation", user) -> bool:
+    return user is not None and user.pk in (investigation.lead_officer_id,
+                                            investigation.assisting_officer_id)
+
+
+def reviewer_is_independent(investigation: "Investigation", user) -> bool:
+    """审贷分离: the risk reviewer who judges an investigation neither did it nor prepared or
+    manages the file. (Later review of the application is a separate four-eyes check.)"""
+    from apps.accounts.roles import Role
+
+    application = investigation.application
+    return (user is not None and user.is_authenticated and user.has_role(Role.RISK_REVIEWER)
+            and not _is_investigator(investigation, user)
+            and user.pk not in (application.account_manager_id, application.created_by_id))
+
+
+def investigator(investigation: "Investigation", user) -> bool:
+    """Only the two assigned officers do the investigation (two people, 双人调查)."""
+    return _is_investigator(investigation, user)
+
+
+class Investigation(WorkflowModel):
+    """The pre-lending investigation of one application, on the template version it began on.
+
+    Two distinct officers (a lead and an assisting officer) do it together: the database
+    refuses one person in both roles, so a single officer cannot tick both boxes (§3.1 双人调查).
+    Red flags and cross-check findings are computed by the rules on each submission and kept
+    here, so the reviewer sees exactly what was judged.
+    """
+
+    application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
+                                       related_name="investigation",
+                                       verbose_name=_("application"))
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.PROTECT,
+                                 related_name="investigations", verbose_name=_("template"))
+    lead_officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("lead officer"))
+    assisting_officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                          related_name="+", verbose_name=_("assisting officer"))
+    state = FSMField(_("state"), default=InvestigationState.ASSIGNED,
+                     choices=InvestigationState.choices, protected=True, db_index=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("assigned by"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submission_count = models.PositiveSmallIntegerField(_("submissions"), default=0)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    red_flags = models.JSONField(_("red flags"), default=list, blank=True)
+    cross_check_findings = models.JSONField(_("cross-check findings"), default=list,
+                                            blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("investigation")
+        verbose_name_plural = _("investigations")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(lead_officer=models.F("assisting_officer")),
+                                   name="investigations_two_distinct_officers"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} ({self.state})"
+
+    @property
+    def officer_ids(self) -> set[int]:
+        return {self.lead_officer_id, self.assisting_officer_id}
+
+    # --- transitions: fields on self only; the services do the rest ------------------------
+
+    @transition(field=state, source=InvestigationState.ASSIGNED,
+                target=InvestigationState.IN_PROGRESS, permission=investigator)
+    def start(self, *, at) -> None:
+        """An officer opens the form; answers may now be saved."""
+        self.started_at = at
+
+    @transition(field=state, source=[InvestigationState.IN_PROGRESS, InvestigationState.RETURNED],
+                target=InvestigationState.SUBMITTED, permission=investigator)
+    def submit(self, *, at, red_flags, cross_check_findings) -> None:
+        """Complete (the service has checked what is missing); findings are frozen for review."""
+        self.submitted_at = at
+        self.submission_count += 1
+        self.red_flags, self.cross_check_findings = red_flags, cross_check_findings
+
+    @transition(field=state, source=InvestigationState.SUBMITTED,
+                target=InvestigationState.ACCEPTED, permission=reviewer_is_independent)
+    def accept(self, *, by, at) -> None:
+        """An independent risk reviewer accepts the investigation as real and complete."""
+        self.reviewed_by, self.reviewed_at, self.accepted_at = by, at, at
+
+    @transition(field=state, source=InvestigationState.SUBMITTED,
+                target=InvestigationState.RETURNED, permission=reviewer_is_independent)
+    def return_for_correction(self, *, by, at) -> None:
+        """Back to the officers with item-level comments (退回补正)."""
+        self.reviewed_by, self.reviewed_at = by, at
+
+
+class Answer(models.Model):
+    """One officer's answer to one item; `version` grows on every change so two officers
+    editing at once never overwrite each other silently (a stale save is a conflict)."""
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="answers", verbose_name=_("investigation"))
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="answers",
+                             verbose_name=_("item"))
+    value = models.JSONField(_("value"), null=True, blank=True)
+    evidence = models.JSONField(
+        _("evidence"), default=dict, blank=True,
+        help_text=_('{"documents": {"lease": [ids]}, "photos": [ids]} backing this answer.'))
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    na_reason = models.TextField(_("reason not applicable"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("answered by"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["investigation", "item__section__order", "item__order"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["investigation", "item"],
+                                    name="investigations_one_answer_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} v{self.version}"
+
+
+class ItemComment(models.Model):
+    """A reviewer's comment on one item when returning an investigation (item-level 退回补正)."""
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="comments", verbose_name=_("investigation"))
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("item"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("author"))
+    text = models.TextField(_("comment"))
+    round = models.PositiveSmallIntegerField(_("submission round"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["investigation", "round", "id"]
+        verbose_name = _("item comment")
+        verbose_name_plural = _("item comments")
+
+    def __str__(self) -> str:
+        return f"{self.item.code}: {self.text[:40]}"
+
+
+class SiteCheckIn(models.Model):
+    """An officer's reported position at the site visit (现场签到); both officers must check in
+    before the investigation can be submitted. Distance checks come with the photo controls."""
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="check_ins", verbose_name=_("investigation"))
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("officer"))
+    at = models.DateTimeField(_("checked in at"))
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    accuracy_m = models.DecimalField(_("accuracy (m)"), max_digits=8, decimal_places=1,
+                                     null=True, blank=True)
+
+    class Meta:
+        ordering = ["investigation", "at"]
+        verbose_name = _("site check-in")
+        verbose_name_plural = _("site check-ins")
+
+    def __str__(self) -> str:
+        return f"{self.officer_id} @ {self.lat},{self.lng}"

@@ -6,3 +6,14 @@ class ChecklistTemplateState(TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     RETIRED = "retired", _("Retired")
+
+
+class InvestigationState(TextChoices):
+    """Pre-lending investigation (贷前调查) workflow, issue 4: assigned → in progress →
+    submitted → accepted, or returned with item comments → resubmitted."""
+
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for correction")
+    ACCEPTED = "accepted", _("Accepted")
