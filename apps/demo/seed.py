@@ -6,6 +6,7 @@ issues add their demo data (enterprises, products, applications) here, through s
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -40,8 +41,13 @@ DEMO_STAFF_BRANCHES = ("north", "south")
 
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(username, role label, branch code) of every demo user, for `make run` to print."""
-    return [(f"{prefix}.{branch}", str(Role(role).label), branch)
-            for branch in DEMO_STAFF_BRANCHES for role, prefix in DEMO_ROLE_PREFIX.items()]
+    accounts = []
+    for branch in DEMO_STAFF_BRANCHES:
+        accounts += [(f"{prefix}.{branch}", str(Role(role).label), branch)
+                     for role, prefix in DEMO_ROLE_PREFIX.items()]
+        accounts.append((f"assistant.{branch}", str(_("Account manager (second officer)")),
+                         branch))
+    return accounts
 
 
 @transaction.atomic
