@@ -280,14 +280,9 @@ def application_reject(*, application_id: int, actor: User, reason: str) -> Appl
     """Decline with a reason, at review or at approval."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the decision.")})
-    application = _lock(application_id)
-    transition_check(application.reject, actor=actor)
-    source = application.state
-    application.reject(by=actor, at=timezone.now(), reason=reason)
-    application.save()
-    _audit_move(application, action="application.rejected", actor=actor, source=source,
-                comment=reason)
-    return application
+    return _simple_move("reject", "application.rejected", application_id=application_id,
+                        actor=actor, comment=reason,
+                        call_kwargs={"by": actor, "at": timezone.now(), "reason": reason})
 
 
 @transaction.atomic
