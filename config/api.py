@@ -10,4 +10,9 @@ urlpatterns = [
     path("v1/", include("apps.parties.api.urls")),
     path("v1/", include("apps.products.api.urls")),
     path("v1/", include("apps.applications.api.urls")),
+    path("v1/", include("apps.investigations.api.urls")),
+    path("v1/", include("apps.documents.api.urls")),
+    path("v1/", include("apps.scoring.api.urls")),
+    path("v1/", include("apps.approvals.api.urls")),
+    path("v1/", include("apps.oversight.api.urls")),
 ]

@@ -12,7 +12,11 @@ urlpatterns = [
     path("customers/", include("apps.parties.urls")),
     path("products/", include("apps.products.urls")),
     path("applications/", include("apps.applications.urls")),
+    path("investigations/", include("apps.investigations.urls")),
     path("documents/", include("apps.documents.urls")),
+    path("scoring/", include("apps.scoring.urls")),
+    path("approvals/", include("apps.approvals.urls")),
+    path("oversight/", include("apps.oversight.urls")),
     path("", include("apps.web.urls")),
 ]
 

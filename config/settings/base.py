@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.investigations",
     "apps.documents",
     "apps.scoring",
+    "apps.approvals",
+    "apps.oversight",
     "apps.web",
     "apps.demo",
 ]

@@ -1,0 +1,90 @@
+"""What the investigation's controls learn from collected evidence, without importing documents.
+
+Documents sit to the right of investigations (CONVENTIONS §1), so the checklist cannot read
+document rows itself. The documents app registers one `EvidenceSource` at start-up; the
+anti-box-ticking controls and the cross-checks read photos and parsed figures through it.
+With no source registered (a deployment without document checks) every control that needs
+evidence says so in its finding instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PhotoEvidence:
+    """One site-visit photo as the document checks saw it.
+
+    `taken_*` come from the photo's own metadata (EXIF DateTimeOriginal and GPS); `device_*`
+    from the phone's reported position when it was uploaded. Either may be missing: a missing
+    value is itself a finding, never a pass.
+    """
+
+    document_id: int
+    application_id: int
+    uploaded_at: dt.datetime
+    uploaded_by_id: int
+    taken_at: dt.datetime | None
+    taken_lat: float | None
+    taken_lng: float | None
+    device_lat: float | None
+    device_lng: float | None
+    phash: str | None          # 64-bit perceptual hash as 16 hex digits
+    checked: bool              # False while the photo check has not run yet
+
+
+@dataclass(frozen=True)
+class PhotoReuse:
+    """A photo whose perceptual hash is within `distance` bits of one in another file."""
+
+    document_id: int
+    other_document_id: int
+    other_application_id: int
+    distance: int
+
+
+class EvidenceSource(Protocol):
+    def photos(self, application_id: int) -> list[PhotoEvidence]:
+        """Every site-visit photo collected for the application (any state but quarantined)."""
+
+    def photo_reuse(self, application_id: int, *, max_distance: int) -> list[PhotoReuse]:
+        """Photos of this application that match a photo of another application."""
+
+    def figures(self, application_id: int) -> dict[str, Decimal | None]:
+        """Figures parsed from the application's documents, by key (see FIGURE_KEYS)."""
+
+
+# The figures a source may return. Money in CNY, energy in kWh, shares as fractions (0-1).
+FIGURE_KEYS = {
+    "bank.inflows_12m": "Bank-statement inflows over the last 12 months",
+    "bank.outflows_12m": "Bank-statement outflows over the last 12 months",
+    "bank.months_covered": "Months of bank statements parsed",
+    "bank.top_counterparty_share": "Share of inflows from the largest counterparty",
+    "bank.round_trip_share": "Share of inflows returned to the same counterparty within 3 days",
+    "bank.large_cash_count": "Cash transactions above the large-cash threshold",
+    "tax.revenue_12m": "Tax-declared revenue over the last 12 months",
+    "tax.paid_12m": "Tax paid over the last 12 months",
+    "utility.kwh_12m": "Electricity used over the last 12 months (kWh)",
+}
+
+_source: EvidenceSource | None = None
+
+
+def register_evidence_source(source: EvidenceSource) -> None:
+    global _source
+    _source = source
+
+
+def evidence_source() -> EvidenceSource | None:
+    return _source
+
+
+def figures_for(application_id: int, keys: Iterable[str] = FIGURE_KEYS) -> dict:
+    """Parsed figures, every requested key present (None when unknown or no source)."""
+    found = _source.figures(application_id) if _source is not None else {}
+    return {key: found.get(key) for key in keys}
