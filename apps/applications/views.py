@@ -40,6 +40,7 @@ from apps.applications.forms import (
 )
 from apps.applications.guards import blocking_reasons
 from apps.applications.models import Application
+from apps.applications.sections import application_sections
 from apps.applications.selectors import application_get, application_list
 from apps.applications.states import TERMINAL_STATES, ApplicationState
 from apps.audit.models import AuditEvent
@@ -423,6 +424,7 @@ def _detail_context(request, application, *, failed: str = "", form=None, feedba
                     for name in application.missing_fields()]
         if application.state == ApplicationState.DRAFT else [],
         "timeline": _timeline(application),
+        "sections": application_sections(request, application),
         "may_edit": _may_edit(application, user),
         "reassign_form": reassign_form or (
             ReassignForm(managers=_managers(user),
