@@ -23,8 +23,17 @@ MACHINES = {
     "products.ProductVersion": "product_version",
     "investigations.ChecklistTemplate": "checklist_template",
     "documents.Document": "document",
+    "documents.DocumentCheck": "document_check",
     "scoring.ModelVersion": "model_version",
+    "scoring.RescoringJob": "rescoring_job",
+    "scoring.TrainingJob": "training_job",
     "investigations.Investigation": "investigation",
+    "approvals.AuthorityMatrix": "authority_matrix",
+    "approvals.ApprovalRoute": "approval_route",
+    "approvals.ApprovalStep": "approval_step",
+    "approvals.ConditionPrecedent": "condition_precedent",
+    "investigations.ReVerification": "reverification",
+    "oversight.ExportJob": "export_job",
 }
 
 

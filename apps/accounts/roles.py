@@ -30,6 +30,10 @@ _EDIT_PARTIES = _VIEW_PARTIES | {"parties.add_enterprise", "parties.change_enter
                                  "parties.add_person", "parties.add_relationship",
                                  "parties.view_full_resident_id"}
 
+# Due-diligence duty rules and export jobs (apps.oversight): auditors read, admins version.
+_VIEW_OVERSIGHT = {"oversight.view_dutyruleset", "oversight.view_dutyrule",
+                   "oversight.view_exportjob"}
+
 # "app_label.codename" per role; permissions of apps not installed yet are skipped quietly.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.ACCOUNT_MANAGER: {"org.view_branch", *_EDIT_PARTIES},
@@ -39,13 +43,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMITTEE_MEMBER: {"org.view_branch", *_VIEW_PARTIES},
     Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
     Role.AUDITOR: {"org.view_branch", "accounts.view_user", "audit.view_auditevent",
-                   "audit.export_auditevent", *_VIEW_PARTIES},
-    Role.ADMIN: {*_VIEW_PARTIES, "org.view_branch", "org.add_branch", "org.change_branch",
+                   "audit.export_auditevent", *_VIEW_PARTIES, *_VIEW_OVERSIGHT},
+    Role.ADMIN: {*_VIEW_PARTIES, *_VIEW_OVERSIGHT, "oversight.add_dutyruleset",
+                 "oversight.change_dutyruleset", "oversight.add_dutyrule",
+                 "oversight.change_dutyrule", "oversight.delete_dutyrule",
+                 "org.view_branch", "org.add_branch", "org.change_branch",
                  "accounts.view_user", "accounts.add_user", "accounts.change_user",
                  "audit.view_auditevent", "core.view_taskprobe", "core.add_taskprobe",
                  "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
                  "products.view_creditproduct", "products.add_creditproduct",
-                 "products.change_creditproduct", "products.publish_productversion"},
+                 "products.change_creditproduct", "products.publish_productversion",
+                 "approvals.view_authoritymatrix", "approvals.change_authoritymatrix",
+                 "approvals.add_authoritymatrix", "approvals.publish_authoritymatrix",
+                 "approvals.view_committee", "approvals.view_delegation"},
 }
 
 

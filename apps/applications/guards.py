@@ -33,6 +33,23 @@ def blocking_reasons(transition: str, application) -> list[str]:
     return reasons
 
 
+# Consequences later apps attach to a move: returning the file for rework reopens its accepted
+# investigation. They run inside the move's transaction, after the application is saved, so a
+# failure rolls the move back with them.
+_on_move: dict[str, list[Callable]] = {}
+
+
+def register_on_move(transition: str, fn: Callable) -> None:
+    """`fn(application, *, actor, comment)` runs after `transition` moved the application."""
+    if fn not in _on_move.setdefault(transition, []):
+        _on_move[transition].append(fn)
+
+
+def run_on_move(transition: str, application, *, actor, comment: str = "") -> None:
+    for fn in _on_move.get(transition, []):
+        fn(application, actor=actor, comment=comment)
+
+
 # Sources of people who may not review or approve an application (审贷分离): the account
 # manager is known here; investigators are added by the investigations app.
 _conflict_sources: list[Callable] = []

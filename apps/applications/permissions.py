@@ -30,8 +30,10 @@ def can_review(application, user) -> bool:
 
 
 def can_decide(application, user) -> bool:
-    """An approver who neither prepared nor reviewed it: nobody signs at two levels."""
-    return (user.is_authenticated and user.has_role(Role.APPROVER)
+    """An approver (or, when a committee step is last, the committee member whose vote closes
+    it) who neither prepared nor reviewed it: nobody signs at two levels. The approvals app's
+    guards require its complete route before any approve, reject or return in approval."""
+    return (user.is_authenticated and user.has_role(Role.APPROVER, Role.COMMITTEE_MEMBER)
             and _in_scope(application, user)
             and user.pk not in conflicted_user_ids(application)
             and user.pk != application.reviewed_by_id)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
-from apps.applications.guards import blocking_reasons
+from apps.applications.guards import blocking_reasons, run_on_move
 from apps.applications.models import Application
 from apps.applications.states import ApplicationState
 from apps.audit.services import audit_record
@@ -199,6 +199,7 @@ def _simple_move(transition_name: str, action: str, *, application_id: int, acto
     transition(**(call_kwargs or {}))
     application.save()
     _audit_move(application, action=action, actor=actor, source=source, comment=comment)
+    run_on_move(transition_name, application, actor=actor, comment=comment)
     return application
 
 

@@ -13,5 +13,6 @@ class AuditConfig(AppConfig):
         register_actions({
             "audit.exported": _("Audit events exported"),
             "audit.chain_verified": _("Audit chain verified"),
+            "audit.chain_alert": _("Audit chain broken: alert raised"),
             "auth.permission_refused": _("Permission refused"),
         })

@@ -59,8 +59,9 @@ def normalise_payload(payload: dict) -> dict:
 
 
 def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, subject_type: str,
-               subject_id: str, branch_id, payload: dict, request_id, prev_hash: str) -> str:
-    body = canonical_json({
+               subject_id: str, branch_id, payload: dict, request_id, prev_hash: str,
+               application_id=None, enterprise_id=None) -> str:
+    fields = {
         "seq": seq,
         "occurred_at": occurred_at,
         "action": action,
@@ -70,7 +71,15 @@ def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, sub
         "branch_id": branch_id,
         "payload": payload,
         "request_id": request_id,
-    })
+    }
+    # The scope columns (added later, for auditors' filters) join the hashed body only when
+    # set: events written before them hash exactly as they always did, and setting, clearing
+    # or changing a scope afterwards still breaks the row's hash.
+    if application_id is not None:
+        fields["application_id"] = application_id
+    if enterprise_id is not None:
+        fields["enterprise_id"] = enterprise_id
+    body = canonical_json(fields)
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
@@ -80,4 +89,6 @@ def hash_of(event) -> str:
                       actor_id=event.actor_id, subject_type=event.subject_type,
                       subject_id=event.subject_id, branch_id=event.branch_id,
                       payload=event.payload, request_id=event.request_id,
-                      prev_hash=event.prev_hash)
+                      prev_hash=event.prev_hash,
+                      application_id=getattr(event, "application_id", None),
+                      enterprise_id=getattr(event, "enterprise_id", None))

@@ -28,6 +28,11 @@ class AuditEvent(models.Model):
     # The subject's branch when it has one, so auditors can filter by branch without joins
     # into the apps above audit.
     branch_id = models.BigIntegerField(_("branch"), null=True, blank=True, db_index=True)
+    # The application and enterprise the event belongs to, filled at write time from the
+    # subject (or given by the caller), so an application's whole trail (investigation answers,
+    # documents, approvals) is one index range instead of a search through payloads.
+    application_id = models.BigIntegerField(_("application"), null=True, blank=True)
+    enterprise_id = models.BigIntegerField(_("enterprise"), null=True, blank=True)
     payload = models.JSONField(_("payload"), default=dict)
     request_id = models.UUIDField(_("request id"), null=True, blank=True, db_index=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
@@ -37,7 +42,13 @@ class AuditEvent(models.Model):
         ordering = ["seq"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["subject_type", "subject_id", "seq"])]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "seq"]),
+                   # Auditors' filters read newest first, a page at a time (keyset on seq).
+                   models.Index(fields=["application_id", "seq"], name="audit_event_app_seq"),
+                   models.Index(fields=["enterprise_id", "seq"], name="audit_event_ent_seq"),
+                   models.Index(fields=["branch_id", "seq"], name="audit_event_branch_seq"),
+                   models.Index(fields=["actor", "seq"], name="audit_event_actor_seq"),
+                   models.Index(fields=["action", "seq"], name="audit_event_action_seq")]
         default_permissions = ("view",)  # nobody is ever granted add, change or delete
         permissions = [("export_auditevent", _("Can export audit events"))]
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.audit.chain import event_hash, hash_of, normalise_payload
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.registry import ensure_registered
+from apps.audit.scope import resolve_scope
 from apps.core.request_context import current_request_id
 
 # Any constant works: it only has to be the same for every writer of the chain.
@@ -39,12 +40,15 @@ def _lock_chain_head() -> None:
 
 
 def audit_record(*, action: str, actor, subject, payload: dict | None = None,
-                 branch_id: int | None = None) -> AuditEvent:
+                 branch_id: int | None = None, application_id: int | None = None,
+                 enterprise_id: int | None = None) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
     `actor` is a user, or None for the system. `subject` is the model instance the event is
     about, or a (type, id) pair when there is none (a failed login names the username tried).
     Refuses to run outside `atomic()`: the event must commit or roll back with its change.
+    The application, enterprise and branch are found from the subject when not given
+    (`apps.audit.scope`), so auditors can filter an application's whole trail.
     """
     ensure_registered(action)
     if not connection.in_atomic_block:
@@ -59,14 +63,19 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     # Microseconds are kept by both databases, so the stored time hashes the same on re-read.
     occurred_at = timezone.now()
-    branch = branch_id if branch_id is not None else subject_branch_id
+    scope = resolve_scope(subject=subject, payload=payload,
+                          branch_id=branch_id if branch_id is not None else subject_branch_id,
+                          application_id=application_id, enterprise_id=enterprise_id)
     digest = event_hash(seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
-                        subject_type=subject_type, subject_id=subject_id, branch_id=branch,
-                        payload=payload, request_id=request_id, prev_hash=prev_hash)
+                        subject_type=subject_type, subject_id=subject_id,
+                        branch_id=scope.branch_id, payload=payload, request_id=request_id,
+                        prev_hash=prev_hash, application_id=scope.application_id,
+                        enterprise_id=scope.enterprise_id)
     return AuditEvent.objects.create(
         seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
-        subject_type=subject_type, subject_id=subject_id, branch_id=branch, payload=payload,
-        request_id=request_id, prev_hash=prev_hash, hash=digest,
+        subject_type=subject_type, subject_id=subject_id, branch_id=scope.branch_id,
+        application_id=scope.application_id, enterprise_id=scope.enterprise_id,
+        payload=payload, request_id=request_id, prev_hash=prev_hash, hash=digest,
     )
 
 

@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.applications import services
 from apps.applications.models import Application
 from apps.applications.states import ApplicationState as S
+from apps.demo.seed import DEMO_PASSWORD
 from apps.investigations import workflow
 from apps.investigations.models import AnswerType, ChecklistTemplate, Investigation, Item
 from apps.investigations.states import ChecklistTemplateState, InvestigationState
@@ -109,12 +110,56 @@ def _investigate(application: Application, manager: User) -> Application:
             workflow.site_check_in(investigation_id=investigation.pk,
                                    officer=User.objects.get(pk=officer_id), lat=lat, lng=lng,
                                    accuracy_m=Decimal("8"))
+        # Both officers close their visit, so the time on site is recorded (§3.4).
+        for officer_id in investigation.check_ins.filter(
+                checked_out_at__isnull=True).values_list("officer_id", flat=True).distinct():
+            workflow.site_check_out(investigation_id=investigation.pk,
+                                    officer=User.objects.get(pk=officer_id), lat=lat, lng=lng)
         investigation = workflow.investigation_submit(investigation_id=investigation.pk,
                                                       actor=manager)
     workflow.investigation_accept(investigation_id=investigation.pk,
                                   actor=User.objects.get(username=f"reviewer.{branch_code}"),
                                   comment="Site visit and figures are consistent.")
     return application
+
+def _send_to_approval(application: Application, reviewer: User) -> Application:
+    """The reviewer's structured opinion fixes the route (seeding the matrix, committees and
+    their approvers first when a test world has none)."""
+    from apps.approvals.seed import seed_approvals
+    from apps.approvals.services import review_send_to_approval
+
+    seed_approvals()
+    review_send_to_approval(
+        application_id=application.pk, actor=reviewer,
+        risks="Thin margins; a single large customer.",
+        mitigations="Cash flow covers repayments 1.6 times; controller guarantee.")
+    return Application.objects.get(pk=application.pk)
+
+
+def _sign_route(application: Application) -> Application:
+    """Every step of the route signed through the approvals services by someone eligible."""
+    from apps.approvals.demo import sign_route
+
+    sign_route(application, password=DEMO_PASSWORD)
+    return Application.objects.get(pk=application.pk)
+
+
+def _contract(application: Application, officer: User) -> Application:
+    """The disbursement unit ticks the conditions precedent with evidence, then contracts."""
+    from apps.approvals.demo import satisfy_conditions
+
+    satisfy_conditions(application, officer)
+    return services.application_contract(application_id=application.pk, actor=officer)
+
+
+def _collect_documents(application: Application, manager: User) -> Application:
+    """Upload (and check) what the product requires before review; a product without
+    document requirements (test worlds) gets nothing."""
+    from apps.documents.demo import collect_required_documents
+
+    collect_required_documents(application, manager, site=_site(application))
+    return application
+
 
 # The main road, in order; each step names the role (by username prefix) that takes it.
 _ROAD = [
@@ -124,13 +169,10 @@ _ROAD = [
     (S.INVESTIGATING, "am", lambda a, u: _investigate(
         services.application_start_investigation(application_id=a.pk, actor=u), u)),
     (S.UNDER_REVIEW, "am", lambda a, u: services.application_send_to_review(
-        application_id=a.pk, actor=u)),
-    (S.IN_APPROVAL, "reviewer", lambda a, u: services.application_send_to_approval(
-        application_id=a.pk, actor=u, comment="Cash flow covers repayments 1.6 times.")),
-    (S.APPROVED, "approver", lambda a, u: services.application_approve(
-        application_id=a.pk, actor=u, reason="Sound cash flow and local reputation.")),
-    (S.CONTRACTED, "postloan", lambda a, u: services.application_contract(
-        application_id=a.pk, actor=u)),
+        application_id=_collect_documents(a, u).pk, actor=u)),
+    (S.IN_APPROVAL, "reviewer", lambda a, u: _send_to_approval(a, u)),
+    (S.APPROVED, "approver", lambda a, u: _sign_route(a)),
+    (S.CONTRACTED, "postloan", _contract),
     (S.DISBURSED, "postloan", lambda a, u: services.application_disburse(
         application_id=a.pk, actor=u)),
 ]

@@ -108,10 +108,18 @@ def _seed_business() -> dict[str, int]:
     products = seed_products(effective_from=today.replace(month=1, day=1))
     branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
     parties = seed_demo_enterprises(branches)
+    # Document requirements, column profiles and check thresholds: the walk collects files.
+    from apps.documents.seed import seed_documents
+
+    document_counts = seed_documents(with_requirements=True)
     # Templates first: walking an application past investigating needs a published one.
     templates_before = ChecklistTemplate.objects.count()
     seed_builtin_templates()
     templates = ChecklistTemplate.objects.count() - templates_before
+    # The authority matrix, committees and approvers: applications in approval need them.
+    from apps.approvals.seed import seed_approvals
+
+    approvals = seed_approvals()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
     return {"products": products, **parties, "applications": applications,
-            "checklist templates": templates}
+            "checklist templates": templates, **document_counts, **approvals}

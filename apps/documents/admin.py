@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from apps.documents.models import Document, DocumentType
+from apps.documents.models import (
+    ColumnProfile,
+    Document,
+    DocumentCheck,
+    DocumentReminder,
+    DocumentRequirement,
+    DocumentType,
+    RequirementWaiver,
+)
 
 
 @admin.register(DocumentType)
@@ -28,3 +36,51 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DocumentRequirement)
+class DocumentRequirementAdmin(admin.ModelAdmin):
+    """Policy data: which documents each product needs before which move (§3.5)."""
+
+    list_display = ["product", "document_type", "stage", "required", "min_count", "is_active",
+                    "evidence"]
+    list_filter = ["product", "stage", "required", "is_active"]
+
+
+@admin.register(ColumnProfile)
+class ColumnProfileAdmin(admin.ModelAdmin):
+    """A bank's (or tax bureau's, or utility's) export layout: a new bank is a new row."""
+
+    list_display = ["code", "name", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by services (checks, waivers, reminders) with their audit events only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentCheck)
+class DocumentCheckAdmin(_ReadOnly):
+    list_display = ["document", "kind", "status", "attempts", "checker_version", "started_at",
+                    "finished_at"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(RequirementWaiver)
+class RequirementWaiverAdmin(_ReadOnly):
+    list_display = ["application", "requirement", "waived_by", "created_at"]
+
+
+@admin.register(DocumentReminder)
+class DocumentReminderAdmin(_ReadOnly):
+    list_display = ["document", "window", "expires_on", "recipient", "sent_at"]
+    list_filter = ["window"]

@@ -16,6 +16,8 @@ class DocumentUploadForm(forms.Form):
     document_type = DocumentTypeChoiceField(queryset=document_type_list(), to_field_name="code",
                                             label=_("Document type"))
     file = forms.FileField(label=_("File"))
+    valid_until = forms.DateField(label=_("Valid until (if printed on the document)"),
+                                  required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

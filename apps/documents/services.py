@@ -6,6 +6,7 @@ generate (OWASP File Upload Cheat Sheet: "change the filename to something gener
 application"); MEDIA_ROOT is outside the web root and never served directly.
 """
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -29,6 +30,7 @@ from apps.applications.states import TERMINAL_STATES
 from apps.audit.services import audit_record, audit_record_now
 from apps.core.exceptions import DomainError
 from apps.documents import safety
+from apps.documents.checking import document_checks_prepare
 from apps.documents.models import Document, DocumentType
 from apps.documents.selectors import document_get
 
@@ -43,11 +45,22 @@ class DocumentQuarantined(DomainError):
     default_detail = gettext_lazy("This document is quarantined and cannot be downloaded.")
 
 
+class InvalidUploadDetails(DomainError):
+    """Details sent with the file (device position, validity date) are out of range."""
+
+    code = "invalid"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy("Some details sent with the file are not valid.")
+
+
 class ApplicationClosed(DomainError):
     code = "application_closed"
     status_code = status.HTTP_409_CONFLICT
     default_detail = gettext_lazy("The application is closed; it takes no more documents.")
 
+
+# A checklist item's code (investigations.Item.code) is at most 40 characters.
+ITEM_CODE_MAX = 40
 
 def documents_root() -> Path:
     return Path(settings.MEDIA_ROOT) / "documents"
@@ -77,8 +90,46 @@ def _lock_digest(sha256: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(sha256[:15], 16)])
 
 
+def _device(lat, lng, accuracy_m) -> dict:
+    """The phone's reported position at upload, checked for range; both coordinates or
+    neither (a lone latitude places nothing)."""
+    errors: dict[str, list[str]] = {}
+    if (lat is None) != (lng is None):
+        errors["device_lng" if lng is None else "device_lat"] = [
+            _("Give both latitude and longitude, or neither.")]
+    if lat is not None and not -90 <= float(lat) <= 90:
+        errors["device_lat"] = [_("Latitude must be between -90 and 90.")]
+    if lng is not None and not -180 <= float(lng) <= 180:
+        errors["device_lng"] = [_("Longitude must be between -180 and 180.")]
+    if accuracy_m is not None and not 0 <= float(accuracy_m) <= 100_000:
+        errors["device_accuracy_m"] = [_("Accuracy must be between 0 and 100000 metres.")]
+    if errors:
+        raise InvalidUploadDetails(fields=errors)
+    if lat is None:
+        return {}
+    device = {"lat": str(lat), "lng": str(lng)}
+    if accuracy_m is not None:
+        device["accuracy_m"] = str(accuracy_m)
+    return {"device": device}
+
+
+def _allowed_formats(application, document_type: DocumentType) -> list[str]:
+    """The type's formats, narrowed by the product's requirement if it names any."""
+    from apps.documents.models import DocumentRequirement
+
+    allowed = list(document_type.allowed_formats)
+    for narrowed in DocumentRequirement.objects.filter(
+            product_id=application.product_version.product_id, document_type=document_type,
+            is_active=True).values_list("accepted_formats", flat=True):
+        if narrowed:
+            allowed = [f for f in allowed if f in narrowed]
+    return allowed
+
+
 def document_upload(*, application_id: int, document_type_code: str, uploaded_file,
-                    actor: User) -> Document:
+                    actor: User, device_lat=None, device_lng=None, device_accuracy_m=None,
+                    item_code: str = "", valid_until: dt.date | None = None,
+                    within_transaction: bool = False) -> Document:
     """Take one file for an application: check it as hostile input, store it under a generated
     name, record the row and the "document.uploaded" event in one transaction.
 
@@ -97,13 +148,18 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
     if document_type is None:
         raise safety.UploadRejected("unknown_type", _("Choose a document type."))
     original_filename = safety.filename_sanitise(getattr(uploaded_file, "name", "") or "")
+    device = _device(device_lat, device_lng, device_accuracy_m)
+    if len(item_code or "") > ITEM_CODE_MAX:
+        raise InvalidUploadDetails(fields={"item_code": [
+            _("At most %(n)d characters.") % {"n": ITEM_CODE_MAX}]})
 
     work_dir = _staging_dir()
     final_path: Path | None = None
     try:
         spooled = safety.spool(uploaded_file.chunks(), max_bytes=document_type.max_size_bytes,
                                directory=work_dir)
-        result = safety.inspect(spooled, allowed_formats=document_type.allowed_formats,
+        result = safety.inspect(spooled,
+                                allowed_formats=_allowed_formats(application, document_type),
                                 work_dir=work_dir)
         now = timezone.now()
         storage_name = f"documents/{now:%Y}/{now:%m}/{uuid.uuid4().hex}.{result.extension}"
@@ -111,7 +167,7 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
                          else _file_sha256(result.path))
         # durable: we must be the outermost transaction, so leaving the block really commits
         # and a failure there is ours to clean up (tests' wrapping transaction is exempt).
-        with transaction.atomic(durable=True):
+        with transaction.atomic(durable=not within_transaction):
             _lock_digest(spooled.sha256)
             duplicates = list(Document.objects.filter(sha256=spooled.sha256)
                               .order_by("pk").values_list("pk", flat=True))
@@ -120,9 +176,10 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
                 storage_name=storage_name, original_filename=original_filename,
                 detected_format=result.format, content_type=result.content_type,
                 size=spooled.size, sha256=spooled.sha256, stored_sha256=stored_sha256,
-                duplicate_of=duplicates, metadata=result.metadata, uploaded_by=actor,
-                uploaded_at=now, quarantined=bool(result.quarantine_reason),
-                quarantine_reason=result.quarantine_reason,
+                duplicate_of=duplicates, metadata={**result.metadata, **device},
+                uploaded_by=actor, uploaded_at=now, quarantined=bool(result.quarantine_reason),
+                quarantine_reason=result.quarantine_reason, item_code=item_code or "",
+                valid_until=valid_until, expires_on=_expires_on(document_type, valid_until, now),
             )
             final_path = Path(settings.MEDIA_ROOT) / storage_name
             final_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,8 +193,11 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
                          "sha256": spooled.sha256, "original_filename": original_filename,
                          "duplicate_of": duplicates,
                          "quarantined": document.quarantined,
-                         "quarantine_reason": result.quarantine_reason},
+                         "quarantine_reason": result.quarantine_reason,
+                         "item_code": item_code or "",
+                         "valid_until": valid_until.isoformat() if valid_until else None},
             )
+            document_checks_prepare(document=document)
     except BaseException:
         # The row and the event rolled back with the transaction; the bytes are ours to remove.
         if final_path is not None:
@@ -145,8 +205,17 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    # TODO(issue 5, checks): enqueue the document checks here with enqueue_on_commit.
     return document
+
+
+def _expires_on(document_type: DocumentType, valid_until, now) -> dt.date | None:
+    """A first expiry date for the checklist and reminders; the expiry check refines it
+    (a date printed in the document, the product's own validity period)."""
+    if valid_until:
+        return valid_until
+    if document_type.expires and document_type.validity_days:
+        return timezone.localdate(now) + dt.timedelta(days=document_type.validity_days)
+    return None
 
 
 def document_path(document: Document) -> Path:

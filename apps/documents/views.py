@@ -12,7 +12,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.applications.permissions import can_prepare
 from apps.applications.selectors import application_get
@@ -20,7 +20,7 @@ from apps.core.exceptions import DomainError
 from apps.documents import services
 from apps.documents.forms import DocumentUploadForm
 from apps.documents.safety import UploadRejected, human_size
-from apps.documents.selectors import document_list
+from apps.documents.selectors import document_get, document_list
 from apps.documents.states import EXTENSIONS
 from apps.documents.upload_handlers import SizeCapUploadHandler, max_upload_bytes
 
@@ -49,7 +49,9 @@ def _document_upload(request, application_id: int):
     template = ("documents/partials/upload_form.html" if request.headers.get("HX-Request")
                 else "documents/upload.html")
     if request.method != "POST":
-        return render(request, template, _context(request, application, DocumentUploadForm()))
+        initial = {"document_type": request.GET.get("type")} if request.GET.get("type") else {}
+        return render(request, template, _context(request, application,
+                                                  DocumentUploadForm(initial=initial)))
 
     form = DocumentUploadForm(request.POST, request.FILES)
     status = 200
@@ -63,7 +65,8 @@ def _document_upload(request, application_id: int):
             document = services.document_upload(
                 application_id=application.pk,
                 document_type_code=form.cleaned_data["document_type"].code,
-                uploaded_file=form.cleaned_data["file"], actor=request.user)
+                uploaded_file=form.cleaned_data["file"], actor=request.user,
+                valid_until=form.cleaned_data.get("valid_until"))
         except UploadRejected as exc:
             form.add_error("file", exc.message)
         except PermissionDenied:
@@ -103,3 +106,70 @@ def document_download(request, document_id: int):
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the checklist section: polling, re-run and waivers ----------------------------------------
+
+def _checklist_response(request, application_id: int, *, error: str = "", status: int = 200):
+    from apps.documents.sections import checklist_context
+
+    application = application_get(viewer=request.user, application_id=application_id)  # 404
+    if not request.headers.get("HX-Request"):
+        return redirect("applications:detail", application.pk)
+    data = checklist_context(request.user, application)
+    data["error"] = error
+    return render(request, "documents/partials/checklist_section.html", {"data": data},
+                  status=status)
+
+
+@require_GET
+@login_required
+def checklist(request, application_id: int):
+    """The checklist section alone, for htmx polling while checks run."""
+    from apps.documents.sections import checklist_context
+
+    application = application_get(viewer=request.user, application_id=application_id)  # 404
+    return render(request, "documents/partials/checklist_section.html",
+                  {"data": checklist_context(request.user, application)})
+
+
+def _command(request, application_id: int, run):
+    """Run a service; its refusal is shown in the section with its status (403/409/400)."""
+    try:
+        run()
+    except DomainError as exc:
+        messages = [str(exc.detail), *(str(m) for ms in exc.fields.values() for m in ms)]
+        return _checklist_response(request, application_id, error=" ".join(messages),
+                                   status=exc.status_code)
+    return _checklist_response(request, application_id)
+
+
+@require_POST
+@login_required
+def recheck(request, document_id: int):
+    from apps.documents.checking import document_recheck
+
+    document = document_get(viewer=request.user, document_id=document_id)  # 404
+    return _command(request, document.application_id,
+                    lambda: document_recheck(document_id=document.pk, actor=request.user))
+
+
+@require_POST
+@login_required
+def waive(request, document_id: int):
+    from apps.documents.waivers import document_waive
+
+    document = document_get(viewer=request.user, document_id=document_id)  # 404
+    return _command(request, document.application_id, lambda: document_waive(
+        document_id=document.pk, actor=request.user, reason=request.POST.get("reason", "")))
+
+
+@require_POST
+@login_required
+def requirement_waive(request, application_id: int, requirement_id: int):
+    from apps.documents.waivers import requirement_waive as waive_requirement
+
+    application_get(viewer=request.user, application_id=application_id)  # 404
+    return _command(request, application_id, lambda: waive_requirement(
+        application_id=application_id, requirement_id=requirement_id, actor=request.user,
+        reason=request.POST.get("reason", "")))

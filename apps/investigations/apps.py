@@ -7,9 +7,18 @@ class InvestigationsConfig(AppConfig):
     verbose_name = _("Pre-lending investigations")
 
     def ready(self) -> None:
-        from apps.applications.guards import register_conflict_source
+        from apps.applications.guards import (
+            register_conflict_source,
+            register_guard,
+            register_on_move,
+        )
         from apps.audit.registry import register_actions
-        from apps.investigations.workflow import investigation_officer_ids
+        from apps.investigations.views import register_sections
+        from apps.investigations.workflow import (
+            investigation_accepted_guard,
+            investigation_officer_ids,
+            investigation_reopen_on_return,
+        )
 
         register_actions({
             "checklist_template.imported": _("Checklist template imported as a draft"),
@@ -22,11 +31,15 @@ class InvestigationsConfig(AppConfig):
             "investigation.submitted": _("Investigation submitted"),
             "investigation.accepted": _("Investigation accepted"),
             "investigation.returned": _("Investigation returned for correction"),
+            "investigation.site_checked_out": _("Site check-out recorded"),
+            "investigation.reopened": _("Accepted investigation reopened for rework"),
+            "reverification.opened": _("Investigation sampled for re-verification"),
+            "reverification.completed": _("Re-verification completed"),
         })
         # The officers who investigated may not review or approve the file (审贷分离).
         register_conflict_source(investigation_officer_ids)
-        # The gate "the application cannot leave investigating until its investigation is
-        # accepted" is built and tested (`investigation_accepted_guard`) but NOT registered
-        # yet: the API-only lifecycle test (apps/applications/tests/api/
-        # test_application_lifecycle.py) cannot pass it until the investigation API exists.
-        # Switch on with: register_guard("send_to_review", investigation_accepted_guard)
+        # The application cannot leave investigating until its investigation is accepted.
+        register_guard("send_to_review", investigation_accepted_guard)
+        register_sections()  # the investigation block of the application page
+        # Returning the application for rework from review reopens its accepted investigation.
+        register_on_move("return_for_rework", investigation_reopen_on_return)

@@ -88,3 +88,26 @@ def figures_for(application_id: int, keys: Iterable[str] = FIGURE_KEYS) -> dict:
     """Parsed figures, every requested key present (None when unknown or no source)."""
     found = _source.figures(application_id) if _source is not None else {}
     return {key: found.get(key) for key in keys}
+
+
+# --- additions (controls engineer): helpers for rules and explanations -----------------------
+
+
+def evidence_placeholder(key: str) -> str:
+    """`bank.inflows_12m` → `evidence_bank_inflows_12m`, the name a cross-check explanation
+    uses for a figure (str.format would read a dot as attribute access)."""
+    return "evidence_" + key.replace(".", "_")
+
+
+class FiguresResolver:
+    """`resolver(key) -> Decimal | None` for `evidence("key")` in rules, reading the source
+    once per evaluation run; `used` keeps what was read, for the finding's record."""
+
+    def __init__(self, application_id: int | None):
+        self._figures = figures_for(application_id) if application_id is not None else {}
+        self.used: dict[str, Decimal | None] = {}
+
+    def __call__(self, key: str) -> Decimal | None:
+        value = self._figures.get(key)
+        self.used[key] = value
+        return value

@@ -15,6 +15,9 @@ Parsing alone executes nothing; the risk is only in what the walker accepts, and
                  answer("D7")  the same as D7, for tooling that builds rules as text
     policy       policy("xcheck.sales.r2_deviation")   a threshold from policy data, never a
                  literal in code (§0.2); resolved by the caller's resolver, recorded per use
+    evidence     evidence("bank.inflows_12m")   a figure parsed from the application's
+                 documents (`apps.investigations.evidence.FIGURE_KEYS`; unknown keys are refused
+                 when the rule is saved); null when no document gives it, recorded per use
     operators    + - * /   < <= > >= == !=   in / not in [..]   and or not   a if cond else b
     functions    the fixed registry in `FUNCTIONS` below; nothing else is callable
 
@@ -47,6 +50,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
+
+from apps.investigations.evidence import FIGURE_KEYS
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 64   # a left-nested sum of n terms is n deep: 60 balance-sheet lines fit
@@ -92,6 +97,7 @@ class EvalContext:
 
     answers: Mapping[str, Any]
     policy: Callable[[str], Any] = lambda key: None
+    evidence: Callable[[str], Any] = lambda key: None
 
 
 @dataclass
@@ -162,6 +168,12 @@ def to_value(raw: Any, *, where: str = "") -> Any:
     if isinstance(raw, dict):
         return {k: to_value(v, where=where) for k, v in raw.items()}
     raise RuleEvaluationError(f"{where or 'value'} has an unsupported type {type(raw).__name__}")
+
+
+def evidence_number(raw: Any) -> Any:
+    """Parsed figures should be Decimals; a float from a parser is taken at its printed value
+    (it is a measurement, not money typed by an officer)."""
+    return Decimal(str(raw)) if isinstance(raw, float) else raw
 
 
 def as_number(value: Any, what: str) -> Decimal | None:
@@ -319,8 +331,9 @@ FUNCTIONS: dict[str, Function] = {
     "is_answered": Function(lambda v: v is not None, 1, 1, STR, BOOL),
     "answer": Function(lambda v: v, 1, 1, STR, ANY),
     "policy": Function(lambda v: v, 1, 1, STR, ANY),
+    "evidence": Function(lambda v: v, 1, 1, STR, ANY),
 }
-_SPECIAL_FORMS = {"is_answered", "answer", "policy"}
+_SPECIAL_FORMS = {"is_answered", "answer", "policy", "evidence"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +400,7 @@ class _Compiler:
         self.nodes = 0
         self.references: set[str] = set()
         self.policy_refs: set[str] = set()
+        self.evidence_refs: set[str] = set()
 
     def fail(self, message: str, node: ast.AST | None = None) -> RuleError:
         return RuleError(message, _offset(self.text, node) if node is not None else None,
@@ -559,6 +573,13 @@ class _Compiler:
                 raise self.fail(f"unknown policy key {key!r}", node)
             self.policy_refs.add(key)
             return NUM
+        if name == "evidence":
+            key = self.literal_name(node, name)
+            if key not in FIGURE_KEYS:
+                raise self.fail(f"unknown evidence figure {key!r}; available: "
+                                f"{', '.join(sorted(FIGURE_KEYS))}", node)
+            self.evidence_refs.add(key)
+            return NUM
         count = len(node.args)
         if count < function.min_args or (function.max_args is not None
                                          and count > function.max_args):
@@ -589,6 +610,7 @@ class CompiledRule:
     type: str
     references: frozenset[str]
     policy_keys: frozenset[str]
+    evidence_keys: frozenset[str] = frozenset()
 
     def evaluate(self, context: EvalContext) -> Evaluation:
         evaluation = Evaluation(value=None)
@@ -630,7 +652,8 @@ def compile_rule(text: str, *, items: Mapping[str, ItemSpec] | None = None,
                         0, text)
     return CompiledRule(text=text.strip(), tree=tree, type=kind,
                         references=frozenset(compiler.references),
-                        policy_keys=frozenset(compiler.policy_refs))
+                        policy_keys=frozenset(compiler.policy_refs),
+                        evidence_keys=frozenset(compiler.evidence_refs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -785,6 +808,13 @@ class _Interpreter:
                                           self.text)
             value = to_value(value, where=f"policy {key}")
             self.evaluation.policies[key] = value
+            return value
+        if name == "evidence":
+            # A figure no document gave is unknown (null), not an error: the rule then cannot
+            # fire on it, and the cross-check compares the sources that exist.
+            key = node.args[0].value
+            value = to_value(evidence_number(self.context.evidence(key)), where=f"evidence {key}")
+            self.evaluation.inputs[f'evidence("{key}")'] = value
             return value
         return FUNCTIONS[name].impl(*[self.eval(arg) for arg in node.args])
 

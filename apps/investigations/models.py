@@ -21,7 +21,12 @@ from django_fsm import FSMField, transition
 
 from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
 from apps.core.policy import Evidence
-from apps.investigations.states import ChecklistTemplateState, InvestigationState
+from apps.investigations.states import (
+    ChecklistTemplateState,
+    InvestigationState,
+    ReVerificationOutcome,
+    ReVerificationState,
+)
 
 
 def _localised(obj, stem: str) -> str:
@@ -108,6 +113,10 @@ class ChecklistTemplate(PublishedVersion):
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    is_default = models.BooleanField(
+        _("default template"), default=False,
+        help_text=_("Used for products without a template of their own; other product-less "
+                    "templates are chosen explicitly when the investigation is assigned."))
 
     class Meta:
         ordering = ["code", "-version"]
@@ -316,6 +325,10 @@ class Investigation(WorkflowModel):
     red_flags = models.JSONField(_("red flags"), default=list, blank=True)
     cross_check_findings = models.JSONField(_("cross-check findings"), default=list,
                                             blank=True)
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopen_reason = models.TextField(
+        _("reason reopened"), blank=True,
+        help_text=_("Why the application's reviewer sent an accepted investigation back."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -361,6 +374,15 @@ class Investigation(WorkflowModel):
         """Back to the officers with item-level comments (退回补正)."""
         self.reviewed_by, self.reviewed_at = by, at
 
+    @transition(field=state, source=InvestigationState.ACCEPTED,
+                target=InvestigationState.RETURNED)
+    def reopen(self, *, at, reason: str) -> None:
+        """The application was returned for rework from review: the accepted investigation
+        goes back to the officers so they can correct it and resubmit. No `permission=`: it
+        only follows the application's own move, whose permission was already checked."""
+        self.reopened_at, self.reopen_reason = at, reason
+        self.accepted_at = None
+
 
 class Answer(models.Model):
     """One officer's answer to one item; `version` grows on every change so two officers
@@ -388,6 +410,12 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["investigation", "item"],
                                     name="investigations_one_answer_per_item"),
+        ]
+        indexes = [
+            # The narrative-similarity control reads the most recent answers of one item and
+            # of the same officers (controls/similarity.py): newest first, bounded.
+            models.Index(fields=["item", "-updated_at"], name="inv_answer_item_recent"),
+            models.Index(fields=["answered_by", "-updated_at"], name="inv_answer_officer_recent"),
         ]
 
     def __str__(self) -> str:
@@ -418,7 +446,8 @@ class ItemComment(models.Model):
 
 class SiteCheckIn(models.Model):
     """An officer's reported position at the site visit (现场签到); both officers must check in
-    before the investigation can be submitted. Distance checks come with the photo controls."""
+    before the investigation can be submitted. Checking out closes the visit, so the time on
+    site is known (§3.4: minimum time on site from check-in/out)."""
 
     investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
                                       related_name="check_ins", verbose_name=_("investigation"))
@@ -429,6 +458,11 @@ class SiteCheckIn(models.Model):
     lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
     accuracy_m = models.DecimalField(_("accuracy (m)"), max_digits=8, decimal_places=1,
                                      null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    out_lat = models.DecimalField(_("check-out latitude"), max_digits=9, decimal_places=6,
+                                  null=True, blank=True)
+    out_lng = models.DecimalField(_("check-out longitude"), max_digits=9, decimal_places=6,
+                                  null=True, blank=True)
 
     class Meta:
         ordering = ["investigation", "at"]
@@ -437,3 +471,71 @@ class SiteCheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer_id} @ {self.lat},{self.lng}"
+
+
+class SectionTiming(models.Model):
+    """When answers of one section were first and last saved: the time an officer spent on it,
+    recorded from autosave events (issue 4: time spent per section). One row per section and
+    investigation, updated in place by each save, so a save costs one small UPDATE."""
+
+    investigation = models.ForeignKey(Investigation, on_delete=models.CASCADE,
+                                      related_name="section_timings",
+                                      verbose_name=_("investigation"))
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("section"))
+    first_saved_at = models.DateTimeField(_("first answer saved at"))
+    last_saved_at = models.DateTimeField(_("last answer saved at"))
+    saves = models.PositiveIntegerField(_("saves"), default=1)
+
+    class Meta:
+        ordering = ["investigation", "section__order"]
+        verbose_name = _("section timing")
+        verbose_name_plural = _("section timings")
+        constraints = [
+            models.UniqueConstraint(fields=["investigation", "section"],
+                                    name="investigations_one_timing_per_section"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section.code}: {self.saves} saves"
+
+
+def reverifier(reverification: "ReVerification", user) -> bool:
+    """Only the team lead the re-verification was assigned to records its outcome."""
+    return user is not None and user.pk == reverification.assigned_to_id
+
+
+class ReVerification(WorkflowModel):
+    """A re-visit or call-back of an accepted investigation by a team lead who did not
+    investigate it (§3.4 "random re-verification", sample rate from policy). The outcome
+    counts for both officers of the investigation (§4.5 officer quality)."""
+
+    investigation = models.OneToOneField(Investigation, on_delete=models.PROTECT,
+                                         related_name="reverification",
+                                         verbose_name=_("investigation"))
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("assigned to"))
+    state = FSMField(_("state"), default=ReVerificationState.OPEN,
+                     choices=ReVerificationState.choices, protected=True, db_index=True)
+    sample_rate = models.DecimalField(_("sample rate"), max_digits=7, decimal_places=6)
+    draw = models.DecimalField(_("draw"), max_digits=7, decimal_places=6,
+                               help_text=_("The seeded random number that selected the file."))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=ReVerificationOutcome.choices,
+                               blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-verification")
+        verbose_name_plural = _("re-verifications")
+
+    def __str__(self) -> str:
+        return f"{self.investigation_id} ({self.state})"
+
+    @transition(field=state, source=ReVerificationState.OPEN, target=ReVerificationState.DONE,
+                permission=reverifier)
+    def complete(self, *, outcome: str, notes: str, at) -> None:
+        """The team lead has re-visited or called back and records what was found."""
+        self.outcome, self.notes, self.completed_at = outcome, notes, at

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from apps.investigations import expressions as ex
-from apps.investigations.validation import item_spec
+from apps.investigations.evidence import FIGURE_KEYS, evidence_placeholder
 
 _SEVERITY_RANK = {"R1": 1, "R2": 2, "R3": 3}
 
@@ -34,23 +35,65 @@ class Finding:
     policies: dict[str, Any] = field(default_factory=dict)
 
 
+Resolver = Callable[[str], Any]
+
+
+def _no_evidence(key: str) -> None:
+    return None
+
+
+def _context(values, policy, evidence) -> ex.EvalContext:
+    return ex.EvalContext(values, policy, evidence or _no_evidence)
+
+
+_NUMERIC = {"number", "money", "percent"}
+
+
+def _cell(kind: str | None, value: Any) -> Any:
+    if isinstance(value, str) and kind in _NUMERIC:
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
+
+
+def _typed(item: Mapping | None, value: Any) -> Any:
+    """Stored answers keep numbers as decimal text (no float on the way from the phone); the
+    rules need them as numbers, or "50000" <= "100000" would compare as text."""
+    if item is None or value is None:
+        return value
+    kind = item.get("answer_type")
+    if kind == "table" and isinstance(value, list):
+        columns = {c.get("code"): c.get("type")
+                   for c in (item.get("columns") or {}).get("columns", [])}
+        return [{k: _cell(columns.get(k), v) for k, v in row.items()}
+                if isinstance(row, dict) else row for row in value]
+    return _cell(kind, value)
+
+
 def _items(template: Mapping) -> dict[str, dict]:
     return {item["code"]: item for section in template["sections"] for item in section["items"]}
 
 
-def _compile(text: str, specs) -> ex.CompiledRule:
-    return ex.compile_rule(text, items=specs)
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> ex.CompiledRule:
+    """Rules are checked against the template's items and policy keys when the template is
+    saved and published (`validate_template_data`); here they are only parsed, once per text:
+    a compiled rule is immutable and its evaluation does not depend on the item types, so
+    every autosave and submission reuses it (bench/bench_rules.py)."""
+    return ex.compile_rule(text)
 
 
 def derived_values(template: Mapping, answers: Mapping[str, Any],
-                   policy: Callable[[str], Any]) -> dict[str, Any]:
+                   policy: Resolver, evidence: Resolver | None = None) -> dict[str, Any]:
     """Answers plus every derived item, computed in dependency order (§3.2 CALC: recomputed
     when inputs change, never typed). A typed value for a derived item is ignored."""
     items = _items(template)
-    specs = {code: item_spec(item) for code, item in items.items()}
-    rules = {code: _compile(item["expression"], specs) for code, item in items.items()
+    rules = {code: _compile(item["expression"]) for code, item in items.items()
              if item["answer_type"] == "derived"}
-    values = {code: value for code, value in answers.items() if code not in rules}
+    values = {code: _typed(items.get(code), value) for code, value in answers.items()
+              if code not in rules}
     done: set[str] = set()
 
     def compute(code: str) -> None:
@@ -60,7 +103,7 @@ def derived_values(template: Mapping, answers: Mapping[str, Any],
         for ref in rules[code].references:
             if ref in rules:
                 compute(ref)
-        values[code] = rules[code].evaluate(ex.EvalContext(values, policy)).value
+        values[code] = rules[code].evaluate(_context(values, policy, evidence)).value
 
     for code in rules:
         compute(code)
@@ -68,15 +111,14 @@ def derived_values(template: Mapping, answers: Mapping[str, Any],
 
 
 def red_flags(template: Mapping, values: Mapping[str, Any],
-              policy: Callable[[str], Any]) -> list[Finding]:
+              policy: Resolver, evidence: Resolver | None = None) -> list[Finding]:
     """Every red-flag rule whose condition is true (unknown = not fired: missing answers are
     the submission gate's business, not a flag)."""
     items = _items(template)
-    specs = {code: item_spec(item) for code, item in items.items()}
     findings = []
     for code, item in items.items():
         for rule in item.get("red_flag_rules") or []:
-            result = _compile(rule["when"], specs).evaluate(ex.EvalContext(values, policy))
+            result = _compile(rule["when"]).evaluate(_context(values, policy, evidence))
             if result.fired:
                 findings.append(Finding(
                     kind="red_flag", code=rule["code"], item=code, severity=rule["severity"],
@@ -87,13 +129,13 @@ def red_flags(template: Mapping, values: Mapping[str, Any],
 
 
 def cross_checks(template: Mapping, values: Mapping[str, Any],
-                 policy: Callable[[str], Any]) -> list[Finding]:
+                 policy: Resolver, evidence: Resolver | None = None) -> list[Finding]:
     """Each cross-check's metric against its thresholds, most severe first; the first
     threshold passed gives the finding, with the explanation filled with the compared numbers."""
-    specs = {code: item_spec(item) for code, item in _items(template).items()}
     findings = []
     for check in template.get("cross_checks") or []:
-        result = _compile(check["expression"], specs).evaluate(ex.EvalContext(values, policy))
+        result = _compile(check["expression"]).evaluate(
+            _context(values, policy, evidence))
         metric = ex.as_number(result.value, check["code"])
         if metric is None:
             continue
@@ -105,7 +147,10 @@ def cross_checks(template: Mapping, values: Mapping[str, Any],
                       "<=": metric <= limit}[operator]
             if not passed:
                 continue
-            placeholders = {code: ex.format_value(value) for code, value in values.items()}
+            placeholders = {code: _display(value) for code, value in values.items()}
+            for key in FIGURE_KEYS:
+                figure = ex.evidence_number((evidence or _no_evidence)(key))
+                placeholders[evidence_placeholder(key)] = ex.format_value(figure)
             placeholders.update(metric=ex.format_value(_round(metric)),
                                 threshold=ex.format_value(limit))
             findings.append(Finding(
@@ -120,6 +165,35 @@ def cross_checks(template: Mapping, values: Mapping[str, Any],
     return findings
 
 
+@dataclass(frozen=True)
+class ValidationFailure:
+    """A validation rule of an answered item that is false: the answer is not acceptable."""
+
+    item: str
+    code: str
+    message_en: str
+    message_zh: str
+
+
+def validation_failures(template: Mapping, values: Mapping[str, Any], policy: Resolver,
+                        evidence: Resolver | None = None) -> list[ValidationFailure]:
+    """Each validation rule that is false for an answered item (§3.5 gating). A rule that
+    cannot be decided (null: it reads an unanswered item) does not fail here; the missing
+    answer is reported by the gate itself."""
+    items = _items(template)
+    failures = []
+    for code, item in items.items():
+        if values.get(code) is None:
+            continue
+        for rule in item.get("validation_rules") or []:
+            result = _compile(rule["expression"]).evaluate(
+                _context(values, policy, evidence))
+            if result.value is False:
+                failures.append(ValidationFailure(code, rule["code"], rule["message"]["en"],
+                                                  rule["message"]["zh"]))
+    return failures
+
+
 def _threshold_value(threshold: Mapping, policy, code: str) -> tuple[Decimal, dict]:
     if "policy" in threshold:
         value = policy(threshold["policy"])
@@ -129,6 +203,17 @@ def _threshold_value(threshold: Mapping, policy, code: str) -> tuple[Decimal, di
         value = ex.to_value(value)
         return value, {threshold["policy"]: value}
     return Decimal(str(threshold["value"])), {}
+
+
+def _display(value: Any) -> str:
+    """An answer as a reader expects it in a sentence: money stored as decimal text reads
+    500000, not '500000'; other text as itself."""
+    if isinstance(value, str):
+        try:
+            return ex.format_value(_round(Decimal(value)))
+        except ArithmeticError:
+            return value
+    return ex.format_value(value)
 
 
 def _round(value: Decimal) -> Decimal:

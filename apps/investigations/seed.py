@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from apps.investigations.controls.policies import seed_control_policies
 from apps.investigations.models import ChecklistTemplate
 from apps.investigations.services import template_import, template_publish
 
@@ -30,6 +31,8 @@ def load_template_file(path: Path) -> dict:
 @transaction.atomic
 def seed_builtin_templates() -> list[ChecklistTemplate]:
     """Import and publish each built-in template version not yet on file (idempotent)."""
+    # The controls' thresholds first: every published template's submissions run the controls.
+    seed_control_policies()
     seeded = []
     for path in builtin_template_files():
         data = load_template_file(path)

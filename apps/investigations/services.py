@@ -91,7 +91,7 @@ def template_export(template: ChecklistTemplate) -> dict:
     data = {
         "format": FORMAT, "code": template.code, "version": template.version,
         "product": template.product.code if template.product_id else None,
-        "name": _bi(template.name_en, template.name_zh),
+        "name": _bi(template.name_en, template.name_zh), "default": template.is_default,
         "description": _bi(template.description_en, template.description_zh),
         "source_citation": template.source_citation,
         "sections": sections, "cross_checks": cross_checks,
@@ -177,6 +177,7 @@ def template_import(data: dict, *, actor=None) -> ChecklistTemplate:
         code=code, version=version, product=product,
         name_en=data["name"]["en"], name_zh=data["name"]["zh"],
         description_en=description.get("en", ""), description_zh=description.get("zh", ""),
+        is_default=bool(data.get("default", False)),
         source_citation=data.get("source_citation") or "", created_by=actor)
     items = []
     for s_order, s_data in enumerate(data["sections"]):

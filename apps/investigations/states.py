@@ -17,3 +17,15 @@ class InvestigationState(TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     RETURNED = "returned", _("Returned for correction")
     ACCEPTED = "accepted", _("Accepted")
+
+
+class ReVerificationState(TextChoices):
+    """Random re-verification of an accepted investigation (§3.4): open → done."""
+
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class ReVerificationOutcome(TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISCREPANCIES = "discrepancies", _("Discrepancies found")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from apps.investigations import expressions as ex
+from apps.investigations.evidence import FIGURE_KEYS, evidence_placeholder
 from apps.investigations.models import AnswerType, Severity
 
 FORMAT = "credence.checklist_template/1"
@@ -95,6 +96,10 @@ def validate_template_data(data, *, policy_keys: set[str], product_codes: set[st
     if product is not None and product_codes is not None and product not in product_codes:
         issues.append(TemplateIssue("product", f"unknown product {product!r}"))
     _bilingual(data.get("name"), "name", issues)
+    if not isinstance(data.get("default", False), bool):
+        issues.append(TemplateIssue("default", "needs true or false"))
+    if data.get("default") and product is not None:
+        issues.append(TemplateIssue("default", "a product's own template is not the default"))
 
     # Policy values shipped in the file count as known keys for its rules.
     declared_keys = set()
@@ -190,7 +195,8 @@ def validate_template_data(data, *, policy_keys: set[str], product_codes: set[st
                                         f"must give a number to compare, gives {rule.type}"))
         _check_thresholds(check.get("thresholds"), f"{path}.thresholds", issues, known_keys)
         _bilingual(check.get("explanation"), f"{path}.explanation", issues)
-        placeholders = {"metric", "threshold", *items}
+        placeholders = {"metric", "threshold", *items,
+                        *(evidence_placeholder(key) for key in FIGURE_KEYS)}
         for lang in ("en", "zh"):
             text = (check.get("explanation") or {}).get(lang) or ""
             try:

@@ -1,4 +1,5 @@
-"""Writes for investigations: assign, start, answer, check in, submit, accept, return.
+"""Writes for investigations: assign, start, answer, check in/out, submit, accept, return,
+reopen.
 
 Every service is one transaction: lock → permission → state → change → save → audit
 (CONVENTIONS §3). The two officers are distinct people (§3.1 双人调查); a risk reviewer who
@@ -14,8 +15,10 @@ from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.accounts.roles import Role
@@ -25,8 +28,11 @@ from apps.applications.states import ApplicationState
 from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError, TransitionConflict
 from apps.core.fsm import transition_check
+from apps.core.queue import enqueue_on_commit
+from apps.core.task_names import TaskName
 from apps.investigations import rules
 from apps.investigations.answers import answer_clean, evidence_clean, evidence_shortfall
+from apps.investigations.evidence import FiguresResolver
 from apps.investigations.models import (
     Answer,
     AnswerType,
@@ -34,6 +40,7 @@ from apps.investigations.models import (
     Investigation,
     Item,
     ItemComment,
+    SectionTiming,
     SiteCheckIn,
 )
 from apps.investigations.policy import PolicyResolver
@@ -80,12 +87,22 @@ def _require_editable(investigation: Investigation) -> None:
                                           "in progress or returned for correction."))
 
 
-def _template_for(application: Application) -> ChecklistTemplate:
-    """The product's published template, else the published default (§3.5)."""
+def _template_for(application: Application, code: str | None = None) -> ChecklistTemplate:
+    """The template named by the assigner (published, for this product or for any), else the
+    product's published template, else the published default (§3.5)."""
     published = ChecklistTemplate.objects.filter(state=ChecklistTemplateState.PUBLISHED)
-    template = (published.filter(product_id=application.product_version.product_id)
-                .order_by("-version").first()
-                or published.filter(product__isnull=True).order_by("-version").first())
+    product_id = application.product_version.product_id
+    if code:
+        template = (published.filter(code=code).filter(
+            models.Q(product__isnull=True) | models.Q(product_id=product_id))
+            .order_by("-version").first())
+        if template is None:
+            raise ValidationError({"template": _("No published checklist template with this "
+                                                 "code applies to this product.")})
+        return template
+    template = (published.filter(product_id=product_id).order_by("-version").first()
+                or published.filter(product__isnull=True, is_default=True)
+                .order_by("-version").first())
     if template is None:
         raise DomainError(_("No checklist template is published for this product."))
     return template
@@ -93,9 +110,11 @@ def _template_for(application: Application) -> ChecklistTemplate:
 
 @transaction.atomic
 def investigation_assign(*, application_id: int, lead_officer, assisting_officer,
-                         actor) -> Investigation:
+                         actor, template_code: str | None = None) -> Investigation:
     """Open the investigation of an application with two distinct account managers of its
-    branch (§3.1 双人调查), on the template version in force now, kept for its whole life."""
+    branch (§3.1 双人调查), on the template version in force now, kept for its whole life.
+    `template_code` picks another published template (e.g. the IPC reconstruction or 5C)
+    instead of the product's or the default one."""
     application = (Application.objects.select_for_update()
                    .select_related("product_version").get(pk=application_id))
     if not (actor.pk == application.account_manager_id or actor.has_role(Role.TEAM_LEAD)):
@@ -118,7 +137,7 @@ def investigation_assign(*, application_id: int, lead_officer, assisting_officer
                                         "different people.")
     if errors:
         raise ValidationError(errors)
-    template = _template_for(application)
+    template = _template_for(application, template_code)
     investigation = Investigation.objects.create(
         application=application, template=template, lead_officer=lead_officer,
         assisting_officer=assisting_officer, assigned_by=actor)
@@ -201,12 +220,24 @@ def answer_save(*, investigation_id: int, item_code: str, value=None,
     answer.not_applicable, answer.na_reason = bool(not_applicable), na_reason
     answer.answered_by = actor
     answer.save()
+    _section_timing_touch(investigation.pk, item.section_id, answer.updated_at)
     audit_record(action="investigation.answer_saved", actor=actor, subject=investigation,
                  payload={"item": item_code, "version": answer.version,
                           "old": {k: old[k] for k in ("value", "not_applicable", "na_reason")},
                           "new": {"value": clean, "not_applicable": bool(not_applicable),
                                   "na_reason": na_reason}})
     return answer
+
+
+def _section_timing_touch(investigation_id: int, section_id: int, at) -> None:
+    """Record the autosave in its section's first/last timestamps (issue 4: time per section).
+    One UPDATE in the common case; the investigation row is locked, so no race on create."""
+    updated = (SectionTiming.objects.filter(investigation_id=investigation_id,
+                                            section_id=section_id)
+               .update(last_saved_at=at, saves=F("saves") + 1))
+    if not updated:
+        SectionTiming.objects.create(investigation_id=investigation_id, section_id=section_id,
+                                     first_saved_at=at, last_saved_at=at)
 
 
 def _coordinate(raw, field: str, limit: int) -> Decimal:
@@ -236,9 +267,44 @@ def site_check_in(*, investigation_id: int, officer, lat, lng,
     return check_in
 
 
+@transaction.atomic
+def site_check_out(*, investigation_id: int, officer, lat, lng) -> SiteCheckIn:
+    """An officer leaves the site: closes their open check-in, so the time on site is known
+    (§3.4 minimum time on site). Each of the two officers checks out for themselves."""
+    investigation = _lock(investigation_id)
+    _require_officer(investigation, officer)
+    _require_editable(investigation)
+    out_lat, out_lng = _coordinate(lat, "lat", 90), _coordinate(lng, "lng", 180)
+    check_in = (SiteCheckIn.objects.select_for_update()
+                .filter(investigation=investigation, officer=officer, checked_out_at__isnull=True)
+                .order_by("-at").first())
+    if check_in is None:
+        raise TransitionConflict(detail=_("You have no open check-in at the site to close."))
+    check_in.checked_out_at, check_in.out_lat, check_in.out_lng = timezone.now(), out_lat, out_lng
+    check_in.save(update_fields=["checked_out_at", "out_lat", "out_lng"])
+    minutes = (check_in.checked_out_at - check_in.at).total_seconds() / 60
+    audit_record(action="investigation.site_checked_out", actor=officer, subject=investigation,
+                 payload={"lat": str(out_lat), "lng": str(out_lng),
+                          "check_in": check_in.pk, "minutes_on_site": round(minutes)})
+    return check_in
+
+
+def _rule_inputs(investigation: Investigation):
+    """The template document, the values the rules see (answers, N/A as unknown, derived
+    values) and the resolvers used, so every caller evaluates the same way."""
+    document = template_export(investigation.template)
+    answers = {a.item.code: a.value for a in investigation.answers.select_related("item")
+               if not a.not_applicable}
+    resolver = PolicyResolver()
+    figures = FiguresResolver(investigation.application_id)
+    values = rules.derived_values(document, answers, resolver, figures)
+    return document, values, resolver, figures
+
+
 def investigation_missing(investigation: Investigation) -> list[str]:
     """Everything that stops a submission, each as a sentence naming the item (§3.2): required
-    items unanswered, N/A not allowed or without a reason, evidence short, check-ins missing."""
+    items unanswered, N/A not allowed or without a reason, evidence short, an answer failing
+    one of its item's validation rules, check-ins missing."""
     answers = {a.item_id: a for a in investigation.answers.all()}
     missing = []
     items = (Item.objects.filter(template_id=investigation.template_id)
@@ -261,6 +327,7 @@ def investigation_missing(investigation: Investigation) -> list[str]:
         if short:
             missing.append(_("%(code)s: evidence missing: %(what)s.")
                            % {"code": item.code, "what": ", ".join(short)})
+    missing += _validation_missing(investigation)
     checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
     for officer_id, role in ((investigation.lead_officer_id, _("lead officer")),
                              (investigation.assisting_officer_id, _("assisting officer"))):
@@ -269,15 +336,30 @@ def investigation_missing(investigation: Investigation) -> list[str]:
     return missing
 
 
-def _findings(investigation: Investigation) -> tuple[list[dict], list[dict]]:
-    """Run the template's rules over the answers (N/A answers count as unknown)."""
-    document = template_export(investigation.template)
-    answers = {a.item.code: a.value for a in investigation.answers.select_related("item")
-               if not a.not_applicable}
-    resolver = PolicyResolver()
-    values = rules.derived_values(document, answers, resolver)
-    flags = rules.red_flags(document, values, resolver)
-    checks = rules.cross_checks(document, values, resolver)
+def _validation_missing(investigation: Investigation) -> list[str]:
+    """Validation rules of the answered items (the template's `validation_rules`), each
+    failure named by item code with the rule's own message in the reader's language."""
+    if not Item.objects.filter(template_id=investigation.template_id).exclude(
+            validation_rules=[]).exists():
+        return []
+    document, values, resolver, figures = _rule_inputs(investigation)
+    chinese = (get_language() or "").startswith("zh")
+    return [_("%(code)s: %(message)s") % {"code": failure.item,
+                                         "message": failure.message_zh if chinese
+                                         else failure.message_en}
+            for failure in rules.validation_failures(document, values, resolver, figures)]
+
+
+def _findings(investigation: Investigation, *, now) -> tuple[list[dict], list[dict]]:
+    """Run the template's rules over the answers (N/A answers count as unknown) and the
+    evidence figures, then the anti-box-ticking controls; control findings are stored with
+    the red flags (kind "control")."""
+    from apps.investigations.controls import run_controls
+
+    document, values, resolver, figures = _rule_inputs(investigation)
+    flags = rules.red_flags(document, values, resolver, figures)
+    checks = rules.cross_checks(document, values, resolver, figures)
+    flags += run_controls(investigation, policy=resolver, now=now)
 
     def plain(findings) -> list[dict]:
         return json.loads(json.dumps([asdict(f) for f in findings], default=str))
@@ -294,9 +376,10 @@ def investigation_submit(*, investigation_id: int, actor) -> Investigation:
     if missing:
         raise InvestigationIncomplete(_("The investigation is not complete."),
                                       fields={"missing": missing})
-    flags, checks = _findings(investigation)
+    now = timezone.now()
+    flags, checks = _findings(investigation, now=now)
     source = investigation.state
-    investigation.submit(at=timezone.now(), red_flags=flags, cross_check_findings=checks)
+    investigation.submit(at=now, red_flags=flags, cross_check_findings=checks)
     investigation.save()
     audit_record(action="investigation.submitted", actor=actor, subject=investigation,
                  payload={"from": source, "to": investigation.state,
@@ -314,16 +397,43 @@ def _require_reviewer(investigation: Investigation, actor) -> None:
 @transaction.atomic
 def investigation_accept(*, investigation_id: int, actor, comment: str = "") -> Investigation:
     """An independent risk reviewer accepts the investigation; the application may then go
-    to review (the send_to_review guard)."""
+    to review (the send_to_review guard). A policy-rate sample is drawn for re-verification
+    by a team lead (§3.4), and scoring is sent by name once this commits."""
+    from apps.investigations.controls.policies import ControlNotConfigured
+    from apps.investigations.controls.reverification import reverification_sample
+
     investigation = _lock(investigation_id)
     transition_check(investigation.accept, actor=actor)
     _require_reviewer(investigation, actor)
     investigation.accept(by=actor, at=timezone.now())
     investigation.save()
+    try:
+        sampled = reverification_sample(investigation=investigation, policy=PolicyResolver())
+        reverification = sampled.pk if sampled is not None else None
+    except ControlNotConfigured as exc:
+        # Acceptance is the reviewer's judgement and must not fail on a missing sample
+        # rate; the gap is recorded in the event for the auditors instead.
+        reverification = f"not configured: {exc.key}"
     audit_record(action="investigation.accepted", actor=actor, subject=investigation,
                  payload={"from": InvestigationState.SUBMITTED, "to": investigation.state,
-                          "comment": comment})
+                          "comment": comment, "reverification": reverification})
+    enqueue_on_commit(TaskName.APPLICATION_SCORE, application_id=investigation.application_id)
     return investigation
+
+
+def investigation_reopen_on_return(application, *, actor, comment: str = "") -> None:
+    """Hook on the application's `return_for_rework` (registered in AppConfig.ready, run in
+    that move's transaction): the accepted investigation goes back to its officers with the
+    reviewer's reason, so they can correct it and resubmit."""
+    investigation = (Investigation.objects.select_for_update()
+                     .filter(application_id=application.pk).first())
+    if investigation is None or investigation.state != InvestigationState.ACCEPTED:
+        return
+    investigation.reopen(at=timezone.now(), reason=comment)
+    investigation.save()
+    audit_record(action="investigation.reopened", actor=actor, subject=investigation,
+                 payload={"from": InvestigationState.ACCEPTED, "to": investigation.state,
+                          "reason": comment, "application": application.pk})
 
 
 @transaction.atomic

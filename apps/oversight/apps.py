@@ -2,8 +2,43 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _application_scope(application_id: int):
+    """(enterprise_id, branch_id) of an application, for audit events about its parts."""
+    from apps.applications.models import Application
+
+    return (Application.objects.filter(pk=application_id)
+            .values_list("enterprise_id", "branch_id").first())
+
+
+def _auditor_links(request, application):
+    from apps.oversight.access import is_auditor
+
+    if not is_auditor(request.user):
+        return None
+    return {"application": application}
+
+
 class OversightConfig(AppConfig):
     """The auditors' side: trail search, exports, integrity checks, due-diligence packs."""
 
     name = "apps.oversight"
     verbose_name = _("Audit oversight")
+
+    def ready(self) -> None:
+        from apps.applications.sections import register_application_section
+        from apps.audit.registry import register_actions
+        from apps.audit.scope import register_application_resolver
+
+        register_application_resolver(_application_scope)
+        register_actions({
+            "export.requested": _("Export requested"),
+            "export.completed": _("Export completed"),
+            "export.failed": _("Export failed"),
+            "export.downloaded": _("Export downloaded"),
+            "trail.viewed": _("Process trail viewed"),
+            "evidence_pack.viewed": _("Due-diligence evidence pack viewed"),
+            "audit_chain.checked": _("Audit chain range checked"),
+            "duty_rules.changed": _("Due-diligence duty rules changed"),
+        })
+        register_application_section(key="oversight", template="oversight/partials/links.html",
+                                     context=_auditor_links, order=900)

@@ -1,16 +1,19 @@
 from django.contrib import admin
 
-from apps.scoring.models import ModelVersion
+from apps.scoring.models import (
+    DecisionPolicy,
+    DriftReport,
+    ModelVersion,
+    RescoringJob,
+    ScoreOverride,
+    ScoreResult,
+    TrainingJob,
+)
 
 
-@admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    """Read-only: versions are registered by training and move only through services, and an
-    artefact edited here would no longer match its hash."""
-
-    list_display = ("version", "kind", "state", "target", "trained_by", "created_at")
-    list_filter = ("kind", "state")
-    search_fields = ("version", "artefact_sha256", "training_data_sha256")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Scoring records are written by services only (with their audit events): an edit here
+    would bypass the audit trail, and an edited artefact would no longer match its hash."""
 
     def has_add_permission(self, request):
         return False
@@ -20,3 +23,44 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    list_display = ("version", "kind", "state", "target", "trained_by", "promoted_by",
+                    "created_at")
+    list_filter = ("kind", "state")
+    search_fields = ("version", "artefact_sha256", "training_data_sha256")
+
+
+@admin.register(ScoreResult)
+class ScoreResultAdmin(ReadOnlyAdmin):
+    list_display = ("application", "model_version", "grade", "score", "recommendation",
+                    "trigger", "created_at")
+    list_filter = ("grade", "recommendation", "trigger")
+    raw_id_fields = ("application", "snapshot", "job")
+
+
+@admin.register(DecisionPolicy)
+class DecisionPolicyAdmin(ReadOnlyAdmin):
+    list_display = ("version", "effective_from", "evidence", "approved_by", "created_at")
+
+
+@admin.register(ScoreOverride)
+class ScoreOverrideAdmin(ReadOnlyAdmin):
+    list_display = ("application", "recommendation", "decision", "decided_by", "created_at")
+
+
+@admin.register(RescoringJob)
+class RescoringJobAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "model_version", "state", "done", "total", "created", "created_at")
+
+
+@admin.register(DriftReport)
+class DriftReportAdmin(ReadOnlyAdmin):
+    list_display = ("model_version", "score_psi", "alert", "n_scores", "created_at")
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "kind", "target", "state", "progress", "model_version", "created_at")

@@ -1,21 +1,50 @@
-"""The model registry: every trained credit model is an immutable, hashed version.
+"""The model registry, score results, the decision policy, overrides, re-scoring jobs, drift.
 
-A version records what is needed to reproduce and audit a score (domain reference §7.1 "feature
-record rule", §7.3): the artefact itself (canonical JSON, never a pickle) and its sha256, the
-fingerprint of the training data, the feature list, the training parameters, holdout metrics
-and who trained it. Its lifecycle is a state machine: draft → validated → champion → retired.
-Promotion to champion needs an independent validator's approval (§7.3, §6.4) and is not offered
-here yet: the `champion` state exists so the lifecycle is complete, but no transition reaches it.
+A model version records what is needed to reproduce and audit a score (domain reference §7.1
+"feature record rule", §7.3): the artefact itself (canonical JSON, never a pickle) and its
+sha256, the fingerprint of the training data, the feature list, the training parameters,
+holdout metrics, the training distribution (for drift) and who trained it. Its lifecycle:
+draft → validated → promotion requested → champion → retired; the promotion is approved by
+someone other than who trained the model or asked for its promotion (§6.4, §7.3: "deploying a
+new version needs an independent validator's sign-off"). At most one champion at a time.
 """
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.core.models import WorkflowModel
-from apps.scoring.states import ModelKind
+from apps.core.policy import Evidence
+from apps.scoring.states import (
+    Decision,
+    ModelKind,
+    Recommendation,
+    RescoringJobState,
+    ScoreTrigger,
+    TrainingJobState,
+)
 from apps.scoring.states import ModelVersionState as S
+
+
+def independent_of_model(version: "ModelVersion", user) -> bool:
+    """Four-eyes on promotion: a model risk role, and neither its trainer nor its requester."""
+    from apps.scoring.permissions import may_manage_models
+
+    return (may_manage_models(user) and user.pk != version.trained_by_id
+            and user.pk != version.promotion_requested_by_id)
+
+
+def model_manager(version: "ModelVersion", user) -> bool:
+    from apps.scoring.permissions import may_manage_models
+
+    return may_manage_models(user)
+
+
+def nobody(version, user) -> bool:
+    """Moves only the system makes (installing the shipped default model)."""
+    return False
 
 
 class ModelVersion(WorkflowModel):
@@ -36,9 +65,21 @@ class ModelVersion(WorkflowModel):
     features = models.JSONField(_("features"), default=list)
     parameters = models.JSONField(_("parameters"), default=dict)
     metrics = models.JSONField(_("holdout metrics"), default=dict)
+    training_profile = models.JSONField(
+        _("training distribution"), default=dict, blank=True,
+        help_text=_("Score and feature distributions on the training rows: the drift baseline."))
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("trained by"))
+    promotion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("promotion requested by"))
+    promotion_reason = models.TextField(_("reason for promotion"), blank=True)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("promotion approved by"))
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -47,15 +88,296 @@ class ModelVersion(WorkflowModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(kind__in=ModelKind.values),
                                    name="scoring_modelversion_kind_valid"),
+            # One champion scores new applications; two would make "the" score ambiguous.
+            models.UniqueConstraint(fields=["state"], condition=Q(state=S.CHAMPION),
+                                    name="scoring_one_champion"),
         ]
 
     def __str__(self) -> str:
         return f"{self.version} ({self.kind}, {self.state})"
 
-    @transition(field=state, source=S.DRAFT, target=S.VALIDATED)
+    @transition(field=state, source=S.DRAFT, target=S.VALIDATED, permission=model_manager)
     def validate(self) -> None:
         """A validator has reviewed the holdout report; nothing else changes."""
 
-    @transition(field=state, source=[S.DRAFT, S.VALIDATED, S.CHAMPION], target=S.RETIRED)
-    def retire(self) -> None:
+    @transition(field=state, source=S.VALIDATED, target=S.PROMOTION_REQUESTED,
+                permission=model_manager)
+    def request_promotion(self, *, by, reason: str) -> None:
+        """Ask for this version to replace the champion; someone else must approve."""
+        self.promotion_requested_by, self.promotion_reason = by, reason
+
+    @transition(field=state, source=S.PROMOTION_REQUESTED, target=S.CHAMPION,
+                permission=independent_of_model)
+    def approve_promotion(self, *, by, at) -> None:
+        """The independent sign-off: this version scores every new application from now."""
+        self.promoted_by, self.promoted_at = by, at
+
+    @transition(field=state, source=S.PROMOTION_REQUESTED, target=S.VALIDATED,
+                permission=independent_of_model)
+    def reject_promotion(self) -> None:
+        """The validator refuses; the version stays validated and may be asked for again."""
+        self.promotion_requested_by, self.promotion_reason = None, ""
+
+    @transition(field=state, source=S.DRAFT, target=S.CHAMPION, permission=nobody)
+    def install_default(self, *, at) -> None:
+        """The shipped default model becomes champion on a fresh install with no champion."""
+        self.promoted_at = at
+
+    @transition(field=state, source=[S.DRAFT, S.VALIDATED, S.CHAMPION], target=S.RETIRED,
+                permission=model_manager)
+    def retire(self, *, at=None) -> None:
         """Withdrawn from use; kept forever, since past scores quote this version."""
+        self.retired_at = at
+
+
+class DecisionPolicy(models.Model):
+    """A version of the decision policy: grade table, knock-out rules, limits and price bands,
+    drift and sweeper thresholds (domain reference §0.2: policy data, never code constants).
+
+    The policy in force is the newest version whose `effective_from` has come; every score
+    records the version it used, so a past recommendation can be re-explained.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    document = models.JSONField(_("policy"), help_text=_("Validated by scoring.policy."))
+    effective_from = models.DateField(_("effective from"))
+    evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
+                                default=Evidence.DESIGN)
+    source_citation = models.CharField(_("source"), max_length=300, blank=True)
+    approved_by = models.CharField(_("approved by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-version"]
+        verbose_name = _("decision policy")
+        verbose_name_plural = _("decision policies")
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.effective_from})"
+
+
+class FeatureSnapshot(models.Model):
+    """The exact inputs of a score (§7.1 feature record rule), stored once per distinct input:
+    a re-score with another model on the same inputs points at the same snapshot."""
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    input_hash = models.CharField(_("input hash"), max_length=64)
+    spec_version = models.CharField(_("feature spec"), max_length=40)
+    values = models.JSONField(_("feature values"))
+    red_flag_codes = models.JSONField(_("red flags"), default=list)
+    sources = models.JSONField(_("sources"), default=dict,
+                               help_text=_("Investigation, submission round, parsed figures."))
+    created_at = models.DateTimeField(_("assembled at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("feature snapshot")
+        verbose_name_plural = _("feature snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "input_hash"],
+                                    name="scoring_snapshot_unique_input"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.input_hash[:12]}"
+
+
+class RescoringJob(WorkflowModel):
+    """One portfolio re-scoring run: a single Celery task walks the portfolio in chunks and
+    reports progress here (done / total), which the job page polls."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="rescoring_jobs",
+                                      verbose_name=_("model version"))
+    state = FSMField(_("state"), default=RescoringJobState.QUEUED,
+                     choices=RescoringJobState.choices, protected=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    chunk_size = models.PositiveIntegerField(_("chunk size"), default=5000)
+    total = models.PositiveIntegerField(_("applications"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    created = models.PositiveIntegerField(_("new results"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("re-scoring job")
+        verbose_name_plural = _("re-scoring jobs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.state} {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+    @transition(field=state, source=RescoringJobState.QUEUED, target=RescoringJobState.RUNNING)
+    def start(self, *, at, total: int) -> None:
+        """The worker picked the job up and counted the portfolio."""
+        self.started_at, self.total = at, total
+
+    @transition(field=state, source=RescoringJobState.RUNNING,
+                target=RescoringJobState.COMPLETED)
+    def complete(self, *, at) -> None:
+        """Every chunk is written."""
+        self.finished_at = at
+
+    @transition(field=state, source=[RescoringJobState.QUEUED, RescoringJobState.RUNNING],
+                target=RescoringJobState.FAILED)
+    def fail(self, *, at, error: str) -> None:
+        """Stopped by an error; chunks already written stay (results are idempotent)."""
+        self.finished_at, self.error = at, error[:2000]
+
+
+class ScoreResult(models.Model):
+    """One score of one application by one model version on one input (immutable).
+
+    Unique on (application, model version, input hash): the same task delivered twice, or a
+    sweeper re-send, finds the result already there and writes nothing (CONVENTIONS §4).
+    """
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="scores", verbose_name=_("model version"),
+                                      db_index=False)  # led by scoring_result_recent
+    # Indexes cost every bulk re-score: only those a query uses (snapshots and policies are
+    # read from a result, never searched by).
+    snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("input snapshot"), db_index=False)
+    input_hash = models.CharField(_("input hash"), max_length=64)
+    probability = models.FloatField(_("probability of default"))
+    score = models.FloatField(_("score"))
+    grade = models.CharField(_("grade"), max_length=10)
+    reasons = models.JSONField(_("reason codes"), default=list)
+    policy = models.ForeignKey(DecisionPolicy, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("decision policy"), db_index=False)
+    recommendation = models.CharField(_("recommendation"), max_length=10,
+                                      choices=Recommendation.choices)
+    knockouts = models.JSONField(_("knock-out rules hit"), default=list)
+    suggested_limit = models.DecimalField(_("suggested limit"), max_digits=16, decimal_places=2,
+                                          null=True, blank=True)
+    price_band = models.CharField(_("price band"), max_length=20, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=30, choices=ScoreTrigger.choices)
+    job = models.ForeignKey(RescoringJob, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+", verbose_name=_("re-scoring job"), db_index=False)
+    created_at = models.DateTimeField(_("scored at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("score result")
+        verbose_name_plural = _("score results")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "model_version", "input_hash"],
+                                    name="scoring_result_idempotent"),
+        ]
+        indexes = [models.Index(fields=["application", "-created_at"],
+                                name="scoring_result_latest"),
+                   # drift: recent scores of one model version
+                   models.Index(fields=["model_version", "created_at"],
+                                name="scoring_result_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.grade} ({self.score:.0f})"
+
+
+class ScoreOverride(models.Model):
+    """A decision against the score's recommendation, with its reason (§7.2 step 6): counted
+    by officer (the file's account manager) and by the deciding approver."""
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    score_result = models.ForeignKey(ScoreResult, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("score"))
+    recommendation = models.CharField(_("recommendation"), max_length=10,
+                                      choices=Recommendation.choices)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("decided by"))
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("account manager"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("score override")
+        verbose_name_plural = _("score overrides")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.recommendation} → {self.decision}"
+
+
+class DriftReport(models.Model):
+    """PSI of the score and the top features on recent scores against the training data."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="drift_reports",
+                                      verbose_name=_("model version"))
+    window_days = models.PositiveIntegerField(_("window (days)"))
+    n_scores = models.PositiveIntegerField(_("scores compared"))
+    score_psi = models.FloatField(_("score PSI"), null=True)
+    feature_psi = models.JSONField(_("feature PSI"), default=dict)
+    threshold = models.FloatField(_("alert threshold"))
+    alert = models.BooleanField(_("alert"), default=False)
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True)
+    created_at = models.DateTimeField(_("computed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("drift report")
+        verbose_name_plural = _("drift reports")
+
+    def __str__(self) -> str:
+        return f"{self.model_version_id} PSI {self.score_psi}"
+
+
+class TrainingJob(WorkflowModel):
+    """Training a model from a CSV uploaded on the model page, run by a worker with progress
+    (issue 6: "training from the UI runs as a Celery job with a progress bar")."""
+
+    csv_file = models.FileField(_("training data"), upload_to="scoring/training/")
+    csv_sha256 = models.CharField(_("file sha256"), max_length=64)
+    target = models.CharField(_("target column"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=ModelKind.choices)
+    seed = models.PositiveIntegerField(_("seed"), default=0)
+    state = FSMField(_("state"), default=TrainingJobState.QUEUED,
+                     choices=TrainingJobState.choices, protected=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+",
+                                      verbose_name=_("model version"))
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("training job")
+        verbose_name_plural = _("training jobs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.state}"
+
+    @transition(field=state, source=TrainingJobState.QUEUED, target=TrainingJobState.RUNNING)
+    def start(self) -> None:
+        """A worker picked the job up."""
+        self.progress, self.stage = 1, "reading"
+
+    @transition(field=state, source=TrainingJobState.RUNNING,
+                target=TrainingJobState.COMPLETED)
+    def complete(self, *, at, model_version) -> None:
+        """The model is registered as a draft version."""
+        self.finished_at, self.model_version, self.progress, self.stage = (
+            at, model_version, 100, "done")
+
+    @transition(field=state, source=[TrainingJobState.QUEUED, TrainingJobState.RUNNING],
+                target=TrainingJobState.FAILED)
+    def fail(self, *, at, error: str) -> None:
+        """The data could not be used (the message says what to fix)."""
+        self.finished_at, self.error = at, error[:2000]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ModelVersionState(TextChoices):
     DRAFT = "draft", _("Draft")
     VALIDATED = "validated", _("Validated")
+    PROMOTION_REQUESTED = "promotion_requested", _("Promotion requested")
     CHAMPION = "champion", _("Champion")
     RETIRED = "retired", _("Retired")
 
@@ -12,3 +13,39 @@ class ModelVersionState(TextChoices):
 class ModelKind(TextChoices):
     SCORECARD = "scorecard", _("Scorecard")
     GBM = "gbm", _("Gradient boosting")
+
+
+class Recommendation(TextChoices):
+    """What the score advises; people decide (§2.6, §7.2 step 5)."""
+
+    APPROVE = "approve", _("Recommend approval")
+    REFER = "refer", _("Refer to human review")
+    DECLINE = "decline", _("Recommend decline")
+
+
+class Decision(TextChoices):
+    """A person's decision, compared with the recommendation to count overrides (§7.2 step 6)."""
+
+    APPROVE = "approve", _("Approved")
+    DECLINE = "decline", _("Declined")
+
+
+class ScoreTrigger(TextChoices):
+    INVESTIGATION_ACCEPTED = "investigation_accepted", _("Investigation accepted")
+    ON_DEMAND = "on_demand", _("Requested by a person")
+    SWEEPER = "sweeper", _("Re-queued by the sweeper")
+    RESCORING = "rescoring", _("Portfolio re-scoring")
+
+
+class RescoringJobState(TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class TrainingJobState(TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")

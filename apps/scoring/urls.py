@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+
+from apps.scoring import views
 
 app_name = "scoring"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("models/", views.model_list, name="model-list"),
+    path("models/<int:version_id>/", views.model_detail, name="model-detail"),
+    path("models/<int:version_id>/<slug:action>/", views.model_action, name="model-action"),
+    path("training/", views.training_start, name="training-start"),
+    path("training/<int:job_id>/", views.training_job, name="training-job"),
+    path("rescoring/", views.rescoring_start, name="rescoring-start"),
+    path("rescoring/<int:job_id>/", views.rescoring_job, name="rescoring-job"),
+    path("applications/<int:application_id>/", login_required(views.application_score_page),
+         name="application-scores"),
+    path("applications/<int:application_id>/score-now/", views.score_now, name="score-now"),
+]

@@ -12,11 +12,23 @@ _NAV = [
     (_("My work"), "applications:mine", _PREPARERS, None),
     (_("Customers"), "parties:enterprise-list", _ANY_ROLE, None),
     (_("Applications"), "applications:list", _ANY_ROLE, None),
+    (_("Waiting for me"), "approvals:inbox",
+     (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER), None),
     (_("Products"), "products:product-list", _ANY_ROLE, "products.view_creditproduct"),
+    (_("Credit models"), "scoring:model-list",
+     (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.ADMIN), None),
     (_("System status"), "web:system-status", (Role.ADMIN,), None),
+    (_("Audit"), "oversight:events", (Role.AUDITOR, Role.ADMIN), None),
     (_("API documentation"), "api-docs", (), None),
     (_("Administration"), "admin:index", (Role.ADMIN,), None),
 ]
+
+
+def _waiting_count(user) -> int:
+    """Items waiting for the user's signature or vote (one count query)."""
+    from apps.approvals.selectors import inbox_count
+
+    return inbox_count(viewer=user)
 
 
 def navigation(request) -> dict:
@@ -30,7 +42,8 @@ def navigation(request) -> dict:
             continue
         if permission and not user.has_perm(permission):
             continue
-        items.append({"label": label, "url": reverse(url_name), "current": False})
+        items.append({"label": label, "url": reverse(url_name), "current": False,
+                      "count": _waiting_count(user) if url_name == "approvals:inbox" else None})
     # The deepest menu URL containing the page is current: a customer's page lights up
     # "Customers", while "/" (a prefix of everything) only counts on the home page itself.
     best = max((item for item in items

@@ -21,6 +21,9 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me
 # Key of the resident-ID lookup hash (apps.parties): stable for the life of the data, unlike
 # SECRET_KEY, which is rotated. Empty falls back to SECRET_KEY (local runs only).
 PARTIES_ID_HASH_KEY = env("PARTIES_ID_HASH_KEY", default="")
+# Key of the HMAC-SHA256 over approval sign-offs and committee votes (apps.approvals.signing);
+# empty derives one from SECRET_KEY (local runs only).
+APPROVALS_SIGNING_KEY = env("APPROVALS_SIGNING_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -89,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.web.context_processors.navigation",
+                "apps.oversight.context_processors.integrity_alert",
             ],
         },
     },
@@ -200,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "state" field: each state enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStateEnum": "apps.applications.states.ApplicationState",
+        "InvestigationStateEnum": "apps.investigations.states.InvestigationState",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.schema.document_error_responses",
@@ -248,6 +257,35 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge-nightly": {
         "task": "core.idempotency_purge",
         "schedule": crontab(hour=3, minute=5),
+    },
+    # Re-queue document checks stuck past DOCUMENTS_CHECK_STUCK_MINUTES (lost or crashed).
+    "document-check-sweep": {
+        "task": "documents.document_check_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
+    "document-expiry-remind-daily": {
+        "task": "documents.document_expiry_remind",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # Reminders and escalations of approval steps; each notice is stamped, so reruns are no-ops.
+    "approvals-deadlines-sweep": {
+        "task": "approvals.approval_deadlines_sweep",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Re-send auditors' export jobs still queued after 10 minutes (a lost message).
+    "oversight-export-jobs-sweep": {
+        "task": "oversight.export_jobs_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Re-queue applications whose accepted investigation still has no score (lost messages).
+    "scoring-score-sweep": {
+        "task": "scoring.score_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    # PSI of recent scores against the champion's training data; alerts above policy.
+    "scoring-drift-check-daily": {
+        "task": "scoring.drift_check",
+        "schedule": crontab(hour=4, minute=20),
     },
 }
 

@@ -35,7 +35,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="credence-test-media-"))
+# A worker subprocess started by an integration test is given the test's own folder
+# (TEST_MEDIA_ROOT), so it reads the files the test uploaded.
+MEDIA_ROOT = Path(env("TEST_MEDIA_ROOT", default="")
+                  or tempfile.mkdtemp(prefix="credence-test-media-"))
 # WhiteNoise warns on every request when the collected-static folder is absent; tests serve
 # static files from the finders instead, so an empty folder is enough.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

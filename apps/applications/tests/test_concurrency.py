@@ -44,15 +44,20 @@ def _race(first, second):
 
 
 def test_approve_and_reject_race_has_one_winner(on_postgresql):
+    """In approval a file is decided by signing its route step (apps.approvals)."""
+    from apps.approvals.services import step_sign
+    from apps.demo.seed import DEMO_PASSWORD
+
     world = World()
-    approver = world.user("approver.north")
     for _ in range(TRIALS):
         app = world.in_state(S.IN_APPROVAL)
-        outcomes = _race(
-            lambda app=app: services.application_approve(application_id=app.pk, actor=approver,
-                                                         reason="Good"),
-            lambda app=app: services.application_reject(application_id=app.pk, actor=approver,
-                                                        reason="Bad"))
+        step_id = app.approval_routes.get().steps.get().pk
+
+        def sign(username, decision, step_id=step_id):
+            return step_sign(step_id=step_id, actor=world.user(username),
+                             password=DEMO_PASSWORD, decision=decision, reason=decision)
+        outcomes = _race(lambda: sign("approver.north", "approve"),
+                         lambda: sign("approver.hq", "reject"))
         assert sorted(outcomes.values()) == ["TransitionConflict", "won"], outcomes
         final = Application.objects.get(pk=app.pk)
         decisions = list(AuditEvent.objects.filter(

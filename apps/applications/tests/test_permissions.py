@@ -52,7 +52,11 @@ def test_reviewer_cannot_also_approve(world):
     dual = user_create(username="dual.north", password=None, branch=world.north,
                        roles=[Role.RISK_REVIEWER, Role.APPROVER])
     app = world.in_state(S.UNDER_REVIEW)
-    services.application_send_to_approval(application_id=app.pk, actor=dual)
+    from apps.approvals.seed import seed_approvals
+    from apps.approvals.services import review_send_to_approval
+
+    seed_approvals()
+    review_send_to_approval(application_id=app.pk, actor=dual, risks="Thin margins.")
     with pytest.raises(PermissionDenied):
         services.application_approve(application_id=app.pk, actor=dual, reason="ok")
 

@@ -293,10 +293,16 @@ def test_a_move_that_is_not_yours_is_403_and_recorded(client, world):
 
 
 def test_approve_for_less_than_requested_keeps_both_amounts(client, world):
+    """In approval the file is decided by signing its route on the approvals dossier."""
+    from apps.demo.seed import DEMO_PASSWORD
+
     application = world.in_state(S.IN_APPROVAL)
-    response = _action(_login(client, world, "approver.north"), application, "approve",
-                       amount="400000", rate="4.2", reason="Cash flow covers it.")
-    assert response.status_code == 200
+    step = application.approval_routes.get().steps.get()
+    response = _login(client, world, "approver.north").post(
+        reverse("approvals:step-sign", args=[step.pk]),
+        {"decision": "approve", "amount": "400000", "rate": "4.2",
+         "reason": "Cash flow covers it.", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
     application.refresh_from_db()
     assert application.state == S.APPROVED
     assert (application.amount_requested, application.amount_approved) == (

@@ -24,3 +24,50 @@ def upload_file(data: bytes, name: str = "file.bin") -> SimpleUploadedFile:
     uploaded = SimpleUploadedFile("x", data, content_type="application/pdf")  # the lie is ignored
     uploaded._name = name
     return uploaded
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def seeded_policy():
+    """The seeded thresholds as the `policy` callable checks take, without a database."""
+    from decimal import Decimal
+
+    from apps.documents.seed import POLICY
+
+    values = {key: Decimal(value) for key, value, *_rest in POLICY}
+    return values.get
+
+
+def seeded_profiles(kind: str):
+    from apps.documents.models import ColumnProfile
+    from apps.documents.seed import PROFILES
+
+    return [ColumnProfile(**spec) for spec in PROFILES if spec["kind"] == kind]
+
+
+def context(path, fmt, **overrides):
+    """A CheckContext over a file, with the seeded policy and profiles."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.documents.checks import CheckContext
+
+    kind = overrides.pop("profiles_kind", None)
+    fields = {"path": Path(path), "format": fmt, "document_type": "x", "metadata": {},
+              "uploaded_at": timezone.now(), "policy": seeded_policy(),
+              "profiles": seeded_profiles(kind) if kind else [],
+              "today": dt.date(2026, 11, 28)}
+    fields.update(overrides)
+    return CheckContext(**fields)
+
+
+@pytest.fixture
+def docs(world):
+    """The test world plus the documents app's seed: types, profiles, policy, and the
+    seeded products' requirements (so the gate is live)."""
+    from apps.documents.seed import seed_documents
+
+    seed_documents(with_requirements=True)
+    return world

@@ -18,7 +18,7 @@ MINIMAL = {
              "label": {"en": "Sales", "zh": "销售额"}},
             {"code": "TAX_SALES", "answer_type": "money", "unit": "CNY",
              "label": {"en": "Tax sales", "zh": "纳税销售额"}, "evidence": {
-                 "document_types": ["tax_returns"], "photo_count": 0}},
+                 "document_types": ["tax_record"], "photo_count": 0}},
             {"code": "BS", "answer_type": "table", "label": {"en": "Balance", "zh": "资产负债"},
              "columns": {"columns": [{"code": "amount", "type": "money", "en": "Amount",
                                       "zh": "金额"}],

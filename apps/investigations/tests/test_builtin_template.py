@@ -51,18 +51,37 @@ def honest_answers() -> dict:
     }
 
 
+SANPIN = "three-products-three-tables"
+
+
+def _file(code: str):
+    return next(p for p in builtin_template_files() if load_template_file(p)["code"] == code)
+
+
 @pytest.fixture
 def seeded():
     templates = seed_builtin_templates()
-    return templates, template_export(templates[0]), PolicyResolver()
+    sanpin = next(t for t in templates if t.code == SANPIN)
+    return templates, template_export(sanpin), PolicyResolver()
 
 
 def test_builtin_files_load_and_validate(seeded):
     templates, data, _ = seeded
-    assert len(templates) == len(builtin_template_files()) == 1
-    template = templates[0]
-    assert template.state == ChecklistTemplateState.PUBLISHED
-    assert template_validate(template) == []
+    assert len(templates) == len(builtin_template_files()) == 3
+    assert {t.code for t in templates} == {SANPIN, "ipc-onsite-reconstruction", "five-c"}
+    for template in templates:
+        assert template.state == ChecklistTemplateState.PUBLISHED
+        assert template_validate(template) == []
+        # both languages everywhere
+        exported = template_export(template)
+        for section in exported["sections"]:
+            for item in section["items"]:
+                assert item["label"]["en"] and item["label"]["zh"], item["code"]
+        for check in exported["cross_checks"]:
+            assert check["explanation"]["en"] and check["explanation"]["zh"], check["code"]
+            assert all("policy" in t for t in check["thresholds"])
+    # exactly one default template: the 三品三表 one
+    assert [t.code for t in templates if t.is_default] == [SANPIN]
     assert [s["code"] for s in data["sections"]] == ["A", "B", "C", "D", "E", "F", "H"]
     for section in data["sections"]:
         assert section["title"]["en"] and section["title"]["zh"]
@@ -76,12 +95,12 @@ def test_builtin_files_load_and_validate(seeded):
 
 def test_seeding_is_idempotent(seeded):
     seed_builtin_templates()
-    assert ChecklistTemplate.objects.count() == 1
+    assert ChecklistTemplate.objects.count() == 3
 
 
 def test_file_and_export_agree(seeded):
     _, data, _ = seeded
-    source = load_template_file(builtin_template_files()[0])
+    source = load_template_file(_file(SANPIN))
     assert data["sections"] == [
         {**s, "items": [template_export_item(i) for i in s["items"]]} for s in source["sections"]
     ]

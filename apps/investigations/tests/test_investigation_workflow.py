@@ -10,7 +10,7 @@ from django_fsm import can_proceed
 from apps.accounts.roles import Role
 from apps.accounts.services import user_create
 from apps.applications import services as app_services
-from apps.applications.guards import conflicted_user_ids, register_guard, unregister_guard
+from apps.applications.guards import _guards, conflicted_user_ids
 from apps.applications.services import ApplicationBlocked
 from apps.applications.states import ApplicationState
 from apps.audit.models import AuditEvent
@@ -221,10 +221,8 @@ def test_submit_lists_everything_missing(started, people):
 
 @pytest.fixture
 def gate():
-    """The send_to_review guard, registered for the test (not yet in AppConfig.ready)."""
-    register_guard("send_to_review", workflow.investigation_accepted_guard)
-    yield
-    unregister_guard("send_to_review", workflow.investigation_accepted_guard)
+    """The send_to_review guard, registered by InvestigationsConfig.ready()."""
+    assert workflow.investigation_accepted_guard in _guards["send_to_review"]
 
 
 def test_gate_application_cannot_go_to_review_before_acceptance(investigating, people, gate):
@@ -285,12 +283,11 @@ def test_full_round_return_resubmit_accept_then_review(investigating, people, ga
     with pytest.raises(TransitionConflict):
         _save(investigation, people["am"], "A4_AMOUNT", "1")
 
-    app_services.application_send_to_review(application_id=investigating.pk,
-                                            actor=people["am"])
-    # the reviewer who accepted the investigation still reviews the application
-    moved = app_services.application_send_to_approval(application_id=investigating.pk,
-                                                      actor=people["reviewer"])
-    assert moved.state == ApplicationState.IN_APPROVAL
+    moved = app_services.application_send_to_review(application_id=investigating.pk,
+                                                    actor=people["am"])
+    assert moved.state == ApplicationState.UNDER_REVIEW
+    # the reviewer who accepted the investigation may still review the application
+    assert people["reviewer"].pk not in conflicted_user_ids(moved)
 
 
 def test_walking_the_lifecycle_investigates(world, people):

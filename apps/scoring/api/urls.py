@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import path
+
+from apps.scoring.api import views
+
+urlpatterns = [
+    path("applications/<int:application_id>/score/", views.ApplicationScoreApi.as_view(),
+         name="api-application-score"),
+    path("applications/<int:application_id>/score-now/",
+         views.ApplicationScoreRequestApi.as_view(), name="api-application-score-now"),
+    path("models/<int:version_id>/request-promotion/",
+         views.ModelVersionRequestPromotionApi.as_view(), name="api-model-request-promotion"),
+    path("models/<int:version_id>/approve-promotion/",
+         views.ModelVersionApprovePromotionApi.as_view(), name="api-model-approve-promotion"),
+    path("rescoring/", views.RescoringJobStartApi.as_view(), name="api-rescoring-start"),
+    path("rescoring/<int:job_id>/", views.RescoringJobDetailApi.as_view(),
+         name="api-rescoring-job"),
+]

@@ -7,9 +7,14 @@ from apps.scoring.services import model_version_load
 from apps.scoring.states import ModelVersionState as S
 from apps.scoring.tests.helpers import hand_scorecard
 
-TRANSITIONS = ["validate", "retire"]
-ALLOWED = {(S.DRAFT, "validate"), (S.DRAFT, "retire"), (S.VALIDATED, "retire"),
-           (S.CHAMPION, "retire")}
+TRANSITIONS = ["validate", "request_promotion", "approve_promotion", "reject_promotion",
+               "install_default", "retire"]
+ALLOWED = {
+    (S.DRAFT, "validate"), (S.DRAFT, "install_default"), (S.DRAFT, "retire"),
+    (S.VALIDATED, "request_promotion"), (S.VALIDATED, "retire"),
+    (S.PROMOTION_REQUESTED, "approve_promotion"), (S.PROMOTION_REQUESTED, "reject_promotion"),
+    (S.CHAMPION, "retire"),
+}
 
 
 def test_every_transition_is_in_the_table():

@@ -24,12 +24,6 @@ COMMANDS = [
      {}, S.RETURNED, "application.returned"),
     ("resume-investigation", S.RETURNED, "am.north", "reviewer.north", {},
      {"comment": LONG}, S.INVESTIGATING, "application.investigation_resumed"),
-    ("send-to-approval", S.UNDER_REVIEW, "reviewer.north", "am.north",
-     {"comment": "Cash flow covers 1.6x."}, {"comment": LONG}, S.IN_APPROVAL,
-     "application.sent_to_approval"),
-    ("approve", S.IN_APPROVAL, "approver.north", "reviewer.north",
-     {"reason": "Sound.", "amount": "400000.00"}, {"amount": "400000.00"}, S.APPROVED,
-     "application.approved"),
     ("reject", S.UNDER_REVIEW, "reviewer.north", "am.north", {"reason": "Weak."},
      {"reason": ""}, S.REJECTED, "application.rejected"),
     ("contract", S.APPROVED, "postloan.north", "am.north", {}, {"comment": LONG},
@@ -73,11 +67,32 @@ def test_command(world, api_as, action, source, allowed, refused, body, bad_body
     assert again["detail"]
 
 
+@pytest.mark.parametrize(("action", "source", "username", "body"), [
+    ("send-to-approval", S.UNDER_REVIEW, "reviewer.north", {"comment": "Cash flow 1.6x."}),
+    ("approve", S.IN_APPROVAL, "approver.north", {"reason": "Sound."}),
+])
+def test_approval_moves_go_through_the_approvals_app(world, api_as, action, source, username,
+                                                     body):
+    """Only the review opinion and a fully signed route (apps.approvals) move a file into
+    and out of approval: these commands are refused with the guard's reasons."""
+    app = world.in_state(source)
+    errors = assert_error(api_as(username).post(f"/api/v1/applications/{app.pk}/{action}/",
+                                                body, format="json"), 409,
+                          "application_blocked")
+    assert errors["fields"]["reasons"]
+
+
 def test_approve_keeps_requested_and_approved_amounts_apart(world, api_as):
+    from apps.demo.seed import DEMO_PASSWORD
+
     app = world.in_state(S.IN_APPROVAL)
-    body = api_as("approver.north").post(
-        f"/api/v1/applications/{app.pk}/approve/",
-        {"reason": "Sound.", "amount": "350000.00", "rate": "4.350"}, format="json").json()
+    step = app.approval_routes.get().steps.get()
+    signed = api_as("approver.north").post(
+        f"/api/v1/approvals/steps/{step.pk}/sign/",
+        {"decision": "approve", "reason": "Sound.", "amount": "350000.00", "rate": "4.350",
+         "password": DEMO_PASSWORD}, format="json")
+    assert signed.status_code == 200, signed.json()
+    body = api_as("approver.north").get(f"/api/v1/applications/{app.pk}/").json()
     assert (body["amount_requested"], body["amount_approved"], body["rate_approved"]) == (
         "500000.00", "350000.00", "4.350")
 

@@ -6,6 +6,7 @@ jobs and pages, share one path.
 """
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,17 @@ from django.utils import timezone
 from sklearn.model_selection import train_test_split
 
 from apps.audit.services import audit_record
+from apps.scoring.drift import training_profile
 from apps.scoring.models import ModelVersion
-from apps.scoring.scorecard.data import DataError, Table, read_table, training_set_read
+from apps.scoring.scorecard.batch import predict_arrays
+from apps.scoring.scorecard.binning import CATEGORICAL
+from apps.scoring.scorecard.data import (
+    DataError,
+    Table,
+    TrainingData,
+    read_table,
+    training_set_read,
+)
 from apps.scoring.scorecard.data import to_column as _to_column
 from apps.scoring.scorecard.gbm import GradientBoostingModel
 from apps.scoring.scorecard.metrics import discrimination
@@ -41,33 +51,44 @@ def _take(column, rows: np.ndarray):
     return column[rows] if isinstance(column, np.ndarray) else [column[i] for i in rows]
 
 
-def model_version_train(*, csv_path, target: str, actor=None, kind: str = ModelKind.SCORECARD,
-                        seed: int = 0, version: str | None = None, bad_value: str | None = None,
-                        exclude: tuple[str, ...] = (), scaling: Scaling | None = None,
-                        grades: list[list] | None = None) -> tuple[ModelVersion, dict]:
-    """Train a model on a CSV of historical loans, measure it on a stratified holdout and
-    register it as a draft version, auditing `model.trained` in the same transaction.
+@dataclass
+class Fitted:
+    """A model fitted and measured on its holdout, ready to register."""
+
+    model: object
+    metrics: dict
+    report: dict
+    profile: dict
+    parameters: dict
+    training_data_sha256: str
+
+
+def model_fit(data: TrainingData, *, target: str, kind: str = ModelKind.SCORECARD,
+              seed: int = 0, bad_value: str | None = None, exclude: tuple[str, ...] = (),
+              scaling: Scaling | None = None, grades: list[list] | None = None,
+              progress=None) -> Fitted:
+    """Fit on a stratified 70% and measure on the 30% holdout, with the validation report.
 
     `kind` is the champion-style scorecard (scorecard/model.py) or the gradient-boosting
-    challenger (scorecard/gbm.py). The holdout (30%, stratified on the target so its bad rate
+    challenger (scorecard/gbm.py). The holdout (stratified on the target so its bad rate
     matches) is never seen by binning, boosting or regression: AUC, KS and Gini on it are honest
-    out-of-sample figures (§7.3).
+    out-of-sample figures (§7.3). No database: the CSV command, training from applications and
+    the shipped default model all come through here.
     """
     if kind not in MODEL_CLASSES:
         raise NotImplementedError(f"model kind {kind!r} is not available")
-    if version and ModelVersion.objects.filter(version=version).exists():  # before the work
-        raise DataError(f"model version {version!r} already exists; choose another label")
-    data = training_set_read(csv_path=csv_path, target=target, bad_value=bad_value,
-                              exclude=exclude)
     rows = np.arange(len(data.y))
     try:
         train, holdout = train_test_split(rows, test_size=HOLDOUT_SHARE, stratify=data.y,
                                           random_state=seed)
     except ValueError as exc:
         raise DataError(f"too few rows for a stratified holdout: {exc}") from None
-    card = MODEL_CLASSES[kind].fit({n: _take(c, train) for n, c in data.columns.items()},
-                                   data.kinds, data.y[train], target=target, seed=seed,
-                                   scaling=scaling, grades=grades)
+    report_progress = progress or (lambda percent, stage: None)
+    report_progress(20, "fitting")
+    train_columns = {n: _take(c, train) for n, c in data.columns.items()}
+    card = MODEL_CLASSES[kind].fit(train_columns, data.kinds, data.y[train], target=target,
+                                   seed=seed, scaling=scaling, grades=grades)
+    report_progress(60, "validating")
     holdout_columns = {n: _take(c, holdout) for n, c in data.columns.items()}
     scored = card.predict(holdout_columns, top_k=0)
     p_holdout = np.array([r["probability"] for r in scored])
@@ -82,29 +103,57 @@ def model_version_train(*, csv_path, target: str, actor=None, kind: str = ModelK
                               [g for g, _ in card.grades]),
         "score_distribution": score_distribution([r["score"] for r in scored]),
         "iv": {n: round(v, 6) for n, v in card.info.get("iv", {}).items()},
-        "benchmark_onehot_lr": onehot_benchmark(
-            {n: _take(c, train) for n, c in data.columns.items()}, data.y[train],
-            holdout_columns, data.y[holdout], data.kinds, seed=seed),
+        "benchmark_onehot_lr": onehot_benchmark(train_columns, data.y[train], holdout_columns,
+                                                data.y[holdout], data.kinds, seed=seed),
+        "segments": {name: segment_auc(data.y[holdout], p_holdout, holdout_columns[name])
+                     for name in SEGMENT_COLUMNS if data.kinds.get(name) == CATEGORICAL},
     }
-    artefact = card.to_json()
-    sha = card.sha256
-    version = version or f"{kind}-{timezone.now():%Y%m%d-%H%M%S}-{sha[:8]}"
+    # The drift baseline (§7.3): scores and feature bands of the rows the model learnt from.
+    profile = training_profile(
+        scores=predict_arrays(card, train_columns, top_k=0).score, columns=train_columns,
+        kinds=data.kinds, features=_top_features(card))
     metrics = {key: round(value, 6) for key, value in measured.items()}
     metrics.update(n_train=int(len(train)), n_holdout=int(len(holdout)),
                    bad_rate_train=round(float(data.y[train].mean()), 6))
-    summary = {**metrics, "version": version,
-               "benchmark_onehot_lr_auc": report["benchmark_onehot_lr"]["auc"]}
     parameters = {**card.info["params"], "holdout_share": HOLDOUT_SHARE, "bad_value": bad_value,
                   "exclude": list(exclude), "dropped": card.info.get("dropped", {}),
                   "scaling": card.to_dict()["scaling"], "grades": card.grades}
+    return Fitted(model=card, metrics=metrics, report=report, profile=profile,
+                  parameters=parameters, training_data_sha256=data.table.fingerprint())
+
+
+def model_version_train(*, csv_path=None, target: str, actor=None,
+                        kind: str = ModelKind.SCORECARD, data: TrainingData | None = None,
+                        seed: int = 0, version: str | None = None, bad_value: str | None = None,
+                        exclude: tuple[str, ...] = (), scaling: Scaling | None = None,
+                        grades: list[list] | None = None,
+                        progress=None) -> tuple[ModelVersion, dict]:
+    """Train a model on a CSV of historical loans, or on `data` (e.g. the database's feature
+    snapshots, features/training.py), with `model_fit`, and register it as a draft version,
+    auditing `model.trained` in the same transaction."""
+    if kind not in MODEL_CLASSES:
+        raise NotImplementedError(f"model kind {kind!r} is not available")
+    if version and ModelVersion.objects.filter(version=version).exists():  # before the work
+        raise DataError(f"model version {version!r} already exists; choose another label")
+    if data is None:
+        data = training_set_read(csv_path=csv_path, target=target, bad_value=bad_value,
+                                 exclude=exclude)
+    fitted = model_fit(data, target=target, kind=kind, seed=seed, bad_value=bad_value,
+                       exclude=exclude, scaling=scaling, grades=grades, progress=progress)
+    card, metrics = fitted.model, fitted.metrics
+    artefact = card.to_json()
+    sha = card.sha256
+    version = version or f"{kind}-{timezone.now():%Y%m%d-%H%M%S}-{sha[:8]}"
+    summary = {**metrics, "version": version,
+               "benchmark_onehot_lr_auc": fitted.report["benchmark_onehot_lr"]["auc"]}
     with transaction.atomic():
         if ModelVersion.objects.filter(version=version).exists():  # again: a concurrent run
             raise DataError(f"model version {version!r} already exists; choose another label")
         model_version = ModelVersion.objects.create(
             version=version, kind=kind, artefact=artefact, artefact_sha256=sha,
-            training_data_sha256=data.table.fingerprint(), target=target,
-            features=list(card.features), parameters=parameters,
-            metrics={**metrics, "report": report},
+            training_data_sha256=fitted.training_data_sha256, target=target,
+            features=list(card.features), parameters=fitted.parameters,
+            metrics={**metrics, "report": fitted.report}, training_profile=fitted.profile,
             trained_by=actor if getattr(actor, "is_authenticated", False) else None)
         # Audit payloads take no floats (their text form is not canonical): metrics as strings.
         audit_record(action="model.trained", actor=actor, subject=model_version, payload={
@@ -114,6 +163,33 @@ def model_version_train(*, csv_path, target: str, actor=None, kind: str = ModelK
             "metrics": {k: str(v) for k, v in metrics.items()},
         })
     return model_version, summary
+
+
+# Segments the report splits the holdout by (§7.3 "per-segment AUC"), when the data has them.
+SEGMENT_COLUMNS = ("size_class", "industry")
+
+
+def segment_auc(y, p_bad, segment, min_rows: int = 30) -> list[dict]:
+    """AUC per segment value on the holdout; too small or one-class segments say so."""
+    out = []
+    labels = ["missing" if v is None else str(v) for v in segment]
+    for value in sorted(set(labels)):
+        inside = np.array([label == value for label in labels])
+        n, bads = int(inside.sum()), int(np.asarray(y)[inside].sum())
+        auc = None
+        if n >= min_rows and 0 < bads < n:
+            auc = round(discrimination(np.asarray(y)[inside], p_bad[inside])["auc"], 6)
+        out.append({"segment": value, "n": n, "bad_rate": round(bads / n, 6) if n else None,
+                    "auc": auc})
+    return out
+
+
+def _top_features(card, limit: int = 8) -> list[str]:
+    """The characteristics watched for drift: by information value for a scorecard (the ones
+    that move the score most), otherwise the first `limit` features."""
+    iv = card.info.get("iv") or {}
+    ranked = sorted(card.features, key=lambda f: -iv.get(f, 0.0)) if iv else list(card.features)
+    return ranked[:limit]
 
 
 def model_version_load(*, version: str):

@@ -1,0 +1,291 @@
+"""Bank statements, tax records and utility records: parse with the matching column profile,
+then compute the figures the investigation cross-checks and scoring read.
+
+Bank statements (domain reference §3.3 F): monthly inflows and outflows, counterparty
+concentration, round-tripping (money out to a counterparty and back, or in and back out,
+within N days: F2/F3), large-cash and round-number patterns. Tax and utility records (§3.3 E):
+monthly series, 12-month totals and the year-on-year trend. Every threshold is policy data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from apps.documents.checks import CheckContext, CheckOutcome, flag, policy_or_flag
+from apps.documents.checks.tables import (
+    TableUnreadable,
+    cell,
+    match_profile,
+    parse_amount,
+    parse_date,
+    parse_period,
+    read_rows,
+)
+
+VERSION = "records-1"
+TOP_COUNTERPARTIES = 50  # kept per statement so figures can be combined across accounts
+ZERO = Decimal("0")
+
+
+@dataclass
+class Transaction:
+    date: dt.date
+    amount: Decimal  # positive: money in; negative: money out
+    counterparty: str
+    description: str
+    channel: str
+
+
+def _text(value) -> str:
+    return str(value or "").strip()[:200]
+
+
+def parse_transactions(rows: list[list], mapping) -> tuple[list[Transaction], int]:
+    """(transactions, rows skipped). Separate debit/credit columns or one signed amount."""
+    profile, txns, skipped = mapping.profile, [], 0
+    for row in rows[mapping.header_row + 1:]:
+        if not any(c not in (None, "") for c in row):
+            continue
+        day = parse_date(cell(row, mapping, "date"), profile.date_formats)
+        if "amount" in mapping.columns:
+            amount = parse_amount(cell(row, mapping, "amount"))
+        else:
+            credit = parse_amount(cell(row, mapping, "credit")) or ZERO
+            debit = parse_amount(cell(row, mapping, "debit")) or ZERO
+            amount = credit - abs(debit) if (credit or debit) else None
+        if day is None or amount is None or amount == 0:
+            skipped += 1  # totals, footers, blank amounts: not transactions
+            continue
+        txns.append(Transaction(day, amount, _text(cell(row, mapping, "counterparty")),
+                                _text(cell(row, mapping, "description")),
+                                _text(cell(row, mapping, "channel"))))
+    txns.sort(key=lambda t: t.date)
+    return txns, skipped
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _month_index(month: str) -> int:
+    year, mon = month.split("-")
+    return int(year) * 12 + int(mon) - 1
+
+
+def last_12(months: list[str]) -> set[str]:
+    """The 12 calendar months ending with the latest month present."""
+    if not months:
+        return set()
+    end = max(_month_index(m) for m in months)
+    return {m for m in months if end - _month_index(m) < 12}
+
+
+def months_spanned(months) -> int:
+    indices = [_month_index(m) for m in months]
+    return max(indices) - min(indices) + 1 if indices else 0
+
+
+def round_trips(txns: list[Transaction], *, days: int, tolerance: Decimal) -> Decimal:
+    """Inflow amount matched by an outflow of about the same size to the same counterparty
+    within `days` either side (each outflow used once): money that came in only to go back."""
+    outs: dict[str, list[Transaction]] = defaultdict(list)
+    for t in txns:
+        if t.amount < 0 and t.counterparty:
+            outs[t.counterparty].append(t)
+    used: set[int] = set()
+    matched = ZERO
+    for t in txns:
+        if t.amount <= 0 or not t.counterparty:
+            continue
+        for out in outs.get(t.counterparty, []):
+            if id(out) in used or abs((out.date - t.date).days) > days:
+                continue
+            if abs(abs(out.amount) - t.amount) <= t.amount * tolerance:
+                used.add(id(out))
+                matched += t.amount
+                break
+    return matched
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(Decimal("0.0001")) if whole > 0 else ZERO
+
+
+def analyse_statement(txns: list[Transaction], ctx: CheckContext, cash_keywords,
+                      flags: list[dict]) -> dict:
+    monthly: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"in": ZERO, "out": ZERO})
+    counterparties: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for t in txns:
+        entry = monthly[_month(t.date)]
+        if t.amount > 0:
+            entry["in"] += t.amount
+            if t.counterparty:
+                counterparties[t.counterparty] += t.amount
+        else:
+            entry["out"] += -t.amount
+    window = last_12(list(monthly))
+    inflows = sum((v["in"] for m, v in monthly.items() if m in window), ZERO)
+    outflows = sum((v["out"] for m, v in monthly.items() if m in window), ZERO)
+    total_in = sum((t.amount for t in txns if t.amount > 0), ZERO)
+
+    rt_days = policy_or_flag(ctx, "documents.bank.round_trip_days", flags)
+    tolerance = policy_or_flag(ctx, "documents.bank.round_trip_amount_tolerance", flags)
+    matched = (round_trips(txns, days=int(rt_days), tolerance=tolerance)
+               if rt_days is not None and tolerance is not None else ZERO)
+    cash_limit = policy_or_flag(ctx, "documents.bank.large_cash_amount", flags)
+    keywords = [k.lower() for k in cash_keywords]
+    large_cash = [t for t in txns if cash_limit is not None and abs(t.amount) >= cash_limit
+                  and any(k in f"{t.description} {t.channel}".lower() for k in keywords)]
+    unit = policy_or_flag(ctx, "documents.bank.round_number_unit", flags)
+    round_count = sum(1 for t in txns if unit and abs(t.amount) % unit == 0)
+    top = sorted(counterparties.items(), key=lambda kv: kv[1], reverse=True)
+    top_share = _share(top[0][1], total_in) if top else ZERO
+
+    summary = {
+        "transactions": len(txns),
+        "first_date": txns[0].date.isoformat(), "last_date": txns[-1].date.isoformat(),
+        "months_covered": months_spanned(monthly),
+        "monthly": {m: {"in": str(v["in"]), "out": str(v["out"])}
+                    for m, v in sorted(monthly.items())},
+        "total_inflow": str(total_in),
+        "counterparty_inflows": {name: str(amount) for name, amount in
+                                 top[:TOP_COUNTERPARTIES]},
+        "top_counterparty": top[0][0] if top else None,
+        "top_counterparty_share": str(top_share),
+        "round_trip_inflow": str(matched),
+        "round_trip_share": str(_share(matched, total_in)),
+        "large_cash_count": len(large_cash),
+        "large_cash": [{"date": t.date.isoformat(), "amount": str(t.amount),
+                        "description": t.description} for t in large_cash[:20]],
+        "round_number_share": str(_share(Decimal(round_count), Decimal(len(txns)))),
+        "figures": {
+            "bank.inflows_12m": str(inflows), "bank.outflows_12m": str(outflows),
+            "bank.months_covered": str(months_spanned(monthly)),
+            "bank.top_counterparty_share": str(top_share),
+            "bank.round_trip_share": str(_share(matched, total_in)),
+            "bank.large_cash_count": str(len(large_cash)),
+        },
+    }
+    _limit_flags(ctx, flags, [
+        ("documents.bank.min_months", Decimal(summary["months_covered"]), "below",
+         "statement_too_short"),
+        ("documents.bank.top_counterparty_share_max", top_share, "above",
+         "counterparty_concentration"),
+        ("documents.bank.round_trip_share_max", _share(matched, total_in), "above",
+         "round_tripping"),
+        ("documents.bank.large_cash_count_max", Decimal(len(large_cash)), "above",
+         "large_cash"),
+        ("documents.bank.round_number_share_max",
+         _share(Decimal(round_count), Decimal(len(txns))), "above", "round_numbers"),
+    ])
+    return summary
+
+
+def _limit_flags(ctx, flags, rules) -> None:
+    for key, value, direction, code in rules:
+        threshold = policy_or_flag(ctx, key, flags)
+        if threshold is None:
+            continue
+        if (direction == "above" and value > threshold) or (
+                direction == "below" and value < threshold):
+            flags.append(flag(code, value=value, limit=threshold))
+
+
+def _load(ctx: CheckContext, flags: list[dict]):
+    """Rows and the matching profile, or a flag saying why not."""
+    try:
+        rows = read_rows(ctx.path, ctx.format)
+    except TableUnreadable:
+        flags.append(flag("table_unreadable"))
+        return None, None
+    mapping = match_profile(rows, ctx.profiles)
+    if mapping is None:
+        flags.append(flag("no_column_profile"))
+        return rows, None
+    return rows, mapping
+
+
+def _not_tabular(ctx: CheckContext) -> CheckOutcome | None:
+    if ctx.format not in {"csv", "xlsx"}:
+        # A PDF statement is read by the PDF check; figures need the bank's export.
+        return CheckOutcome.of({"skipped": "not a spreadsheet"},
+                               [flag("records_not_tabular", severity="info")])
+    return None
+
+
+def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
+    if (skipped := _not_tabular(ctx)) is not None:
+        return skipped
+    flags: list[dict] = []
+    rows, mapping = _load(ctx, flags)
+    if mapping is None:
+        return CheckOutcome.of({}, flags)
+    txns, skipped_rows = parse_transactions(rows, mapping)
+    base = {"profile": mapping.profile.code, "skipped_rows": skipped_rows}
+    if not txns:
+        return CheckOutcome.of(base, [*flags, flag("no_transactions")], fail=True)
+    summary = analyse_statement(txns, ctx, mapping.profile.cash_keywords, flags)
+    return CheckOutcome.of({**base, **summary}, flags)
+
+
+def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict], bool]:
+    """Monthly sums of `fields` (period column + numbers); (findings, flags, failed)."""
+    flags: list[dict] = []
+    rows, mapping = _load(ctx, flags)
+    if mapping is None:
+        return {}, flags, False
+    series: dict[str, dict[str, Decimal]] = defaultdict(lambda: {f: ZERO for f in fields})
+    skipped = 0
+    for row in rows[mapping.header_row + 1:]:
+        period = parse_period(cell(row, mapping, "period"))
+        values = {f: parse_amount(cell(row, mapping, f)) for f in fields}
+        if period is None or all(v is None for v in values.values()):
+            skipped += 1
+            continue
+        for f, v in values.items():
+            series[period][f] += v or ZERO
+    findings = {"profile": mapping.profile.code, "skipped_rows": skipped,
+                "months": len(series), "months_covered": months_spanned(series),
+                "monthly": {m: {f: str(v) for f, v in vals.items()}
+                            for m, vals in sorted(series.items())}}
+    if not series:
+        return findings, [*flags, flag("no_records")], True
+    window = last_12(list(series))
+    end = max(_month_index(m) for m in series)
+    for f in fields:
+        last = sum((series[m][f] for m in window), ZERO)
+        prior = sum((v[f] for m, v in series.items() if 12 <= end - _month_index(m) < 24),
+                    ZERO)
+        findings[f"{f}_12m"] = str(last)
+        if prior > 0:
+            change = ((last - prior) / prior).quantize(Decimal("0.0001"))
+            findings[f"{f}_yoy_change"] = str(change)
+            decline = policy_or_flag(ctx, "documents.records.yoy_decline_max", flags)
+            if decline is not None and -change > decline:
+                flags.append(flag("series_decline", field=f, change=change, limit=decline))
+    return findings, flags, False
+
+
+def check_tax_record(ctx: CheckContext) -> CheckOutcome:
+    if (skipped := _not_tabular(ctx)) is not None:
+        return skipped
+    findings, flags, failed = _series(ctx, ("revenue", "tax_paid"))
+    if not failed and findings:
+        zero = [m for m, v in findings["monthly"].items() if Decimal(v["revenue"]) == 0]
+        if zero:
+            flags.append(flag("zero_filings", months=len(zero), severity="info"))
+        findings["figures"] = {"tax.revenue_12m": findings.get("revenue_12m"),
+                               "tax.paid_12m": findings.get("tax_paid_12m")}
+    return CheckOutcome.of(findings, flags, fail=failed)
+
+
+def check_utility_bill(ctx: CheckContext) -> CheckOutcome:
+    if (skipped := _not_tabular(ctx)) is not None:
+        return skipped
+    findings, flags, failed = _series(ctx, ("kwh", "cost"))
+    if not failed and findings:
+        findings["figures"] = {"utility.kwh_12m": findings.get("kwh_12m")}
+    return CheckOutcome.of(findings, flags, fail=failed)

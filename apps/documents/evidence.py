@@ -1,0 +1,128 @@
+"""The documents app's side of the evidence contract (apps/investigations/evidence.py): what
+the investigation's controls learn from collected photos and parsed records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.documents.checks.phash import to_hex, to_unsigned
+from apps.documents.checks.photo import device_position, parse_exif_time
+from apps.documents.checks.records import last_12
+from apps.documents.models import Document, DocumentCheck, PhotoHash
+from apps.documents.photo_reuse import similar_photos
+from apps.documents.states import CHECK_DONE, CheckKind, CheckStatus, DocumentState
+from apps.investigations.evidence import PhotoEvidence, PhotoReuse
+
+K = CheckKind
+_FIGURE_CHECKS = (K.BANK_STATEMENT, K.TAX_RECORD, K.UTILITY_BILL)
+
+
+def _usable(application_id: int):
+    """Documents that count as evidence: not quarantined, not superseded by a failure."""
+    return (Document.objects.filter(application_id=application_id, quarantined=False)
+            .exclude(state=DocumentState.FAILED))
+
+
+class DocumentEvidenceSource:
+    """Registered in DocumentsConfig.ready(); every method is a few indexed queries."""
+
+    def photos(self, application_id: int) -> list[PhotoEvidence]:
+        checks = {c.document_id: c for c in DocumentCheck.objects.filter(
+            document__application_id=application_id, document__quarantined=False,
+            kind=K.PHOTO)}
+        hashes = dict(PhotoHash.objects.filter(document_id__in=checks)
+                      .values_list("document_id", "value"))
+        tz = timezone.get_current_timezone()
+        photos = []
+        for document in (Document.objects.filter(pk__in=checks).order_by("uploaded_at", "pk")):
+            exif = document.metadata.get("exif") or {}
+            gps = exif.get("gps") or {}
+            device = device_position(document.metadata)
+            phash = hashes.get(document.pk)
+            photos.append(PhotoEvidence(
+                document_id=document.pk, application_id=document.application_id,
+                uploaded_at=document.uploaded_at, uploaded_by_id=document.uploaded_by_id,
+                taken_at=parse_exif_time(exif.get("taken_at"), tz),
+                taken_lat=float(gps["lat"]) if "lat" in gps else None,
+                taken_lng=float(gps["lon"]) if "lon" in gps else None,
+                device_lat=device[0] if device else None,
+                device_lng=device[1] if device else None,
+                phash=to_hex(phash) if phash is not None else None,
+                checked=checks[document.pk].status in CHECK_DONE))
+        return photos
+
+    def photo_reuse(self, application_id: int, *, max_distance: int) -> list[PhotoReuse]:
+        found = []
+        for document_id, value in PhotoHash.objects.filter(
+                application_id_copy=application_id).values_list("document_id", "value"):
+            for other, other_application, distance in similar_photos(
+                    to_unsigned(value), max_distance=max_distance,
+                    exclude_application_id=application_id):
+                found.append(PhotoReuse(document_id=document_id, other_document_id=other,
+                                        other_application_id=other_application,
+                                        distance=distance))
+        return found
+
+    def figures(self, application_id: int) -> dict[str, Decimal | None]:
+        """Figures over all the application's parsed records: statements of several accounts
+        are combined month by month, then the same 12-month window is taken."""
+        checks = (DocumentCheck.objects
+                  .filter(document__in=_usable(application_id), kind__in=_FIGURE_CHECKS,
+                          status__in=[CheckStatus.PASSED, CheckStatus.ATTENTION])
+                  .values_list("kind", "findings"))
+        bank_in: dict[str, Decimal] = defaultdict(Decimal)
+        bank_out: dict[str, Decimal] = defaultdict(Decimal)
+        counterparties: dict[str, Decimal] = defaultdict(Decimal)
+        round_trip = total_in = Decimal(0)
+        large_cash, seen_bank = 0, False
+        series: dict[str, dict[str, dict[str, Decimal]]] = {
+            "tax": defaultdict(lambda: defaultdict(Decimal)),
+            "utility": defaultdict(lambda: defaultdict(Decimal))}
+        for kind, findings in checks:
+            if "monthly" not in findings:
+                continue
+            if kind == K.BANK_STATEMENT:
+                seen_bank = True
+                for month, values in findings["monthly"].items():
+                    bank_in[month] += Decimal(values["in"])
+                    bank_out[month] += Decimal(values["out"])
+                for name, amount in findings.get("counterparty_inflows", {}).items():
+                    counterparties[name] += Decimal(amount)
+                round_trip += Decimal(findings.get("round_trip_inflow", "0"))
+                total_in += Decimal(findings.get("total_inflow", "0"))
+                large_cash += int(findings.get("large_cash_count", 0))
+            else:
+                target = series["tax" if kind == K.TAX_RECORD else "utility"]
+                for month, values in findings["monthly"].items():
+                    for name, amount in values.items():
+                        target[month][name] += Decimal(amount)
+        out: dict[str, Decimal | None] = {}
+        if seen_bank:
+            window = last_12(list(bank_in))
+            out["bank.inflows_12m"] = sum((bank_in[m] for m in window), Decimal(0))
+            out["bank.outflows_12m"] = sum((bank_out[m] for m in window), Decimal(0))
+            out["bank.months_covered"] = Decimal(len(bank_in))
+            share = max(counterparties.values(), default=Decimal(0))
+            out["bank.top_counterparty_share"] = _ratio(share, total_in)
+            out["bank.round_trip_share"] = _ratio(round_trip, total_in)
+            out["bank.large_cash_count"] = Decimal(large_cash)
+        for prefix, fields in (("tax", {"revenue": "tax.revenue_12m",
+                                        "tax_paid": "tax.paid_12m"}),
+                               ("utility", {"kwh": "utility.kwh_12m"})):
+            monthly = series[prefix]
+            if not monthly:
+                continue
+            window = last_12(list(monthly))
+            for name, key in fields.items():
+                out[key] = sum((monthly[m][name] for m in window), Decimal(0))
+        return out
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part / whole).quantize(Decimal("0.0001")) if whole > 0 else None
+
+
+__all__ = ["DocumentEvidenceSource"]

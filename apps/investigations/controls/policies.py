@@ -1,0 +1,117 @@
+"""The policy values the anti-box-ticking controls read (domain reference §0.2, §3.4).
+
+Every threshold and every severity is a `PolicyValue` row, seeded here with its evidence tag
+and source, never a constant in the controls: a bank changes them by publishing a new version.
+Severities are stored as numbers (1 = R1 … 3 = R3) because policy values are decimals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from apps.investigations.models import PolicyValue
+
+_REF = "Domain reference"
+
+# key, value, unit, evidence, source, description (en)
+CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
+    ("control.photo.site_radius_m", "500", "m", "G", f"{_REF} §3.3 C1: default X = 500 m [G]",
+     "Site photos must be taken within this distance of the operating address"),
+    ("control.photo.off_site.severity", "3", "severity", "G", f"{_REF} §3.3 C1 → R3",
+     "Severity of a photo taken away from the site"),
+    ("control.photo.time_tolerance_minutes", "30", "minutes", "G",
+     f"{_REF} §3.3 C1 (EXIF time ≠ visit time); tolerance [G]",
+     "Allowed clock gap around the investigation window for a photo's capture time"),
+    ("control.photo.outside_window.severity", "3", "severity", "G", f"{_REF} §3.3 C1 → R3",
+     "Severity of a photo taken outside the investigation window"),
+    ("control.photo.device_gap_m", "300", "m", "G", f"{_REF} §3.4 (geofence); distance [G]",
+     "Largest accepted gap between the photo's GPS and the phone's position at upload"),
+    ("control.photo.device_gap.severity", "2", "severity", "G",
+     "Issue 4: disagreements flagged [G]",
+     "Severity of a photo whose GPS and the phone's position disagree"),
+    ("control.photo.missing_metadata.severity", "2", "severity", "G",
+     f"{_REF} §3.2 PHOTO: EXIF + GPS + server timestamp required",
+     "Severity of a photo without capture time or position"),
+    ("control.photo.unchecked.severity", "2", "severity", "G",
+     "Issue 4: nothing passes unchecked [G]",
+     "Severity of a photo the document checks have not read yet, or cannot find"),
+    ("control.photo.phash_max_distance", "6", "bits", "G",
+     f"{_REF} §3.4 (perceptual hash); distance of 64-bit pHash [G]",
+     "Perceptual hashes at most this many bits apart are the same picture"),
+    ("control.photo.reuse.severity", "3", "severity", "G", f"{_REF} §3.4 → R3 at pre-loan",
+     "Severity of a photo reused from another application"),
+    ("control.photo.duplicate.severity", "2", "severity", "G", f"{_REF} §3.4 [G]",
+     "Severity of the same picture uploaded twice in one file"),
+    ("control.narrative.similarity_max", "0.80", "ratio", "G",
+     f"{_REF} §3.3 J3: different client's report > 0.8 → R2 [G]",
+     "Largest accepted similarity of a narrative answer to another client's report"),
+    ("control.narrative.severity", "2", "severity", "G", f"{_REF} §3.3 J3 → R2",
+     "Severity of a narrative copied from another report"),
+    ("control.narrative.min_chars", "40", "characters", "G", "Design default [G]",
+     "Narratives shorter than this are not compared (too little text to judge)"),
+    ("control.narrative.candidates", "500", "answers", "G",
+     "Design default [G]: bounds the comparison cost per item",
+     "How many recent answers of the same item (and of the same officers) are compared"),
+    ("control.site.min_minutes", "60", "minutes", "G",
+     f"{_REF} §3.4: ≥ 60 min for a first visit [G]",
+     "Minimum time on site for each officer"),
+    ("control.site.short_visit.severity", "2", "severity", "G", f"{_REF} §3.4 [G]",
+     "Severity of a visit shorter than the minimum, or without check-out"),
+    ("control.site.check_in_off_site.severity", "2", "severity", "G", f"{_REF} §3.4 geofence [G]",
+     "Severity of a check-in away from the operating address"),
+    ("control.section.min_seconds_per_item", "15", "seconds", "G", "Design default [G]",
+     "Least plausible time per answer within a section"),
+    ("control.section.min_items", "3", "answers", "G", "Design default [G]",
+     "Sections with fewer answers are not timed"),
+    ("control.section.rushed.severity", "1", "severity", "G", "Design default [G]",
+     "Severity of a section filled implausibly fast"),
+    ("control.evidence.unavailable.severity", "2", "severity", "G",
+     "Issue 4: a control that cannot run says so [G]",
+     "Severity when document checks are not available to the controls"),
+    ("control.not_configured.severity", "2", "severity", "G", "Design default [G]",
+     "Severity when a control cannot run because a policy value is missing"),
+    ("control.reverify.sample_rate", "0.05", "ratio", "G", f"{_REF} §3.4: e.g. 5% [G]",
+     "Share of accepted investigations re-verified by a team lead"),
+]
+
+SEVERITIES = {1: "R1", 2: "R2", 3: "R3"}
+
+
+class ControlNotConfigured(Exception):
+    """A policy value a control needs is not in force; the control reports it and stops."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(key)
+
+
+def need(policy, key: str) -> Decimal:
+    value = policy(key)
+    if value is None:
+        raise ControlNotConfigured(key)
+    return Decimal(value)
+
+
+def severity(policy, key: str) -> str:
+    """R1–R3 from a numeric severity row (1–3); anything else is a configuration error."""
+    value = need(policy, key)
+    label = SEVERITIES.get(int(value)) if value == value.to_integral_value() else None
+    if label is None:
+        raise ControlNotConfigured(key)
+    return label
+
+
+def seed_control_policies() -> list[str]:
+    """Create version 1 of each control policy not on file yet (idempotent; never rewrites a
+    value already there, §0.2)."""
+    created = []
+    for key, value, unit, evidence, source, description in CONTROL_POLICIES:
+        _, was_created = PolicyValue.objects.get_or_create(
+            key=key, version=1,
+            defaults={"value": Decimal(value), "unit": unit, "evidence": evidence,
+                      "source_citation": source, "description_en": description,
+                      "effective_from": dt.date(2024, 1, 1)})
+        if was_created:
+            created.append(key)
+    return created

@@ -1,0 +1,156 @@
+"""Scoring API: an application's latest score, "score now", model promotion (four-eyes) and
+portfolio re-scoring with its progress. Thin views: selectors scope, services decide."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.applications.selectors import application_get
+from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
+from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
+from apps.scoring import selectors, services
+from apps.scoring.states import ModelVersionState, Recommendation, RescoringJobState
+
+
+class ScoreResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    application_id = serializers.IntegerField()
+    probability = serializers.FloatField(help_text="Probability of default (12 months).")
+    score = serializers.FloatField()
+    grade = serializers.CharField()
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    reasons = serializers.JSONField(help_text="Top adverse factors, most adverse first.")
+    knockouts = serializers.JSONField()
+    suggested_limit = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    price_band = serializers.CharField()
+    model_version = serializers.CharField(source="model_version.version")
+    policy_version = serializers.IntegerField(source="policy.version")
+    input_hash = serializers.CharField()
+    inputs = serializers.JSONField(source="snapshot.values",
+                                   help_text="The exact feature values used.")
+    trigger = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "ScoreResult"
+
+
+class ApplicationScoreApi(APIView):
+    """The application's latest score (404 when it has none or is not visible to you)."""
+
+    @extend_schema(operation_id="applications_score", responses={200: ScoreResultSerializer})
+    def get(self, request, application_id: int):
+        application_get(viewer=request.user, application_id=application_id)
+        result = selectors.latest_score(application_id=application_id)
+        if result is None:
+            raise Http404
+        return Response(ScoreResultSerializer(result).data)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "ScoreRequested"
+
+
+class ApplicationScoreRequestApi(IdempotentCommandMixin, APIView):
+    """Score now: queue a fresh score with the champion (202; read it from the score API)."""
+
+    @extend_schema(operation_id="applications_score_now", request=None,
+                   responses={202: AcceptedSerializer, **COMMAND_ERRORS, **IDEMPOTENCY_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request, application_id: int):
+        services.application_score_request(application_id=application_id, actor=request.user)
+        return Response({"detail": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+class ModelVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.CharField()
+    kind = serializers.CharField()
+    state = serializers.ChoiceField(choices=ModelVersionState.choices)
+    features = serializers.JSONField()
+
+    class Meta:
+        ref_name = "ModelVersion"
+
+
+class _ModelCommandApi(IdempotentCommandMixin, APIView):
+    service = None
+    takes_reason = False
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "ModelVersionCommandInput"
+
+    def command(self, request, version_id: int):
+        selectors.model_version_get(viewer=request.user, version_id=version_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kwargs = {"reason": data.validated_data.get("reason", "")} if self.takes_reason else {}
+        version = type(self).service(version_id=version_id, actor=request.user, **kwargs)
+        return Response(ModelVersionSerializer(version).data)
+
+
+class ModelVersionRequestPromotionApi(_ModelCommandApi):
+    """Ask for a validated version to become champion (reason required)."""
+
+    service = staticmethod(services.model_version_request_promotion)
+    takes_reason = True
+
+    @extend_schema(operation_id="models_request_promotion",
+                   request=_ModelCommandApi.InputSerializer,
+                   responses={200: ModelVersionSerializer, **COMMAND_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request, version_id: int):
+        return self.command(request, version_id)
+
+
+class ModelVersionApprovePromotionApi(_ModelCommandApi):
+    """Approve a requested promotion: not by the trainer nor the requester (four-eyes)."""
+
+    service = staticmethod(services.model_version_approve_promotion)
+
+    @extend_schema(operation_id="models_approve_promotion", request=None,
+                   responses={200: ModelVersionSerializer, **COMMAND_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request, version_id: int):
+        return self.command(request, version_id)
+
+
+class RescoringJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=RescoringJobState.choices)
+    model_version = serializers.CharField(source="model_version.version")
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    created = serializers.IntegerField()
+    error = serializers.CharField()
+
+    class Meta:
+        ref_name = "RescoringJob"
+
+
+class RescoringJobStartApi(IdempotentCommandMixin, APIView):
+    """Re-score the portfolio with the champion in one background job (202 + the job)."""
+
+    @extend_schema(operation_id="rescoring_start", request=None,
+                   responses={202: RescoringJobSerializer, **COMMAND_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request):
+        job = services.rescoring_start(actor=request.user)
+        return Response(RescoringJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RescoringJobDetailApi(APIView):
+    """Progress of a re-scoring job (done / total)."""
+
+    @extend_schema(operation_id="rescoring_job", responses={200: RescoringJobSerializer})
+    def get(self, request, job_id: int):
+        return Response(RescoringJobSerializer(
+            selectors.rescoring_job_get(viewer=request.user, job_id=job_id)).data)

@@ -1,0 +1,111 @@
+"""Reads of scores, models and override figures, scoped to what the viewer may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from apps.applications.models import Application
+from apps.applications.selectors import application_list
+from apps.applications.states import ApplicationState
+from apps.scoring.models import (
+    DriftReport,
+    ModelVersion,
+    RescoringJob,
+    ScoreOverride,
+    ScoreResult,
+)
+from apps.scoring.permissions import may_view_models
+from apps.scoring.states import ModelVersionState
+
+
+def latest_score(*, application_id: int) -> ScoreResult | None:
+    """The newest score of an application (any model version), or None.
+
+    Callers have already checked the viewer may see the application (approvals reads it for a
+    file it is deciding). Fields: grade, probability, score, reasons, recommendation,
+    model_version (with .version), suggested_limit, price_band, knockouts, policy.
+    """
+    return (ScoreResult.objects.filter(application_id=application_id)
+            .select_related("model_version", "policy", "snapshot")
+            .order_by("-created_at", "-id").first())
+
+
+def score_list(*, viewer, application_id: int) -> QuerySet[ScoreResult]:
+    """Every score of one application the viewer may see (404 otherwise)."""
+    if not application_list(viewer=viewer).filter(pk=application_id).exists():
+        raise Http404
+    return (ScoreResult.objects.filter(application_id=application_id)
+            .select_related("model_version", "policy").order_by("-created_at", "-id"))
+
+
+def _require_model_viewer(viewer) -> None:
+    if not may_view_models(viewer):
+        raise Http404
+
+
+def model_version_list(*, viewer) -> QuerySet[ModelVersion]:
+    _require_model_viewer(viewer)
+    return ModelVersion.objects.select_related("trained_by", "promotion_requested_by",
+                                               "promoted_by").defer("artefact")
+
+
+def model_version_get(*, viewer, version_id: int) -> ModelVersion:
+    _require_model_viewer(viewer)
+    try:
+        return ModelVersion.objects.select_related("trained_by", "promotion_requested_by",
+                                                   "promoted_by").get(pk=version_id)
+    except ModelVersion.DoesNotExist:
+        raise Http404 from None
+
+
+def drift_latest(*, model_version_id: int) -> DriftReport | None:
+    return DriftReport.objects.filter(model_version_id=model_version_id).first()
+
+
+def drift_alert_active() -> DriftReport | None:
+    """The champion's latest drift report when it raised an alert (the banner's content)."""
+    report = (DriftReport.objects.filter(model_version__state=ModelVersionState.CHAMPION)
+              .select_related("model_version").first())
+    return report if report is not None and report.alert else None
+
+
+def rescoring_job_get(*, viewer, job_id: int) -> RescoringJob:
+    _require_model_viewer(viewer)
+    try:
+        return RescoringJob.objects.select_related("model_version").get(pk=job_id)
+    except RescoringJob.DoesNotExist:
+        raise Http404 from None
+
+
+_DECIDED = (ApplicationState.APPROVED, ApplicationState.REJECTED, ApplicationState.CONTRACTED,
+            ApplicationState.DISBURSED)
+
+
+def override_rates(*, viewer) -> dict[str, list[dict]]:
+    """Override rate by approver (who decided) and by officer (whose file it was), over the
+    scored, decided applications the viewer may see: overrides / decisions (§7.2 step 6)."""
+    _require_model_viewer(viewer)
+    visible = application_list(viewer=viewer).filter(state__in=_DECIDED).filter(
+        pk__in=ScoreResult.objects.values("application_id"))
+    overrides = ScoreOverride.objects.filter(application__in=visible.values("pk"))
+
+    def rates(decisions, counts: dict, key: str, name: str) -> list[dict]:
+        out = []
+        for row in decisions:
+            n = counts.get(row[key], 0)
+            out.append({"user_id": row[key], "name": row[name] or "—", "decisions": row["n"],
+                        "overrides": n, "rate": n / row["n"] if row["n"] else 0.0})
+        return sorted(out, key=lambda r: (-r["rate"], r["name"]))
+
+    decided = Application.objects.filter(pk__in=visible.values("pk"))
+    by_approver = rates(
+        decided.exclude(decided_by=None).values("decided_by", "decided_by__username")
+        .annotate(n=Count("pk")),
+        {r["decided_by"]: r["n"] for r in overrides.values("decided_by").annotate(n=Count("pk"))},
+        "decided_by", "decided_by__username")
+    by_officer = rates(
+        decided.values("account_manager", "account_manager__username").annotate(n=Count("pk")),
+        {r["officer"]: r["n"] for r in overrides.values("officer").annotate(n=Count("pk"))},
+        "account_manager", "account_manager__username")
+    return {"approvers": by_approver, "officers": by_officer}

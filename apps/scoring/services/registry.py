@@ -1,0 +1,141 @@
+"""The champion, the decision policy in force, and the shipped defaults that make a fresh
+install score out of the box.
+
+`champion_ensure` and `decision_policy_ensure` are called by scoring inside its transaction:
+when the bank has not yet installed a model or a policy, the shipped default (the model trained
+on the synthetic book, apps/scoring/data/default_model.json; the policy DEFAULT_POLICY, tagged
+[G]) is installed and audited, once. A bank that has its own champion never sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.scoring.models import DecisionPolicy, ModelVersion
+from apps.scoring.policy import DEFAULT_POLICY, validate_policy
+from apps.scoring.services.training import MODEL_CLASSES
+from apps.scoring.states import ModelVersionState
+
+logger = logging.getLogger(__name__)
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
+
+
+@lru_cache(maxsize=8)
+def _load(kind: str, artefact_sha256: str, artefact: str):
+    """Parsed models, once per process: the hash is part of the key, so an edited artefact
+    is never served from the cache, and is refused by `from_json` on first load."""
+    return MODEL_CLASSES[kind].from_json(artefact, expected_sha256=artefact_sha256)
+
+
+def model_of(version: ModelVersion):
+    return _load(version.kind, version.artefact_sha256, version.artefact)
+
+
+def champion_get() -> ModelVersion | None:
+    return ModelVersion.objects.filter(state=ModelVersionState.CHAMPION).first()
+
+
+def default_model_document() -> dict:
+    return json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def default_model_install() -> ModelVersion:
+    """Register the shipped default model and make it champion (no champion exists yet).
+
+    The system installs it, so there is no four-eyes step; the audit event says so, and a bank
+    replaces it through the ordinary promotion of its own model.
+    """
+    document = default_model_document()
+    with transaction.atomic():
+        existing = ModelVersion.objects.select_for_update().filter(
+            version=document["version"]).first()
+        if existing is None:
+            model = MODEL_CLASSES[document["kind"]].from_json(
+                document["artefact"], expected_sha256=document["artefact_sha256"])
+            existing = ModelVersion.objects.create(
+                version=document["version"], kind=document["kind"],
+                artefact=document["artefact"], artefact_sha256=document["artefact_sha256"],
+                training_data_sha256=document["training_data_sha256"],
+                target=document["target"], features=list(model.features),
+                parameters=document["parameters"], metrics=document["metrics"],
+                training_profile=document["training_profile"])
+        if existing.state == ModelVersionState.DRAFT and champion_get() is None:
+            existing.install_default(at=timezone.now())
+            existing.save()
+            audit_record(action="model.installed_default", actor=None, subject=existing,
+                         payload={"version": existing.version,
+                                  "artefact_sha256": existing.artefact_sha256,
+                                  "note": "synthetic training data; replace before real use"})
+    return existing
+
+
+def champion_ensure() -> ModelVersion:
+    """The champion, installing the shipped default when there is none."""
+    champion = champion_get()
+    if champion is not None:
+        return champion
+    try:
+        with transaction.atomic():
+            default_model_install()
+    except IntegrityError:  # another worker installed it at the same moment
+        logger.info("default model installed concurrently")
+    champion = champion_get()
+    if champion is None:
+        raise RuntimeError("no champion model and the default could not be installed")
+    return champion
+
+
+def decision_policy_in_force(on=None) -> DecisionPolicy | None:
+    on = on or timezone.localdate()
+    return DecisionPolicy.objects.filter(effective_from__lte=on).order_by(
+        "-effective_from", "-version").first()
+
+
+def decision_policy_ensure() -> DecisionPolicy:
+    """The policy in force, seeding version 1 with the [G] defaults on a fresh install."""
+    policy = decision_policy_in_force()
+    if policy is not None:
+        return policy
+    with transaction.atomic():
+        policy, created = DecisionPolicy.objects.get_or_create(
+            version=1, defaults={"document": validate_policy(DEFAULT_POLICY),
+                                 "effective_from": timezone.localdate().replace(month=1, day=1),
+                                 "source_citation": "Credence design defaults (domain reference "
+                                                    "§7.2, §7.3) [G]"})
+        if created:
+            audit_record(action="decision_policy.seeded", actor=None, subject=policy,
+                         payload={"version": policy.version})
+    return policy
+
+
+def decision_policy_create(*, document: dict, effective_from, actor, source_citation: str = "",
+                           evidence: str = "G", approved_by: str = "") -> DecisionPolicy:
+    """A new version of the decision policy (validated first; the previous ones stay)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from apps.scoring.permissions import may_manage_models
+    from apps.scoring.policy import PolicyError
+
+    if not may_manage_models(actor):
+        raise PermissionDenied
+    try:
+        validate_policy(document)
+    except PolicyError as exc:
+        raise ValidationError({"document": str(exc)}) from None
+    with transaction.atomic():
+        last = (DecisionPolicy.objects.select_for_update().order_by("-version")
+                .values_list("version", flat=True).first()) or 0
+        policy = DecisionPolicy.objects.create(
+            version=last + 1, document=document, effective_from=effective_from,
+            source_citation=source_citation, evidence=evidence, approved_by=approved_by)
+        audit_record(action="decision_policy.created", actor=actor, subject=policy,
+                     payload={"version": policy.version,
+                              "effective_from": effective_from.isoformat()})
+    return policy

@@ -1,0 +1,135 @@
+"""Scoring one application: assemble its features, score with the champion, advise with the
+decision policy in force, store the result with its exact inputs (domain reference §7.1–7.2).
+
+Idempotent per (application, model version, input hash): a task delivered twice, or re-sent
+by the sweeper, finds its result and writes nothing; a changed input (a corrected answer, a
+new parsed statement) is a new result. The score advises; people decide (§2.6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.applications.models import Application
+from apps.applications.selectors import application_get
+from apps.applications.states import ApplicationState
+from apps.audit.services import audit_record
+from apps.core.exceptions import DomainError
+from apps.core.queue import enqueue_on_commit
+from apps.core.task_names import TaskName
+from apps.scoring.features.assemble import application_features, records_to_columns
+from apps.scoring.features.spec import FEATURE_NAMES
+from apps.scoring.models import FeatureSnapshot, ScoreResult
+from apps.scoring.permissions import may_request_score
+from apps.scoring.policy import recommend
+from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
+from apps.scoring.states import ScoreTrigger
+
+logger = logging.getLogger(__name__)
+REASONS_SHOWN = 3
+# Files still being decided: a score is useful to them; closed files are not re-scored.
+SCORABLE_STATES = (ApplicationState.INVESTIGATING, ApplicationState.UNDER_REVIEW,
+                   ApplicationState.IN_APPROVAL, ApplicationState.RETURNED)
+
+
+class ChampionIncompatible(DomainError):
+    code = "champion_incompatible"
+    status_code = 409
+
+
+def _check_features(version) -> None:
+    unknown = sorted(set(version.features) - set(FEATURE_NAMES))
+    if unknown:
+        raise ChampionIncompatible(
+            _("The champion model uses characteristics the feature pipeline does not produce: "
+              "%(names)s.") % {"names": ", ".join(unknown)})
+
+
+def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVESTIGATION_ACCEPTED,
+                      actor=None) -> ScoreResult:
+    """Score the application with the champion now; returns the stored (or existing) result."""
+    record = application_features(application_id)  # reads only: outside the write transaction
+    with transaction.atomic():
+        application = Application.objects.select_related("enterprise").get(pk=application_id)
+        version = champion_ensure()
+        _check_features(version)
+        policy = decision_policy_ensure()
+        existing = ScoreResult.objects.filter(application_id=application_id,
+                                              model_version=version,
+                                              input_hash=record.input_hash).first()
+        if existing is not None:
+            return existing  # delivered twice, or nothing changed since the last score
+        model = model_of(version)
+        columns = records_to_columns([record.values], model.feature_kinds)
+        scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
+        advice = recommend(policy.document, score=scored["score"], values=record.values,
+                           red_flag_codes=record.red_flag_codes,
+                           amount_requested=application.amount_requested,
+                           annual_revenue=application.enterprise.annual_revenue)
+        snapshot, _created = FeatureSnapshot.objects.get_or_create(
+            application_id=application_id, input_hash=record.input_hash,
+            defaults={"spec_version": record.canonical()["spec"], "values": record.values,
+                      "red_flag_codes": record.red_flag_codes, "sources": record.sources})
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent twin may have won the insert
+                result = ScoreResult.objects.create(
+                    application_id=application_id, model_version=version, snapshot=snapshot,
+                    input_hash=record.input_hash, probability=scored["probability"],
+                    score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
+                    policy=policy, recommendation=advice["recommendation"],
+                    knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
+                    price_band=advice["price_band"], trigger=trigger)
+        except IntegrityError:
+            return ScoreResult.objects.get(application_id=application_id, model_version=version,
+                                           input_hash=record.input_hash)
+        audit_record(action="score.computed", actor=actor, subject=application, payload={
+            "score_result": result.pk, "model_version": version.version,
+            "input_hash": record.input_hash, "policy_version": policy.version,
+            "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
+            "grade": result.grade, "recommendation": result.recommendation,
+            "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
+            "missing": record.missing})
+    return result
+
+
+def application_score_request(*, application_id: int, actor) -> None:
+    """"Score now": a person asks for a fresh score; the worker computes it after commit."""
+    application = application_get(viewer=actor, application_id=application_id)  # 404 if hidden
+    if not may_request_score(actor):
+        raise PermissionDenied(_("You may not request a score."))
+    with transaction.atomic():
+        audit_record(action="score.requested", actor=actor, subject=application,
+                     payload={"trigger": ScoreTrigger.ON_DEMAND})
+        enqueue_on_commit(TaskName.APPLICATION_SCORE, application_id=application.pk,
+                          trigger=ScoreTrigger.ON_DEMAND, actor_id=actor.pk)
+
+
+def score_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Re-queue applications stuck waiting for a score: investigation accepted more than the
+    policy's grace period ago, file still being decided, and no score since the acceptance.
+    Brokers lose messages; the task is idempotent, so a re-send is harmless."""
+    from apps.investigations.models import Investigation
+    from apps.investigations.states import InvestigationState
+
+    grace = decision_policy_ensure().document["sweeper_grace_minutes"]
+    cutoff = (now or timezone.now()) - dt.timedelta(minutes=grace)
+    scored_since = ScoreResult.objects.filter(application_id=OuterRef("application_id"),
+                                              created_at__gte=OuterRef("accepted_at"))
+    stuck = list(Investigation.objects.filter(
+        state=InvestigationState.ACCEPTED, accepted_at__lt=cutoff,
+        application__state__in=SCORABLE_STATES).filter(~Exists(scored_since))
+        .order_by("accepted_at").values_list("application_id", flat=True)[:limit])
+    with transaction.atomic():
+        for application_id in stuck:
+            enqueue_on_commit(TaskName.APPLICATION_SCORE, application_id=application_id,
+                              trigger=ScoreTrigger.SWEEPER)
+    if stuck:
+        logger.info("score sweep re-queued %d applications", len(stuck))
+    return len(stuck)

@@ -1,0 +1,98 @@
+"""Training from the model page: the CSV is checked and stored, and a worker trains the model
+with progress on the job row, which the job page polls (issue 6)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.audit.services import audit_record
+from apps.core.queue import enqueue_on_commit
+from apps.core.task_names import TaskName
+from apps.scoring.models import TrainingJob
+from apps.scoring.permissions import may_manage_models
+from apps.scoring.scorecard.data import DataError
+from apps.scoring.services.training import MODEL_CLASSES, model_version_train
+from apps.scoring.states import TrainingJobState
+
+logger = logging.getLogger(__name__)
+# A historical loan book of a branch network fits easily; a file this size is not a loan book.
+MAX_TRAINING_CSV_BYTES = 50 * 1024 * 1024
+
+
+def _check_csv(content: bytes, target: str) -> None:
+    """Refuse what training would refuse anyway, before queueing: size, encoding, target."""
+    errors = {}
+    if len(content) > MAX_TRAINING_CSV_BYTES:
+        errors["csv_file"] = _("The file is larger than 50 MB.")
+    else:
+        try:
+            header = next(csv.reader(io.StringIO(content[:65536].decode("utf-8-sig"))), [])
+        except UnicodeDecodeError:
+            header = None
+            errors["csv_file"] = _("The file is not UTF-8 text.")
+        if header is not None and target not in [h.strip() for h in header]:
+            errors["target"] = _("The CSV has no column named %(name)s.") % {"name": target}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def training_job_start(*, actor, content: bytes, filename: str, target: str, kind: str,
+                       seed: int = 0) -> TrainingJob:
+    """Store the CSV and queue its training; the worker registers a draft version."""
+    if not may_manage_models(actor):
+        raise PermissionDenied(_("You may not train models."))
+    target = (target or "").strip()
+    if kind not in MODEL_CLASSES:
+        raise ValidationError({"kind": _("Unknown model kind.")})
+    _check_csv(content, target)
+    sha = hashlib.sha256(content).hexdigest()
+    job = TrainingJob(target=target, kind=kind, seed=seed, requested_by=actor, csv_sha256=sha)
+    job.csv_file.save(f"{sha[:16]}.csv", ContentFile(content), save=False)
+    job.save()
+    audit_record(action="model.training_started", actor=actor, subject=job, payload={
+        "file": filename[:200], "sha256": sha, "target": target, "kind": kind, "seed": seed})
+    enqueue_on_commit(TaskName.SCORING_TRAIN, job_id=job.pk)
+    return job
+
+
+def training_job_run(*, job_id: int) -> TrainingJob:
+    """Train (called by the job's Celery task); bad data fails the job with its reason."""
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().get(pk=job_id)
+        if job.state != TrainingJobState.QUEUED:
+            return job  # redelivered: the first delivery owns it
+        job.start()
+        job.save()
+
+    def progress(percent: int, stage: str) -> None:
+        TrainingJob.objects.filter(pk=job_id).update(progress=percent, stage=stage)
+
+    try:
+        version, metrics = model_version_train(
+            csv_path=job.csv_file.path, target=job.target, kind=job.kind, seed=job.seed,
+            actor=job.requested_by, progress=progress)
+    except (DataError, ValueError) as exc:
+        with transaction.atomic():
+            job = TrainingJob.objects.select_for_update().get(pk=job_id)
+            job.fail(at=timezone.now(), error=str(exc))
+            job.save()
+            audit_record(action="model.training_failed", actor=None, subject=job,
+                         payload={"error": str(exc)[:500]})
+        return job
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().get(pk=job_id)
+        job.complete(at=timezone.now(), model_version=version)
+        job.save()
+    logger.info("training job %s registered %s (AUC %s)", job_id, version.version,
+                metrics.get("auc"))
+    return job
