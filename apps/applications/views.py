@@ -374,21 +374,23 @@ def _state_label(code) -> str:
         return str(code)
 
 
-def _available_actions(application, user) -> list[dict]:
-    """Moves possible from this state that this user holds the permission for.
+def _available_actions(application, user) -> tuple[list[dict], list[dict]]:
+    """(offered, blocked): moves possible from this state that this user holds the permission
+    for, split by whether a registered guard blocks them now.
 
     Conditions are left out on purpose (transition_check semantics): a draft's eligibility is
     only evaluated by the submit service, so django-fsm's condition check would hide Submit on
-    every draft. The service explains any unmet condition when the button is pressed, and
-    registered guards' reasons are shown beside the button beforehand.
+    every draft. The service explains any unmet condition when the button is pressed.
+    A move a guard blocks gets no button (pressing it could only answer 409: e.g. a file in
+    approval is decided on its approval route, not here); its reasons are listed instead.
     """
-    available = []
+    offered, blocked = [], []
     for action in ACTIONS.values():
         if not may_attempt(getattr(application, action.name), actor=user):
             continue
-        available.append({"action": action, "blocked": blocking_reasons(action.name,
-                                                                          application)})
-    return available
+        reasons = blocking_reasons(action.name, application)
+        (blocked if reasons else offered).append({"action": action, "blocked": reasons})
+    return offered, blocked
 
 
 def _may_edit(application, user) -> bool:
@@ -403,7 +405,7 @@ def _may_reassign(application, user) -> bool:
 def _detail_context(request, application, *, failed: str = "", form=None, feedback=None,
                     reassign_form=None) -> dict:
     user = request.user
-    actions = _available_actions(application, user)
+    actions, blocked_actions = _available_actions(application, user)
     for item in actions:
         bound = form if item["action"].name == failed else None
         item["form"] = bound or ActionForm(initial={
@@ -418,6 +420,7 @@ def _detail_context(request, application, *, failed: str = "", form=None, feedba
     return {
         "application": application,
         "actions": actions,
+        "blocked_actions": blocked_actions,
         "failed": failed,
         "feedback": feedback,
         "missing": [Application._meta.get_field(name).verbose_name

@@ -322,6 +322,10 @@ class ApprovalStep(WorkflowModel):
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # Stamped once when fewer eligible members than the quorum remain (the vote could never
+    # close): the claim that makes the team-lead alert go out once, and the inbox's marker.
+    quorum_impossible_at = models.DateTimeField(_("quorum found impossible at"), null=True,
+                                                blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     session = models.ForeignKey(CommitteeSession, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="agenda",

@@ -59,6 +59,23 @@ def route_participant_ids(step: ApprovalStep) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+def r3_findings(application) -> list[dict]:
+    """The R3 red flags and cross-check findings of the file's accepted investigation.
+
+    §6.1 overlay: "an R3 red flag removes delegated authority" — such a file is signed by
+    people holding the level themselves, never under a delegation."""
+    from apps.investigations.models import Investigation
+    from apps.investigations.states import InvestigationState
+
+    investigation = (Investigation.objects.filter(application_id=application.pk,
+                                                  state=InvestigationState.ACCEPTED)
+                     .only("red_flags", "cross_check_findings").first())
+    if investigation is None:
+        return []
+    findings = [*(investigation.red_flags or []), *(investigation.cross_check_findings or [])]
+    return [f for f in findings if isinstance(f, dict) and f.get("severity") == "R3"]
+
+
 def active_delegations(*, delegate, at=None):
     at = at or timezone.now()
     return (Delegation.objects.filter(delegate=delegate, starts_at__lte=at, ends_at__gt=at,
@@ -96,12 +113,18 @@ def signing_refusal(step: ApprovalStep, user, *, at=None) -> tuple[str | None, A
     if (user.authority_level or 0) >= step.level:
         return None, Authority(level=user.authority_level)
     involved = involved_user_ids(application) | participants
-    for delegation in active_delegations(delegate=user, at=at):
-        delegator = delegation.delegator
-        if delegator.is_active and (delegator.authority_level or 0) >= step.level \
-                and delegator.pk not in involved:
-            return None, Authority(level=delegator.authority_level,
-                                   on_behalf_of_id=delegator.pk, delegation_id=delegation.pk)
+    lenders = [d for d in active_delegations(delegate=user, at=at)
+               if d.delegator.is_active and (d.delegator.authority_level or 0) >= step.level
+               and d.delegator.pk not in involved]
+    if lenders and r3_findings(application):
+        return _("The investigation found an R3 red flag, which removes delegated authority: "
+                 "%(delegator)s must sign in person.") % {
+                     "delegator": lenders[0].delegator.display_name}, None
+    if lenders:
+        delegation = lenders[0]
+        return None, Authority(level=delegation.delegator.authority_level,
+                               on_behalf_of_id=delegation.delegator_id,
+                               delegation_id=delegation.pk)
     return _("Your authority level does not reach this step."), None
 
 

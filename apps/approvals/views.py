@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +34,7 @@ from apps.approvals.forms import (
     SignForm,
     VoteForm,
 )
+from apps.approvals.lockout import locked_until
 from apps.approvals.models import CommitteeMember, StepKind
 from apps.approvals.selectors import (
     condition_get,
@@ -44,6 +46,7 @@ from apps.approvals.selectors import (
     step_get,
 )
 from apps.approvals.services.conditions import may_check_conditions
+from apps.approvals.services.quorum import quorum_impossible_reason
 from apps.approvals.services.routing import latest_score
 from apps.approvals.sod import signing_refusal
 from apps.approvals.states import ConditionState, StepState
@@ -151,6 +154,11 @@ def _step_forms(request, route, bound_form=None):
     refusal, authority = signing_refusal(waiting, request.user)
     if refusal:
         return waiting, None, refusal
+    until = locked_until(request.user)
+    if until is not None:
+        return waiting, None, _("Too many wrong passwords: signing is locked until "
+                                "%(time)s.") % {"time": date_format(timezone.localtime(until),
+                                                                   "DATETIME_FORMAT")}
     if waiting.kind == StepKind.COMMITTEE:
         return waiting, bound_form or VoteForm(), None
     return waiting, bound_form or SignForm(), None
@@ -175,6 +183,7 @@ def _dossier_context(request, application, **forms) -> dict:
         "score": latest_score(application.pk),
         "opinions": list(application.review_opinions.select_related("reviewer")),
         "routes": routes, "route": route, "waiting": waiting, "refusal": refusal,
+        "quorum_problem": quorum_impossible_reason(waiting) if waiting is not None else None,
         "step_form": step_form,
         "may_close": waiting is not None and waiting.committee_id in chair_of,
         "review_form": forms.get("review_form") or (ReviewForm() if reviewing else None),

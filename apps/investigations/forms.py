@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.investigations.states import ReVerificationMethod, ReVerificationOutcome
 
 
 class AssignForm(forms.Form):
@@ -41,3 +42,17 @@ def return_comments(data, item_codes) -> dict[str, str]:
     """The reviewer's per-item comments from the review page (`comment-<CODE>` fields)."""
     return {code: data.get(f"comment-{code}", "").strip() for code in item_codes
             if data.get(f"comment-{code}", "").strip()}
+
+
+class ReVerificationForm(forms.Form):
+    """The team lead's finding after the re-visit or call-back; the service requires notes
+    when something did not match (the form cannot know which outcome needs them)."""
+
+    method = forms.ChoiceField(label=_("How did you re-verify?"), widget=forms.RadioSelect,
+                               choices=ReVerificationMethod.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect,
+                                choices=ReVerificationOutcome.choices)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=4000,
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text=_("Required when discrepancies were found: say what did "
+                                        "not match."))

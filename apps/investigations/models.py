@@ -24,6 +24,7 @@ from apps.core.policy import Evidence
 from apps.investigations.states import (
     ChecklistTemplateState,
     InvestigationState,
+    ReVerificationMethod,
     ReVerificationOutcome,
     ReVerificationState,
 )
@@ -523,6 +524,8 @@ class ReVerification(WorkflowModel):
                                help_text=_("The seeded random number that selected the file."))
     outcome = models.CharField(_("outcome"), max_length=20, choices=ReVerificationOutcome.choices,
                                blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=ReVerificationMethod.choices,
+                              blank=True)
     notes = models.TextField(_("notes"), blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
@@ -536,6 +539,8 @@ class ReVerification(WorkflowModel):
 
     @transition(field=state, source=ReVerificationState.OPEN, target=ReVerificationState.DONE,
                 permission=reverifier)
-    def complete(self, *, outcome: str, notes: str, at) -> None:
-        """The team lead has re-visited or called back and records what was found."""
+    def complete(self, *, outcome: str, notes: str, at, how: str = "") -> None:
+        """The team lead has re-visited or called back and records what was found. (`how`,
+        not `method`: django-fsm's change_state() takes `method` itself.)"""
         self.outcome, self.notes, self.completed_at = outcome, notes, at
+        self.method = how

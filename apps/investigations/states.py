@@ -29,3 +29,10 @@ class ReVerificationState(TextChoices):
 class ReVerificationOutcome(TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     DISCREPANCIES = "discrepancies", _("Discrepancies found")
+
+
+class ReVerificationMethod(TextChoices):
+    """How the team lead re-verified (§3.4): went back to the site, or called the borrower."""
+
+    REVISIT = "revisit", _("Re-visit")
+    CALLBACK = "callback", _("Call-back")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.investigations import views
+from apps.investigations import reverification_views, views
 
 app_name = "investigations"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("<int:investigation_id>/return/", views.investigation_return, name="return"),
     path("application/<int:application_id>/assign/", views.investigation_assign,
          name="assign"),
+    path("reverifications/", reverification_views.reverification_list_page,
+         name="reverifications"),
+    path("reverifications/<int:reverification_id>/", reverification_views.reverification_page,
+         name="reverification"),
 ]

@@ -26,6 +26,7 @@ from apps.core.exceptions import DomainError
 from apps.core.signals import permission_refused
 from apps.investigations import workflow
 from apps.investigations.actions import available_actions
+from apps.investigations.controls.reverification import reverification_for_investigation
 from apps.investigations.display import answer_display
 from apps.investigations.forms import AcceptForm, AssignForm, CheckInForm, return_comments
 from apps.investigations.selectors import (
@@ -71,6 +72,8 @@ def _application_section(request, application) -> dict | None:
         return data
     data["actions"] = available_actions(investigation, request.user)
     data["is_officer"] = request.user.pk in investigation.officer_ids
+    data["reverification"] = reverification_for_investigation(viewer=request.user,
+                                                              investigation=investigation)
     return data
 
 
@@ -266,6 +269,8 @@ def investigation_review(request, investigation_id: int):
         "accept_form": AcceptForm() if "accept" in actions else None,
         "may_return": "return" in actions,
         "general_flags": [f for f in view.red_flags if not f.get("item")],
+        "reverification": reverification_for_investigation(viewer=request.user,
+                                                           investigation=investigation),
     })
 
 

@@ -14,6 +14,8 @@ _NAV = [
     (_("Applications"), "applications:list", _ANY_ROLE, None),
     (_("Waiting for me"), "approvals:inbox",
      (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER), None),
+    (_("Re-verifications"), "investigations:reverifications",
+     (Role.TEAM_LEAD, Role.RISK_REVIEWER), None),
     (_("Products"), "products:product-list", _ANY_ROLE, "products.view_creditproduct"),
     (_("Credit models"), "scoring:model-list",
      (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.ADMIN), None),

@@ -24,6 +24,13 @@ PARTIES_ID_HASH_KEY = env("PARTIES_ID_HASH_KEY", default="")
 # Key of the HMAC-SHA256 over approval sign-offs and committee votes (apps.approvals.signing);
 # empty derives one from SECRET_KEY (local runs only).
 APPROVALS_SIGNING_KEY = env("APPROVALS_SIGNING_KEY", default="")
+# Wrong passwords at sign-off: after LIMIT within WINDOW the user may not sign or vote until the
+# window passes (a hijacked session must not guess its way to a signature). 5 in 15 minutes is
+# the usual account-lockout baseline (e.g. PCI DSS 8.3.4 locks after at most 10 tries for
+# 30 min; OWASP ASVS 2.2.1 asks for such a limit); banks set their own, hence settings.
+APPROVALS_SIGN_FAILURE_LIMIT = env.int("APPROVALS_SIGN_FAILURE_LIMIT", default=5)
+APPROVALS_SIGN_FAILURE_WINDOW_MINUTES = env.int("APPROVALS_SIGN_FAILURE_WINDOW_MINUTES",
+                                                default=15)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from apps.accounts.roles import Role
 from apps.applications.models import Application
@@ -208,19 +209,27 @@ def test_timeline_shows_each_move_with_actor_states_and_comment(client, world):
     assert "Under review → Returned for rework" in _html(response)
 
 
-@pytest.mark.parametrize("username, state, expected", [
-    ("am.north", S.DRAFT, ["submit", "withdraw"]),
-    ("am.north", S.IN_APPROVAL, []),
-    ("reviewer.north", S.UNDER_REVIEW, ["send_to_approval", "return_for_rework", "reject"]),
-    ("approver.north", S.IN_APPROVAL, ["approve", "return_for_rework", "reject"]),
-    ("postloan.north", S.APPROVED, ["contract"]),
-    ("auditor.north", S.IN_APPROVAL, []),
+# Moves a registered guard blocks get no button; their reasons are listed instead (a file in
+# approval is decided on its route, and the reviewer sends on from the approvals dossier).
+@pytest.mark.parametrize("username, state, expected, blocked", [
+    ("am.north", S.DRAFT, ["submit", "withdraw"], []),
+    ("am.north", S.IN_APPROVAL, [], []),
+    ("reviewer.north", S.UNDER_REVIEW, ["return_for_rework", "reject"], ["send_to_approval"]),
+    ("approver.north", S.IN_APPROVAL, [], ["approve", "return_for_rework", "reject"]),
+    ("postloan.north", S.APPROVED, ["contract"], []),
+    ("auditor.north", S.IN_APPROVAL, [], []),
 ])
-def test_only_the_users_own_moves_are_offered(client, world, username, state, expected):
+def test_only_the_users_own_moves_are_offered(client, world, username, state, expected,
+                                              blocked):
     application = world.draft() if state == S.DRAFT else world.in_state(state)
     response = _login(client, world, username).get(
         reverse("applications:detail", args=[application.pk]))
     assert _action_names(response) == expected
+    assert [item["action"].name for item in response.context["blocked_actions"]] == blocked
+    html = _html(response)
+    for item in response.context["blocked_actions"]:
+        assert f"action-{item['action'].name}" not in html
+        assert all(escape(str(reason)) in html for reason in item["blocked"])
 
 
 def test_other_branches_files_are_not_found(client, world):

@@ -7,7 +7,7 @@ Commands accept an `Idempotency-Key`. A wrong signing password answers 403 and i
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -25,11 +25,15 @@ from apps.approvals.selectors import (
     step_get,
 )
 from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
-from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
+from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER, ErrorSerializer
 from apps.parties.api.fields import MoneyField
 from apps.parties.api.pagination import PAGE_PARAMETERS, paginate, paginated
 
 _RESPONSES_EXTRA = {**COMMAND_ERRORS, **IDEMPOTENCY_ERRORS}
+# Signing and voting re-enter the password; too many wrong ones lock both for a while.
+_SIGN_RESPONSES = {**_RESPONSES_EXTRA, 429: OpenApiResponse(
+    ErrorSerializer, description="`signing_locked`: too many wrong passwords lately; try "
+    "again after the time given in `detail`.")}
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -63,6 +67,9 @@ class StepSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
+    quorum_impossible_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set when fewer eligible committee members than the quorum "
+        "remain: the vote can never close (the team leads were alerted).")
 
     class Meta:
         ref_name = "ApprovalStep"
@@ -259,7 +266,7 @@ class StepSignApi(IdempotentCommandMixin, APIView):
             ref_name = "StepSignInput"
 
     @extend_schema(operation_id="approvals_step_sign", request=InputSerializer,
-                   responses={200: RouteSerializer, **_RESPONSES_EXTRA},
+                   responses={200: RouteSerializer, **_SIGN_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, step_id: int):
         step = step_get(viewer=request.user, step_id=step_id)
@@ -283,7 +290,7 @@ class VoteCastApi(IdempotentCommandMixin, APIView):
             ref_name = "VoteCastInput"
 
     @extend_schema(operation_id="approvals_vote_cast", request=InputSerializer,
-                   responses={200: RouteSerializer, **_RESPONSES_EXTRA},
+                   responses={200: RouteSerializer, **_SIGN_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, step_id: int):
         step = step_get(viewer=request.user, step_id=step_id)

@@ -25,4 +25,8 @@ from apps.approvals.services.review import (  # noqa: F401
     review_send_to_approval,
 )
 from apps.approvals.services.routing import RouteUnavailable  # noqa: F401
-from apps.approvals.services.signoff import WrongPassword, step_sign  # noqa: F401
+from apps.approvals.services.signoff import (  # noqa: F401
+    SigningLocked,
+    WrongPassword,
+    step_sign,
+)

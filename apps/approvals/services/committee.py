@@ -26,9 +26,14 @@ from apps.approvals.models import (
     VoteChoice,
 )
 from apps.approvals.services.decisions import lock_step, step_decided
+from apps.approvals.services.quorum import (
+    eligible_member_ids,
+    quorum_check,
+    quorum_impossible_reason,
+)
 from apps.approvals.services.signoff import REASON_MAX_LENGTH, password_confirm
 from apps.approvals.signing import sign
-from apps.approvals.sod import involved_user_ids, route_participant_ids, signing_refusal
+from apps.approvals.sod import involved_user_ids, signing_refusal
 from apps.approvals.states import StepState
 from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError, TransitionConflict
@@ -72,14 +77,6 @@ class Tally:
         if self.rule == PassRule.TWO_THIRDS_ALL and self.quorate:
             return self.passes or 3 * (self.eligible - self.reject) < 2 * self.eligible
         return False
-
-
-def eligible_member_ids(step: ApprovalStep) -> set[int]:
-    """The committee's pool minus recusals (conflicts and other levels of this route)."""
-    excluded = involved_user_ids(step.route.application) | route_participant_ids(step)
-    return set(CommitteeMember.objects.filter(committee_id=step.committee_id,
-                                              user__is_active=True)
-               .exclude(user_id__in=excluded).values_list("user_id", flat=True))
 
 
 def committee_tally(step: ApprovalStep) -> Tally:
@@ -150,6 +147,9 @@ def _vote_cast(*, step_id, actor, choice, opinion) -> Vote:
     tally = committee_tally(step)
     if tally.settled and tally.quorate:
         _close(step, tally, actor)
+    else:
+        # Recusals can change after the item opened (a member deactivated, a new conflict).
+        quorum_check(step=step, actor=actor)
     return vote
 
 
@@ -166,7 +166,9 @@ def committee_vote_close(*, step_id: int, actor) -> ApprovalStep:
         raise PermissionDenied(_("You are recused from this item."))
     tally = committee_tally(step)
     if not tally.quorate:
-        raise QuorumNotReached(_("%(cast)s of the %(quorum)s votes needed have been cast.")
+        impossible = quorum_impossible_reason(step, eligible=tally.eligible)
+        raise QuorumNotReached(impossible or _("%(cast)s of the %(quorum)s votes needed have "
+                                               "been cast.")
                                % {"cast": tally.cast, "quorum": tally.quorum})
     _close(step, tally, actor)
     return step

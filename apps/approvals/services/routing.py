@@ -25,6 +25,7 @@ from apps.approvals.models import (
     StepKind,
 )
 from apps.approvals.services.matrix import authority_matrix_in_force
+from apps.approvals.services.quorum import quorum_check
 from apps.approvals.states import StepState
 from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError
@@ -139,6 +140,9 @@ def step_open_next(*, route: ApprovalRoute, actor) -> ApprovalStep | None:
                           "level": step.level, "committee": step.committee_id,
                           "due_at": step.due_at})
     enqueue_on_commit(TaskName.APPROVALS_STEP_NOTIFY, step_id=step.pk)
+    if step.kind == StepKind.COMMITTEE:
+        step.route = route
+        quorum_check(step=step, actor=actor)
     return step
 
 

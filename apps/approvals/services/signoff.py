@@ -14,8 +14,10 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from apps.approvals.lockout import FAILURE_ACTION, LOCKED_ACTION, locked_until
 from apps.approvals.models import ApprovalStep, Decision, SignOff, StepKind
 from apps.approvals.services.decisions import (
     approved_terms,
@@ -28,7 +30,7 @@ from apps.approvals.signing import sign
 from apps.approvals.sod import signing_refusal
 from apps.approvals.states import StepState
 from apps.audit.services import audit_record, audit_record_now
-from apps.core.exceptions import TransitionConflict
+from apps.core.exceptions import DomainError, TransitionConflict
 
 REASON_MAX_LENGTH = 4000
 
@@ -37,15 +39,30 @@ class WrongPassword(PermissionDenied):
     """The password re-entered at signing was wrong: refused, and the refusal is audited."""
 
 
+class SigningLocked(DomainError):
+    """Too many wrong passwords lately (apps.approvals.lockout): no signing until the window
+    passes (HTTP 429, the usual answer for "try again later")."""
+
+    code = "signing_locked"
+    status_code = 429
+
+
 def password_confirm(*, actor, password: str, step_id: int) -> None:
     """Re-authentication for a signature (the user is present, not a hijacked session).
 
     A wrong password is recorded in a transaction of its own, so the refusal stays in the
     trail when the signature is refused; the API's error handler records it again outside the
-    request's savepoint."""
+    request's savepoint. Those records are what the lockout counts."""
+    until = locked_until(actor)
+    if until is not None:
+        audit_record_now(action=LOCKED_ACTION, actor=actor, subject=actor,
+                         payload={"step": step_id, "locked_until": until})
+        raise SigningLocked(_("Too many wrong passwords: signing is locked until %(time)s.")
+                            % {"time": date_format(timezone.localtime(until),
+                                                   "DATETIME_FORMAT")})
     if actor.check_password(password or ""):
         return
-    audit_record_now(action="approval.password_refused", actor=actor, subject=actor,
+    audit_record_now(action=FAILURE_ACTION, actor=actor, subject=actor,
                      payload={"step": step_id})
     raise WrongPassword(_("The password is not correct."))
 

@@ -144,6 +144,7 @@ class ApprovalMachine(RuleBasedStateMachine):
           decision=st.sampled_from(["approve", "approve", "approve", "reject", "return"]))
     def sign_as_someone_eligible(self, pick, decision):
         """Progress: someone the system itself lists as eligible signs or votes."""
+        from apps.approvals.lockout import locked_until
         from apps.approvals.services.committee import eligible_member_ids
         from apps.approvals.services.notifications import step_candidates
 
@@ -152,13 +153,16 @@ class ApprovalMachine(RuleBasedStateMachine):
             return
         if step.kind == StepKind.COMMITTEE:
             voted = set(step.votes.values_list("member_id", flat=True))
-            members = sorted(eligible_member_ids(step) - voted)
+            members = sorted(pk for pk in eligible_member_ids(step) - voted
+                             if locked_until(User.objects.get(pk=pk)) is None)
             if members:
                 committee_vote_cast(step_id=step.pk, actor=User.objects.get(
                     pk=members[pick % len(members)]), password=PASSWORD,
                     choice="reject" if decision == "reject" else "approve", opinion="why")
             return
-        candidates = sorted(step_candidates(step), key=lambda u: u.pk)
+        # Someone locked out by the `sign` rule's wrong passwords waits out the window.
+        candidates = sorted((c for c in step_candidates(step) if locked_until(c) is None),
+                            key=lambda u: u.pk)
         if candidates:  # must succeed: the candidate list and the service agree
             step_sign(step_id=step.pk, actor=candidates[pick % len(candidates)],
                       password=PASSWORD, decision=decision, reason="r")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.investigations.api import views
+from apps.investigations.api import reverification_views, views
 
 urlpatterns = [
     path("investigations/", views.InvestigationListApi.as_view(), name="api-investigation-list"),
@@ -10,6 +10,16 @@ urlpatterns = [
          views.ApplicationInvestigationApi.as_view(), name="api-application-investigation"),
     path("investigations/<int:investigation_id>/answers/<str:item_code>/",
          views.InvestigationAnswerApi.as_view(), name="api-investigation-answer"),
+    path("reverifications/", reverification_views.ReVerificationListApi.as_view(),
+         name="api-reverification-list"),
+    path("reverifications/officer-outcomes/", reverification_views.OfficerOutcomesApi.as_view(),
+         name="api-reverification-officer-outcomes"),
+    path("reverifications/<int:reverification_id>/",
+         reverification_views.ReVerificationDetailApi.as_view(),
+         name="api-reverification-detail"),
+    path("reverifications/<int:reverification_id>/complete/",
+         reverification_views.ReVerificationCompleteApi.as_view(),
+         name="api-reverification-complete"),
 ]
 
 # One POST command per move: /api/v1/investigations/{id}/<action>/

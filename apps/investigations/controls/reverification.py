@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,11 @@ from apps.audit.services import audit_record
 from apps.core.fsm import transition_check
 from apps.investigations.controls.policies import need
 from apps.investigations.models import Investigation, ReVerification
-from apps.investigations.states import ReVerificationOutcome, ReVerificationState
+from apps.investigations.states import (
+    ReVerificationMethod,
+    ReVerificationOutcome,
+    ReVerificationState,
+)
 
 _SCALE = Decimal(2) ** 64
 
@@ -71,10 +76,10 @@ def reverification_sample(*, investigation: Investigation, policy) -> ReVerifica
 
 
 @transaction.atomic
-def reverification_complete(*, reverification_id: int, actor, outcome: str,
-                            notes: str) -> ReVerification:
-    """The assigned team lead records the re-visit or call-back: confirmed, or discrepancies
-    found (which need notes saying what)."""
+def reverification_complete(*, reverification_id: int, actor, outcome: str, notes: str,
+                            method: str) -> ReVerification:
+    """The assigned team lead records the re-visit or call-back: how it was done, and
+    confirmed or discrepancies found (which need notes saying what)."""
     reverification = (ReVerification.objects.select_for_update()
                       .select_related("investigation__application").get(pk=reverification_id))
     transition_check(reverification.complete, actor=actor)
@@ -88,14 +93,17 @@ def reverification_complete(*, reverification_id: int, actor, outcome: str,
         errors["outcome"] = _("Choose confirmed or discrepancies found.")
     if outcome == ReVerificationOutcome.DISCREPANCIES and not notes:
         errors["notes"] = _("Say what did not match.")
+    if method not in ReVerificationMethod.values:
+        errors["method"] = _("Choose re-visit or call-back.")
     if errors:
         raise ValidationError(errors)
-    reverification.complete(outcome=outcome, notes=notes, at=timezone.now())
+    reverification.complete(outcome=outcome, notes=notes, at=timezone.now(), how=method)
     reverification.save()
     investigation = reverification.investigation
     audit_record(action="reverification.completed", actor=actor, subject=reverification,
                  payload={"investigation": investigation.pk, "outcome": outcome,
-                          "notes": notes, "officers": sorted(investigation.officer_ids)})
+                          "method": method, "notes": notes,
+                          "officers": sorted(investigation.officer_ids)})
     return reverification
 
 
@@ -107,6 +115,48 @@ def reverification_list(*, viewer) -> QuerySet[ReVerification]:
     if branch_ids is not None:
         queryset = queryset.filter(investigation__application__branch_id__in=branch_ids)
     return queryset
+
+
+# Who may read re-verifications and the per-officer outcomes besides the assigned team lead:
+# supervisors and the risk side (§4.5 officer quality). The officers themselves are not
+# among them: a call-back they can see coming is no longer a check.
+REVERIFICATION_READERS = (Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER,
+                          Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.ADMIN)
+
+
+def may_read_reverifications(viewer) -> bool:
+    return bool(viewer.is_authenticated
+                and (viewer.is_superuser or viewer.has_role(*REVERIFICATION_READERS)))
+
+
+def reverification_visible(*, viewer) -> QuerySet[ReVerification]:
+    """What the viewer may open: those assigned to them, and (readers) their branches'."""
+    if not viewer.is_authenticated:
+        return ReVerification.objects.none()
+    queryset = reverification_list(viewer=viewer).select_related(
+        "investigation__application__enterprise", "investigation__lead_officer",
+        "investigation__assisting_officer")
+    if may_read_reverifications(viewer):
+        return queryset
+    return queryset.filter(assigned_to=viewer)
+
+
+def reverification_get(*, viewer, reverification_id: int) -> ReVerification:
+    """404, not 403, for one the viewer may not see: existence not revealed."""
+    return get_object_or_404(reverification_visible(viewer=viewer), pk=reverification_id)
+
+
+def reverifications_assigned(*, viewer) -> QuerySet[ReVerification]:
+    """The team lead's to-do list: open ones first (oldest first, they have waited longest),
+    then the done ones, latest first."""
+    return (reverification_visible(viewer=viewer).filter(assigned_to=viewer)
+            .order_by(Case(When(state=ReVerificationState.OPEN, then=0), default=1),
+                      "created_at", "-completed_at", "pk"))
+
+
+def reverification_for_investigation(*, viewer, investigation) -> ReVerification | None:
+    """The investigation's re-verification, for a reader or its assignee; None otherwise."""
+    return reverification_visible(viewer=viewer).filter(investigation=investigation).first()
 
 
 def officer_reverification_outcomes(*, viewer) -> list[dict]:
@@ -129,3 +179,10 @@ def officer_reverification_outcomes(*, viewer) -> list[dict]:
             for key in ("open", "confirmed", "discrepancies"):
                 officer[key] += row[key]
     return sorted(totals.values(), key=lambda r: r["officer_id"])
+
+
+def officer_outcome_rows(*, viewer) -> list[dict]:
+    """The per-officer counts with each officer (one extra query for all of them)."""
+    rows = officer_reverification_outcomes(viewer=viewer)
+    people = User.objects.in_bulk([row["officer_id"] for row in rows])
+    return [{**row, "officer": people.get(row["officer_id"])} for row in rows]

@@ -212,17 +212,17 @@ def test_acceptance_samples_for_reverification_and_sends_scoring(
 
     with pytest.raises(PermissionDenied):  # only the assigned team lead
         reverification_complete(reverification_id=reverification.pk, actor=people["am"],
-                                outcome="confirmed", notes="")
+                                outcome="confirmed", notes="", method="revisit")
     with pytest.raises(ValidationError):
         reverification_complete(reverification_id=reverification.pk, actor=people["lead"],
-                                outcome="discrepancies", notes=" ")
+                                outcome="discrepancies", notes=" ", method="callback")
     done = reverification_complete(reverification_id=reverification.pk, actor=people["lead"],
-                                   outcome="discrepancies",
+                                   outcome="discrepancies", method="callback",
                                    notes="Called the supplier: no such orders.")
     assert done.state == ReVerificationState.DONE and done.completed_at
     with pytest.raises(TransitionConflict):
         reverification_complete(reverification_id=reverification.pk, actor=people["lead"],
-                                outcome="confirmed", notes="")
+                                outcome="confirmed", notes="", method="revisit")
     outcomes = {row["officer_id"]: row for row in
                 officer_reverification_outcomes(viewer=people["lead"])}
     for officer in (people["am"], people["assistant"]):

@@ -1,0 +1,80 @@
+"""Pages of the random re-verification (§3.4): the team lead's list of files sampled for a
+re-visit or call-back, one page per file to record what was found, and the per-officer
+outcomes (§4.5 officer quality) for team leads and the risk side.
+
+Reads go through the viewer-scoped selectors (another branch's file is a 404); the outcome is
+recorded by `reverification_complete`, which checks again that the actor is the assigned team
+lead of the file's branch.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from apps.core.exceptions import DomainError
+from apps.core.signals import permission_refused
+from apps.investigations.controls.reverification import (
+    may_read_reverifications,
+    officer_outcome_rows,
+    reverification_complete,
+    reverification_get,
+    reverifications_assigned,
+)
+from apps.investigations.forms import ReVerificationForm
+from apps.investigations.states import ReVerificationState
+
+
+@login_required
+def reverification_list_page(request):
+    """Mine (open first) and, for readers, the per-officer outcomes of their branches."""
+    assigned = list(reverifications_assigned(viewer=request.user))
+    readers = may_read_reverifications(request.user)
+    if not assigned and not readers:
+        permission_refused.send(sender=reverification_list_page, request=request,
+                                reason="re-verifications: no role")
+        raise PermissionDenied
+    return render(request, "investigations/reverification_list.html", {
+        "open": [r for r in assigned if r.state == ReVerificationState.OPEN],
+        "done": [r for r in assigned if r.state != ReVerificationState.OPEN],
+        "outcomes": officer_outcome_rows(viewer=request.user) if readers else None,
+    })
+
+
+@login_required
+def reverification_page(request, reverification_id: int):
+    """One sampled file: what to re-verify and, for the assigned team lead while it is open,
+    the form recording how it went. A POST from anyone else is refused by the service."""
+    reverification = reverification_get(viewer=request.user, reverification_id=reverification_id)
+    form = ReVerificationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                reverification_complete(reverification_id=reverification.pk,
+                                        actor=request.user, **form.cleaned_data)
+            except PermissionDenied as exc:
+                permission_refused.send(sender=reverification_page, request=request,
+                                        reason=str(exc))
+                return render(request, "403.html", status=403)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            except (DomainError, TransitionNotAllowed, ConcurrentTransition):
+                messages.error(request, _("This re-verification was already completed; here "
+                                          "is what was recorded."))
+                return redirect("investigations:reverification", reverification.pk)
+            else:
+                messages.success(request, _("Re-verification outcome recorded."))
+                return redirect("investigations:reverification", reverification.pk)
+        status = 400
+    may_record = (reverification.state == ReVerificationState.OPEN
+                  and reverification.assigned_to_id == request.user.pk)
+    return render(request, "investigations/reverification_detail.html", {
+        "reverification": reverification, "investigation": reverification.investigation,
+        "application": reverification.investigation.application,
+        "form": form if may_record else None,
+    }, status=status)
