@@ -47,6 +47,17 @@ def demo_accounts() -> list[tuple[str, str, str]]:
                      for role, prefix in DEMO_ROLE_PREFIX.items()]
         accounts.append((f"assistant.{branch}", str(_("Account manager (second officer)")),
                          branch))
+    # The approval staff the approvals seed adds (heads, head office, committee seats): read
+    # from the database, so the list never drifts from what that seed creates.
+    listed = {username for username, _role, _branch in accounts}
+    extra = (User.objects.filter(email__endswith="@demo.credence")
+             .exclude(username__in=listed).select_related("branch")
+             .prefetch_related("groups").order_by("branch__code", "username"))
+    for user in extra:
+        labels = [str(Role(code).label) for code in sorted(user.roles)]
+        if user.authority_level:
+            labels.append(str(_("level %(n)d") % {"n": user.authority_level}))
+        accounts.append((user.username, ", ".join(labels), getattr(user.branch, "code", "")))
     return accounts
 
 

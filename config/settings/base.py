@@ -180,6 +180,8 @@ STORAGES = {
 # --- Email: console by default, SMTP when EMAIL_URL is set (smtp+tls://user:pw@host:587) ------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="credence@localhost")
+# Where the web UI is reached, for links in emails (a worker has no request to build them from).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security headers that hold in every environment ----------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
+from django.utils.formats import date_format
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -40,11 +41,17 @@ def team_leads_of(application) -> list[User]:
                                            viewer=lead))]
 
 
+def _when(moment) -> str:
+    """A deadline as people read it: local time, to the minute (not an ISO timestamp)."""
+    return date_format(timezone.localtime(moment), "Y-m-d H:i")
+
+
 def _mail(step: ApprovalStep, people, subject: str, body: str) -> None:
     addresses = sorted({person.email for person in people if person.email})
     if not addresses:
         return
-    link = reverse("approvals:dossier", args=[step.route.application_id])
+    link = settings.SITE_URL.rstrip("/") + reverse("approvals:dossier",
+                                                   args=[step.route.application_id])
     messages = [(subject, f"{body}\n\n{link}", settings.DEFAULT_FROM_EMAIL, [address])
                 for address in addresses]
     transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
@@ -70,7 +77,7 @@ def approval_step_notify(*, step_id: int) -> bool:
     reference = step.route.application.reference
     _mail(step, people, _("Waiting for you: %(reference)s") % {"reference": reference},
           _("Application %(reference)s waits for your decision at “%(step)s”, due %(due)s.")
-          % {"reference": reference, "step": step.label, "due": step.due_at})
+          % {"reference": reference, "step": step.label, "due": _when(step.due_at)})
     audit_record(action="approval_step.notified", actor=None, subject=step,
                  payload={"recipients": [p.pk for p in people]})
     return True
@@ -102,7 +109,7 @@ def _remind(step_id: int, now) -> int:
     reference = step.route.application.reference
     _mail(step, people, _("Reminder: %(reference)s waits for you") % {"reference": reference},
           _("Application %(reference)s still waits at “%(step)s”; it is due %(due)s.")
-          % {"reference": reference, "step": step.label, "due": step.due_at})
+          % {"reference": reference, "step": step.label, "due": _when(step.due_at)})
     audit_record(action="approval_step.reminded", actor=None, subject=step,
                  payload={"recipients": [p.pk for p in people], "due_at": step.due_at})
     return 1
@@ -119,7 +126,7 @@ def _escalate(step_id: int, now) -> int:
     reference = step.route.application.reference
     _mail(step, leads, _("Overdue: %(reference)s") % {"reference": reference},
           _("Application %(reference)s has waited past its deadline (%(due)s) at “%(step)s”.")
-          % {"reference": reference, "step": step.label, "due": step.due_at})
+          % {"reference": reference, "step": step.label, "due": _when(step.due_at)})
     audit_record(action="approval_step.escalated", actor=None, subject=step,
                  payload={"team_leads": [p.pk for p in leads], "due_at": step.due_at})
     return 1
