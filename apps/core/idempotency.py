@@ -21,6 +21,7 @@ import zlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,11 +67,22 @@ class IdempotentRequestInFlight(DomainError):
                                   "processed; retry shortly.")
 
 
+def _file_digest(upload: File) -> dict:
+    """An uploaded file by its content hash: the encoder would otherwise decode its bytes as
+    UTF-8 (a binary upload raised) and leave it read to the end."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return {"name": upload.name, "sha256": digest.hexdigest()}
+
+
 def request_hash(data) -> str:
     """SHA-256 of the body in canonical form (sorted keys, no spaces): key order and
     whitespace do not make two retries of one command look different."""
     if hasattr(data, "lists"):  # QueryDict from a form post: keep repeated keys
-        data = {key: values for key, values in data.lists()}
+        data = {key: [_file_digest(v) if isinstance(v, File) else v for v in values]
+                for key, values in data.lists()}
     canonical = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -24,6 +24,7 @@ from apps.scoring.states import (
     RescoringJobState,
     ScoreTrigger,
     TrainingJobState,
+    TrainingSource,
 )
 from apps.scoring.states import ModelVersionState as S
 
@@ -134,8 +135,9 @@ class DecisionPolicy(models.Model):
     """A version of the decision policy: grade table, knock-out rules, limits and price bands,
     drift and sweeper thresholds (domain reference §0.2: policy data, never code constants).
 
-    The policy in force is the newest version whose `effective_from` has come; every score
-    records the version it used, so a past recommendation can be re-explained.
+    The policy in force is the newest published version whose `effective_from` has come; a
+    draft is published by someone other than its drafter (four-eyes). Every score records the
+    version it used, so a past recommendation can be re-explained.
     """
 
     version = models.PositiveIntegerField(_("version"), unique=True)
@@ -145,6 +147,14 @@ class DecisionPolicy(models.Model):
                                 default=Evidence.DESIGN)
     source_citation = models.CharField(_("source"), max_length=300, blank=True)
     approved_by = models.CharField(_("approved by"), max_length=150, blank=True)
+    # Four-eyes: a version drafted by one person is in force only once another publishes it.
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("drafted by"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("published by"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -336,11 +346,17 @@ class DriftReport(models.Model):
 
 
 class TrainingJob(WorkflowModel):
-    """Training a model from a CSV uploaded on the model page, run by a worker with progress
-    (issue 6: "training from the UI runs as a Celery job with a progress bar")."""
+    """Training a model from a CSV uploaded on the model page, or from the disbursed loans in
+    the database, run by a worker with progress (issue 6: "training from the UI runs as a
+    Celery job with a progress bar")."""
 
-    csv_file = models.FileField(_("training data"), upload_to="scoring/training/")
-    csv_sha256 = models.CharField(_("file sha256"), max_length=64)
+    source = models.CharField(_("source"), max_length=20, choices=TrainingSource.choices,
+                              default=TrainingSource.CSV)
+    csv_file = models.FileField(_("training data"), upload_to="scoring/training/", blank=True)
+    csv_sha256 = models.CharField(_("file sha256"), max_length=64, blank=True)
+    labels = models.JSONField(_("labels"), default=dict, blank=True,
+                              help_text=_("Goods, bads and exclusions, when trained from the "
+                                          "database."))
     target = models.CharField(_("target column"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=ModelKind.choices)
     seed = models.PositiveIntegerField(_("seed"), default=0)
@@ -381,3 +397,30 @@ class TrainingJob(WorkflowModel):
     def fail(self, *, at, error: str) -> None:
         """The data could not be used (the message says what to fix)."""
         self.finished_at, self.error = at, error[:2000]
+
+
+class LoanPerformance(models.Model):
+    """Days past due of a disbursed loan on a date, imported from the bank's loan system.
+
+    The scoring app owns these records only until a loan-servicing (post-loan) app exists:
+    today their one use is labelling applications good or bad for training (the default
+    definition is policy data, scoring/performance.py). Move them when that app arrives.
+    """
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    as_of = models.DateField(_("as of"))
+    days_past_due = models.PositiveIntegerField(_("days past due"))
+    source = models.CharField(_("source"), max_length=200,
+                              help_text=_("The file or system the figure came from."))
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application_id", "as_of"]
+        verbose_name = _("loan performance record")
+        verbose_name_plural = _("loan performance records")
+        constraints = [models.UniqueConstraint(fields=["application", "as_of"],
+                                               name="scoring_loanperf_unique_app_date")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.as_of}: {self.days_past_due} dpd"

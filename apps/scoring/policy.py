@@ -56,6 +56,11 @@ DEFAULT_POLICY: dict = {
     "psi_min_scores": 50,
     "sweeper_grace_minutes": 10,
     "override_rate_target": 0.10,  # §7.2 step 6: 5–10% [G]
+    # What "bad" means for training from the loan book (§7.2 step 1): reached this many days
+    # past due within this many months of disbursement [G]; training from the database refuses
+    # fewer goods or bads than the minimums (a holdout of a handful of bads measures noise) [G].
+    "default_definition": {"days_past_due": 90, "observation_months": 12,
+                           "min_goods": 100, "min_bads": 100},
 }
 
 
@@ -101,6 +106,12 @@ def validate_policy(document) -> dict:
         value = document.get(key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise PolicyError(f"{key} must be a number ≥ 0")
+    if "default_definition" in document:  # older stored versions predate it
+        definition = document["default_definition"]
+        for key in ("days_past_due", "observation_months", "min_goods", "min_bads"):
+            value = definition.get(key) if isinstance(definition, dict) else None
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise PolicyError(f"default_definition.{key} must be a whole number ≥ 1")
     return document
 
 

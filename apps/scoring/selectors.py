@@ -14,6 +14,7 @@ from apps.scoring.models import (
     RescoringJob,
     ScoreOverride,
     ScoreResult,
+    TrainingJob,
 )
 from apps.scoring.permissions import may_view_models
 from apps.scoring.states import ModelVersionState
@@ -75,6 +76,15 @@ def rescoring_job_get(*, viewer, job_id: int) -> RescoringJob:
     try:
         return RescoringJob.objects.select_related("model_version").get(pk=job_id)
     except RescoringJob.DoesNotExist:
+        raise Http404 from None
+
+
+def training_job_get(*, viewer, job_id: int) -> TrainingJob:
+    """The job pages show to model viewers; the API shows the same."""
+    _require_model_viewer(viewer)
+    try:
+        return TrainingJob.objects.select_related("model_version").get(pk=job_id)
+    except TrainingJob.DoesNotExist:
         raise Http404 from None
 
 

@@ -49,3 +49,8 @@ class TrainingJobState(TextChoices):
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
+
+
+class TrainingSource(TextChoices):
+    CSV = "csv", _("Uploaded CSV")
+    DATABASE = "database", _("Disbursed loans in Credence")

@@ -153,7 +153,8 @@ def training_start(request):
         upload = form.cleaned_data["csv_file"]
         try:
             job = services.training_job_start(
-                actor=request.user, content=upload.read(), filename=upload.name,
+                actor=request.user, source=form.cleaned_data["source"],
+                content=upload.read() if upload else None, filename=upload.name if upload else "",
                 target=form.cleaned_data["target"], kind=form.cleaned_data["kind"],
                 seed=form.cleaned_data["seed"])
             return HttpResponseRedirect(reverse("scoring:training-job", args=[job.pk]))

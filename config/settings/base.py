@@ -217,6 +217,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStateEnum": "apps.applications.states.ApplicationState",
         "InvestigationStateEnum": "apps.investigations.states.InvestigationState",
+        # Re-scoring and training jobs share queued/running/completed/failed.
+        "ScoringJobStateEnum": "apps.scoring.states.TrainingJobState",
+        "ModelKindEnum": "apps.scoring.states.ModelKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

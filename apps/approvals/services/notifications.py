@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.utils.formats import date_format
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User

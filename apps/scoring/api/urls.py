@@ -12,6 +12,10 @@ urlpatterns = [
     path("models/<int:version_id>/approve-promotion/",
          views.ModelVersionApprovePromotionApi.as_view(), name="api-model-approve-promotion"),
     path("rescoring/", views.RescoringJobStartApi.as_view(), name="api-rescoring-start"),
+    path("scoring/training-jobs/", views.TrainingJobStartApi.as_view(),
+         name="api-training-start"),
+    path("scoring/training-jobs/<int:job_id>/", views.TrainingJobDetailApi.as_view(),
+         name="api-training-job"),
     path("rescoring/<int:job_id>/", views.RescoringJobDetailApi.as_view(),
          name="api-rescoring-job"),
 ]

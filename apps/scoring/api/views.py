@@ -1,9 +1,11 @@
-"""Scoring API: an application's latest score, "score now", model promotion (four-eyes) and
-portfolio re-scoring with its progress. Thin views: selectors scope, services decide."""
+"""Scoring API: an application's latest score, "score now", model promotion (four-eyes),
+portfolio re-scoring and model training jobs with their progress. Thin views: selectors scope,
+services decide."""
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,7 +13,14 @@ from apps.applications.selectors import application_get
 from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
 from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
 from apps.scoring import selectors, services
-from apps.scoring.states import ModelVersionState, Recommendation, RescoringJobState
+from apps.scoring.states import (
+    ModelKind,
+    ModelVersionState,
+    Recommendation,
+    RescoringJobState,
+    TrainingJobState,
+    TrainingSource,
+)
 
 
 class ScoreResultSerializer(serializers.Serializer):
@@ -154,3 +163,70 @@ class RescoringJobDetailApi(APIView):
     def get(self, request, job_id: int):
         return Response(RescoringJobSerializer(
             selectors.rescoring_job_get(viewer=request.user, job_id=job_id)).data)
+
+
+class TrainingJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=TrainingSource.choices)
+    kind = serializers.ChoiceField(choices=ModelKind.choices)
+    seed = serializers.IntegerField()
+    target = serializers.CharField()
+    state = serializers.ChoiceField(choices=TrainingJobState.choices)
+    progress = serializers.IntegerField(help_text="0–100.")
+    stage = serializers.CharField()
+    labels = serializers.JSONField(help_text="Goods, bads and exclusions by reason, with the "
+                                             "default definition used (database source).")
+    model_version = ModelVersionSerializer(allow_null=True,
+                                           help_text="The draft version registered, once done.")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "TrainingJob"
+
+
+class TrainingJobStartApi(IdempotentCommandMixin, APIView):
+    """Train a model in a background job (202 + the job): from an uploaded CSV, or from the
+    disbursed loans labelled by the decision policy's default definition."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        source = serializers.ChoiceField(choices=TrainingSource.choices,
+                                         default=TrainingSource.CSV)
+        kind = serializers.ChoiceField(choices=ModelKind.choices, default=ModelKind.SCORECARD)
+        seed = serializers.IntegerField(min_value=0, default=0)
+        csv_file = serializers.FileField(required=False, help_text="With source csv.")
+        target = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                       help_text="Outcome column of the CSV.")
+
+        class Meta:
+            ref_name = "TrainingJobStart"
+
+    @extend_schema(operation_id="training_jobs_start",
+                   request={"multipart/form-data": InputSerializer,
+                            "application/json": InputSerializer},
+                   responses={202: TrainingJobSerializer, **COMMAND_ERRORS, **IDEMPOTENCY_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        upload = fields.get("csv_file")
+        if upload is not None:
+            upload.seek(0)  # the idempotency hash may have read it
+        job = services.training_job_start(
+            actor=request.user, source=fields["source"], kind=fields["kind"],
+            seed=fields["seed"], content=upload.read() if upload else None,
+            filename=upload.name if upload else "", target=fields.get("target", ""))
+        return Response(TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingJobDetailApi(APIView):
+    """State and progress of a training job, and the version it registered."""
+
+    @extend_schema(operation_id="training_job", responses={200: TrainingJobSerializer})
+    def get(self, request, job_id: int):
+        return Response(TrainingJobSerializer(
+            selectors.training_job_get(viewer=request.user, job_id=job_id)).data)

@@ -15,6 +15,7 @@ from apps.scoring.services.registry import (
     decision_policy_create,
     decision_policy_ensure,
     decision_policy_in_force,
+    decision_policy_publish,
     default_model_install,
     model_of,
 )
@@ -37,7 +38,8 @@ from apps.scoring.services.training_jobs import training_job_run, training_job_s
 __all__ = [
     "MODEL_CLASSES", "ModelNotFound", "application_score", "application_score_request",
     "champion_ensure", "champion_get", "csv_score", "decision_policy_create",
-    "decision_policy_ensure", "decision_policy_in_force", "default_model_install",
+    "decision_policy_ensure", "decision_policy_in_force", "decision_policy_publish",
+    "default_model_install",
     "drift_check", "model_of", "model_version_approve_promotion", "model_version_load",
     "model_version_reject_promotion", "model_version_request_promotion",
     "model_version_train", "model_version_validate", "rescoring_run", "rescoring_start",

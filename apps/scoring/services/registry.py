@@ -94,8 +94,8 @@ def champion_ensure() -> ModelVersion:
 
 def decision_policy_in_force(on=None) -> DecisionPolicy | None:
     on = on or timezone.localdate()
-    return DecisionPolicy.objects.filter(effective_from__lte=on).order_by(
-        "-effective_from", "-version").first()
+    return DecisionPolicy.objects.filter(effective_from__lte=on, published_at__isnull=False) \
+        .order_by("-effective_from", "-version").first()
 
 
 def decision_policy_ensure() -> DecisionPolicy:
@@ -106,6 +106,7 @@ def decision_policy_ensure() -> DecisionPolicy:
     with transaction.atomic():
         policy, created = DecisionPolicy.objects.get_or_create(
             version=1, defaults={"document": validate_policy(DEFAULT_POLICY),
+                                 "published_at": timezone.now(),
                                  "effective_from": timezone.localdate().replace(month=1, day=1),
                                  "source_citation": "Credence design defaults (domain reference "
                                                     "§7.2, §7.3) [G]"})
@@ -117,7 +118,8 @@ def decision_policy_ensure() -> DecisionPolicy:
 
 def decision_policy_create(*, document: dict, effective_from, actor, source_citation: str = "",
                            evidence: str = "G", approved_by: str = "") -> DecisionPolicy:
-    """A new version of the decision policy (validated first; the previous ones stay)."""
+    """A draft of a new version of the decision policy (validated first; the previous ones
+    stay). It is not in force until someone else publishes it (`decision_policy_publish`)."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
     from apps.scoring.permissions import may_manage_models
@@ -134,8 +136,34 @@ def decision_policy_create(*, document: dict, effective_from, actor, source_cita
                 .values_list("version", flat=True).first()) or 0
         policy = DecisionPolicy.objects.create(
             version=last + 1, document=document, effective_from=effective_from,
-            source_citation=source_citation, evidence=evidence, approved_by=approved_by)
+            source_citation=source_citation, evidence=evidence, approved_by=approved_by,
+            drafted_by=actor)
         audit_record(action="decision_policy.created", actor=actor, subject=policy,
                      payload={"version": policy.version,
                               "effective_from": effective_from.isoformat()})
+    return policy
+
+
+def decision_policy_publish(*, policy_id: int, actor) -> DecisionPolicy:
+    """Put a drafted version in force: by a model-risk role other than its drafter."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from apps.core.exceptions import TransitionConflict
+    from apps.scoring.permissions import may_manage_models
+
+    if not may_manage_models(actor):
+        raise PermissionDenied(_("You may not publish decision policies."))
+    with transaction.atomic():
+        policy = DecisionPolicy.objects.select_for_update().get(pk=policy_id)
+        if policy.published_at is not None:
+            raise TransitionConflict(detail=_("Decision policy v%(v)s is already published.")
+                                     % {"v": policy.version})
+        if policy.drafted_by_id == actor.pk:
+            raise PermissionDenied(_("A decision policy is published by someone other than "
+                                     "its drafter."))
+        policy.published_by, policy.published_at = actor, timezone.now()
+        policy.save(update_fields=["published_by", "published_at"])
+        audit_record(action="decision_policy.published", actor=actor, subject=policy,
+                     payload={"version": policy.version, "drafted_by": policy.drafted_by_id})
     return policy

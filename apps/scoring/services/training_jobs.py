@@ -1,5 +1,6 @@
-"""Training from the model page: the CSV is checked and stored, and a worker trains the model
-with progress on the job row, which the job page polls (issue 6)."""
+"""Training from the model page or the API: the CSV is checked and stored (or the database's
+labelled loans are counted), and a worker trains the model with progress on the job row,
+which the job page polls (issue 6)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
+from apps.scoring.features.training import OUTCOME
 from apps.scoring.models import TrainingJob
 from apps.scoring.permissions import may_manage_models
 from apps.scoring.scorecard.data import DataError
+from apps.scoring.services.performance import outcome_labels, training_set_from_database
 from apps.scoring.services.training import MODEL_CLASSES, model_version_train
-from apps.scoring.states import TrainingJobState
+from apps.scoring.states import TrainingJobState, TrainingSource
 
 logger = logging.getLogger(__name__)
 # A historical loan book of a branch network fits easily; a file this size is not a loan book.
@@ -46,21 +49,40 @@ def _check_csv(content: bytes, target: str) -> None:
 
 
 @transaction.atomic
-def training_job_start(*, actor, content: bytes, filename: str, target: str, kind: str,
-                       seed: int = 0) -> TrainingJob:
-    """Store the CSV and queue its training; the worker registers a draft version."""
+def training_job_start(*, actor, kind: str, seed: int = 0, source: str = TrainingSource.CSV,
+                       content: bytes | None = None, filename: str = "",
+                       target: str = "") -> TrainingJob:
+    """Store the CSV (or check the database has enough labelled loans) and queue the training;
+    the worker registers a draft version."""
     if not may_manage_models(actor):
         raise PermissionDenied(_("You may not train models."))
-    target = (target or "").strip()
     if kind not in MODEL_CLASSES:
         raise ValidationError({"kind": _("Unknown model kind.")})
-    _check_csv(content, target)
-    sha = hashlib.sha256(content).hexdigest()
-    job = TrainingJob(target=target, kind=kind, seed=seed, requested_by=actor, csv_sha256=sha)
-    job.csv_file.save(f"{sha[:16]}.csv", ContentFile(content), save=False)
-    job.save()
-    audit_record(action="model.training_started", actor=actor, subject=job, payload={
-        "file": filename[:200], "sha256": sha, "target": target, "kind": kind, "seed": seed})
+    if source == TrainingSource.DATABASE:
+        labels = outcome_labels()
+        try:  # refused now rather than as a failed job a minute later
+            labels.check_enough()
+        except DataError as exc:
+            raise ValidationError({"source": str(exc)}) from None
+        job = TrainingJob.objects.create(source=source, target=OUTCOME, kind=kind, seed=seed,
+                                         requested_by=actor, labels=labels.summary())
+        payload = {"source": source, "kind": kind, "seed": seed, "goods": labels.goods,
+                   "bads": labels.bads}
+    elif source == TrainingSource.CSV:
+        target = (target or "").strip()
+        if not content:
+            raise ValidationError({"csv_file": _("Upload the CSV of historical loans.")})
+        _check_csv(content, target)
+        sha = hashlib.sha256(content).hexdigest()
+        job = TrainingJob(source=source, target=target, kind=kind, seed=seed,
+                          requested_by=actor, csv_sha256=sha)
+        job.csv_file.save(f"{sha[:16]}.csv", ContentFile(content), save=False)
+        job.save()
+        payload = {"source": source, "file": filename[:200], "sha256": sha, "target": target,
+                   "kind": kind, "seed": seed}
+    else:
+        raise ValidationError({"source": _("Unknown training source.")})
+    audit_record(action="model.training_started", actor=actor, subject=job, payload=payload)
     enqueue_on_commit(TaskName.SCORING_TRAIN, job_id=job.pk)
     return job
 
@@ -78,9 +100,13 @@ def training_job_run(*, job_id: int) -> TrainingJob:
         TrainingJob.objects.filter(pk=job_id).update(progress=percent, stage=stage)
 
     try:
+        data = None
+        if job.source == TrainingSource.DATABASE:
+            data, labels = training_set_from_database()  # the book may have moved since start
+            TrainingJob.objects.filter(pk=job_id).update(labels=labels.summary())
         version, metrics = model_version_train(
-            csv_path=job.csv_file.path, target=job.target, kind=job.kind, seed=job.seed,
-            actor=job.requested_by, progress=progress)
+            csv_path=job.csv_file.path if data is None else None, data=data, target=job.target,
+            kind=job.kind, seed=job.seed, actor=job.requested_by, progress=progress)
     except (DataError, ValueError) as exc:
         with transaction.atomic():
             job = TrainingJob.objects.select_for_update().get(pk=job_id)

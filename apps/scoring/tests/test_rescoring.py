@@ -64,8 +64,9 @@ def test_drift_on_recent_scores_alerts_above_the_policy_threshold(world):
     services.rescoring_run(job_id=services.rescoring_start(
         actor=world.user("reviewer.north")).pk)
     document = {**DEFAULT_POLICY, "psi_min_scores": 5}
-    services.decision_policy_create(document=document, actor=world.user("admin.north"),
-                                    effective_from=dt.date.today() - dt.timedelta(days=1))
+    draft = services.decision_policy_create(document=document, actor=world.user("admin.north"),
+                                            effective_from=dt.date.today() - dt.timedelta(days=1))
+    services.decision_policy_publish(policy_id=draft.pk, actor=world.user("reviewer.north"))
     report = services.drift_check()
     assert report.n_scores == 8 and report.policy_version == 2
     # Eight rows cannot fill ten deciles: empty bands make a large PSI, which is the alert.

@@ -2,9 +2,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.scoring.features.training import OUTCOME
 from apps.scoring.scorecard.data import DataError
 from apps.scoring.scorecard.model import Scaling, parse_grades
 from apps.scoring.services import model_version_train
+from apps.scoring.services.performance import training_set_from_database
 from apps.scoring.states import ModelKind
 
 
@@ -13,8 +15,14 @@ class Command(BaseCommand):
             "and register it as a draft model version.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--csv", required=True, help="CSV of historical loans")
-        parser.add_argument("--target", required=True, help="outcome column (bad/good, 1/0)")
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--csv", help="CSV of historical loans")
+        source.add_argument("--from-database", action="store_true",
+                            help="the disbursed applications' stored score inputs, labelled by "
+                                 "the decision policy's default definition and the imported "
+                                 "loan performance")
+        parser.add_argument("--target", default=None,
+                            help="outcome column of the CSV (bad/good, 1/0)")
         parser.add_argument("--kind", default=ModelKind.SCORECARD, choices=ModelKind.values)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--label", default=None, help="version label (default: generated)")
@@ -39,9 +47,20 @@ class Command(BaseCommand):
             grades = parse_grades(options["grades"])
         except ValueError as exc:  # ArtefactError is a ValueError too
             raise CommandError(str(exc)) from None
+        data, target = None, options["target"]
+        if options["from_database"]:
+            try:
+                data, labels = training_set_from_database()
+            except DataError as exc:
+                raise CommandError(str(exc)) from None
+            target = OUTCOME
+            # On stderr: stdout stays the one metrics JSON line, as for a CSV.
+            self.stderr.write(json.dumps({"labels": labels.summary()}, sort_keys=True))
+        elif not target:
+            raise CommandError("--target is required with --csv")
         try:
             _, metrics = model_version_train(
-                csv_path=options["csv"], target=options["target"], kind=options["kind"],
+                csv_path=options["csv"], data=data, target=target, kind=options["kind"],
                 seed=options["seed"], version=options["label"],
                 bad_value=options["bad_value"], exclude=exclude, actor=None,
                 scaling=scaling, grades=grades)
