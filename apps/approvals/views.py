@@ -212,46 +212,43 @@ def _after(request, application, status, **forms):
                   _dossier_context(request, application, **forms), status=status)
 
 
+def _application_command(request, application_id: int, form_class, form_key: str, service,
+                         success: str):
+    """Post one form about the application to one service; the dossier again either way
+    (redirect on success, the bound form with its errors otherwise)."""
+    application = application_get(viewer=request.user, application_id=application_id)
+    form = form_class(request.POST)
+    status = 400
+    if form.is_valid():
+        status = _run(request, form, lambda: service(
+            application_id=application.pk, actor=request.user, **form.cleaned_data))
+    if status == 200:
+        messages.success(request, success)
+    return _after(request, application, status, **{form_key: form})
+
+
 @login_required
 @require_POST
 def review_send(request, application_id: int):
-    application = application_get(viewer=request.user, application_id=application_id)
-    form = ReviewForm(request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(request, form, lambda: services.review_send_to_approval(
-            application_id=application.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Sent to approval; the route is fixed."))
-    return _after(request, application, status, review_form=form)
+    return _application_command(request, application_id, ReviewForm, "review_form",
+                                services.review_send_to_approval,
+                                _("Sent to approval; the route is fixed."))
 
 
 @login_required
 @require_POST
 def review_return(request, application_id: int):
-    application = application_get(viewer=request.user, application_id=application_id)
-    form = ReturnForm(request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(request, form, lambda: services.review_return(
-            application_id=application.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Returned for rework."))
-    return _after(request, application, status, return_form=form)
+    return _application_command(request, application_id, ReturnForm, "return_form",
+                                services.review_return, _("Returned for rework."))
 
 
 @login_required
 @require_POST
 def exception_declare(request, application_id: int):
-    application = application_get(viewer=request.user, application_id=application_id)
-    form = ExceptionForm(request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(request, form, lambda: services.policy_exception_declare(
-            application_id=application.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Policy exception declared: the exception route applies."))
-    return _after(request, application, status, exception_form=form)
+    return _application_command(
+        request, application_id, ExceptionForm, "exception_form",
+        services.policy_exception_declare,
+        _("Policy exception declared: the exception route applies."))
 
 
 @login_required
