@@ -16,6 +16,8 @@ urlpatterns = [
     path("documents/", include("apps.documents.urls")),
     path("scoring/", include("apps.scoring.urls")),
     path("approvals/", include("apps.approvals.urls")),
+    path("loans/", include("apps.loans.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
     path("oversight/", include("apps.oversight.urls")),
     path("", include("apps.web.urls")),
 ]

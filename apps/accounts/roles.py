@@ -15,6 +15,8 @@ class Role(TextChoices):
     APPROVER = "approver", _("Approver")
     COMMITTEE_MEMBER = "committee_member", _("Credit committee member")
     POST_LOAN_OFFICER = "post_loan_officer", _("Post-loan officer")
+    # Contracts and disbursements (独立放款): independent of the file's makers and deciders.
+    LOAN_OPERATIONS = "loan_operations", _("Loan operations officer")
     AUDITOR = "auditor", _("Auditor")
     ADMIN = "admin", _("Administrator")
 
@@ -42,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.APPROVER: {"org.view_branch", *_VIEW_PARTIES},
     Role.COMMITTEE_MEMBER: {"org.view_branch", *_VIEW_PARTIES},
     Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
+    Role.LOAN_OPERATIONS: {"org.view_branch", *_VIEW_PARTIES},
     Role.AUDITOR: {"org.view_branch", "accounts.view_user", "audit.view_auditevent",
                    "audit.export_auditevent", *_VIEW_PARTIES, *_VIEW_OVERSIGHT},
     Role.ADMIN: {*_VIEW_PARTIES, *_VIEW_OVERSIGHT, "oversight.add_dutyruleset",

@@ -32,6 +32,7 @@ DEMO_ROLE_PREFIX = {
     Role.APPROVER: "approver",
     Role.COMMITTEE_MEMBER: "committee",
     Role.POST_LOAN_OFFICER: "postloan",
+    Role.LOAN_OPERATIONS: "ops",
     Role.AUDITOR: "auditor",
     Role.ADMIN: "admin",
 }

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.scoring",
     "apps.approvals",
+    "apps.loans",
+    "apps.monitoring",
     "apps.oversight",
     "apps.web",
     "apps.demo",

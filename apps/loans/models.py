@@ -1,0 +1,353 @@
+"""The loan book: contracts, drawdowns (借据), repayment schedules and the core-banking feed.
+
+Domain reference §2.5 (payment modes, 受托支付), §5 (days past due) and §6.3 (conditions
+precedent and covenants). The bank's core system stays the book of record for balances: what it
+sends (repayments, reversals, balances) is kept as immutable events keyed by the core's own
+record id, and days past due are recomputed from the schedule and those events, never typed.
+
+Transitions only set fields on the instance; services do locking, audit and side effects
+(CONVENTIONS §3).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
+
+from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.loans.states import ContractState, DisbursementState, LoanState
+from apps.parties.money import Currency, MoneyField
+from apps.products.models import CollateralType, RepaymentMethod
+
+
+class DayCount(models.TextChoices):
+    """How interest accrues between two dates (product data; ACT/360 is the CNY default)."""
+
+    ACT_360 = "ACT/360", _("Actual days / 360")
+    ACT_365 = "ACT/365", _("Actual days / 365")
+    THIRTY_360 = "30/360", _("30 days a month / 360")
+
+
+class PaymentMode(models.TextChoices):
+    """《流动资金贷款管理办法》: the bank pays the counterparty, or the borrower pays and
+    reports how it used the funds."""
+
+    ENTRUSTED = "entrusted", _("Entrusted payment (受托支付): the bank pays the payee")
+    INDEPENDENT = "independent", _("Independent payment (自主支付): the borrower pays")
+
+
+class ScheduleMethod(models.TextChoices):
+    """Repayment methods a schedule can be built with; `irregular` is an uploaded table."""
+
+    EQUAL_INSTALMENT = (RepaymentMethod.EQUAL_INSTALMENT.value,
+                        RepaymentMethod.EQUAL_INSTALMENT.label)
+    EQUAL_PRINCIPAL = RepaymentMethod.EQUAL_PRINCIPAL.value, RepaymentMethod.EQUAL_PRINCIPAL.label
+    INTEREST_ONLY_BULLET = (RepaymentMethod.INTEREST_ONLY_BULLET.value,
+                            RepaymentMethod.INTEREST_ONLY_BULLET.label)
+    IRREGULAR = "irregular", _("Irregular (uploaded schedule)")
+
+
+class LoanContract(WorkflowModel):
+    """The signed loan contract for one approved application, on the approved terms.
+
+    Terms are copied from the approval (approved amount, never the requested one), so a later
+    change to the application or product cannot rewrite what was signed. Conditions precedent
+    and covenants are carried over as a snapshot (`conditions`).
+    """
+
+    application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
+                                       related_name="loan_contract",
+                                       verbose_name=_("application"))
+    contract_number = models.CharField(_("contract number"), max_length=32, unique=True)
+    # Copied for scoping and lists: the contract stays with the branch that took the file.
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("branch"))
+    enterprise = models.ForeignKey("parties.Enterprise", on_delete=models.PROTECT,
+                                   related_name="loan_contracts", verbose_name=_("borrower"))
+    state = FSMField(_("state"), default=ContractState.SIGNED, choices=ContractState.choices,
+                     protected=True, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices,
+                                default=Currency.CNY)
+    amount = MoneyField(_("contract amount"))
+    annual_rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    repayment_method = models.CharField(_("repayment method"), max_length=20,
+                                        choices=ScheduleMethod.choices)
+    day_count = models.CharField(_("day count"), max_length=10, choices=DayCount.choices,
+                                 default=DayCount.ACT_360)
+    collateral_type = models.CharField(_("collateral"), max_length=20,
+                                       choices=CollateralType.choices)
+    # {"conditions_precedent": [{"text", "state", "satisfied_by", ...}], "covenants": [...]}
+    conditions = models.JSONField(_("conditions and covenants"), default=dict, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("prepared by"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("loan contract")
+        verbose_name_plural = _("loan contracts")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                   name="loans_contract_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.contract_number
+
+
+class Disbursement(WorkflowModel):
+    """One drawdown request under a contract: made by one operations officer, approved by a
+    second (four-eyes, 独立放款). Approval books the `Loan` (借据) for this tranche."""
+
+    contract = models.ForeignKey(LoanContract, on_delete=models.PROTECT,
+                                 related_name="disbursements", verbose_name=_("contract"))
+    state = FSMField(_("state"), default=DisbursementState.REQUESTED,
+                     choices=DisbursementState.choices, protected=True, db_index=True)
+    amount = MoneyField(_("amount"))
+    value_date = models.DateField(_("value date"))
+    borrower_account = models.CharField(_("borrower account"), max_length=40)
+    payment_mode = models.CharField(_("payment mode"), max_length=12,
+                                    choices=PaymentMode.choices)
+    payee_name = models.CharField(_("payee"), max_length=200, blank=True)
+    payee_account = models.CharField(_("payee account"), max_length=40, blank=True)
+    invoice_document = models.ForeignKey("documents.Document", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+",
+                                         verbose_name=_("invoice or underlying contract"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("approved or rejected by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["contract", "id"]
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                   name="loans_disbursement_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}/{self.pk}"
+
+
+class Loan(WorkflowModel):
+    """A loan note (借据): one drawdown under a contract, with its own schedule and servicing.
+
+    Balances and overdue figures come from the core system's feed; days past due (principal
+    and interest separately) are recomputed from the schedule and the repayment events and
+    written here with their history in `LoanDpd`.
+    """
+
+    loan_number = models.CharField(_("loan number"), max_length=32, unique=True)
+    contract = models.ForeignKey(LoanContract, on_delete=models.PROTECT, related_name="loans",
+                                 verbose_name=_("contract"))
+    disbursement = models.OneToOneField(Disbursement, on_delete=models.PROTECT,
+                                        related_name="loan", verbose_name=_("disbursement"))
+    # Copied from the contract for scoping, lists and portfolio figures without joins.
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="loans", verbose_name=_("application"))
+    enterprise = models.ForeignKey("parties.Enterprise", on_delete=models.PROTECT,
+                                   related_name="loans", verbose_name=_("borrower"))
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("branch"))
+    product_version = models.ForeignKey("products.ProductVersion", on_delete=models.PROTECT,
+                                        related_name="+", verbose_name=_("product version"))
+    # The officer answerable for the loan after disbursement (post-loan duties, metrics).
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="loans", verbose_name=_("responsible officer"))
+    state = FSMField(_("state"), default=LoanState.PENDING, choices=LoanState.choices,
+                     protected=True, db_index=True)
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices,
+                                default=Currency.CNY)
+    principal = MoneyField(_("principal disbursed"))
+    annual_rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
+    day_count = models.CharField(_("day count"), max_length=10, choices=DayCount.choices,
+                                 default=DayCount.ACT_360)
+    repayment_method = models.CharField(_("repayment method"), max_length=20,
+                                        choices=ScheduleMethod.choices)
+    payment_mode = models.CharField(_("payment mode"), max_length=12,
+                                    choices=PaymentMode.choices)
+    value_date = models.DateField(_("value date"))
+    maturity_date = models.DateField(_("maturity date"))
+    # The schedule in force (a restructuring writes a new version; old ones stay).
+    schedule_version = models.PositiveSmallIntegerField(_("schedule version"), default=1)
+
+    # Servicing figures: from the core feed (balances) and the DPD recomputation.
+    outstanding_principal = MoneyField(_("outstanding principal"))
+    overdue_principal = MoneyField(_("overdue principal"), default=0)
+    overdue_interest = MoneyField(_("overdue interest"), default=0)
+    balance_as_of = models.DateField(_("balances as of"), null=True, blank=True)
+    dpd_principal = models.PositiveIntegerField(_("days past due, principal"), default=0)
+    dpd_interest = models.PositiveIntegerField(_("days past due, interest"), default=0)
+    dpd_as_of = models.DateField(_("days past due as of"), null=True, blank=True)
+    closed_at = models.DateField(_("closed on"), null=True, blank=True)
+    closed_reason = models.TextField(_("reason closed"), blank=True)
+
+    class Meta:
+        ordering = ["-value_date", "-id"]
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        indexes = [models.Index(fields=["branch", "state"]),
+                   models.Index(fields=["officer", "state"]),
+                   models.Index(fields=["enterprise", "state"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(principal__gt=0),
+                                   name="loans_loan_principal_positive"),
+            models.CheckConstraint(condition=models.Q(outstanding_principal__gte=0),
+                                   name="loans_loan_outstanding_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.loan_number
+
+    @property
+    def dpd(self) -> int:
+        """Days past due on principal or interest, whichever is longer (§0.3)."""
+        return max(self.dpd_principal, self.dpd_interest)
+
+
+class ScheduleInstalment(models.Model):
+    """One due date of a loan's repayment schedule, in the schedule version it belongs to."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="instalments",
+                             verbose_name=_("loan"))
+    version = models.PositiveSmallIntegerField(_("schedule version"), default=1)
+    number = models.PositiveSmallIntegerField(_("instalment"))
+    due_date = models.DateField(_("due date"))
+    principal = MoneyField(_("principal due"))
+    interest = MoneyField(_("interest due"))
+
+    class Meta:
+        ordering = ["loan", "version", "number"]
+        verbose_name = _("schedule instalment")
+        verbose_name_plural = _("schedule instalments")
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "version", "number"],
+                                    name="loans_instalment_unique_number"),
+            models.CheckConstraint(condition=models.Q(principal__gte=0, interest__gte=0),
+                                   name="loans_instalment_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} v{self.version} #{self.number} {self.due_date}"
+
+
+class FeedImport(TimeStampedModel):
+    """One batch from the core system (a dropped file or one API call): accepted whole or
+    refused whole, with every refused row named by line and reason."""
+
+    class Source(models.TextChoices):
+        FILE = "file", _("File drop")
+        API = "api", _("API")
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("content hash"), max_length=64, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_new = models.PositiveIntegerField(_("new rows"), default=0)
+    rows_duplicate = models.PositiveIntegerField(_("rows already imported"), default=0)
+    # [{"line": 7, "field": "amount", "reason_en": "...", "reason_zh": "..."}]
+    errors = models.JSONField(_("refused rows"), default=list, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("imported by"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("core-banking feed import")
+        verbose_name_plural = _("core-banking feed imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.filename} {self.outcome}"
+
+
+class RepaymentEvent(models.Model):
+    """A repayment or a reversal of one, as the core system booked it. Immutable: a correction
+    arrives as a reversal naming the record it reverses. Idempotent by the core's record id."""
+
+    class Kind(models.TextChoices):
+        REPAYMENT = "repayment", _("Repayment")
+        REVERSAL = "reversal", _("Reversal")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments",
+                             verbose_name=_("loan"))
+    source_record_id = models.CharField(_("core record id"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    value_date = models.DateField(_("value date"))
+    principal = MoneyField(_("principal"), default=0)
+    interest = MoneyField(_("interest"), default=0)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversed_by", verbose_name=_("reverses"))
+    feed_import = models.ForeignKey(FeedImport, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("import"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan", "value_date", "id"]
+        verbose_name = _("repayment event")
+        verbose_name_plural = _("repayment events")
+        indexes = [models.Index(fields=["loan", "value_date"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(principal__gte=0, interest__gte=0),
+                                   name="loans_repayment_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.source_record_id
+
+
+class BalanceSnapshot(models.Model):
+    """Balances and overdue amounts the core system reports for a loan on a day."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="balances",
+                             verbose_name=_("loan"))
+    source_record_id = models.CharField(_("core record id"), max_length=64, unique=True)
+    as_of = models.DateField(_("as of"))
+    outstanding_principal = MoneyField(_("outstanding principal"))
+    overdue_principal = MoneyField(_("overdue principal"), default=0)
+    overdue_interest = MoneyField(_("overdue interest"), default=0)
+    feed_import = models.ForeignKey(FeedImport, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("import"))
+
+    class Meta:
+        ordering = ["loan", "as_of", "id"]
+        verbose_name = _("balance snapshot")
+        verbose_name_plural = _("balance snapshots")
+        indexes = [models.Index(fields=["loan", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.as_of}"
+
+
+class LoanDpd(models.Model):
+    """Days-past-due history as change points: the figures hold from `as_of` until the next
+    row. Rewritten from the first affected day when a back-dated repayment or reversal
+    arrives, so the history always equals a recomputation from scratch."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="dpd_history",
+                             verbose_name=_("loan"))
+    as_of = models.DateField(_("from"))
+    dpd_principal = models.PositiveIntegerField(_("days past due, principal"))
+    dpd_interest = models.PositiveIntegerField(_("days past due, interest"))
+
+    class Meta:
+        ordering = ["loan", "as_of"]
+        verbose_name = _("days-past-due history")
+        verbose_name_plural = _("days-past-due history")
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "as_of"], name="loans_dpd_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.as_of}: {self.dpd_principal}/{self.dpd_interest}"
