@@ -28,8 +28,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
-	$(PY) manage.py compilemessages --ignore=.venv
+	PY=$(PY) scripts/messages.sh
 
 clean:
 	rm -rf var/*.sqlite3* var/broker var/static
