@@ -1,9 +1,16 @@
 """Credit exposure of an enterprise and its group: what the bank has lent and is asked to lend.
 
-Until the loans app tracks outstanding balances, a contracted or disbursed application stands
-for its approved amount, an approval not yet contracted for its approved amount, and a request
-in the pipeline for its requested amount. Measured bank-wide (whoever manages each member):
-a group's limit binds every branch.
+- **existing**: the outstanding principal of the group's open loans (借据), as the core
+  system's feed reports it. A file booked before the loan book existed (contracted or
+  disbursed with no contract record) still stands for its approved amount.
+- **approved**: approvals not yet contracted, plus the undrawn part of signed contracts (the
+  bank is committed to lend it).
+- **requested**: requests in the pipeline.
+
+Measured bank-wide (whoever manages each member): a group's limit binds every branch. The
+loans app sits right of this one (CONVENTIONS §1), so its rows are read through the reverse
+relations `Application.loans` and `Application.loan_contract`, never imported; the state codes
+below are checked against `apps.loans.states` by a test.
 """
 
 import datetime as dt
@@ -19,6 +26,10 @@ from apps.parties.selectors import enterprise_group_ids
 
 BOOKED = (S.CONTRACTED, S.DISBURSED)
 PIPELINE = (S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED)
+# apps.loans.states codes (a test keeps them in step): loans the book still carries, and a
+# contract still open for drawing.
+OPEN_LOAN_STATES = ("pending", "active", "restructured")
+CONTRACT_SIGNED = "signed"
 
 
 @dataclass(frozen=True)
@@ -34,14 +45,23 @@ class Exposure:
 
 
 def exposure_of(enterprise_ids) -> Exposure:
-    """One query for any set of enterprises."""
+    """Two queries for any set of enterprises: one over applications and their contract (one
+    row each), one over their loans (summed apart, so many loans never multiply a file)."""
     zero = Decimal("0")
-    sums = Application.objects.filter(enterprise_id__in=enterprise_ids).aggregate(
-        existing=Sum("amount_approved", filter=Q(state__in=BOOKED)),
+    files = Application.objects.filter(enterprise_id__in=enterprise_ids)
+    sums = files.aggregate(
+        legacy=Sum("amount_approved", filter=Q(state__in=BOOKED, loan_contract__isnull=True)),
+        contracted=Sum("loan_contract__amount", filter=Q(loan_contract__state=CONTRACT_SIGNED)),
         approved=Sum("amount_approved", filter=Q(state=S.APPROVED)),
         requested=Sum("amount_requested", filter=Q(state__in=PIPELINE)))
-    return Exposure(frozenset(enterprise_ids), sums["existing"] or zero,
-                    sums["approved"] or zero, sums["requested"] or zero)
+    loans = files.aggregate(
+        outstanding=Sum("loans__outstanding_principal",
+                        filter=Q(loans__state__in=OPEN_LOAN_STATES)),
+        drawn=Sum("loans__principal", filter=Q(loan_contract__state=CONTRACT_SIGNED)))
+    undrawn = max((sums["contracted"] or zero) - (loans["drawn"] or zero), zero)
+    return Exposure(frozenset(enterprise_ids),
+                    (loans["outstanding"] or zero) + (sums["legacy"] or zero),
+                    (sums["approved"] or zero) + undrawn, sums["requested"] or zero)
 
 
 def group_exposure(*, enterprise_id: int) -> Exposure:

@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -47,3 +48,63 @@ def test_group_exposure_is_a_fact_entry_conditions_can_use():
     result = evaluate(version=world.version, enterprise=app.enterprise, on=app.created_at.date(),
                       conditions=[cap])
     assert not result.eligible and Decimal(result.failures[0].actual) == Decimal("800000")
+
+
+def _book(application, *, amount, loans):
+    """A signed contract on the file and its loans (principal, outstanding, state), written
+    directly: the loans app's own services are tested in apps.loans."""
+    from apps.loans.models import Disbursement, Loan, LoanContract
+
+    contract = LoanContract.objects.create(
+        application=application, contract_number=f"C-{application.pk}",
+        branch=application.branch, enterprise=application.enterprise, amount=amount,
+        annual_rate=Decimal("4.350"), term_months=12, repayment_method="equal_principal",
+        collateral_type="none", created_by=application.account_manager)
+    for number, (principal, outstanding, state) in enumerate(loans, start=1):
+        drawdown = Disbursement.objects.create(
+            contract=contract, amount=principal, value_date=dt.date(2026, 1, 5),
+            borrower_account="6222000011112222", payment_mode="independent",
+            requested_by=application.account_manager)
+        Loan.objects.create(
+            loan_number=f"L-{application.pk}-{number}", contract=contract, disbursement=drawdown,
+            application=application, enterprise=application.enterprise,
+            branch=application.branch, product_version=application.product_version,
+            officer=application.account_manager, state=state, principal=principal,
+            annual_rate=Decimal("4.350"), repayment_method="equal_principal",
+            payment_mode="independent", value_date=dt.date(2026, 1, 5),
+            maturity_date=dt.date(2027, 1, 5), outstanding_principal=outstanding)
+    return contract
+
+
+def test_outstanding_balance_replaces_the_approved_amount_once_loans_exist():
+    world = World()
+    booked = world.in_state(S.DISBURSED)  # approved at 500,000
+    _book(booked, amount=Decimal("500000"), loans=[
+        (Decimal("200000"), Decimal("120000"), "active"),
+        (Decimal("100000"), Decimal("0"), "settled"),
+    ])
+    exposure = exposure_of({booked.enterprise_id})
+    # Outstanding of open loans; the undrawn 200,000 of the signed contract stays committed.
+    assert exposure.existing == Decimal("120000")
+    assert exposure.approved == Decimal("200000")
+    assert exposure.total == Decimal("320000")
+
+
+def test_a_closed_contract_leaves_only_what_is_still_outstanding():
+    from apps.loans.models import LoanContract
+
+    world = World()
+    booked = world.in_state(S.DISBURSED)
+    contract = _book(booked, amount=Decimal("500000"),
+                     loans=[(Decimal("300000"), Decimal("50000"), "restructured")])
+    LoanContract.objects.filter(pk=contract.pk).update(state="closed")
+    exposure = exposure_of({booked.enterprise_id})
+    assert (exposure.existing, exposure.approved) == (Decimal("50000"), 0)
+
+
+def test_state_codes_match_the_loans_app():
+    from apps.applications import exposure
+    from apps.loans.states import OPEN_LOAN_STATES, ContractState
+
+    assert set(exposure.OPEN_LOAN_STATES) == {str(s) for s in OPEN_LOAN_STATES}
+    assert exposure.CONTRACT_SIGNED == ContractState.SIGNED

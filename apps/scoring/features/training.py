@@ -7,7 +7,7 @@ repayments: there is no loan book in Credence yet), as {application id: 1 bad / 
 """
 
 import numpy as np
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 
 from apps.scoring.features.assemble import records_to_columns
 from apps.scoring.features.spec import FEATURE_NAMES, KINDS
@@ -20,16 +20,29 @@ def _cell(value) -> str:
     return "" if value is None else repr(value) if isinstance(value, float) else str(value)
 
 
+def snapshot_ids_at_decision(application_ids) -> dict[int, int]:
+    """{application id: the snapshot the decision was taken on}: the newest one assembled no
+    later than the application's decision. A re-score after disbursement (portfolio
+    re-scoring, drift checks) must not leak later knowledge into the training row."""
+    from apps.applications.models import Application
+    from apps.scoring.models import FeatureSnapshot
+
+    decided_at = Application.objects.filter(pk=OuterRef("application_id")).values("decided_at")
+    return dict(FeatureSnapshot.objects.filter(application_id__in=list(application_ids),
+                                               created_at__lte=Subquery(decided_at[:1]))
+                .values("application_id").annotate(last=Max("id"))
+                .values_list("application_id", "last"))
+
+
 def training_set_from_snapshots(outcomes: dict[int, int]) -> TrainingData:
-    """The latest snapshot of each application with a known outcome, as training data."""
+    """The snapshot each application with a known outcome was decided on, as training data."""
     from apps.scoring.models import FeatureSnapshot
 
     if any(v not in (0, 1) for v in outcomes.values()):
         raise DataError("outcomes must be 1 (default) or 0 (performing)")
-    latest = (FeatureSnapshot.objects.filter(application_id__in=list(outcomes))
-              .values("application_id").annotate(last=Max("id")).values_list("last", flat=True))
-    rows = list(FeatureSnapshot.objects.filter(id__in=list(latest)).order_by("application_id")
-                .values_list("application_id", "values"))
+    at_decision = snapshot_ids_at_decision(outcomes)
+    rows = list(FeatureSnapshot.objects.filter(id__in=list(at_decision.values()))
+                .order_by("application_id").values_list("application_id", "values"))
     if not rows:
         raise DataError("none of these applications has a stored feature snapshot")
     y = np.array([outcomes[application_id] for application_id, _ in rows], dtype=np.int64)

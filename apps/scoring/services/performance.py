@@ -233,7 +233,7 @@ def outcome_labels(*, policy=None, disbursed_on: dict[int, date] | None = None) 
 
 
 def training_set_from_database(*, policy=None, disbursed_on=None):
-    """The labelled disbursed applications' latest feature snapshots, as training data, with
+    """The labelled disbursed applications' snapshots at decision, as training data, with
     the labels (counts, exclusions); refused when too few goods or bads remain."""
     from apps.scoring.features.training import training_set_from_snapshots
 
@@ -254,7 +254,7 @@ def training_set_from_database(*, policy=None, disbursed_on=None):
 
 
 def training_set_snapshot_ids(outcomes) -> list[int]:
-    from apps.scoring.models import FeatureSnapshot
+    """Applications that have a snapshot taken no later than their decision."""
+    from apps.scoring.features.training import snapshot_ids_at_decision
 
-    return list(FeatureSnapshot.objects.filter(application_id__in=list(outcomes))
-                .values_list("application_id", flat=True).distinct())
+    return list(snapshot_ids_at_decision(outcomes))

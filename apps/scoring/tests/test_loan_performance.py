@@ -34,7 +34,10 @@ def _applications(world, n: int, *, state="disbursed", prefix="L") -> list[Appli
     Application.objects.bulk_create([
         Application(reference=f"{prefix}{i:06d}", enterprise=template.enterprise, state=state,
                     product_version=template.product_version, branch=template.branch,
-                    account_manager=template.account_manager, amount_requested=Decimal("1"))
+                    account_manager=template.account_manager, amount_requested=Decimal("1"),
+                    # Decided after the snapshots below are stored: they are what it was
+                    # decided on (training reads the snapshot at decision).
+                    decided_at=timezone.now() + dt.timedelta(minutes=5))
         for i in range(n)])
     return list(Application.objects.filter(reference__startswith=prefix).order_by("id"))
 

@@ -1,6 +1,8 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from apps.applications.models import Application
 from apps.scoring.features.assemble import records_to_columns
@@ -20,7 +22,8 @@ def test_a_model_trains_on_the_stored_snapshots_and_scores_the_same_records(worl
     Application.objects.bulk_create([
         Application(reference=f"T{i:06d}", enterprise=enterprise,
                     product_version=template.product_version, branch=template.branch,
-                    account_manager=template.account_manager, amount_requested=Decimal("1"))
+                    account_manager=template.account_manager, amount_requested=Decimal("1"),
+                    decided_at=timezone.now() + dt.timedelta(days=1))
         for i in range(1200)])
     ids = list(Application.objects.filter(reference__startswith="T").order_by("id")
                .values_list("id", flat=True))
@@ -44,3 +47,19 @@ def test_a_model_trains_on_the_stored_snapshots_and_scores_the_same_records(worl
     assert 0 < scored[0]["probability"] < 1
     with pytest.raises(DataError):
         training_set_from_snapshots({ids[0]: 2})
+
+
+def test_the_snapshot_decided_on_is_used_never_a_later_rescore(world):
+    application = world.draft()
+    decided = timezone.now()
+    Application.objects.filter(pk=application.pk).update(decided_at=decided)
+    before = FeatureSnapshot.objects.create(application=application, input_hash="a" * 64,
+                                            spec_version="t", values={"firm_age_years": 3.0})
+    after = FeatureSnapshot.objects.create(application=application, input_hash="b" * 64,
+                                           spec_version="t", values={"firm_age_years": 9.0})
+    FeatureSnapshot.objects.filter(pk=before.pk).update(
+        created_at=decided - dt.timedelta(hours=2))
+    FeatureSnapshot.objects.filter(pk=after.pk).update(created_at=decided + dt.timedelta(days=90))
+    data = training_set_from_snapshots({application.pk: 0})
+    column = data.table.header.index("firm_age_years")
+    assert data.table.rows[0][column] == "3.0"
