@@ -13,7 +13,7 @@ I/O beyond a fixed number of queries however many applicants there are (CONVENTI
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -41,22 +41,37 @@ class Population(TextChoices):
 REACHED_APPROVAL = frozenset({"approved", "contracted", "disbursed"})
 REJECTED = "rejected"
 
-# PROXY, not performance: a good tax credit rating (纳税信用等级 A/B) is the best signal of a
-# sound borrower we hold before any loan has been repaid. Replace with loan outcomes from
-# performance_by_enterprise() once post-loan data exists.
+# PROXY, used only while no loan has a record: a good tax credit rating (纳税信用等级 A/B) is
+# the best signal of a sound borrower we hold before any loan has been repaid.
 STRONG_TAX_RATINGS = frozenset({"A", "B"})
 
-def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
-    """Loan outcomes per enterprise, for the threshold report. Returns {} until loans exist.
+PerformanceSource = Callable[[list[int]], dict[int, dict]]
+_performance_sources: list[PerformanceSource] = []
 
-    Contract for the post-loan issue (it will live right of products, so read it through a
-    reverse relation or `apps.get_model`, not an import): one query for all ids, returning
-    ``{enterprise_id: {"loans": int, "bad": int}}`` for enterprises with at least one loan,
-    where ``bad`` counts loans that were ever 90+ days past due, restructured or written off
-    (the NPL definition of the 2023 risk classification rules). Loans of *any* product count:
-    that is how an applicant shut out of this product can still show how it repays elsewhere.
+
+def register_performance_source(source: PerformanceSource) -> None:
+    """Called by the loan book's `AppConfig.ready()`: it sits right of products (CONVENTIONS
+    §1), so it hands its figures over instead of being imported. Registering twice is a no-op.
     """
-    return {}
+    if source not in _performance_sources:
+        _performance_sources.append(source)
+
+
+def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
+    """Loan outcomes per enterprise, for the threshold report; {} while no loan exists.
+
+    The registered source answers in one query for all ids with
+    ``{enterprise_id: {"loans": int, "bad": int}}`` for enterprises with at least one loan,
+    where ``bad`` counts loans that were ever past the non-performing days-past-due floor,
+    restructured or written off (the NPL definition of the 2023 risk classification rules).
+    Loans of *any* product count: that is how an applicant shut out of this product can still
+    show how it repays elsewhere.
+    """
+    ids = list(enterprise_ids)
+    merged: dict[int, dict] = {}
+    for source in _performance_sources:
+        merged.update(source(ids))
+    return merged
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -92,6 +107,13 @@ class OutcomeSummary:
         if not self.decided:
             return None
         return (Decimal(100) * self.reached_approval / self.decided).quantize(Decimal("0.1"))
+
+    @property
+    def bad_rate(self) -> Decimal | None:
+        """Non-performing loans over loans, in percent; None without loans (not 0 %)."""
+        if not self.loans:
+            return None
+        return (Decimal(100) * (self.bad_loans or 0) / self.loans).quantize(Decimal("0.1"))
 
 
 @dataclass

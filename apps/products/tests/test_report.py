@@ -196,3 +196,15 @@ def test_query_count_does_not_grow_with_applicants(world, count, django_assert_m
         report = threshold_report(viewer=viewer, version=world.version,
                                   on=timezone.localdate())
     assert report.enterprises == count
+
+
+def test_registered_sources_feed_the_report_and_its_bad_rate(world, monkeypatch):
+    good = _applicant(world)
+    monkeypatch.setattr(report_module, "_performance_sources",
+                        [lambda ids: {good.pk: {"loans": 4, "bad": 1}}])
+
+    report = _report(world)
+
+    assert report.performance_available
+    assert report.admitted.bad_rate == Decimal("25.0")
+    assert report.excluded.bad_rate is None  # no loans: no rate, not 0 %

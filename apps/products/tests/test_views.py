@@ -120,3 +120,13 @@ def test_csv_escapes_cells_a_spreadsheet_would_run_as_formulas(client, world):
     assert row["reason_en"] == "'=HYPERLINK(\"http://x\")"
     assert row["reason_zh"] == "'@SUM(A1)"
     assert row["value"] == "'-1"
+
+
+def test_loan_outcomes_replace_the_proxy_once_loans_exist(client, world, monkeypatch):
+    from apps.products import report as report_module
+
+    monkeypatch.setattr(report_module, "_performance_sources",
+                        [lambda ids: {i: {"loans": 2, "bad": 1} for i in ids}])
+    html = _login(client, world, "lead.north").get(REPORT).content.decode()
+    assert "Non-performing rate of the admitted" in html
+    assert 'data-col="alone-performance"' in html and 'data-col="alone-strong"' not in html
