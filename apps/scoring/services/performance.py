@@ -1,10 +1,11 @@
 """Loan performance: importing days past due, and labelling applications good or bad for
 training with the default definition of the decision policy (issue 6; domain reference §7.2).
 
-There is no loan-servicing app yet, so the records arrive as a CSV from the bank's loan system
-(`import_loan_performance`). The disbursement date is the one the audit trail recorded when the
-disbursement unit paid out (`application.disbursed`): the application row keeps no date of its
-own, and the audit chain is the record nobody can edit.
+Outcomes come from the loan book (`apps.loans`, which registers itself here with
+`register_outcome_source`: it sits right of scoring): each file's first value date and its
+loans' days-past-due history. Files paid out before the loan book existed can still be labelled
+from a CSV of the bank's loan system (`import_loan_performance`), dated by the audit trail's
+`application.disbursed` event (the record nobody can edit).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -40,6 +42,26 @@ class ImportRefused(ValueError):
     def __init__(self, errors: list[tuple[int, str]]):
         self.errors = errors
         super().__init__("; ".join(f"line {line}: {message}" for line, message in errors[:20]))
+
+
+# (application ids) -> ({id: first value date}, {id: [(day, days past due)]})
+OutcomeSource = Callable[[list[int]], tuple[dict[int, date], dict[int, list[tuple[date, int]]]]]
+_outcome_sources: list[OutcomeSource] = []
+
+
+def register_outcome_source(source: OutcomeSource) -> None:
+    """Called by the loan book's `AppConfig.ready()`; registering twice is a no-op."""
+    if source not in _outcome_sources:
+        _outcome_sources.append(source)
+
+
+def _book_outcomes(ids) -> tuple[dict[int, date], dict[int, list[tuple[date, int]]]]:
+    paid_on, seen = {}, {}
+    for source in _outcome_sources:
+        dates, observations = source(list(ids))
+        paid_on.update(dates)
+        seen.update(observations)
+    return paid_on, seen
 
 
 def disbursement_dates(application_ids) -> dict[int, date]:
@@ -203,9 +225,12 @@ def outcome_labels(*, policy=None, disbursed_on: dict[int, date] | None = None) 
     defaults = DEFAULT_POLICY["default_definition"]
     ids = list(Application.objects.filter(state=ApplicationState.DISBURSED)
                .values_list("id", flat=True))
-    dates = disbursed_on if disbursed_on is not None else disbursement_dates(ids)
-    records: dict[int, list[tuple[date, int]]] = {}
-    for app_id, as_of, dpd in LoanPerformance.objects.filter(application_id__in=ids) \
+    # The loan book first; the imported table only for files the book does not hold.
+    book_dates, records = _book_outcomes(ids)
+    legacy = [app_id for app_id in ids if app_id not in book_dates]
+    dates = {**(disbursed_on if disbursed_on is not None else disbursement_dates(legacy)),
+             **book_dates}
+    for app_id, as_of, dpd in LoanPerformance.objects.filter(application_id__in=legacy) \
             .values_list("application_id", "as_of", "days_past_due"):
         records.setdefault(app_id, []).append((as_of, dpd))
     outcomes, excluded = {}, Counter()
