@@ -73,11 +73,11 @@ def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
     """The threshold report's contract (`apps.products.report.performance_by_enterprise`):
     {enterprise id: {"loans": n, "bad": n}} for enterprises with at least one loan, where bad
     means ever past the non-performing floor, restructured or written off."""
-    floor = PolicyResolver()(NPL_FLOOR_KEY)
     loans = list(Loan.objects.filter(enterprise_id__in=list(enterprise_ids))
                  .values_list("pk", "enterprise_id", "state"))
     if not loans:
         return {}
+    floor = PolicyResolver()(NPL_FLOOR_KEY)
     worst = ({pk: max(dpd for _day, dpd in seen)
               for pk, seen in observations_by_loan([pk for pk, _e, _s in loans]).items()}
              if floor is not None else {})

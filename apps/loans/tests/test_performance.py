@@ -100,3 +100,14 @@ def test_training_labels_come_from_the_loan_book(world):
     labels = outcome_labels()
     assert labels.outcomes[bad_file.pk] == 1
     assert labels.outcomes[good_file.pk] == 0
+
+
+@pytest.mark.parametrize("loans", [1, 12])
+def test_outcomes_take_the_same_queries_however_many_loans(world, loans,
+                                                           django_assert_num_queries):
+    application = world.in_state(S.DISBURSED)
+    for number in range(loans):
+        _loan(application, number=number, points=[(dt.date(2026, 1, 1), 3)])
+    # Loans, policy values, the loans' last computed day, their history.
+    with django_assert_num_queries(4):
+        performance_by_enterprise([application.enterprise_id])
