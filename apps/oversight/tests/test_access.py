@@ -7,12 +7,10 @@ from django.urls import reverse
 from apps.accounts.roles import ROLE_PERMISSIONS, Role
 from apps.applications import services as application_services
 from apps.audit.models import AuditEvent
+from apps.demo.seed import DEMO_ROLE_PREFIX as PREFIX  # one list of demo users, every role
 
 pytestmark = pytest.mark.django_db
 
-PREFIX = {Role.ACCOUNT_MANAGER: "am", Role.TEAM_LEAD: "lead", Role.RISK_REVIEWER: "reviewer",
-          Role.APPROVER: "approver", Role.COMMITTEE_MEMBER: "committee",
-          Role.POST_LOAN_OFFICER: "postloan", Role.AUDITOR: "auditor", Role.ADMIN: "admin"}
 REFUSED = [role for role in Role if role not in (Role.AUDITOR, Role.ADMIN)]
 
 
