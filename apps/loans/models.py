@@ -155,6 +155,11 @@ class Disbursement(WorkflowModel):
                                    verbose_name=_("approved or rejected by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+    # The contract's method, or `irregular` with the uploaded table the maker attached
+    # ([["2026-03-10", "4000.00"], ...], validated when requested).
+    repayment_method = models.CharField(_("repayment method"), max_length=20,
+                                        choices=ScheduleMethod.choices, default="")
+    irregular_rows = models.JSONField(_("uploaded schedule"), default=list, blank=True)
 
     class Meta:
         ordering = ["contract", "id"]
