@@ -52,8 +52,6 @@ def loans_activate_due(*, today: dt.date | None = None) -> int:
     """The daily sweep: activate every pending loan whose value date is today or earlier,
     each in its own transaction (one failure does not hold back the rest). Returns how many
     moved; running it twice moves nothing the second time."""
-    from django.db import close_old_connections
-
     today = today or timezone.localdate()
     ids = list(Loan.objects.filter(state=LoanState.PENDING, value_date__lte=today)
                .order_by("pk").values_list("pk", flat=True))
@@ -61,7 +59,6 @@ def loans_activate_due(*, today: dt.date | None = None) -> int:
     for loan_id in ids:
         if loan_activate(loan_id=loan_id) is not None:
             moved += 1
-        close_old_connections()
     return moved
 
 
