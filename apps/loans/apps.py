@@ -9,9 +9,12 @@ class LoansConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.audit.registry import register_actions
+        from apps.loans import tasks_origination  # noqa: F401 - registers the Celery tasks
+        from apps.loans.seed import register_seed
         from apps.loans.views import register_sections
 
         register_sections()
+        register_seed(self)
         register_actions({
             "contract.created": _("Loan contract signed"),
             "contract.closed": _("Loan contract closed to further drawdowns"),

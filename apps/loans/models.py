@@ -284,10 +284,10 @@ class Loan(WorkflowModel):
 
     @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
                 target=LoanState.RESTRUCTURED, permission=may.nobody)
-    def restructure(self, *, schedule_version, rate, method, maturity_date) -> None:
+    def restructure(self, *, schedule_version, rate, repayment_method, maturity_date) -> None:
         """New terms approved by a second officer; the new schedule version is in force."""
         self.schedule_version, self.annual_rate = schedule_version, rate
-        self.repayment_method, self.maturity_date = method, maturity_date
+        self.repayment_method, self.maturity_date = repayment_method, maturity_date
 
     @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
                 target=LoanState.WRITTEN_OFF, permission=may.nobody)

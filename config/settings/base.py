@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
     },
+    # Pending loans whose value date has come become active (idempotent; catches up missed days).
+    "loans-activate-due-daily": {
+        "task": "loans.loans_activate_due",
+        "schedule": crontab(hour=0, minute=10),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------

@@ -174,7 +174,7 @@ def loan_change_approve(*, change_id: int, actor: User, note: str = "") -> Loan:
         terms = change.terms
         version = loan.schedule_version + 1
         loan.restructure(schedule_version=version, rate=Decimal(terms["annual_rate"]),
-                         method=terms["method"],
+                         repayment_method=terms["method"],
                          maturity_date=add_months(today, terms["term_months"]))
         loan.save()
         schedule_generate(loan=loan, version=version, amount=loan.outstanding_principal,
