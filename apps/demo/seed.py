@@ -144,5 +144,9 @@ def _seed_business() -> dict[str, int]:
 
     approvals = seed_approvals()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
+    # After the lifecycle demo: contract and disburse the approved files (loans app).
+    from apps.loans.demo import seed_demo_loans
+
+    loans = seed_demo_loans()
     return {"products": products, **parties, "applications": applications,
-            "checklist templates": templates, **document_counts, **approvals}
+            "checklist templates": templates, **document_counts, **approvals, **loans}
