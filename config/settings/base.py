@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
         # Re-scoring and training jobs share queued/running/completed/failed.
         "ScoringJobStateEnum": "apps.scoring.states.TrainingJobState",
         "ModelKindEnum": "apps.scoring.states.ModelKind",
+        "LoanChangeKindEnum": "apps.loans.models.LoanChange.Kind",
+        "LoanChangeDecisionEnum": "apps.loans.api.views.ChangeDecision",
+        "ApprovalDecisionEnum": "apps.approvals.models.Decision",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -5,6 +5,7 @@ not see); input serializers hold only what a caller may set; the services decide
 Commands accept an `Idempotency-Key`. The contract PDF is served and audited like the page.
 """
 
+from django.db.models import TextChoices
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,6 +26,13 @@ from apps.parties.api.fields import MoneyField
 from apps.parties.api.pagination import PAGE_PARAMETERS, paginate, paginated
 
 _COMMAND = {**COMMAND_ERRORS, **IDEMPOTENCY_ERRORS}
+
+
+class ChangeDecision(TextChoices):
+    """What the second officer does with a loan change request (named in the schema)."""
+
+    APPROVE = "approve", "approve"
+    REJECT = "reject", "reject"
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -393,8 +401,7 @@ class LoanChangeDecideApi(IdempotentCommandMixin, APIView):
     409: not waiting or loan closed."""
 
     class InputSerializer(serializers.Serializer):
-        decision = serializers.ChoiceField(choices=[("approve", "approve"),
-                                                    ("reject", "reject")])
+        decision = serializers.ChoiceField(choices=ChangeDecision.choices)
         note = serializers.CharField(max_length=2000, required=False, default="",
                                      allow_blank=True)
 
