@@ -34,6 +34,10 @@ MACHINES = {
     "approvals.ConditionPrecedent": "condition_precedent",
     "investigations.ReVerification": "reverification",
     "oversight.ExportJob": "export_job",
+    "loans.LoanContract": "loan_contract",
+    "loans.Disbursement": "disbursement",
+    "loans.Loan": "loan",
+    "loans.LoanChange": "loan_change",
 }
 
 

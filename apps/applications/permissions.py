@@ -40,9 +40,11 @@ def can_decide(application, user) -> bool:
 
 
 def can_disburse(application, user) -> bool:
-    """Disbursement and contracting by loan-management staff, independent of the decision
-    (独立放款): never the account manager, reviewer or approver of the same file."""
-    return (user.is_authenticated and user.has_role(Role.POST_LOAN_OFFICER)
+    """Disbursement and contracting by loan-operations staff (or post-loan officers, who held
+    the duty before the operations role existed), independent of the decision (独立放款):
+    never the account manager, reviewer or approver of the same file."""
+    return (user.is_authenticated
+            and user.has_role(Role.LOAN_OPERATIONS, Role.POST_LOAN_OFFICER)
             and _in_scope(application, user)
             and user.pk not in conflicted_user_ids(application)
             and user.pk not in {application.reviewed_by_id, application.decided_by_id})

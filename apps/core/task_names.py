@@ -23,3 +23,4 @@ class TaskName(StrEnum):
     SCORING_TRAIN = "scoring.training_job_run"
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
+    LOANS_ACTIVATE_SWEEP = "loans.loans_activate_due"

@@ -48,6 +48,8 @@ def demo_accounts() -> list[tuple[str, str, str]]:
                      for role, prefix in DEMO_ROLE_PREFIX.items()]
         accounts.append((f"assistant.{branch}", str(_("Account manager (second officer)")),
                          branch))
+        accounts.append((f"ops2.{branch}", str(_("Loan operations officer (second officer)")),
+                         branch))
     # The approval staff the approvals seed adds (heads, head office, committee seats): read
     # from the database, so the list never drifts from what that seed creates.
     listed = {username for username, _role, _branch in accounts}
@@ -105,6 +107,15 @@ def _seed_people() -> dict[str, int]:
                         last_name=branch_code.title())
             # Counted apart from the one-per-role staff, and only when created.
             created["second account managers"] = created.get("second account managers", 0) + 1
+        # A second loan operations officer: drawdowns are four-eyes (独立放款, maker ≠ checker).
+        username = f"ops2.{branch_code}"
+        if not User.objects.filter(username=username).exists():
+            user_create(username=username, password=DEMO_PASSWORD, branch=branches[branch_code],
+                        roles=[Role.LOAN_OPERATIONS],
+                        first_name=f"{Role(Role.LOAN_OPERATIONS).label} 2",
+                        last_name=branch_code.title())
+            created["second operations officers"] = created.get(
+                "second operations officers", 0) + 1
     return created
 
 
@@ -133,5 +144,9 @@ def _seed_business() -> dict[str, int]:
 
     approvals = seed_approvals()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
+    # After the lifecycle demo: contract and disburse the approved files (loans app).
+    from apps.loans.demo import seed_demo_loans
+
+    loans = seed_demo_loans()
     return {"products": products, **parties, "applications": applications,
-            "checklist templates": templates, **document_counts, **approvals}
+            "checklist templates": templates, **document_counts, **approvals, **loans}

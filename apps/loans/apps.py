@@ -8,6 +8,33 @@ class LoansConfig(AppConfig):
     verbose_name = _("Loan book")
 
     def ready(self) -> None:
+        from apps.audit.registry import register_actions
+        from apps.loans import tasks_origination  # noqa: F401 - registers the Celery tasks
+        from apps.loans.seed import register_seed
+        from apps.loans.views import register_sections
+
+        register_sections()
+        register_seed(self)
+        register_actions({
+            "contract.created": _("Loan contract signed"),
+            "contract.closed": _("Loan contract closed to further drawdowns"),
+            "contract.cancelled": _("Loan contract cancelled"),
+            "contract.downloaded": _("Loan contract PDF downloaded"),
+            "disbursement.requested": _("Drawdown requested"),
+            "disbursement.approved": _("Drawdown approved"),
+            "disbursement.rejected": _("Drawdown rejected"),
+            "disbursement.cancelled": _("Drawdown request withdrawn"),
+            "loan.booked": _("Loan note booked"),
+            "loan.activated": _("Loan active from its value date"),
+            "loan.settled": _("Loan settled"),
+            "loan.restructured": _("Loan restructured"),
+            "loan.written_off": _("Loan written off"),
+            "loan.transferred": _("Loan transferred"),
+            "loan_change.requested": _("Loan change requested"),
+            "loan_change.approved": _("Loan change approved"),
+            "loan_change.rejected": _("Loan change rejected"),
+        })
+
         from apps.loans import performance
         from apps.products.report import register_performance_source
         from apps.scoring.services.performance import register_outcome_source

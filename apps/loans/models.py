@@ -12,20 +12,20 @@ Transitions only set fields on the instance; services do locking, audit and side
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField
+from django_fsm import FSMField, transition
 
 from apps.core.models import TimeStampedModel, WorkflowModel
-from apps.loans.states import ContractState, DisbursementState, LoanState
+from apps.loans import permissions as may
+from apps.loans.states import (
+    ContractState,
+    DisbursementState,
+    LoanChangeState,
+    LoanState,
+)
 from apps.parties.money import Currency, MoneyField
-from apps.products.models import CollateralType, RepaymentMethod
+from apps.products.models import CollateralType, DayCount, RepaymentMethod
 
-
-class DayCount(models.TextChoices):
-    """How interest accrues between two dates (product data; ACT/360 is the CNY default)."""
-
-    ACT_360 = "ACT/360", _("Actual days / 360")
-    ACT_365 = "ACT/365", _("Actual days / 365")
-    THIRTY_360 = "30/360", _("30 days a month / 360")
+__all__ = ["DayCount"]  # defined with the product (product data); re-exported for the loan book
 
 
 class PaymentMode(models.TextChoices):
@@ -45,6 +45,13 @@ class ScheduleMethod(models.TextChoices):
     INTEREST_ONLY_BULLET = (RepaymentMethod.INTEREST_ONLY_BULLET.value,
                             RepaymentMethod.INTEREST_ONLY_BULLET.label)
     IRREGULAR = "irregular", _("Irregular (uploaded schedule)")
+
+
+class SigningMode(models.TextChoices):
+    """The 2024 "three measures" allow face-to-face or video signing (domain §2.5)."""
+
+    IN_PERSON = "in_person", _("In person (面签)")
+    VIDEO = "video", _("By video (视频签约)")
 
 
 class LoanContract(WorkflowModel):
@@ -82,6 +89,21 @@ class LoanContract(WorkflowModel):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("prepared by"))
+    # Which contract text was signed: the template file's version and the hash of its content,
+    # so the PDF can be re-rendered word for word years later (domain §0.2).
+    template_version = models.CharField(_("contract template version"), max_length=40,
+                                        default="", editable=False)
+    template_sha256 = models.CharField(_("contract template hash"), max_length=64,
+                                       default="", editable=False)
+    # SigningEvent (domain §2.5): how the borrower signed, where, and the second bank witness.
+    signing_mode = models.CharField(_("signing mode"), max_length=12,
+                                    choices=SigningMode.choices, default=SigningMode.IN_PERSON)
+    signing_place = models.CharField(_("signing place"), max_length=200, blank=True)
+    signing_witness = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+",
+                                        verbose_name=_("second bank officer present"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_reason = models.TextField(_("reason closed or cancelled"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,6 +116,18 @@ class LoanContract(WorkflowModel):
 
     def __str__(self) -> str:
         return self.contract_number
+
+    @transition(field=state, source=ContractState.SIGNED, target=ContractState.CANCELLED,
+                permission=may.can_operate_contract)
+    def cancel(self, *, at, reason) -> None:
+        """Cancelled before any drawdown was booked (the service checks there is none)."""
+        self.closed_at, self.closed_reason = at, reason
+
+    @transition(field=state, source=ContractState.SIGNED, target=ContractState.CLOSED,
+                permission=may.can_operate_contract)
+    def close(self, *, at, reason) -> None:
+        """No further drawdowns: the undrawn amount is given up; booked loans run on."""
+        self.closed_at, self.closed_reason = at, reason
 
 
 class Disbursement(WorkflowModel):
@@ -121,6 +155,11 @@ class Disbursement(WorkflowModel):
                                    verbose_name=_("approved or rejected by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+    # The contract's method, or `irregular` with the uploaded table the maker attached
+    # ([["2026-03-10", "4000.00"], ...], validated when requested).
+    repayment_method = models.CharField(_("repayment method"), max_length=20,
+                                        choices=ScheduleMethod.choices, default="")
+    irregular_rows = models.JSONField(_("uploaded schedule"), default=list, blank=True)
 
     class Meta:
         ordering = ["contract", "id"]
@@ -133,6 +172,24 @@ class Disbursement(WorkflowModel):
 
     def __str__(self) -> str:
         return f"{self.contract_id}/{self.pk}"
+
+    @transition(field=state, source=DisbursementState.REQUESTED,
+                target=DisbursementState.APPROVED, permission=may.can_check_disbursement)
+    def approve(self, *, by, at, note) -> None:
+        """The second officer checks and approves (独立放款, four-eyes); a loan is booked."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=DisbursementState.REQUESTED,
+                target=DisbursementState.REJECTED, permission=may.can_check_disbursement)
+    def reject(self, *, by, at, note) -> None:
+        """The second officer refuses the request, saying why."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=DisbursementState.REQUESTED,
+                target=DisbursementState.CANCELLED, permission=may.is_requester)
+    def cancel(self, *, at, note) -> None:
+        """The requesting officer withdraws the request before it is decided."""
+        self.decided_at, self.decision_note = at, note
 
 
 class Loan(WorkflowModel):
@@ -211,6 +268,39 @@ class Loan(WorkflowModel):
         """Days past due on principal or interest, whichever is longer (§0.3)."""
         return max(self.dpd_principal, self.dpd_interest)
 
+    # --- transitions: fields on self only; the services lock, check and audit ---------------
+
+    @transition(field=state, source=LoanState.PENDING, target=LoanState.ACTIVE,
+                permission=may.nobody, conditions=[may.value_date_reached])
+    def activate(self) -> None:
+        """The value date is reached: interest runs from today (the daily sweep does this)."""
+
+    @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
+                target=LoanState.SETTLED, permission=may.nobody,
+                conditions=[may.nothing_outstanding])
+    def settle(self, *, on, reason) -> None:
+        """Repaid in full, as the core system reports (called by the servicing feed)."""
+        self.closed_at, self.closed_reason = on, reason
+
+    @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
+                target=LoanState.RESTRUCTURED, permission=may.nobody)
+    def restructure(self, *, schedule_version, rate, repayment_method, maturity_date) -> None:
+        """New terms approved by a second officer; the new schedule version is in force."""
+        self.schedule_version, self.annual_rate = schedule_version, rate
+        self.repayment_method, self.maturity_date = repayment_method, maturity_date
+
+    @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
+                target=LoanState.WRITTEN_OFF, permission=may.nobody)
+    def write_off(self, *, on, reason) -> None:
+        """Written off (核销) after a second officer approved; recovery goes on outside."""
+        self.closed_at, self.closed_reason = on, reason
+
+    @transition(field=state, source=[LoanState.ACTIVE, LoanState.RESTRUCTURED],
+                target=LoanState.TRANSFERRED, permission=may.nobody)
+    def transfer(self, *, on, reason) -> None:
+        """Sold or transferred out (e.g. to an asset-management company) after approval."""
+        self.closed_at, self.closed_reason = on, reason
+
 
 class ScheduleInstalment(models.Model):
     """One due date of a loan's repayment schedule, in the schedule version it belongs to."""
@@ -236,6 +326,67 @@ class ScheduleInstalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} v{self.version} #{self.number} {self.due_date}"
+
+
+class LoanChange(WorkflowModel):
+    """A four-eyes request to restructure, write off or transfer a loan: one officer asks with
+    a reason, a second officer (never the maker) approves or rejects; approval moves the loan.
+
+    Restructuring carries the new terms (rate, term from today, method) in `terms`; the new
+    schedule becomes the loan's next schedule version and the old rows are kept.
+    """
+
+    class Kind(models.TextChoices):
+        RESTRUCTURE = "restructure", _("Restructure")
+        WRITE_OFF = "write_off", _("Write off")
+        TRANSFER = "transfer", _("Transfer")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="changes",
+                             verbose_name=_("loan"))
+    # Copied for scoping and audit: the branch and application the loan belongs to.
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("branch"))
+    kind = models.CharField(_("change"), max_length=12, choices=Kind.choices)
+    state = FSMField(_("state"), default=LoanChangeState.REQUESTED,
+                     choices=LoanChangeState.choices, protected=True, db_index=True)
+    reason = models.TextField(_("reason"))
+    # restructure: {"annual_rate": "4.350", "term_months": 12, "method": "equal_principal"}
+    terms = models.JSONField(_("new terms"), default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("approved or rejected by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["loan", "-created_at", "-id"]
+        verbose_name = _("loan change request")
+        verbose_name_plural = _("loan change requests")
+        constraints = [
+            # One open request per loan: two makers cannot race different changes through.
+            models.UniqueConstraint(fields=["loan"],
+                                    condition=models.Q(state=LoanChangeState.REQUESTED),
+                                    name="loans_one_open_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.state}"
+
+    @transition(field=state, source=LoanChangeState.REQUESTED, target=LoanChangeState.APPROVED,
+                permission=may.can_check_change)
+    def approve(self, *, by, at, note) -> None:
+        """A second officer approves; the service applies the change to the loan."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=LoanChangeState.REQUESTED, target=LoanChangeState.REJECTED,
+                permission=may.can_check_change)
+    def reject(self, *, by, at, note) -> None:
+        """A second officer refuses, saying why; the loan is unchanged."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
 
 
 class FeedImport(TimeStampedModel):

@@ -29,3 +29,11 @@ class LoanState(TextChoices):
 
 # Loans the book still carries: DPD is recomputed and monitoring watches them.
 OPEN_LOAN_STATES = frozenset({LoanState.PENDING, LoanState.ACTIVE, LoanState.RESTRUCTURED})
+
+
+class LoanChangeState(TextChoices):
+    """A four-eyes request to restructure, write off or transfer a loan."""
+
+    REQUESTED = "requested", _("Requested, awaiting the second officer")
+    APPROVED = "approved", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected by the second officer")

@@ -26,6 +26,14 @@ class RepaymentMethod(models.TextChoices):
     REVOLVING = "revolving", _("Revolving: draw and repay as needed")
 
 
+class DayCount(models.TextChoices):
+    """How interest accrues between two dates: product data (ACT/360 is the CNY default)."""
+
+    ACT_360 = "ACT/360", _("Actual days / 360")
+    ACT_365 = "ACT/365", _("Actual days / 365")
+    THIRTY_360 = "30/360", _("30 days a month / 360")
+
+
 class CollateralType(models.TextChoices):
     NONE = "none", _("None (credit loan)")
     PROPERTY = "property", _("Property mortgage")
@@ -74,6 +82,9 @@ class ProductVersion(PublishedVersion):
     rate_max = models.DecimalField(_("maximum annual rate (%)"), max_digits=6, decimal_places=3)
     repayment_methods = models.JSONField(_("repayment methods"), default=list)
     collateral_types = models.JSONField(_("collateral accepted"), default=list)
+    # Interest between two due dates; copied onto each contract and loan when it is signed.
+    day_count = models.CharField(_("day count"), max_length=10, choices=DayCount.choices,
+                                 default=DayCount.ACT_360)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
 

@@ -19,6 +19,9 @@ _PANELS = {
     Role.COMMITTEE_MEMBER: (_("Credit committee"), _("Meetings and votes waiting for you.")),
     Role.POST_LOAN_OFFICER: (_("Post-loan officer"),
                              _("Inspections due and early-warning signals to act on.")),
+    Role.LOAN_OPERATIONS: (_("Loan operations officer"),
+                           _("Approved files to contract, and drawdowns waiting for a second "
+                             "officer.")),
     Role.AUDITOR: (_("Auditor"), _("Process trails of every branch, read-only.")),
     Role.ADMIN: (_("Administrator"),
                  _("Products, checklists, authority rules, people and system status.")),
@@ -31,6 +34,7 @@ _QUEUES = {
     Role.RISK_REVIEWER: (ApplicationState.UNDER_REVIEW, _("Waiting for review")),
     Role.APPROVER: (ApplicationState.IN_APPROVAL, _("Waiting for a decision")),
     Role.POST_LOAN_OFFICER: (ApplicationState.APPROVED, _("Approved, to contract")),
+    Role.LOAN_OPERATIONS: (ApplicationState.APPROVED, _("Approved, to contract")),
 }
 
 
@@ -56,8 +60,12 @@ def _links(role, user, counts: dict) -> list[dict]:
                  "count": sum(n for state, n in counts.items() if state != "mine")}]
     if role in _QUEUES:
         state, label = _QUEUES[role]
-        return [{"label": label, "url": f"{applications}?{urlencode({'state': state.value})}",
-                 "count": counts.get(state, 0)}]
+        links = [{"label": label, "url": f"{applications}?{urlencode({'state': state.value})}",
+                  "count": counts.get(state, 0)}]
+        if role == Role.LOAN_OPERATIONS:
+            links.append({"label": _("Loan book"), "url": reverse("loans:list"),
+                          "count": None})
+        return links
     if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
         return [{"label": _("All applications"), "url": applications, "count": None}]
     return []

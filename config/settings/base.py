@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
         # Re-scoring and training jobs share queued/running/completed/failed.
         "ScoringJobStateEnum": "apps.scoring.states.TrainingJobState",
         "ModelKindEnum": "apps.scoring.states.ModelKind",
+        "LoanChangeKindEnum": "apps.loans.models.LoanChange.Kind",
+        "LoanChangeDecisionEnum": "apps.loans.api.views.ChangeDecision",
+        "ApprovalDecisionEnum": "apps.approvals.models.Decision",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -300,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-drift-check-daily": {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
+    },
+    # Pending loans whose value date has come become active (idempotent; catches up missed days).
+    "loans-activate-due-daily": {
+        "task": "loans.loans_activate_due",
+        "schedule": crontab(hour=0, minute=10),
     },
 }
 
