@@ -133,9 +133,13 @@ def rescoring_start(request):
     """Re-score the portfolio: with the champion (decision scores), or with the version the
     model page names (shadow scores, for the agreement report)."""
     version_id = request.POST.get("model_version", "")
-    job = services.rescoring_start(actor=request.user,
-                                   model_version_id=int(version_id) if version_id.isdigit()
-                                   else None)
+    try:
+        job = services.rescoring_start(actor=request.user,
+                                       model_version_id=int(version_id) if version_id.isdigit()
+                                       else None)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return HttpResponseRedirect(reverse("scoring:model-list"))
     return HttpResponseRedirect(reverse("scoring:rescoring-job", args=[job.pk]))
 
 

@@ -24,7 +24,7 @@ import logging
 from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -56,11 +56,15 @@ _CENT = Decimal("0.01")
 @transaction.atomic
 def rescoring_start(*, actor, model_version_id: int | None = None,
                     chunk_size: int = DEFAULT_CHUNK) -> RescoringJob:
-    """Queue a re-scoring of the portfolio with a model version (default: the champion)."""
+    """Queue a re-scoring of the portfolio with a model version (default: the champion).
+    The champion writes decision scores; any other version writes shadow scores."""
     if not may_manage_models(actor):
         raise PermissionDenied(_("You may not start a re-scoring."))
-    version = (ModelVersion.objects.get(pk=model_version_id) if model_version_id
+    version = (ModelVersion.objects.filter(pk=model_version_id).first() if model_version_id
                else champion_ensure())
+    if version is None or version.state == ModelVersionState.RETIRED:
+        raise ValidationError({"model_version": _("Choose the champion or a model that is not "
+                                                  "retired.")})
     job = RescoringJob.objects.create(model_version=version, requested_by=actor,
                                       chunk_size=max(1, min(chunk_size, 20_000)))
     audit_record(action="score.rescoring_started", actor=actor, subject=job,

@@ -82,3 +82,14 @@ def test_agreement_with_the_champion_on_the_model_page(world, client):
     page = client.get(reverse("scoring:model-detail", args=[challenger.pk])).content.decode()
     assert "Agreement with the champion" in page and "Grade migration" in page
     assert "No outcomes yet" in page
+
+
+def test_a_retired_model_does_not_rescore(world):
+    from django.core.exceptions import ValidationError
+
+    retired = challenger_like_champion(world)
+    retired.retire()
+    retired.save()
+    with pytest.raises(ValidationError):
+        services.rescoring_start(actor=world.user("reviewer.north"),
+                                 model_version_id=retired.pk)
