@@ -141,7 +141,7 @@ class GradientBoostingModel(JsonArtefact):
     @classmethod
     def fit(cls, columns: dict, kinds: dict[str, str], y, *, target: str, seed: int = 0,
             scaling: Scaling | None = None, grades: list[list] | None = None,
-            tune: bool | None = None) -> "GradientBoostingModel":
+            tune: bool | None = None, max_iter: int | None = None) -> "GradientBoostingModel":
         """Boosted trees tuned by stratified k-fold cross-validation on the training rows only.
 
         Each candidate of `TUNING_GRID` (tree size, leaf size, L2 regularisation) is boosted
@@ -153,19 +153,20 @@ class GradientBoostingModel(JsonArtefact):
         calibration is fitted on the candidate's out-of-fold margins (as scikit-learn's
         `CalibratedClassifierCV(ensemble=False)`), so no training row is held back from the
         trees. Small data (too few bads to tune) use the first candidate, with a 20% holdback
-        for calibration."""
+        for calibration; so does a caller that fixes `max_iter` (tests keep fits short)."""
         y = np.asarray(y, dtype=np.int64)
         features = list(columns)
         codes = {f: _category_codes(columns[f], y) for f in features if kinds[f] == CATEGORICAL}
         x = _matrix(columns, features, kinds, codes)
         monotonic = [_direction(columns[f], kinds[f], y) for f in features]
-        tune = _can_tune(y) if tune is None else tune
+        if tune is None:
+            tune = max_iter is None and _can_tune(y)
         if tune:
             candidate, rounds, oof = _tune(x, y, monotonic, seed)
             fit_rows, calib_margin, calib_y = np.arange(len(y)), oof, y
             calibration_note = f"platt on {TUNING_FOLDS}-fold out-of-fold margins"
         else:
-            candidate, rounds = TUNING_GRID[0], SMALL_DATA_ROUNDS
+            candidate, rounds = TUNING_GRID[-1], max_iter or SMALL_DATA_ROUNDS
             fit_rows, calib_rows = train_test_split(np.arange(len(y)), test_size=0.2,
                                                     stratify=y, random_state=seed)
             calibration_note = "platt, 20% stratified holdback"
