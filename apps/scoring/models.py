@@ -294,6 +294,48 @@ class ScoreResult(models.Model):
         return f"{self.application_id}: {self.grade} ({self.score:.0f})"
 
 
+class ShadowScore(models.Model):
+    """A score by a model that is not the champion (a draft or validated challenger): kept
+    apart from `ScoreResult` so that nothing which decides — the score block, the approval
+    route, the dossier, limits, prices, reports — can ever read it. Used only to measure the
+    challenger's agreement with the champion (rank correlation, grade migration, realised
+    default rates) on the same inputs.
+
+    Unique on (application, model version, input hash) like decision scores: re-running a
+    shadow job or re-delivering a task writes nothing twice.
+    """
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="shadow_scores",
+                                      verbose_name=_("model version"), db_index=False)
+    snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("input snapshot"), db_index=False)
+    input_hash = models.CharField(_("input hash"), max_length=64)
+    probability = models.FloatField(_("probability of default"))
+    score = models.FloatField(_("score"))
+    grade = models.CharField(_("grade"), max_length=10)
+    policy = models.ForeignKey(DecisionPolicy, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("decision policy"), db_index=False)
+    trigger = models.CharField(_("trigger"), max_length=30, choices=ScoreTrigger.choices)
+    job = models.ForeignKey(RescoringJob, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+", verbose_name=_("re-scoring job"), db_index=False)
+    created_at = models.DateTimeField(_("scored at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("shadow score")
+        verbose_name_plural = _("shadow scores")
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "application", "input_hash"],
+                                    name="scoring_shadow_idempotent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: shadow {self.grade} ({self.score:.0f})"
+
+
 class ScoreOverride(models.Model):
     """A decision against the score's recommendation, with its reason (§7.2 step 6): counted
     by officer (the file's account manager) and by the deciding approver."""

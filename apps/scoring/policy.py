@@ -27,6 +27,10 @@ OPERATORS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.les
              "==": np.equal}
 RECOMMENDATIONS = set(Recommendation.values)
 
+# Which model versions score every application in shadow beside the champion (issue #20):
+# validated challengers, and those awaiting promotion [G]. Their scores never decide anything.
+DEFAULT_SHADOW_STATES = ["validated", "promotion_requested"]
+
 DEFAULT_POLICY: dict = {
     "grades": [["A", 650.0], ["B", 600.0], ["C", 550.0], ["D", 500.0], ["E", None]],
     "recommendation_by_grade": {"A": "approve", "B": "approve", "C": "refer", "D": "refer",
@@ -61,6 +65,7 @@ DEFAULT_POLICY: dict = {
     # fewer goods or bads than the minimums (a holdout of a handful of bads measures noise) [G].
     "default_definition": {"days_past_due": 90, "observation_months": 12,
                            "min_goods": 100, "min_bads": 100},
+    "shadow_states": DEFAULT_SHADOW_STATES,
 }
 
 
@@ -106,6 +111,12 @@ def validate_policy(document) -> dict:
         value = document.get(key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise PolicyError(f"{key} must be a number ≥ 0")
+    if "shadow_states" in document:  # older stored versions predate it
+        states = document["shadow_states"]
+        allowed = {"draft", "validated", "promotion_requested"}
+        if not isinstance(states, list) or not set(states) <= allowed:
+            raise PolicyError("shadow_states must list model states among "
+                              + ", ".join(sorted(allowed)))
     if "default_definition" in document:  # older stored versions predate it
         definition = document["default_definition"]
         for key in ("days_past_due", "observation_months", "min_goods", "min_bads"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.applications.models import Application
@@ -14,30 +14,81 @@ from apps.scoring.models import (
     RescoringJob,
     ScoreOverride,
     ScoreResult,
+    ShadowScore,
     TrainingJob,
 )
 from apps.scoring.permissions import may_view_models
 from apps.scoring.states import ModelVersionState
 
 
+def decision_scores() -> QuerySet[ScoreResult]:
+    """Scores made by a model while it was the champion: the only scores that decisions,
+    routing, the dossier, limits, prices and reports may read.
+
+    Scoring writes only the champion's scores here (challengers write `ShadowScore`); the
+    window check also keeps out any row a model wrote outside its time as champion — a draft
+    that never was one (no `promoted_at`), or scores written before a promotion or after a
+    retirement (issue #20: a draft's re-score became an application's "latest" score).
+    """
+    return ScoreResult.objects.filter(
+        model_version__promoted_at__isnull=False,
+        created_at__gte=F("model_version__promoted_at"),
+    ).filter(Q(model_version__retired_at__isnull=True)
+             | Q(created_at__lt=F("model_version__retired_at")))
+
+
 def latest_score(*, application_id: int) -> ScoreResult | None:
-    """The newest score of an application (any model version), or None.
+    """The newest decision score of an application (see `decision_scores`), or None.
 
     Callers have already checked the viewer may see the application (approvals reads it for a
     file it is deciding). Fields: grade, probability, score, reasons, recommendation,
     model_version (with .version), suggested_limit, price_band, knockouts, policy.
     """
-    return (ScoreResult.objects.filter(application_id=application_id)
+    return (decision_scores().filter(application_id=application_id)
             .select_related("model_version", "policy", "snapshot")
             .order_by("-created_at", "-id").first())
 
 
 def score_list(*, viewer, application_id: int) -> QuerySet[ScoreResult]:
-    """Every score of one application the viewer may see (404 otherwise)."""
+    """Every decision score of one application the viewer may see (404 otherwise)."""
     if not application_list(viewer=viewer).filter(pk=application_id).exists():
         raise Http404
-    return (ScoreResult.objects.filter(application_id=application_id)
+    return (decision_scores().filter(application_id=application_id)
             .select_related("model_version", "policy").order_by("-created_at", "-id"))
+
+
+def shadow_pairs(*, version: ModelVersion, champion: ModelVersion, limit: int = 50_000) -> list:
+    """(application id, challenger PD, challenger grade, champion PD, champion grade) for the
+    newest shadow scores of `version` whose exact input the champion also scored."""
+    same_input = decision_scores().filter(model_version=champion,
+                                          application_id=OuterRef("application_id"),
+                                          input_hash=OuterRef("input_hash"))
+    return list(ShadowScore.objects.filter(model_version=version)
+                .annotate(champion_probability=Subquery(same_input.values("probability")[:1]),
+                          champion_grade=Subquery(same_input.values("grade")[:1]))
+                .exclude(champion_probability=None).order_by("-created_at", "-id")
+                .values_list("application_id", "probability", "grade",
+                             "champion_probability", "champion_grade")[:limit])
+
+
+def shadow_agreement(*, viewer, version: ModelVersion) -> dict | None:
+    """The challenger's agreement with the champion on the same inputs (the model page):
+    rank correlation, grade migration, and realised default rates once outcomes exist.
+    None for the champion itself or when there is no champion."""
+    from apps.scoring.agreement import agreement
+    from apps.scoring.services.performance import outcome_labels
+    from apps.scoring.services.registry import champion_get, decision_policy_in_force
+
+    _require_model_viewer(viewer)
+    champion = champion_get()
+    if champion is None or champion.pk == version.pk:
+        return None
+    pairs = shadow_pairs(version=version, champion=champion)
+    policy = decision_policy_in_force()
+    grades = [g for g, _ in policy.document["grades"]] if policy else []
+    outcomes = outcome_labels().outcomes if pairs else {}
+    return {"champion": champion, "shadow_count": ShadowScore.objects.filter(
+        model_version=version).count(), **agreement(pairs, grades=grades, outcomes=outcomes)}
 
 
 def _require_model_viewer(viewer) -> None:

@@ -23,7 +23,10 @@ from apps.scoring.features.spec import BY_NAME
 from apps.scoring.forms import TrainingForm
 from apps.scoring.models import TrainingJob
 from apps.scoring.permissions import may_manage_models, may_request_score, may_view_models
-from apps.scoring.states import ModelKind
+from apps.scoring.states import ModelKind, ModelVersionState
+
+SHADOW_RESCORABLE = (ModelVersionState.DRAFT, ModelVersionState.VALIDATED,
+                     ModelVersionState.PROMOTION_REQUESTED)
 
 
 def _reason_rows(result) -> list[dict]:
@@ -102,6 +105,9 @@ def model_detail(request, version_id: int):
         "drift_rows": sorted((drift.feature_psi.items() if drift else []),
                              key=lambda kv: -kv[1]),
         "actions": actions, "drift_alert": selectors.drift_alert_active(),
+        "agreement": selectors.shadow_agreement(viewer=request.user, version=version),
+        "can_shadow_rescore": (may_manage_models(request.user)
+                               and version.state in SHADOW_RESCORABLE),
         "can_manage": may_manage_models(request.user)})
 
 
@@ -124,7 +130,16 @@ def model_action(request, version_id: int, action: str):
 @login_required
 @require_POST
 def rescoring_start(request):
-    job = services.rescoring_start(actor=request.user)
+    """Re-score the portfolio: with the champion (decision scores), or with the version the
+    model page names (shadow scores, for the agreement report)."""
+    version_id = request.POST.get("model_version", "")
+    try:
+        job = services.rescoring_start(actor=request.user,
+                                       model_version_id=int(version_id) if version_id.isdigit()
+                                       else None)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return HttpResponseRedirect(reverse("scoring:model-list"))
     return HttpResponseRedirect(reverse("scoring:rescoring-job", args=[job.pk]))
 
 

@@ -45,6 +45,68 @@ TREE_FIELDS = ("feature", "threshold", "missing_left", "left", "right", "leaf", 
                "expected")
 
 
+# Fixed boosting settings; the grid below is searched by cross-validation on training rows.
+BOOST_FIXED = {"learning_rate": 0.1, "early_stopping": False, "max_bins": 255}
+# Stumps first: boosting two-leaf trees builds an additive model (one shape function per
+# characteristic, like a scorecard with fine bins), the strongest on small or nearly additive
+# data; deeper trees add interactions where the data carry them.
+TUNING_GRID: list[dict] = [
+    {"max_leaf_nodes": 2, "min_samples_leaf": 20, "l2_regularization": 1.0},
+    {"max_leaf_nodes": 4, "min_samples_leaf": 40, "l2_regularization": 10.0},
+    {"max_leaf_nodes": 8, "min_samples_leaf": 40, "l2_regularization": 1.0},
+]
+TUNING_ROUNDS = 300
+TUNING_FOLDS = 3
+SMALL_DATA_ROUNDS = 150
+TUNING_MIN_BADS = 60  # per class: fewer and fold AUCs rank candidates by noise
+
+
+def _can_tune(y: np.ndarray) -> bool:
+    bads = int(y.sum())
+    return bads >= TUNING_MIN_BADS and len(y) - bads >= TUNING_MIN_BADS
+
+
+def _direction(values, kind: str, y: np.ndarray) -> int:
+    """+1 where risk rises with the value, −1 where it falls, 0 where the scorecard's
+    monotonic binning finds no trend (or no information: IV below 0.02)."""
+    from apps.scoring.scorecard.binning import fit_numeric
+
+    if kind == CATEGORICAL:
+        return 1  # codes are bad-rate ranks on the training rows
+    binning = fit_numeric("x", values, y)
+    if binning.iv < 0.02:
+        return 0
+    return {"ascending": 1, "descending": -1}.get(binning.trend, 0)
+
+
+def _tune(x: np.ndarray, y: np.ndarray, monotonic: list[int], seed: int):
+    """(best candidate, rounds, its out-of-fold margins at that round)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=TUNING_FOLDS, shuffle=True, random_state=seed)
+    folds = list(splitter.split(x, y))
+    best = None
+    for candidate in TUNING_GRID:
+        curves, staged = [], []
+        for train, test in folds:
+            booster = HistGradientBoostingClassifier(
+                **BOOST_FIXED, **candidate, max_iter=TUNING_ROUNDS, random_state=seed,
+                monotonic_cst=monotonic).fit(x[train], y[train])
+            margins = list(booster.staged_decision_function(x[test]))
+            staged.append(margins)
+            curves.append([roc_auc_score(y[test], m) for m in margins])
+        length = min(len(c) for c in curves)
+        mean = np.mean([c[:length] for c in curves], axis=0)
+        rounds = int(np.argmax(mean)) + 1
+        if best is None or mean[rounds - 1] > best[0]:
+            oof = np.empty(len(y))
+            for (_train, test), margins in zip(folds, staged, strict=True):
+                oof[test] = np.ravel(margins[min(rounds, len(margins)) - 1])
+            best = (float(mean[rounds - 1]), candidate, rounds, oof)
+    return best[1], best[2], best[3]
+
+
 def _category_codes(values, y) -> dict[str, int]:
     """Rank categories by smoothed training bad rate: code 0 is the safest."""
     stats: dict[str, list[float]] = {}
@@ -79,18 +141,37 @@ class GradientBoostingModel(JsonArtefact):
     @classmethod
     def fit(cls, columns: dict, kinds: dict[str, str], y, *, target: str, seed: int = 0,
             scaling: Scaling | None = None, grades: list[list] | None = None,
-            max_iter: int = 150, learning_rate: float = 0.08,
-            max_leaf_nodes: int = 15, min_samples_leaf: int = 40) -> "GradientBoostingModel":
+            tune: bool | None = None, max_iter: int | None = None) -> "GradientBoostingModel":
+        """Boosted trees tuned by stratified k-fold cross-validation on the training rows only.
+
+        Each candidate of `TUNING_GRID` (tree size, leaf size, L2 regularisation) is boosted
+        `TUNING_ROUNDS` rounds on each fold's training part; the mean AUC of the held part after
+        every round gives the early-stopping point. The best candidate and round count are then
+        refitted on all training rows. Monotonic constraints follow the scorecard's classing:
+        a numeric characteristic whose monotonic binning rises (falls) with risk is constrained
+        to raise (lower) the risk; categorical codes are bad-rate ranks, so rising. Platt
+        calibration is fitted on the candidate's out-of-fold margins (as scikit-learn's
+        `CalibratedClassifierCV(ensemble=False)`), so no training row is held back from the
+        trees. Small data (too few bads to tune) use the first candidate, with a 20% holdback
+        for calibration; so does a caller that fixes `max_iter` (tests keep fits short)."""
         y = np.asarray(y, dtype=np.int64)
         features = list(columns)
         codes = {f: _category_codes(columns[f], y) for f in features if kinds[f] == CATEGORICAL}
         x = _matrix(columns, features, kinds, codes)
-        rows = np.arange(len(y))
-        fit_rows, calib_rows = train_test_split(rows, test_size=0.2, stratify=y,
-                                                random_state=seed)
-        params = {"max_iter": max_iter, "learning_rate": learning_rate,
-                  "max_leaf_nodes": max_leaf_nodes, "min_samples_leaf": min_samples_leaf,
-                  "l2_regularization": 1.0, "early_stopping": False, "random_state": seed}
+        monotonic = [_direction(columns[f], kinds[f], y) for f in features]
+        if tune is None:
+            tune = max_iter is None and _can_tune(y)
+        if tune:
+            candidate, rounds, oof = _tune(x, y, monotonic, seed)
+            fit_rows, calib_margin, calib_y = np.arange(len(y)), oof, y
+            calibration_note = f"platt on {TUNING_FOLDS}-fold out-of-fold margins"
+        else:
+            candidate, rounds = TUNING_GRID[-1], max_iter or SMALL_DATA_ROUNDS
+            fit_rows, calib_rows = train_test_split(np.arange(len(y)), test_size=0.2,
+                                                    stratify=y, random_state=seed)
+            calibration_note = "platt, 20% stratified holdback"
+        params = {**BOOST_FIXED, **candidate, "max_iter": int(rounds), "random_state": seed,
+                  "monotonic_cst": monotonic}
         booster = HistGradientBoostingClassifier(**params).fit(x[fit_rows], y[fit_rows])
         trees = [_export(p[0].nodes) for p in booster._predictors]
         baseline = float(np.ravel(booster._baseline_prediction)[0])
@@ -100,10 +181,14 @@ class GradientBoostingModel(JsonArtefact):
         margin = model.margin_matrix(x)
         if not np.allclose(margin, booster.decision_function(x), atol=1e-8):
             raise RuntimeError("exported trees disagree with scikit-learn: export needs review")
+        if not tune:
+            calib_margin, calib_y = margin[calib_rows], y[calib_rows]
         platt = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000, random_state=seed)
-        platt.fit(margin[calib_rows].reshape(-1, 1), y[calib_rows])
+        platt.fit(np.asarray(calib_margin).reshape(-1, 1), calib_y)
         model.calibration = {"a": float(platt.coef_[0][0]), "b": float(platt.intercept_[0])}
-        model.info = {"params": {**params, "calibration": "platt, 20% stratified holdback"}}
+        params["monotonic_cst"] = dict(zip(features, monotonic, strict=True))
+        model.info = {"params": {**params, "tuned": bool(tune),
+                                 "calibration": calibration_note}}
         return model
 
     # --- scoring -------------------------------------------------------------------------------

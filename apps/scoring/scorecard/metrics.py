@@ -30,3 +30,16 @@ def psi(expected_shares, actual_shares, floor: float = 1e-6) -> float:
         raise ValueError("expected and actual need one share per band")
     e, a = e / e.sum(), a / a.sum()
     return float(np.sum((a - e) * np.log(a / e)))
+
+
+def calibration_summary(y_true, p_bad, bands: int = 10) -> dict[str, float]:
+    """Brier score, mean predicted PD against the observed bad rate (calibration in the
+    large), and the expected calibration error: the row-weighted mean |predicted − observed|
+    over `bands` equal-size bands of predicted PD."""
+    y_true, p_bad = np.asarray(y_true, dtype=float), np.asarray(p_bad, dtype=float)
+    order = np.argsort(p_bad, kind="stable")
+    ece = sum(chunk.size * abs(p_bad[chunk].mean() - y_true[chunk].mean())
+              for chunk in np.array_split(order, min(bands, len(order)))) / len(order)
+    return {"brier": float(np.mean((p_bad - y_true) ** 2)),
+            "mean_predicted": float(p_bad.mean()), "observed": float(y_true.mean()),
+            "ece": float(ece)}

@@ -55,10 +55,10 @@ def _frame(columns: dict, names: list[str], kinds: dict[str, str]) -> np.ndarray
     return out
 
 
-def onehot_benchmark(train_columns: dict, y_train, holdout_columns: dict, y_holdout,
-                     kinds: dict[str, str], seed: int = 0) -> dict[str, float]:
-    """AUC/KS/Gini of logistic regression on raw features: numeric median-imputed (with a
-    missing indicator) and standardised, categorical one-hot (unseen categories ignored)."""
+def onehot_lr_predict(train_columns: dict, y_train, test_columns: dict,
+                      kinds: dict[str, str], seed: int = 0) -> np.ndarray:
+    """PD from logistic regression on raw features: numeric median-imputed (with a missing
+    indicator) and standardised, categorical one-hot (unseen categories ignored)."""
     names = list(train_columns)
     numeric = [j for j, n in enumerate(names) if kinds[n] == NUMERIC]
     categorical = [j for j, n in enumerate(names) if kinds[n] != NUMERIC]
@@ -70,7 +70,12 @@ def onehot_benchmark(train_columns: dict, y_train, holdout_columns: dict, y_hold
     ])
     model = make_pipeline(prepare, LogisticRegression(C=1.0, solver="lbfgs", max_iter=2000,
                                                       random_state=seed))
-    x_train = _frame(train_columns, names, kinds)
-    model.fit(x_train, np.asarray(y_train))
-    p = model.predict_proba(_frame(holdout_columns, names, kinds))[:, 1]
+    model.fit(_frame(train_columns, names, kinds), np.asarray(y_train))
+    return model.predict_proba(_frame(test_columns, names, kinds))[:, 1]
+
+
+def onehot_benchmark(train_columns: dict, y_train, holdout_columns: dict, y_holdout,
+                     kinds: dict[str, str], seed: int = 0) -> dict[str, float]:
+    """AUC/KS/Gini of the one-hot logistic regression (`onehot_lr_predict`) on the holdout."""
+    p = onehot_lr_predict(train_columns, y_train, holdout_columns, kinds, seed=seed)
     return {k: round(v, 6) for k, v in discrimination(y_holdout, p).items()}

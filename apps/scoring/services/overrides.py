@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from apps.applications.selectors import application_get
 from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError
-from apps.scoring.models import ScoreOverride, ScoreResult
+from apps.scoring.models import ScoreOverride
+from apps.scoring.selectors import latest_score
 from apps.scoring.states import Decision, Recommendation
 
 # Which decision goes against which recommendation; "refer" asks for people, so no decision
@@ -49,8 +50,7 @@ def score_override_record(*, application_id: int, decision: str, reason: str,
     application = application_get(viewer=actor, application_id=application_id)
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied
-    latest = (ScoreResult.objects.filter(application_id=application_id)
-              .order_by("-created_at", "-id").first())
+    latest = latest_score(application_id=application_id)  # the champion's, never a shadow
     if latest is None:
         raise NoScore(_("The application has no score to compare the decision with."))
     if not is_override(latest.recommendation, decision):

@@ -179,6 +179,7 @@ class Labels:
     min_bads: int
     goods: int = field(init=False)
     bads: int = field(init=False)
+    reject_inference: dict | None = None  # what was inferred for declined applications
 
     def __post_init__(self):
         self.bads = sum(self.outcomes.values())
@@ -186,6 +187,8 @@ class Labels:
 
     def summary(self) -> dict:
         return {"goods": self.goods, "bads": self.bads, "excluded": dict(self.excluded),
+                **({"reject_inference": self.reject_inference}
+                   if self.reject_inference else {}),
                 "default_definition": {"days_past_due": self.days_past_due,
                                        "observation_months": self.observation_months,
                                        "policy_version": self.policy_version}}
@@ -257,9 +260,14 @@ def outcome_labels(*, policy=None, disbursed_on: dict[int, date] | None = None) 
                   min_bads=definition.get("min_bads", defaults["min_bads"]))
 
 
-def training_set_from_database(*, policy=None, disbursed_on=None):
+def training_set_from_database(*, policy=None, disbursed_on=None,
+                               reject_inference: str | None = None,
+                               parcel_coefficient: float = 1.0):
     """The labelled disbursed applications' snapshots at decision, as training data, with
-    the labels (counts, exclusions); refused when too few goods or bads remain."""
+    the labels (counts, exclusions); refused when too few goods or bads remain.
+
+    `reject_inference="parcelling"` adds the declined applications with inferred outcomes
+    (services/reject_inference.py, domain reference §7.4); the labels' summary says how many."""
     from apps.scoring.features.training import training_set_from_snapshots
 
     labels = outcome_labels(policy=policy, disbursed_on=disbursed_on)
@@ -275,7 +283,17 @@ def training_set_from_database(*, policy=None, disbursed_on=None):
                         policy_version=labels.policy_version, min_goods=labels.min_goods,
                         min_bads=labels.min_bads)
         labels.check_enough()
-    return training_set_from_snapshots(labels.outcomes), labels
+    outcomes = labels.outcomes
+    if reject_inference:
+        from apps.scoring.services.reject_inference import METHODS, rejects_parcelled
+
+        if reject_inference not in METHODS:
+            raise DataError(_("unknown reject inference method %(method)s (known: %(known)s)")
+                            % {"method": reject_inference, "known": ", ".join(METHODS)})
+        inferred, labels.reject_inference = rejects_parcelled(
+            outcomes=outcomes, coefficient=parcel_coefficient, policy=policy)
+        outcomes = {**outcomes, **inferred}
+    return training_set_from_snapshots(outcomes), labels
 
 
 def training_set_snapshot_ids(outcomes) -> list[int]:

@@ -8,6 +8,10 @@ counts, not one per result. A hash-chained audit insert runs at ~1,600/s here (C
 event names every application, and each ScoreResult row carries its job, model version, input
 hash and policy version, so a single score is still fully traceable.
 
+Only the champion writes decision scores (`ScoreResult`). A job run with any other version (a
+draft or a validated challenger) writes shadow scores (`ShadowScore`), which nothing that
+decides ever reads; they feed the challenger's agreement report on the model page.
+
 Idempotent like single scoring: results are unique per (application, model version, input
 hash) and inserted with "on conflict do nothing", so a re-run or a redelivered job only fills
 what is missing. Progress (done / total) is written after each chunk for the job page.
@@ -20,7 +24,7 @@ import logging
 from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -30,13 +34,19 @@ from apps.audit.services import audit_record
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.scoring.features.assemble import records_to_columns
-from apps.scoring.models import FeatureSnapshot, ModelVersion, RescoringJob, ScoreResult
+from apps.scoring.models import (
+    FeatureSnapshot,
+    ModelVersion,
+    RescoringJob,
+    ScoreResult,
+    ShadowScore,
+)
 from apps.scoring.permissions import may_manage_models
 from apps.scoring.policy import _STRICTNESS, grade_codes, knockout_matrix
 from apps.scoring.scorecard.batch import predict_arrays
 from apps.scoring.scorecard.model import Scorecard
 from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
-from apps.scoring.states import RescoringJobState, ScoreTrigger
+from apps.scoring.states import ModelVersionState, RescoringJobState, ScoreTrigger
 
 logger = logging.getLogger(__name__)
 DEFAULT_CHUNK = 5000
@@ -46,15 +56,20 @@ _CENT = Decimal("0.01")
 @transaction.atomic
 def rescoring_start(*, actor, model_version_id: int | None = None,
                     chunk_size: int = DEFAULT_CHUNK) -> RescoringJob:
-    """Queue a re-scoring of the portfolio with a model version (default: the champion)."""
+    """Queue a re-scoring of the portfolio with a model version (default: the champion).
+    The champion writes decision scores; any other version writes shadow scores."""
     if not may_manage_models(actor):
         raise PermissionDenied(_("You may not start a re-scoring."))
-    version = (ModelVersion.objects.get(pk=model_version_id) if model_version_id
+    version = (ModelVersion.objects.filter(pk=model_version_id).first() if model_version_id
                else champion_ensure())
+    if version is None or version.state == ModelVersionState.RETIRED:
+        raise ValidationError({"model_version": _("Choose the champion or a model that is not "
+                                                  "retired.")})
     job = RescoringJob.objects.create(model_version=version, requested_by=actor,
                                       chunk_size=max(1, min(chunk_size, 20_000)))
     audit_record(action="score.rescoring_started", actor=actor, subject=job,
-                 payload={"model_version": version.version, "chunk_size": job.chunk_size})
+                 payload={"model_version": version.version, "chunk_size": job.chunk_size,
+                          "shadow": version.state != ModelVersionState.CHAMPION})
     enqueue_on_commit(TaskName.SCORING_RESCORE, job_id=job.pk)
     return job
 
@@ -212,6 +227,50 @@ def _write_orm(scored: dict, *, job, version, policy, reasons: _ReasonText) -> i
     return ScoreResult.objects.filter(job=job).count() - before
 
 
+def _write_shadow_postgresql(scored: dict, *, job, version, policy, reasons) -> int:
+    """A challenger's chunk: COPY into a temporary table, then one INSERT … ON CONFLICT DO
+    NOTHING into the shadow table (no advice, limit or price: nothing decides on these)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS scoring_shadow_tmp (application_id bigint, "
+            "snapshot_id bigint, input_hash varchar(64), probability float8, score float8, "
+            "grade varchar(10)) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy("COPY scoring_shadow_tmp FROM STDIN") as copy:
+            for i, row in enumerate(scored["rows"]):
+                copy.write_row((row[1], row[0], row[2], scored["probability"][i],
+                                scored["score"][i], scored["grade"][i]))
+        cursor.execute(
+            "INSERT INTO scoring_shadowscore (application_id, model_version_id, snapshot_id, "
+            "input_hash, probability, score, grade, policy_id, trigger, job_id, created_at) "
+            "SELECT application_id, %s, snapshot_id, input_hash, probability, score, grade, "
+            "%s, %s, %s, %s FROM scoring_shadow_tmp "
+            "ON CONFLICT (model_version_id, application_id, input_hash) DO NOTHING",
+            [version.pk, policy.pk, ScoreTrigger.RESCORING, job.pk, timezone.now()])
+        created = cursor.rowcount
+        cursor.execute("TRUNCATE scoring_shadow_tmp")
+    return created
+
+
+def _write_shadow_orm(scored: dict, *, job, version, policy, reasons) -> int:
+    """The portable path for a challenger's chunk."""
+    now, before = timezone.now(), ShadowScore.objects.filter(job=job).count()
+    ShadowScore.objects.bulk_create([
+        ShadowScore(application_id=row[1], model_version=version, snapshot_id=row[0],
+                    input_hash=row[2], probability=scored["probability"][i],
+                    score=scored["score"][i], grade=scored["grade"][i], policy=policy,
+                    trigger=ScoreTrigger.RESCORING, job=job, created_at=now)
+        for i, row in enumerate(scored["rows"])], batch_size=1000, ignore_conflicts=True)
+    return ShadowScore.objects.filter(job=job).count() - before
+
+
+def _writer(version):
+    """Decision scores for the champion only; every other version scores in shadow."""
+    postgresql = connection.vendor == "postgresql"
+    if version.state == ModelVersionState.CHAMPION:
+        return _write_postgresql if postgresql else _write_orm
+    return _write_shadow_postgresql if postgresql else _write_shadow_orm
+
+
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
@@ -226,7 +285,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         policy = decision_policy_ensure()
         model = model_of(version)
         reasons = _ReasonText(model)
-        write = _write_postgresql if connection.vendor == "postgresql" else _write_orm
+        write = _writer(version)
         for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
             chunk = snapshot_ids[start:start + job.chunk_size]
             with transaction.atomic():

@@ -30,6 +30,7 @@ from apps.scoring.models import FeatureSnapshot, ScoreResult
 from apps.scoring.permissions import may_request_score
 from apps.scoring.policy import recommend
 from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
+from apps.scoring.services.shadow import shadow_scores_record
 from apps.scoring.states import ScoreTrigger
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def _check_features(version) -> None:
 
 def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVESTIGATION_ACCEPTED,
                       actor=None) -> ScoreResult:
-    """Score the application with the champion now; returns the stored (or existing) result."""
+    """Score the application with the champion now; returns the stored (or existing) result.
+    Challengers the policy names score the same input in shadow (`services.shadow`)."""
     record = application_features(application_id)  # reads only: outside the write transaction
     with transaction.atomic():
         application = Application.objects.select_related("enterprise").get(pk=application_id)
@@ -89,6 +91,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         except IntegrityError:
             return ScoreResult.objects.get(application_id=application_id, model_version=version,
                                            input_hash=record.input_hash)
+        # Challengers score the same input in shadow: stored apart, never read by decisions.
+        shadow_scores_record(application_id=application_id, record=record, snapshot=snapshot,
+                             policy=policy, trigger=trigger)
         audit_record(action="score.computed", actor=actor, subject=application, payload={
             "score_result": result.pk, "model_version": version.version,
             "input_hash": record.input_hash, "policy_version": policy.version,

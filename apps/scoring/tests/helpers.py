@@ -18,3 +18,46 @@ def hand_scorecard() -> Scorecard:
                      intercept=-2.0, coefficients={"turnover": 0.8, "tax": 1.2},
                      scaling=Scaling(base_score=600, base_odds=19, pdo=50),
                      grades=[["A", 550.0], ["B", 490.0], ["C", None]])
+
+
+def challenger_like_champion(world, *, version: str = "chal-1", validated: bool = False,
+                             trained_by: str = "reviewer.north"):
+    """A non-champion version with the champion's artefact (so it scores any snapshot)."""
+    from apps.scoring import services
+    from apps.scoring.models import ModelVersion
+
+    champion = services.champion_ensure()
+    challenger = ModelVersion.objects.create(
+        version=version, kind=champion.kind, artefact=champion.artefact,
+        artefact_sha256=champion.artefact_sha256,
+        training_data_sha256=champion.training_data_sha256, target=champion.target,
+        features=champion.features, training_profile=champion.training_profile,
+        trained_by=world.user(trained_by))
+    if validated:
+        services.model_version_validate(version_id=challenger.pk,
+                                        actor=world.user("admin.north"))
+        challenger.refresh_from_db()
+    return challenger
+
+
+def snapshot_for(application, *, seed: int = 5, index: int = 0):
+    """A stored feature snapshot for `application`, as if it had been scored before."""
+    from apps.scoring.features.spec import KINDS
+    from apps.scoring.models import FeatureSnapshot
+    from apps.scoring.synthetic import generate_rows
+
+    row = generate_rows(index + 1, seed=seed)[index]
+    values = {k: (None if row[k] == "" else float(row[k]) if KINDS[k] == "numeric" else row[k])
+              for k in KINDS}
+    return FeatureSnapshot.objects.create(application=application,
+                                          input_hash=f"{application.pk:064d}",
+                                          spec_version="t", values=values)
+
+
+def rescore(world, version=None):
+    """Run a whole re-scoring job now with `version` (default: the champion)."""
+    from apps.scoring import services
+
+    job = services.rescoring_start(actor=world.user("reviewer.north"),
+                                   model_version_id=version.pk if version else None)
+    return services.rescoring_run(job_id=job.pk)

@@ -151,7 +151,7 @@ def test_the_gbm_challenger_trains_registers_and_scores(tmp_path, capsys):
     metrics = _train(capsys, loans, label="gbm-1", kind="gbm")
     assert metrics["auc"] > 0.6
     version = ModelVersion.objects.get(version="gbm-1")
-    assert version.kind == "gbm" and version.parameters["learning_rate"] == 0.08
+    assert version.kind == "gbm" and version.parameters["learning_rate"] == 0.1
     out = tmp_path / "g.csv"
     call_command("score_csv", model="gbm-1", csv=str(loans), out=str(out))
     rows = list(csv.DictReader(out.open()))

@@ -32,6 +32,10 @@ def test_gbm_discriminates_and_is_roughly_calibrated(fitted):
     p = model.predict_proba(holdout)
     assert discrimination(y, p)["auc"] > 0.7
     assert abs(p.mean() - y.mean()) < 0.03
+    # Monotonic constraints follow the scorecard's classing: one direction per characteristic.
+    constraints = model.info["params"]["monotonic_cst"]
+    assert set(constraints) == set(model.features) and set(constraints.values()) <= {-1, 0, 1}
+    assert any(v != 0 for v in constraints.values())
 
 
 def test_contributions_add_up_to_the_margin(fitted):

@@ -36,6 +36,12 @@ class Command(BaseCommand):
                             help="points to double the odds (default 50)")
         parser.add_argument("--grades", default=None,
                             help='grade cut-offs as JSON, e.g. [["A",650],["B",600],["C",null]]')
+        parser.add_argument("--reject-inference", default=None, choices=["parcelling"],
+                            help="with --from-database: add the declined applications with "
+                                 "outcomes inferred by parcelling (domain reference §7.4)")
+        parser.add_argument("--parcel-coefficient", type=float, default=1.0,
+                            help="parcelling: rejects' bad rate as a multiple of the accepts' "
+                                 "in the same grade (default 1)")
         parser.add_argument("--exclude", default="",
                             help="comma-separated columns not to use (ids, dates, leakage)")
 
@@ -50,12 +56,17 @@ class Command(BaseCommand):
         data, target = None, options["target"]
         if options["from_database"]:
             try:
-                data, labels = training_set_from_database()
+                data, labels = training_set_from_database(
+                    reject_inference=options["reject_inference"],
+                    parcel_coefficient=options["parcel_coefficient"])
             except DataError as exc:
                 raise CommandError(str(exc)) from None
             target = OUTCOME
             # On stderr: stdout stays the one metrics JSON line, as for a CSV.
             self.stderr.write(json.dumps({"labels": labels.summary()}, sort_keys=True))
+        elif options["reject_inference"]:
+            raise CommandError("--reject-inference needs --from-database: a CSV has no "
+                               "declined applications to infer")
         elif not target:
             raise CommandError("--target is required with --csv")
         try:

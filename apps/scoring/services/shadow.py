@@ -1,0 +1,57 @@
+"""Challengers scoring in shadow (issue #20): when the champion scores an application, the
+model versions the decision policy names (`shadow_states`, by default validated challengers and
+those awaiting promotion) score the same input too, into `ShadowScore`.
+
+Shadow scores never reach a decision: they are stored apart from `ScoreResult` and read only by
+the agreement report on the model page. A challenger that fails to score (an artefact that
+cannot read the current features) is logged and skipped; it never blocks the champion's score.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from apps.scoring.features.assemble import records_to_columns
+from apps.scoring.models import ModelVersion, ShadowScore
+from apps.scoring.policy import DEFAULT_SHADOW_STATES
+from apps.scoring.services.registry import model_of
+from apps.scoring.states import ModelVersionState
+
+logger = logging.getLogger(__name__)
+
+
+def shadow_versions(policy) -> list[ModelVersion]:
+    """The challengers the policy in force has score in shadow (never the champion)."""
+    states = [s for s in policy.document.get("shadow_states", DEFAULT_SHADOW_STATES)
+              if s != ModelVersionState.CHAMPION]
+    if not states:
+        return []
+    return list(ModelVersion.objects.filter(state__in=states).order_by("pk"))
+
+
+def shadow_scores_record(*, application_id: int, record, snapshot, policy,
+                         trigger: str) -> list[ShadowScore]:
+    """Score one assembled input with every shadow challenger; idempotent per (model version,
+    application, input hash). Called inside the champion's scoring transaction."""
+    written = []
+    for version in shadow_versions(policy):
+        try:
+            with transaction.atomic():  # a savepoint: one challenger's failure stays its own
+                model = model_of(version)
+                columns = records_to_columns([record.values], model.feature_kinds)
+                scored = model.predict(columns, grades=policy.document["grades"], top_k=0)[0]
+                shadow, _created = ShadowScore.objects.get_or_create(
+                    model_version=version, application_id=application_id,
+                    input_hash=record.input_hash,
+                    defaults={"snapshot": snapshot, "probability": scored["probability"],
+                              "score": scored["score"], "grade": scored["grade"],
+                              "policy": policy, "trigger": trigger})
+                written.append(shadow)
+        except IntegrityError:
+            continue  # a concurrent twin wrote it
+        except Exception:  # noqa: BLE001 — a challenger must never stop the champion's score
+            logger.exception("shadow scoring with %s failed for application %s",
+                             version.version, application_id)
+    return written
