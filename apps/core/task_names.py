@@ -23,3 +23,7 @@ class TaskName(StrEnum):
     SCORING_TRAIN = "scoring.training_job_run"
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
+    MONITORING_CLASSIFICATION_SWEEP = "monitoring.classification_run_start"
+    MONITORING_CLASSIFY_CHUNK = "monitoring.classification_chunk_run"
+    MONITORING_CHUNKS_RECONCILE = "monitoring.classification_chunks_reconcile"
+    MONITORING_ACTIONS_OVERDUE = "monitoring.actions_overdue_sweep"

@@ -301,6 +301,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
     },
+    # Monthly five-category classification and signal run (§5.3): one sweep enqueues chunks.
+    "monitoring-classification-monthly": {
+        "task": "monitoring.classification_run_start",
+        "schedule": crontab(day_of_month=1, hour=1, minute=30),
+    },
+    # Re-send classification chunks whose message was lost (pending past policy minutes).
+    "monitoring-classification-chunks-reconcile": {
+        "task": "monitoring.classification_chunks_reconcile",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Mandatory actions past their deadline become overdue (§4.4 SLA).
+    "monitoring-actions-overdue-daily": {
+        "task": "monitoring.actions_overdue_sweep",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------
