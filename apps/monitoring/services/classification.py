@@ -149,12 +149,17 @@ def _locked(classification_id: int) -> Classification:
             .get(pk=classification_id))
 
 
-def _put_in_force(proposal: Classification) -> None:
-    """The previous category in force is superseded; the loan's status follows."""
+def _supersede_in_force(proposal: Classification) -> None:
+    """The previous category in force steps down first (one in force per loan)."""
     for old in Classification.objects.select_for_update().filter(
-            loan_id=proposal.loan_id, state=ClassificationState.IN_FORCE):
+            loan_id=proposal.loan_id, state=ClassificationState.IN_FORCE).exclude(
+            pk=proposal.pk):
         old.supersede()
         old.save()
+
+
+def _put_in_force(proposal: Classification) -> None:
+    """The loan's status follows the category now in force."""
     LoanRiskStatus.objects.update_or_create(loan_id=proposal.loan_id,
                                             defaults={"category": proposal.category})
 
@@ -175,6 +180,8 @@ def classification_confirm(*, classification_id: int, actor, note: str = "") -> 
     if proposal.is_upgrade:
         _check_upgrade(proposal.loan, policy, on)
     transition(by=actor, at=timezone.now(), note=(note or "").strip())
+    if proposal.state == ClassificationState.IN_FORCE:
+        _supersede_in_force(proposal)
     proposal.save()
     if proposal.state == ClassificationState.IN_FORCE:
         _put_in_force(proposal)
@@ -198,6 +205,7 @@ def classification_approve(*, classification_id: int, actor, note: str = "") -> 
         raise _floor_refusal(floor, proposal.category)
     _check_upgrade(proposal.loan, policy, on)
     proposal.approve(by=actor, at=timezone.now(), note=(note or "").strip())
+    _supersede_in_force(proposal)
     proposal.save()
     _put_in_force(proposal)
     audit_loan_event(action="classification.approved", actor=actor, subject=proposal,
