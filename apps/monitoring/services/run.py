@@ -283,6 +283,13 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     always; upgrades only with a clean record. A loan whose open proposal already says the
     same keeps it; an officer's open proposal is left to the reviewer."""
     wanted = {f.loan_id: f for f in floors if f.floor_rank != rank(f.category)}
+    settled = [f.loan_id for f in floors if f.floor_rank == rank(f.category)]
+    # A system proposal the data no longer supports (arrears repaid) is withdrawn.
+    for stale in Classification.objects.select_for_update().filter(
+            loan_id__in=settled, source=ProposalSource.SYSTEM,
+            state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED]):
+        stale.supersede()
+        stale.save()
     if not wanted:
         return 0
     upgrades = [i for i, f in wanted.items() if f.floor_rank < rank(f.category)]
