@@ -129,7 +129,7 @@ def loan_panel_context(*, loan: Loan, viewer) -> dict:
 
 # --- Portfolio figures -------------------------------------------------------------------
 
-DIMENSIONS = {"branch": "branch__name", "product": "product_version__product__name",
+DIMENSIONS = {"branch": "branch__name", "product": "product_version__product__code",
               "officer": "officer__username", "vintage": None}
 
 
