@@ -136,11 +136,15 @@ DIMENSIONS = {"branch": "branch__name", "product": "product_version__product__co
 def npl_ratios(*, viewer, by: str) -> list[dict]:
     """NPL ratio (次级+可疑+损失 outstanding / total outstanding) of the open book by branch,
     product, officer or vintage (disbursement quarter). A loan counts as NPA when its
-    category in force or its rule floor is (the floor always wins)."""
+    category in force or its rule floor is (the floor always wins), or when today's days
+    past due already pass the 次级 floor."""
     if by not in DIMENSIONS:
         raise ValueError(by)
     loans = _scoped(Loan.objects.filter(state__in=OPEN_LOAN_STATES), viewer)
-    npa = Q(risk_status__category__in=NPA) | Q(risk_status__floor__in=NPA)
+    # Today's DPD floor counts too, so the figure is current between monthly runs.
+    substandard_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
+    npa = (Q(risk_status__category__in=NPA) | Q(risk_status__floor__in=NPA)
+           | Q(dpd_principal__gt=substandard_gt) | Q(dpd_interest__gt=substandard_gt))
     if by == "vintage":
         loans = loans.annotate(year=ExtractYear("value_date"), quarter=ExtractQuarter(
             "value_date")).values("year", "quarter")

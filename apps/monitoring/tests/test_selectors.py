@@ -27,7 +27,7 @@ def test_npl_ratio_by_branch_scoped(world, django_assert_max_num_queries):
     rows = {r["key"]: r for r in npl_ratios(viewer=auditor, by="branch")}
     assert rows[world.north.name]["ratio"] == Decimal("0.25")
     assert rows[world.south.name]["ratio"] == Decimal(1)
-    with django_assert_max_num_queries(4):  # roles, branches, figures
+    with django_assert_max_num_queries(5):  # roles, branches, policy, figures
         north_only = npl_ratios(viewer=world.user("postloan.north"), by="branch")
     assert [r["key"] for r in north_only] == [world.north.name]
     vintages = npl_ratios(viewer=auditor, by="vintage")
