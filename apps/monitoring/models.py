@@ -9,6 +9,7 @@ fields on the instance (CONVENTIONS §3); services lock, check, audit.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -292,6 +293,16 @@ class SignalRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
+
+    @property
+    def name(self) -> str:
+        """The rule's name in the active language (rules are data in both languages)."""
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def description(self) -> str:
+        return (self.description_zh if (get_language() or "").startswith("zh")
+                else self.description_en)
 
 
 class Signal(WorkflowModel):
