@@ -14,6 +14,7 @@ from apps.investigations.policy import policy_values_in_force
 from apps.monitoring.hooks import request_special_inspection
 from apps.monitoring.models import Action, LevelActionRule
 from apps.monitoring.policy import Policy
+from apps.monitoring.sql import any_of
 from apps.monitoring.states import ActionKind, ActionState
 
 
@@ -40,7 +41,7 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
     policy = policy or Policy(on=on)
     table = level_action_rules(on=on)
     loan_ids = {loan.pk for loan, _level, _signal in raised}
-    have = set(Action.objects.filter(loan_id__in=loan_ids, state__in=[
+    have = set(Action.objects.filter(any_of(Action, "loan", loan_ids), state__in=[
         ActionState.OPEN, ActionState.OVERDUE]).values_list("loan_id", "kind"))
     new: list[Action] = []
     for loan, level, signal in raised:
@@ -49,7 +50,8 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
                 continue
             have.add((loan.pk, rule.kind))
             days = policy.integer(rule.deadline_policy_key)
-            new.append(Action(loan=loan, branch_id=loan.branch_id, kind=rule.kind, level=level,
+            new.append(Action(loan_id=loan.pk, branch_id=loan.branch_id, kind=rule.kind,
+                              level=level,
                               rule=rule, signal=signal, owner_id=loan.officer_id,
                               due_date=on + dt.timedelta(days=days),
                               deadline_policy={rule.deadline_policy_key:
@@ -57,9 +59,13 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
     # ignore_conflicts: an inspection raising a signal at the same moment may have opened
     # the same action; the partial unique index keeps one.
     Action.objects.bulk_create(new, ignore_conflicts=True)
-    for action in new:
-        if action.kind == ActionKind.SPECIAL_CHECK:
-            request_special_inspection(action.loan, action.due_date, _(
+    checks = [a for a in new if a.kind == ActionKind.SPECIAL_CHECK]
+    if checks:
+        from apps.loans.models import Loan
+
+        loans = Loan.objects.in_bulk([a.loan_id for a in checks])
+        for action in checks:
+            request_special_inspection(loans[action.loan_id], action.due_date, _(
                 "Special check required by a level %(level)d warning.") % {"level": action.level})
     if new:
         audit_record(action="monitoring_action.opened", actor=actor,

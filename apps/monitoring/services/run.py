@@ -9,7 +9,9 @@ unique key), so the reconciler may re-send a chunk whose message was lost.
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -27,9 +29,7 @@ from apps.monitoring.models import (
     Classification,
     ClassificationRun,
     ClassificationRunChunk,
-    ClassificationSnapshot,
     LoanRestructuring,
-    LoanRiskStatus,
 )
 from apps.monitoring.policy import K, Policy
 from apps.monitoring.services.classification import unclean_loan_ids
@@ -38,6 +38,7 @@ from apps.monitoring.services.signals import (
     signal_rules_in_force,
     signals_apply,
 )
+from apps.monitoring.sql import any_of
 from apps.monitoring.states import (
     ChunkState,
     ClassificationState,
@@ -143,19 +144,10 @@ def classify_range(*, first_id: int, last_id: int, as_of: dt.date,
     observations = _observations(stubs, as_of=as_of, policy=policy)
     signals = signals_apply(observations=observations, on=as_of, rules=rules, policy=policy)
     floors = loan_floors(first_id=first_id, last_id=last_id, as_of=as_of, policy=policy)
-    LoanRiskStatus.objects.bulk_create(
-        [LoanRiskStatus(loan_id=f.loan_id, floor=f.floor, floor_reasons=f.reasons,
-                        floor_as_of=as_of) for f in floors],
-        update_conflicts=True, unique_fields=["loan"],
-        update_fields=["floor", "floor_reasons", "floor_as_of", "updated_at"])
+    _risk_status_upsert(floors, as_of)
     proposals = _propose(floors, stubs, as_of=as_of, policy=policy, run=run)
     if run is not None:
-        ClassificationSnapshot.objects.bulk_create([ClassificationSnapshot(
-            run=run, as_of=as_of, loan_id=f.loan_id, branch_id=f.branch_id,
-            product_id=f.product_id, officer_id=f.officer_id,
-            vintage=f"{f.value_date.year}Q{(f.value_date.month - 1) // 3 + 1}",
-            category=f.category, floor=f.floor, outstanding=f.outstanding) for f in floors],
-            ignore_conflicts=True)
+        _snapshots_insert(floors, run=run, as_of=as_of)
     return {"loans": len(floors), "signals_opened": len(signals["opened"]),
             "signals_updated": len(signals["updated"]),
             "signals_resolved": len(signals["resolved"]),
@@ -164,18 +156,72 @@ def classify_range(*, first_id: int, last_id: int, as_of: dt.date,
             "rules": {code: rule.version for code, rule in rules.items()}}
 
 
-def _loan_stubs(first_id: int, last_id: int) -> dict[int, Loan]:
-    """Light loan instances (the fields signals and actions need), one query."""
-    fields = ("id", "loan_number", "branch_id", "officer_id", "application_id",
-              "enterprise_id", "value_date", "dpd_principal", "dpd_interest")
+@dataclass
+class LoanRef:
+    """The loan fields signals and actions need, without building model instances."""
+
+    pk: int
+    loan_number: str
+    branch_id: int
+    officer_id: int
+    application_id: int
+    enterprise_id: int
+    value_date: dt.date
+    dpd_principal: int
+    dpd_interest: int
+    decided_at: dt.datetime | None
+
+
+def _loan_stubs(first_id: int, last_id: int) -> dict[int, LoanRef]:
+    """Light references to the chunk's open loans, one query."""
     rows = (Loan.objects.filter(pk__range=(first_id, last_id), state__in=OPEN_STATES)
-            .values_list(*fields, "application__decided_at"))
-    stubs = {}
-    for row in rows:
-        loan = Loan(**dict(zip(fields, row[:-1], strict=True)))
-        loan.decided_at = row[-1]
-        stubs[loan.pk] = loan
-    return stubs
+            .values_list("id", "loan_number", "branch_id", "officer_id", "application_id",
+                         "enterprise_id", "value_date", "dpd_principal", "dpd_interest",
+                         "application__decided_at"))
+    return {row[0]: LoanRef(*row) for row in rows}
+
+
+def _risk_status_upsert(floors, as_of: dt.date) -> None:
+    """Floors and reasons into each loan's risk status: one INSERT … ON CONFLICT from arrays
+    (an ORM bulk upsert of 5,000 rows spends seconds compiling SQL)."""
+    if not floors:
+        return
+    sql = """
+    INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
+                                           floor_as_of, warning_level, updated_at)
+    SELECT u.loan_id, 'normal', u.floor, u.reasons::jsonb, %(as_of)s, 0, now()
+    FROM unnest(%(ids)s::bigint[], %(floors)s::text[], %(reasons)s::text[])
+         AS u(loan_id, floor, reasons)
+    ON CONFLICT (loan_id) DO UPDATE SET floor = EXCLUDED.floor,
+        floor_reasons = EXCLUDED.floor_reasons, floor_as_of = EXCLUDED.floor_as_of,
+        updated_at = EXCLUDED.updated_at
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"as_of": as_of, "ids": [f.loan_id for f in floors],
+                             "floors": [f.floor for f in floors],
+                             "reasons": [json.dumps(f.reasons) for f in floors]})
+
+
+def _snapshots_insert(floors, *, run, as_of: dt.date) -> None:
+    """The month's snapshot rows, idempotent on (as_of, loan)."""
+    sql = """
+    INSERT INTO monitoring_classificationsnapshot (run_id, as_of, loan_id, branch_id,
+        product_id, officer_id, vintage, category, floor, outstanding)
+    SELECT %(run)s, %(as_of)s, u.* FROM unnest(%(ids)s::bigint[], %(branches)s::bigint[],
+        %(products)s::bigint[], %(officers)s::bigint[], %(vintages)s::text[],
+        %(categories)s::text[], %(floors)s::text[], %(outstanding)s::numeric[]) AS u
+    ON CONFLICT (as_of, loan_id) DO NOTHING
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "run": run.pk, "as_of": as_of, "ids": [f.loan_id for f in floors],
+            "branches": [f.branch_id for f in floors],
+            "products": [f.product_id for f in floors],
+            "officers": [f.officer_id for f in floors],
+            "vintages": [f"{f.value_date.year}Q{(f.value_date.month - 1) // 3 + 1}"
+                         for f in floors],
+            "categories": [f.category for f in floors], "floors": [f.floor for f in floors],
+            "outstanding": [f.outstanding for f in floors]})
 
 
 def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
@@ -198,7 +244,7 @@ def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
         for i in missing], ignore_conflicts=True)
 
 
-def _observations(stubs: dict[int, Loan], *, as_of, policy) -> list[LoanObservation]:
+def _observations(stubs: dict[int, LoanRef], *, as_of, policy) -> list[LoanObservation]:
     observations = []
     for loan in stubs.values():
         o = ev.w01_overdue(max(loan.dpd_principal, loan.dpd_interest), policy)
@@ -234,10 +280,11 @@ SERIES_FIELDS = {"tax_record": ("revenue", "tax_paid"), "utility_bill": ("kwh",)
 
 def _document_series(application_ids: list[int]) -> dict[int, dict[str, dict[str, Decimal]]]:
     """Monthly series parsed from the loans' documents (later documents win a month)."""
-    from apps.documents.models import DocumentCheck
+    from apps.documents.models import Document, DocumentCheck
 
     checks = (DocumentCheck.objects.filter(
-        document__application_id__in=application_ids, kind__in=list(SERIES_FIELDS),
+        document__in=Document.objects.filter(any_of(Document, "application", application_ids)),
+        kind__in=list(SERIES_FIELDS),
         status__in=["passed", "attention", "failed"])
         .order_by("finished_at", "pk").values_list("document__application_id", "kind",
                                                    "findings"))
@@ -252,11 +299,11 @@ def _document_series(application_ids: list[int]) -> dict[int, dict[str, dict[str
     return series
 
 
-def _score_pairs(by_app: dict[int, Loan]) -> dict[int, tuple[float, float]]:
+def _score_pairs(by_app: dict[int, LoanRef]) -> dict[int, tuple[float, float]]:
     """(score at decision, latest score) for applications re-scored after their decision."""
     from apps.scoring.models import ScoreResult
 
-    rescored = (ScoreResult.objects.filter(application_id__in=list(by_app))
+    rescored = (ScoreResult.objects.filter(any_of(ScoreResult, "application", by_app))
                 .values("application_id").annotate(first=Min("created_at"),
                                                    last=Max("created_at"))
                 .values_list("application_id", "first", "last"))
@@ -265,9 +312,9 @@ def _score_pairs(by_app: dict[int, Loan]) -> dict[int, tuple[float, float]]:
     if not candidates:
         return pairs
     results = defaultdict(list)
-    for app_id, score, created in (ScoreResult.objects.filter(application_id__in=candidates)
-                                   .order_by("created_at", "pk")
-                                   .values_list("application_id", "score", "created_at")):
+    scores = (ScoreResult.objects.filter(any_of(ScoreResult, "application", candidates))
+              .order_by("created_at", "pk").values_list("application_id", "score", "created_at"))
+    for app_id, score, created in scores:
         results[app_id].append((created, score))
     for app_id, rows in results.items():
         decided = by_app[app_id].decided_at
@@ -286,7 +333,7 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     settled = [f.loan_id for f in floors if f.floor_rank == rank(f.category)]
     # A system proposal the data no longer supports (arrears repaid) is withdrawn.
     for stale in Classification.objects.select_for_update().filter(
-            loan_id__in=settled, source=ProposalSource.SYSTEM,
+            any_of(Classification, "loan", settled), source=ProposalSource.SYSTEM,
             state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED]):
         stale.supersede()
         stale.save()
@@ -296,7 +343,7 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     unclean = unclean_loan_ids(loan_ids=upgrades, on=as_of,
                                months=policy.integer(K.UPGRADE_CLEAN_MONTHS))
     open_ones = {c.loan_id: c for c in Classification.objects.select_for_update().filter(
-        loan_id__in=list(wanted), state__in=[ClassificationState.PROPOSED,
+        any_of(Classification, "loan", wanted), state__in=[ClassificationState.PROPOSED,
                                              ClassificationState.CONFIRMED])}
     new = []
     for loan_id, f in wanted.items():

@@ -5,28 +5,33 @@ observation, closed with a note; an L3 close needs a second person.
 `signal_raise` (one observation from the inspections code: W17, W18)."""
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max, Q
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.fsm import transition_check
 from apps.loans.models import Loan
-from apps.monitoring.models import LoanRiskStatus, Signal, SignalRule
+from apps.monitoring.models import Signal, SignalRule
 from apps.monitoring.policy import Policy
 from apps.monitoring.services.actions import actions_open_missing
 from apps.monitoring.services.audit import audit_loan_event
+from apps.monitoring.sql import any_of
 from apps.monitoring.states import OPEN_SIGNAL_STATES, SignalState, WarningLevel
 
 
 @dataclass
 class LoanObservation:
-    """What an evaluator saw on one loan: level 0 means the rule no longer fires."""
+    """What an evaluator saw on one loan: level 0 means the rule no longer fires. `loan` is
+    a Loan or any object with its pk, branch_id, officer_id and application_id (the run
+    passes light references: building 5,000 model instances costs more than the work)."""
 
-    loan: Loan
+    loan: object
     code: str
     level: int
     observed: str = ""
@@ -60,7 +65,7 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
     loan_ids = {o.loan.pk for o in observations}
     codes = {o.code for o in observations}
     open_signals = {(s.loan_id, s.code): s for s in Signal.objects.select_for_update().filter(
-        loan_id__in=loan_ids, code__in=codes, state__in=OPEN_SIGNAL_STATES)}
+        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES)}
     opened, updated, resolved, raised = [], [], [], []
     for obs in observations:
         existing = open_signals.get((obs.loan.pk, obs.code))
@@ -75,7 +80,7 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
         if rule is None:
             continue  # no rule in force for this code: nothing may be raised
         if existing is None:
-            signal = Signal(loan=obs.loan, branch_id=obs.loan.branch_id, code=obs.code,
+            signal = Signal(loan_id=obs.loan.pk, branch_id=obs.loan.branch_id, code=obs.code,
                             rule=rule, level=obs.level, observed=obs.observed[:200],
                             baseline=obs.baseline[:200], source=obs.source,
                             details=obs.details or {}, raised_at=now, observed_at=now)
@@ -89,24 +94,55 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
         existing.details, existing.observed_at = obs.details or {}, now
         updated.append(existing)
     Signal.objects.bulk_create(opened)
-    Signal.objects.bulk_update(updated, ["level", "rule", "observed", "baseline", "details",
-                                         "observed_at", "updated_at"])
+    _signals_update(updated, now)
     actions = actions_open_missing(raised=raised, on=on, policy=policy, actor=actor)
     loan_warning_levels_refresh(loan_ids=loan_ids)
     return {"opened": opened, "updated": updated, "resolved": resolved, "actions": actions}
 
 
+def _signals_update(signals: list[Signal], now) -> None:
+    """One UPDATE … FROM unnest() for the observed figures of still-open signals (Django's
+    bulk_update builds a CASE per row and field: seconds for a few hundred rows)."""
+    if not signals:
+        return
+    sql = """
+    UPDATE monitoring_signal s SET level = u.level, rule_id = u.rule_id, observed = u.observed,
+           baseline = u.baseline, details = u.details::jsonb, observed_at = %(now)s,
+           updated_at = %(now)s
+    FROM unnest(%(ids)s::bigint[], %(levels)s::int[], %(rules)s::bigint[], %(observed)s::text[],
+                %(baseline)s::text[], %(details)s::text[])
+         AS u(id, level, rule_id, observed, baseline, details)
+    WHERE s.id = u.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "ids": [x.pk for x in signals],
+                             "levels": [x.level for x in signals],
+                             "rules": [x.rule_id for x in signals],
+                             "observed": [x.observed for x in signals],
+                             "baseline": [x.baseline for x in signals],
+                             "details": [json.dumps(x.details, cls=DjangoJSONEncoder)
+                                         for x in signals]})
+
+
 def loan_warning_levels_refresh(*, loan_ids) -> None:
-    """The highest open signal level sets the loan's level (§4.4), L0 without one."""
+    """The highest open signal level sets the loan's level (§4.4), L0 without one. One
+    statement: a risk-status row is created for a loan that has none yet."""
     loan_ids = list(loan_ids)
     if not loan_ids:
         return
-    levels = dict(Signal.objects.filter(loan_id__in=loan_ids, state__in=OPEN_SIGNAL_STATES)
-                  .values("loan_id").annotate(m=Max("level")).values_list("loan_id", "m"))
-    rows = [LoanRiskStatus(loan_id=i, warning_level=levels.get(i, WarningLevel.L0))
-            for i in loan_ids]
-    LoanRiskStatus.objects.bulk_create(rows, update_conflicts=True, unique_fields=["loan"],
-                                       update_fields=["warning_level", "updated_at"])
+    sql = """
+    INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
+                                           warning_level, updated_at)
+    SELECT l.id, 'normal', 'normal', '[]'::jsonb, COALESCE(MAX(s.level), 0), now()
+    FROM unnest(%(ids)s::bigint[]) AS l(id)
+    LEFT JOIN monitoring_signal s ON s.loan_id = l.id AND s.state = ANY(%(open)s)
+    GROUP BY l.id
+    ON CONFLICT (loan_id) DO UPDATE SET warning_level = EXCLUDED.warning_level,
+                                        updated_at = EXCLUDED.updated_at
+    WHERE monitoring_loanriskstatus.warning_level <> EXCLUDED.warning_level
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": loan_ids, "open": sorted(OPEN_SIGNAL_STATES)})
 
 
 @transaction.atomic
