@@ -34,6 +34,9 @@ MACHINES = {
     "approvals.ConditionPrecedent": "condition_precedent",
     "investigations.ReVerification": "reverification",
     "oversight.ExportJob": "export_job",
+    "monitoring.Classification": "loan_classification",
+    "monitoring.Signal": "monitoring_signal",
+    "monitoring.Action": "monitoring_action",
 }
 
 

@@ -363,7 +363,7 @@ class Signal(WorkflowModel):
         self.close_note, self.closed_by, self.closed_at = note, by, at
 
     @transition(field=state, source=[SS.OPEN, SS.ACKNOWLEDGED], target=SS.CLOSE_REQUESTED,
-                permission=may_work_loan)
+                permission=may_work_loan, conditions=[lambda s: s.level >= WarningLevel.L3])
     def request_close(self, *, by, note: str) -> None:
         """An L3 signal: the officer asks; a second person decides (§4.3)."""
         self.close_note, self.close_requested_by = note, by
