@@ -132,6 +132,10 @@ def _seed_business() -> dict[str, int]:
     from apps.approvals.seed import seed_approvals
 
     approvals = seed_approvals()
+    # Post-loan policy: classification floors, signal rules, level → actions (idempotent).
+    from apps.monitoring.seed import seed_monitoring
+
+    monitoring = seed_monitoring()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
     return {"products": products, **parties, "applications": applications,
-            "checklist templates": templates, **document_counts, **approvals}
+            "checklist templates": templates, **document_counts, **approvals, **monitoring}
