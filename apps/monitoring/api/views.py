@@ -180,6 +180,27 @@ class NplRatioApi(APIView):
         return Response(NplRowSerializer(rows, many=True).data)
 
 
+class MigrationCellSerializer(serializers.Serializer):
+    from_category = serializers.CharField(source="from",
+                                          help_text="A category, or `new` (new to the book).")
+    to_category = serializers.CharField(source="to",
+                                        help_text="A category, or `off` (left the book).")
+    count = serializers.IntegerField()
+    balance = MoneyField(help_text="Outstanding at the later run.")
+
+    class Meta:
+        ref_name = "MonitoringMigrationCell"
+
+
+class MigrationMatrixSerializer(serializers.Serializer):
+    from_date = serializers.DateField()
+    to_date = serializers.DateField()
+    cells = MigrationCellSerializer(many=True)
+
+    class Meta:
+        ref_name = "MonitoringMigrationMatrix"
+
+
 class MigrationMatrixApi(APIView):
     """GET: migration between the snapshots of two runs (counts and balances)."""
 
@@ -193,17 +214,18 @@ class MigrationMatrixApi(APIView):
     @extend_schema(operation_id="monitoring_migration_matrix",
                    parameters=[OpenApiParameter("from_date", dt.date, required=True),
                                OpenApiParameter("to_date", dt.date, required=True)],
-                   responses={200: serializers.JSONField(), 400: COMMAND_ERRORS[400]})
+                   responses={200: MigrationMatrixSerializer, 400: COMMAND_ERRORS[400]})
     def get(self, request):
         data = self.FilterSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         matrix = selectors.migration_matrix(viewer=request.user,
                                             from_date=data.validated_data["from_date"],
                                             to_date=data.validated_data["to_date"])
-        cells = [{"from": a, "to": b, "count": v["count"], "balance": str(v["balance"])}
+        cells = [{"from": a, "to": b, "count": v["count"], "balance": v["balance"]}
                  for (a, b), v in sorted(matrix["cells"].items())]
-        return Response({"from_date": str(matrix["from"]), "to_date": str(matrix["to"]),
-                         "cells": cells})
+        return Response(MigrationMatrixSerializer({"from_date": matrix["from"],
+                                                   "to_date": matrix["to"],
+                                                   "cells": cells}).data)
 
 
 # --- commands -----------------------------------------------------------------------------

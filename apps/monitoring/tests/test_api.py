@@ -56,3 +56,27 @@ def test_npl_api(world, api_as):
     rows = api_as("postloan.north").get("/api/v1/monitoring/npl/?by=product").json()
     assert rows[0]["ratio"] == "1.000000"
     assert api_as("postloan.north").get("/api/v1/monitoring/npl/?by=x").status_code == 400
+
+
+def test_migration_api(world, api_as, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.monitoring.models import ClassificationRunChunk
+    from apps.monitoring.services.run import classification_chunk_run, classification_run_start
+
+    loan = world.loan(dpd=20)
+    today = timezone.localdate()
+    for as_of in (today - dt.timedelta(days=30), today):
+        run = classification_run_start(as_of=as_of)
+        for chunk in ClassificationRunChunk.objects.filter(run=run):
+            classification_chunk_run(chunk_id=chunk.pk)
+        loan.dpd_principal = 100
+        loan.save(update_fields=["dpd_principal"])
+    url = (f"/api/v1/monitoring/migration/?from_date={today - dt.timedelta(days=30)}"
+           f"&to_date={today}")
+    body = api_as("postloan.north").get(url).json()
+    assert body["cells"] == [{"from_category": "special_mention", "to_category": "substandard",
+                              "count": 1, "balance": "100000.00"}]
+    assert api_as("postloan.north").get("/api/v1/monitoring/migration/").status_code == 400
