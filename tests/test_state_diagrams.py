@@ -38,6 +38,9 @@ MACHINES = {
     "loans.Disbursement": "disbursement",
     "loans.Loan": "loan",
     "loans.LoanChange": "loan_change",
+    "monitoring.Classification": "loan_classification",
+    "monitoring.Signal": "monitoring_signal",
+    "monitoring.Action": "monitoring_action",
 }
 
 

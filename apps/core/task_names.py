@@ -24,3 +24,7 @@ class TaskName(StrEnum):
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
     LOANS_ACTIVATE_SWEEP = "loans.loans_activate_due"
+    MONITORING_CLASSIFICATION_SWEEP = "monitoring.classification_run_start"
+    MONITORING_CLASSIFY_CHUNK = "monitoring.classification_chunk_run"
+    MONITORING_CHUNKS_RECONCILE = "monitoring.classification_chunks_reconcile"
+    MONITORING_ACTIONS_OVERDUE = "monitoring.actions_overdue_sweep"

@@ -143,10 +143,15 @@ def _seed_business() -> dict[str, int]:
     from apps.approvals.seed import seed_approvals
 
     approvals = seed_approvals()
+    # Post-loan policy: classification floors, signal rules, level → actions (idempotent).
+    from apps.monitoring.seed import seed_monitoring
+
+    monitoring = seed_monitoring()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
     # After the lifecycle demo: contract and disburse the approved files (loans app).
     from apps.loans.demo import seed_demo_loans
 
     loans = seed_demo_loans()
     return {"products": products, **parties, "applications": applications,
-            "checklist templates": templates, **document_counts, **approvals, **loans}
+            "checklist templates": templates, **document_counts, **approvals, **monitoring,
+            **loans}

@@ -309,6 +309,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loans.loans_activate_due",
         "schedule": crontab(hour=0, minute=10),
     },
+    # Monthly five-category classification and signal run (§5.3): one sweep enqueues chunks.
+    "monitoring-classification-monthly": {
+        "task": "monitoring.classification_run_start",
+        # After the nightly DPD recomputation (01:30) has had time to finish its chunks.
+        "schedule": crontab(day_of_month=1, hour=4, minute=40),
+    },
+    # Re-send classification chunks whose message was lost (pending past policy minutes).
+    "monitoring-classification-chunks-reconcile": {
+        "task": "monitoring.classification_chunks_reconcile",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Mandatory actions past their deadline become overdue (§4.4 SLA).
+    "monitoring-actions-overdue-daily": {
+        "task": "monitoring.actions_overdue_sweep",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------

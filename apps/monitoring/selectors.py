@@ -1,0 +1,217 @@
+"""Reads for post-loan risk pages and API, each scoped to what the viewer may see
+(`visible_branch_ids`): work list, review queue, a loan's panel, NPL ratios and the
+month-to-month migration matrix. Portfolio figures are aggregate queries, never loops."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.http import Http404
+
+from apps.accounts.roles import Role
+from apps.accounts.selectors import visible_branch_ids
+from apps.loans.models import Loan
+from apps.loans.states import OPEN_LOAN_STATES
+from apps.monitoring.models import (
+    Action,
+    Classification,
+    ClassificationRun,
+    LoanRiskStatus,
+    Signal,
+)
+from apps.monitoring.policy import K, MissingPolicy, Policy
+from apps.monitoring.states import (
+    CATEGORY_RANK,
+    NPA_CATEGORIES,
+    OPEN_ACTION_STATES,
+    OPEN_SIGNAL_STATES,
+    Category,
+    ClassificationState,
+)
+
+NPA = sorted(str(c) for c in NPA_CATEGORIES)
+
+
+def _scoped(queryset: QuerySet, viewer, field: str = "branch_id") -> QuerySet:
+    branches = visible_branch_ids(viewer=viewer)
+    return queryset if branches is None else queryset.filter(**{f"{field}__in": branches})
+
+
+def loan_get(*, loan_id: int, viewer) -> Loan:
+    """A loan the viewer may see (404 otherwise: existence is not revealed)."""
+    loan = _scoped(Loan.objects.select_related("branch", "enterprise", "officer"), viewer
+                   ).filter(pk=loan_id).first()
+    if loan is None:
+        raise Http404
+    return loan
+
+
+def signal_list(*, viewer, open_only: bool = True) -> QuerySet[Signal]:
+    signals = _scoped(Signal.objects.select_related("loan", "loan__enterprise", "rule"), viewer)
+    return signals.filter(state__in=OPEN_SIGNAL_STATES) if open_only else signals
+
+
+def signal_get(*, signal_id: int, viewer) -> Signal:
+    signal = signal_list(viewer=viewer, open_only=False).filter(pk=signal_id).first()
+    if signal is None:
+        raise Http404
+    return signal
+
+
+def action_list(*, viewer, open_only: bool = True) -> QuerySet[Action]:
+    actions = _scoped(Action.objects.select_related("loan", "loan__enterprise", "owner"),
+                      viewer).order_by("due_date", "id")
+    return actions.filter(state__in=OPEN_ACTION_STATES) if open_only else actions
+
+
+def action_get(*, action_id: int, viewer) -> Action:
+    action = action_list(viewer=viewer, open_only=False).filter(pk=action_id).first()
+    if action is None:
+        raise Http404
+    return action
+
+
+def classification_list(*, viewer) -> QuerySet[Classification]:
+    return _scoped(Classification.objects.select_related(
+        "loan", "loan__enterprise", "proposed_by", "confirmed_by", "approved_by"), viewer)
+
+
+def classification_get(*, classification_id: int, viewer) -> Classification:
+    found = classification_list(viewer=viewer).filter(pk=classification_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def worklist(*, viewer) -> dict:
+    """A post-loan officer's work: open actions by deadline and open signals, on the loans
+    they answer for; team leads and reviewers see their branches' whole list."""
+    actions, signals = action_list(viewer=viewer), signal_list(viewer=viewer)
+    if viewer.has_role(Role.POST_LOAN_OFFICER) and not viewer.has_role(Role.TEAM_LEAD,
+                                                                        Role.RISK_REVIEWER):
+        actions = actions.filter(owner=viewer)
+        signals = signals.filter(loan__officer=viewer)
+    return {"actions": actions[:200],
+            "signals": signals.order_by("-level", "raised_at")[:200]}
+
+
+def review_queue(*, viewer) -> QuerySet[Classification]:
+    """Proposals the viewer may decide now: reviewers confirm proposals they did not make,
+    approvers approve confirmed upgrades they neither proposed nor confirmed."""
+    wanted = Q(pk__in=[])
+    if viewer.has_role(Role.RISK_REVIEWER):
+        wanted |= Q(state=ClassificationState.PROPOSED) & ~Q(proposed_by=viewer)
+    if viewer.has_role(Role.APPROVER):
+        wanted |= (Q(state=ClassificationState.CONFIRMED) & ~Q(proposed_by=viewer)
+                   & ~Q(confirmed_by=viewer))
+    return classification_list(viewer=viewer).filter(wanted).order_by("created_at", "id")
+
+
+def loan_panel_context(*, loan: Loan, viewer) -> dict:
+    """What `monitoring/partials/loan_panel.html` needs; the loan page includes it.
+    The caller has already checked the viewer may see the loan."""
+    from apps.monitoring.hooks import loan_panel_blocks
+
+    status = LoanRiskStatus.objects.filter(loan=loan).first()
+    return {
+        "loan": loan,
+        "risk_status": status,
+        "classifications": loan.classifications.select_related(
+            "proposed_by", "confirmed_by", "approved_by").order_by("-created_at", "-id")[:50],
+        "signals": loan.signals.select_related("rule").order_by("-raised_at", "-id")[:50],
+        "actions": loan.actions.select_related("owner").order_by("due_date", "id")[:50],
+        "blocks": loan_panel_blocks(loan, viewer),
+        "categories": Category.choices,
+    }
+
+
+# --- Portfolio figures -------------------------------------------------------------------
+
+DIMENSIONS = {"branch": "branch__name", "product": "product_version__product__code",
+              "officer": "officer__username", "vintage": None}
+
+
+def npl_ratios(*, viewer, by: str) -> list[dict]:
+    """NPL ratio (次级+可疑+损失 outstanding / total outstanding) of the open book by branch,
+    product, officer or vintage (disbursement quarter). A loan counts as NPA when its
+    category in force or its rule floor is (the floor always wins), or when today's days
+    past due already pass the 次级 floor."""
+    if by not in DIMENSIONS:
+        raise ValueError(by)
+    loans = _scoped(Loan.objects.filter(state__in=OPEN_LOAN_STATES), viewer)
+    # Today's DPD floor counts too, so the figure is current between monthly runs.
+    substandard_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
+    npa = (Q(risk_status__category__in=NPA) | Q(risk_status__floor__in=NPA)
+           | Q(dpd_principal__gt=substandard_gt) | Q(dpd_interest__gt=substandard_gt))
+    if by == "vintage":
+        loans = loans.annotate(year=ExtractYear("value_date"), quarter=ExtractQuarter(
+            "value_date")).values("year", "quarter")
+    else:
+        loans = loans.values(key=F(DIMENSIONS[by]))
+    rows = loans.annotate(
+        loans=Count("pk"), total=Coalesce(Sum("outstanding_principal"), Decimal(0)),
+        npa=Coalesce(Sum("outstanding_principal", filter=npa), Decimal(0)))
+    out = []
+    for row in rows:
+        key = (f"{row['year']}Q{row['quarter']}" if by == "vintage" else row["key"])
+        ratio = row["npa"] / row["total"] if row["total"] else Decimal(0)
+        out.append({"key": key, "loans": row["loans"], "total": row["total"],
+                    "npa": row["npa"], "ratio": ratio})
+    return sorted(out, key=lambda r: str(r["key"]))
+
+
+def npl_tolerance(*, on: dt.date | None = None) -> Decimal | None:
+    """The NPL tolerance: the bank's NPL ratio + the policy's margin (§4.6, + 3 pp)."""
+    policy = Policy(on=on)
+    try:
+        return policy.value(K.NPL_BANK_RATIO) + policy.value(K.NPL_TOLERANCE_PP)
+    except MissingPolicy:
+        return None
+
+
+def run_dates(*, limit: int = 24) -> list[dt.date]:
+    return list(ClassificationRun.objects.order_by("-as_of").values_list("as_of",
+                                                                         flat=True)[:limit])
+
+
+_RANK_SQL = "CASE {col} " + " ".join(
+    f"WHEN '{c}' THEN {r}" for c, r in CATEGORY_RANK.items()) + " ELSE 1 END"
+_EFFECTIVE_SQL = (f"(CASE WHEN {_RANK_SQL.format(col='{t}.floor')} > "
+                  f"{_RANK_SQL.format(col='{t}.category')} THEN {{t}}.floor "
+                  f"ELSE {{t}}.category END)")
+
+
+def migration_matrix(*, viewer, from_date: dt.date, to_date: dt.date) -> dict:
+    """Month-to-month migration of the snapshots of two runs: counts and balances (at the
+    later date) from each category to each category, plus loans that left the book ("off")
+    and loans new to it ("new"). Categories are the worse of category in force and floor."""
+    branches = visible_branch_ids(viewer=viewer)
+    scope = "" if branches is None else "AND {t}.branch_id = ANY(%(branches)s)"
+    a, b = _EFFECTIVE_SQL.format(t="a"), _EFFECTIVE_SQL.format(t="b")
+    # Only code constants are formatted in; every value is a bound parameter.
+    sql = f"""
+    SELECT COALESCE({a}, 'new'), COALESCE({b}, 'off'), COUNT(*),
+           COALESCE(SUM(COALESCE(b.outstanding, 0)), 0), COALESCE(SUM(a.outstanding), 0)
+    FROM (SELECT * FROM monitoring_classificationsnapshot a WHERE a.as_of = %(f)s
+          {scope.format(t="a")}) a
+    FULL OUTER JOIN (SELECT * FROM monitoring_classificationsnapshot b WHERE b.as_of = %(t)s
+          {scope.format(t="b")}) b ON a.loan_id = b.loan_id
+    GROUP BY 1, 2
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"f": from_date, "t": to_date, "branches": list(branches or [])})
+        cells = {(r[0], r[1]): {"count": r[2], "balance": r[3], "balance_before": r[4]}
+                 for r in cursor.fetchall()}
+    rows = [*Category.values, "new"]
+    columns = [*Category.values, "off"]
+    return {"from": from_date, "to": to_date, "rows": rows, "columns": columns,
+            "cells": cells}
+
+
+def signals_by_level(*, viewer) -> dict[int, int]:
+    return dict(signal_list(viewer=viewer).values("level").annotate(n=Count("pk"))
+                .values_list("level", "n"))
+
+

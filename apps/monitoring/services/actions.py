@@ -1,0 +1,140 @@
+"""Mandatory actions (§4.4): opened when a signal opens or rises to a level, done with
+evidence by the loan's officer, waived by a second person, marked overdue by a sweeper."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.audit.services import audit_record
+from apps.core.fsm import transition_check
+from apps.investigations.policy import policy_values_in_force
+from apps.monitoring.hooks import request_special_inspection
+from apps.monitoring.models import Action, LevelActionRule
+from apps.monitoring.policy import Policy
+from apps.monitoring.sql import any_of
+from apps.monitoring.states import ActionKind, ActionState
+
+
+def level_action_rules(*, on: dt.date) -> dict[int, list[LevelActionRule]]:
+    """The level → actions table in force on a day: the highest version effective then."""
+    rules = (LevelActionRule.objects.filter(effective_from__lte=on)
+             .exclude(effective_to__lte=on).order_by("-version", "level", "kind"))
+    version = rules.values_list("version", flat=True).first()
+    table: dict[int, list[LevelActionRule]] = {}
+    for rule in rules.filter(version=version):
+        table.setdefault(rule.level, []).append(rule)
+    return table
+
+
+def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | None = None,
+                         actor=None) -> list[Action]:
+    """For each (loan, level, signal) just opened or raised, open the level's mandatory
+    actions the loan does not already have open. Set-based: one read, one insert.
+
+    Each action is owned by the loan's officer; its deadline is `on` + the level's policy
+    days. Special checks also ask the inspections code for a special inspection (hook)."""
+    if not raised:
+        return []
+    policy = policy or Policy(on=on)
+    table = level_action_rules(on=on)
+    loan_ids = {loan.pk for loan, _level, _signal in raised}
+    have = set(Action.objects.filter(any_of(Action, "loan", loan_ids), state__in=[
+        ActionState.OPEN, ActionState.OVERDUE]).values_list("loan_id", "kind"))
+    new: list[Action] = []
+    for loan, level, signal in raised:
+        for rule in table.get(level, []):
+            if (loan.pk, rule.kind) in have:
+                continue
+            have.add((loan.pk, rule.kind))
+            days = policy.integer(rule.deadline_policy_key)
+            new.append(Action(loan_id=loan.pk, branch_id=loan.branch_id, kind=rule.kind,
+                              level=level,
+                              rule=rule, signal=signal, owner_id=loan.officer_id,
+                              due_date=on + dt.timedelta(days=days),
+                              deadline_policy={rule.deadline_policy_key:
+                                               policy.used[rule.deadline_policy_key]}))
+    # ignore_conflicts: an inspection raising a signal at the same moment may have opened
+    # the same action; the partial unique index keeps one.
+    Action.objects.bulk_create(new, ignore_conflicts=True)
+    checks = [a for a in new if a.kind == ActionKind.SPECIAL_CHECK]
+    if checks:
+        from apps.loans.models import Loan
+
+        loans = Loan.objects.in_bulk([a.loan_id for a in checks])
+        for action in checks:
+            request_special_inspection(loans[action.loan_id], action.due_date, _(
+                "Special check required by a level %(level)d warning.") % {"level": action.level})
+    if new:
+        audit_record(action="monitoring_action.opened", actor=actor,
+                     subject=("monitoring.action", f"batch:{on.isoformat()}"),
+                     payload={"actions": [[a.loan_id, a.kind, a.level, str(a.due_date)]
+                                          for a in new][:2000], "count": len(new)})
+    return new
+
+
+def _locked(action_id: int) -> Action:
+    return Action.objects.select_for_update(of=("self",)).select_related("loan").get(
+        pk=action_id)
+
+
+@transaction.atomic
+def action_complete(*, action_id: int, actor, note: str, document=None) -> Action:
+    """Done, with evidence: what was done (note) and a document of the loan's file if any."""
+    action = _locked(action_id)
+    transition_check(action.complete, actor=actor)
+    errors = {}
+    if not (note or "").strip():
+        errors["note"] = _("Describe what was done: the evidence is required.")
+    if document is not None and document.application_id != action.loan.application_id:
+        errors["document_id"] = _("The document must belong to this loan's file.")
+    if errors:
+        raise ValidationError(errors)
+    action.complete(by=actor, at=timezone.now(), note=note.strip(), document=document)
+    action.save()
+    audit_record(action="monitoring_action.done", actor=actor, subject=action, payload={
+        "loan": action.loan.loan_number, "kind": action.kind, "note": action.evidence_note,
+        "document": getattr(document, "pk", None)})
+    return action
+
+
+@transaction.atomic
+def action_waive(*, action_id: int, actor, reason: str) -> Action:
+    """Waived by a second person (team lead or risk reviewer, not the owner), with reason."""
+    action = _locked(action_id)
+    transition_check(action.waive, actor=actor)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the action is waived.")})
+    action.waive(by=actor, at=timezone.now(), reason=reason.strip())
+    action.save()
+    audit_record(action="monitoring_action.waived", actor=actor, subject=action, payload={
+        "loan": action.loan.loan_number, "kind": action.kind, "reason": action.waive_reason})
+    return action
+
+
+def actions_overdue_sweep(*, today: dt.date | None = None) -> int:
+    """Mark open actions past their deadline overdue, one transaction per action (few a day)."""
+    today = today or timezone.localdate()
+    ids = list(Action.objects.filter(state=ActionState.OPEN, due_date__lt=today)
+               .values_list("pk", flat=True))
+    for action_id in ids:
+        with transaction.atomic():
+            action = _locked(action_id)
+            if action.state != ActionState.OPEN:
+                continue  # done meanwhile
+            action.mark_overdue(at=timezone.now())
+            action.save()
+            audit_record(action="monitoring_action.overdue", actor=None, subject=action,
+                         payload={"loan": action.loan.loan_number, "kind": action.kind,
+                                  "due": str(action.due_date)})
+    return len(ids)
+
+
+def policy_deadline_days(level: int, *, on: dt.date) -> int | None:
+    """The deadline days of a level in force (for pages that explain the SLA)."""
+    from apps.monitoring.policy import K
+
+    row = policy_values_in_force(on=on).get(K.deadline(level))
+    return int(row.value) if row else None

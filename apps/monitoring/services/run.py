@@ -1,0 +1,385 @@
+"""The monthly classification and signal run (§5.3): Celery beat fires one sweep; the sweep
+records a run for the as-of day and enqueues one task per chunk of loan ids; each chunk does
+set-based work: signals from the data Credence has (W01 DPD, W03/W07/W08 tax and utility
+series, W09 inflows, score deterioration), the rule floors, the loans' risk status, the
+proposals where the floor differs from the category in force, and the month's snapshot.
+
+Chunks are idempotent (a done chunk is a no-op; every write is an upsert or guarded by a
+unique key), so the reconciler may re-send a chunk whose message was lost.
+"""
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.audit.services import audit_record
+from apps.core.queue import enqueue_on_commit
+from apps.core.task_names import TaskName
+from apps.loans.models import Loan
+from apps.monitoring import evaluators as ev
+from apps.monitoring.floors import OPEN_STATES, loan_floors
+from apps.monitoring.models import (
+    Classification,
+    ClassificationRun,
+    ClassificationRunChunk,
+    LoanRestructuring,
+)
+from apps.monitoring.policy import K, Policy
+from apps.monitoring.services.classification import unclean_loan_ids
+from apps.monitoring.services.signals import (
+    LoanObservation,
+    signal_rules_in_force,
+    signals_apply,
+)
+from apps.monitoring.sql import any_of
+from apps.monitoring.states import (
+    ChunkState,
+    ClassificationState,
+    ProposalSource,
+    RunState,
+    rank,
+)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of the month before `day`: what a run at the start of a month classifies."""
+    return day.replace(day=1) - dt.timedelta(days=1)
+
+
+@transaction.atomic
+def classification_run_start(*, as_of: dt.date | None = None) -> ClassificationRun:
+    """Record the run for `as_of` (default: the end of last month) and enqueue its chunks.
+    A second call for the same day returns the existing run (beat may fire twice)."""
+    as_of = as_of or month_end(timezone.localdate())
+    run, created = ClassificationRun.objects.get_or_create(as_of=as_of)
+    if not created:
+        return run
+    policy = Policy(on=as_of)
+    size = policy.integer(K.RUN_CHUNK_SIZE)
+    ids = Loan.objects.filter(state__in=OPEN_STATES).order_by("pk").values_list("pk", flat=True)
+    chunks, batch = [], []
+    # Streaming the ids keeps memory flat in the size of the book (one chunk at a time).
+    for loan_id in ids.iterator(chunk_size=10_000):
+        batch.append(loan_id)
+        if len(batch) == size:
+            chunks.append(ClassificationRunChunk(run=run, first_loan_id=batch[0],
+                                                 last_loan_id=batch[-1], loans=len(batch)))
+            batch = []
+    if batch:
+        chunks.append(ClassificationRunChunk(run=run, first_loan_id=batch[0],
+                                             last_loan_id=batch[-1], loans=len(batch)))
+    ClassificationRunChunk.objects.bulk_create(chunks)
+    run.chunks_total = len(chunks)
+    run.loans_total = sum(c.loans for c in chunks)
+    run.policy_versions = policy.versions(K.RUN_CHUNK_SIZE)
+    if not chunks:
+        run.state, run.finished_at = RunState.DONE, timezone.now()
+    run.save()
+    audit_record(action="classification_run.started", actor=None, subject=run,
+                 payload={"as_of": str(as_of), "chunks": len(chunks), "loans": run.loans_total})
+    for chunk in run.chunks.all():
+        enqueue_on_commit(TaskName.MONITORING_CLASSIFY_CHUNK, chunk_id=chunk.pk)
+    return run
+
+
+def classification_chunks_reconcile(*, now: dt.datetime | None = None) -> int:
+    """Re-send chunks still pending after the policy's minutes (a lost message)."""
+    now = now or timezone.now()
+    minutes = Policy(on=now.date()).integer(K.RUN_CHUNK_STUCK_MINUTES)
+    stuck = list(ClassificationRunChunk.objects.filter(
+        state=ChunkState.PENDING, updated_at__lt=now - dt.timedelta(minutes=minutes))
+        .values_list("pk", flat=True))
+    for chunk_id in stuck:
+        with transaction.atomic():
+            ClassificationRunChunk.objects.filter(pk=chunk_id).update(updated_at=now)
+            enqueue_on_commit(TaskName.MONITORING_CLASSIFY_CHUNK, chunk_id=chunk_id)
+    return len(stuck)
+
+
+def classification_chunk_fail(*, chunk_id: int, error: str) -> None:
+    """A chunk that raised: visible as failed on its run, re-runnable by hand or sweep."""
+    with transaction.atomic():
+        chunk = ClassificationRunChunk.objects.select_for_update().get(pk=chunk_id)
+        chunk.state, chunk.error = ChunkState.FAILED, error[:2000]
+        chunk.save(update_fields=["state", "error", "updated_at"])
+        ClassificationRun.objects.filter(pk=chunk.run_id).update(state=RunState.FAILED)
+
+
+@transaction.atomic
+def classification_chunk_run(*, chunk_id: int) -> dict:
+    """Classify one chunk of loans (see module docstring); returns the counts."""
+    chunk = (ClassificationRunChunk.objects.select_for_update(of=("self",))
+             .select_related("run").get(pk=chunk_id))
+    if chunk.state == ChunkState.DONE:
+        return chunk.counts
+    chunk.attempts += 1
+    run = chunk.run
+    counts = classify_range(first_id=chunk.first_loan_id, last_id=chunk.last_loan_id,
+                            as_of=run.as_of, run=run)
+    chunk.state, chunk.counts, chunk.error = ChunkState.DONE, counts, ""
+    chunk.save()
+    audit_record(action="classification_run.chunk_done", actor=None, subject=chunk,
+                 payload={"as_of": str(run.as_of), "first": chunk.first_loan_id,
+                          "last": chunk.last_loan_id, **counts})
+    if not run.chunks.exclude(state=ChunkState.DONE).exists():
+        ClassificationRun.objects.filter(pk=run.pk).update(state=RunState.DONE,
+                                                           finished_at=timezone.now())
+    return counts
+
+
+def classify_range(*, first_id: int, last_id: int, as_of: dt.date,
+                   run: ClassificationRun | None = None) -> dict:
+    """The set-based work for loan ids [first_id, last_id]; inside the caller's transaction."""
+    policy = Policy(on=as_of)
+    _record_restructurings(first_id, last_id, as_of)
+    stubs = _loan_stubs(first_id, last_id)
+    rules = signal_rules_in_force(on=as_of)
+    observations = _observations(stubs, as_of=as_of, policy=policy)
+    signals = signals_apply(observations=observations, on=as_of, rules=rules, policy=policy)
+    floors = loan_floors(first_id=first_id, last_id=last_id, as_of=as_of, policy=policy)
+    _risk_status_upsert(floors, as_of)
+    proposals = _propose(floors, stubs, as_of=as_of, policy=policy, run=run)
+    if run is not None:
+        _snapshots_insert(floors, run=run, as_of=as_of)
+    return {"loans": len(floors), "signals_opened": len(signals["opened"]),
+            "signals_updated": len(signals["updated"]),
+            "signals_resolved": len(signals["resolved"]),
+            "actions_opened": len(signals["actions"]), "proposals": proposals,
+            "policy": dict(policy.used),
+            "rules": {code: rule.version for code, rule in rules.items()}}
+
+
+@dataclass
+class LoanRef:
+    """The loan fields signals and actions need, without building model instances."""
+
+    pk: int
+    loan_number: str
+    branch_id: int
+    officer_id: int
+    application_id: int
+    enterprise_id: int
+    value_date: dt.date
+    dpd_principal: int
+    dpd_interest: int
+    decided_at: dt.datetime | None
+
+
+def _loan_stubs(first_id: int, last_id: int) -> dict[int, LoanRef]:
+    """Light references to the chunk's open loans, one query."""
+    rows = (Loan.objects.filter(pk__range=(first_id, last_id), state__in=OPEN_STATES)
+            .values_list("id", "loan_number", "branch_id", "officer_id", "application_id",
+                         "enterprise_id", "value_date", "dpd_principal", "dpd_interest",
+                         "application__decided_at"))
+    return {row[0]: LoanRef(*row) for row in rows}
+
+
+def _risk_status_upsert(floors, as_of: dt.date) -> None:
+    """Floors and reasons into each loan's risk status: one INSERT … ON CONFLICT from arrays
+    (an ORM bulk upsert of 5,000 rows spends seconds compiling SQL)."""
+    if not floors:
+        return
+    sql = """
+    INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
+                                           floor_as_of, warning_level, updated_at)
+    SELECT u.loan_id, 'normal', u.floor, u.reasons::jsonb, %(as_of)s, 0, now()
+    FROM unnest(%(ids)s::bigint[], %(floors)s::text[], %(reasons)s::text[])
+         AS u(loan_id, floor, reasons)
+    ON CONFLICT (loan_id) DO UPDATE SET floor = EXCLUDED.floor,
+        floor_reasons = EXCLUDED.floor_reasons, floor_as_of = EXCLUDED.floor_as_of,
+        updated_at = EXCLUDED.updated_at
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"as_of": as_of, "ids": [f.loan_id for f in floors],
+                             "floors": [f.floor for f in floors],
+                             "reasons": [json.dumps(f.reasons) for f in floors]})
+
+
+def _snapshots_insert(floors, *, run, as_of: dt.date) -> None:
+    """The month's snapshot rows, idempotent on (as_of, loan)."""
+    sql = """
+    INSERT INTO monitoring_classificationsnapshot (run_id, as_of, loan_id, branch_id,
+        product_id, officer_id, vintage, category, floor, outstanding)
+    SELECT %(run)s, %(as_of)s, u.* FROM unnest(%(ids)s::bigint[], %(branches)s::bigint[],
+        %(products)s::bigint[], %(officers)s::bigint[], %(vintages)s::text[],
+        %(categories)s::text[], %(floors)s::text[], %(outstanding)s::numeric[]) AS u
+    ON CONFLICT (as_of, loan_id) DO NOTHING
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "run": run.pk, "as_of": as_of, "ids": [f.loan_id for f in floors],
+            "branches": [f.branch_id for f in floors],
+            "products": [f.product_id for f in floors],
+            "officers": [f.officer_id for f in floors],
+            "vintages": [f"{f.value_date.year}Q{(f.value_date.month - 1) // 3 + 1}"
+                         for f in floors],
+            "categories": [f.category for f in floors], "floors": [f.floor for f in floors],
+            "outstanding": [f.outstanding for f in floors]})
+
+
+def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
+    """Restructured loans without a recorded date get one: the loan's audit trail if it
+    names the move, else this run's day (the observation period then starts late, never
+    early)."""
+    missing = list(Loan.objects.filter(pk__range=(first_id, last_id), state="restructured")
+                   .exclude(restructurings__isnull=False).values_list("pk", flat=True))
+    if not missing:
+        return
+    from apps.audit.models import AuditEvent
+
+    seen = dict(AuditEvent.objects.filter(
+        subject_type="loans.loan", subject_id__in=[str(i) for i in missing],
+        action__contains="restructur").values("subject_id").annotate(
+        at=Max("occurred_at")).values_list("subject_id", "at"))
+    LoanRestructuring.objects.bulk_create([LoanRestructuring(
+        loan_id=i, restructured_on=(seen[str(i)].date() if str(i) in seen else as_of),
+        source="audit trail" if str(i) in seen else "first seen by the monthly run")
+        for i in missing], ignore_conflicts=True)
+
+
+def _observations(stubs: dict[int, LoanRef], *, as_of, policy) -> list[LoanObservation]:
+    observations = []
+    for loan in stubs.values():
+        o = ev.w01_overdue(max(loan.dpd_principal, loan.dpd_interest), policy)
+        observations.append(LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
+                                            _("core banking"), o.details))
+    by_app = {loan.application_id: loan for loan in stubs.values()}
+    for app_id, series in _document_series(list(by_app)).items():
+        loan = by_app[app_id]
+        found = []
+        if series.get("revenue"):
+            found.append(ev.w03_revenue_decline(series["revenue"], policy))
+        if series.get("tax_paid"):
+            found.append(ev.w07_tax_drop(series["tax_paid"], policy))
+        if series.get("kwh"):
+            found.append(ev.w08_utility_drop(series["kwh"], policy))
+        if series.get("in"):
+            found.append(ev.w09_inflows_fall(series["in"], policy=policy,
+                                             loan_month=loan.value_date.strftime("%Y-%m")))
+        source = {"W03": _("tax records"), "W07": _("tax records"),
+                  "W08": _("utility records"), "W09": _("bank statements")}
+        observations += [LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
+                                         source[o.code], o.details) for o in found]
+    for app_id, (decision, latest) in _score_pairs(by_app).items():
+        o = ev.w23_score_drop(at_decision=decision, latest=latest, policy=policy)
+        observations.append(LoanObservation(by_app[app_id], o.code, o.level, o.observed,
+                                            o.baseline, _("re-scoring"), o.details))
+    return observations
+
+
+SERIES_FIELDS = {"tax_record": ("revenue", "tax_paid"), "utility_bill": ("kwh",),
+                 "bank_statement": ("in",)}
+
+
+def _document_series(application_ids: list[int]) -> dict[int, dict[str, dict[str, Decimal]]]:
+    """Monthly series parsed from the loans' documents (later documents win a month)."""
+    from apps.documents.models import Document, DocumentCheck
+
+    checks = (DocumentCheck.objects.filter(
+        document__in=Document.objects.filter(any_of(Document, "application", application_ids)),
+        kind__in=list(SERIES_FIELDS),
+        status__in=["passed", "attention", "failed"])
+        .order_by("finished_at", "pk").values_list("document__application_id", "kind",
+                                                   "findings"))
+    series: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for app_id, kind, findings in checks.iterator(chunk_size=2000):
+        for month, values in (findings or {}).get("monthly", {}).items():
+            for name in SERIES_FIELDS[kind]:
+                try:
+                    series[app_id][name][month] = Decimal(str(values[name]))
+                except (KeyError, InvalidOperation, TypeError):
+                    continue
+    return series
+
+
+def _score_pairs(by_app: dict[int, LoanRef]) -> dict[int, tuple[float, float]]:
+    """(score at decision, latest score) for applications re-scored after their decision."""
+    from apps.scoring.models import ScoreResult
+
+    rescored = (ScoreResult.objects.filter(any_of(ScoreResult, "application", by_app))
+                .values("application_id").annotate(first=Min("created_at"),
+                                                   last=Max("created_at"))
+                .values_list("application_id", "first", "last"))
+    candidates = [a for a, first, last in rescored if first != last]
+    pairs = {}
+    if not candidates:
+        return pairs
+    results = defaultdict(list)
+    scores = (ScoreResult.objects.filter(any_of(ScoreResult, "application", candidates))
+              .order_by("created_at", "pk").values_list("application_id", "score", "created_at"))
+    for app_id, score, created in scores:
+        results[app_id].append((created, score))
+    for app_id, rows in results.items():
+        decided = by_app[app_id].decided_at
+        before = [s for c, s in rows if decided is None or c <= decided]
+        after = [s for c, s in rows if decided is not None and c > decided]
+        if before and after:
+            pairs[app_id] = (before[-1], after[-1])
+    return pairs
+
+
+def _propose(floors, stubs, *, as_of, policy, run) -> int:
+    """System proposals where the floor differs from the category in force: downgrades
+    always; upgrades only with a clean record. A loan whose open proposal already says the
+    same keeps it; an officer's open proposal is left to the reviewer."""
+    wanted = {f.loan_id: f for f in floors if f.floor_rank != rank(f.category)}
+    settled = [f.loan_id for f in floors if f.floor_rank == rank(f.category)]
+    # A system proposal the data no longer supports (arrears repaid) is withdrawn.
+    for stale in Classification.objects.select_for_update().filter(
+            any_of(Classification, "loan", settled), source=ProposalSource.SYSTEM,
+            state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED]):
+        stale.supersede()
+        stale.save()
+    if not wanted:
+        return 0
+    upgrades = [i for i, f in wanted.items() if f.floor_rank < rank(f.category)]
+    unclean = unclean_loan_ids(loan_ids=upgrades, on=as_of,
+                               months=policy.integer(K.UPGRADE_CLEAN_MONTHS))
+    open_ones = {c.loan_id: c for c in Classification.objects.select_for_update().filter(
+        any_of(Classification, "loan", wanted), state__in=[ClassificationState.PROPOSED,
+                                             ClassificationState.CONFIRMED])}
+    new = []
+    for loan_id, f in wanted.items():
+        if loan_id in unclean:
+            continue
+        current = open_ones.get(loan_id)
+        if current is not None:
+            if current.category == f.floor or current.source == ProposalSource.OFFICER:
+                continue
+            current.supersede()
+            current.save()
+        new.append(Classification(
+            loan_id=loan_id, branch_id=f.branch_id, category=f.floor,
+            previous_category=f.category, floor=f.floor, floor_reasons=f.reasons,
+            is_upgrade=f.floor_rank < rank(f.category), source=ProposalSource.SYSTEM,
+            run=run, reason=_("Monthly run: rule floor %(floor)s.") % {"floor": f.floor},
+            policy_versions=dict(policy.used)))
+    Classification.objects.bulk_create(new)
+    return len(new)
+
+
+def dpd_floor_counts_sql(*, as_of: dt.date) -> dict[str, int]:
+    """The plain-SQL baseline the benchmark compares against: DPD floors of the open book,
+    counted per category, with the policy thresholds in force (no signals, no writes)."""
+    policy = Policy(on=as_of)
+    sql = """
+    SELECT CASE WHEN d > %(loss)s THEN 'loss' WHEN d > %(doubtful)s THEN 'doubtful'
+                WHEN d > %(sub)s THEN 'substandard' WHEN d > %(sm)s THEN 'special_mention'
+                ELSE 'normal' END AS floor, COUNT(*)
+    FROM (SELECT GREATEST(dpd_principal, dpd_interest) AS d FROM loans_loan
+          WHERE state = ANY(%(states)s)) x GROUP BY 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"loss": policy.integer(K.FLOOR_LOSS_DPD_GT),
+                             "doubtful": policy.integer(K.FLOOR_DOUBTFUL_DPD_GT),
+                             "sub": policy.integer(K.FLOOR_SUBSTANDARD_DPD_GT),
+                             "sm": policy.integer(K.FLOOR_SPECIAL_MENTION_DPD_GT),
+                             "states": OPEN_STATES})
+        return dict(cursor.fetchall())

@@ -1,0 +1,233 @@
+"""Early-warning signals (§4.3): de-duplicated per loan and code, updated on each
+observation, closed with a note; an L3 close needs a second person.
+
+`signals_apply` is the batched core used by the monthly run (many loans at once) and by
+`signal_raise` (one observation from the inspections code: W17, W18)."""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.fsm import transition_check
+from apps.loans.models import Loan
+from apps.monitoring.models import Signal, SignalRule
+from apps.monitoring.policy import Policy
+from apps.monitoring.services.actions import actions_open_missing
+from apps.monitoring.services.audit import audit_loan_event
+from apps.monitoring.sql import any_of
+from apps.monitoring.states import OPEN_SIGNAL_STATES, SignalState, WarningLevel
+
+
+@dataclass
+class LoanObservation:
+    """What an evaluator saw on one loan: level 0 means the rule no longer fires. `loan` is
+    a Loan or any object with its pk, branch_id, officer_id and application_id (the run
+    passes light references: building 5,000 model instances costs more than the work)."""
+
+    loan: object
+    code: str
+    level: int
+    observed: str = ""
+    baseline: str = ""
+    source: str = ""
+    details: dict | None = None
+
+
+def signal_rules_in_force(*, on: dt.date) -> dict[str, SignalRule]:
+    """code → the highest rule version effective on `on`."""
+    rules = (SignalRule.objects.filter(effective_from__lte=on)
+             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+             .order_by("code", "-version"))
+    current: dict[str, SignalRule] = {}
+    for rule in rules:
+        current.setdefault(rule.code, rule)
+    return current
+
+
+def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=None,
+                  rules: dict[str, SignalRule] | None = None, policy: Policy | None = None,
+                  ) -> dict[str, list]:
+    """Open, update or resolve signals for these observations, then open the mandatory
+    actions of every signal that opened or rose, and refresh the loans' warning levels.
+
+    Set-based: one read of the open signals, one insert, one bulk update; resolves (the rule
+    no longer fires) go through the transition one by one, as they are few. Must run inside
+    the caller's transaction."""
+    rules = rules or signal_rules_in_force(on=on)
+    now = timezone.now()
+    loan_ids = {o.loan.pk for o in observations}
+    codes = {o.code for o in observations}
+    open_signals = {(s.loan_id, s.code): s for s in Signal.objects.select_for_update().filter(
+        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES)}
+    opened, updated, resolved, raised = [], [], [], []
+    for obs in observations:
+        existing = open_signals.get((obs.loan.pk, obs.code))
+        rule = rules.get(obs.code)
+        if obs.level <= 0:
+            if existing is not None:
+                existing.resolve(at=now, note=_("No longer observed: %(value)s") % {
+                    "value": obs.observed or "-"})
+                existing.save()
+                resolved.append(existing)
+            continue
+        if rule is None:
+            continue  # no rule in force for this code: nothing may be raised
+        if existing is None:
+            signal = Signal(loan_id=obs.loan.pk, branch_id=obs.loan.branch_id, code=obs.code,
+                            rule=rule, level=obs.level, observed=obs.observed[:200],
+                            baseline=obs.baseline[:200], source=obs.source,
+                            details=obs.details or {}, raised_at=now, observed_at=now)
+            opened.append(signal)
+            raised.append((obs.loan, obs.level, signal))
+            continue
+        if existing.level < obs.level:
+            raised.append((obs.loan, obs.level, existing))
+        existing.level, existing.rule = obs.level, rule
+        existing.observed, existing.baseline = obs.observed[:200], obs.baseline[:200]
+        existing.details, existing.observed_at = obs.details or {}, now
+        updated.append(existing)
+    Signal.objects.bulk_create(opened)
+    _signals_update(updated, now)
+    actions = actions_open_missing(raised=raised, on=on, policy=policy, actor=actor)
+    loan_warning_levels_refresh(loan_ids=loan_ids)
+    return {"opened": opened, "updated": updated, "resolved": resolved, "actions": actions}
+
+
+def _signals_update(signals: list[Signal], now) -> None:
+    """One UPDATE … FROM unnest() for the observed figures of still-open signals (Django's
+    bulk_update builds a CASE per row and field: seconds for a few hundred rows)."""
+    if not signals:
+        return
+    sql = """
+    UPDATE monitoring_signal s SET level = u.level, rule_id = u.rule_id, observed = u.observed,
+           baseline = u.baseline, details = u.details::jsonb, observed_at = %(now)s,
+           updated_at = %(now)s
+    FROM unnest(%(ids)s::bigint[], %(levels)s::int[], %(rules)s::bigint[], %(observed)s::text[],
+                %(baseline)s::text[], %(details)s::text[])
+         AS u(id, level, rule_id, observed, baseline, details)
+    WHERE s.id = u.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "ids": [x.pk for x in signals],
+                             "levels": [x.level for x in signals],
+                             "rules": [x.rule_id for x in signals],
+                             "observed": [x.observed for x in signals],
+                             "baseline": [x.baseline for x in signals],
+                             "details": [json.dumps(x.details, cls=DjangoJSONEncoder)
+                                         for x in signals]})
+
+
+def loan_warning_levels_refresh(*, loan_ids) -> None:
+    """The highest open signal level sets the loan's level (§4.4), L0 without one. One
+    statement: a risk-status row is created for a loan that has none yet."""
+    loan_ids = list(loan_ids)
+    if not loan_ids:
+        return
+    sql = """
+    INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
+                                           warning_level, updated_at)
+    SELECT l.id, 'normal', 'normal', '[]'::jsonb, COALESCE(MAX(s.level), 0), now()
+    FROM unnest(%(ids)s::bigint[]) AS l(id)
+    LEFT JOIN monitoring_signal s ON s.loan_id = l.id AND s.state = ANY(%(open)s)
+    GROUP BY l.id
+    ON CONFLICT (loan_id) DO UPDATE SET warning_level = EXCLUDED.warning_level,
+                                        updated_at = EXCLUDED.updated_at
+    WHERE monitoring_loanriskstatus.warning_level <> EXCLUDED.warning_level
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": loan_ids, "open": sorted(OPEN_SIGNAL_STATES)})
+
+
+@transaction.atomic
+def signal_raise(*, loan_id: int, code: str, observed: str, baseline: str = "",
+                 source: str, actor=None, level: int | None = None) -> Signal:
+    """Raise (or update) a signal other code observed: the inspections code calls this for
+    W17 (use of funds) and W18 (cooperation). The level is the rule's unless given."""
+    loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
+    on = timezone.localdate()
+    rules = signal_rules_in_force(on=on)
+    rule = rules.get(code)
+    if rule is None:
+        raise ValidationError({"code": _("No signal rule %(code)s is in force.") % {
+            "code": code}})
+    obs = LoanObservation(loan=loan, code=code, level=level or rule.level, observed=observed,
+                          baseline=baseline, source=source)
+    result = signals_apply(observations=[obs], on=on, actor=actor, rules=rules)
+    signal = (result["opened"] or result["updated"])[0]
+    audit_loan_event(action="signal.raised", actor=actor, subject=signal, loan=loan, payload={
+        "loan": loan.loan_number, "code": code, "level": signal.level, "observed": observed,
+        "baseline": baseline, "rule_version": rule.version, "source": source})
+    return signal
+
+
+def _locked(signal_id: int) -> Signal:
+    return Signal.objects.select_for_update(of=("self",)).select_related("loan").get(
+        pk=signal_id)
+
+
+@transaction.atomic
+def signal_acknowledge(*, signal_id: int, actor) -> Signal:
+    """The officer has seen the signal."""
+    signal = _locked(signal_id)
+    transition_check(signal.acknowledge, actor=actor)
+    signal.acknowledge(by=actor, at=timezone.now())
+    signal.save()
+    audit_loan_event(action="signal.acknowledged", actor=actor, subject=signal,
+                     loan=signal.loan, payload={"code": signal.code, "level": signal.level})
+    return signal
+
+
+def _note_required(note: str) -> str:
+    if not (note or "").strip():
+        raise ValidationError({"note": _("A signal cannot be closed without a note.")})
+    return note.strip()
+
+
+@transaction.atomic
+def signal_close(*, signal_id: int, actor, note: str) -> Signal:
+    """Close with a note. Below L3 the officer closes; an L3 signal only moves to
+    'close requested' and waits for a second person (§4.3)."""
+    signal = _locked(signal_id)
+    if signal.level >= WarningLevel.L3:
+        transition_check(signal.request_close, actor=actor)
+        signal.request_close(by=actor, note=_note_required(note))
+        action = "signal.close_requested"
+    else:
+        transition_check(signal.close, actor=actor)
+        signal.close(by=actor, at=timezone.now(), note=_note_required(note))
+        action = "signal.closed"
+    signal.save()
+    audit_loan_event(action=action, actor=actor, subject=signal, loan=signal.loan,
+                     payload={"code": signal.code, "level": signal.level,
+                              "note": signal.close_note})
+    if signal.state == SignalState.CLOSED:
+        loan_warning_levels_refresh(loan_ids=[signal.loan_id])
+    return signal
+
+
+@transaction.atomic
+def signal_close_decide(*, signal_id: int, actor, confirm: bool, note: str = "") -> Signal:
+    """The second person confirms an L3 close, or refuses it with a reason."""
+    signal = _locked(signal_id)
+    if confirm:
+        transition_check(signal.confirm_close, actor=actor)
+        signal.confirm_close(by=actor, at=timezone.now())
+        action = "signal.closed"
+    else:
+        transition_check(signal.refuse_close, actor=actor)
+        if not (note or "").strip():
+            raise ValidationError({"note": _("Say why the signal stays open.")})
+        signal.refuse_close(by=actor, note=note.strip())
+        action = "signal.close_refused"
+    signal.save()
+    audit_loan_event(action=action, actor=actor, subject=signal, loan=signal.loan,
+                     payload={"code": signal.code, "level": signal.level, "note": note})
+    loan_warning_levels_refresh(loan_ids=[signal.loan_id])
+    return signal
