@@ -23,3 +23,7 @@ class TaskName(StrEnum):
     SCORING_TRAIN = "scoring.training_job_run"
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
+    MONITORING_INSPECTION_SWEEP = "monitoring.inspection_sweep"
+    MONITORING_INSPECTION_SCHEDULE = "monitoring.inspection_schedule_generate"
+    MONITORING_INSPECTION_SCHEDULE_CHUNK = "monitoring.inspection_schedule_chunk"
+    MONITORING_INSPECTION_OVERDUE_CHUNK = "monitoring.inspections_overdue_mark"

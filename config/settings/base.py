@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
     },
+    # Post-loan inspections: generate due schedules (idempotent) and mark/escalate overdue ones.
+    "monitoring-inspection-sweep-daily": {
+        "task": "monitoring.inspection_sweep",
+        "schedule": crontab(hour=0, minute=40),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------
