@@ -494,8 +494,27 @@ def inspection_review(*, inspection_id: int, actor, note: str = "",
                  payload={"from": InspectionState.SUBMITTED, "to": inspection.state,
                           "note": inspection.review_note,
                           "conclusion": _conclusion_payload(inspection)})
+    _conclusion_next_check(inspection, actor=actor)
     inspection_schedule_generate(loan_id=inspection.loan_id, actor=actor)
     return inspection
+
+
+def _conclusion_next_check(inspection: Inspection, *, actor) -> None:
+    """The reviewed conclusion sets the next inspection date (§4.2): a routine check is due
+    then unless another open check already comes on or before it."""
+    day = inspection.next_inspection_date
+    if day is None:
+        return
+    loan = (Loan.objects.select_for_update(of=("self",)).select_related("product_version")
+            .get(pk=inspection.loan_id))
+    earlier = (loan.inspections.filter(state__in=(InspectionState.SCHEDULED,
+                                                  InspectionState.IN_PROGRESS,
+                                                  InspectionState.OVERDUE), due_date__lte=day)
+               .exclude(pk=inspection.pk).exists())
+    if not earlier:
+        _create(loan, kind=InspectionKind.ROUTINE, key=f"m2:{day.isoformat()}", due=day,
+                basis={"conclusion": {"value": day.isoformat(), "inspection": inspection.pk}},
+                actor=actor)
 
 
 @transaction.atomic
@@ -578,8 +597,6 @@ def inspections_overdue_mark(*, today: dt.date | None = None,
                              inspection_ids: list[int] | None = None) -> int:
     """Mark every inspection past its due date (or the given ones), each in its own
     transaction, so one failure does not undo the others."""
-    from django.db import close_old_connections
-
     from apps.monitoring.inspection_selectors import inspections_overdue
 
     today = today or timezone.localdate()
@@ -588,7 +605,6 @@ def inspections_overdue_mark(*, today: dt.date | None = None,
     marked = 0
     for pk in ids:
         marked += inspection_mark_overdue(inspection_id=pk, today=today)
-        close_old_connections()
     return marked
 
 
@@ -619,12 +635,9 @@ def inspection_sweep(*, today: dt.date | None = None, chunk_size: int = 200) -> 
 def inspection_schedule_chunk(*, loan_ids: list[int], today: dt.date | None = None) -> int:
     """Generate the schedule of each loan in the chunk; a loan whose policy is missing is
     skipped (the next sweep retries it) without stopping the others."""
-    from django.db import close_old_connections
-
     created = 0
     for loan_id in loan_ids:
         with contextlib.suppress(ScheduleNotConfigured, Loan.DoesNotExist):
             created += len(inspection_schedule_generate(loan_id=loan_id, today=today))
-        close_old_connections()
     return created
 
