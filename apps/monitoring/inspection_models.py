@@ -24,6 +24,7 @@ from apps.monitoring.inspection_states import (
     InspectionKind,
     InspectionState,
     ProposedClass,
+    RequestedAction,
 )
 
 __all__ = ["Inspection", "InspectionAnswer"]
@@ -118,6 +119,12 @@ class Inspection(WorkflowModel):
         from django.utils import timezone
 
         return timezone.localdate(self.submitted_at) <= self.due_date
+
+    @property
+    def action_labels(self) -> list:
+        """The requested actions in words (codes stay codes in the data)."""
+        return [RequestedAction(a).label for a in self.actions or []
+                if a in RequestedAction.values]
 
     @property
     def is_editable(self) -> bool:

@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 app_name = "monitoring"
 
 urlpatterns: list = []
+urlpatterns += [path("", include("apps.monitoring.inspection_urls"))]

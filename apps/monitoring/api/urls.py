@@ -1,3 +1,4 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 urlpatterns: list = []
+urlpatterns += [path("", include("apps.monitoring.api.inspection_urls"))]
