@@ -494,8 +494,12 @@ def inspection_review(*, inspection_id: int, actor, note: str = "",
                  payload={"from": InspectionState.SUBMITTED, "to": inspection.state,
                           "note": inspection.review_note,
                           "conclusion": _conclusion_payload(inspection)})
-    _conclusion_next_check(inspection, actor=actor)
-    inspection_schedule_generate(loan_id=inspection.loan_id, actor=actor)
+    try:
+        with transaction.atomic():  # a savepoint: a schedule gap must not undo the review
+            _conclusion_next_check(inspection, actor=actor)
+            inspection_schedule_generate(loan_id=inspection.loan_id, actor=actor)
+    except ScheduleNotConfigured:
+        pass  # the review stands; the daily sweep schedules the loan once policy is in force
     return inspection
 
 

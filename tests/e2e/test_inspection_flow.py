@@ -105,6 +105,8 @@ def test_officer_fills_and_submits_the_first_check_and_a_lead_reviews_it(
     page.get_by_label("Why this classification").fill("Funds used as agreed; sales steady.")
     page.get_by_label("Contact the client").check()
     _no_sideways_scroll(page)
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone we support
+    _no_sideways_scroll(page)
     page.locator("[data-role=submit]").click()
     expect(page.locator(".inv-status [data-state]")).to_have_attribute("data-state", "submitted")
     expect(page.locator("[data-role=proposed-class]")).to_have_text("Normal (正常)")
