@@ -41,6 +41,7 @@ MACHINES = {
     "monitoring.Classification": "loan_classification",
     "monitoring.Signal": "monitoring_signal",
     "monitoring.Action": "monitoring_action",
+    "monitoring.Inspection": "inspection",
 }
 
 

@@ -28,3 +28,7 @@ class TaskName(StrEnum):
     MONITORING_CLASSIFY_CHUNK = "monitoring.classification_chunk_run"
     MONITORING_CHUNKS_RECONCILE = "monitoring.classification_chunks_reconcile"
     MONITORING_ACTIONS_OVERDUE = "monitoring.actions_overdue_sweep"
+    MONITORING_INSPECTION_SWEEP = "monitoring.inspection_sweep"
+    MONITORING_INSPECTION_SCHEDULE = "monitoring.inspection_schedule_generate"
+    MONITORING_INSPECTION_SCHEDULE_CHUNK = "monitoring.inspection_schedule_chunk"
+    MONITORING_INSPECTION_OVERDUE_CHUNK = "monitoring.inspections_overdue_mark"

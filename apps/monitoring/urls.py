@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.monitoring import views
 
@@ -15,3 +15,4 @@ urlpatterns = [
     path("signals/<int:signal_id>/<slug:act>/", views.signal_act, name="signal-act"),
     path("actions/<int:action_id>/<slug:act>/", views.action_act, name="action-act"),
 ]
+urlpatterns += [path("", include("apps.monitoring.inspection_urls"))]

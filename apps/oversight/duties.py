@@ -237,12 +237,81 @@ def _sign_offs(ctx: PackContext, params: dict) -> DutyResult:
 
 @register_evaluator("post_loan_inspections")
 def _post_loan_inspections(ctx: PackContext, params: dict) -> DutyResult:
-    inspections = ctx.starting("inspection.", "monitoring.")
-    if not inspections:
-        return DutyResult(NOT_APPLICABLE, evidence=[(
-            _("No post-loan inspections are recorded in this system."), "")])
-    return DutyResult(FULFILLED, events=[e.seq for e in inspections],
-                      evidence=[(f"{e.action} #{e.seq}", "") for e in inspections])
+    """Post-loan duty (§4.6 贷后管理): every loan of the application had its first inspection
+    within the policy window in force on its value date, and every inspection due so far was
+    submitted by its due date. Evaluated from the inspections themselves, never assumed: a
+    loan whose first-check deadline passed without one fails, whether or not it was ever
+    scheduled."""
+    from apps.loans.models import Loan
+    from apps.monitoring.inspection_states import InspectionKind
+    from apps.monitoring.schedule_policy import (
+        FIRST_DAYS,
+        SchedulePolicy,
+        SchedulePolicyMissing,
+        first_check_due,
+    )
+
+    loans = list(Loan.objects.filter(application=ctx.application).order_by("value_date", "pk")
+                 .prefetch_related("inspections"))
+    events = [e.seq for e in ctx.starting("inspection.")]
+    if not loans:
+        return DutyResult(NOT_APPLICABLE, events=events, evidence=[(
+            _("No loan has been booked for this application: there is nothing to inspect "
+              "yet."), "")])
+    today = timezone.localdate()
+    result = DutyResult(FULFILLED, events=events)
+    reached = False
+    for loan in loans:
+        inspections = list(loan.inspections.all())
+        policy = SchedulePolicy.in_force(loan.value_date)
+        try:
+            deadline = first_check_due(loan, policy)
+        except SchedulePolicyMissing as exc:
+            result.exceptions.append(_("Loan %(loan)s: policy value %(key)s was not in force "
+                                       "on its value date; the first-check window is unknown.")
+                                     % {"loan": loan.loan_number, "key": exc.key})
+            continue
+        version = policy.basis[FIRST_DAYS]["version"]
+        words = {"loan": loan.loan_number, "due": deadline.isoformat(), "version": version}
+        first = next((i for i in inspections if i.kind == InspectionKind.FIRST), None)
+        done = timezone.localdate(first.submitted_at) if first and first.submitted_at else None
+        if done is None:
+            if today > deadline:
+                reached = True
+                result.exceptions.append(_("Loan %(loan)s: the first inspection due by %(due)s "
+                                           "(policy version %(version)s) was not done.") % words)
+        elif done > deadline:
+            reached = True
+            result.exceptions.append(_("Loan %(loan)s: the first inspection was done on "
+                                       "%(done)s, after its deadline %(due)s (policy version "
+                                       "%(version)s).") % {**words, "done": done.isoformat()})
+        else:
+            reached = True
+            result.evidence.append((_("Loan %(loan)s: first inspection done on %(done)s, due by "
+                                      "%(due)s (policy version %(version)s).")
+                                    % {**words, "done": done.isoformat()},
+                                    reverse("monitoring:inspection_form", args=[first.pk])))
+        for inspection in inspections:
+            if inspection.kind == InspectionKind.FIRST or inspection.due_date >= today:
+                continue
+            reached = True
+            label = {"loan": loan.loan_number, "kind": inspection.get_kind_display(),
+                     "due": inspection.due_date.isoformat()}
+            if inspection.submitted_at is None:
+                result.exceptions.append(_("Loan %(loan)s: %(kind)s due %(due)s was not done.")
+                                         % label)
+            elif not inspection.done_on_time:
+                result.exceptions.append(_("Loan %(loan)s: %(kind)s due %(due)s was done late.")
+                                         % label)
+            else:
+                result.evidence.append((_("Loan %(loan)s: %(kind)s due %(due)s done on time.")
+                                        % label, ""))
+    if result.exceptions:
+        result.status = NOT_FULFILLED
+    elif not reached:
+        result.status = NOT_REACHED
+        result.evidence.append((_("No inspection has fallen due yet."), ""))
+    return result
 
 
 @dataclass

@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.actions_overdue_sweep",
         "schedule": crontab(hour=6, minute=10),
     },
+    # Post-loan inspections: generate due schedules (idempotent) and mark/escalate overdue ones.
+    "monitoring-inspection-sweep-daily": {
+        "task": "monitoring.inspection_sweep",
+        "schedule": crontab(hour=0, minute=40),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------

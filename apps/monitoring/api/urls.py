@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.monitoring.api import views
 
@@ -30,3 +30,4 @@ urlpatterns = [
     path("monitoring/migration/", views.MigrationMatrixApi.as_view(),
          name="api-monitoring-migration"),
 ]
+urlpatterns += [path("", include("apps.monitoring.api.inspection_urls"))]

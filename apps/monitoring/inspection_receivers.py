@@ -1,0 +1,22 @@
+"""Receivers that start a loan's inspection schedule when it is booked or activated.
+
+They do no I/O themselves (CONVENTIONS §3 pitfall 1): they ask for the schedule task by name
+after the booking transaction commits; the daily sweep re-generates any schedule whose message
+was lost (generation is idempotent).
+"""
+
+from apps.core.queue import enqueue_on_commit
+from apps.core.task_names import TaskName
+from apps.loans.states import OPEN_LOAN_STATES
+
+
+def loan_booked_schedule(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """A new loan note (借据): schedule its inspections once the booking commits."""
+    if created and not raw:
+        enqueue_on_commit(TaskName.MONITORING_INSPECTION_SCHEDULE, loan_id=instance.pk)
+
+
+def loan_moved_schedule(sender, instance, name, source, target, **kwargs) -> None:
+    """A loan moved into an open state (e.g. pending → active on its value date)."""
+    if target in OPEN_LOAN_STATES and source != target:
+        enqueue_on_commit(TaskName.MONITORING_INSPECTION_SCHEDULE, loan_id=instance.pk)
