@@ -23,3 +23,4 @@ class TaskName(StrEnum):
     SCORING_TRAIN = "scoring.training_job_run"
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
+    OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"

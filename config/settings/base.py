@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "oversight.export_jobs_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Exemption cases: open for loans gone bad, flag past-deadline ones, close after appeals.
+    "oversight-exemption-cases-sweep-daily": {
+        "task": "oversight.exemption_cases_sweep",
+        "schedule": crontab(hour=5, minute=40),
+    },
     # Re-queue applications whose accepted investigation still has no score (lost messages).
     "scoring-score-sweep": {
         "task": "scoring.score_sweep",
