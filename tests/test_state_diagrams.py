@@ -34,6 +34,7 @@ MACHINES = {
     "approvals.ConditionPrecedent": "condition_precedent",
     "investigations.ReVerification": "reverification",
     "oversight.ExportJob": "export_job",
+    "oversight.ExemptionCase": "exemption_case",
 }
 
 

@@ -18,7 +18,7 @@ from django_fsm import FSMField, transition
 from apps.accounts.roles import Role
 from apps.core.models import TimeStampedModel, WorkflowModel
 from apps.oversight.exemption_states import ExemptionCaseState as S
-from apps.oversight.exemption_states import Incident, Stage, Tier, tier_not_worse
+from apps.oversight.exemption_states import Incident, Tier, tier_not_worse
 
 
 def is_exemption_committee(user) -> bool:
@@ -143,7 +143,9 @@ class ExemptionCase(WorkflowModel):
 
     @property
     def is_overdue(self) -> bool:
-        return self.state != S.CLOSED and self.deadline_at <= timezone.now()
+        """Past the review deadline (flagged by the sweep, or due now) and still open."""
+        return self.state != S.CLOSED and (self.overdue_at is not None
+                                           or self.deadline_at <= timezone.now())
 
     @transition(field=state, source=S.OPENED, target=S.UNDER_REVIEW,
                 permission=committee_member_not_under_review)

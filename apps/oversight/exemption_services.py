@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,10 +79,10 @@ def exemption_case_open(*, loan_id: int, incident: str, actor, note: str = "") -
     existing = _open_existing(loan.pk)
     if existing is not None:
         return existing
+    deadline = exemption_policy(REVIEW_DEADLINE_DAYS)  # seeds the defaults once if absent
     pack, digest = pack_freeze(loan, incident=incident, note=note)
     if actor is not None and actor.pk in {p["user_id"] for p in pack["people"]}:
         raise PermissionDenied(_("You handled this loan, so you may not open its case."))
-    deadline = exemption_policy(REVIEW_DEADLINE_DAYS)
     opened_at = timezone.now()
     case = ExemptionCase(
         loan=loan, application_id=loan.application_id, branch_id=loan.branch_id,
@@ -317,11 +317,13 @@ def exemption_cases_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     for loan_id, state in list(loans_needing_case(floor_days=int(floor.value))):
         incident = (Incident.WRITTEN_OFF if state == LoanState.WRITTEN_OFF
                     else Incident.NON_PERFORMING)
-        note = (f"Swept: more than {int(floor.value)} days past due (policy {SUBSTANDARD_DPD} "
-                f"v{floor.version})" if incident == Incident.NON_PERFORMING else "Swept: written off")
+        note = ("Swept: written off" if incident == Incident.WRITTEN_OFF else
+                f"Swept: more than {int(floor.value)} days past due (policy {SUBSTANDARD_DPD} "
+                f"v{floor.version})")
         exemption_case_open(loan_id=loan_id, incident=incident, actor=None, note=note)
         counts["opened"] += 1
-        close_old_connections()
+        if not connection.in_atomic_block:  # a long sweep drops stale connections between units
+            close_old_connections()
     for case_id in list(ExemptionCase.objects.filter(
             state__in=OPEN_CASE_STATES, deadline_at__lte=now, overdue_at__isnull=True)
             .values_list("pk", flat=True)):
