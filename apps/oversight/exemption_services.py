@@ -131,7 +131,12 @@ def _reason(value: str, field: str) -> str:
 def _decide(case: ExemptionCase, *, actor, summary: str, tiers: dict[int, dict],
             batch: ExemptionBatch | None = None) -> ExemptionCase:
     people = {p.pk: p for p in case.people.select_for_update()}
+    # Every field's problem at once, so the form shows each next to its field.
     errors = {}
+    if len((summary or "").strip()) < REASON_MIN_LENGTH:
+        errors["summary"] = [_("Give the reasons (at least %(n)s characters).")
+                             % {"n": REASON_MIN_LENGTH}]
+    summary = (summary or "").strip()
     for pk in people:
         choice = tiers.get(pk) or {}
         if choice.get("tier") not in Tier.values:
@@ -170,7 +175,6 @@ def exemption_case_decide(*, case_id: int, actor, summary: str,
     The decider is a committee member who is not under review; the appeal window is policy."""
     case = _locked_case(case_id)
     transition_check(case.decide, actor=actor)
-    summary = _reason(summary, "summary")
     return _decide(case, actor=actor, summary=summary, tiers=tiers)
 
 
@@ -205,10 +209,13 @@ def exemption_case_decide_appeal(*, case_id: int, actor, summary: str,
     not under review (§6.4). A worsening refuses the whole decision with a field error."""
     case = _locked_case(case_id)
     transition_check(case.decide_appeal, actor=actor)
-    summary = _reason(summary, "summary")
     appealed = {p.pk: p for p in case.people.select_for_update()
                 if p.appealed_at is not None and not p.appeal_outcome}
     errors = {}
+    if len((summary or "").strip()) < REASON_MIN_LENGTH:
+        errors["summary"] = [_("Give the reasons (at least %(n)s characters).")
+                             % {"n": REASON_MIN_LENGTH}]
+    summary = (summary or "").strip()
     for pk, person in appealed.items():
         choice = outcomes.get(pk) or {}
         outcome = choice.get("outcome")

@@ -78,6 +78,8 @@ def _case_context(request, case, errors=None, posted=None) -> dict:
     mine = next((p for p in people if p.user_id == user.pk), None)
     return {
         "case": case, "people": people, "tiers": Tier.choices, "errors": errors,
+        "general_errors": errors.get("__all__", []) + errors.get("tiers", [])
+        + errors.get("outcomes", []),
         "posted": posted or {}, "duties": case.pack.get("duties", []),
         "can_start": may_attempt(case.start_review, actor=user),
         "can_decide": may_attempt(case.decide, actor=user),
