@@ -222,6 +222,8 @@ SPECTACULAR_SETTINGS = {
         # Re-scoring and training jobs share queued/running/completed/failed.
         "ScoringJobStateEnum": "apps.scoring.states.TrainingJobState",
         "ModelKindEnum": "apps.scoring.states.ModelKind",
+        "ExemptionCaseStateEnum": "apps.oversight.exemption_states.ExemptionCaseState",
+        "ExemptionTierEnum": "apps.oversight.exemption_states.Tier",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
