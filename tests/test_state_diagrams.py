@@ -42,6 +42,7 @@ MACHINES = {
     "monitoring.Signal": "monitoring_signal",
     "monitoring.Action": "monitoring_action",
     "monitoring.Inspection": "inspection",
+    "oversight.ExemptionCase": "exemption_case",
 }
 
 

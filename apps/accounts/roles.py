@@ -18,6 +18,10 @@ class Role(TextChoices):
     # Contracts and disbursements (独立放款): independent of the file's makers and deciders.
     LOAN_OPERATIONS = "loan_operations", _("Loan operations officer")
     AUDITOR = "auditor", _("Auditor")
+    # Due-diligence exemption committee (尽职免责, §4.6/§6.4): decides tiers and hears appeals.
+    # A role of its own, not the credit committee: credit committee members are among the
+    # people an exemption case judges, and nobody decides their own case.
+    EXEMPTION_COMMITTEE = "exemption_committee", _("Exemption committee member")
     ADMIN = "admin", _("Administrator")
 
 
@@ -35,6 +39,9 @@ _EDIT_PARTIES = _VIEW_PARTIES | {"parties.add_enterprise", "parties.change_enter
 # Due-diligence duty rules and export jobs (apps.oversight): auditors read, admins version.
 _VIEW_OVERSIGHT = {"oversight.view_dutyruleset", "oversight.view_dutyrule",
                    "oversight.view_exportjob"}
+# Exemption cases (apps.oversight.exemption_*): auditors and the committee read them.
+_VIEW_EXEMPTIONS = {"oversight.view_exemptioncase", "oversight.view_exemptionperson",
+                    "oversight.view_exemptionbatch"}
 
 # "app_label.codename" per role; permissions of apps not installed yet are skipped quietly.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -46,7 +53,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
     Role.LOAN_OPERATIONS: {"org.view_branch", *_VIEW_PARTIES},
     Role.AUDITOR: {"org.view_branch", "accounts.view_user", "audit.view_auditevent",
-                   "audit.export_auditevent", *_VIEW_PARTIES, *_VIEW_OVERSIGHT},
+                   "audit.export_auditevent", *_VIEW_PARTIES, *_VIEW_OVERSIGHT,
+                   *_VIEW_EXEMPTIONS},
+    Role.EXEMPTION_COMMITTEE: {"org.view_branch", "accounts.view_user", *_VIEW_PARTIES,
+                               *_VIEW_EXEMPTIONS},
     Role.ADMIN: {*_VIEW_PARTIES, *_VIEW_OVERSIGHT, "oversight.add_dutyruleset",
                  "oversight.change_dutyruleset", "oversight.add_dutyrule",
                  "oversight.change_dutyrule", "oversight.delete_dutyrule",

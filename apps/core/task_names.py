@@ -32,3 +32,4 @@ class TaskName(StrEnum):
     MONITORING_INSPECTION_SCHEDULE = "monitoring.inspection_schedule_generate"
     MONITORING_INSPECTION_SCHEDULE_CHUNK = "monitoring.inspection_schedule_chunk"
     MONITORING_INSPECTION_OVERDUE_CHUNK = "monitoring.inspections_overdue_mark"
+    OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"

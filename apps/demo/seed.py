@@ -33,6 +33,7 @@ DEMO_ROLE_PREFIX = {
     Role.COMMITTEE_MEMBER: "committee",
     Role.POST_LOAN_OFFICER: "postloan",
     Role.LOAN_OPERATIONS: "ops",
+    Role.EXEMPTION_COMMITTEE: "exempt",
     Role.AUDITOR: "auditor",
     Role.ADMIN: "admin",
 }

@@ -40,5 +40,16 @@ class OversightConfig(AppConfig):
             "audit_chain.checked": _("Audit chain range checked"),
             "duty_rules.changed": _("Due-diligence duty rules changed"),
         })
+        # Due-diligence exemption cases (尽职免责, issue #15).
+        register_actions({
+            "exemption_case.opened": _("Exemption case opened, evidence pack frozen"),
+            "exemption_case.review_started": _("Exemption review started"),
+            "exemption_case.decided": _("Exemption tiers decided"),
+            "exemption_case.appealed": _("Exemption decision appealed"),
+            "exemption_case.appeal_decided": _("Exemption appeal decided"),
+            "exemption_case.closed": _("Exemption case closed"),
+            "exemption_case.overdue": _("Exemption case past its deadline, escalated"),
+            "exemption_case.pack_exported": _("Exemption evidence pack exported"),
+        })
         register_application_section(key="oversight", template="oversight/partials/links.html",
                                      context=_auditor_links, order=900)

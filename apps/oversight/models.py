@@ -124,3 +124,12 @@ class DutyRule(models.Model):
     @property
     def label(self) -> str:
         return self.label_zh if (get_language() or "").startswith("zh") else self.label_en
+
+
+# Due-diligence exemption cases live in their own module (issue #15); imported here so Django
+# finds the models.
+from apps.oversight.exemption_models import (  # noqa: E402, F401
+    ExemptionBatch,
+    ExemptionCase,
+    ExemptionPerson,
+)

@@ -19,3 +19,7 @@ def export_jobs_sweep_task() -> int:
     from apps.oversight import services
 
     return services.export_jobs_sweep()
+
+
+# Celery autodiscovery imports `tasks` only: the exemption sweep lives in its own module.
+from apps.oversight.exemption_tasks import exemption_cases_sweep_task  # noqa: E402, F401

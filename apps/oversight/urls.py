@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.oversight import views
+from apps.oversight import exemption_views, views
 
 app_name = "oversight"
 
@@ -18,4 +18,13 @@ urlpatterns = [
     path("applications/<int:application_id>/<slug:kind>/pdf/", views.application_pdf,
          name="pdf"),
     path("integrity/", views.integrity, name="integrity"),
+    # Due-diligence exemption cases (尽职免责, issue #15).
+    path("exemptions/", exemption_views.exemption_list, name="exemptions"),
+    path("exemptions/dashboard/", exemption_views.exemption_dashboard,
+         name="exemption-dashboard"),
+    path("exemptions/batch/", exemption_views.exemption_batch, name="exemption-batch"),
+    path("exemptions/<int:case_id>/", exemption_views.exemption_detail, name="exemption"),
+    path("exemptions/<int:case_id>/pdf/", exemption_views.exemption_pdf, name="exemption-pdf"),
+    path("exemptions/<int:case_id>/<slug:command>/", exemption_views.exemption_command,
+         name="exemption-command"),
 ]

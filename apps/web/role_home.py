@@ -22,6 +22,8 @@ _PANELS = {
     Role.LOAN_OPERATIONS: (_("Loan operations officer"),
                            _("Approved files to contract, and drawdowns waiting for a second "
                              "officer.")),
+    Role.EXEMPTION_COMMITTEE: (_("Exemption committee"),
+                               _("Due-diligence exemption cases waiting for a decision.")),
     Role.AUDITOR: (_("Auditor"), _("Process trails of every branch, read-only.")),
     Role.ADMIN: (_("Administrator"),
                  _("Products, checklists, authority rules, people and system status.")),
@@ -66,6 +68,9 @@ def _links(role, user, counts: dict) -> list[dict]:
             links.append({"label": _("Loan book"), "url": reverse("loans:list"),
                           "count": None})
         return links
+    if role == Role.EXEMPTION_COMMITTEE:
+        return [{"label": _("Exemption cases"), "url": reverse("oversight:exemptions"),
+                 "count": None}]
     if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
         return [{"label": _("All applications"), "url": applications, "count": None}]
     return []

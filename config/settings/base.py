@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "LoanChangeKindEnum": "apps.loans.models.LoanChange.Kind",
         "LoanChangeDecisionEnum": "apps.loans.api.views.ChangeDecision",
         "ApprovalDecisionEnum": "apps.approvals.models.Decision",
+        "ExemptionCaseStateEnum": "apps.oversight.exemption_states.ExemptionCaseState",
+        "ExemptionTierEnum": "apps.oversight.exemption_states.Tier",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -293,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "oversight-export-jobs-sweep": {
         "task": "oversight.export_jobs_sweep",
         "schedule": crontab(minute="*/10"),
+    },
+    # Exemption cases: open for loans gone bad, flag past-deadline ones, close after appeals.
+    "oversight-exemption-cases-sweep-daily": {
+        "task": "oversight.exemption_cases_sweep",
+        "schedule": crontab(hour=5, minute=40),
     },
     # Re-queue applications whose accepted investigation still has no score (lost messages).
     "scoring-score-sweep": {
