@@ -148,6 +148,10 @@ def _seed_business() -> dict[str, int]:
     from apps.monitoring.seed import seed_monitoring
 
     monitoring = seed_monitoring()
+    # Post-loan inspection templates: loans booked below get their checks scheduled.
+    from apps.monitoring.inspection_seed import seed_inspection_templates
+
+    seed_inspection_templates()
     applications = 0 if Application.objects.exists() else seed_demo_applications()
     # After the lifecycle demo: contract and disburse the approved files (loans app).
     from apps.loans.demo import seed_demo_loans

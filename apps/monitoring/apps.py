@@ -29,6 +29,9 @@ class MonitoringConfig(AppConfig):
             "monitoring_action.overdue": _("Monitoring action overdue"),
         })
         self._ready_inspections()
+        from apps.monitoring import wiring
+
+        wiring.connect()
 
     # --- inspections (贷后检查): audit actions, hooks, tasks, schedule on booking ---------------
     @staticmethod

@@ -4,13 +4,16 @@ being imported by it (as `apps.applications.guards` does for later apps).
 - Special inspections: the inspections code registers `fn(loan, *, due_date, reason)` in its
   `AppConfig.ready()`; a "special check" action calls `request_special_inspection`, inside
   the transaction that opened the action (a failure rolls the action back with it).
-- Work-list blocks: `fn(request) -> {"title", "template", "context"} | None` adds a block to
-  the post-loan officer's work list (`/monitoring/`), e.g. inspections due.
+- Work-list blocks: `fn(request) -> {"template", "context"} | None` adds a block to the
+  post-loan officer's work list (`/monitoring/`), e.g. inspections due. The block's template
+  is rendered with its own context (and the request) and brings its own heading.
 - Loan-panel blocks: the same for the loan's monitoring panel (inspections on the loan).
 """
 
 import datetime as dt
 from collections.abc import Callable
+
+from django.template.loader import render_to_string
 
 _special_inspection: list[Callable] = []
 _worklist_blocks: list[Callable] = []
@@ -41,8 +44,14 @@ def register_worklist_block(fn: Callable) -> None:
         _worklist_blocks.append(fn)
 
 
+def _rendered(block: dict, request) -> dict:
+    return {**block, "html": render_to_string(block["template"], block["context"],
+                                              request=request)}
+
+
 def worklist_blocks(request) -> list[dict]:
-    return [block for fn in _worklist_blocks if (block := fn(request))]
+    """Each registered block with its `html`, in registration order."""
+    return [_rendered(block, request) for fn in _worklist_blocks if (block := fn(request))]
 
 
 def register_loan_panel_block(fn: Callable) -> None:
@@ -51,5 +60,6 @@ def register_loan_panel_block(fn: Callable) -> None:
         _loan_panel_blocks.append(fn)
 
 
-def loan_panel_blocks(loan, viewer) -> list[dict]:
-    return [block for fn in _loan_panel_blocks if (block := fn(loan, viewer))]
+def loan_panel_blocks(loan, viewer, request=None) -> list[dict]:
+    return [_rendered(block, request) for fn in _loan_panel_blocks
+            if (block := fn(loan, viewer))]

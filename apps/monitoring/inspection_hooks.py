@@ -45,6 +45,21 @@ def raise_signal(loan_id: int, *, code: str, source: str, observed: dict | None 
     return bool(_signal_raisers)
 
 
+_conclusion_listeners: list[Callable[..., Any]] = []
+
+
+def register_conclusion_listener(fn: Callable[..., Any]) -> None:
+    """`fn(inspection, *, actor)`, called inside the review's transaction once a second person
+    has confirmed the conclusion (the risk engine turns it into signals and a proposal)."""
+    if fn not in _conclusion_listeners:
+        _conclusion_listeners.append(fn)
+
+
+def conclusion_reviewed(inspection, *, actor) -> None:
+    for fn in list(_conclusion_listeners):
+        fn(inspection, actor=actor)
+
+
 def register_special_check_requester(fn: Callable[..., Any]) -> None:
     global _special_check_requester
     _special_check_requester = fn

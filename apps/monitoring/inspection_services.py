@@ -494,6 +494,8 @@ def inspection_review(*, inspection_id: int, actor, note: str = "",
                  payload={"from": InspectionState.SUBMITTED, "to": inspection.state,
                           "note": inspection.review_note,
                           "conclusion": _conclusion_payload(inspection)})
+    # Signals (W17, W18) and the proposed category go to the risk engine in this transaction.
+    inspection_hooks.conclusion_reviewed(inspection, actor=actor)
     try:
         with transaction.atomic():  # a savepoint: a schedule gap must not undo the review
             _conclusion_next_check(inspection, actor=actor)

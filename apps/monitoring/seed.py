@@ -93,6 +93,12 @@ SIGNAL_RULES = [
      "Score deterioration on re-scoring", "重新评分恶化",
      "The latest score is well below the score the loan was approved on.",
      "最新评分明显低于审批时的评分。"),
+    # §4.1: "A missed deadline is itself a signal" (counts against the on-time rate, §4.5);
+    # it does not worsen the loan's category by itself.
+    ("W24", 1, [], False, "inspections", G, "§4.1 missed inspection deadline [G]",
+     "Post-loan inspection overdue", "贷后检查逾期未做",
+     "A scheduled post-loan inspection passed its due date without being done.",
+     "计划的贷后检查已过期限仍未完成。"),
 ]
 
 ACTIONS_V1 = {1: [A.CONTACT],
@@ -123,6 +129,11 @@ def seed_monitoring(*, effective_from: dt.date = dt.date(2023, 7, 1)) -> dict[st
                                   description_en=desc_en, description_zh=desc_zh,
                                   effective_from=effective_from)
         counts["signal rules"] += 1
+    # The inspection schedule's policy (first check, routine, special check after L2/L3): a
+    # "special check" action needs it to schedule the check.
+    from apps.monitoring.schedule_policy import seed_schedule_policies
+
+    seed_schedule_policies()
     if not LevelActionRule.objects.exists():
         for level, kinds in ACTIONS_V1.items():
             for kind in kinds:

@@ -12,7 +12,7 @@ from apps.audit.models import AuditEvent
 from apps.monitoring.inspection_models import Inspection
 from apps.monitoring.inspection_services import inspection_sweep
 from apps.monitoring.inspection_states import InspectionState
-from apps.monitoring.tests.inspection_factories import make_loan
+from apps.monitoring.tests.inspections.inspection_factories import make_loan
 
 
 def _wait_for(check, timeout=30.0):

@@ -26,7 +26,7 @@ from apps.monitoring.inspection_services import (
     inspections_overdue_mark,
 )
 from apps.monitoring.inspection_states import InspectionState as S
-from apps.monitoring.tests.inspection_factories import answer_all_m1, make_loan
+from apps.monitoring.tests.inspections.inspection_factories import answer_all_m1, make_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +95,22 @@ def test_officer_fills_submits_and_a_second_person_reviews(world):
                                  actions=["contact", "special_check", "contact"])
     assert reviewed.state == S.REVIEWED and reviewed.reviewed_by == lead
     assert reviewed.actions == ["contact", "special_check"]
-    # The conclusion's date is stricter than the monthly routine: the next m2 is due then.
+    # The reviewed conclusion reaches the risk engine (apps.monitoring.wiring): W17 (funds
+    # diverted, L3) and W18 (uncooperative, L2) open from the answers; the L3 signal's
+    # "special check" action schedules a special inspection; the officer's proposed category
+    # waits for a reviewer's confirmation, raised to the floor the open L3 signal sets.
+    from apps.monitoring.models import Classification, Signal
+
+    assert set(Signal.objects.filter(loan=loan).values_list("rule__code", flat=True)) >= {
+        "W17", "W18"}
+    special = Inspection.objects.get(loan=loan, kind="special")
+    assert special.due_date <= next_date
+    proposal = Classification.objects.get(loan=loan)
+    assert proposal.proposed_by == officer and proposal.category == "substandard"
+    assert "Uncooperative borrower; watch." in proposal.reason
+    # The special check comes before the conclusion's date, so no extra routine check then.
     routine = Inspection.objects.filter(loan=loan, kind="m2", state=S.SCHEDULED)
-    assert next_date in {r.due_date for r in routine}
+    assert next_date not in {r.due_date for r in routine}
     actions = list(AuditEvent.objects.filter(subject_type="monitoring.inspection",
                                              subject_id=str(m1.pk))
                    .values_list("action", flat=True))

@@ -8,7 +8,11 @@ from django.urls import reverse
 from apps.monitoring.inspection_models import Inspection
 from apps.monitoring.inspection_services import inspection_schedule_generate
 from apps.monitoring.inspection_views import inspection_panel_context
-from apps.monitoring.tests.inspection_factories import M1_ANSWERS, M1_NOT_APPLICABLE, make_loan
+from apps.monitoring.tests.inspections.inspection_factories import (
+    M1_ANSWERS,
+    M1_NOT_APPLICABLE,
+    make_loan,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from apps.monitoring.schedule_policy import (
     register_grade_source,
     tenor_months,
 )
-from apps.monitoring.tests.inspection_factories import make_loan, policy_version
+from apps.monitoring.tests.inspections.inspection_factories import make_loan, policy_version
 
 pytestmark = pytest.mark.django_db
 

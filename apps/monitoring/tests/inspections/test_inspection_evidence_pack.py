@@ -13,7 +13,11 @@ from apps.monitoring.inspection_services import (
     inspection_submit,
 )
 from apps.monitoring.schedule_policy import FIRST_DAYS
-from apps.monitoring.tests.inspection_factories import answer_all_m1, make_loan, policy_version
+from apps.monitoring.tests.inspections.inspection_factories import (
+    answer_all_m1,
+    make_loan,
+    policy_version,
+)
 from apps.oversight.duties import FULFILLED, NOT_FULFILLED, NOT_REACHED, build_pack
 
 pytestmark = pytest.mark.django_db
