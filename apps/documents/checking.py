@@ -145,7 +145,7 @@ def document_check(*, document_id: int) -> Document | None:
     a check another worker is running is skipped, results are recorded once.
     """
     with transaction.atomic():
-        document = (Document.objects.select_for_update()
+        document = (Document.objects.select_for_update(no_key=True, of=("self",))
                     .select_related("document_type", "application__enterprise",
                                     "application__product_version")
                     .filter(pk=document_id).first())
@@ -172,7 +172,7 @@ def document_check(*, document_id: int) -> Document | None:
 
 def _run_one(check_id: int, document: Document, context) -> None:
     with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
         if check.status != C.PENDING:
             return  # another delivery has it, or it is done
         check.start(at=timezone.now())
@@ -196,7 +196,7 @@ def _run_one(check_id: int, document: Document, context) -> None:
 
 def _requeue(check_id: int) -> None:
     with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
         if check.status == C.RUNNING:
             check.requeue()
             check.save()
@@ -208,7 +208,7 @@ def _requeue(check_id: int) -> None:
 def _record(check_id: int, document: Document, outcome: CheckOutcome | None, *, version: str,
             error: str = "") -> None:
     with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
         if check.status != C.RUNNING:
             return  # the sweeper gave up on it meanwhile: its record stands
         now = timezone.now()
@@ -243,7 +243,7 @@ def document_conclude(*, document_id: int) -> Document | None:
     """When every check is done, decide the document: failed if any check failed, needs
     attention if any crashed or flagged something, else passed."""
     with transaction.atomic():
-        document = Document.objects.select_for_update().filter(pk=document_id).first()
+        document = Document.objects.select_for_update(no_key=True).filter(pk=document_id).first()
         if document is None or document.state != S.CHECKING:
             return document
         checks = list(document.checks.all())
@@ -274,12 +274,13 @@ def document_recheck(*, document_id: int, actor: User) -> Document:
     clear a crash). Who: `can_recheck`. The document must be decided (not mid-check)."""
     document_get(viewer=actor, document_id=document_id)  # 404 unless visible
     with transaction.atomic():
-        document = (Document.objects.select_for_update().select_related("application")
+        document = (Document.objects.select_for_update(no_key=True, of=("self",))
+                    .select_related("application")
                     .get(pk=document_id))
         transition_check(document.recheck, actor=actor)
         document.recheck(at=timezone.now())
         document.save()
-        for check in document.checks.select_for_update():
+        for check in document.checks.select_for_update(no_key=True):
             if check.status in CHECK_DONE:
                 check.reset()
                 check.save()
@@ -306,7 +307,8 @@ def document_check_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         if not connection.in_atomic_block:  # inside a caller's transaction it would close it
             close_old_connections()
         with transaction.atomic():
-            check = (DocumentCheck.objects.select_for_update().select_related("document")
+            check = (DocumentCheck.objects.select_for_update(no_key=True, of=("self",))
+                     .select_related("document")
                      .get(pk=check_id))
             if check.status != C.RUNNING or check.started_at >= cutoff:
                 continue

@@ -43,3 +43,12 @@ def document_expiry_remind() -> int:
     from apps.documents import reminders
 
     return reminders.document_expiry_remind()
+
+
+@shared_task(name=TaskName.DOCUMENT_ORPHANS_SWEEP)
+def document_orphans_sweep() -> dict:
+    """Daily: delete stored files no Document row names, past the grace period (uploads
+    whose transaction never committed). Never a file with a row. Idempotent."""
+    from apps.documents import orphans
+
+    return orphans.document_orphans_sweep()

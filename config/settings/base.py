@@ -268,6 +268,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.audit_chain_verify",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Transactional outbox: send what the fast path after commit could not (broker down).
+    "core-outbox-relay": {
+        "task": "core.outbox_relay",
+        "schedule": crontab(minute="*"),
+    },
     "idempotency-purge-nightly": {
         "task": "core.idempotency_purge",
         "schedule": crontab(hour=3, minute=5),
@@ -276,6 +281,12 @@ CELERY_BEAT_SCHEDULE = {
     "document-check-sweep": {
         "task": "documents.document_check_sweep",
         "schedule": crontab(minute="*/5"),
+    },
+    # Stored files whose row never committed, past DOCUMENTS_ORPHAN_GRACE_HOURS; never one
+    # with a row.
+    "document-orphans-sweep-daily": {
+        "task": "documents.document_orphans_sweep",
+        "schedule": crontab(hour=3, minute=40),
     },
     "document-expiry-remind-daily": {
         "task": "documents.document_expiry_remind",

@@ -181,7 +181,7 @@ def committee_session_schedule(*, committee, scheduled_for, step_ids, actor) -> 
         raise PermissionDenied(_("Only members schedule the committee's sessions."))
     session = CommitteeSession.objects.create(committee=committee, scheduled_for=scheduled_for,
                                               created_by=actor)
-    steps = ApprovalStep.objects.select_for_update().filter(
+    steps = ApprovalStep.objects.select_for_update(no_key=True).filter(
         pk__in=step_ids, committee=committee, state=StepState.WAITING)
     if len(steps) != len(set(step_ids)):
         raise ValidationError({"step_ids": _("Only items waiting for this committee can be "

@@ -36,7 +36,9 @@ def test_upload_creates_pending_checks_and_sends_the_task_after_commit(
         assert not send.called  # nothing leaves before the commit
         assert len(callbacks) == 1
         callbacks[0]()
-    send.assert_called_once_with(TaskName.DOCUMENT_CHECK, kwargs={"document_id": document.pk})
+    send.assert_called_once()
+    assert send.call_args.args == (TaskName.DOCUMENT_CHECK,)
+    assert send.call_args.kwargs["kwargs"] == {"document_id": document.pk}
     assert set(document.checks.values_list("kind", "status")) == {
         ("bank_statement", C.PENDING), ("expiry", C.PENDING)}
 

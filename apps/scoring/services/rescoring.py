@@ -215,7 +215,7 @@ def _write_orm(scored: dict, *, job, version, policy, reasons: _ReasonText) -> i
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
-        job = RescoringJob.objects.select_for_update().get(pk=job_id)
+        job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.state != RescoringJobState.QUEUED:
             return job  # redelivered after it started or finished: nothing to redo here
         snapshot_ids = _portfolio_snapshot_ids()
@@ -244,7 +244,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
                 close_old_connections()
     except Exception as exc:
         with transaction.atomic():
-            job = RescoringJob.objects.select_for_update().get(pk=job_id)
+            job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
             job.fail(at=timezone.now(), error=repr(exc))
             job.save()
             audit_record(action="score.rescoring_failed", actor=None, subject=job,
@@ -252,7 +252,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         logger.exception("re-scoring job %s failed", job_id)
         raise
     with transaction.atomic():
-        job = RescoringJob.objects.select_for_update().get(pk=job_id)
+        job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
         job.complete(at=timezone.now())
         job.save()
         audit_record(action="score.rescoring_completed", actor=None, subject=job,
