@@ -216,8 +216,17 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
         job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
+        if job.state == RescoringJobState.RUNNING:
+            # Redelivered while running: with acks_late that means its worker was lost (every
+            # task ends within the visibility timeout). Say so visibly rather than leave the
+            # job "running" forever; the chunks written stand, and a new job fills the rest.
+            job.fail(at=timezone.now(), error="The re-scoring was interrupted; start it again.")
+            job.save()
+            audit_record(action="score.rescoring_failed", actor=None, subject=job,
+                         payload={"error": job.error, "done": job.done})
+            return job
         if job.state != RescoringJobState.QUEUED:
-            return job  # redelivered after it started or finished: nothing to redo here
+            return job  # redelivered after it finished: nothing to redo here
         snapshot_ids = _portfolio_snapshot_ids()
         job.start(at=timezone.now(), total=len(snapshot_ids))
         job.save()

@@ -91,8 +91,16 @@ def training_job_run(*, job_id: int) -> TrainingJob:
     """Train (called by the job's Celery task); bad data fails the job with its reason."""
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update(no_key=True).get(pk=job_id)
+        if job.state == TrainingJobState.RUNNING:
+            # Redelivered while running: with acks_late that means its worker was lost (every
+            # task ends within the visibility timeout). Fail it visibly, never "running" forever.
+            job.fail(at=timezone.now(), error="The training was interrupted; start it again.")
+            job.save()
+            audit_record(action="model.training_failed", actor=None, subject=job,
+                         payload={"error": job.error})
+            return job
         if job.state != TrainingJobState.QUEUED:
-            return job  # redelivered: the first delivery owns it
+            return job  # redelivered after it finished
         job.start()
         job.save()
 
