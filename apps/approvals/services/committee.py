@@ -143,6 +143,8 @@ def _vote_cast(*, step_id, actor, choice, opinion) -> Vote:
                                signature=signature)
     # Sealed ballots: the trail records that the member voted; the choices appear at close.
     audit_record(action="committee.vote_cast", actor=actor, subject=step,
+                 application_id=application.pk, branch_id=application.branch_id,
+                 enterprise_id=application.enterprise_id,
                  payload={"vote": vote.pk, "signature": signature})
     tally = committee_tally(step)
     if tally.settled and tally.quorate:
