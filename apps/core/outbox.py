@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from celery import current_app
 from django.conf import settings
@@ -102,9 +103,20 @@ def _mark_failed_attempt(message: OutboxMessage, exc: BaseException, now: dt.dat
     message.save(update_fields=["state", "attempts", "last_error", "available_at"])
 
 
+# Monotonic time until which this process skips the fast path: a refused connection costs
+# seconds (the Redis client's own reconnect back-off), which every request would otherwise
+# pay while the broker is down. The relay still tries every minute; its first success is
+# the broker's return, and the pause is short, so the fast path comes back on its own.
+_fast_path_paused_until = 0.0
+
+
 def outbox_send_now(*, message_id: int) -> bool:
     """The fast path, run after the caller's commit: send one message if nobody else holds
-    it. Never raises: the change is committed and the relay will retry. True when sent."""
+    it. Never raises: the change is committed and the relay will retry. True when sent.
+    After a failed send, the process leaves new messages to the relay for a few seconds."""
+    global _fast_path_paused_until
+    if time.monotonic() < _fast_path_paused_until:
+        return False
     try:
         with transaction.atomic():
             message = (OutboxMessage.objects.select_for_update(no_key=True, skip_locked=True)
@@ -117,6 +129,8 @@ def outbox_send_now(*, message_id: int) -> bool:
             except Exception as exc:  # noqa: BLE001 - any broker failure: the relay retries
                 log.warning("outbox: send of %s #%s failed, the relay will retry: %s",
                             message.task_name, message.pk, exc)
+                _fast_path_paused_until = (time.monotonic()
+                                           + _setting("FAST_PATH_PAUSE_SECONDS", 15))
                 _mark_failed_attempt(message, exc, now)
                 return False
             _mark_sent(message, now)

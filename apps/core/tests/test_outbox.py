@@ -152,3 +152,18 @@ def test_two_relays_at_once_send_each_message_once():
     assert errors == []
     assert len(sent) == 60 and len(set(sent)) == 60
     assert OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 60
+
+
+@pytest.mark.django_db
+def test_after_a_refused_send_the_fast_path_pauses_and_the_relay_takes_over(
+        settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.OUTBOX_FAST_PATH_PAUSE_SECONDS = 15
+    monkeypatch.setattr(outbox, "_fast_path_paused_until", 0.0)
+    with mock.patch(SEND, side_effect=OperationalError("down")) as send:
+        for n in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                enqueue_on_commit(TaskName.CORE_PING, probe_id=str(n))
+    assert send.call_count == 1  # each request does not pay for the dead broker again
+    assert OutboxMessage.objects.filter(state=OutboxState.PENDING).count() == 3
+    with mock.patch(SEND) as send:
+        assert outbox.outbox_relay(now=timezone.now() + LATER)["sent"] == 3
