@@ -96,6 +96,13 @@ class System:
                                "--hostname", f"drill-{self.name}-{time.time_ns()}@localhost",
                                "--without-gossip", "--without-mingle"])
 
+    def start_beat(self) -> None:
+        """The one schedule (CELERY_BEAT_SCHEDULE): relay every minute, sweeps every 2."""
+        self._spawn("beat", [PY, "-m", "celery", "-A", "config", "beat", "--loglevel",
+                             "WARNING", "--scheduler",
+                             "django_celery_beat.schedulers:DatabaseScheduler",
+                             "--schedule", str(self.tmp / "beat-schedule")])
+
     def start_relay(self) -> None:
         self._spawn("relay", [PY, "manage.py", "outbox_relay", "--loop", "--interval", "2"])
 
@@ -121,6 +128,7 @@ class System:
         self.start_web()
         self.start_worker()
         self.start_relay()
+        self.start_beat()
 
     def stop(self) -> None:
         for key in list(self.procs):
