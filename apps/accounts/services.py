@@ -36,7 +36,7 @@ def user_roles_set(*, user: User, roles: list[str], actor=None) -> User:
     unknown = set(roles) - set(Role.values)
     if unknown:
         raise ValueError(f"Unknown roles: {sorted(unknown)}")
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     old = sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
     keep = user.groups.exclude(name__in=Role.values)
     user.groups.set(list(keep) + list(Group.objects.filter(name__in=roles)))

@@ -46,7 +46,7 @@ def _new_reference() -> str:
 
 
 def _lock(application_id: int) -> Application:
-    return (Application.objects.select_for_update()
+    return (Application.objects.select_for_update(no_key=True, of=("self",))
             .select_related("product_version", "enterprise").get(pk=application_id))
 
 

@@ -35,6 +35,23 @@ def _int_or_none(value) -> int | None:
         return None
 
 
+def _via_parent(subject: Model) -> int | None:
+    """The application of a subject one foreign key away from it (an approval step through its
+    route, a check through its document, a re-verification through its investigation): issue
+    16 found committee votes missing from their application's trail. Generic, so audit still
+    imports no app; costs at most one query, only for subjects that carry no application."""
+    for field in subject._meta.concrete_fields:
+        if not field.many_to_one or field.related_model is None:
+            continue
+        if not any(f.name == "application" and f.many_to_one
+                   for f in field.related_model._meta.concrete_fields):
+            continue
+        parent = getattr(subject, field.name, None)
+        if parent is not None and getattr(parent, "application_id", None) is not None:
+            return parent.application_id
+    return None
+
+
 def _from_subject(subject, payload: dict) -> Scope:
     if not isinstance(subject, Model):
         return Scope(application_id=_int_or_none(payload.get("application_id")))
@@ -47,6 +64,8 @@ def _from_subject(subject, payload: dict) -> Scope:
     application_id = getattr(subject, "application_id", None)
     if application_id is None:
         application_id = _int_or_none(payload.get("application_id"))
+    if application_id is None:
+        application_id = _via_parent(subject)
     enterprise_id, branch_id = getattr(subject, "enterprise_id", None), None
     # A related application already loaded (services lock with select_related) costs nothing.
     cached = getattr(subject, "_state", None) and subject._state.fields_cache.get("application")

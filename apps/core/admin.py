@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from apps.core.models import IdempotencyRecord, TaskProbe
+from apps.core.models import IdempotencyRecord, OutboxMessage, TaskProbe
 
 
 @admin.register(TaskProbe)
@@ -23,3 +25,30 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The durable hand-off to the workers: what is waiting, what was sent, what failed and
+    why. Read-only but for one action, re-queueing failed messages after the cause is fixed."""
+
+    list_display = ("id", "task_name", "state", "attempts", "created_at", "available_at",
+                    "sent_at", "last_error")
+    list_filter = ("state", "task_name")
+    search_fields = ("task_name", "task_id")
+    actions = ["requeue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected failed messages again"))
+    def requeue(self, request, queryset):
+        from apps.core.outbox import outbox_requeue
+
+        count = outbox_requeue(message_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, ngettext("%(n)d message re-queued.",
+                                            "%(n)d messages re-queued.", count) % {"n": count},
+                          messages.SUCCESS)

@@ -158,7 +158,7 @@ class IdempotentCommandMixin:
                 raise IdempotentRequestInFlight()
             # Lock the row too: on databases without the advisory lock, a concurrent replay
             # waits here for the first request's outcome instead of racing it.
-            record = (IdempotencyRecord.objects.select_for_update()
+            record = (IdempotencyRecord.objects.select_for_update(no_key=True)
                       .filter(user=user, key=key).first())
             if record is not None and record.created_at < timezone.now() - IDEMPOTENCY_TTL:
                 record.delete()  # expired, not yet swept: the key is free again

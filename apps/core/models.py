@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMModelMixin
 
@@ -23,7 +24,7 @@ class WorkflowModel(ConcurrentTransitionMixin, FSMModelMixin, TimeStampedModel):
 
     `FSMModelMixin` lets `refresh_from_db` reload protected state fields. The concurrent-
     transition mixin is a safety net only (a stale save raises `ConcurrentTransition` → 409):
-    services lock with `select_for_update()` first, so correctness never rests on it.
+    services lock with `select_for_update(no_key=True)` first, so correctness never rests on it.
 
     django-fsm-2 4.2.4's `refresh_from_db` switches the class-wide `protected` flag off and leaves
     it off when the refresh raises (e.g. DoesNotExist), unprotecting every instance in the process.
@@ -124,3 +125,49 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class OutboxState(models.TextChoices):
+    """Where one outbox message is: waiting to be sent, handed to the broker, or given up on."""
+
+    PENDING = "pending", _("waiting to be sent")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed: not sent")
+
+
+class OutboxMessage(models.Model):
+    """A Celery task a committed transaction asked for (transactional outbox, CONVENTIONS §4).
+
+    Written in the caller's transaction by `apps.core.queue.enqueue_on_commit`, so the work
+    exists exactly when the change that asked for it does; a broker down at commit delays the
+    work instead of losing it. Sent after commit (fast path) or by the relay
+    (`core.outbox_relay`); delivery is at least once, so every receiving task is idempotent.
+    The state is infrastructure bookkeeping, not a business workflow: no FSM and no audit event.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    task_id = models.UUIDField(_("task id"), default=uuid.uuid4, unique=True, editable=False,
+                               help_text=_("Celery task id, the same on every re-send."))
+    task_name = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=OutboxState.choices,
+                             default=OutboxState.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    available_at = models.DateTimeField(
+        _("next attempt at"), default=timezone.now,
+        help_text=_("The relay leaves the message alone until then (grace or back-off)."))
+    attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            # The relay's one query: pending rows due now, oldest first.
+            models.Index(fields=["state", "available_at"], name="core_outbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk} ({self.state})"

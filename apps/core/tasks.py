@@ -31,3 +31,14 @@ def idempotency_purge() -> int:
     from apps.core.idempotency import idempotency_purge as purge
 
     return purge()
+
+
+@shared_task(name=TaskName.CORE_OUTBOX_RELAY, acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=240, time_limit=300)
+def outbox_relay() -> dict:
+    """Every minute: send outbox messages the fast path could not (broker down at commit),
+    with back-off, and mark those past the attempt limit failed. Idempotent: rows are claimed
+    with SKIP LOCKED and sent ones are never picked again."""
+    from apps.core.outbox import outbox_relay as relay
+
+    return relay()

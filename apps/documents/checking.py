@@ -19,6 +19,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,14 +139,34 @@ def _context_factory(document: Document, requirements):
     return context
 
 
+class ChecksBusy(Exception):
+    """Another run holds a check of this document and its lease has not run out: it may be
+    alive. The task retries after `countdown` seconds and then resumes the check if that run
+    has died (issue 16: the retry used to skip it and leave it to the sweeper)."""
+
+    def __init__(self, countdown: int):
+        super().__init__(f"a check is running elsewhere; retry in {countdown} s")
+        self.countdown = countdown
+
+
+def check_lease() -> dt.timedelta:
+    """How long a running check belongs to the run that started it: the task's hard time
+    limit plus a margin, after which that run is certainly dead (the limit kills it)."""
+    from apps.documents.tasks import HARD_LIMIT
+
+    return dt.timedelta(seconds=setting("CHECK_LEASE_SECONDS", HARD_LIMIT + 30))
+
+
 def document_check(*, document_id: int) -> Document | None:
     """Run every pending check of a document and conclude it (the check task's body).
 
     Safe to call any number of times, concurrently too: decided documents are left alone,
-    a check another worker is running is skipped, results are recorded once.
+    results are recorded once. A check left running by a run that died (past its lease) is
+    resumed here, counting an attempt; one still within another run's lease raises
+    `ChecksBusy` after the rest are done, so the task comes back once the lease is over.
     """
     with transaction.atomic():
-        document = (Document.objects.select_for_update()
+        document = (Document.objects.select_for_update(no_key=True, of=("self",))
                     .select_related("document_type", "application__enterprise",
                                     "application__product_version")
                     .filter(pk=document_id).first())
@@ -163,20 +184,57 @@ def document_check(*, document_id: int) -> Document | None:
         DocumentCheck.objects.bulk_create(
             [DocumentCheck(document=document, kind=k)
              for k in check_kinds(document, requirements)], ignore_conflicts=True)
-        pending = list(document.checks.filter(status=C.PENDING).values_list("pk", flat=True))
+        todo = list(document.checks.filter(status__in=[C.PENDING, C.RUNNING])
+                    .values_list("pk", flat=True))
     context = _context_factory(document, requirements)
-    for check_id in pending:
-        _run_one(check_id, document, context)
-    return document_conclude(document_id=document_id)
+    busy_until = None
+    for check_id in todo:
+        lease_end = _run_one(check_id, document, context)
+        if lease_end is not None:
+            busy_until = min(busy_until or lease_end, lease_end)
+    concluded = document_conclude(document_id=document_id)
+    if busy_until is not None and concluded is not None and concluded.state == S.CHECKING:
+        wait = (busy_until - timezone.now()).total_seconds()
+        raise ChecksBusy(countdown=max(5, int(wait) + 5))
+    return concluded
 
 
-def _run_one(check_id: int, document: Document, context) -> None:
-    with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
-        if check.status != C.PENDING:
-            return  # another delivery has it, or it is done
-        check.start(at=timezone.now())
+def _claim(check: DocumentCheck, document: Document, now: dt.datetime):
+    """Under the check's lock: True to run it now, False when it is done or given up on, or
+    the end of another run's lease when that run may still be alive."""
+    if check.status == C.PENDING:
+        check.start(at=now)
         check.save()
+        return True
+    if check.status != C.RUNNING:
+        return False  # another delivery finished it
+    lease_end = check.started_at + check_lease()
+    if lease_end > now:
+        return lease_end
+    # Its run died (killed worker, lost pool child): resume it, within the attempt limit.
+    if check.attempts >= setting("CHECK_MAX_ATTEMPTS", 3):
+        check.record_error(at=now, version="", error=_(
+            "The worker stopped %(n)s times while running this check.") % {"n": check.attempts})
+        check.save()
+        audit_record(action="document.check_abandoned", actor=None, subject=document,
+                     payload={"check": check.kind, "attempts": check.attempts,
+                              "reason": "resumed"})
+        return False
+    check.requeue()
+    check.start(at=now)
+    check.save()
+    audit_record(action="document.check_requeued", actor=None, subject=document,
+                 payload={"check": check.kind, "attempts": check.attempts, "reason": "resumed"})
+    return True
+
+
+def _run_one(check_id: int, document: Document, context) -> dt.datetime | None:
+    """Run one check if this run may; returns another run's lease end when it may not."""
+    with transaction.atomic():
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
+        claimed = _claim(check, document, timezone.now())
+        if claimed is not True:
+            return claimed or None
     version, run = checker(check.kind)
     try:
         outcome = run(context(check.kind))
@@ -196,7 +254,7 @@ def _run_one(check_id: int, document: Document, context) -> None:
 
 def _requeue(check_id: int) -> None:
     with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
         if check.status == C.RUNNING:
             check.requeue()
             check.save()
@@ -208,7 +266,7 @@ def _requeue(check_id: int) -> None:
 def _record(check_id: int, document: Document, outcome: CheckOutcome | None, *, version: str,
             error: str = "") -> None:
     with transaction.atomic():
-        check = DocumentCheck.objects.select_for_update().get(pk=check_id)
+        check = DocumentCheck.objects.select_for_update(no_key=True).get(pk=check_id)
         if check.status != C.RUNNING:
             return  # the sweeper gave up on it meanwhile: its record stands
         now = timezone.now()
@@ -243,7 +301,7 @@ def document_conclude(*, document_id: int) -> Document | None:
     """When every check is done, decide the document: failed if any check failed, needs
     attention if any crashed or flagged something, else passed."""
     with transaction.atomic():
-        document = Document.objects.select_for_update().filter(pk=document_id).first()
+        document = Document.objects.select_for_update(no_key=True).filter(pk=document_id).first()
         if document is None or document.state != S.CHECKING:
             return document
         checks = list(document.checks.all())
@@ -274,12 +332,13 @@ def document_recheck(*, document_id: int, actor: User) -> Document:
     clear a crash). Who: `can_recheck`. The document must be decided (not mid-check)."""
     document_get(viewer=actor, document_id=document_id)  # 404 unless visible
     with transaction.atomic():
-        document = (Document.objects.select_for_update().select_related("application")
+        document = (Document.objects.select_for_update(no_key=True, of=("self",))
+                    .select_related("application")
                     .get(pk=document_id))
         transition_check(document.recheck, actor=actor)
         document.recheck(at=timezone.now())
         document.save()
-        for check in document.checks.select_for_update():
+        for check in document.checks.select_for_update(no_key=True):
             if check.status in CHECK_DONE:
                 check.reset()
                 check.save()
@@ -292,11 +351,12 @@ def document_recheck(*, document_id: int, actor: User) -> Document:
 def document_check_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Re-queue checks stuck longer than DOCUMENTS_CHECK_STUCK_MINUTES (a lost message, a
     killed worker); past DOCUMENTS_CHECK_MAX_ATTEMPTS, record the error so the document needs
-    attention instead of looping. Each unit in its own short transaction."""
+    attention instead of looping; conclude documents whose checks are all done. Each unit in
+    its own short transaction. The stuck limit (5 min) stays above the check's lease."""
     from django.db import close_old_connections, connection
 
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(minutes=setting("CHECK_STUCK_MINUTES", 15))
+    cutoff = now - dt.timedelta(minutes=setting("CHECK_STUCK_MINUTES", 5))
     max_attempts = setting("CHECK_MAX_ATTEMPTS", 3)
     counts = {"requeued": 0, "gave_up": 0, "resent": 0}
     to_send: set[int] = set()
@@ -306,7 +366,8 @@ def document_check_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         if not connection.in_atomic_block:  # inside a caller's transaction it would close it
             close_old_connections()
         with transaction.atomic():
-            check = (DocumentCheck.objects.select_for_update().select_related("document")
+            check = (DocumentCheck.objects.select_for_update(no_key=True, of=("self",))
+                     .select_related("document")
                      .get(pk=check_id))
             if check.status != C.RUNNING or check.started_at >= cutoff:
                 continue
@@ -337,7 +398,14 @@ def document_check_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     for document_id in sorted(to_send):
         with transaction.atomic():
             enqueue_on_commit(TaskName.DOCUMENT_CHECK, document_id=document_id)
-    # Documents whose every check now has a result (the sweeper gave up on the last one).
-    for document_id in sorted(to_send):
-        document_conclude(document_id=document_id)
+    # Documents whose every check has a result but which were never concluded (the run died
+    # between the last result and the conclusion, or the sweeper gave up on the last check).
+    unfinished = DocumentCheck.objects.filter(document=OuterRef("pk"),
+                                              status__in=[C.PENDING, C.RUNNING])
+    done = (Document.objects.filter(state=S.CHECKING, checks_started_at__lt=cutoff)
+            .filter(~Exists(unfinished)).values_list("pk", flat=True)[:1000])
+    counts["concluded"] = 0
+    for document_id in sorted({*done, *to_send}):
+        concluded = document_conclude(document_id=document_id)
+        counts["concluded"] += concluded is not None and concluded.state != S.CHECKING
     return counts

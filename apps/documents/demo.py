@@ -51,7 +51,7 @@ def _file(code: str, application, n: int, site) -> tuple[str, bytes, dict]:
 
 def collect_required_documents(application, actor, *, site) -> int:
     """Upload and check every required document still missing; returns how many files.
-    Runs inside the demo seed's transaction (`within_transaction`)."""
+    Runs inside the demo seed's transaction."""
     uploaded = 0
     for row in checklist_rows(application):
         if not row.blocking:
@@ -61,7 +61,7 @@ def collect_required_documents(application, actor, *, site) -> int:
             name, data, extra = _file(code, application, n, site)
             document = services.document_upload(
                 application_id=application.pk, document_type_code=code,
-                uploaded_file=_Upload(name, data), actor=actor, within_transaction=True,
+                uploaded_file=_Upload(name, data), actor=actor,
                 **extra)
             checking.document_check(document_id=document.pk)
             uploaded += 1

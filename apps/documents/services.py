@@ -128,14 +128,17 @@ def _allowed_formats(application, document_type: DocumentType) -> list[str]:
 
 def document_upload(*, application_id: int, document_type_code: str, uploaded_file,
                     actor: User, device_lat=None, device_lng=None, device_accuracy_m=None,
-                    item_code: str = "", valid_until: dt.date | None = None,
-                    within_transaction: bool = False) -> Document:
+                    item_code: str = "", valid_until: dt.date | None = None) -> Document:
     """Take one file for an application: check it as hostile input, store it under a generated
     name, record the row and the "document.uploaded" event in one transaction.
 
     Who: the application's account manager or a team lead of its branch (`can_prepare`); others
-    who cannot see the file get 404. On any refusal or failure nothing is left on disk or in
-    the database. Identical content already held (in any application) is accepted but flagged
+    who cannot see the file get 404. A refusal or a failure before the row could commit leaves
+    nothing on disk or in the database; once the row may have committed, the stored file is
+    never deleted here (issue 16: a failure after commit used to delete committed evidence).
+    Bytes whose row never committed are the orphan sweep's (`document_orphans_sweep`).
+    May run inside a caller's transaction (an Idempotency-Key command, the demo seed).
+    Identical content already held (in any application) is accepted but flagged
     with the other documents' ids: the same statement sent for two firms is a fraud red flag.
     """
     application = application_get(viewer=actor, application_id=application_id)
@@ -155,6 +158,10 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
 
     work_dir = _staging_dir()
     final_path: Path | None = None
+    # Set as the block's last statement: past it, leaving the block commits (or releases the
+    # savepoint into a caller's transaction), and a failure there (a commit that may have
+    # happened, a lost connection) leaves the row's fate unknown, so the file must stay.
+    row_may_commit = False
     try:
         spooled = safety.spool(uploaded_file.chunks(), max_bytes=document_type.max_size_bytes,
                                directory=work_dir)
@@ -165,9 +172,7 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
         storage_name = f"documents/{now:%Y}/{now:%m}/{uuid.uuid4().hex}.{result.extension}"
         stored_sha256 = (spooled.sha256 if result.path == spooled.path
                          else _file_sha256(result.path))
-        # durable: we must be the outermost transaction, so leaving the block really commits
-        # and a failure there is ours to clean up (tests' wrapping transaction is exempt).
-        with transaction.atomic(durable=not within_transaction):
+        with transaction.atomic():
             _lock_digest(spooled.sha256)
             duplicates = list(Document.objects.filter(sha256=spooled.sha256)
                               .order_by("pk").values_list("pk", flat=True))
@@ -198,9 +203,11 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
                          "valid_until": valid_until.isoformat() if valid_until else None},
             )
             document_checks_prepare(document=document)
+            row_may_commit = True
     except BaseException:
-        # The row and the event rolled back with the transaction; the bytes are ours to remove.
-        if final_path is not None:
+        # Only a failure inside the block is a certain rollback: the row and the event are
+        # gone, so the bytes are ours to remove. Otherwise the row may exist: keep them.
+        if final_path is not None and not row_may_commit:
             final_path.unlink(missing_ok=True)
         raise
     finally:

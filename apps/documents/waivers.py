@@ -53,7 +53,8 @@ def document_waive(*, document_id: int, actor: User, reason: str) -> Document:
     reason = _reason(reason)
     document_get(viewer=actor, document_id=document_id)  # 404 unless visible
     with transaction.atomic():
-        document = (Document.objects.select_for_update().select_related("application")
+        document = (Document.objects.select_for_update(no_key=True, of=("self",))
+                    .select_related("application")
                     .get(pk=document_id))
         transition_check(document.waive, actor=actor)
         document.waive(by=actor, reason=reason)
@@ -73,7 +74,7 @@ def requirement_waive(*, application_id: int, requirement_id: int, actor: User,
     application_get(viewer=actor, application_id=application_id)  # 404 unless visible
     with transaction.atomic():
         # The application's lock serialises this with its transitions (whose guard reads it).
-        application = Application.objects.select_for_update().get(pk=application_id)
+        application = Application.objects.select_for_update(no_key=True).get(pk=application_id)
         requirement = (DocumentRequirement.objects.select_related("document_type")
                        .filter(pk=requirement_id, is_active=True,
                                product_id=application.product_version.product_id).first())

@@ -164,7 +164,7 @@ def template_import(data: dict, *, actor=None) -> ChecklistTemplate:
     created_policies = _policies_create(data.get("policies") or [])
     if data.get("version") is None:
         # Lock the existing versions so two imports do not take the same number.
-        latest = (ChecklistTemplate.objects.select_for_update().filter(code=code)
+        latest = (ChecklistTemplate.objects.select_for_update(no_key=True).filter(code=code)
                   .aggregate(n=Max("version"))["n"]) or 0
         version = latest + 1
     product = None
@@ -248,7 +248,7 @@ def template_publish(*, template_id: int, actor=None) -> ChecklistTemplate:
     Refused with item-level errors while any rule does not compile (rules validated when the
     template is saved, §3.5), and, four-eyes, when the actor drafted it (§6.4).
     """
-    template = ChecklistTemplate.objects.select_for_update().get(pk=template_id)
+    template = ChecklistTemplate.objects.select_for_update(no_key=True).get(pk=template_id)
     if actor is not None:
         _require(actor, PUBLISH_PERMISSION)
         if template.created_by_id == actor.pk:
@@ -261,7 +261,7 @@ def template_publish(*, template_id: int, actor=None) -> ChecklistTemplate:
     if issues:
         raise TemplateInvalid(issues)
 
-    previous = (ChecklistTemplate.objects.select_for_update()
+    previous = (ChecklistTemplate.objects.select_for_update(no_key=True)
                 .filter(code=template.code, state=ChecklistTemplateState.PUBLISHED)
                 .exclude(pk=template.pk))
     for old in previous:

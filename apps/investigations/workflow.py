@@ -66,7 +66,7 @@ class InvestigationIncomplete(DomainError):
 
 
 def _lock(investigation_id: int) -> Investigation:
-    return (Investigation.objects.select_for_update()
+    return (Investigation.objects.select_for_update(no_key=True, of=("self",))
             .select_related("application", "template").get(pk=investigation_id))
 
 
@@ -115,7 +115,7 @@ def investigation_assign(*, application_id: int, lead_officer, assisting_officer
     branch (§3.1 双人调查), on the template version in force now, kept for its whole life.
     `template_code` picks another published template (e.g. the IPC reconstruction or 5C)
     instead of the product's or the default one."""
-    application = (Application.objects.select_for_update()
+    application = (Application.objects.select_for_update(no_key=True, of=("self",))
                    .select_related("product_version").get(pk=application_id))
     if not (actor.pk == application.account_manager_id or actor.has_role(Role.TEAM_LEAD)):
         raise PermissionDenied(_("Only the account manager or a team lead assigns the "
@@ -200,7 +200,7 @@ def answer_save(*, investigation_id: int, item_code: str, value=None,
         clean, na_reason = answer_clean(item, value), ""
         clean_evidence = evidence_clean(item, evidence)
 
-    answer = (Answer.objects.select_for_update()
+    answer = (Answer.objects.select_for_update(no_key=True)
               .filter(investigation=investigation, item=item).first())
     if answer is not None and (answer.value, answer.not_applicable, answer.na_reason,
                                answer.evidence) == (clean, bool(not_applicable), na_reason,
@@ -275,7 +275,7 @@ def site_check_out(*, investigation_id: int, officer, lat, lng) -> SiteCheckIn:
     _require_officer(investigation, officer)
     _require_editable(investigation)
     out_lat, out_lng = _coordinate(lat, "lat", 90), _coordinate(lng, "lng", 180)
-    check_in = (SiteCheckIn.objects.select_for_update()
+    check_in = (SiteCheckIn.objects.select_for_update(no_key=True)
                 .filter(investigation=investigation, officer=officer, checked_out_at__isnull=True)
                 .order_by("-at").first())
     if check_in is None:
@@ -425,7 +425,7 @@ def investigation_reopen_on_return(application, *, actor, comment: str = "") -> 
     """Hook on the application's `return_for_rework` (registered in AppConfig.ready, run in
     that move's transaction): the accepted investigation goes back to its officers with the
     reviewer's reason, so they can correct it and resubmit."""
-    investigation = (Investigation.objects.select_for_update()
+    investigation = (Investigation.objects.select_for_update(no_key=True)
                      .filter(application_id=application.pk).first())
     if investigation is None or investigation.state != InvestigationState.ACCEPTED:
         return

@@ -108,7 +108,7 @@ def export_job_run(*, job_id) -> ExportJob:
     auditor role since asking.
     """
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().get(pk=job_id)
+        job = ExportJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.state == ExportJobState.RUNNING:
             # Redelivered after its worker was lost (acks_late): say so, so the auditor can
             # ask again, rather than leave the job "running" forever.
@@ -142,14 +142,14 @@ def export_job_run(*, job_id) -> ExportJob:
         logger.exception("Export job %s failed", job.pk)
         path.unlink(missing_ok=True)
         with transaction.atomic():
-            job = ExportJob.objects.select_for_update().get(pk=job.pk)
+            job = ExportJob.objects.select_for_update(no_key=True).get(pk=job.pk)
             job.fail(at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
             job.save()
             audit_record(action="export.failed", actor=None, subject=job,
                          payload={"kind": job.kind, "error": job.error})
         return job
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().get(pk=job.pk)
+        job = ExportJob.objects.select_for_update(no_key=True).get(pk=job.pk)
         job.finish(at=timezone.now(), file_name=name, size=size, sha256=sha256,
                    manifest=manifest)
         job.progress = manifest.get("count", 1)

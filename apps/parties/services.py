@@ -152,8 +152,8 @@ def enterprise_update(*, actor, enterprise_id: int, **changes) -> Enterprise:
         raise ValidationError(_("These fields cannot be changed here: %(fields)s")
                               % {"fields": ", ".join(sorted(unknown))})
     # Lock first: two officers editing figures must not interleave their size recomputation.
-    enterprise = Enterprise.objects.select_for_update().select_related("branch").get(
-        pk=enterprise_id)
+    enterprise = (Enterprise.objects.select_for_update(no_key=True, of=("self",))
+                  .select_related("branch").get(pk=enterprise_id))
     branches = {enterprise.branch_id}
     if "branch" in changes:
         branches.add(changes["branch"].pk)
@@ -232,7 +232,7 @@ def relationship_add(*, actor, kind: str, from_person: Person | None = None,
 
     if kind == RelationshipKind.SHAREHOLDER and to_enterprise is not None:
         # Lock the target: two concurrent stakes must not both pass the 100 % check.
-        Enterprise.objects.select_for_update().filter(pk=to_enterprise.pk).first()
+        Enterprise.objects.select_for_update(no_key=True).filter(pk=to_enterprise.pk).first()
         held = (Relationship.objects.filter(kind=kind, to_enterprise=to_enterprise)
                 .aggregate(total=Sum("stake_percent"))["total"] or Decimal(0))
         if held + stake > 100:

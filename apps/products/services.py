@@ -45,7 +45,7 @@ def product_create(*, code: str, name_en: str, name_zh: str, description: str = 
 def product_version_draft(*, product: CreditProduct, actor=None, **terms) -> ProductVersion:
     """Start the next version of a product as a draft, numbered after the highest so far."""
     _require(actor, MANAGE_PERMISSION)
-    product = CreditProduct.objects.select_for_update().get(pk=product.pk)
+    product = CreditProduct.objects.select_for_update(no_key=True).get(pk=product.pk)
     number = (product.versions.aggregate(n=Max("version"))["n"] or 0) + 1
     version = ProductVersion(product=product, version=number, created_by=actor, **terms)
     version.full_clean()
@@ -63,7 +63,7 @@ def entry_condition_add(*, version: ProductVersion, code: str, fact: str, operat
                         actor=None) -> EntryCondition:
     """Add a condition to a draft version. Published versions are frozen: draft a new one."""
     _require(actor, MANAGE_PERMISSION)
-    version = ProductVersion.objects.select_for_update().get(pk=version.pk)
+    version = ProductVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
     if not version.is_editable:
         raise TransitionConflict(detail=_("A published version cannot change; draft a new one."))
     condition = EntryCondition(
@@ -84,8 +84,8 @@ def entry_condition_add(*, version: ProductVersion, code: str, fact: str, operat
 def product_version_publish(*, version_id: int, effective_from: dt.date,
                             actor=None) -> ProductVersion:
     """Put a draft in force from a date; the version in force before it retires that day."""
-    version = ProductVersion.objects.select_for_update().select_related("product").get(
-        pk=version_id)
+    version = (ProductVersion.objects.select_for_update(no_key=True, of=("self",))
+               .select_related("product").get(pk=version_id))
     if actor is not None:
         _require(actor, PUBLISH_PERMISSION)
         if version.created_by_id == actor.pk:
@@ -97,7 +97,7 @@ def product_version_publish(*, version_id: int, effective_from: dt.date,
     if not version.conditions.exists():
         raise ValidationError({"conditions": _("A product needs at least one entry condition.")})
 
-    previous = (ProductVersion.objects.select_for_update()
+    previous = (ProductVersion.objects.select_for_update(no_key=True)
                 .filter(product=version.product, state=ProductVersionState.PUBLISHED)
                 .exclude(pk=version.pk))
     for old in previous:

@@ -15,7 +15,7 @@ TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(name=TaskName.APPLICATION_SCORE, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600,
+             autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=300,
              retry_jitter=True, max_retries=5)
 def application_score(application_id: int, trigger: str = "investigation_accepted",
                       actor_id: int | None = None) -> int | None:

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import Role
 from apps.core.health import health_report
 from apps.core.models import TaskProbe
+from apps.core.queue import enqueue_on_commit
 from apps.core.signals import permission_refused
-from apps.core.tasks import ping as ping_task
+from apps.core.task_names import TaskName
 from apps.web.role_home import role_panels
 
 
@@ -54,7 +55,7 @@ def task_probe_create(request):
     with transaction.atomic():
         probe = TaskProbe.objects.create(requested_by=request.user)
         # On commit: a worker must never look for a probe row that is not there yet.
-        ping_task.delay_on_commit(str(probe.pk))
+        enqueue_on_commit(TaskName.CORE_PING, probe_id=str(probe.pk))
     return render(request, "web/partials/task_probe.html", {"probe": probe}, status=201)
 
 

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # A view that lost its database answers 503 + Retry-After, never an HTML 500 (issue 16).
+    "apps.core.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,17 +254,26 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             Path(_folder).mkdir(parents=True, exist_ok=True)  # kombu does not create them
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Above the longest hard time limit, or a running task is delivered twice; also how long
-        # a crashed worker's task waits before redelivery, so not inflated further.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Above the longest hard time limit (CELERY_TASK_TIME_LIMIT, 9 min) and the longest
+        # retry countdown (5 min), or a running or waiting task is delivered twice; it is also
+        # how long a killed worker's unacknowledged messages wait before they come back, so
+        # 10 minutes, not Redis's default hour (issue 16).
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # A web request must not hang on a broker that is down: the outbox relay retries.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# Every task finishes (or is killed) within the visibility timeout: a batch job longer than
+# this works in chunks. Tasks with shorter natural limits set their own (document checks).
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=9 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=8 * 60)
+# acks_late is set per task, only on idempotent ones, always with reject_on_worker_lost: a
+# task whose pool child is killed goes back to the queue at once instead of being lost.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -273,14 +284,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.audit_chain_verify",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Transactional outbox: send what the fast path after commit could not (broker down).
+    "core-outbox-relay": {
+        "task": "core.outbox_relay",
+        "schedule": crontab(minute="*"),
+    },
     "idempotency-purge-nightly": {
         "task": "core.idempotency_purge",
         "schedule": crontab(hour=3, minute=5),
     },
-    # Re-queue document checks stuck past DOCUMENTS_CHECK_STUCK_MINUTES (lost or crashed).
+    # Re-queue document checks stuck past DOCUMENTS_CHECK_STUCK_MINUTES (lost or crashed),
+    # conclude documents whose checks are all done: every two minutes, so nothing waits long.
     "document-check-sweep": {
         "task": "documents.document_check_sweep",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="*/2"),
+    },
+    # Stored files whose row never committed, past DOCUMENTS_ORPHAN_GRACE_HOURS; never one
+    # with a row.
+    "document-orphans-sweep-daily": {
+        "task": "documents.document_orphans_sweep",
+        "schedule": crontab(hour=3, minute=40),
     },
     "document-expiry-remind-daily": {
         "task": "documents.document_expiry_remind",
@@ -304,7 +327,7 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queue applications whose accepted investigation still has no score (lost messages).
     "scoring-score-sweep": {
         "task": "scoring.score_sweep",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute="*/2"),
     },
     # PSI of recent scores against the champion's training data; alerts above policy.
     "scoring-drift-check-daily": {

@@ -47,3 +47,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The outbox's fast path pauses after a refused send (outbox.py); tests that break the broker
+# on purpose would otherwise leave the pause to the tests after them. test_outbox sets it.
+OUTBOX_FAST_PATH_PAUSE_SECONDS = 0

@@ -143,6 +143,8 @@ def _vote_cast(*, step_id, actor, choice, opinion) -> Vote:
                                signature=signature)
     # Sealed ballots: the trail records that the member voted; the choices appear at close.
     audit_record(action="committee.vote_cast", actor=actor, subject=step,
+                 application_id=application.pk, branch_id=application.branch_id,
+                 enterprise_id=application.enterprise_id,
                  payload={"vote": vote.pk, "signature": signature})
     tally = committee_tally(step)
     if tally.settled and tally.quorate:
@@ -181,7 +183,7 @@ def committee_session_schedule(*, committee, scheduled_for, step_ids, actor) -> 
         raise PermissionDenied(_("Only members schedule the committee's sessions."))
     session = CommitteeSession.objects.create(committee=committee, scheduled_for=scheduled_for,
                                               created_by=actor)
-    steps = ApprovalStep.objects.select_for_update().filter(
+    steps = ApprovalStep.objects.select_for_update(no_key=True).filter(
         pk__in=step_ids, committee=committee, state=StepState.WAITING)
     if len(steps) != len(set(step_ids)):
         raise ValidationError({"step_ids": _("Only items waiting for this committee can be "

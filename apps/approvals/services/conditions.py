@@ -33,8 +33,8 @@ def condition_satisfy(*, condition_id: int, actor, note: str, document=None
     """Mark one condition met, with a note (and optionally a document of the same file)."""
     application_id = (ConditionPrecedent.objects.filter(pk=condition_id)
                       .values_list("application_id", flat=True).get())
-    application = Application.objects.select_for_update().get(pk=application_id)
-    condition = ConditionPrecedent.objects.select_for_update().get(pk=condition_id)
+    application = Application.objects.select_for_update(no_key=True).get(pk=application_id)
+    condition = ConditionPrecedent.objects.select_for_update(no_key=True).get(pk=condition_id)
     if not may_check_conditions(application, actor):
         raise PermissionDenied(_("Only the independent disbursement unit checks conditions."))
     transition_check(condition.satisfy, actor=actor)

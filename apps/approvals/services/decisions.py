@@ -28,8 +28,8 @@ def lock_step(step_id: int) -> tuple[Application, ApprovalStep]:
     signature and a vote on the same file)."""
     application_id = (ApprovalStep.objects.filter(pk=step_id)
                       .values_list("route__application_id", flat=True).get())
-    application = Application.objects.select_for_update().get(pk=application_id)
-    step = (ApprovalStep.objects.select_for_update(of=("self",))
+    application = Application.objects.select_for_update(no_key=True).get(pk=application_id)
+    step = (ApprovalStep.objects.select_for_update(no_key=True, of=("self",))
             .select_related("route", "committee").get(pk=step_id))
     step.route.application = application
     return application, step

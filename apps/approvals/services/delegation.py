@@ -44,7 +44,7 @@ def delegation_grant(*, delegator, delegate, starts_at, ends_at, reason: str,
 
 @transaction.atomic
 def delegation_revoke(*, delegation_id: int, actor) -> Delegation:
-    delegation = Delegation.objects.select_for_update().get(pk=delegation_id)
+    delegation = Delegation.objects.select_for_update(no_key=True).get(pk=delegation_id)
     if actor.pk != delegation.delegator_id and not actor.has_role(Role.ADMIN):
         raise PermissionDenied(_("Only the delegator or an administrator revokes this."))
     if delegation.revoked_at is None:

@@ -30,7 +30,8 @@ def authority_matrix_draft(*, name: str, grades: list[str], source_citation: str
                            actor=None) -> AuthorityMatrix:
     """Start the next version of the matrix as an empty draft."""
     _require(actor, MANAGE_PERMISSION)
-    number = (AuthorityMatrix.objects.select_for_update().aggregate(n=Max("version"))["n"]
+    number = (AuthorityMatrix.objects.select_for_update(no_key=True)
+              .aggregate(n=Max("version"))["n"]
               or 0) + 1
     matrix = AuthorityMatrix(version=number, name=name, grades=list(grades),
                              source_citation=source_citation, created_by=actor)
@@ -47,7 +48,7 @@ def authority_rule_add(*, matrix_id: int, product, amount_above, amount_up_to, g
                        evidence: str = "G", actor=None) -> AuthorityRule:
     """Add a row to a draft; the row's steps are checked now, coverage when publishing."""
     _require(actor, MANAGE_PERMISSION)
-    matrix = AuthorityMatrix.objects.select_for_update().get(pk=matrix_id)
+    matrix = AuthorityMatrix.objects.select_for_update(no_key=True).get(pk=matrix_id)
     if matrix.state != MatrixState.DRAFT:
         raise TransitionConflict(detail=_("Only a draft matrix can be changed."))
     problems = step_problems(steps)
@@ -72,7 +73,7 @@ def authority_matrix_publish(*, matrix_id: int, effective_from: dt.date,
                              actor=None) -> AuthorityMatrix:
     """Put a complete draft in force: no gaps, no overlaps, every row well-formed; whoever
     drafted it never publishes it (four-eyes, §6.4 policy-table change)."""
-    matrix = AuthorityMatrix.objects.select_for_update().get(pk=matrix_id)
+    matrix = AuthorityMatrix.objects.select_for_update(no_key=True).get(pk=matrix_id)
     if actor is not None:
         _require(actor, PUBLISH_PERMISSION)
         if matrix.created_by_id == actor.pk:
@@ -84,7 +85,7 @@ def authority_matrix_publish(*, matrix_id: int, effective_from: dt.date,
     problems = matrix_problems(matrix)
     if problems:
         raise ValidationError({"rules": problems})
-    for old in (AuthorityMatrix.objects.select_for_update()
+    for old in (AuthorityMatrix.objects.select_for_update(no_key=True)
                 .filter(state=MatrixState.PUBLISHED).exclude(pk=matrix.pk)):
         old.retire(effective_to=effective_from)
         old.save()

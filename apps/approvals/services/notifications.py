@@ -59,7 +59,7 @@ def _mail(step: ApprovalStep, people, subject: str, body: str) -> None:
 
 def _claim(step_id: int, stamp: str, **filters) -> ApprovalStep | None:
     """Lock the step if it still needs this notice (skip a row another sweep holds)."""
-    return (ApprovalStep.objects.select_for_update(skip_locked=True, of=("self",))
+    return (ApprovalStep.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
             .select_related("route__application", "committee")
             .filter(pk=step_id, state=StepState.WAITING, **{f"{stamp}__isnull": True},
                     **filters).first())

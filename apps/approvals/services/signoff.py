@@ -54,17 +54,29 @@ def password_confirm(*, actor, password: str, step_id: int) -> None:
     trail when the signature is refused; the API's error handler records it again outside the
     request's savepoint. Those records are what the lockout counts."""
     until = locked_until(actor)
+    scope = _step_scope(step_id)
     if until is not None:
-        audit_record_now(action=LOCKED_ACTION, actor=actor, subject=actor,
+        audit_record_now(action=LOCKED_ACTION, actor=actor, subject=actor, **scope,
                          payload={"step": step_id, "locked_until": until})
         raise SigningLocked(_("Too many wrong passwords: signing is locked until %(time)s.")
                             % {"time": date_format(timezone.localtime(until),
                                                    "DATETIME_FORMAT")})
     if actor.check_password(password or ""):
         return
-    audit_record_now(action=FAILURE_ACTION, actor=actor, subject=actor,
+    audit_record_now(action=FAILURE_ACTION, actor=actor, subject=actor, **scope,
                      payload={"step": step_id})
     raise WrongPassword(_("The password is not correct."))
+
+
+def _step_scope(step_id: int) -> dict:
+    """The application and branch a refused signature was for: the event's subject is the
+    user (the lockout counts per user), but it belongs in the application's trail too."""
+    row = (ApprovalStep.objects.filter(pk=step_id)
+           .values_list("route__application_id", "route__application__branch_id",
+                        "route__application__enterprise_id").first())
+    if row is None:
+        return {}
+    return {"application_id": row[0], "branch_id": row[1], "enterprise_id": row[2]}
 
 
 def _validate(step: ApprovalStep, decision: str, reason: str, amount, rate) -> None:

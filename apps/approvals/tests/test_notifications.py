@@ -27,7 +27,8 @@ def test_opening_a_step_sends_the_notify_task_after_commit(
     sent = []
     from celery import current_app
 
-    monkeypatch.setattr(current_app, "send_task", lambda name, kwargs: sent.append((name, kwargs)))
+    monkeypatch.setattr(current_app, "send_task",
+                        lambda name, kwargs, **options: sent.append((name, kwargs)))
     with django_capture_on_commit_callbacks(execute=True):
         application, route = in_approval(world)
     assert (str(TaskName.APPROVALS_STEP_NOTIFY), {"step_id": route.steps.get().pk}) in sent

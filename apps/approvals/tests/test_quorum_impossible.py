@@ -21,7 +21,7 @@ NORTH = "north-credit-committee"
 def _no_broker(monkeypatch):
     from celery import current_app
 
-    monkeypatch.setattr(current_app, "send_task", lambda name, kwargs: None)
+    monkeypatch.setattr(current_app, "send_task", lambda name, kwargs, **options: None)
 
 
 def _staff_with_mail(quorum=None):

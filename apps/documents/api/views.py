@@ -4,9 +4,10 @@ document with its checks, the checklist, and the re-run and waiver commands.
 `POST /api/v1/applications/{id}/documents/` takes multipart form data exactly as the forms'
 JavaScript sends it: `document_type` (code), `file`, optional `device_lat`, `device_lng`,
 `device_accuracy_m`, `item_code`, `valid_until`. A refused file answers 400 with the reason
-under `fields.file`; nothing of it is kept. The upload is not replayed by Idempotency-Key: it
-must commit on its own (the stored file and its row go together), and a repeated file is
-already recognised by its SHA-256 (`duplicate_of`).
+under `fields.file`; nothing of it is kept. The upload takes an `Idempotency-Key`: a phone that
+lost the answer resends with the same key and gets the first upload's answer back instead of
+storing the file twice (the body is compared by the file's SHA-256). Without a key, a repeated
+file is still recognised by its SHA-256 (`duplicate_of`).
 """
 
 from drf_spectacular.utils import extend_schema
@@ -93,8 +94,9 @@ class DocumentSerializer(serializers.Serializer):
         return document_status(document)
 
 
-class DocumentListApi(APIView):
-    """GET: the application's documents with their checks. POST: upload one (multipart)."""
+class DocumentListApi(IdempotentCommandMixin, APIView):
+    """GET: the application's documents with their checks. POST: upload one (multipart),
+    replayed by Idempotency-Key."""
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -123,7 +125,8 @@ class DocumentListApi(APIView):
 
     @extend_schema(operation_id="application_documents_upload",
                    request={"multipart/form-data": InputSerializer},
-                   responses={201: DocumentSerializer, **COMMAND_ERRORS})
+                   responses={201: DocumentSerializer, **COMMAND_ERRORS, **IDEMPOTENCY_ERRORS},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, application_id: int):
         application_get(viewer=request.user, application_id=application_id)  # 404 first
         data = self.InputSerializer(data=request.data)

@@ -36,7 +36,9 @@ def test_upload_creates_pending_checks_and_sends_the_task_after_commit(
         assert not send.called  # nothing leaves before the commit
         assert len(callbacks) == 1
         callbacks[0]()
-    send.assert_called_once_with(TaskName.DOCUMENT_CHECK, kwargs={"document_id": document.pk})
+    send.assert_called_once()
+    assert send.call_args.args == (TaskName.DOCUMENT_CHECK,)
+    assert send.call_args.kwargs["kwargs"] == {"document_id": document.pk}
     assert set(document.checks.values_list("kind", "status")) == {
         ("bank_statement", C.PENDING), ("expiry", C.PENDING)}
 
@@ -145,7 +147,8 @@ def test_sweeper_leaves_recent_work_alone(docs):
     document = upload_statement(docs, sited_draft(docs))
     with mock.patch.object(checking, "_record"):
         checking.document_check(document_id=document.pk)
-    assert checking.document_check_sweep() == {"requeued": 0, "gave_up": 0, "resent": 0}
+    assert checking.document_check_sweep() == {"requeued": 0, "gave_up": 0, "resent": 0,
+                                                "concluded": 0}
 
 
 def test_recheck_by_authorised_people_only(docs):
@@ -198,3 +201,47 @@ def test_quarantined_files_are_never_parsed(docs):
     row = next(r for r in checklist_rows(app)
                if r.requirement.document_type.code == "bank_statement")
     assert row.status == "failed" and row.blocking
+
+
+def test_a_check_left_running_by_a_dead_run_is_resumed_by_the_retry(docs):
+    """Issue 16: the retry used to skip a check marked running and leave it to the sweeper."""
+    document = upload_statement(docs, sited_draft(docs))
+    with mock.patch.object(checking, "_record"):  # the worker dies before recording
+        checking.document_check(document_id=document.pk)
+    assert set(document.checks.values_list("status", flat=True)) == {C.RUNNING}
+
+    # Redelivered at once (a killed pool child): that run may be alive, so come back later.
+    with pytest.raises(checking.ChecksBusy) as busy:
+        checking.document_check(document_id=document.pk)
+    assert 5 <= busy.value.countdown <= checking.check_lease().total_seconds() + 5
+
+    # Once the lease is over the run is certainly dead: the retry resumes and concludes.
+    past_lease = timezone.now() - checking.check_lease() - dt.timedelta(seconds=1)
+    DocumentCheck.objects.filter(document=document).update(started_at=past_lease)
+    assert checking.document_check(document_id=document.pk).state == S.PASSED
+    assert set(document.checks.values_list("attempts", flat=True)) == {2}
+    assert AuditEvent.objects.filter(action="document.check_requeued",
+                                     payload__reason="resumed").count() == 2
+
+
+def test_a_resumed_check_past_the_attempt_limit_is_visibly_abandoned(docs):
+    document = upload_statement(docs, sited_draft(docs))
+    _stuck(document, attempts=3)
+    concluded = checking.document_check(document_id=document.pk)
+    assert concluded.state == S.NEEDS_ATTENTION
+    assert set(document.checks.values_list("status", flat=True)) == {C.ERROR}
+
+
+def test_the_sweeper_concludes_a_document_whose_checks_are_all_done(docs):
+    """A run that died between the last result and the conclusion left it checking."""
+    document = upload_statement(docs, sited_draft(docs))
+    with mock.patch.object(checking, "document_conclude"):
+        checking.document_check(document_id=document.pk)
+    assert refresh(document).state == S.CHECKING
+    assert set(document.checks.values_list("status", flat=True)) == {C.PASSED}
+    old = timezone.now() - dt.timedelta(hours=1)
+    Document.objects.filter(pk=document.pk).update(checks_started_at=old)
+
+    counts = checking.document_check_sweep()
+
+    assert counts["concluded"] == 1 and refresh(document).state == S.PASSED

@@ -80,7 +80,7 @@ def reverification_complete(*, reverification_id: int, actor, outcome: str, note
                             method: str) -> ReVerification:
     """The assigned team lead records the re-visit or call-back: how it was done, and
     confirmed or discrepancies found (which need notes saying what)."""
-    reverification = (ReVerification.objects.select_for_update()
+    reverification = (ReVerification.objects.select_for_update(no_key=True, of=("self",))
                       .select_related("investigation__application").get(pk=reverification_id))
     transition_check(reverification.complete, actor=actor)
     branch_ids = visible_branch_ids(viewer=actor)

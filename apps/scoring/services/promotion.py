@@ -20,7 +20,7 @@ from apps.scoring.states import ModelVersionState
 
 
 def _lock(version_id: int) -> ModelVersion:
-    return ModelVersion.objects.select_for_update().get(pk=version_id)
+    return ModelVersion.objects.select_for_update(no_key=True).get(pk=version_id)
 
 
 def _audit(action: str, version: ModelVersion, actor, source: str, **extra) -> None:
@@ -64,7 +64,7 @@ def model_version_approve_promotion(*, version_id: int, actor) -> ModelVersion:
     transition_check(version.approve_promotion, actor=actor)
     now = timezone.now()
     retired = None
-    old = (ModelVersion.objects.select_for_update()
+    old = (ModelVersion.objects.select_for_update(no_key=True)
            .filter(state=ModelVersionState.CHAMPION).exclude(pk=version.pk).first())
     if old is not None:
         old.retire(at=now)  # a system consequence of the approval, not a separate permission

@@ -54,7 +54,7 @@ def default_model_install() -> ModelVersion:
     """
     document = default_model_document()
     with transaction.atomic():
-        existing = ModelVersion.objects.select_for_update().filter(
+        existing = ModelVersion.objects.select_for_update(no_key=True).filter(
             version=document["version"]).first()
         if existing is None:
             model = MODEL_CLASSES[document["kind"]].from_json(
@@ -132,7 +132,7 @@ def decision_policy_create(*, document: dict, effective_from, actor, source_cita
     except PolicyError as exc:
         raise ValidationError({"document": str(exc)}) from None
     with transaction.atomic():
-        last = (DecisionPolicy.objects.select_for_update().order_by("-version")
+        last = (DecisionPolicy.objects.select_for_update(no_key=True).order_by("-version")
                 .values_list("version", flat=True).first()) or 0
         policy = DecisionPolicy.objects.create(
             version=last + 1, document=document, effective_from=effective_from,
@@ -155,7 +155,7 @@ def decision_policy_publish(*, policy_id: int, actor) -> DecisionPolicy:
     if not may_manage_models(actor):
         raise PermissionDenied(_("You may not publish decision policies."))
     with transaction.atomic():
-        policy = DecisionPolicy.objects.select_for_update().get(pk=policy_id)
+        policy = DecisionPolicy.objects.select_for_update(no_key=True).get(pk=policy_id)
         if policy.published_at is not None:
             raise TransitionConflict(detail=_("Decision policy v%(v)s is already published.")
                                      % {"v": policy.version})

@@ -274,9 +274,18 @@ def _writer(version):
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
-        job = RescoringJob.objects.select_for_update().get(pk=job_id)
+        job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
+        if job.state == RescoringJobState.RUNNING:
+            # Redelivered while running: with acks_late that means its worker was lost (every
+            # task ends within the visibility timeout). Say so visibly rather than leave the
+            # job "running" forever; the chunks written stand, and a new job fills the rest.
+            job.fail(at=timezone.now(), error="The re-scoring was interrupted; start it again.")
+            job.save()
+            audit_record(action="score.rescoring_failed", actor=None, subject=job,
+                         payload={"error": job.error, "done": job.done})
+            return job
         if job.state != RescoringJobState.QUEUED:
-            return job  # redelivered after it started or finished: nothing to redo here
+            return job  # redelivered after it finished: nothing to redo here
         snapshot_ids = _portfolio_snapshot_ids()
         job.start(at=timezone.now(), total=len(snapshot_ids))
         job.save()
@@ -303,7 +312,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
                 close_old_connections()
     except Exception as exc:
         with transaction.atomic():
-            job = RescoringJob.objects.select_for_update().get(pk=job_id)
+            job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
             job.fail(at=timezone.now(), error=repr(exc))
             job.save()
             audit_record(action="score.rescoring_failed", actor=None, subject=job,
@@ -311,7 +320,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         logger.exception("re-scoring job %s failed", job_id)
         raise
     with transaction.atomic():
-        job = RescoringJob.objects.select_for_update().get(pk=job_id)
+        job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
         job.complete(at=timezone.now())
         job.save()
         audit_record(action="score.rescoring_completed", actor=None, subject=job,

@@ -90,9 +90,17 @@ def training_job_start(*, actor, kind: str, seed: int = 0, source: str = Trainin
 def training_job_run(*, job_id: int) -> TrainingJob:
     """Train (called by the job's Celery task); bad data fails the job with its reason."""
     with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job_id)
+        job = TrainingJob.objects.select_for_update(no_key=True).get(pk=job_id)
+        if job.state == TrainingJobState.RUNNING:
+            # Redelivered while running: with acks_late that means its worker was lost (every
+            # task ends within the visibility timeout). Fail it visibly, never "running" forever.
+            job.fail(at=timezone.now(), error="The training was interrupted; start it again.")
+            job.save()
+            audit_record(action="model.training_failed", actor=None, subject=job,
+                         payload={"error": job.error})
+            return job
         if job.state != TrainingJobState.QUEUED:
-            return job  # redelivered: the first delivery owns it
+            return job  # redelivered after it finished
         job.start()
         job.save()
 
@@ -109,14 +117,14 @@ def training_job_run(*, job_id: int) -> TrainingJob:
             kind=job.kind, seed=job.seed, actor=job.requested_by, progress=progress)
     except (DataError, ValueError) as exc:
         with transaction.atomic():
-            job = TrainingJob.objects.select_for_update().get(pk=job_id)
+            job = TrainingJob.objects.select_for_update(no_key=True).get(pk=job_id)
             job.fail(at=timezone.now(), error=str(exc))
             job.save()
             audit_record(action="model.training_failed", actor=None, subject=job,
                          payload={"error": str(exc)[:500]})
         return job
     with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job_id)
+        job = TrainingJob.objects.select_for_update(no_key=True).get(pk=job_id)
         job.complete(at=timezone.now(), model_version=version)
         job.save()
     logger.info("training job %s registered %s (AUC %s)", job_id, version.version,

@@ -89,7 +89,7 @@ def test_rescoring_api_starts_one_job_and_reports_its_progress(
         world, api_as, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
     monkeypatch.setattr("apps.core.queue.current_app.send_task",
-                        lambda name, kwargs: sent.append((name, kwargs)))
+                        lambda name, kwargs, **options: sent.append((name, kwargs)))
     assert api_as("am.north").post("/api/v1/rescoring/").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
         started = api_as("admin.north").post("/api/v1/rescoring/")

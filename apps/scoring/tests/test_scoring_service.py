@@ -47,7 +47,7 @@ def test_score_now_is_queued_after_commit_for_authorised_roles_only(
         world, investigated, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
     monkeypatch.setattr("apps.core.queue.current_app.send_task",
-                        lambda name, kwargs: sent.append((name, kwargs)))
+                        lambda name, kwargs, **options: sent.append((name, kwargs)))
     with pytest.raises(PermissionDenied):
         services.application_score_request(application_id=investigated.pk,
                                            actor=world.user("am.north"))
@@ -68,7 +68,7 @@ def test_the_sweeper_requeues_accepted_investigations_without_a_score(
 
     sent = []
     monkeypatch.setattr("apps.core.queue.current_app.send_task",
-                        lambda name, kwargs: sent.append(kwargs["application_id"]))
+                        lambda name, kwargs, **options: sent.append(kwargs["application_id"]))
     later = timezone.now() + dt.timedelta(hours=1)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.score_sweep(now=later) == 1

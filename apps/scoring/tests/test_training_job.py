@@ -27,7 +27,7 @@ def test_a_csv_uploaded_on_the_model_page_is_trained_by_one_job_with_progress(
     settings.MEDIA_ROOT = tmp_path
     sent = []
     monkeypatch.setattr("apps.core.queue.current_app.send_task",
-                        lambda name, kwargs: sent.append((name, kwargs)))
+                        lambda name, kwargs, **options: sent.append((name, kwargs)))
     client = Client()
     client.force_login(world.user("reviewer.north"))
     with django_capture_on_commit_callbacks(execute=True):

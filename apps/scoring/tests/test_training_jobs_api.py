@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     calls = []
     monkeypatch.setattr("apps.core.queue.current_app.send_task",
-                        lambda name, kwargs: calls.append((name, kwargs)))
+                        lambda name, kwargs, **options: calls.append((name, kwargs)))
     return calls
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.core.models import TaskProbe
+from apps.core.models import OutboxMessage, TaskProbe
 from apps.web import views
 
 HEALTHY = {"ok": True, "checks": {
@@ -59,7 +59,7 @@ def test_sending_a_probe_queues_exactly_one_task_on_commit(
     admin = user_named("admin.north")
     client.force_login(admin)
 
-    with mock.patch.object(views.ping_task, "delay") as delay:
+    with mock.patch("apps.core.queue.current_app.send_task") as send:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = client.post(reverse("web:task-probe-create"), HTTP_HX_REQUEST="true")
 
@@ -67,22 +67,25 @@ def test_sending_a_probe_queues_exactly_one_task_on_commit(
         probe = TaskProbe.objects.get()
         assert probe.requested_by == admin
         assert f'id="probe-{probe.pk}"' in response.content.decode()
-        delay.assert_not_called()  # nothing leaves before the probe row is committed
+        send.assert_not_called()  # nothing leaves before the probe row is committed
+        # ...but the task is already durable: an outbox row in the probe's transaction.
+        message = OutboxMessage.objects.get()
+        assert (message.task_name, message.kwargs) == ("core.ping", {"probe_id": str(probe.pk)})
         assert len(callbacks) == 1
 
         callbacks[0]()
-        delay.assert_called_once_with(str(probe.pk))
+        assert send.call_args.args == ("core.ping",)
+        assert send.call_args.kwargs["kwargs"] == {"probe_id": str(probe.pk)}
 
 
 def test_a_non_admin_cannot_send_a_probe(client, user_named):
     client.force_login(user_named("am.north"))
 
-    with mock.patch.object(views.ping_task, "delay") as delay:
-        response = client.post(reverse("web:task-probe-create"))
+    response = client.post(reverse("web:task-probe-create"))
 
     assert response.status_code == 403
     assert not TaskProbe.objects.exists()
-    delay.assert_not_called()
+    assert not OutboxMessage.objects.exists()
 
 
 def test_probe_creation_needs_post(client, user_named):
