@@ -77,7 +77,7 @@ class ScheduleNotConfigured(DomainError):
 
 def _lock(inspection_id: int) -> Inspection:
     # of=("self",): the joined loan and template rows are read, not locked (CONVENTIONS §4).
-    return (Inspection.objects.select_for_update(of=("self",))
+    return (Inspection.objects.select_for_update(no_key=True, of=("self",))
             .select_related("loan", "template").get(pk=inspection_id))
 
 
@@ -137,7 +137,8 @@ def inspection_schedule_generate(*, loan_id: int, today: dt.date | None = None,
     Idempotent: re-running creates nothing twice (the loan row is locked, and each row has a
     unique schedule key). Returns the inspections created now.
     """
-    loan = (Loan.objects.select_for_update(of=("self",)).select_related("product_version")
+    loan = (Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("product_version")
             .get(pk=loan_id))
     if loan.state not in OPEN_LOAN_STATES:
         return []
@@ -192,7 +193,8 @@ def inspection_request_special(*, loan_id: int, due_date: dt.date | None = None,
     within N days of the signal (policy), or on `due_date` when the caller sets an earlier one.
     One special check per loan and due date: a second request for the same day returns the
     first (idempotent)."""
-    loan = (Loan.objects.select_for_update(of=("self",)).select_related("product_version")
+    loan = (Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("product_version")
             .get(pk=loan_id))
     reason = (reason or "").strip()
     if not reason:
@@ -278,7 +280,7 @@ def inspection_answer_save(*, inspection_id: int, item_code: str, value=None,
     else:
         clean, na_reason = answer_clean(item, value), ""
         clean_evidence = evidence_clean(item, evidence)
-    answer = (InspectionAnswer.objects.select_for_update()
+    answer = (InspectionAnswer.objects.select_for_update(no_key=True)
               .filter(inspection=inspection, item=item).first())
     if answer is not None and (answer.value, answer.not_applicable, answer.na_reason,
                                answer.evidence) == (clean, bool(not_applicable), na_reason,
@@ -511,7 +513,8 @@ def _conclusion_next_check(inspection: Inspection, *, actor) -> None:
     day = inspection.next_inspection_date
     if day is None:
         return
-    loan = (Loan.objects.select_for_update(of=("self",)).select_related("product_version")
+    loan = (Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("product_version")
             .get(pk=inspection.loan_id))
     earlier = (loan.inspections.filter(state__in=(InspectionState.SCHEDULED,
                                                   InspectionState.IN_PROGRESS,
@@ -569,7 +572,7 @@ def inspection_mark_overdue(*, inspection_id: int, today: dt.date | None = None)
     is itself a signal; §4.5 on-time rate). False when there is nothing to do (already marked,
     done, or not due): a sweep run twice escalates once."""
     today = today or timezone.localdate()
-    inspection = (Inspection.objects.select_for_update(of=("self",), skip_locked=True)
+    inspection = (Inspection.objects.select_for_update(no_key=True, of=("self",), skip_locked=True)
                   .select_related("loan", "officer")
                   .filter(pk=inspection_id, overdue_at__isnull=True, due_date__lt=today,
                           state__in=(InspectionState.SCHEDULED, InspectionState.IN_PROGRESS))

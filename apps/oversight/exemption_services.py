@@ -45,7 +45,7 @@ REASON_MIN_LENGTH = 5
 
 def _locked_case(case_id: int) -> ExemptionCase:
     # Lock first: two committee members must not both decide one case.
-    return ExemptionCase.objects.select_for_update().get(pk=case_id)
+    return ExemptionCase.objects.select_for_update(no_key=True).get(pk=case_id)
 
 
 def _audit(case: ExemptionCase, action: str, actor, payload: dict) -> None:
@@ -71,7 +71,7 @@ def exemption_case_open(*, loan_id: int, incident: str, actor, note: str = "") -
         raise PermissionDenied(_("Only exemption committee members may open a case."))
     if incident not in Incident.values:
         raise ValidationError({"incident": [_("Choose one of the listed incidents.")]})
-    loan = (Loan.objects.select_for_update(of=("self",))
+    loan = (Loan.objects.select_for_update(no_key=True, of=("self",))
             .select_related("application__enterprise", "application__branch",
                             "application__account_manager", "contract__created_by",
                             "disbursement__requested_by", "disbursement__decided_by",
@@ -130,7 +130,7 @@ def _reason(value: str, field: str) -> str:
 
 def _decide(case: ExemptionCase, *, actor, summary: str, tiers: dict[int, dict],
             batch: ExemptionBatch | None = None) -> ExemptionCase:
-    people = {p.pk: p for p in case.people.select_for_update()}
+    people = {p.pk: p for p in case.people.select_for_update(no_key=True)}
     # Every field's problem at once, so the form shows each next to its field.
     errors = {}
     if len((summary or "").strip()) < REASON_MIN_LENGTH:
@@ -183,7 +183,7 @@ def exemption_case_appeal(*, case_id: int, actor, grounds: str) -> ExemptionCase
     """A person under review appeals (申诉) their tier, within the appeal window."""
     case = _locked_case(case_id)
     transition_check(case.appeal, actor=actor)
-    person = case.people.select_for_update().get(user=actor)
+    person = case.people.select_for_update(no_key=True).get(user=actor)
     if person.appealed_at is not None:
         raise TransitionConflict(detail=_("You have already appealed this decision."))
     if case.appeal_window_ends_at and timezone.now() > case.appeal_window_ends_at:
@@ -209,7 +209,7 @@ def exemption_case_decide_appeal(*, case_id: int, actor, summary: str,
     not under review (§6.4). A worsening refuses the whole decision with a field error."""
     case = _locked_case(case_id)
     transition_check(case.decide_appeal, actor=actor)
-    appealed = {p.pk: p for p in case.people.select_for_update()
+    appealed = {p.pk: p for p in case.people.select_for_update(no_key=True)
                 if p.appealed_at is not None and not p.appeal_outcome}
     errors = {}
     if len((summary or "").strip()) < REASON_MIN_LENGTH:
@@ -279,8 +279,8 @@ def exemption_batch_decide(*, case_ids: list[int], actor, tier: str, reason: str
     if not case_ids:
         raise ValidationError({"case_ids": [_("Choose at least one case.")]})
     limit = exemption_policy(BATCH_MAX_PRINCIPAL)
-    cases = list(ExemptionCase.objects.select_for_update(of=("self",)).select_related("loan")
-                 .filter(pk__in=case_ids).order_by("pk"))
+    cases = list(ExemptionCase.objects.select_for_update(no_key=True, of=("self",))
+                 .select_related("loan").filter(pk__in=case_ids).order_by("pk"))
     if len(cases) != len(set(case_ids)):
         raise ValidationError({"case_ids": [_("Some cases do not exist.")]})
     for case in cases:

@@ -66,7 +66,7 @@ def contract_create(*, application_id: int, actor: User,
     the file is not approved, already has a contract, or a condition precedent is still
     open; 400 for a witness who is not a second, independent officer of the branch.
     """
-    application = (Application.objects.select_for_update(of=("self",))
+    application = (Application.objects.select_for_update(no_key=True, of=("self",))
                    .select_related("product_version__product").get(pk=application_id))
     check_in_scope(actor, application.branch_id)
     # The operations role signs contracts; the application's transition accepts post-loan
@@ -134,7 +134,7 @@ def contract_close(*, contract_id: int, actor: User, reason: str) -> LoanContrac
     cancelled instead. Pending requests must be decided or withdrawn first."""
     from apps.loans.states import DisbursementState
 
-    contract = LoanContract.objects.select_for_update(of=("self",)).select_related(
+    contract = LoanContract.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "application").get(pk=contract_id)
     check_in_scope(actor, contract.branch_id)
     has_loans = contract.loans.exists()

@@ -3,8 +3,9 @@ a second approves or rejects it; approval books the loan note (借据) and its s
 
 Tranche limit: a request may not exceed the contract's undrawn amount, counting both approved
 and still-pending requests, so two requests can never together promise more than the contract.
-Every write locks the contract row first (`select_for_update(of=("self",))`): requests and
-approvals under one contract are serialised, and the limit is checked under that lock.
+Every write locks the contract row first (`select_for_update(no_key=True, of=("self",))`):
+requests and approvals under one contract are serialised, and the limit is checked under that
+lock.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def undrawn_amount(contract: LoanContract, *, exclude_id: int | None = None) -> 
 
 
 def _lock_contract(contract_id: int) -> LoanContract:
-    return (LoanContract.objects.select_for_update(of=("self",))
+    return (LoanContract.objects.select_for_update(no_key=True, of=("self",))
             .select_related("application__product_version__product").get(pk=contract_id))
 
 
@@ -176,7 +177,7 @@ def _lock_pair(disbursement_id: int) -> tuple[LoanContract, Disbursement]:
     contract_id = Disbursement.objects.filter(pk=disbursement_id).values_list(
         "contract_id", flat=True).get()
     contract = _lock_contract(contract_id)
-    disbursement = Disbursement.objects.select_for_update().get(pk=disbursement_id)
+    disbursement = Disbursement.objects.select_for_update(no_key=True).get(pk=disbursement_id)
     disbursement.contract = contract
     return contract, disbursement
 

@@ -26,7 +26,7 @@ CHANGEABLE = (LoanState.ACTIVE, LoanState.RESTRUCTURED)
 
 
 def _lock_loan(loan_id: int) -> Loan:
-    return Loan.objects.select_for_update().get(pk=loan_id)
+    return Loan.objects.select_for_update(no_key=True).get(pk=loan_id)
 
 
 def _audit_move(loan: Loan, *, action: str, actor, source: str, **extra) -> None:
@@ -150,7 +150,7 @@ def loan_change_request(*, loan_id: int, actor: User, kind: str, reason: str,
 def _lock_change(change_id: int) -> tuple[Loan, LoanChange]:
     loan_id = LoanChange.objects.filter(pk=change_id).values_list("loan_id", flat=True).get()
     loan = _lock_loan(loan_id)
-    return loan, LoanChange.objects.select_for_update().get(pk=change_id)
+    return loan, LoanChange.objects.select_for_update(no_key=True).get(pk=change_id)
 
 
 @transaction.atomic

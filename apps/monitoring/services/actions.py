@@ -76,7 +76,7 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
 
 
 def _locked(action_id: int) -> Action:
-    return Action.objects.select_for_update(of=("self",)).select_related("loan").get(
+    return Action.objects.select_for_update(no_key=True, of=("self",)).select_related("loan").get(
         pk=action_id)
 
 

@@ -102,7 +102,7 @@ def classification_propose(*, loan_id: int, category: str, reason: str, actor) -
     """An officer proposes a category with a reason (初分). Worse than the floor: always
     allowed. Better than the floor: refused. Better than the category in force (an upgrade):
     only with a clean record, and it will need approval after confirmation."""
-    loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
+    loan = Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan_id)
     if not may_propose_classification(loan, actor):
         raise PermissionDenied(_("You may not classify loans of this branch."))
     if category not in Category.values:
@@ -129,7 +129,7 @@ def classification_propose(*, loan_id: int, category: str, reason: str, actor) -
 
 def _proposal_create(*, loan, category, previous, floor: LoanFloor, reason, actor, source,
                      upgrade, policy: Policy, run=None) -> Classification:
-    for open_one in Classification.objects.select_for_update().filter(
+    for open_one in Classification.objects.select_for_update(no_key=True).filter(
             loan=loan, state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED]):
         open_one.supersede()
         open_one.save()
@@ -145,13 +145,14 @@ def _proposal_create(*, loan, category, previous, floor: LoanFloor, reason, acto
 
 
 def _locked(classification_id: int) -> Classification:
-    return (Classification.objects.select_for_update(of=("self",)).select_related("loan")
+    return (Classification.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("loan")
             .get(pk=classification_id))
 
 
 def _supersede_in_force(proposal: Classification) -> None:
     """The previous category in force steps down first (one in force per loan)."""
-    for old in Classification.objects.select_for_update().filter(
+    for old in Classification.objects.select_for_update(no_key=True).filter(
             loan_id=proposal.loan_id, state=ClassificationState.IN_FORCE).exclude(
             pk=proposal.pk):
         old.supersede()

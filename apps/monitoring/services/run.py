@@ -106,7 +106,7 @@ def classification_chunks_reconcile(*, now: dt.datetime | None = None) -> int:
 def classification_chunk_fail(*, chunk_id: int, error: str) -> None:
     """A chunk that raised: visible as failed on its run, re-runnable by hand or sweep."""
     with transaction.atomic():
-        chunk = ClassificationRunChunk.objects.select_for_update().get(pk=chunk_id)
+        chunk = ClassificationRunChunk.objects.select_for_update(no_key=True).get(pk=chunk_id)
         chunk.state, chunk.error = ChunkState.FAILED, error[:2000]
         chunk.save(update_fields=["state", "error", "updated_at"])
         ClassificationRun.objects.filter(pk=chunk.run_id).update(state=RunState.FAILED)
@@ -115,7 +115,7 @@ def classification_chunk_fail(*, chunk_id: int, error: str) -> None:
 @transaction.atomic
 def classification_chunk_run(*, chunk_id: int) -> dict:
     """Classify one chunk of loans (see module docstring); returns the counts."""
-    chunk = (ClassificationRunChunk.objects.select_for_update(of=("self",))
+    chunk = (ClassificationRunChunk.objects.select_for_update(no_key=True, of=("self",))
              .select_related("run").get(pk=chunk_id))
     if chunk.state == ChunkState.DONE:
         return chunk.counts
@@ -332,7 +332,7 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     wanted = {f.loan_id: f for f in floors if f.floor_rank != rank(f.category)}
     settled = [f.loan_id for f in floors if f.floor_rank == rank(f.category)]
     # A system proposal the data no longer supports (arrears repaid) is withdrawn.
-    for stale in Classification.objects.select_for_update().filter(
+    for stale in Classification.objects.select_for_update(no_key=True).filter(
             any_of(Classification, "loan", settled), source=ProposalSource.SYSTEM,
             state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED]):
         stale.supersede()
@@ -342,7 +342,7 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     upgrades = [i for i, f in wanted.items() if f.floor_rank < rank(f.category)]
     unclean = unclean_loan_ids(loan_ids=upgrades, on=as_of,
                                months=policy.integer(K.UPGRADE_CLEAN_MONTHS))
-    open_ones = {c.loan_id: c for c in Classification.objects.select_for_update().filter(
+    open_ones = {c.loan_id: c for c in Classification.objects.select_for_update(no_key=True).filter(
         any_of(Classification, "loan", wanted), state__in=[ClassificationState.PROPOSED,
                                              ClassificationState.CONFIRMED])}
     new = []

@@ -64,8 +64,9 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
     now = timezone.now()
     loan_ids = {o.loan.pk for o in observations}
     codes = {o.code for o in observations}
-    open_signals = {(s.loan_id, s.code): s for s in Signal.objects.select_for_update().filter(
-        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES)}
+    locked = Signal.objects.select_for_update(no_key=True).filter(
+        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES)
+    open_signals = {(s.loan_id, s.code): s for s in locked}
     opened, updated, resolved, raised = [], [], [], []
     for obs in observations:
         existing = open_signals.get((obs.loan.pk, obs.code))
@@ -150,7 +151,7 @@ def signal_raise(*, loan_id: int, code: str, observed: str, baseline: str = "",
                  source: str, actor=None, level: int | None = None) -> Signal:
     """Raise (or update) a signal other code observed: the inspections code calls this for
     W17 (use of funds) and W18 (cooperation). The level is the rule's unless given."""
-    loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
+    loan = Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan_id)
     on = timezone.localdate()
     rules = signal_rules_in_force(on=on)
     rule = rules.get(code)
@@ -168,7 +169,7 @@ def signal_raise(*, loan_id: int, code: str, observed: str, baseline: str = "",
 
 
 def _locked(signal_id: int) -> Signal:
-    return Signal.objects.select_for_update(of=("self",)).select_related("loan").get(
+    return Signal.objects.select_for_update(no_key=True, of=("self",)).select_related("loan").get(
         pk=signal_id)
 
 
