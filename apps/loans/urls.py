@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from apps.loans import feed_views
 
 app_name = "loans"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # Core-banking feed (servicing).
+    path("feed/", feed_views.feed_imports, name="feed-imports"),
+]
