@@ -23,3 +23,5 @@ class TaskName(StrEnum):
     SCORING_TRAIN = "scoring.training_job_run"
     OVERSIGHT_EXPORT_JOB_RUN = "oversight.export_job_run"
     OVERSIGHT_EXPORT_JOBS_SWEEP = "oversight.export_jobs_sweep"
+    LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
+    LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"

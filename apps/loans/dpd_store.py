@@ -36,7 +36,7 @@ class RecomputeResult:
     points_deleted: int = 0
 
 
-def _rows(sql: str, params) -> list[tuple]:
+def fetch_rows(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -45,7 +45,7 @@ def _rows(sql: str, params) -> list[tuple]:
 def load_instalments(loan_ids: Sequence[int]) -> dict[int, list[Instalment]]:
     """Each loan's instalments in its current schedule version, amounts in fen (one query)."""
     schedules: dict[int, list[Instalment]] = defaultdict(list)
-    for loan_id, due, principal, interest in _rows(
+    for loan_id, due, principal, interest in fetch_rows(
             """SELECT i.loan_id, i.due_date, (i.principal * 100)::bigint,
                       (i.interest * 100)::bigint
                  FROM loans_scheduleinstalment i
@@ -60,7 +60,7 @@ def load_payments(loan_ids: Sequence[int]) -> dict[int, list[Event]]:
     """Each loan's repayments not cancelled by a reversal (one query; a reversal cancels the
     whole repayment from its own value date, so only the standing ones matter)."""
     payments: dict[int, list[Event]] = defaultdict(list)
-    for loan_id, pk, value_date, principal, interest in _rows(
+    for loan_id, pk, value_date, principal, interest in fetch_rows(
             """SELECT e.loan_id, e.id, e.value_date, (e.principal * 100)::bigint,
                       (e.interest * 100)::bigint
                  FROM loans_repaymentevent e
@@ -74,7 +74,7 @@ def load_payments(loan_ids: Sequence[int]) -> dict[int, list[Event]]:
 def load_history(loan_ids: Sequence[int]) -> dict[int, list[DpdPoint]]:
     """The stored change points of each loan, oldest first (one query)."""
     history: dict[int, list[DpdPoint]] = defaultdict(list)
-    for loan_id, as_of, p, i in _rows(
+    for loan_id, as_of, p, i in fetch_rows(
             """SELECT loan_id, as_of, dpd_principal, dpd_interest FROM loans_loandpd
                 WHERE loan_id = ANY(%s) ORDER BY loan_id, as_of""", [list(loan_ids)]):
         history[loan_id].append(DpdPoint(as_of, p, i))
@@ -112,7 +112,7 @@ def dpd_recompute(*, loan_ids: Sequence[int], as_of: dt.date | None = None,
     stored = load_history(loan_ids)
     starts = {}
     if first_affected is not None:
-        starts = {pk: (value_date, last) for pk, value_date, last in _rows(
+        starts = {pk: (value_date, last) for pk, value_date, last in fetch_rows(
             "SELECT id, value_date, dpd_as_of FROM loans_loan WHERE id = ANY(%s)", [loan_ids])}
     delete_from: list[tuple[int, dt.date]] = []
     inserts: list[tuple] = []
