@@ -121,28 +121,36 @@ def effective_payments(events: Iterable[Event]) -> list[tuple[dt.date, int]]:
 class _Waterfall:
     """The schedule's obligations in allocation order with their running totals."""
 
-    __slots__ = ("due", "ends", "is_interest", "amounts", "principal_ends", "interest_ends")
+    __slots__ = ("due", "ends", "is_interest", "amounts", "next_principal", "next_interest")
 
-    def __init__(self, instalments: Sequence[Instalment]):
+    def __init__(self, instalments: Iterable[tuple[dt.date, int, int]]):
+        """`instalments`: (due date, principal, interest) in due-date order."""
         self.due, self.ends, self.is_interest, self.amounts = [], [], [], []
         running = 0
-        for inst in sorted(instalments, key=lambda i: i.due_date):
-            for amount, interest in ((inst.interest, True), (inst.principal, False)):
+        for due, principal, interest in instalments:
+            for amount, is_interest in ((interest, True), (principal, False)):
                 if amount <= 0:  # nothing owed: never "unpaid"
                     continue
                 running += amount
-                self.due.append(inst.due_date)
+                self.due.append(due)
                 self.ends.append(running)
-                self.is_interest.append(interest)
+                self.is_interest.append(is_interest)
                 self.amounts.append(amount)
+        # next_<kind>[k]: due date of the first obligation of that kind at index k or later.
+        n = len(self.due)
+        self.next_principal, self.next_interest = [None] * (n + 1), [None] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            self.next_principal[k] = self.due[k] if not self.is_interest[k] \
+                else self.next_principal[k + 1]
+            self.next_interest[k] = self.due[k] if self.is_interest[k] \
+                else self.next_interest[k + 1]
 
-    def first_unpaid(self, paid: int, interest: bool) -> dt.date | None:
-        """Due date of the first obligation of the kind not fully covered by `paid`."""
-        k = bisect.bisect_right(self.ends, paid)  # obligations < k are covered
-        for j in range(k, len(self.ends)):
-            if self.is_interest[j] == interest:
-                return self.due[j]
-        return None
+    def state(self, paid: int, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """First unpaid (principal, interest) due dates already past on `day`: obligations
+        before the first one `paid` does not cover are covered (bisect on running totals)."""
+        k = bisect.bisect_right(self.ends, paid)
+        p, i = self.next_principal[k], self.next_interest[k]
+        return (p if p is not None and p < day else None, i if i is not None and i < day else None)
 
     def overdue(self, paid: int, day: dt.date) -> tuple[int, int, int, int]:
         """(overdue principal, overdue interest, principal paid, interest paid) at end of day."""
@@ -166,16 +174,53 @@ class _Waterfall:
         return overdue_p, overdue_i, paid_p, paid_i
 
 
-def _state(waterfall: _Waterfall, paid: int, day: dt.date) -> tuple[dt.date | None, ...]:
-    """First unpaid (principal, interest) due dates that are already past on `day`."""
-    p = waterfall.first_unpaid(paid, interest=False)
-    i = waterfall.first_unpaid(paid, interest=True)
-    return (p if p is not None and p < day else None, i if i is not None and i < day else None)
-
-
 def _point(day: dt.date, state) -> DpdPoint:
     p, i = state
     return DpdPoint(day, (day - p).days if p else 0, (day - i).days if i else 0)
+
+
+def _as_tuples(instalments: Sequence[Instalment]) -> list[tuple[dt.date, int, int]]:
+    return sorted((i.due_date, i.principal, i.interest) for i in instalments)
+
+
+def loan_dpd(schedule: Sequence[tuple[dt.date, int, int]],
+             payments: Sequence[tuple[dt.date, int]], *, as_of: dt.date,
+             since: dt.date | None = None,
+             before: DpdPoint | None = None) -> tuple[list[DpdPoint], Figures]:
+    """Change points (all, or from `since` given `before`) and the figures at `as_of`, in one
+    pass. `schedule`: (due date, principal, interest) in due-date order; `payments`: (value
+    date, amount) of the standing repayments in value-date order; amounts in fen.
+
+    The arrears can only change on a payment's value date or the day after a due date, so
+    only those days are looked at.
+    """
+    waterfall = _Waterfall(schedule)
+    days = {d for d, _amount in payments}
+    days.update(d + ONE_DAY for d in waterfall.due)
+    if since is not None:
+        if before is not None and before.as_of >= since:
+            raise ValueError("`before` must be earlier than `since`")
+        days = [d for d in days if since <= d <= as_of]
+    else:
+        days = [d for d in days if d <= as_of]
+    days.sort()
+    previous = (before.principal_since, before.interest_since) if before else (None, None)
+    points, paid, n, count = [], 0, 0, len(payments)
+    for day in days:
+        while n < count and payments[n][0] <= day:
+            paid += payments[n][1]
+            n += 1
+        state = waterfall.state(paid, day)
+        if state != previous:
+            points.append(_point(day, state))
+            previous = state
+    while n < count and payments[n][0] <= as_of:
+        paid += payments[n][1]
+        n += 1
+    point = _point(as_of, waterfall.state(paid, as_of))
+    overdue_p, overdue_i, paid_p, paid_i = waterfall.overdue(paid, as_of)
+    return points, Figures(as_of, point.dpd_principal, point.dpd_interest, overdue_p,
+                           overdue_i, paid_p, paid_i)
 
 
 def dpd_history(instalments: Sequence[Instalment], events: Iterable[Event], *,
@@ -187,37 +232,15 @@ def dpd_history(instalments: Sequence[Instalment], events: Iterable[Event], *,
     `before`, the last point earlier than `since` (None when there is none): the incremental
     path, whose result joined to the kept earlier points equals the full recomputation.
     """
-    waterfall = _Waterfall(instalments)
-    payments = effective_payments(events)
-    # The arrears can only change on a payment's value date or the day after a due date.
-    days = {d for d, _amount in payments} | {d + ONE_DAY for d in waterfall.due}
-    if since is not None:
-        days = {d for d in days if d >= since}
-        if before is not None and before.as_of >= since:
-            raise ValueError("`before` must be earlier than `since`")
-    days = sorted(d for d in days if d <= as_of)
-    previous = (before.principal_since, before.interest_since) if before else (None, None)
-    points, paid, n = [], 0, 0
-    for day in days:
-        while n < len(payments) and payments[n][0] <= day:
-            paid += payments[n][1]
-            n += 1
-        state = _state(waterfall, paid, day)
-        if state != previous:
-            points.append(_point(day, state))
-            previous = state
-    return points
+    return loan_dpd(_as_tuples(instalments), effective_payments(events), as_of=as_of,
+                    since=since, before=before)[0]
 
 
 def figures(instalments: Sequence[Instalment], events: Iterable[Event], *,
             as_of: dt.date) -> Figures:
     """DPD and overdue amounts at the end of `as_of` (what the loan row carries)."""
-    waterfall = _Waterfall(instalments)
-    paid = sum(amount for day, amount in effective_payments(events) if day <= as_of)
-    point = _point(as_of, _state(waterfall, paid, as_of))
-    overdue_p, overdue_i, paid_p, paid_i = waterfall.overdue(paid, as_of)
-    return Figures(as_of, point.dpd_principal, point.dpd_interest, overdue_p, overdue_i,
-                   paid_p, paid_i)
+    return loan_dpd(_as_tuples(instalments), effective_payments(events), as_of=as_of,
+                    since=as_of + ONE_DAY)[1]
 
 
 def dpd_on(history: Sequence[DpdPoint], day: dt.date) -> tuple[int, int]:

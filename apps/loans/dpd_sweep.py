@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
-from apps.loans.dpd_store import RecomputeResult, dpd_recompute, fetch_rows
+from apps.loans.dpd_store import RecomputeResult, dpd_recompute_scratch, fetch_rows
 from apps.loans.states import OPEN_LOAN_STATES
 
 
@@ -52,8 +52,8 @@ def dpd_recompute_chunk(*, first_id: int, last_id: int,
     The loans are locked in id order first, as the feed import locks them, so an import and
     the nightly run never interleave their writes to the same loan's history.
     """
-    loan_ids = [pk for (pk,) in fetch_rows(
-        """SELECT id FROM loans_loan WHERE id BETWEEN %s AND %s AND state = ANY(%s)
-            ORDER BY id FOR UPDATE""",
-        [first_id, last_id, sorted(str(s) for s in OPEN_LOAN_STATES)])]
-    return dpd_recompute(loan_ids=loan_ids, as_of=as_of or timezone.localdate())
+    fetch_rows("""SELECT id FROM loans_loan WHERE id BETWEEN %s AND %s AND state = ANY(%s)
+                   ORDER BY id FOR UPDATE""",
+               [first_id, last_id, sorted(str(s) for s in OPEN_LOAN_STATES)])
+    return dpd_recompute_scratch(first_id=first_id, last_id=last_id,
+                                 as_of=as_of or timezone.localdate())

@@ -54,11 +54,10 @@ def import_rows(tmp_path, rows, *, actor=None, name="feed.csv", header=HEADER):
 def assert_dpd_matches_scratch(loan):
     """The stored history and the loan's figures equal a recomputation from scratch."""
     schedule = load_instalments([loan.pk])[loan.pk]
-    events = load_payments([loan.pk]).get(loan.pk, [])
-    assert load_history([loan.pk]).get(loan.pk, []) == dpd.dpd_history(schedule, events,
-                                                                        as_of=TODAY)
+    payments = load_payments([loan.pk]).get(loan.pk, [])
+    history, figures = dpd.loan_dpd(schedule, payments, as_of=TODAY)
+    assert load_history([loan.pk]).get(loan.pk, []) == history
     loan.refresh_from_db()
-    figures = dpd.figures(schedule, events, as_of=TODAY)
     assert (loan.dpd_principal, loan.dpd_interest, loan.dpd_as_of) == (
         figures.dpd_principal, figures.dpd_interest, TODAY)
 
@@ -142,7 +141,10 @@ def test_missing_columns_are_named(world, tmp_path):
     assert "principal, interest" in batch.errors[0]["reason_en"]
 
 
-def test_back_dated_repayment_then_reversal_through_the_feed(world, tmp_path):
+@pytest.mark.parametrize("array_threshold", [1, 1000], ids=["array-engine", "incremental"])
+def test_back_dated_repayment_then_reversal_through_the_feed(world, tmp_path, settings,
+                                                             array_threshold):
+    settings.LOANS_FEED_ARRAY_THRESHOLD = array_threshold
     loan = world.loan()
     v = loan.value_date
     import_rows(tmp_path, [rep("R1", loan, v + dt.timedelta(days=70), "1000", "50")])
