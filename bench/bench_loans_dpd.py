@@ -146,53 +146,52 @@ def seed_loans(loans: int, *, seed: int = 7) -> list[tuple[int, str, dt.date]]:
 
 
 def seed_events(loans: list[tuple[int, str, dt.date]], events: int, *, seed: int = 11) -> int:
-    """About `events` repayment events spread over the loans (2% of them reversals): most
-    borrowers pay on time in two parts, some late, some partially, some stop paying."""
+    """About `events` repayment events spread over the loans, streamed into COPY (2% more are
+    reversals of one of them): most borrowers pay on time, some late, some partially, some
+    stop paying."""
+    from django.db import connection
+
     from apps.loans.models import FeedImport, RepaymentEvent
 
     rng = random.Random(seed)
     batch = FeedImport.objects.create(source="file", filename="bench", sha256="0" * 64,
                                       outcome="accepted")
     per_loan = max(events // len(loans), 1)
-    rows = []
-    next_id = 1
-    for loan_id, _number, value_date in loans:
-        due = [value_date + dt.timedelta(days=30 * k) for k in range(1, INSTALMENTS + 1)]
-        behaviour = rng.random()
-        late = 0 if behaviour < 0.7 else rng.randint(1, 60)
-        share = 1.0 if behaviour < 0.85 else rng.choice([0.5, 0.8, 0.0])
-        paid_rows = []
-        for n in range(per_loan):
-            k = min(n * INSTALMENTS // per_loan, INSTALMENTS - 1)
-            day = due[k] - dt.timedelta(days=rng.randint(0, 5)) + dt.timedelta(days=late)
-            if day > AS_OF or day < value_date:
-                day = min(max(value_date, AS_OF - dt.timedelta(days=rng.randint(0, 10))), AS_OF)
-            amount = Decimal(10400 * INSTALMENTS) * Decimal(str(share)) / per_loan
-            amount = amount.quantize(Decimal("0.01"))
-            if amount <= 0:
-                amount = Decimal("1.00")
-            interest = min(amount, Decimal("400.00"))
-            paid_rows.append((next_id, loan_id, day, amount - interest, interest))
-            next_id += 1
-        rows += [{"id": pk, "loan_id": loan, "source_record_id": f"R{pk}", "kind": "repayment",
-                  "value_date": day, "principal": p, "interest": i, "feed_import_id": batch.pk}
-                 for pk, loan, day, p, i in paid_rows]
-    # 2% of the events are reversals of a repayment (replacing nothing: extra rows).
     reversals = []
-    for target in rng.sample(rows, len(rows) // 50):
-        reversals.append({"id": next_id, "loan_id": target["loan_id"],
-                          "source_record_id": f"X{next_id}", "kind": "reversal",
-                          "value_date": min(target["value_date"] + dt.timedelta(days=3), AS_OF),
-                          "reverses_id": target["id"], "feed_import_id": batch.pk,
-                          "principal": Decimal(0), "interest": Decimal(0)})
-        next_id += 1
-    copy_models(RepaymentEvent, rows)
-    copy_models(RepaymentEvent, reversals, start_id=next_id)
-    from django.db import connection
+    counter = iter(range(1, 10**9))
 
+    def repayments():
+        for loan_id, _number, value_date in loans:
+            behaviour = rng.random()
+            late = 0 if behaviour < 0.7 else rng.randint(1, 60)
+            share = 1.0 if behaviour < 0.85 else rng.choice([0.5, 0.8, 0.0])
+            amount = max(Decimal(int(10400 * INSTALMENTS * share * 100) // per_loan) / 100,
+                         Decimal("1.00"))
+            interest = min(amount, Decimal("400.00"))
+            for n in range(per_loan):
+                k = min(n * INSTALMENTS // per_loan, INSTALMENTS - 1)
+                day = value_date + dt.timedelta(days=30 * (k + 1) - rng.randint(0, 5) + late)
+                if day > AS_OF or day < value_date:
+                    day = min(max(value_date, AS_OF - dt.timedelta(days=rng.randint(0, 10))),
+                              AS_OF)
+                pk = next(counter)
+                if rng.random() < 0.02:
+                    reversals.append((pk, loan_id, min(day + dt.timedelta(days=3), AS_OF)))
+                yield {"id": pk, "loan_id": loan_id, "source_record_id": f"R{pk}",
+                       "kind": "repayment", "value_date": day, "principal": amount - interest,
+                       "interest": interest, "feed_import_id": batch.pk}
+
+    next_id = copy_models(RepaymentEvent, repayments())
+    copy_models(RepaymentEvent, ({"id": next_id + n, "loan_id": loan_id,
+                                  "source_record_id": f"X{next_id + n}", "kind": "reversal",
+                                  "value_date": day, "reverses_id": target,
+                                  "feed_import_id": batch.pk, "principal": Decimal(0),
+                                  "interest": Decimal(0)}
+                                 for n, (target, loan_id, day) in enumerate(reversals)),
+                start_id=next_id)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return len(rows) + len(reversals)
+    return next_id - 1 + len(reversals)
 
 
 SQL_FIGURES = """

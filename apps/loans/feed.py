@@ -175,6 +175,11 @@ def _text(value) -> str:
 
 
 def _date(value) -> dt.date | None:
+    if value.__class__ is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:  # the usual YYYY-MM-DD, parsed in C
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -190,8 +195,11 @@ def _date(value) -> dt.date | None:
     return None
 
 
-def _amount(value) -> Decimal | None | str:
-    """A Decimal, None when malformed, or "negative"."""
+NEGATIVE = object()  # what _amount returns for a negative figure
+
+
+def _amount(value):
+    """A Decimal, None when malformed, or NEGATIVE."""
     if isinstance(value, float):
         value = repr(value)  # openpyxl numbers: the shortest repr is what the cell showed
     text = _text(value).replace(",", "")
@@ -206,7 +214,7 @@ def _amount(value) -> Decimal | None | str:
     if amount > MAX_AMOUNT:
         return None
     if negative and amount != 0:
-        return "negative"
+        return NEGATIVE
     return amount
 
 
@@ -245,7 +253,7 @@ def _parse_row(line: int, row: dict, refusals: list[Refusal]) -> Record | None:
         if amount is None:
             refusals.append(Refusal(line, column, "malformed_amount",
                                     {"column": column, "value": _text(raw)}))
-        elif amount == "negative":
+        elif amount is NEGATIVE:
             refusals.append(Refusal(line, column, "negative_amount",
                                     {"column": column, "value": _text(raw)}))
         else:
