@@ -555,6 +555,12 @@ def _feed_import(*, header, rows, source, filename, sha256, actor, today, unread
     loan_ids = sorted({known.loans[r.loan_number][0] for r in new})
     _fetch("SELECT id FROM loans_loan WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [loan_ids])
     touched = _write(new, known, batch)
+    if len(new) >= 1000:
+        # The planner's statistics predate this batch: a table that was small would be
+        # planned as still small (a nested loop over 100,000 new rows took minutes).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE loans_repaymentevent")
+            cursor.execute("ANALYZE loans_balancesnapshot")
     paid_off = _apply_balances(sorted({known.loans[r.loan_number][0] for r in new
                                        if r.kind == BALANCE}), actor)
     if len(loan_ids) >= array_threshold():
