@@ -35,3 +35,5 @@ class TaskName(StrEnum):
     MONITORING_INSPECTION_SCHEDULE_CHUNK = "monitoring.inspection_schedule_chunk"
     MONITORING_INSPECTION_OVERDUE_CHUNK = "monitoring.inspections_overdue_mark"
     OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"
+    LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
+    LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"

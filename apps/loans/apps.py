@@ -9,9 +9,14 @@ class LoansConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.audit.registry import register_actions
-        from apps.loans import tasks_origination  # noqa: F401 - registers the Celery tasks
+        from apps.loans import (
+            performance,
+            tasks_origination,  # noqa: F401 - registers the Celery tasks
+        )
         from apps.loans.seed import register_seed
         from apps.loans.views import register_sections
+        from apps.products.report import register_performance_source
+        from apps.scoring.services.performance import register_outcome_source
 
         register_sections()
         register_seed(self)
@@ -35,10 +40,12 @@ class LoansConfig(AppConfig):
             "loan_change.rejected": _("Loan change rejected"),
         })
 
-        from apps.loans import performance
-        from apps.products.report import register_performance_source
-        from apps.scoring.services.performance import register_outcome_source
-
         # Apps to the left read loan outcomes through these (CONVENTIONS §1: no upward import).
         register_performance_source(performance.performance_by_enterprise)
         register_outcome_source(performance.observations_by_application)
+
+        # Core-banking feed and days past due (apps.loans.feed, apps.loans.dpd_store).
+        register_actions({
+            "loan_feed.imported": _("Core-banking feed imported"),
+            "loan_feed.refused": _("Core-banking feed refused"),
+        })

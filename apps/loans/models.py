@@ -482,9 +482,11 @@ class BalanceSnapshot(models.Model):
 
 
 class LoanDpd(models.Model):
-    """Days-past-due history as change points: the figures hold from `as_of` until the next
-    row. Rewritten from the first affected day when a back-dated repayment or reversal
-    arrives, so the history always equals a recomputation from scratch."""
+    """Days-past-due history as change points, written on the days the arrears start, end or
+    their first unpaid due date moves: between two rows the first unpaid due date stays the
+    same, so the count grows by one a day while positive (`apps.loans.dpd.dpd_on`). Rewritten
+    from the first affected day when a back-dated repayment or reversal arrives, so the
+    history always equals a recomputation from scratch."""
 
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="dpd_history",
                              verbose_name=_("loan"))

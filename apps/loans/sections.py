@@ -1,9 +1,8 @@
 """Blocks of the loan page supplied by other parts of the loan book and by apps above it.
 
-The servicing side (repayments, days-past-due history) and monitoring (post-loan checks)
-register a section from their `AppConfig.ready()`; the page shows each in order. The slots
-`repayments` (order 30), `dpd_history` (40) and `monitoring` (60) are kept for them: until
-they register, the page says plainly that nothing is there yet.
+The servicing side (repayments, days-past-due history) and monitoring (post-loan risk and
+inspections) register a section from their `AppConfig.ready()`; the page shows each in order
+(`repayments` 30, `dpd_history` 40, `monitoring` 60 unless the caller says otherwise).
 """
 
 from __future__ import annotations
@@ -22,27 +21,21 @@ class LoanSection:
 
 _sections: dict[str, LoanSection] = {}
 
-# Places reserved on the loan page for work of other developers, by key and order.
-RESERVED_SLOTS = {"repayments": 30, "dpd_history": 40, "monitoring": 60}
+# Where the known sections stand on the page, by key.
+DEFAULT_ORDER = {"repayments": 30, "dpd_history": 40, "monitoring": 60}
 
 
 def register_loan_section(*, key: str, template: str, context: Callable,
                           order: int | None = None) -> None:
     """Add (or replace, by key: safe to call twice) a section of the loan page."""
-    order = RESERVED_SLOTS.get(key, 100) if order is None else order
+    order = DEFAULT_ORDER.get(key, 100) if order is None else order
     _sections[key] = LoanSection(key=key, template=template, context=context, order=order)
 
 
 def loan_sections(request, loan) -> list[dict]:
-    """The registered sections in order with their data; a reserved slot nobody filled yet
-    appears as a placeholder (template `loans/partials/section_placeholder.html`)."""
+    """The registered sections in order with their data."""
     rendered = []
-    keys = set(_sections)
-    placeholders = [LoanSection(key=k, template="loans/partials/section_placeholder.html",
-                                context=lambda request, loan, k=k: {"slot": k}, order=o)
-                    for k, o in RESERVED_SLOTS.items() if k not in keys]
-    for section in sorted([*_sections.values(), *placeholders],
-                          key=lambda s: (s.order, s.key)):
+    for section in sorted(_sections.values(), key=lambda s: (s.order, s.key)):
         data = section.context(request, loan)
         if data is not None:
             rendered.append({"key": section.key, "template": section.template, "data": data})

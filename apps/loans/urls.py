@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.loans import views
+from apps.loans import feed_views, views
 
 app_name = "loans"
 
@@ -17,4 +17,6 @@ urlpatterns = [
          name="disbursement-request"),
     path("disbursements/<int:disbursement_id>/<str:decision>/", views.disbursement_decide,
          name="disbursement-decide"),
+    # Core-banking feed (servicing).
+    path("feed/", feed_views.feed_imports, name="feed-imports"),
 ]

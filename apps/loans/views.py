@@ -80,9 +80,28 @@ def _application_section(request, application) -> dict | None:
     return data
 
 
+def _repayments_section(request, loan) -> dict:
+    from apps.loans.feed_selectors import loan_repayments
+
+    return {"loan": loan, "repayments": loan_repayments(loan=loan, viewer=request.user)}
+
+
+def _dpd_section(request, loan) -> dict:
+    from apps.loans.feed_selectors import loan_dpd_history
+
+    return {"loan": loan, "dpd_history": loan_dpd_history(loan=loan, viewer=request.user)}
+
+
 def register_sections() -> None:
+    from apps.loans.sections import register_loan_section
+
     register_application_section(key="loans", order=70, context=_application_section,
                                  template="loans/partials/application_section.html")
+    # The servicing side's blocks of the loan page (core feed and days past due).
+    register_loan_section(key="repayments", context=_repayments_section,
+                          template="loans/partials/section_repayments.html")
+    register_loan_section(key="dpd_history", context=_dpd_section,
+                          template="loans/partials/section_dpd_history.html")
 
 
 @login_required

@@ -360,6 +360,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.inspection_sweep",
         "schedule": crontab(hour=0, minute=40),
     },
+    # Days past due of every open loan, recomputed from scratch in chunks (the day moved on,
+    # due dates passed); after midnight, once the core's end-of-day feed is in.
+    "loans-dpd-recompute-nightly": {
+        "task": "loans.dpd_recompute_sweep",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 # --- Logging: one line per event, JSON in production, with the request id on every line -------

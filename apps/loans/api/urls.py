@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.loans.api import views
+from apps.loans.api import feed, views
 
 urlpatterns = [
     path("contracts/applications/<int:application_id>/", views.ContractCreateApi.as_view(),
@@ -25,4 +25,8 @@ urlpatterns = [
          name="api-loans-change-request"),
     path("loans/changes/<int:change_id>/decide/", views.LoanChangeDecideApi.as_view(),
          name="api-loans-change-decide"),
+    # Core-banking feed (servicing).
+    path("loans/feed/", feed.FeedImportApi.as_view(), name="api-loans-feed"),
+    path("loans/feed/<int:import_id>/", feed.FeedImportDetailApi.as_view(),
+         name="api-loans-feed-detail"),
 ]

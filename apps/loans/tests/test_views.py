@@ -42,7 +42,9 @@ def test_pages_contract_request_approve_and_loan(world):
     assert Loan.objects.count() == 2
     loan = Loan.objects.order_by("pk").first()
     page = maker.get(f"/loans/{loan.pk}/").content.decode()
-    assert loan.loan_number in page and 'data-slot="repayments"' in page
+    # The servicing and monitoring sections are on the page (registered from their apps).
+    assert loan.loan_number in page and 'id="loan-repayments"' in page
+    assert 'id="loan-dpd"' in page and "Post-loan risk" in page
     assert page.count("<li><span class=\"due\">") == contract.term_months
     listed = maker.get("/loans/", {"state": "active"}).content.decode()
     assert listed.count('href="/loans/') >= 2
