@@ -13,7 +13,7 @@ pending=(locale/pending/*.po)
 if [ ${#pending[@]} -gt 0 ]; then
   combined=$(mktemp --suffix=.po)
   msgcat --use-first -o "$combined" "${pending[@]}"
-  msgmerge -q --no-fuzzy-matching --backup=none -C "$combined" -o "$po.new" "$po" "$po"
+  msgmerge -q --no-fuzzy-matching -C "$combined" -o "$po.new" "$po" "$po"
   mv "$po.new" "$po"
   rm -f "$combined"
 fi
