@@ -84,3 +84,22 @@ def test_docs_page_renders(api):
     assert response.status_code == 200
     assert b"api/schema" in response.content
     assert b"cdn" not in response.content.lower()  # assets are served by us, never a CDN
+
+
+def test_schema_documents_errors_by_kind_of_operation(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    checked = set()
+    for path in schema["paths"].values():
+        for operation in path.values():
+            parameters = operation.get("parameters", [])
+            responses = operation["responses"]
+            if any(p["in"] == "query" for p in parameters):
+                assert "400" in responses, operation["operationId"]
+                checked.add("query")
+            if "requestBody" in operation:
+                assert "400" in responses, operation["operationId"]
+                checked.add("body")
+            if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters):
+                assert {"409", "422"} <= set(responses), operation["operationId"]
+                checked.add("idempotency")
+    assert checked == {"query", "body", "idempotency"}
