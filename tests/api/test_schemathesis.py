@@ -6,7 +6,7 @@ of examples per operation, and every response must be no 5xx, a documented statu
 documented content type and conform to the documented body schema. Failures of all operations
 and roles are collected and reported together.
 
-Bound: SCHEMATHESIS_MAX_EXAMPLES (default 6) examples per operation, role and kind of data
+Bound: SCHEMATHESIS_MAX_EXAMPLES (default 4) examples per operation, role and kind of data
 (valid, then invalid); shrinking is off (a failure reports the first example found; the seed
 makes it reproducible).
 """
@@ -32,7 +32,7 @@ from apps.demo.seed import seed_demo
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SEED = 20261204
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "4"))
 # One role that creates (account manager), one that reviews and decides, one that only reads.
 ROLES = ("am.north", "reviewer.north", "auditor.north")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
