@@ -22,4 +22,7 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
+handler400 = "apps.core.error_views.bad_request"
 handler403 = "apps.web.views.permission_denied"
+handler404 = "apps.core.error_views.page_not_found"
+handler500 = "apps.core.error_views.server_error"

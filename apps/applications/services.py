@@ -130,11 +130,12 @@ def application_create(*, enterprise: Enterprise, product_version: ProductVersio
 def application_update(*, application_id: int, actor: User, **changes) -> Application:
     """Edit a draft or returned application; the old and new values go into the trail."""
     application = _lock(application_id)
-    if application.state not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
-        raise TransitionConflict(detail=_("Only draft or returned applications can be edited."))
+    # Permission (403) before state (409).
     if not (actor.pk == application.account_manager_id or actor.has_role(Role.TEAM_LEAD)):
         raise PermissionDenied(_("Only the account manager or a team lead may edit this."))
     _check_in_scope(actor, application.branch_id)
+    if application.state not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
+        raise TransitionConflict(detail=_("Only draft or returned applications can be edited."))
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set.") for name in unknown})

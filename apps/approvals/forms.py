@@ -96,3 +96,23 @@ class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False,
                              choices=[("", _("Any")), *StepKind.choices])
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
+
+
+class CommitteeSessionForm(forms.Form):
+    """Scheduling a session: only the member's committees and the items waiting for them can
+    be chosen, so a tampered or malformed post is a field error, never a server error."""
+
+    committee = forms.TypedChoiceField(label=_("Committee"), coerce=int)
+    scheduled_for = forms.DateTimeField(label=_("Date and time"))
+    steps = forms.TypedMultipleChoiceField(
+        label=_("Agenda: items waiting for the committee"), coerce=int,
+        error_messages={"required": _("Choose at least one item.")})
+
+    def __init__(self, *args, committees, waiting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.committees = {committee.pk: committee for committee in committees}
+        self.fields["committee"].choices = [(pk, c.name) for pk, c in self.committees.items()]
+        self.fields["steps"].choices = [(step.pk, str(step.pk)) for step in waiting]
+
+    def clean_committee(self):
+        return self.committees[self.cleaned_data["committee"]]

@@ -85,9 +85,18 @@ def active_delegations(*, delegate, at=None):
 
 def signing_refusal(step: ApprovalStep, user, *, at=None) -> tuple[str | None, Authority | None]:
     """(None, authority) when `user` may sign or vote on `step` now; else (reason, None)."""
-    application = step.route.application
     if step.state != StepState.WAITING:
         return _("This step is not waiting for a decision."), None
+    return signing_permission_refusal(step, user, at=at)
+
+
+def signing_permission_refusal(step: ApprovalStep, user, *,
+                               at=None) -> tuple[str | None, Authority | None]:
+    """`signing_refusal` without the step's state: whether `user` may ever decide this step.
+
+    Services check this first (403), then the state (409): a wrong-role caller learns "not
+    you", never whether the step happens to be open (CONVENTIONS: permission before state)."""
+    application = step.route.application
     if not user.is_authenticated or not user.is_active:
         return _("Sign in to sign."), None
     branches = visible_branch_ids(viewer=user)

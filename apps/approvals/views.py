@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from apps.applications.selectors import application_get
 from apps.applications.states import ApplicationState
 from apps.approvals import services
 from apps.approvals.forms import (
+    CommitteeSessionForm,
     ConditionForm,
     ExceptionForm,
     InboxFilterForm,
@@ -337,29 +337,29 @@ def sessions(request):
                   CommitteeMember.objects.filter(user=request.user).select_related("committee")}
     waiting = list(inbox_list(viewer=request.user, filters={"kind": StepKind.COMMITTEE}))
     status = 200
-    if request.method == "POST":
-        committee = committees.get(int(request.POST.get("committee") or 0))
-        when = parse_datetime(request.POST.get("scheduled_for") or "")
-        step_ids = [int(pk) for pk in request.POST.getlist("steps") if pk.isdigit()]
-        if committee is None or when is None or not step_ids:
-            messages.error(request, _("Choose the committee, a date and time, and at least "
-                                      "one item."))
-            status = 400
+    form = CommitteeSessionForm(request.POST if request.method == "POST" else None,
+                                committees=committees.values(), waiting=waiting)
+    if form.is_valid():
+        when = form.cleaned_data["scheduled_for"]
+        if timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        try:
+            session = services.committee_session_schedule(
+                committee=form.cleaned_data["committee"], scheduled_for=when,
+                step_ids=form.cleaned_data["steps"], actor=request.user)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            for message in getattr(exc, "message_dict", {}).get("step_ids", exc.messages):
+                form.add_error("steps", message)
         else:
-            if timezone.is_naive(when):
-                when = timezone.make_aware(when)
-            try:
-                session = services.committee_session_schedule(
-                    committee=committee, scheduled_for=when, step_ids=step_ids,
-                    actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-                status = 400
-            else:
-                return redirect("approvals:session-detail", session_id=session.pk)
+            return redirect("approvals:session-detail", session_id=session.pk)
+    if form.is_bound:
+        status = 400
     return render(request, "approvals/session_list.html", {
         "sessions": session_list(viewer=request.user)[:100],
-        "committees": list(committees.values()), "waiting": waiting}, status=status)
+        "committees": list(committees.values()), "waiting": waiting, "form": form},
+        status=status)
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import User
 from apps.applications.models import Application
 from apps.audit.registry import registered_actions
+from apps.core.pagination import is_whole_number
 from apps.org.models import Branch
 from apps.parties.models import Enterprise
 
@@ -44,7 +45,7 @@ class EventFilterForm(forms.Form):
         if not text:
             return None
         query = Application.objects.filter(reference=text.upper())
-        if text.isdigit():
+        if is_whole_number(text):
             query = Application.objects.filter(pk=int(text)) | query
         found = query.values_list("pk", flat=True).first()
         if found is None:
@@ -56,7 +57,7 @@ class EventFilterForm(forms.Form):
         if not text:
             return None
         query = Enterprise.objects.filter(uscc=text.upper())
-        if text.isdigit() and len(text) < 18:
+        if is_whole_number(text):
             query = Enterprise.objects.filter(pk=int(text)) | query
         found = query.values_list("pk", flat=True).first()
         if found is None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.applications.models import Application
 from apps.audit.registry import action_label
+from apps.core.pagination import is_whole_number
 from apps.org.models import Branch
 from apps.oversight import services
 from apps.oversight.access import auditor_required
@@ -49,7 +50,8 @@ def event_search(request):
         before = request.GET.get("before")
         rows, next_before = audit_event_page(
             viewer=request.user, filters=filters, size=PAGE_SIZE,
-            before_seq=int(before) if before and before.isdigit() else None)
+            # A hand-edited `before` link is not a filter error: show the newest page.
+            before_seq=int(before) if before and is_whole_number(before) else None)
     branches = dict(Branch.objects.values_list("pk", "name"))
     base = _query_without(request, "before")
     return render(request, "oversight/events.html", {
@@ -170,7 +172,7 @@ def _seq(value) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not is_whole_number(value) or int(value) < 1:
         raise ValueError(value)
     return int(value)
 

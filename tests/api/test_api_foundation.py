@@ -84,3 +84,44 @@ def test_docs_page_renders(api):
     assert response.status_code == 200
     assert b"api/schema" in response.content
     assert b"cdn" not in response.content.lower()  # assets are served by us, never a CDN
+
+
+def test_schema_documents_errors_by_kind_of_operation(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    checked = set()
+    for path in schema["paths"].values():
+        for operation in path.values():
+            parameters = operation.get("parameters", [])
+            responses = operation["responses"]
+            if any(p["in"] == "query" for p in parameters):
+                assert "400" in responses, operation["operationId"]
+                checked.add("query")
+            if "requestBody" in operation:
+                assert "400" in responses, operation["operationId"]
+                checked.add("body")
+            if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters):
+                assert {"409", "422"} <= set(responses), operation["operationId"]
+                checked.add("idempotency")
+    assert checked == {"query", "body", "idempotency"}
+
+
+def test_every_idempotent_command_documents_its_key_and_errors(api):
+    """A view with IdempotentCommandMixin can answer 409/422 for a reused key: its schema must
+    carry the Idempotency-Key parameter, from which the hook documents both (issue #16)."""
+    from drf_spectacular.generators import EndpointEnumerator
+
+    from apps.core.idempotency import IdempotentCommandMixin
+
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    commands = 0
+    for path, _regex, method, view in EndpointEnumerator().get_api_endpoints():
+        view_class = getattr(view, "cls", None)
+        if not (view_class and issubclass(view_class, IdempotentCommandMixin)
+                and method in view_class.idempotent_methods):
+            continue
+        commands += 1
+        operation = schema["paths"][path][method.lower()]
+        names = {p["name"] for p in operation.get("parameters", [])}
+        assert "Idempotency-Key" in names, (method, path)
+        assert {"409", "422"} <= set(operation["responses"]), (method, path)
+    assert commands > 10

@@ -9,6 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# Assertions wait on state; this is only their ceiling. Playwright's 5 s default was too short
+# for a page's first request on a loaded 2-core machine (CI, or seven developers at once).
+expect.set_options(timeout=20_000)
 
 # Playwright's sync API runs an event loop, and Django refuses ORM calls inside one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -9,7 +9,7 @@ Commands accept an `Idempotency-Key`. A wrong signing password answers 403 and i
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -159,12 +159,16 @@ class InboxApi(APIView):
 
 
 class RouteApi(APIView):
-    """GET: the current (latest) approval route of an application, or null."""
+    """GET: the current (latest) approval route of an application; 404 until it has one
+    (a 200 with an empty body matched no documented response)."""
 
     @extend_schema(operation_id="approvals_route", responses={200: RouteSerializer})
     def get(self, request, application_id: int):
         application_get(viewer=request.user, application_id=application_id)
-        return _route_of(request, application_id)
+        route = route_list(viewer=request.user, application_id=application_id).first()
+        if route is None:
+            raise NotFound(_("This application has no approval route yet."))
+        return Response(RouteSerializer(route).data)
 
 
 # --- commands ---------------------------------------------------------------------------------

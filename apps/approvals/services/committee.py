@@ -33,7 +33,7 @@ from apps.approvals.services.quorum import (
 )
 from apps.approvals.services.signoff import REASON_MAX_LENGTH, password_confirm
 from apps.approvals.signing import sign
-from apps.approvals.sod import involved_user_ids, signing_refusal
+from apps.approvals.sod import involved_user_ids, signing_permission_refusal
 from apps.approvals.states import StepState
 from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError, TransitionConflict
@@ -120,11 +120,12 @@ def _vote_cast(*, step_id, actor, choice, opinion) -> Vote:
     application, step = lock_step(step_id)
     if step.kind != StepKind.COMMITTEE:
         raise TransitionConflict(detail=_("This step is signed by an approver, not voted on."))
-    refusal, _authority = signing_refusal(step, actor)
+    # Permission (403) before state (409).
+    refusal, _authority = signing_permission_refusal(step, actor)
     if refusal:
-        if step.state != StepState.WAITING:
-            raise TransitionConflict(detail=refusal)
         raise PermissionDenied(refusal)
+    if step.state != StepState.WAITING:
+        raise TransitionConflict(detail=_("There is no open vote on this step."))
     errors = {}
     if choice not in VoteChoice.values:
         errors["choice"] = _("Vote approve or reject.")
@@ -159,13 +160,16 @@ def _vote_cast(*, step_id, actor, choice, opinion) -> Vote:
 def committee_vote_close(*, step_id: int, actor) -> ApprovalStep:
     """The chair closes the vote once the quorum has voted; the pass rule decides."""
     _application, step = lock_step(step_id)
-    if step.kind != StepKind.COMMITTEE or step.state != StepState.WAITING:
+    if step.kind != StepKind.COMMITTEE:  # an individual step has no vote to close
         raise TransitionConflict(detail=_("There is no open vote on this step."))
+    # Permission (403) before state (409).
     if not CommitteeMember.objects.filter(committee_id=step.committee_id, user=actor,
                                           is_chair=True).exists():
         raise PermissionDenied(_("Only the committee's chair closes a vote."))
     if actor.pk in involved_user_ids(step.route.application):
         raise PermissionDenied(_("You are recused from this item."))
+    if step.state != StepState.WAITING:
+        raise TransitionConflict(detail=_("There is no open vote on this step."))
     tally = committee_tally(step)
     if not tally.quorate:
         impossible = quorum_impossible_reason(step, eligible=tally.eligible)

@@ -26,11 +26,12 @@ CONDITION_MAX_LENGTH = 500
 def _lock_under_review(application_id: int, actor) -> Application:
     application = (Application.objects.select_for_update(no_key=True, of=("self",))
                    .select_related("product_version").get(pk=application_id))
-    if application.state != ApplicationState.UNDER_REVIEW:
-        raise TransitionConflict(detail=_("Only an application under review can be reviewed."))
+    # Permission (403) before state (409).
     if not can_review(application, actor):
         raise PermissionDenied(_("Only an independent risk reviewer of this branch may review "
                                  "this application."))
+    if application.state != ApplicationState.UNDER_REVIEW:
+        raise TransitionConflict(detail=_("Only an application under review can be reviewed."))
     return application
 
 

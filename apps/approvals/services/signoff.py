@@ -27,7 +27,7 @@ from apps.approvals.services.decisions import (
 )
 from apps.approvals.services.review import _clean_conditions
 from apps.approvals.signing import sign
-from apps.approvals.sod import signing_refusal
+from apps.approvals.sod import signing_permission_refusal
 from apps.approvals.states import StepState
 from apps.audit.services import audit_record, audit_record_now
 from apps.core.exceptions import DomainError, TransitionConflict
@@ -114,14 +114,15 @@ def step_sign(*, step_id: int, actor, password: str, decision: str, reason: str,
 @transaction.atomic
 def _step_sign(*, step_id, actor, decision, reason, amount, rate, conditions) -> SignOff:
     application, step = lock_step(step_id)
-    if step.kind != StepKind.INDIVIDUAL:
+    if step.kind != StepKind.INDIVIDUAL:  # the wrong endpoint for this kind of step
         raise TransitionConflict(detail=_("A committee step is decided by its members' votes."))
+    # Permission (403) before state (409).
+    refusal, authority = signing_permission_refusal(step, actor)
+    if refusal:
+        raise PermissionDenied(refusal)
     if step.state != StepState.WAITING:
         raise TransitionConflict(detail=_("This step has already been decided or is not open "
                                           "yet."))
-    refusal, authority = signing_refusal(step, actor)
-    if refusal:
-        raise PermissionDenied(refusal)
     _validate(step, decision, reason, amount, rate)
     conditions = _clean_conditions(conditions) if decision == Decision.APPROVE else []
     if decision == Decision.APPROVE and amount is None:

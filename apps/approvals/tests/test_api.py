@@ -97,3 +97,11 @@ def test_conditions_via_api(world, api_as, username):
         f"/api/v1/approvals/conditions/{condition.pk}/satisfy/",
         {"note": "Signed original on file."}, format="json")
     assert response.status_code == (200 if username == "postloan.north" else 403)
+
+
+def test_route_of_an_application_without_one_is_json_404(world, api_as):
+    application = world.draft()
+    response = api_as("am.north").get(f"/api/v1/approvals/applications/{application.pk}/route/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["detail"]

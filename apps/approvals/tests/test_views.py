@@ -152,6 +152,29 @@ def test_a_member_schedules_a_session_from_the_page(world, client):
                        ).status_code == 400
 
 
+@pytest.mark.parametrize(("field", "values"), [
+    ("committee", {"committee": "abc"}),
+    ("committee", {"committee": "²"}),
+    ("committee", {"committee": "99999999999999999999999"}),
+    ("scheduled_for", {"scheduled_for": "2026-13-45T25:61"}),
+    ("scheduled_for", {"scheduled_for": "tomorrow"}),
+    ("steps", {"steps": ["²"]}),
+    ("steps", {"steps": ["abc", "-1"]}),
+])
+def test_malformed_session_fields_are_field_errors_not_500(world, client, field, values):
+    _, route = in_approval(world, steps=[BRANCH_COMMITTEE])
+    step = route.steps.get()
+    _client(client, world, "committee.north")
+    data = {"committee": step.committee_id, "scheduled_for": "2026-12-01T09:30",
+            "steps": [step.pk], **values}
+    response = client.post(reverse("approvals:sessions"), data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert 'class="field-error"' in response.content.decode()
+    step.refresh_from_db()
+    assert step.session is None
+
+
 def test_reviewers_see_files_waiting_for_review(world, client):
     application = under_review(world)
     page = _client(client, world, "reviewer.north").get(reverse("approvals:inbox"))

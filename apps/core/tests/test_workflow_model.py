@@ -52,6 +52,14 @@ def test_transition_check_refuses_wrong_state_with_409():
     assert "published" in caught.value.detail
 
 
+def test_transition_check_refuses_wrong_actor_in_wrong_state_with_403_not_409():
+    """Permission before state: the wrong actor learns "not you", not the record's state."""
+    document = Document.objects.create(title="t")
+    document.publish()
+    with pytest.raises(PermissionDenied):
+        transition_check(document.publish, actor=_User("reader"))
+
+
 def test_service_pattern_rolls_back_event_with_failed_change():
     document = Document.objects.create(title="t")
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -5,19 +5,22 @@ field by field (400 with `fields`), constant queries per page.
 """
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.pagination import (
+    BIGINT_MAX,
+    default_page_size,
+    max_page_size,
+    parse_whole_number,
+)
 from apps.oversight.access import require_auditor
 from apps.oversight.forms import EventFilterForm
 from apps.oversight.models import ExportJob
 from apps.oversight.selectors import audit_event_page
-
-MAX_PAGE = 500
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -54,20 +57,20 @@ class AuditEventListApi(APIView):
         operation_id="audit_events_list", responses={200: OutputSerializer},
         parameters=[OpenApiParameter(name, str, required=False) for name in (
             "application", "enterprise", "user", "branch", "action", "date_from", "date_to")]
-        + [OpenApiParameter("before", int, required=False),
-           OpenApiParameter("size", int, required=False)])
+        + [OpenApiParameter("before", {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX},
+                            required=False, description="`next_before` of the previous page."),
+           OpenApiParameter("size", {"type": "integer", "minimum": 1,
+                                     "maximum": max_page_size()}, required=False,
+                            description="Events per page.")])
     def get(self, request):
         require_auditor(request.user)
         form = EventFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-        try:
-            before = request.query_params.get("before")
-            before = int(before) if before else None
-            size = min(max(int(request.query_params.get("size") or 50), 1), MAX_PAGE)
-        except ValueError:
-            raise ValidationError(
-                {"before": [_("Enter whole numbers for before and size.")]}) from None
+        before = parse_whole_number(request.query_params.get("before"), field="before",
+                                    minimum=1)
+        size = parse_whole_number(request.query_params.get("size"), field="size", minimum=1,
+                                  maximum=max_page_size(), default=default_page_size())
         rows, next_before = audit_event_page(viewer=request.user, filters=form.as_filters(),
                                              before_seq=before, size=size)
         return Response(self.OutputSerializer({"results": rows,
