@@ -54,12 +54,24 @@ def _error(code: str, detail, status_code: int, fields: dict | None = None) -> R
                     status=status_code)
 
 
-def _fields_of(detail) -> dict:
-    """DRF nests errors as lists and dicts of ErrorDetail; flatten values to strings."""
-    if isinstance(detail, dict):
-        return {key: _fields_of(value) if isinstance(value, dict) else [str(v) for v in value]
-                if isinstance(value, list) else [str(value)] for key, value in detail.items()}
-    return {"non_field_errors": [str(v) for v in detail]} if isinstance(detail, list) else {}
+def _fields_of(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors as lists and dicts of ErrorDetail; the documented shape is one level,
+    `{field: [message, ...]}`, so nested fields get dotted names (`records.0.amount`)."""
+    if not isinstance(detail, dict):
+        messages = detail if isinstance(detail, list) else [detail]
+        return {prefix or "non_field_errors": [str(m) for m in messages]}
+    out: dict[str, list[str]] = {}
+    for key, value in detail.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(_fields_of(value, name))
+        elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+            for index, item in enumerate(value):  # a list field: errors per item
+                if item:
+                    out.update(_fields_of(item, f"{name}.{index}"))
+        else:
+            out[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return out
 
 
 def api_exception_handler(exc, context):

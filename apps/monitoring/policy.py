@@ -9,6 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from rest_framework import status
+
+from apps.core.exceptions import DomainError
 
 from apps.investigations.policy import policy_values_in_force
 
@@ -54,6 +57,14 @@ class MissingPolicy(LookupError):
     def __init__(self, key: str):
         super().__init__(_("Policy value %(key)s is not in force.") % {"key": key})
         self.key = key
+
+
+class PolicyNotConfigured(DomainError):
+    """A page or API figure needs a policy value that is not in force (HTTP 409): the
+    credit-policy team must publish it; the figure is not guessed."""
+
+    code = "policy_not_configured"
+    status_code = status.HTTP_409_CONFLICT
 
 
 class Policy:

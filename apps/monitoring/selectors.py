@@ -21,7 +21,7 @@ from apps.monitoring.models import (
     LoanRiskStatus,
     Signal,
 )
-from apps.monitoring.policy import K, MissingPolicy, Policy
+from apps.monitoring.policy import K, MissingPolicy, Policy, PolicyNotConfigured
 from apps.monitoring.states import (
     CATEGORY_RANK,
     NPA_CATEGORIES,
@@ -142,7 +142,10 @@ def npl_ratios(*, viewer, by: str) -> list[dict]:
         raise ValueError(by)
     loans = _scoped(Loan.objects.filter(state__in=OPEN_LOAN_STATES), viewer)
     # Today's DPD floor counts too, so the figure is current between monthly runs.
-    substandard_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
+    try:
+        substandard_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
+    except MissingPolicy as gap:
+        raise PolicyNotConfigured(str(gap)) from gap
     npa = (Q(risk_status__category__in=NPA) | Q(risk_status__floor__in=NPA)
            | Q(dpd_principal__gt=substandard_gt) | Q(dpd_interest__gt=substandard_gt))
     if by == "vintage":

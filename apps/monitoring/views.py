@@ -17,6 +17,7 @@ from apps.core.exceptions import DomainError
 from apps.monitoring import selectors
 from apps.monitoring.hooks import worklist_blocks
 from apps.monitoring.permissions import may_propose_classification
+from apps.monitoring.policy import PolicyNotConfigured
 from apps.monitoring.services import actions as action_services
 from apps.monitoring.services import classification as classification_services
 from apps.monitoring.services import signals as signal_services
@@ -173,7 +174,11 @@ def branch_view(request):
     if by not in selectors.DIMENSIONS:
         by = "branch"
     tolerance = selectors.npl_tolerance()
-    rows = selectors.npl_ratios(viewer=request.user, by=by)
+    policy_gap = None
+    try:
+        rows = selectors.npl_ratios(viewer=request.user, by=by)
+    except PolicyNotConfigured as gap:
+        rows, policy_gap = [], gap.detail
     for row in rows:
         row["over"] = tolerance is not None and row["ratio"] > tolerance
     runs = selectors.run_dates()
@@ -194,7 +199,7 @@ def branch_view(request):
     dimensions = {"branch": _("Branch"), "product": _("Product"), "officer": _("Officer"),
                   "vintage": _("Vintage (disbursement quarter)")}
     return render(request, "monitoring/branch.html", {
-        "rows": rows, "by": by, "dimensions": dimensions, "tolerance": tolerance,
+        "rows": rows, "policy_gap": policy_gap, "by": by, "dimensions": dimensions, "tolerance": tolerance,
         "runs": runs, "matrix": matrix, "from_date": from_date, "to_date": to_date,
         "levels": selectors.signals_by_level(viewer=request.user),
         "today": timezone.localdate()})

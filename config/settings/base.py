@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
         "ApprovalDecisionEnum": "apps.approvals.models.Decision",
         "ExemptionCaseStateEnum": "apps.oversight.exemption_states.ExemptionCaseState",
         "ExemptionTierEnum": "apps.oversight.exemption_states.Tier",
+        # Five-category classification, shared by classifications, proposals and risk status.
+        "CategoryEnum": "apps.monitoring.states.Category",
+        "InspectionRequestedActionEnum": "apps.monitoring.inspection_states.RequestedAction",
+        "TrainingSourceEnum": "apps.scoring.states.TrainingSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -66,9 +66,12 @@ class FeedImportApi(IdempotentCommandMixin, APIView):
                    422: OpenApiResponse(inline_serializer("FeedRefused", {
                        "code": serializers.CharField(), "detail": serializers.CharField(),
                        "fields": serializers.DictField(),
-                       "feed_import": FeedImportSerializer()}),
-                       description="Refused whole: nothing was imported; every refused "
-                                   "record is listed."),
+                       # Absent when the refusal is `idempotency_key_reused`.
+                       "feed_import": FeedImportSerializer(required=False)}),
+                       description="Refused whole (`feed_refused`): nothing was imported; "
+                                   "every refused record is listed under `feed_import`. Or "
+                                   "`idempotency_key_reused`: the Idempotency-Key was already "
+                                   "used for another request."),
                    **COMMAND_ERRORS})
     def post(self, request):
         data = self.InputSerializer(data=request.data)

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -34,6 +35,7 @@ class ServicingWorld:
     def user(self, username: str) -> User:
         return User.objects.get(username=username)
 
+    @transaction.atomic  # a booked loan asks for its inspection schedule through the outbox
     def loan(self, *, branch=None, value_date: dt.date | None = None, months: int = 3,
              principal: Decimal = Decimal("3000.00"), interest: Decimal = Decimal("50.00"),
              state: str = LoanState.ACTIVE, number: str | None = None) -> Loan:

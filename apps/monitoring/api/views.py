@@ -10,14 +10,14 @@ has no public endpoint (signals come from data, not from a form).
 import datetime as dt
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
-from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
+from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER, ErrorSerializer
 from apps.monitoring import selectors
 from apps.monitoring.services import actions as action_services
 from apps.monitoring.services import classification as classification_services
@@ -172,7 +172,10 @@ class NplRatioApi(APIView):
 
     @extend_schema(operation_id="monitoring_npl_ratio",
                    parameters=[OpenApiParameter("by", str, enum=list(selectors.DIMENSIONS))],
-                   responses={200: NplRowSerializer(many=True), 400: COMMAND_ERRORS[400]})
+                   responses={200: NplRowSerializer(many=True), 400: COMMAND_ERRORS[400],
+                              409: OpenApiResponse(ErrorSerializer, description=(
+                                  "A policy value the ratio needs (the 次级 DPD floor) is "
+                                  "not in force."))})
     def get(self, request):
         data = self.FilterSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -39,6 +40,7 @@ class World:
     def enterprise(self, branch=None):
         return EnterpriseFactory(branch=branch or self.north)
 
+    @transaction.atomic  # a booked loan asks for its inspection schedule through the outbox
     def loan(self, *, branch=None, enterprise=None, dpd: int = 0, outstanding="100000",
              state: str = "active", value_date: dt.date | None = None, officer=None,
              dpd_interest: int = 0) -> Loan:

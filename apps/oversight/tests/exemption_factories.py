@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.roles import Role
@@ -46,6 +47,7 @@ def plain_application(world, *, branch=None, amount=Decimal("500000")) -> Applic
         **{**TERMS, "amount_requested": amount})
 
 
+@transaction.atomic  # a booked loan asks for its inspection schedule through the outbox
 def make_loan(world, application=None, *, principal=Decimal("500000"), outstanding=None,
               dpd=0, state=LoanState.ACTIVE, officer="postloan.north") -> Loan:
     application = application or plain_application(world, amount=principal)

@@ -202,8 +202,9 @@ def test_acceptance_samples_for_reverification_and_sends_scoring(
             django_capture_on_commit_callbacks(execute=True):
         workflow.investigation_accept(investigation_id=investigation.pk,
                                       actor=people["reviewer"])
-    send.assert_called_once_with(TaskName.APPLICATION_SCORE,
-                                 kwargs={"application_id": investigation.application_id})
+    send.assert_called_once()
+    assert send.call_args.args == (TaskName.APPLICATION_SCORE,)
+    assert send.call_args.kwargs["kwargs"] == {"application_id": investigation.application_id}
     reverification = ReVerification.objects.get(investigation=investigation)
     assert reverification.assigned_to == people["lead"]  # the branch's team lead
     assert reverification.state == ReVerificationState.OPEN

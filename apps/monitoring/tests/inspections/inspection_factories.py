@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.investigations.models import PolicyValue
@@ -16,6 +17,7 @@ from apps.monitoring.inspection_seed import seed_inspection_templates
 _numbers = itertools.count(1)
 
 
+@transaction.atomic  # a booked loan asks for its inspection schedule through the outbox
 def make_loan(world, *, value_date: dt.date | None = None, months: int = 12,
               maturity_date: dt.date | None = None, branch: str = "north",
               officer: str | None = None, payment_mode: str = "entrusted") -> Loan:
