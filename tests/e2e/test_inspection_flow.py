@@ -23,8 +23,11 @@ def first_inspection(demo_site):
     from apps.monitoring.inspection_services import inspection_schedule_generate
     from apps.monitoring.tests.inspections.inspection_factories import make_loan
 
+    from apps.monitoring.seed import seed_monitoring
+
     with translation.override("en"):
         world = World()
+        seed_monitoring()  # the reviewed conclusion proposes a class from policy floors
         loan = make_loan(world)
         inspection_schedule_generate(loan_id=loan.pk)
         return Inspection.objects.get(loan=loan, kind="m1")
