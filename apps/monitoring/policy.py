@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 
 from apps.core.exceptions import DomainError
-
 from apps.investigations.policy import policy_values_in_force
 
 

@@ -199,7 +199,8 @@ def branch_view(request):
     dimensions = {"branch": _("Branch"), "product": _("Product"), "officer": _("Officer"),
                   "vintage": _("Vintage (disbursement quarter)")}
     return render(request, "monitoring/branch.html", {
-        "rows": rows, "policy_gap": policy_gap, "by": by, "dimensions": dimensions, "tolerance": tolerance,
+        "rows": rows, "policy_gap": policy_gap,
+        "by": by, "dimensions": dimensions, "tolerance": tolerance,
         "runs": runs, "matrix": matrix, "from_date": from_date, "to_date": to_date,
         "levels": selectors.signals_by_level(viewer=request.user),
         "today": timezone.localdate()})

@@ -21,9 +21,8 @@ def first_inspection(demo_site):
     from apps.applications.tests.factories import World
     from apps.monitoring.inspection_models import Inspection
     from apps.monitoring.inspection_services import inspection_schedule_generate
-    from apps.monitoring.tests.inspections.inspection_factories import make_loan
-
     from apps.monitoring.seed import seed_monitoring
+    from apps.monitoring.tests.inspections.inspection_factories import make_loan
 
     with translation.override("en"):
         world = World()
