@@ -571,7 +571,38 @@
     });
   });
 
+  // The page was rendered from what the server held at that instant; a save sent by the
+  // previous page just before a reload can commit after that, and its confirmation can also
+  // have cleared the queue. Read the answers once more and show any newer one not being typed.
+  function reconcile() {
+    fetch(api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        // An investigation lists answers inside its sections; an inspection by item code.
+        var answers = body.answers || {};
+        (body.sections || []).forEach(function (section) {
+          (section.items || []).forEach(function (item) { answers[item.code] = item.answer; });
+        });
+        var queue = loadQueue();
+        Object.keys(answers).forEach(function (code) {
+          var answer = answers[code];
+          var el = itemEl(code);
+          if (!answer || !el || queue[code]) return;
+          var known = versionOf(code);
+          if (known != null && answer.version <= known) return;
+          if (el.dataset.version === "" && el.dataset.required === "1") bumpTotal(1);
+          stored[code] = answer;
+          setVersion(code, answer.version);
+          writeValue(el, answer);
+        });
+        refreshProgress();
+      })
+      .catch(function () { /* offline: the rendered answers and the queue stand */ });
+  }
+
   window.addEventListener("online", function () { showBanner(); flush(); });
   window.addEventListener("offline", function () { showBanner(); });
+  reconcile();
   flush();
 })();
