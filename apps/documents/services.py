@@ -26,7 +26,7 @@ from rest_framework import status
 from apps.accounts.models import User
 from apps.applications.permissions import can_prepare
 from apps.applications.selectors import application_get
-from apps.applications.states import TERMINAL_STATES
+from apps.applications.states import TERMINAL_STATES, ApplicationState
 from apps.audit.services import audit_record, audit_record_now
 from apps.core.exceptions import DomainError
 from apps.documents import safety
@@ -58,6 +58,10 @@ class ApplicationClosed(DomainError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = gettext_lazy("The application is closed; it takes no more documents.")
 
+
+# Files that take no more documents. A disbursed file is closed to the credit workflow but
+# lives on as the loan's file: post-loan inspection photos and action evidence go there.
+CLOSED_TO_DOCUMENTS = TERMINAL_STATES - {ApplicationState.DISBURSED}
 
 # A checklist item's code (investigations.Item.code) is at most 40 characters.
 ITEM_CODE_MAX = 40
@@ -145,7 +149,7 @@ def document_upload(*, application_id: int, document_type_code: str, uploaded_fi
     if not can_prepare(application, actor):
         raise PermissionDenied(_("Only the account manager or a team lead of the branch may "
                                  "upload documents."))
-    if application.state in TERMINAL_STATES:
+    if application.state in CLOSED_TO_DOCUMENTS:
         raise ApplicationClosed()
     document_type = DocumentType.objects.filter(code=document_type_code, is_active=True).first()
     if document_type is None:

@@ -8,7 +8,8 @@ connects them once, from `MonitoringConfig.ready()`:
 - inspections raise signals: a missed deadline (§4.1: "a missed deadline is itself a
   signal"), funds not used as agreed (W17) and an uncooperative borrower (W18);
 - a reviewed inspection's proposed category goes to the classification workflow as an
-  officer's proposal (the floor still wins; a second person confirms, §5.3);
+  officer's proposal (the floor still wins; a second person confirms, §5.3), and its
+  requested actions open as monitoring actions (owner, deadline, evidence; §4.2 → §4.4);
 - the work list shows inspections due, and the loan page shows the risk panel and the
   inspections (the loan book sits left of monitoring: it offers `register_loan_section`).
 """
@@ -20,12 +21,26 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from apps.monitoring.inspection_states import RequestedAction
+from apps.monitoring.states import ActionKind
 
 logger = logging.getLogger(__name__)
 
 # The catalogue code the risk engine uses for a missed inspection deadline (seeded rule).
 INSPECTION_OVERDUE_CODE = "W24"
+
+# The conclusion's requested actions (inspection vocabulary) → the risk engine's action kinds.
+REQUESTED_ACTION_KINDS = {
+    RequestedAction.CONTACT: ActionKind.CONTACT,
+    RequestedAction.SPECIAL_CHECK: ActionKind.SPECIAL_CHECK,
+    RequestedAction.STOP_DRAWDOWNS: ActionKind.STOP_DRAWDOWNS,
+    RequestedAction.EXTRA_COLLATERAL: ActionKind.EXTRA_COLLATERAL,
+    RequestedAction.FREEZE: ActionKind.FREEZE,
+    RequestedAction.TRANSFER_TO_WORKOUT: ActionKind.WORKOUT,
+}
 
 
 def special_inspection_for_action(loan, *, due_date: dt.date, reason: str) -> None:
@@ -83,6 +98,8 @@ def conclusion_to_risk(inspection, *, actor) -> None:
     if inspection.cooperation == Cooperation.UNCOOPERATIVE:
         signal_raise(loan_id=inspection.loan_id, code="W18", source=source, actor=actor,
                      observed=str(_("borrower uncooperative during the inspection")))
+    # After the signals: a kind their level already opened keeps its (stricter) deadline.
+    _open_requested_actions(inspection, source=source, actor=actor)
     proposed = inspection.proposed_class
     if not proposed:
         return
@@ -102,6 +119,19 @@ def conclusion_to_risk(inspection, *, actor) -> None:
                                    actor=inspection.officer, reason=reason)
     except ValidationError as refusal:  # e.g. an upgrade without a clean record
         logger.info("inspection %s proposal not taken: %s", inspection.pk, refusal)
+
+
+def _open_requested_actions(inspection, *, source: str, actor) -> None:
+    """The reviewed conclusion's actions become tasks through the action state machine."""
+    from apps.monitoring.services.actions import actions_open_requested
+
+    kinds = [REQUESTED_ACTION_KINDS[a] for a in inspection.actions or []]
+    if not kinds:
+        return
+    _opened, gaps = actions_open_requested(loan_id=inspection.loan_id, kinds=kinds,
+                                           on=timezone.localdate(), source=source, actor=actor)
+    if gaps:
+        logger.warning("inspection %s: no deadline policy for actions %s", inspection.pk, gaps)
 
 
 def inspections_worklist_block(request) -> dict | None:

@@ -153,3 +153,10 @@ def test_closed_application_takes_no_documents(world, types):
     app = world.in_state("withdrawn")
     with pytest.raises(services.ApplicationClosed):
         upload(world, app, corpus.pdf())
+
+
+def test_disbursed_file_takes_post_loan_evidence(world, types):
+    """The loan's file: a post-loan inspection's photos are uploaded after disbursement."""
+    app = world.in_state("disbursed")
+    document = upload(world, app, corpus.pdf())
+    assert document.application_id == app.pk

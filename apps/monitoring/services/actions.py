@@ -13,7 +13,8 @@ from apps.core.fsm import transition_check
 from apps.investigations.policy import policy_values_in_force
 from apps.monitoring.hooks import request_special_inspection
 from apps.monitoring.models import Action, LevelActionRule
-from apps.monitoring.policy import Policy
+from apps.monitoring.policy import MissingPolicy, Policy
+from apps.monitoring.services.audit import audit_loan_event
 from apps.monitoring.sql import any_of
 from apps.monitoring.states import ActionKind, ActionState
 
@@ -73,6 +74,56 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
                      payload={"actions": [[a.loan_id, a.kind, a.level, str(a.due_date)]
                                           for a in new][:2000], "count": len(new)})
     return new
+
+
+def actions_open_requested(*, loan_id: int, kinds: list[str], on: dt.date, source: str,
+                           actor=None) -> tuple[list[Action], list[str]]:
+    """Open the actions a reviewed inspection conclusion asked for (§4.2 → §4.4), in the
+    caller's transaction: owner the loan's officer, deadline from the policy of the lowest
+    level whose mandatory actions include that kind (the table in force on `on`).
+
+    Idempotent: a kind the loan already has open (or overdue) is not opened twice. Returns
+    (opened, not_opened): a kind no level requires, or whose deadline policy is not in force,
+    cannot get a deadline and is reported (and audited) instead of being guessed."""
+    from apps.loans.models import Loan
+
+    loan = Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan_id)
+    policy = Policy(on=on)
+    table = level_action_rules(on=on)
+    lowest: dict[str, LevelActionRule] = {}
+    for level in sorted(table):
+        for rule in table[level]:
+            lowest.setdefault(rule.kind, rule)
+    have = set(Action.objects.filter(loan_id=loan.pk, state__in=[
+        ActionState.OPEN, ActionState.OVERDUE]).values_list("kind", flat=True))
+    opened: list[Action] = []
+    not_opened: list[str] = []
+    for kind in dict.fromkeys(kinds):
+        if kind in have:
+            continue
+        rule = lowest.get(kind)
+        try:
+            days = policy.integer(rule.deadline_policy_key) if rule is not None else None
+        except MissingPolicy:
+            days = None
+        if days is None:
+            not_opened.append(kind)
+            continue
+        opened.append(Action.objects.create(
+            loan_id=loan.pk, branch_id=loan.branch_id, kind=kind, level=rule.level, rule=rule,
+            owner_id=loan.officer_id, due_date=on + dt.timedelta(days=days),
+            deadline_policy={rule.deadline_policy_key: policy.used[rule.deadline_policy_key]}))
+    for action in opened:
+        if action.kind == ActionKind.SPECIAL_CHECK:
+            request_special_inspection(loan, action.due_date, _(
+                "Special check requested by the conclusion of %(source)s.") % {"source": source})
+    if opened or not_opened:
+        audit_loan_event(action="monitoring_action.opened", actor=actor, subject=loan, loan=loan,
+                         payload={"source": source, "count": len(opened),
+                                  "actions": [[a.pk, a.kind, a.level, str(a.due_date)]
+                                              for a in opened],
+                                  "not_opened": not_opened})
+    return opened, not_opened
 
 
 def _locked(action_id: int) -> Action:
