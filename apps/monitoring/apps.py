@@ -50,6 +50,7 @@ class MonitoringConfig(AppConfig):
 
         register_actions({
             "inspection.scheduled": _("Post-loan inspection scheduled"),
+            "inspection.scheduled_batch": _("Special post-loan inspections scheduled"),
             "inspection.started": _("Post-loan inspection started"),
             "inspection.answer_saved": _("Post-loan inspection answer saved"),
             "inspection.submitted": _("Post-loan inspection submitted"),
