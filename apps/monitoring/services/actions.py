@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.core.fsm import transition_check
 from apps.investigations.policy import policy_values_in_force
-from apps.monitoring.hooks import request_special_inspections
+from apps.monitoring.hooks import request_special_inspection, request_special_inspections
 from apps.monitoring.models import Action, LevelActionRule
 from apps.monitoring.policy import MissingPolicy, Policy
 from apps.monitoring.services.audit import audit_loan_event
