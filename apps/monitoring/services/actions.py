@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.core.fsm import transition_check
 from apps.investigations.policy import policy_values_in_force
-from apps.monitoring.hooks import request_special_inspection, request_special_inspections
+from apps.monitoring.hooks import request_special_inspections
 from apps.monitoring.models import Action, LevelActionRule
 from apps.monitoring.policy import MissingPolicy, Policy
 from apps.monitoring.services.audit import audit_loan_event
@@ -108,10 +108,9 @@ def actions_open_requested(*, loan_id: int, kinds: list[str], on: dt.date, sourc
             loan_id=loan.pk, branch_id=loan.branch_id, kind=kind, level=rule.level, rule=rule,
             owner_id=loan.officer_id, due_date=on + dt.timedelta(days=days),
             deadline_policy={rule.deadline_policy_key: policy.used[rule.deadline_policy_key]}))
-    for action in opened:
-        if action.kind == ActionKind.SPECIAL_CHECK:
-            request_special_inspection(loan, action.due_date, _(
-                "Special check requested by the conclusion of %(source)s.") % {"source": source})
+    request_special_inspections([
+        (loan.pk, action.due_date, _("Special check requested by the conclusion of %(source)s.")
+         % {"source": source}) for action in opened if action.kind == ActionKind.SPECIAL_CHECK])
     if opened or not_opened:
         audit_loan_event(action="monitoring_action.opened", actor=actor, subject=loan, loan=loan,
                          payload={"source": source, "count": len(opened),
