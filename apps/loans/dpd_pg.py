@@ -195,11 +195,12 @@ def recompute(*, as_of: dt.date, loan_ids: Sequence[int] | None = None,
             result.loans_changed = len(changed)
             result.points_written = int(insert.sum())
             result.points_deleted = int(_from_day(changed, since, old[0], old[1]).sum())
-            cursor.execute(
-                """DELETE FROM loans_loandpd d
-                    USING unnest(%s::bigint[], %s::date[]) AS x(loan_id, since)
-                    WHERE d.loan_id = x.loan_id AND d.as_of >= x.since""",
-                [changed.tolist(), [dt.date.fromordinal(d) for d in since.tolist()]])
+            if result.points_deleted:  # the first night has nothing to delete
+                cursor.execute(
+                    """DELETE FROM loans_loandpd d
+                        USING unnest(%s::bigint[], %s::date[]) AS x(loan_id, since)
+                        WHERE d.loan_id = x.loan_id AND d.as_of >= x.since""",
+                    [changed.tolist(), [dt.date.fromordinal(d) for d in since.tolist()]])
             write_copy(cursor, "loans_loandpd",
                        ("loan_id", "as_of", "dpd_principal", "dpd_interest"),
                        ("int8", "date", "int4", "int4"), [c[insert] for c in points])
