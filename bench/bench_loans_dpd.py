@@ -7,10 +7,11 @@ ratio to a plain SQL window-function computation of the same figures in the same
     repayments summed per loan, and per loan the first unpaid due date of each kind and the
     overdue amounts, written to a temporary table;
   * full: the nightly job as its worker runs it — `dpd_sweep.open_loan_ranges` then
-    `dpd_recompute_chunk` per chunk of 5,000 (lock the chunk's loans, one query each for
-    instalments, standing repayments and stored history, the pure engine per loan, DELETE +
-    COPY of the history's change points, one UPDATE of the loans' figures). Timed twice: the
-    first night (empty history, every point written) and a rerun (nothing changes).
+    `dpd_recompute_chunk` per chunk of 5,000 on the PostgreSQL path (apps.loans.dpd_pg: lock
+    the chunk's loans, one packed read each of the loans, instalments, repayment events and
+    stored history, the array engine, DELETE + binary COPY of the changed loans' history, one
+    UPDATE of the loans whose figures changed). Timed twice: the first night (empty history,
+    every point written) and a rerun (nothing changes, nothing written).
 
 Rows are generated in Python and loaded with COPY (this measures the recomputation, not the
 services that book loans). PostgreSQL, in a database of its own (BENCH_DATABASE_URL, default

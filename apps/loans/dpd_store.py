@@ -1,11 +1,13 @@
 """Days past due for many loans at once: load, compute (apps.loans.dpd), write back, set-based.
 
 Used by the feed import (the loans an import touched, from their first affected day) and by the
-nightly sweep (chunks of open loans, from scratch). Per chunk of loans: one query for the
-schedule instalments in force, one for the repayments still standing (reversed ones are left
-out in SQL), one for the stored history; then one DELETE of the history from the first
-changed day, one COPY of the new points and one UPDATE of the loans' figures. Running it twice
-writes nothing the second time (idempotent), so the nightly task may be delivered twice.
+nightly sweep (chunks of open loans, from scratch). The portable path here runs on any database
+(SQLite under `make run`): a few queries per 500 loans for the schedule instalments in force,
+the repayments still standing (reversed ones left out in SQL) and the stored history; the
+reference engine per loan; then the history replaced from each changed loan's first changed
+day and the loans whose figures changed updated. On PostgreSQL the from-scratch recomputation
+takes the array path instead (apps.loans.dpd_pg). Running either twice writes nothing the
+second time (idempotent), so the nightly task may be delivered twice.
 
 Overdue amounts and outstanding principal: the core system is the book of record, so a loan
 with a balance snapshot (`balance_as_of` set) keeps the figures the core reported; a loan the
@@ -18,12 +20,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from apps.loans import dpd
 from apps.loans.dpd import DpdPoint
+from apps.loans.models import Loan, LoanDpd, RepaymentEvent, ScheduleInstalment
 from apps.loans.states import OPEN_LOAN_STATES
 
 
@@ -43,137 +48,80 @@ def fetch_rows(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
+# Ids per query on the portable path: SQLite allows a few hundred bound parameters at most
+# on older builds; PostgreSQL does not mind the extra round trips of a small import.
+_BATCH = 500
+
+
+def _batches(loan_ids: Sequence[int]):
+    ids = list(loan_ids)
+    for k in range(0, len(ids), _BATCH):
+        yield ids[k:k + _BATCH]
+
+
 def load_instalments(loan_ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int, int]]]:
     """Each loan's instalments in its current schedule version as (due date, principal,
-    interest) in fen, in due-date order (one query)."""
+    interest) in fen, in due-date order."""
     schedules: dict[int, list] = defaultdict(list)
-    for loan_id, due, principal, interest in fetch_rows(
-            """SELECT i.loan_id, i.due_date, (i.principal * 100)::bigint,
-                      (i.interest * 100)::bigint
-                 FROM loans_scheduleinstalment i
-                 JOIN loans_loan l ON l.id = i.loan_id AND l.schedule_version = i.version
-                WHERE i.loan_id = ANY(%s)
-                ORDER BY i.loan_id, i.due_date, i.number""", [list(loan_ids)]):
-        schedules[loan_id].append((due, principal, interest))
+    for batch in _batches(loan_ids):
+        for loan_id, due, principal, interest in (
+                ScheduleInstalment.objects
+                .filter(loan_id__in=batch, version=F("loan__schedule_version"))
+                .order_by("loan_id", "due_date", "number")
+                .values_list("loan_id", "due_date", "principal", "interest")):
+            schedules[loan_id].append((due, dpd.to_fen(principal), dpd.to_fen(interest)))
     return schedules
 
 
 def load_payments(loan_ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int]]]:
-    """Each loan's standing repayments, summed per value date in fen, in date order (one
-    query). A reversal cancels the whole repayment from that repayment's own value date, so
-    reversed repayments are simply left out."""
-    payments: dict[int, list] = defaultdict(list)
-    for loan_id, value_date, amount in fetch_rows(
-            """SELECT e.loan_id, e.value_date, SUM((e.principal + e.interest) * 100)::bigint
-                 FROM loans_repaymentevent e
-                WHERE e.loan_id = ANY(%s) AND e.kind = 'repayment'
-                  AND NOT EXISTS (SELECT 1 FROM loans_repaymentevent r
-                                   WHERE r.reverses_id = e.id)
-                GROUP BY e.loan_id, e.value_date
-                ORDER BY e.loan_id, e.value_date""", [list(loan_ids)]):
-        payments[loan_id].append((value_date, amount))
-    return payments
+    """Each loan's standing repayments, summed per value date in fen, in date order. A
+    reversal cancels the whole repayment from that repayment's own value date, so reversed
+    repayments are simply left out."""
+    by_day: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    for batch in _batches(loan_ids):
+        for loan_id, value_date, principal, interest in (
+                RepaymentEvent.objects
+                .filter(loan_id__in=batch, kind=RepaymentEvent.Kind.REPAYMENT,
+                        reversed_by__isnull=True)
+                .values_list("loan_id", "value_date", "principal", "interest")):
+            days = by_day[loan_id]
+            days[value_date] = days.get(value_date, 0) + dpd.to_fen(principal + interest)
+    return {loan_id: sorted(days.items()) for loan_id, days in by_day.items()}
 
 
 def load_history(loan_ids: Sequence[int]) -> dict[int, list[DpdPoint]]:
-    """The stored change points of each loan, oldest first (one query)."""
+    """The stored change points of each loan, oldest first."""
     history: dict[int, list[DpdPoint]] = defaultdict(list)
-    for loan_id, as_of, p, i in fetch_rows(
-            """SELECT loan_id, as_of, dpd_principal, dpd_interest FROM loans_loandpd
-                WHERE loan_id = ANY(%s) ORDER BY loan_id, as_of""", [list(loan_ids)]):
-        history[loan_id].append(DpdPoint(as_of, p, i))
+    for batch in _batches(loan_ids):
+        for loan_id, as_of, p, i in (
+                LoanDpd.objects.filter(loan_id__in=batch).order_by("loan_id", "as_of")
+                .values_list("loan_id", "as_of", "dpd_principal", "dpd_interest")):
+            history[loan_id].append(DpdPoint(as_of, p, i))
     return history
-
-
-_ORDINAL = "- DATE '0001-01-01' + 1"  # SQL date → Python date.toordinal()
-
-
-def fetch_int_columns(sql: str, params, width: int):
-    """Columns of a query whose every column is bigint, as numpy arrays sorted by all columns.
-
-    PostgreSQL packs the rows into one bytea (`int8send`, big-endian, in `string_agg`), so
-    Python receives one value and numpy reads it in C: no Python object per row, which
-    otherwise costs more than the whole computation.
-    """
-    import numpy as np
-
-    names = [f"c{k}" for k in range(width)]
-    packed = " || ".join(f"int8send(q.{n})" for n in names)
-    rows = fetch_rows(f"SELECT string_agg({packed}, ''::bytea ORDER BY "  # noqa: S608
-                      f"{', '.join('q.' + n for n in names)}) "
-                      f"FROM ({sql}) AS q({', '.join(names)})", params)
-    data = bytes(rows[0][0] or b"")
-    table = np.frombuffer(data, dtype=">i8").astype(np.int64).reshape(-1, width)
-    return tuple(table[:, k].copy() for k in range(width))
 
 
 def dpd_recompute_scratch(*, as_of: dt.date, first_id: int | None = None,
                           last_id: int | None = None,
                           loan_ids: Sequence[int] | None = None) -> RecomputeResult:
-    """Recompute from scratch in arrays (apps.loans.dpd_batch) the open loans with ids in
-    [first_id, last_id] (the nightly chunk), or the loans `loan_ids` (a large feed batch), and
-    write only what differs from the stored history and figures: the history is rewritten
-    from each loan's first changed day. The caller holds the loans' row locks."""
-    import numpy as np
+    """Recompute from scratch the open loans with ids in [first_id, last_id] (the nightly
+    chunk), or the loans `loan_ids` (a large feed batch), and write only what differs from the
+    stored history and figures: each history is rewritten from its first changed day. The
+    caller holds the loans' row locks.
 
-    from apps.loans.dpd_batch import chunk_dpd
+    PostgreSQL takes the array path (apps.loans.dpd_pg: binary COPY, numpy); any other
+    database (SQLite under `make run`) the reference engine per loan. Both give the same
+    history and figures (tests/test_dpd_paths.py).
+    """
+    states = sorted(str(s) for s in OPEN_LOAN_STATES)
+    if connection.vendor == "postgresql":
+        from apps.loans import dpd_pg
 
-    if loan_ids is not None:
-        # Same shape of condition as the range, so the queries below serve both.
-        scope = [0, 2**62, sorted({int(i) for i in loan_ids})]
-        where = "l.id BETWEEN %s AND %s AND l.id = ANY(%s)"
-    else:
-        scope = [first_id, last_id, sorted(str(s) for s in OPEN_LOAN_STATES)]
-        where = "l.id BETWEEN %s AND %s AND l.state = ANY(%s)"
-    (ids,) = fetch_int_columns(f"SELECT l.id FROM loans_loan l WHERE {where}",  # noqa: S608
-                               scope, 1)
-    result = RecomputeResult(loans=len(ids))
-    if not len(ids):
-        return result
-    schedule = fetch_int_columns(f"""
-        SELECT i.loan_id, (i.due_date {_ORDINAL})::bigint, (i.principal * 100)::bigint,
-               (i.interest * 100)::bigint
-          FROM loans_scheduleinstalment i
-          JOIN loans_loan l ON l.id = i.loan_id AND l.schedule_version = i.version
-         WHERE {where}
-""", scope, 4)  # noqa: S608 - constant
-    payments = fetch_int_columns(f"""
-        SELECT e.loan_id, (e.value_date {_ORDINAL})::bigint,
-               SUM((e.principal + e.interest) * 100)::bigint
-          FROM loans_repaymentevent e JOIN loans_loan l ON l.id = e.loan_id
-         WHERE {where}
-           AND e.kind = 'repayment' AND e.value_date <= %s
-           AND NOT EXISTS (SELECT 1 FROM loans_repaymentevent r WHERE r.reverses_id = e.id)
-         GROUP BY e.loan_id, e.value_date""", [*scope, as_of], 3)  # noqa: S608 - constant
-    points, figures = chunk_dpd(loans=ids, schedule=schedule, payments=payments, as_of=as_of)
-    old_columns = fetch_int_columns(f"""
-        SELECT d.loan_id, (d.as_of {_ORDINAL})::bigint, d.dpd_principal::bigint,
-               d.dpd_interest::bigint
-          FROM loans_loandpd d JOIN loans_loan l ON l.id = d.loan_id
-         WHERE {where}""", scope, 4)  # noqa: S608
-    # Points come sorted by loan and day from both sides: the nightly rerun's usual case,
-    # nothing changed, is one array comparison.
-    if len(points[0]) == len(old_columns[0]) and all(
-            np.array_equal(a, b) for a, b in zip(points, old_columns, strict=True)):
-        new = old = set()
-    else:
-        new = set(zip(*(column.tolist() for column in points), strict=True))
-        old = set(zip(*(column.tolist() for column in old_columns), strict=True))
-    # A loan's history changes from the earliest point in one list and not the other.
-    changed_from: dict[int, int] = {}
-    for loan_id, day, _p, _i in new ^ old:
-        changed_from[loan_id] = min(day, changed_from.get(loan_id, day))
-    inserts = [(loan_id, dt.date.fromordinal(day), p, i) for loan_id, day, p, i in new
-               if loan_id in changed_from and day >= changed_from[loan_id]]
-    result.loans_changed = len(changed_from)
-    result.points_written = len(inserts)
-    result.points_deleted = sum(1 for loan_id, day, _p, _i in old
-                                if loan_id in changed_from and day >= changed_from[loan_id])
-    delete_from = [(loan_id, dt.date.fromordinal(day)) for loan_id, day in changed_from.items()]
-    columns = [ids, *figures]
-    _write(delete_from, sorted(inserts),
-           list(zip(*(np.asarray(c).tolist() for c in columns), strict=True)), as_of)
-    return result
+        return dpd_pg.recompute(as_of=as_of, loan_ids=loan_ids, first_id=first_id,
+                                last_id=last_id, states=states)
+    if loan_ids is None:
+        loan_ids = list(Loan.objects.filter(id__gte=first_id, id__lte=last_id,
+                                            state__in=states).values_list("id", flat=True))
+    return dpd_recompute(loan_ids=loan_ids, as_of=as_of)
 
 
 def _first_difference(old: list[DpdPoint], new: list[DpdPoint]) -> dt.date | None:
@@ -207,8 +155,9 @@ def dpd_recompute(*, loan_ids: Sequence[int], as_of: dt.date | None = None,
     stored = load_history(loan_ids)
     starts = {}
     if first_affected is not None:
-        starts = {pk: (value_date, last) for pk, value_date, last in fetch_rows(
-            "SELECT id, value_date, dpd_as_of FROM loans_loan WHERE id = ANY(%s)", [loan_ids])}
+        starts = {pk: (value_date, last) for batch in _batches(loan_ids)
+                  for pk, value_date, last in Loan.objects.filter(id__in=batch)
+                  .values_list("id", "value_date", "dpd_as_of")}
     delete_from: list[tuple[int, dt.date]] = []
     inserts: list[tuple] = []
     figures: list[tuple] = []
@@ -241,42 +190,46 @@ def dpd_recompute(*, loan_ids: Sequence[int], as_of: dt.date | None = None,
 
 
 def _write(delete_from, inserts, figures, as_of: dt.date) -> None:
+    """Replace the history from each changed loan's first changed day and write the figures
+    of the loans whose stored figures differ (portable SQL: any database)."""
     with connection.cursor() as cursor:
         if delete_from:
-            cursor.execute(
-                """DELETE FROM loans_loandpd d
-                    USING unnest(%s::bigint[], %s::date[]) AS x(loan_id, since)
-                    WHERE d.loan_id = x.loan_id AND d.as_of >= x.since""",
-                [[loan for loan, _ in delete_from], [since for _, since in delete_from]])
+            cursor.executemany("DELETE FROM loans_loandpd WHERE loan_id = %s AND as_of >= %s",
+                               delete_from)
         if inserts:
             copy_rows(cursor, "loans_loandpd", ("loan_id", "as_of", "dpd_principal",
                                                 "dpd_interest"), inserts)
-        # One UPDATE for the chunk, from a temporary table filled by COPY; reported balances
-        # (balance_as_of set) stay as the core sent them, computed ones follow the schedule.
-        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS loans_dpd_figures (id bigint, "
-                       "p int, i int, op bigint, oi bigint, paid bigint) ON COMMIT DELETE ROWS")
-        cursor.execute("TRUNCATE loans_dpd_figures")
-        copy_rows(cursor, "loans_dpd_figures", ("id", "p", "i", "op", "oi", "paid"), figures)
-        cursor.execute(
-            """UPDATE loans_loan l
-                  SET updated_at = now(), dpd_principal = x.p, dpd_interest = x.i,
-                      dpd_as_of = %s,
-                      overdue_principal = CASE WHEN l.balance_as_of IS NULL
-                                               THEN x.op / 100.0 ELSE l.overdue_principal END,
-                      overdue_interest = CASE WHEN l.balance_as_of IS NULL
-                                              THEN x.oi / 100.0 ELSE l.overdue_interest END,
-                      outstanding_principal = CASE WHEN l.balance_as_of IS NULL
-                                   THEN GREATEST(l.principal - x.paid / 100.0, 0)
-                                   ELSE l.outstanding_principal END
-                 FROM loans_dpd_figures x
-                WHERE l.id = x.id
-                  AND ((l.dpd_principal, l.dpd_interest, l.dpd_as_of)
-                       IS DISTINCT FROM (x.p, x.i, %s::date)
-                       OR l.balance_as_of IS NULL
-                          AND (l.overdue_principal, l.overdue_interest, l.outstanding_principal)
-                              IS DISTINCT FROM (x.op / 100.0, x.oi / 100.0,
-                                                GREATEST(l.principal - x.paid / 100.0, 0)))""",
-            [as_of, as_of])
+        updates = _figure_updates(figures, as_of)
+        if updates:
+            cursor.executemany(
+                """UPDATE loans_loan SET updated_at = %s, dpd_principal = %s,
+                          dpd_interest = %s, dpd_as_of = %s, overdue_principal = %s,
+                          overdue_interest = %s, outstanding_principal = %s
+                    WHERE id = %s""", updates)
+
+
+def _figure_updates(figures, as_of: dt.date) -> list[tuple]:
+    """UPDATE parameters for the loans whose figures changed. Reported balances
+    (balance_as_of set) stay as the core sent them; computed ones follow the schedule."""
+    by_id = {row[0]: row[1:] for row in figures}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    updates = []
+    for batch in _batches(sorted(by_id)):
+        for (loan_id, principal, balance_as_of, *stored) in Loan.objects.filter(
+                id__in=batch).values_list(
+                "id", "principal", "balance_as_of", "dpd_principal", "dpd_interest",
+                "dpd_as_of", "overdue_principal", "overdue_interest",
+                "outstanding_principal"):
+            p, i, overdue_p, overdue_i, paid = by_id[loan_id]
+            if balance_as_of is None:
+                money = (dpd.to_yuan(overdue_p), dpd.to_yuan(overdue_i),
+                         max(principal - dpd.to_yuan(paid), Decimal(0)))
+            else:
+                money = tuple(stored[3:])
+            new = (p, i, as_of, *money)
+            if new != tuple(stored):
+                updates.append((now, *new, loan_id))
+    return updates
 
 
 def copy_rows(cursor, table: str, columns: Sequence[str], rows) -> None:

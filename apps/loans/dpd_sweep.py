@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
-from apps.loans.dpd_store import RecomputeResult, dpd_recompute_scratch, fetch_rows
+from apps.loans.dpd_store import RecomputeResult, dpd_recompute_scratch
+from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
 
 
@@ -28,8 +29,8 @@ def chunk_size() -> int:
 def open_loan_ranges(size: int) -> list[tuple[int, int]]:
     """(first id, last id) of consecutive runs of `size` open loans, in id order (one query
     reading only ids, from the state index)."""
-    ids = [pk for (pk,) in fetch_rows("SELECT id FROM loans_loan WHERE state = ANY(%s) ORDER BY id",
-                                 [sorted(str(s) for s in OPEN_LOAN_STATES)])]
+    ids = list(Loan.objects.filter(state__in=sorted(str(s) for s in OPEN_LOAN_STATES))
+               .order_by("id").values_list("id", flat=True))
     return [(ids[k], ids[min(k + size, len(ids)) - 1]) for k in range(0, len(ids), size)]
 
 
@@ -50,10 +51,12 @@ def dpd_recompute_chunk(*, first_id: int, last_id: int,
     """Recompute from scratch the open loans with ids in [first_id, last_id].
 
     The loans are locked in id order first, as the feed import locks them, so an import and
-    the nightly run never interleave their writes to the same loan's history.
+    the nightly run never interleave their writes to the same loan's history (SQLite, which
+    has no row locks, serialises whole write transactions instead).
     """
-    fetch_rows("""SELECT id FROM loans_loan WHERE id BETWEEN %s AND %s AND state = ANY(%s)
-                   ORDER BY id FOR NO KEY UPDATE""",
-               [first_id, last_id, sorted(str(s) for s in OPEN_LOAN_STATES)])
+    list(Loan.objects.filter(id__gte=first_id, id__lte=last_id,
+                             state__in=sorted(str(s) for s in OPEN_LOAN_STATES))
+         .select_for_update(no_key=True, of=("self",)).order_by("id")
+         .values_list("id", flat=True))
     return dpd_recompute_scratch(first_id=first_id, last_id=last_id,
                                  as_of=as_of or timezone.localdate())
