@@ -4,11 +4,13 @@ into a plain table in the same run (target <= 5x).
   * COPY: `COPY plain_feed FROM STDIN (FORMAT csv, HEADER)` of the file into a table of text
     columns, streamed from disk: the floor for getting the bytes into PostgreSQL;
   * full: `apps.loans.feed_files.feed_file_import` as the `import_core_feed` command and the
-    upload page run it — encoding check, streaming parse, every row validated (figures,
-    dates, loan known and visible, value date, duplicates in the file and in the database,
-    reversals), COPY of the new events and balance snapshots, the affected loans locked, their
-    latest balances applied and their days past due recomputed from the first day touched,
-    one audit event. Then the same file again (every row a duplicate, nothing written).
+    upload page run it — encoding check, the file COPYed as it is into a temporary stage
+    (apps.loans.feed_sql), every row validated in one SQL statement (figures, dates, loan
+    known and visible, value date, duplicates in the file and in the database, reversals),
+    `INSERT … SELECT` of the new events and balance snapshots, the affected loans locked,
+    their latest balances applied and their days past due recomputed from the first day
+    touched, one audit event. Then the same file again (every row a duplicate, nothing
+    written).
 
 The rows are 90% repayments and 10% balance snapshots over `--loans` (10,000) loans booked with
 COPY (bench_loans_dpd.seed_loans). PostgreSQL, in a database of its own (BENCH_DATABASE_URL,

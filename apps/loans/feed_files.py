@@ -28,6 +28,10 @@ def feed_file_import(*, path: Path, filename: str, actor=None, today=None) -> Ou
         return feed_import(header=[], rows=[], source=FeedImport.Source.FILE, filename=filename,
                            sha256=sha, actor=actor, today=today, unreadable=exc.reasons)
     try:
+        if opened.cells is not None:
+            return feed_import(header=opened.header, cells=opened.cells, csv_file=opened.csv_file,
+                               source=FeedImport.Source.FILE, filename=filename, sha256=sha,
+                               actor=actor, today=today)
         return feed_import(header=opened.header, rows=opened.rows, source=FeedImport.Source.FILE,
                            filename=filename, sha256=sha, actor=actor, today=today)
     except FeedFileUnreadable as exc:  # malformed CSV met while streaming the rows

@@ -33,10 +33,22 @@ class FeedFileUnreadable(Exception):
 
 @dataclass
 class FeedFile:
-    """A header (column names, lower-cased and trimmed) and its rows as (line, {column: cell})."""
+    """A header (column names, lower-cased and trimmed) and its rows as (line, {column: cell});
+    a CSV file also offers them as `cells`, (line, [cell per header column]), which the
+    set-based import stages without a dict per row. Both read the same stream: take one."""
 
     header: list[str]
     rows: Iterator[tuple[int, dict]]
+    cells: Iterator[tuple[int, list]] | None = None
+    # A CSV file's path and encoding, when its header is one plain line (apps.loans.feed_sql
+    # may then COPY the rest of the file as it is).
+    csv_file: CsvFile | None = None
+
+
+@dataclass
+class CsvFile:
+    path: Path
+    encoding: str
 
 
 def _normalise_header(cells) -> list[str]:
@@ -77,19 +89,23 @@ def _csv_open(path: Path) -> FeedFile:
         handle.close()
         raise FeedFileUnreadable(_both(_("The CSV header could not be read."))) from exc
 
-    def rows():
+    def records():
         try:
             for cells in reader:
                 if not any(c.strip() for c in cells):
                     continue  # blank lines (a trailing newline in Excel exports) are not rows
-                yield reader.line_num, dict(zip(header, cells, strict=False))
+                yield reader.line_num, cells
         except csv.Error as exc:
             raise FeedFileUnreadable(_both(_("The CSV file is malformed near line %(line)s."),
                                            line=reader.line_num)) from exc
         finally:
             handle.close()
 
-    return FeedFile(header=header, rows=rows())
+    cells = records()
+    rows = ((line, dict(zip(header, values, strict=False))) for line, values in cells)
+    plain_header = reader.line_num == 1
+    return FeedFile(header=header, rows=rows, cells=cells,
+                    csv_file=CsvFile(path, encoding) if plain_header else None)
 
 
 def _xlsx_open(path: Path) -> FeedFile:
