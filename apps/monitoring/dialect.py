@@ -5,7 +5,8 @@ differently (`make run` and embedded local runs use SQLite; production runs Post
 - `id_list(ids)`: a whole id list as one bound parameter, for `col = ANY(...)` /
   `col IN (SELECT value FROM json_each(...))` (5,000 `%s` in the SQL text cost more to
   compile than the query).
-- `rows(columns, values)`: a chunk's rows as one relation to INSERT … SELECT or UPDATE … FROM:
+- `rows(param, columns, values, params)`: a chunk's rows as one relation to INSERT … SELECT
+  or UPDATE … FROM:
   `unnest()` of typed arrays on PostgreSQL, `json_each()` of a JSON array on SQLite.
 - `json_value(expr)`, `add_months(column, months)`: a jsonb cast, and date + months clamped
   to the month's end (PostgreSQL's interval arithmetic; SQLite's '+N months' would roll
@@ -21,7 +22,8 @@ from decimal import Decimal
 from django.db import connection
 
 _PG_ARRAY = {"bigint": "bigint[]", "int": "int[]", "text": "text[]", "numeric": "numeric[]",
-             "date": "date[]", "json": "text[]"}
+             "date": "date[]", "json": "text[]", "bool": "boolean[]",
+             "timestamptz": "timestamptz[]"}
 
 
 def is_postgres() -> bool:
