@@ -261,10 +261,11 @@ def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
 
 def _observations(stubs: dict[int, LoanRef], *, as_of, policy) -> list[LoanObservation]:
     observations = []
+    source = _("core banking")  # translated once per chunk, not per loan
     for loan in stubs.values():
         o = ev.w01_overdue(max(loan.dpd_principal, loan.dpd_interest), policy)
         observations.append(LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
-                                            _("core banking"), o.details))
+                                            source, o.details))
     by_app = {loan.application_id: loan for loan in stubs.values()}
     for app_id, series in _document_series(list(by_app)).items():
         loan = by_app[app_id]
