@@ -197,12 +197,16 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     from apps.demo.seed import seed_demo
+    from apps.monitoring.inspection_seed import seed_inspection_templates
     from apps.monitoring.seed import seed_monitoring
     from apps.products.seed import seed_products
 
     seed_demo()
     seed_products(effective_from=dt.date(2020, 1, 1))
     seed_monitoring()
+    # The built-in post-loan templates: a special check after an L2/L3 signal is really
+    # scheduled (without them each request only logs the policy gap).
+    seed_inspection_templates()
     today = dt.date.today()
 
     t0 = time.perf_counter()
@@ -217,9 +221,13 @@ def main() -> int:
           f"{os.cpu_count()} CPUs)")
     t_base = min(_baseline(today) for _ in range(3))
     t_full, peak, totals = _full(today)
+    from apps.monitoring.inspection_models import Inspection
+
     print(f"  (run over {totals['loans']:,} loans: {totals['signals_opened']:,} signals "
           f"opened, {totals['signals_updated']:,} updated, {totals['signals_resolved']:,} "
-          f"resolved, {totals['actions_opened']:,} actions, {totals['proposals']:,} proposals)")
+          f"resolved, {totals['actions_opened']:,} actions, {totals['proposals']:,} proposals, "
+          f"{Inspection.objects.filter(kind='special').count():,} special checks scheduled "
+          f"over both runs)")
     print(f"plain SQL DPD floors: {t_base:.3f} s ({totals['loans'] / t_base:,.0f} loans/s)")
     print(f"monthly classification and signal run: {t_full:.2f} s "
           f"({totals['loans'] / t_full:,.0f} loans/s) = {t_full / t_base:.1f}x the plain SQL "

@@ -25,6 +25,7 @@ from apps.core.task_names import TaskName
 from apps.loans.models import Loan
 from apps.monitoring import dialect
 from apps.monitoring import evaluators as ev
+from apps.monitoring.bulk_rows import insert_rows
 from apps.monitoring.floors import OPEN_STATES, loan_floors
 from apps.monitoring.models import (
     Classification,
@@ -260,10 +261,11 @@ def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
 
 def _observations(stubs: dict[int, LoanRef], *, as_of, policy) -> list[LoanObservation]:
     observations = []
+    source = _("core banking")  # translated once per chunk, not per loan
     for loan in stubs.values():
         o = ev.w01_overdue(max(loan.dpd_principal, loan.dpd_interest), policy)
         observations.append(LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
-                                            _("core banking"), o.details))
+                                            source, o.details))
     by_app = {loan.application_id: loan for loan in stubs.values()}
     for app_id, series in _document_series(list(by_app)).items():
         loan = by_app[app_id]
@@ -359,7 +361,10 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     open_ones = {c.loan_id: c for c in Classification.objects.select_for_update(no_key=True).filter(
         any_of(Classification, "loan", wanted), state__in=[ClassificationState.PROPOSED,
                                              ClassificationState.CONFIRMED])}
-    new = []
+    new: dict[str, list] = {name: [] for name in (
+        "loan_id", "branch_id", "category", "previous_category", "floor", "floor_reasons",
+        "is_upgrade", "source", "run_id", "reason", "policy_versions")}
+    versions = dict(policy.used)
     for loan_id, f in wanted.items():
         if loan_id in unclean:
             continue
@@ -369,14 +374,18 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
                 continue
             current.supersede()
             current.save()
-        new.append(Classification(
-            loan_id=loan_id, branch_id=f.branch_id, category=f.floor,
-            previous_category=f.category, floor=f.floor, floor_reasons=f.reasons,
-            is_upgrade=f.floor_rank < rank(f.category), source=ProposalSource.SYSTEM,
-            run=run, reason=_("Monthly run: rule floor %(floor)s.") % {"floor": f.floor},
-            policy_versions=dict(policy.used)))
-    Classification.objects.bulk_create(new)
-    return len(new)
+        for name, value in (
+                ("loan_id", loan_id), ("branch_id", f.branch_id), ("category", f.floor),
+                ("previous_category", f.category), ("floor", f.floor),
+                ("floor_reasons", f.reasons), ("is_upgrade", f.floor_rank < rank(f.category)),
+                ("source", ProposalSource.SYSTEM.value),
+                ("run_id", run.pk if run is not None else None),
+                ("reason", _("Monthly run: rule floor %(floor)s.") % {"floor": f.floor}),
+                ("policy_versions", versions)):
+            new[name].append(value)
+    # One INSERT for the chunk's proposals (bulk_create cost ~1 ms a row here).
+    insert_rows(Classification, new)
+    return len(new["loan_id"])
 
 
 def dpd_floor_counts_sql(*, as_of: dt.date) -> dict[str, int]:

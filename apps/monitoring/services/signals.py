@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from apps.core.fsm import transition_check
 from apps.loans.models import Loan
 from apps.monitoring import dialect
+from apps.monitoring.bulk_rows import insert_rows
 from apps.monitoring.models import Signal, SignalRule
 from apps.monitoring.policy import Policy
 from apps.monitoring.services.actions import actions_open_missing
@@ -95,11 +96,28 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
         existing.observed, existing.baseline = obs.observed[:200], obs.baseline[:200]
         existing.details, existing.observed_at = obs.details or {}, now
         updated.append(existing)
-    Signal.objects.bulk_create(opened)
+    _signals_insert(opened)
     _signals_update(updated, now)
     actions = actions_open_missing(raised=raised, on=on, policy=policy, actor=actor)
     loan_warning_levels_refresh(loan_ids=loan_ids)
     return {"opened": opened, "updated": updated, "resolved": resolved, "actions": actions}
+
+
+_INSERTED = ("loan_id", "branch_id", "code", "rule_id", "level", "observed", "baseline",
+             "source", "details", "raised_at", "observed_at", "created_at", "updated_at")
+
+
+def _signals_insert(signals: list[Signal]) -> None:
+    """One INSERT … RETURNING for the new signals (bulk_create cost ~1 ms a row in the
+    run); the ids come back by (loan, code), unique among open signals."""
+    for signal in signals:
+        signal.created_at = signal.updated_at = signal.raised_at
+    rows = insert_rows(Signal, {name: [getattr(x, name) for x in signals]
+                                for name in _INSERTED}, returning=("id", "loan_id", "code"))
+    ids = {(loan_id, code): pk for pk, loan_id, code in rows}
+    for signal in signals:
+        signal.pk = ids[(signal.loan_id, signal.code)]
+        signal._state.adding, signal._state.db = False, "default"
 
 
 def _signals_update(signals: list[Signal], now) -> None:
