@@ -62,3 +62,36 @@ class ClassificationAdmin(ReadOnlyAdmin):
 @admin.register(ClassificationRun)
 class ClassificationRunAdmin(ReadOnlyAdmin):
     list_display = ("as_of", "state", "chunks_total", "loans_total", "finished_at")
+
+
+# --- covenants and annual reviews: read-only, they change only through covenant_services ---
+from apps.monitoring.covenant_models import (  # noqa: E402
+    AnnualReview,
+    Covenant,
+    CovenantCheck,
+    MonitoringNotice,
+)
+
+
+@admin.register(Covenant)
+class CovenantAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "kind", "source", "starts_on", "active")
+    list_filter = ("kind", "source", "active")
+
+
+@admin.register(CovenantCheck)
+class CovenantCheckAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "covenant", "due_date", "state", "result", "escalated_at")
+    list_filter = ("state", "result")
+
+
+@admin.register(AnnualReview)
+class AnnualReviewAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "year", "anniversary", "due_date", "state", "outcome")
+    list_filter = ("state", "outcome")
+
+
+@admin.register(MonitoringNotice)
+class MonitoringNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "subject", "recipient", "due_date", "sent_at", "read_at")
+    list_filter = ("kind",)

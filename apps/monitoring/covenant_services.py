@@ -261,9 +261,17 @@ def covenant_check_submit(*, check_id: int, actor, result: str, note: str,
                      loan=check.loan, payload={"from": source, "result": result, "note": note,
                                                "documents": ids,
                                                "on_time": check.done_on_time})
+    _notices_done(check)
     if source == CovenantCheckState.OVERDUE:
         _overdue_resolved(check.loan)
     return check
+
+
+def _notices_done(item) -> None:
+    """Submitted: its reminders and escalations leave the recipients' work lists (kept, with
+    the time, as the record of who was told)."""
+    MonitoringNotice.objects.filter(subject=_subject(item), read_at__isnull=True).update(
+        read_at=timezone.now())
 
 
 def _decision_note(note: str, *, required: bool) -> str:
@@ -332,6 +340,7 @@ def annual_review_submit(*, review_id: int, actor, outcome: str, note: str,
                      loan=review.loan, payload={"from": source, "outcome": outcome,
                                                 "note": note, "documents": ids,
                                                 "on_time": review.done_on_time})
+    _notices_done(review)
     if source == AnnualReviewState.OVERDUE:
         _overdue_resolved(review.loan)
     return review

@@ -236,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "InspectionRequestedActionEnum": "apps.monitoring.inspection_states.RequestedAction",
         "TrainingSourceEnum": "apps.scoring.states.TrainingSource",
         "CovenantKindEnum": "apps.monitoring.covenant_states.CovenantKind",
+        "CovenantCheckStateEnum": "apps.monitoring.covenant_states.CovenantCheckState",
+        "AnnualReviewStateEnum": "apps.monitoring.covenant_states.AnnualReviewState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

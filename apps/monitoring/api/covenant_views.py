@@ -53,6 +53,12 @@ class _DueWorkFields(serializers.Serializer):
     overdue_at = serializers.DateTimeField(allow_null=True)
     escalated_at = serializers.DateTimeField(allow_null=True)
     done_on_time = serializers.BooleanField(allow_null=True)
+
+
+class _WithActions(serializers.Serializer):
+    """Detail and command answers only: the moves need per-row permission reads, which a
+    list of many rows must not pay (list query counts stay flat)."""
+
     available_actions = serializers.SerializerMethodField()
 
     def get_available_actions(self, obj) -> list[str]:
@@ -79,6 +85,16 @@ class AnnualReviewSerializer(_DueWorkFields):
 
     class Meta:
         ref_name = "MonitoringAnnualReview"
+
+
+class CovenantCheckDetailSerializer(_WithActions, CovenantCheckSerializer):
+    class Meta:
+        ref_name = "MonitoringCovenantCheckDetail"
+
+
+class AnnualReviewDetailSerializer(_WithActions, AnnualReviewSerializer):
+    class Meta:
+        ref_name = "MonitoringAnnualReviewDetail"
 
 
 class CovenantSerializer(serializers.Serializer):
@@ -158,10 +174,11 @@ class CovenantCheckListApi(APIView):
 
 class CovenantCheckDetailApi(APIView):
     @extend_schema(operation_id="monitoring_covenant_check",
-                   responses={200: CovenantCheckSerializer})
+                   responses={200: CovenantCheckDetailSerializer})
     def get(self, request, check_id: int):
         check = selectors.covenant_check_get(check_id=check_id, viewer=request.user)
-        return Response(CovenantCheckSerializer(check, context={"request": request}).data)
+        return Response(CovenantCheckDetailSerializer(check,
+                                                      context={"request": request}).data)
 
 
 class EvidenceInput(serializers.Serializer):
@@ -193,7 +210,8 @@ class _CheckCommand(IdempotentCommandMixin, APIView):
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = service(check_id=check.pk, actor=request.user, **data.validated_data)
-        return Response(CovenantCheckSerializer(done, context={"request": request}).data)
+        return Response(CovenantCheckDetailSerializer(done,
+                                                      context={"request": request}).data)
 
 
 class CovenantCheckSubmitApi(_CheckCommand):
@@ -202,7 +220,7 @@ class CovenantCheckSubmitApi(_CheckCommand):
     input_serializer = CheckSubmitInput
 
     @extend_schema(operation_id="monitoring_covenant_check_submit", request=CheckSubmitInput,
-                   responses={200: CovenantCheckSerializer, **_RESPONSES},
+                   responses={200: CovenantCheckDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, check_id: int):
         return self.run(request, check_id, services.covenant_check_submit)
@@ -212,7 +230,7 @@ class CovenantCheckAcceptApi(_CheckCommand):
     """A second person (team lead or risk reviewer, not the submitter) accepts."""
 
     @extend_schema(operation_id="monitoring_covenant_check_accept", request=DecisionInput,
-                   responses={200: CovenantCheckSerializer, **_RESPONSES},
+                   responses={200: CovenantCheckDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, check_id: int):
         return self.run(request, check_id, services.covenant_check_accept)
@@ -222,7 +240,7 @@ class CovenantCheckBreachApi(_CheckCommand):
     """A second person confirms a breach, with a note: raises signal W25 (level 2)."""
 
     @extend_schema(operation_id="monitoring_covenant_check_breach", request=DecisionInput,
-                   responses={200: CovenantCheckSerializer, **_RESPONSES},
+                   responses={200: CovenantCheckDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, check_id: int):
         return self.run(request, check_id, services.covenant_check_breach)
@@ -246,10 +264,11 @@ class AnnualReviewListApi(APIView):
 
 class AnnualReviewDetailApi(APIView):
     @extend_schema(operation_id="monitoring_annual_review",
-                   responses={200: AnnualReviewSerializer})
+                   responses={200: AnnualReviewDetailSerializer})
     def get(self, request, review_id: int):
         review = selectors.annual_review_get(review_id=review_id, viewer=request.user)
-        return Response(AnnualReviewSerializer(review, context={"request": request}).data)
+        return Response(AnnualReviewDetailSerializer(review,
+                                                     context={"request": request}).data)
 
 
 class ReviewSubmitInput(EvidenceInput):
@@ -267,7 +286,8 @@ class _ReviewCommand(IdempotentCommandMixin, APIView):
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = service(review_id=review.pk, actor=request.user, **data.validated_data)
-        return Response(AnnualReviewSerializer(done, context={"request": request}).data)
+        return Response(AnnualReviewDetailSerializer(done,
+                                                     context={"request": request}).data)
 
 
 class AnnualReviewSubmitApi(_ReviewCommand):
@@ -276,7 +296,7 @@ class AnnualReviewSubmitApi(_ReviewCommand):
     input_serializer = ReviewSubmitInput
 
     @extend_schema(operation_id="monitoring_annual_review_submit", request=ReviewSubmitInput,
-                   responses={200: AnnualReviewSerializer, **_RESPONSES},
+                   responses={200: AnnualReviewDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, review_id: int):
         return self.run(request, review_id, services.annual_review_submit)
@@ -286,7 +306,7 @@ class AnnualReviewAcceptApi(_ReviewCommand):
     """A second person accepts the review."""
 
     @extend_schema(operation_id="monitoring_annual_review_accept", request=DecisionInput,
-                   responses={200: AnnualReviewSerializer, **_RESPONSES},
+                   responses={200: AnnualReviewDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, review_id: int):
         return self.run(request, review_id, services.annual_review_accept)
@@ -296,7 +316,7 @@ class AnnualReviewReturnApi(_ReviewCommand):
     """A second person sends the review back to the officer, with a note."""
 
     @extend_schema(operation_id="monitoring_annual_review_return", request=DecisionInput,
-                   responses={200: AnnualReviewSerializer, **_RESPONSES},
+                   responses={200: AnnualReviewDetailSerializer, **_RESPONSES},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, review_id: int):
         return self.run(request, review_id, services.annual_review_return)

@@ -172,3 +172,15 @@ def test_pages_in_chinese(world, scheduled, login, pending_catalogue):
     assert "贷款承诺检查与年审" in worklist
     english = login("postloan.north").get(reverse("monitoring:loan", args=[loan.pk]))
     assert "Covenants and annual reviews" in english.content.decode()
+
+
+def test_list_query_count_is_flat(world, covenant_loan, api_as, django_assert_max_num_queries):
+    for _ in range(4):
+        services.covenant_schedule_generate(loan_id=covenant_loan().pk)
+    lead = api_as("lead.north")
+    for url in ("/api/v1/monitoring/covenant-checks/", "/api/v1/monitoring/annual-reviews/"):
+        lead.get(url)  # warm the viewer's role and branch caches
+        with django_assert_max_num_queries(6) as counted:
+            rows = lead.get(url).json()["results"]
+        assert len(rows) >= 4, url
+        assert len(counted.captured_queries) <= 6

@@ -86,6 +86,11 @@ def test_remind_overdue_escalate_once(world, covenant_loan, django_capture_on_co
         "covenant_check.")).values_list("action", flat=True))
     assert {"covenant_check.reminded", "covenant_check.overdue",
             "covenant_check.escalated"} <= events
+    # Submitted late: its notices leave the work lists, kept as the record of who was told.
+    services.covenant_check_submit(check_id=check.pk, actor=officer, result="complied",
+                                   note="Statements received late")
+    notices = MonitoringNotice.objects.filter(subject=f"covenant_check:{check.pk}")
+    assert notices.count() == 2 and not notices.filter(read_at__isnull=True).exists()
 
 
 def test_review_first_seen_late_goes_straight_to_overdue(world, scheduled,
