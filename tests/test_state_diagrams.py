@@ -42,6 +42,8 @@ MACHINES = {
     "monitoring.Signal": "monitoring_signal",
     "monitoring.Action": "monitoring_action",
     "monitoring.Inspection": "inspection",
+    "monitoring.CovenantCheck": "covenant_check",
+    "monitoring.AnnualReview": "annual_review",
     "oversight.ExemptionCase": "exemption_case",
 }
 

@@ -34,6 +34,8 @@ class TaskName(StrEnum):
     MONITORING_INSPECTION_SCHEDULE = "monitoring.inspection_schedule_generate"
     MONITORING_INSPECTION_SCHEDULE_CHUNK = "monitoring.inspection_schedule_chunk"
     MONITORING_INSPECTION_OVERDUE_CHUNK = "monitoring.inspections_overdue_mark"
+    MONITORING_COVENANT_SWEEP = "monitoring.covenant_sweep"
+    MONITORING_COVENANT_CHUNK = "monitoring.covenant_sweep_chunk"
     OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"
     LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
     LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"

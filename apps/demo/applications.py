@@ -12,9 +12,12 @@ from apps.demo.lifecycle import walk_to_state
 from apps.parties.models import Enterprise
 from apps.products.selectors import eligibility_for_enterprise
 
-# States in the order they are dealt out, so every state appears even with few enterprises.
+# States in the order they are dealt out, so every state appears even with few enterprises;
+# disbursed twice, so the loan book has enough borrowers for its mix of behaviours.
 _STATES = [S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.APPROVED,
-           S.CONTRACTED, S.DISBURSED, S.RETURNED, S.REJECTED, S.WITHDRAWN, S.EXPIRED]
+           S.CONTRACTED, S.DISBURSED, S.RETURNED, S.REJECTED, S.DISBURSED, S.WITHDRAWN,
+           S.EXPIRED]
+_BOOKED = (S.CONTRACTED, S.DISBURSED)
 
 _PURPOSES = ["Buy raw materials for the next season's orders",
              "Pay suppliers ahead of the holiday peak",
@@ -46,5 +49,9 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
             collateral_type=chosen.collateral_types[0])
         created += 1
         if eligible:
-            walk_to_state(application, _STATES[index % len(_STATES)], branch_code=branch_code)
+            state = _STATES[index % len(_STATES)]
+            # Contracting and drawing are the loan book's (apps.loans.demo): it contracts every
+            # approved file through its services, so each disbursed file has a contract and loans.
+            walk_to_state(application, S.APPROVED if state in _BOOKED else state,
+                          branch_code=branch_code)
     return created

@@ -156,7 +156,26 @@ def _seed_business() -> dict[str, int]:
     # After the lifecycle demo: contract and disburse the approved files (loans app).
     from apps.loans.demo import seed_demo_loans
 
-    loans = seed_demo_loans()
+    loans = seed_demo_loans(today=today)
+    if loans.get("loans"):
+        loans.update(_monitoring_run(today))
     return {"products": products, **parties, "applications": applications,
             "checklist templates": templates, **document_counts, **approvals, **monitoring,
             **loans}
+
+
+def _monitoring_run(today) -> dict[str, int]:
+    """The post-loan classification and signal run as of today over the new book, its chunks
+    run here (the tasks it also enqueues find them done). Its SQL is PostgreSQL's: skipped on
+    the embedded SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    from apps.monitoring.services.run import classification_chunk_run, classification_run_start
+
+    run = classification_run_start(as_of=today)
+    opened = 0
+    for chunk_id in run.chunks.order_by("pk").values_list("pk", flat=True):
+        opened += classification_chunk_run(chunk_id=chunk_id).get("signals_opened", 0)
+    return {"signals": opened}

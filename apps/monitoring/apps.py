@@ -29,9 +29,10 @@ class MonitoringConfig(AppConfig):
             "monitoring_action.overdue": _("Monitoring action overdue"),
         })
         self._ready_inspections()
-        from apps.monitoring import wiring
+        from apps.monitoring import covenant_wiring, wiring
 
         wiring.connect()
+        covenant_wiring.connect()  # covenant checks and annual reviews
 
     # --- inspections (贷后检查): audit actions, hooks, tasks, schedule on booking ---------------
     @staticmethod
@@ -50,6 +51,7 @@ class MonitoringConfig(AppConfig):
 
         register_actions({
             "inspection.scheduled": _("Post-loan inspection scheduled"),
+            "inspection.scheduled_batch": _("Special post-loan inspections scheduled"),
             "inspection.started": _("Post-loan inspection started"),
             "inspection.answer_saved": _("Post-loan inspection answer saved"),
             "inspection.submitted": _("Post-loan inspection submitted"),

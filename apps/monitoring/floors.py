@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db import connection
 
 from apps.loans.states import OPEN_LOAN_STATES
+from apps.monitoring import dialect
 from apps.monitoring.policy import K, Policy
 from apps.monitoring.states import CATEGORY_BY_RANK, CATEGORY_RANK, Category
 
@@ -64,10 +65,12 @@ class LoanFloor:
         self.floor_rank = max(self.floor_rank, rank)
 
 
-_LOANS_SQL = """
+def _loans_sql() -> str:
+    return f"""
 SELECT l.id, l.enterprise_id, l.branch_id, l.officer_id, pv.product_id, l.application_id,
-       l.value_date, GREATEST(l.dpd_principal, l.dpd_interest), l.outstanding_principal,
-       l.state, COALESCE(rs.category, 'normal'), rr.restructured_on, COALESCE(sg.level, 0)
+       l.value_date, {dialect.greatest("l.dpd_principal", "l.dpd_interest")},
+       l.outstanding_principal, l.state, COALESCE(rs.category, 'normal'), rr.restructured_on,
+       COALESCE(sg.level, 0)
 FROM loans_loan l
 JOIN products_productversion pv ON pv.id = l.product_version_id
 LEFT JOIN monitoring_loanriskstatus rs ON rs.loan_id = l.id
@@ -78,18 +81,20 @@ LEFT JOIN (SELECT s.loan_id, MAX(s.level) AS level FROM monitoring_signal s
            JOIN monitoring_signalrule r ON r.id = s.rule_id AND r.implies_floor
            WHERE s.loan_id BETWEEN %(lo)s AND %(hi)s AND s.state <> 'closed'
            GROUP BY s.loan_id) sg ON sg.loan_id = l.id
-WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.state = ANY(%(states)s)
+WHERE l.id BETWEEN %(lo)s AND %(hi)s AND {dialect.in_ids("l.state", "states")}
 ORDER BY l.id
-"""
+"""  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
 
-# A borrower's outstanding, and the part that is NPA on its own (category in force, DPD
-# floor, restructuring floor or an open signal floor): the base of the cross-default rule.
-_EXPOSURE_SQL = """
+
+def _exposure_sql() -> str:
+    """A borrower's outstanding, and the part that is NPA on its own (category in force, DPD
+    floor, restructuring floor or an open signal floor): the base of the cross-default rule."""
+    return f"""
 SELECT l.enterprise_id, SUM(l.outstanding_principal),
-       SUM(CASE WHEN COALESCE(rs.category, 'normal') = ANY(%(npa)s)
-                  OR GREATEST(l.dpd_principal, l.dpd_interest) > %(sub_gt)s
+       SUM(CASE WHEN {dialect.in_ids("COALESCE(rs.category, 'normal')", "npa")}
+                  OR {dialect.greatest("l.dpd_principal", "l.dpd_interest")} > %(sub_gt)s
                   OR (%(restr_npa)s AND rr.restructured_on IS NOT NULL
-                      AND rr.restructured_on + make_interval(months => %(months)s) > %(as_of)s)
+                      AND {dialect.add_months("rr.restructured_on", "months")} > %(as_of)s)
                   OR (COALESCE(sg.level, 0) >= 3 AND %(l3_npa)s)
                   OR (COALESCE(sg.level, 0) = 2 AND %(l2_npa)s)
                 THEN l.outstanding_principal ELSE 0 END)
@@ -100,38 +105,69 @@ LEFT JOIN (SELECT loan_id, MAX(restructured_on) AS restructured_on
 LEFT JOIN (SELECT s.loan_id, MAX(s.level) AS level FROM monitoring_signal s
            JOIN monitoring_signalrule r ON r.id = s.rule_id AND r.implies_floor
            WHERE s.state <> 'closed' GROUP BY s.loan_id) sg ON sg.loan_id = l.id
-WHERE l.enterprise_id = ANY(%(enterprises)s) AND l.state = ANY(%(states)s)
+WHERE {dialect.in_ids("l.enterprise_id", "enterprises")} AND {dialect.in_ids("l.state", "states")}
 GROUP BY l.enterprise_id
 HAVING COUNT(*) > 1
-"""
+"""  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
+
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """A sum of money from either database: SQLite returns numeric columns and their sums
+    as int or float (cents are exact after rounding to them)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _typed(row) -> list:
+    """Dates and money as PostgreSQL returns them (SQLite gives text and floats)."""
+    row = list(row)
+    row[6], row[8], row[11] = _date(row[6]), money(row[8]), _date(row[11])
+    return row
+
+
+_DPD_KEYS = [(2, K.FLOOR_SPECIAL_MENTION_DPD_GT), (3, K.FLOOR_SUBSTANDARD_DPD_GT),
+             (4, K.FLOOR_DOUBTFUL_DPD_GT), (5, K.FLOOR_LOSS_DPD_GT)]
 
 
 def dpd_floor_rank(dpd: int, policy: Policy) -> tuple[int, dict]:
     """The DPD floor alone: (rank, policy versions)."""
     rank = 1
-    keys = [(2, K.FLOOR_SPECIAL_MENTION_DPD_GT), (3, K.FLOOR_SUBSTANDARD_DPD_GT),
-            (4, K.FLOOR_DOUBTFUL_DPD_GT), (5, K.FLOOR_LOSS_DPD_GT)]
-    for category_rank, key in keys:
+    for category_rank, key in _DPD_KEYS:
         if dpd > policy.integer(key):
             rank = category_rank
-    return rank, policy.versions(*(k for _r, k in keys))
+    return rank, policy.versions(*(k for _r, k in _DPD_KEYS))
 
 
 def loan_floors(*, first_id: int, last_id: int, as_of: dt.date, policy: Policy
                 ) -> list[LoanFloor]:
     """Floors of the open loans with ids in [first_id, last_id]."""
     with connection.cursor() as cursor:
-        cursor.execute(_LOANS_SQL, {"lo": first_id, "hi": last_id, "states": OPEN_STATES})
-        loans = [LoanFloor(*row) for row in cursor.fetchall()]
+        cursor.execute(_loans_sql(), {"lo": first_id, "hi": last_id,
+                                      "states": dialect.id_list(OPEN_STATES)})
+        loans = [LoanFloor(*_typed(row)) for row in cursor.fetchall()]
     if not loans:
         return loans
     months = policy.integer(K.RESTRUCTURED_MONTHS)
     restr_rank = policy.integer(K.RESTRUCTURED_FLOOR)
     signal_ranks = {2: policy.integer(K.SIGNAL_FLOOR_L2), 3: policy.integer(K.SIGNAL_FLOOR_L3)}
     share_gt = policy.value(K.CROSS_DEFAULT_SHARE_GT)
+    # The DPD table read once per chunk (the same answer as `dpd_floor_rank` per loan).
+    _rank, dpd_versions = dpd_floor_rank(0, policy)
+    dpd_table = [(policy.integer(key), category_rank) for category_rank, key in _DPD_KEYS]
     for loan in loans:
-        rank, versions = dpd_floor_rank(loan.dpd, policy)
-        loan.raise_to(rank, {"rule": "dpd", "observed": loan.dpd, "policy": versions})
+        rank = 1
+        for threshold, category_rank in dpd_table:
+            if loan.dpd > threshold:
+                rank = category_rank
+        loan.raise_to(rank, {"rule": "dpd", "observed": loan.dpd, "policy": dpd_versions})
         if loan.restructured_on and add_months(loan.restructured_on, months) > as_of:
             loan.raise_to(restr_rank, {
                 "rule": "restructured", "observed": loan.restructured_on.isoformat(),
@@ -150,14 +186,15 @@ def loan_floors(*, first_id: int, last_id: int, as_of: dt.date, policy: Policy
 def _apply_cross_default(loans, *, as_of, policy, months, restr_rank, signal_ranks,
                          share_gt) -> None:
     substandard = CATEGORY_RANK[Category.SUBSTANDARD]
-    params = {"npa": NPA_CODES, "sub_gt": policy.integer(K.FLOOR_SUBSTANDARD_DPD_GT),
+    params = {"npa": dialect.id_list(NPA_CODES),
+              "sub_gt": policy.integer(K.FLOOR_SUBSTANDARD_DPD_GT),
               "restr_npa": restr_rank >= substandard, "months": months, "as_of": as_of,
               "l3_npa": signal_ranks[3] >= substandard, "l2_npa": signal_ranks[2] >= substandard,
-              "enterprises": sorted({loan.enterprise_id for loan in loans}),
-              "states": OPEN_STATES}
+              "enterprises": dialect.id_list(sorted({loan.enterprise_id for loan in loans})),
+              "states": dialect.id_list(OPEN_STATES)}
     with connection.cursor() as cursor:
-        cursor.execute(_EXPOSURE_SQL, params)
-        exposure = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        cursor.execute(_exposure_sql(), params)
+        exposure = {row[0]: (money(row[1]), money(row[2])) for row in cursor.fetchall()}
     versions = policy.versions(K.CROSS_DEFAULT_SHARE_GT)
     for loan in loans:
         total, npa = exposure.get(loan.enterprise_id, (Decimal(0), Decimal(0)))

@@ -473,4 +473,5 @@ class Action(WorkflowModel):
     def mark_overdue(self, *, at) -> None:
         """The sweeper: the deadline passed and the action is still open."""
         self.overdue_at = at
+from apps.monitoring.covenant_models import *  # noqa: E402,F401,F403
 from apps.monitoring.inspection_models import *  # noqa: E402,F401,F403

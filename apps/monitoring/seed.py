@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from apps.core.policy import Evidence
+from apps.monitoring.covenant_policy import COVENANT_POLICY
 from apps.monitoring.models import LevelActionRule, SignalRule
 from apps.monitoring.policy import K
 from apps.monitoring.states import ActionKind as A
@@ -56,6 +57,7 @@ POLICY = [
     (K.deadline(1), "5", "days", G, "§4.4 L1 SLA 5 working days (counted as calendar days)"),
     (K.deadline(2), "10", "days", G, "§4.4 L2 SLA 10 days"),
     (K.deadline(3), "5", "days", G, "§4.4 L3 SLA 3–5 days"),
+    *COVENANT_POLICY,  # covenant test frequencies, reminders, escalation, annual review
 ]
 
 PINGGU = "m.pinggu.org/bbs/thread-6833739-1-1.html"
@@ -99,6 +101,17 @@ SIGNAL_RULES = [
      "Post-loan inspection overdue", "贷后检查逾期未做",
      "A scheduled post-loan inspection passed its due date without being done.",
      "计划的贷后检查已过期限仍未完成。"),
+    # §6.3: "A breach raises a signal"; confirmed by a second person before it is raised.
+    ("W25", 2, [], True, "covenant checks", G, "§6.3 covenant breach → signal [G]",
+     "Covenant breached", "违反贷款承诺",
+     "A covenant test found the borrower in breach, confirmed by a second person.",
+     "贷款承诺检查发现借款人违约，并经第二人确认。"),
+    # Like W24: a missed duty counts against the officer, not against the loan's category.
+    ("W26", 1, [], False, "covenant checks and annual reviews", G,
+     "§6.3 / §4.1 missed covenant test or annual review [G]",
+     "Covenant check or annual review overdue", "贷款承诺检查或年审逾期未做",
+     "A covenant check or annual review passed its due date without being submitted.",
+     "贷款承诺检查或年审已过期限仍未提交。"),
 ]
 
 ACTIONS_V1 = {1: [A.CONTACT],

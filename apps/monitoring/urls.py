@@ -15,4 +15,5 @@ urlpatterns = [
     path("signals/<int:signal_id>/<slug:act>/", views.signal_act, name="signal-act"),
     path("actions/<int:action_id>/<slug:act>/", views.action_act, name="action-act"),
 ]
-urlpatterns += [path("", include("apps.monitoring.inspection_urls"))]
+urlpatterns += [path("", include("apps.monitoring.inspection_urls")),
+                path("", include("apps.monitoring.covenant_urls"))]

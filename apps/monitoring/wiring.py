@@ -61,6 +61,14 @@ def special_inspection_for_action(loan, *, due_date: dt.date, reason: str) -> No
         logger.warning("special check for loan %s not scheduled: %s", loan.pk, gap)
 
 
+def special_inspections_for_actions(requests) -> None:
+    """`hooks.register_special_inspections` → the batch inspections service (a chunk of the
+    monthly run at once; same rows as `special_inspection_for_action` per loan)."""
+    from apps.monitoring.inspection_bulk import inspections_request_special
+
+    inspections_request_special(requests=requests)
+
+
 def signal_from_inspection(*, loan_id: int, code: str, source: str, observed: dict,
                            actor=None) -> None:
     """`inspection_hooks.register_signal_raiser` → `signal_raise` of the risk engine."""
@@ -159,7 +167,7 @@ def connect() -> None:
     from apps.loans.sections import register_loan_section
     from apps.monitoring import hooks, inspection_hooks
 
-    hooks.register_special_inspection(special_inspection_for_action)
+    hooks.register_special_inspections(special_inspections_for_actions)
     inspection_hooks.register_signal_raiser(signal_from_inspection)
     inspection_hooks.register_conclusion_listener(conclusion_to_risk)
     hooks.register_worklist_block(inspections_worklist_block)

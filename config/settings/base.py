@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "apps.monitoring.states.Category",
         "InspectionRequestedActionEnum": "apps.monitoring.inspection_states.RequestedAction",
         "TrainingSourceEnum": "apps.scoring.states.TrainingSource",
+        "CovenantKindEnum": "apps.monitoring.covenant_states.CovenantKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -365,6 +366,12 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-inspection-sweep-daily": {
         "task": "monitoring.inspection_sweep",
         "schedule": crontab(hour=0, minute=40),
+    },
+    # Covenant checks and annual reviews: schedule from policy, remind, mark overdue (W26) and
+    # escalate to the branch head; each notice is stamped and unique, so reruns are no-ops.
+    "monitoring-covenant-sweep-daily": {
+        "task": "monitoring.covenant_sweep",
+        "schedule": crontab(hour=0, minute=50),
     },
     # Days past due of every open loan, recomputed from scratch in chunks (the day moved on,
     # due dates passed); after midnight, once the core's end-of-day feed is in.

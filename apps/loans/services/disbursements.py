@@ -80,13 +80,18 @@ def _clean_amount(value) -> Decimal | None:
 def disbursement_request(*, contract_id: int, actor: User, amount, value_date: dt.date,
                          borrower_account: str, payment_mode: str, payee_name: str = "",
                          payee_account: str = "", invoice_document_id: int | None = None,
-                         schedule_file=None) -> Disbursement:
+                         schedule_file=None, allow_past_value_date: bool = False
+                         ) -> Disbursement:
     """The maker asks for a tranche. Checked: the maker is an independent operations officer
     of the branch (403); the contract is signed (409); the amount is in fen, positive and at
     most the undrawn amount (400); the value date is not in the past; 受托支付 is mandatory
     above the product's policy threshold and then needs the payee and an invoice or
     underlying contract of this file (400); conditions precedent are all satisfied (409).
-    `schedule_file` (CSV or XLSX upload) makes the tranche's schedule irregular."""
+    `schedule_file` (CSV or XLSX upload) makes the tranche's schedule irregular.
+
+    `allow_past_value_date` is for booking loans that were paid out before Credence held
+    them (a data migration, the demo book): a past value date is then accepted and the audit
+    event says the drawdown was back-dated. The pages and the API never pass it."""
     contract = _lock_contract(contract_id)
     application = contract.application
     check_in_scope(actor, contract.branch_id)
@@ -109,7 +114,7 @@ def disbursement_request(*, contract_id: int, actor: User, amount, value_date: d
     elif amount > undrawn:
         errors["amount"] = _("At most the undrawn amount, %(undrawn)s (pending requests "
                              "count).") % {"undrawn": f"{undrawn:,.2f}"}
-    if value_date is None or value_date < today:
+    if value_date is None or (value_date < today and not allow_past_value_date):
         errors["value_date"] = _("The value date cannot be in the past.")
     borrower_account = (borrower_account or "").strip()
     if not borrower_account:
@@ -168,8 +173,16 @@ def disbursement_request(*, contract_id: int, actor: User, amount, value_date: d
                      "undrawn_before": undrawn, "value_date": value_date.isoformat(),
                      "payment_mode": payment_mode, "payee": disbursement.payee_name,
                      "invoice_document": getattr(invoice, "pk", None),
-                     "entrusted_policy": policy, "method": method})
+                     "entrusted_policy": policy, "method": method,
+                     **_back_dated(value_date, today)})
     return disbursement
+
+
+def _back_dated(value_date: dt.date, today: dt.date) -> dict:
+    """The audit mark of a drawdown booked with a value date already past (else nothing)."""
+    if value_date >= today:
+        return {}
+    return {"back_dated": True, "days_back": (today - value_date).days}
 
 
 def _lock_pair(disbursement_id: int) -> tuple[LoanContract, Disbursement]:
@@ -188,10 +201,13 @@ def loan_number_for(contract: LoanContract) -> str:
 
 
 @transaction.atomic
-def disbursement_approve(*, disbursement_id: int, actor: User, note: str = "") -> Loan:
+def disbursement_approve(*, disbursement_id: int, actor: User, note: str = "",
+                         allow_past_value_date: bool = False) -> Loan:
     """The checker approves a pending tranche: a second operations officer, never the maker
     nor anyone who took part in the credit decision (403). Conditions precedent are asked
-    again (409); the value date must not have passed (409: withdraw and request again).
+    again (409); the value date must not have passed (409: withdraw and request again),
+    unless `allow_past_value_date` (the migration and demo path of `disbursement_request`):
+    the loan is then booked as of its past value date and the audit events say so.
 
     Books the loan note: officer = the file's account manager (answerable after
     disbursement), outstanding = amount, the schedule stored as version 1; a loan whose value
@@ -203,7 +219,7 @@ def disbursement_approve(*, disbursement_id: int, actor: User, note: str = "") -
     transition_check(disbursement.approve, actor=actor)
     _conditions_block(contract)
     today = timezone.localdate()
-    if disbursement.value_date < today:
+    if disbursement.value_date < today and not allow_past_value_date:
         raise TransitionConflict(detail=_("The value date has passed: withdraw this request "
                                           "and ask again with a new date."))
     if contract.state != ContractState.SIGNED:
@@ -239,12 +255,14 @@ def disbursement_approve(*, disbursement_id: int, actor: User, note: str = "") -
                  application_id=application.pk, branch_id=contract.branch_id, payload={
                      "contract_number": contract.contract_number, "amount": disbursement.amount,
                      "requested_by": disbursement.requested_by_id, "note": note.strip(),
-                     "loan_number": loan.loan_number})
+                     "loan_number": loan.loan_number,
+                     **_back_dated(disbursement.value_date, today)})
     audit_record(action="loan.booked", actor=actor, subject=loan, payload={
         "loan_number": loan.loan_number, "contract_number": contract.contract_number,
         "principal": loan.principal, "value_date": loan.value_date.isoformat(),
         "maturity_date": loan.maturity_date.isoformat(), "method": loan.repayment_method,
-        "instalments": len(instalments), "officer": loan.officer_id})
+        "instalments": len(instalments), "officer": loan.officer_id,
+        **_back_dated(loan.value_date, today)})
     if application.state == ApplicationState.CONTRACTED:
         application_disburse(application_id=application.pk, actor=actor,
                              comment=loan.loan_number)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("monitoring/migration/", views.MigrationMatrixApi.as_view(),
          name="api-monitoring-migration"),
 ]
-urlpatterns += [path("", include("apps.monitoring.api.inspection_urls"))]
+urlpatterns += [path("", include("apps.monitoring.api.inspection_urls")),
+                path("", include("apps.monitoring.api.covenant_urls"))]

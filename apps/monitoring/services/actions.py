@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.core.fsm import transition_check
 from apps.investigations.policy import policy_values_in_force
-from apps.monitoring.hooks import request_special_inspection
+from apps.monitoring.hooks import request_special_inspections
 from apps.monitoring.models import Action, LevelActionRule
 from apps.monitoring.policy import MissingPolicy, Policy
 from apps.monitoring.services.audit import audit_loan_event
@@ -60,14 +60,9 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
     # ignore_conflicts: an inspection raising a signal at the same moment may have opened
     # the same action; the partial unique index keeps one.
     Action.objects.bulk_create(new, ignore_conflicts=True)
-    checks = [a for a in new if a.kind == ActionKind.SPECIAL_CHECK]
-    if checks:
-        from apps.loans.models import Loan
-
-        loans = Loan.objects.in_bulk([a.loan_id for a in checks])
-        for action in checks:
-            request_special_inspection(loans[action.loan_id], action.due_date, _(
-                "Special check required by a level %(level)d warning.") % {"level": action.level})
+    request_special_inspections([
+        (a.loan_id, a.due_date, _("Special check required by a level %(level)d warning.")
+         % {"level": a.level}) for a in new if a.kind == ActionKind.SPECIAL_CHECK])
     if new:
         audit_record(action="monitoring_action.opened", actor=actor,
                      subject=("monitoring.action", f"batch:{on.isoformat()}"),
@@ -120,10 +115,9 @@ def actions_open_requested(*, loan_id: int, kinds: list[str], on: dt.date, sourc
                                      policy.used[rule.deadline_policy_key]}))
         except IntegrityError:
             continue
-    for action in opened:
-        if action.kind == ActionKind.SPECIAL_CHECK:
-            request_special_inspection(loan, action.due_date, _(
-                "Special check requested by the conclusion of %(source)s.") % {"source": source})
+    request_special_inspections([
+        (loan.pk, action.due_date, _("Special check requested by the conclusion of %(source)s.")
+         % {"source": source}) for action in opened if action.kind == ActionKind.SPECIAL_CHECK])
     if opened or not_opened:
         audit_loan_event(action="monitoring_action.opened", actor=actor, subject=loan, loan=loan,
                          payload={"source": source, "count": len(opened),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.fsm import transition_check
 from apps.loans.models import Loan
+from apps.monitoring import dialect
 from apps.monitoring.floors import LoanFloor, add_months, loan_floors
 from apps.monitoring.models import Classification, LoanRestructuring, LoanRiskStatus
 from apps.monitoring.permissions import may_propose_classification
@@ -44,16 +45,17 @@ def unclean_loan_ids(*, loan_ids, on: dt.date, months: int) -> set[int]:
     if not loan_ids:
         return set()
     start = add_months(on, -months)
-    sql = """
+    sql = f"""
     SELECT DISTINCT d.loan_id FROM loans_loandpd d
-    WHERE d.loan_id = ANY(%(ids)s) AND (d.dpd_principal > 0 OR d.dpd_interest > 0)
+    WHERE {dialect.in_ids("d.loan_id", "ids")} AND (d.dpd_principal > 0 OR d.dpd_interest > 0)
       AND (d.as_of > %(start)s OR d.as_of = (SELECT MAX(p.as_of) FROM loans_loandpd p
                                              WHERE p.loan_id = d.loan_id AND p.as_of <= %(start)s))
     UNION
-    SELECT id FROM loans_loan WHERE id = ANY(%(ids)s) AND (dpd_principal > 0 OR dpd_interest > 0)
-    """
+    SELECT id FROM loans_loan
+    WHERE {dialect.in_ids("id", "ids")} AND (dpd_principal > 0 OR dpd_interest > 0)
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": loan_ids, "start": start})
+        cursor.execute(sql, {"ids": dialect.id_list(loan_ids), "start": start})
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -23,6 +23,7 @@ from apps.audit.services import audit_record
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.loans.models import Loan
+from apps.monitoring import dialect
 from apps.monitoring import evaluators as ev
 from apps.monitoring.floors import OPEN_STATES, loan_floors
 from apps.monitoring.models import (
@@ -182,46 +183,59 @@ def _loan_stubs(first_id: int, last_id: int) -> dict[int, LoanRef]:
 
 
 def _risk_status_upsert(floors, as_of: dt.date) -> None:
-    """Floors and reasons into each loan's risk status: one INSERT … ON CONFLICT from arrays
-    (an ORM bulk upsert of 5,000 rows spends seconds compiling SQL)."""
+    """Floors and reasons into each loan's risk status: one INSERT … ON CONFLICT from the
+    chunk's rows (an ORM bulk upsert of 5,000 rows spends seconds compiling SQL)."""
     if not floors:
         return
-    sql = """
+    params = {"as_of": as_of, "now": _now_param()}
+    source = dialect.rows("u", [("loan_id", "bigint"), ("floor", "text"), ("reasons", "json")],
+                          {"loan_id": [f.loan_id for f in floors],
+                           "floor": [f.floor for f in floors],
+                           "reasons": [json.dumps(f.reasons) for f in floors]}, params)
+    # `WHERE true` lets SQLite tell the SELECT's end from the ON CONFLICT clause.
+    sql = f"""
     INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
                                            floor_as_of, warning_level, updated_at)
-    SELECT u.loan_id, 'normal', u.floor, u.reasons::jsonb, %(as_of)s, 0, now()
-    FROM unnest(%(ids)s::bigint[], %(floors)s::text[], %(reasons)s::text[])
-         AS u(loan_id, floor, reasons)
+    SELECT u.loan_id, 'normal', u.floor, {dialect.json_value("u.reasons")}, %(as_of)s, 0,
+           %(now)s
+    FROM {source} WHERE true
     ON CONFLICT (loan_id) DO UPDATE SET floor = EXCLUDED.floor,
         floor_reasons = EXCLUDED.floor_reasons, floor_as_of = EXCLUDED.floor_as_of,
         updated_at = EXCLUDED.updated_at
-    """
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"as_of": as_of, "ids": [f.loan_id for f in floors],
-                             "floors": [f.floor for f in floors],
-                             "reasons": [json.dumps(f.reasons) for f in floors]})
+        cursor.execute(sql, params)
+
+
+def _now_param():
+    """Now, as the database's datetime columns store it (SQLite: naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
 def _snapshots_insert(floors, *, run, as_of: dt.date) -> None:
     """The month's snapshot rows, idempotent on (as_of, loan)."""
-    sql = """
+    params = {"run": run.pk, "as_of": as_of}
+    source = dialect.rows("u", [
+        ("loan_id", "bigint"), ("branch_id", "bigint"), ("product_id", "bigint"),
+        ("officer_id", "bigint"), ("vintage", "text"), ("category", "text"), ("floor", "text"),
+        ("outstanding", "numeric")], {
+        "loan_id": [f.loan_id for f in floors], "branch_id": [f.branch_id for f in floors],
+        "product_id": [f.product_id for f in floors],
+        "officer_id": [f.officer_id for f in floors],
+        "vintage": [f"{f.value_date.year}Q{(f.value_date.month - 1) // 3 + 1}"
+                    for f in floors],
+        "category": [f.category for f in floors], "floor": [f.floor for f in floors],
+        "outstanding": [f.outstanding for f in floors]}, params)
+    sql = f"""
     INSERT INTO monitoring_classificationsnapshot (run_id, as_of, loan_id, branch_id,
         product_id, officer_id, vintage, category, floor, outstanding)
-    SELECT %(run)s, %(as_of)s, u.* FROM unnest(%(ids)s::bigint[], %(branches)s::bigint[],
-        %(products)s::bigint[], %(officers)s::bigint[], %(vintages)s::text[],
-        %(categories)s::text[], %(floors)s::text[], %(outstanding)s::numeric[]) AS u
+    SELECT %(run)s, %(as_of)s, u.loan_id, u.branch_id, u.product_id, u.officer_id, u.vintage,
+           u.category, u.floor, u.outstanding
+    FROM {source} WHERE true
     ON CONFLICT (as_of, loan_id) DO NOTHING
-    """
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {
-            "run": run.pk, "as_of": as_of, "ids": [f.loan_id for f in floors],
-            "branches": [f.branch_id for f in floors],
-            "products": [f.product_id for f in floors],
-            "officers": [f.officer_id for f in floors],
-            "vintages": [f"{f.value_date.year}Q{(f.value_date.month - 1) // 3 + 1}"
-                         for f in floors],
-            "categories": [f.category for f in floors], "floors": [f.floor for f in floors],
-            "outstanding": [f.outstanding for f in floors]})
+        cursor.execute(sql, params)
 
 
 def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
@@ -369,17 +383,17 @@ def dpd_floor_counts_sql(*, as_of: dt.date) -> dict[str, int]:
     """The plain-SQL baseline the benchmark compares against: DPD floors of the open book,
     counted per category, with the policy thresholds in force (no signals, no writes)."""
     policy = Policy(on=as_of)
-    sql = """
+    sql = f"""
     SELECT CASE WHEN d > %(loss)s THEN 'loss' WHEN d > %(doubtful)s THEN 'doubtful'
                 WHEN d > %(sub)s THEN 'substandard' WHEN d > %(sm)s THEN 'special_mention'
                 ELSE 'normal' END AS floor, COUNT(*)
-    FROM (SELECT GREATEST(dpd_principal, dpd_interest) AS d FROM loans_loan
-          WHERE state = ANY(%(states)s)) x GROUP BY 1
-    """
+    FROM (SELECT {dialect.greatest("dpd_principal", "dpd_interest")} AS d FROM loans_loan
+          WHERE {dialect.in_ids("state", "states")}) x GROUP BY 1
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
         cursor.execute(sql, {"loss": policy.integer(K.FLOOR_LOSS_DPD_GT),
                              "doubtful": policy.integer(K.FLOOR_DOUBTFUL_DPD_GT),
                              "sub": policy.integer(K.FLOOR_SUBSTANDARD_DPD_GT),
                              "sm": policy.integer(K.FLOOR_SPECIAL_MENTION_DPD_GT),
-                             "states": OPEN_STATES})
+                             "states": dialect.id_list(OPEN_STATES)})
         return dict(cursor.fetchall())

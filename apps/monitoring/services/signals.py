@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.fsm import transition_check
 from apps.loans.models import Loan
+from apps.monitoring import dialect
 from apps.monitoring.models import Signal, SignalRule
 from apps.monitoring.policy import Policy
 from apps.monitoring.services.actions import actions_open_missing
@@ -102,27 +103,27 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
 
 
 def _signals_update(signals: list[Signal], now) -> None:
-    """One UPDATE … FROM unnest() for the observed figures of still-open signals (Django's
-    bulk_update builds a CASE per row and field: seconds for a few hundred rows)."""
+    """One UPDATE … FROM the chunk's rows for the observed figures of still-open signals
+    (Django's bulk_update builds a CASE per row and field: seconds for a few hundred rows)."""
     if not signals:
         return
-    sql = """
-    UPDATE monitoring_signal s SET level = u.level, rule_id = u.rule_id, observed = u.observed,
-           baseline = u.baseline, details = u.details::jsonb, observed_at = %(now)s,
-           updated_at = %(now)s
-    FROM unnest(%(ids)s::bigint[], %(levels)s::int[], %(rules)s::bigint[], %(observed)s::text[],
-                %(baseline)s::text[], %(details)s::text[])
-         AS u(id, level, rule_id, observed, baseline, details)
-    WHERE s.id = u.id
-    """
+    params = {"now": connection.ops.adapt_datetimefield_value(now)}
+    source = dialect.rows("u", [
+        ("id", "bigint"), ("level", "int"), ("rule_id", "bigint"), ("observed", "text"),
+        ("baseline", "text"), ("details", "json")], {
+        "id": [x.pk for x in signals], "level": [x.level for x in signals],
+        "rule_id": [x.rule_id for x in signals], "observed": [x.observed for x in signals],
+        "baseline": [x.baseline for x in signals],
+        "details": [json.dumps(x.details, cls=DjangoJSONEncoder) for x in signals]}, params)
+    sql = f"""
+    UPDATE monitoring_signal SET level = u.level, rule_id = u.rule_id, observed = u.observed,
+           baseline = u.baseline, details = {dialect.json_value("u.details")},
+           observed_at = %(now)s, updated_at = %(now)s
+    FROM {source}
+    WHERE monitoring_signal.id = u.id
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "ids": [x.pk for x in signals],
-                             "levels": [x.level for x in signals],
-                             "rules": [x.rule_id for x in signals],
-                             "observed": [x.observed for x in signals],
-                             "baseline": [x.baseline for x in signals],
-                             "details": [json.dumps(x.details, cls=DjangoJSONEncoder)
-                                         for x in signals]})
+        cursor.execute(sql, params)
 
 
 def loan_warning_levels_refresh(*, loan_ids) -> None:
@@ -131,19 +132,24 @@ def loan_warning_levels_refresh(*, loan_ids) -> None:
     loan_ids = list(loan_ids)
     if not loan_ids:
         return
-    sql = """
+    params = {"now": connection.ops.adapt_datetimefield_value(timezone.now()),
+              "open": dialect.id_list(sorted(OPEN_SIGNAL_STATES))}
+    source = dialect.rows("l", [("id", "bigint")], {"id": loan_ids}, params)
+    sql = f"""
     INSERT INTO monitoring_loanriskstatus (loan_id, category, floor, floor_reasons,
                                            warning_level, updated_at)
-    SELECT l.id, 'normal', 'normal', '[]'::jsonb, COALESCE(MAX(s.level), 0), now()
-    FROM unnest(%(ids)s::bigint[]) AS l(id)
-    LEFT JOIN monitoring_signal s ON s.loan_id = l.id AND s.state = ANY(%(open)s)
-    GROUP BY l.id
+    SELECT u.id, 'normal', 'normal', {dialect.empty_json_list()}, COALESCE(MAX(s.level), 0),
+           %(now)s
+    FROM {source}
+    LEFT JOIN monitoring_signal s ON s.loan_id = u.id AND {dialect.in_ids("s.state", "open")}
+    WHERE true
+    GROUP BY u.id
     ON CONFLICT (loan_id) DO UPDATE SET warning_level = EXCLUDED.warning_level,
                                         updated_at = EXCLUDED.updated_at
     WHERE monitoring_loanriskstatus.warning_level <> EXCLUDED.warning_level
-    """
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": loan_ids, "open": sorted(OPEN_SIGNAL_STATES)})
+        cursor.execute(sql, params)
 
 
 @transaction.atomic
