@@ -5,7 +5,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,10 +120,17 @@ def actions_open_requested(*, loan_id: int, kinds: list[str], on: dt.date, sourc
         if days is None:
             not_opened.append(kind)
             continue
-        opened.append(Action.objects.create(
-            loan_id=loan.pk, branch_id=loan.branch_id, kind=kind, level=rule.level, rule=rule,
-            owner_id=loan.officer_id, due_date=on + dt.timedelta(days=days),
-            deadline_policy={rule.deadline_policy_key: policy.used[rule.deadline_policy_key]}))
+        try:
+            # A savepoint: the monthly run may open the same kind at this moment (it does not
+            # lock loans); the partial unique index keeps one, and that one stands.
+            with transaction.atomic():
+                opened.append(Action.objects.create(
+                    loan_id=loan.pk, branch_id=loan.branch_id, kind=kind, level=rule.level,
+                    rule=rule, owner_id=loan.officer_id, due_date=on + dt.timedelta(days=days),
+                    deadline_policy={rule.deadline_policy_key:
+                                     policy.used[rule.deadline_policy_key]}))
+        except IntegrityError:
+            continue
     request_special_inspections([
         (loan.pk, action.due_date, _("Special check requested by the conclusion of %(source)s.")
          % {"source": source}) for action in opened if action.kind == ActionKind.SPECIAL_CHECK])
