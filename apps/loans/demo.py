@@ -150,7 +150,7 @@ def _seed_changes(booked: list[tuple[Loan, Profile]], today: dt.date) -> dict[st
             # The core capitalises the arrears into the new schedule and says so next feed.
             history.import_rows([history.balance_row(loan, today=today, suffix="restructured",
                                                      outstanding=loan.outstanding_principal)],
-                                today=today)
+                                today=today, name="restructured")
     return made
 
 

@@ -117,12 +117,13 @@ def balance_row(loan: Loan, *, today: dt.date, outstanding, overdue_principal=0,
             "overdue_interest": f"{overdue_interest:.2f}"}
 
 
-def import_rows(rows: list[dict], *, today: dt.date, portable: bool | None = None) -> FeedImport:
+def import_rows(rows: list[dict], *, today: dt.date, portable: bool | None = None,
+                name: str = "") -> FeedImport:
     """Import the demo feed: through the core-banking feed on PostgreSQL, else (or with
     `portable`) through the ORM with the same figures. One batch, as the system."""
     if portable is None:
         portable = connection.vendor != "postgresql"
-    filename = f"demo-core-feed-{today:%Y%m%d}.csv"
+    filename = f"demo-core-feed-{today:%Y%m%d}{'-' + name if name else ''}.csv"
     if portable:
         return _import_portable(rows, today=today, filename=filename)
     from apps.loans.feed_files import feed_file_import
