@@ -166,12 +166,8 @@ def _seed_business() -> dict[str, int]:
 
 def _monitoring_run(today) -> dict[str, int]:
     """The post-loan classification and signal run as of today over the new book, its chunks
-    run here (the tasks it also enqueues find them done). Its SQL is PostgreSQL's: skipped on
-    the embedded SQLite."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return {}
+    run here (the tasks it also enqueues find them done), on PostgreSQL and the embedded
+    SQLite alike (`apps.monitoring.dialect`)."""
     from apps.monitoring.services.run import classification_chunk_run, classification_run_start
 
     run = classification_run_start(as_of=today)
