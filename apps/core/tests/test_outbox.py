@@ -121,6 +121,8 @@ def test_back_off_grows_and_is_capped():
     assert delays == [30, 60, 120, 1800, 1800]
 
 
+# Two relays at once need row locks with SKIP LOCKED: PostgreSQL.
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_two_relays_at_once_send_each_message_once():
     if connection.vendor != "postgresql":

@@ -66,6 +66,8 @@ def _run_in_threads(*targets, timeout: float = 60) -> list[BaseException]:
     return errors
 
 
+# The deadlock under test exists on PostgreSQL only.
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_and_a_document_check_of_one_application_never_deadlock(world, monkeypatch):
     """Issue 16: the check locked the document FOR UPDATE with its joins (application,

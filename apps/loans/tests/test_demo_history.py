@@ -4,6 +4,7 @@ figures, or the embedded demo would show a book production never computes."""
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from apps.loans import demo_history as history
@@ -37,6 +38,8 @@ def _state(loan: Loan) -> tuple:
             loan.balance_as_of)
 
 
+# Compares with the real feed, which is PostgreSQL-only (COPY staging).
+@pytest.mark.integration
 def test_the_orm_path_gives_what_the_feed_computes(world):
     today = timezone.localdate()
     contract = world.contract()

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from apps.monitoring.models import ClassificationRunChunk
@@ -35,6 +36,8 @@ def test_npl_ratio_by_branch_scoped(world, django_assert_max_num_queries):
     assert npl_tolerance() == Decimal("0.045")
 
 
+# The migration matrix is PostgreSQL SQL (= ANY); no SQLite dialect yet.
+@pytest.mark.integration
 def test_migration_matrix_month_to_month(world):
     today = timezone.localdate()
     worse, same = world.loan(dpd=20), world.loan()
