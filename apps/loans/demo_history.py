@@ -190,16 +190,13 @@ def _import_portable(rows: list[dict], *, today: dt.date, filename: str) -> Feed
 
 def recompute_portable(loan_ids, *, as_of: dt.date) -> int:
     """Days past due from scratch for `loan_ids` through the ORM, as `dpd_store` computes
-    them: the schedule version in force, standing repayments pooled by value date; a loan
+    them: the schedule versions in force, standing repayments pooled by value date; a loan
     with a reported balance keeps the core's amounts. Returns how many histories changed."""
     loan_ids = sorted(set(loan_ids))
     loans = Loan.objects.in_bulk(loan_ids)
-    schedules: dict[int, list] = defaultdict(list)
-    for i in ScheduleInstalment.objects.filter(loan_id__in=loan_ids).order_by(
-            "loan_id", "due_date", "number"):
-        if i.version == loans[i.loan_id].schedule_version:
-            schedules[i.loan_id].append((i.due_date, dpd.to_fen(i.principal),
-                                         dpd.to_fen(i.interest)))
+    from apps.loans.dpd_store import load_instalments
+
+    schedules = load_instalments(loan_ids)  # the versions in force, each from its day
     pooled: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
     # A reversal cancels the whole repayment from its own value date: left out.
     standing = RepaymentEvent.objects.filter(loan_id__in=loan_ids,
@@ -211,7 +208,8 @@ def recompute_portable(loan_ids, *, as_of: dt.date) -> int:
     changed = 0
     for loan_id in loan_ids:
         loan = loans[loan_id]
-        points, figures = dpd.loan_dpd(schedules[loan_id], sorted(pooled[loan_id].items()),
+        points, figures = dpd.loan_dpd(schedules.get(loan_id, []),
+                                       sorted(pooled[loan_id].items()),
                                        as_of=as_of)
         old = [dpd.DpdPoint(p.as_of, p.dpd_principal, p.dpd_interest)
                for p in LoanDpd.objects.filter(loan_id=loan_id).order_by("as_of")]

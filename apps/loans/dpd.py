@@ -23,6 +23,15 @@ never depend on the order events arrived in.
 and interest separately. A payment on the due date is on time (0); the day after an unpaid
 due date is 1 day past due.
 
+**Restructuring.** A restructuring writes a new schedule version in force from its day
+(`effective_from`); the old version stays for the record. On any day DPD is counted against
+the version in force that day, with the repayments from that version's first day on: the
+arrears a restructuring capitalises into the new schedule are cured from its day (the loan is
+current against the new schedule until it misses an instalment of it), and the history before
+its day is what the old schedule gave. A back-dated repayment before the restructuring day
+changes only the history before it. A version superseded by a later one in force on or before
+its own day is never in force; the first version in force covers every day before it.
+
 **History as change points.** A `DpdPoint` is written on the days the arrears change: they
 start, end, or their first unpaid due date moves. Between two points the first unpaid due
 date stays the same, so DPD on a later day is the point's figure plus the days since the point
@@ -57,6 +66,44 @@ class Instalment:
     due_date: dt.date
     principal: int
     interest: int
+    version: int = 1
+    effective_from: dt.date | None = None  # None: in force from the start
+
+
+Row = tuple[dt.date, int, int]  # (due date, principal, interest) in fen
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A schedule version and the first day it is in force (None: from the start); in force
+    until the next segment's first day."""
+
+    start: dt.date | None
+    rows: Sequence[Row]
+
+
+def schedule_segments(rows: Iterable[tuple[int, dt.date | None, dt.date, int, int]]
+                      ) -> list[Segment]:
+    """The versions in force, oldest first, from (version, effective from, due date,
+    principal, interest) rows in any order (effective from None: from the start). A later
+    version in force on or before an earlier one's first day supersedes it wholly; the first
+    segment left starts at None (it covers every day before the next)."""
+    by_version: dict[int, tuple[dt.date | None, list[Row]]] = {}
+    for version, start, due, principal, interest in rows:
+        known = by_version.setdefault(version, (start, []))
+        if start is not None and (known[0] is None or start < known[0]):
+            known = by_version[version] = (start, known[1])
+        known[1].append((due, principal, interest))
+    segments: list[Segment] = []
+    for version in sorted(by_version):
+        start, version_rows = by_version[version]
+        while segments and (start is None or (segments[-1].start is not None
+                                              and segments[-1].start >= start)):
+            segments.pop()
+        segments.append(Segment(start, sorted(version_rows)))
+    if segments:
+        segments[0] = Segment(None, segments[0].rows)
+    return segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,24 +226,54 @@ def _point(day: dt.date, state) -> DpdPoint:
     return DpdPoint(day, (day - p).days if p else 0, (day - i).days if i else 0)
 
 
-def _as_tuples(instalments: Sequence[Instalment]) -> list[tuple[dt.date, int, int]]:
-    return sorted((i.due_date, i.principal, i.interest) for i in instalments)
+def _as_segments(instalments: Sequence[Instalment]) -> list[Segment]:
+    return schedule_segments((i.version, i.effective_from, i.due_date, i.principal, i.interest)
+                             for i in instalments)
 
 
-def loan_dpd(schedule: Sequence[tuple[dt.date, int, int]],
+def loan_dpd(schedule: Sequence[Row] | Sequence[Segment],
              payments: Sequence[tuple[dt.date, int]], *, as_of: dt.date,
              since: dt.date | None = None,
              before: DpdPoint | None = None) -> tuple[list[DpdPoint], Figures]:
     """Change points (all, or from `since` given `before`) and the figures at `as_of`, in one
-    pass. `schedule`: (due date, principal, interest) in due-date order; `payments`: (value
-    date, amount) of the standing repayments in value-date order; amounts in fen.
+    pass. `schedule`: the segments in force (`schedule_segments`), or for a loan never
+    restructured simply its (due date, principal, interest) rows in due-date order;
+    `payments`: (value date, amount) of the standing repayments in value-date order; amounts
+    in fen.
 
-    The arrears can only change on a payment's value date or the day after a due date, so
-    only those days are looked at.
+    The arrears can only change on a payment's value date, the day after a due date or the
+    first day of a schedule version, so only those days are looked at.
+
+    `Figures.principal_paid` is the loan's principal repaid as the schedule in force sees it:
+    what the first version scheduled less what the version in force schedules, plus what was
+    paid of the latter, so that principal disbursed less it is the principal outstanding.
     """
-    waterfall = _Waterfall(schedule)
-    days = {d for d, _amount in payments}
-    days.update(d + ONE_DAY for d in waterfall.due)
+    segments = list(schedule) if schedule and isinstance(schedule[0], Segment) \
+        else [Segment(None, schedule)]
+    waterfalls = [_Waterfall(s.rows) for s in segments]
+    starts = [s.start for s in segments]
+    pay_days = [d for d, _amount in payments]
+    cumulative = [0]
+    for _day, amount in payments:
+        cumulative.append(cumulative[-1] + amount)
+
+    def paid_by(day: dt.date) -> int:
+        return cumulative[bisect.bisect_right(pay_days, day)]
+
+    def in_force(day: dt.date) -> int:
+        k = len(starts) - 1
+        while k > 0 and starts[k] > day:
+            k -= 1
+        return k
+
+    def paid_in(k: int, day: dt.date) -> int:
+        """Repayments counted against segment k by the end of `day`: those from its start."""
+        return paid_by(day) - (paid_by(starts[k] - ONE_DAY) if k else 0)
+
+    days = set(pay_days)
+    for w in waterfalls:
+        days.update(d + ONE_DAY for d in w.due)
+    days.update(starts[1:])
     if since is not None:
         if before is not None and before.as_of >= since:
             raise ValueError("`before` must be earlier than `since`")
@@ -205,22 +282,24 @@ def loan_dpd(schedule: Sequence[tuple[dt.date, int, int]],
         days = [d for d in days if d <= as_of]
     days.sort()
     previous = (before.principal_since, before.interest_since) if before else (None, None)
-    points, paid, n, count = [], 0, 0, len(payments)
+    points = []
     for day in days:
-        while n < count and payments[n][0] <= day:
-            paid += payments[n][1]
-            n += 1
-        state = waterfall.state(paid, day)
+        k = in_force(day)
+        state = waterfalls[k].state(paid_in(k, day), day)
         if state != previous:
             points.append(_point(day, state))
             previous = state
-    while n < count and payments[n][0] <= as_of:
-        paid += payments[n][1]
-        n += 1
-    point = _point(as_of, waterfall.state(paid, as_of))
-    overdue_p, overdue_i, paid_p, paid_i = waterfall.overdue(paid, as_of)
+    k = in_force(as_of)
+    point = _point(as_of, waterfalls[k].state(paid_in(k, as_of), as_of))
+    overdue_p, overdue_i, paid_p, paid_i = waterfalls[k].overdue(paid_in(k, as_of), as_of)
+    if k:
+        paid_p += _principal_total(segments[0]) - _principal_total(segments[k])
     return points, Figures(as_of, point.dpd_principal, point.dpd_interest, overdue_p,
                            overdue_i, paid_p, paid_i)
+
+
+def _principal_total(segment: Segment) -> int:
+    return sum(principal for _due, principal, _interest in segment.rows)
 
 
 def dpd_history(instalments: Sequence[Instalment], events: Iterable[Event], *,
@@ -232,14 +311,14 @@ def dpd_history(instalments: Sequence[Instalment], events: Iterable[Event], *,
     `before`, the last point earlier than `since` (None when there is none): the incremental
     path, whose result joined to the kept earlier points equals the full recomputation.
     """
-    return loan_dpd(_as_tuples(instalments), effective_payments(events), as_of=as_of,
+    return loan_dpd(_as_segments(instalments), effective_payments(events), as_of=as_of,
                     since=since, before=before)[0]
 
 
 def figures(instalments: Sequence[Instalment], events: Iterable[Event], *,
             as_of: dt.date) -> Figures:
     """DPD and overdue amounts at the end of `as_of` (what the loan row carries)."""
-    return loan_dpd(_as_tuples(instalments), effective_payments(events), as_of=as_of,
+    return loan_dpd(_as_segments(instalments), effective_payments(events), as_of=as_of,
                     since=as_of + ONE_DAY)[1]
 
 

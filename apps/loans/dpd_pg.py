@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 from django.db import connection
 
-from apps.loans.dpd_batch import chunk_dpd
+from apps.loans.dpd_batch import chunk_dpd, in_force_rows
 from apps.loans.dpd_store import RecomputeResult
 
 # Binary COPY: signature, no flags, no header extension.
@@ -153,17 +153,23 @@ def recompute(*, as_of: dt.date, loan_ids: Sequence[int] | None = None,
         # so small fields share one bigint: (due, number, version) for an instalment,
         # (day, kind) and (amount or reversed id) for an event, (day, dpd p, dpd i) for a
         # stored point (days past due stay far below 2^20, 2,870 years).
+        # (first day in force, due, version) share one bigint too: days since 0001-01-01
+        # stay below 2^20 until the year 2870, versions below 2^16.
         s_loan, s_key, s_principal, s_interest = read_int_columns(cursor, """
-            SELECT i.loan_id, ((i.due_date - DATE '0001-01-01' + 1)::bigint << 32)
-                              | (i.number::bigint << 16) | i.version,
+            SELECT i.loan_id, ((i.effective_from - DATE '0001-01-01' + 1)::bigint << 40)
+                              | ((i.due_date - DATE '0001-01-01' + 1)::bigint << 16)
+                              | i.version,
                    (i.principal * 100)::bigint, (i.interest * 100)::bigint
               FROM loans_scheduleinstalment i WHERE i.loan_id = ANY(%s::bigint[])""",
             id_list, 4, order=2)
         # Every schedule version is read (the index on loan, version, number serves it
-        # without a join); the one in force is kept here.
-        in_force = (s_key & 0xFFFF) == version[np.searchsorted(ids, s_loan)]
-        schedule = (s_loan[in_force], s_key[in_force] >> 32, s_principal[in_force],
-                    s_interest[in_force])
+        # without a join); the versions in force are kept here, sorted by loan, first day
+        # and due date (the packed key's order), as apps.loans.dpd_batch takes them.
+        s_start, s_due = s_key >> 40, (s_key >> 16) & 0xFFFFFF
+        in_force = in_force_rows(s_loan, s_key & 0xFFFF, s_start,
+                                 version[np.searchsorted(ids, s_loan)])
+        schedule = (s_loan[in_force], s_due[in_force], s_principal[in_force],
+                    s_interest[in_force], s_start[in_force])
         # The events as stored; which repayments stand and their sums per day are worked
         # out here in arrays, cheaper than an anti-join and a grouping in SQL.
         e_loan, e_id, e_day_kind, e_value = read_int_columns(cursor, """

@@ -2,7 +2,7 @@
 
 Used by the feed import (the loans an import touched, from their first affected day) and by the
 nightly sweep (chunks of open loans, from scratch). The portable path here runs on any database
-(SQLite under `make run`): a few queries per 500 loans for the schedule instalments in force,
+(SQLite under `make run`): a few queries per 500 loans for the schedule versions in force,
 the repayments still standing (reversed ones left out in SQL) and the stored history; the
 reference engine per loan; then the history replaced from each changed loan's first changed
 day and the loans whose figures changed updated. On PostgreSQL the from-scratch recomputation
@@ -59,18 +59,19 @@ def _batches(loan_ids: Sequence[int]):
         yield ids[k:k + _BATCH]
 
 
-def load_instalments(loan_ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int, int]]]:
-    """Each loan's instalments in its current schedule version as (due date, principal,
-    interest) in fen, in due-date order."""
-    schedules: dict[int, list] = defaultdict(list)
+def load_instalments(loan_ids: Sequence[int]) -> dict[int, list[dpd.Segment]]:
+    """Each loan's schedule versions in force (up to its current one), each from its first
+    day, rows as (due date, principal, interest) in fen (`dpd.schedule_segments`)."""
+    rows: dict[int, list] = defaultdict(list)
     for batch in _batches(loan_ids):
-        for loan_id, due, principal, interest in (
+        for loan_id, version, start, due, principal, interest in (
                 ScheduleInstalment.objects
-                .filter(loan_id__in=batch, version=F("loan__schedule_version"))
-                .order_by("loan_id", "due_date", "number")
-                .values_list("loan_id", "due_date", "principal", "interest")):
-            schedules[loan_id].append((due, dpd.to_fen(principal), dpd.to_fen(interest)))
-    return schedules
+                .filter(loan_id__in=batch, version__lte=F("loan__schedule_version"))
+                .values_list("loan_id", "version", "effective_from", "due_date", "principal",
+                             "interest")):
+            rows[loan_id].append((version, start, due, dpd.to_fen(principal),
+                                  dpd.to_fen(interest)))
+    return {loan_id: dpd.schedule_segments(r) for loan_id, r in rows.items()}
 
 
 def load_payments(loan_ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int]]]:

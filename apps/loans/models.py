@@ -312,6 +312,10 @@ class ScheduleInstalment(models.Model):
     due_date = models.DateField(_("due date"))
     principal = MoneyField(_("principal due"))
     interest = MoneyField(_("interest due"))
+    # The day the version comes into force (the same on all its rows): the loan's value date
+    # for the first, the restructuring's business day for a later one. Days past due on a day
+    # are counted against the version in force that day (apps.loans.dpd, "Restructuring").
+    effective_from = models.DateField(_("in force from"))
 
     class Meta:
         ordering = ["loan", "version", "number"]

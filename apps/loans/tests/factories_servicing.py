@@ -71,6 +71,6 @@ class ServicingWorld:
         ScheduleInstalment.objects.bulk_create([
             ScheduleInstalment(loan=loan, number=k, due_date=value_date + dt.timedelta(days=30 * k),
                                principal=per if k < months else principal - per * (months - 1),
-                               interest=interest)
+                               interest=interest, effective_from=value_date)
             for k in range(1, months + 1)])
         return loan

@@ -76,8 +76,10 @@ def book(db):
     overpaid = loan(value_date=ago(65))
     b.pay(overpaid, ago(20), "4000", "150")  # more than the whole schedule
     restructured = loan(value_date=ago(90), months=2)
+    b.pay(restructured, ago(55), "1000", "50")  # before the restructuring: the old schedule
     ScheduleInstalment.objects.create(loan=restructured, version=2, number=1, due_date=ago(10),
-                                      principal=Decimal("3000"), interest=Decimal("80"))
+                                      principal=Decimal("3000"), interest=Decimal("80"),
+                                      effective_from=ago(40))
     Loan.objects.filter(pk=restructured.pk).update(schedule_version=2)
     reported = loan(value_date=ago(100))
     Loan.objects.filter(pk=reported.pk).update(
@@ -113,8 +115,9 @@ def forget(loan_ids):
 
 def expected(loan):
     """The reference engine over the loan's rows, independently of both paths."""
-    instalments = [dpd.Instalment(i.due_date, dpd.to_fen(i.principal), dpd.to_fen(i.interest))
-                   for i in loan.instalments.filter(version=loan.schedule_version)]
+    instalments = [dpd.Instalment(i.due_date, dpd.to_fen(i.principal), dpd.to_fen(i.interest),
+                                  i.version, i.effective_from)
+                   for i in loan.instalments.filter(version__lte=loan.schedule_version)]
     events = [dpd.Event(e.source_record_id, e.value_date, dpd.to_fen(e.principal),
                         dpd.to_fen(e.interest),
                         e.reverses.source_record_id if e.reverses_id else None)
