@@ -46,6 +46,7 @@ class MonitoringConfig(AppConfig):
         from apps.monitoring.inspection_receivers import (
             loan_booked_schedule,
             loan_moved_schedule,
+            loan_restructured_record,
         )
         from apps.monitoring.inspection_services import inspection_request_special
 
@@ -66,3 +67,5 @@ class MonitoringConfig(AppConfig):
                           dispatch_uid="monitoring.inspections.loan_booked")
         post_transition.connect(loan_moved_schedule, sender=Loan,
                                 dispatch_uid="monitoring.inspections.loan_moved")
+        post_transition.connect(loan_restructured_record, sender=Loan,
+                                dispatch_uid="monitoring.restructuring.recorded")

@@ -1,4 +1,5 @@
-"""Receivers that start a loan's inspection schedule when it is booked or activated.
+"""Receivers that start a loan's inspection schedule when it is booked or activated, and
+record a restructuring's day for the classification floor.
 
 They do no I/O themselves (CONVENTIONS §3 pitfall 1): they ask for the schedule task by name
 after the booking transaction commits; the daily sweep re-generates any schedule whose message
@@ -20,3 +21,10 @@ def loan_moved_schedule(sender, instance, name, source, target, **kwargs) -> Non
     """A loan moved into an open state (e.g. pending → active on its value date)."""
     if target in OPEN_LOAN_STATES and source != target:
         enqueue_on_commit(TaskName.MONITORING_INSPECTION_SCHEDULE, loan_id=instance.pk)
+
+
+def loan_restructured_record(sender, instance, name, source, target, **kwargs) -> None:
+    """A loan restructured (again): record the restructuring's day for the classification
+    floor once the new schedule version commits (the monthly run catches a lost send)."""
+    if name == "restructure":
+        enqueue_on_commit(TaskName.MONITORING_RESTRUCTURINGS_RECORD, loan_id=instance.pk)

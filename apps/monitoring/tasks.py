@@ -40,3 +40,12 @@ def actions_overdue_sweep_task() -> int:
     from apps.monitoring.services.actions import actions_overdue_sweep
 
     return actions_overdue_sweep()
+
+
+@shared_task(name=TaskName.MONITORING_RESTRUCTURINGS_RECORD, acks_late=True,
+             reject_on_worker_lost=True)
+def loan_restructurings_record_task(loan_id: int) -> list[str]:
+    """After a restructuring commits: record its day for the observation period (idempotent)."""
+    from apps.monitoring.services.classification import loan_restructurings_record
+
+    return [str(day) for day in loan_restructurings_record(loan_id=loan_id)]

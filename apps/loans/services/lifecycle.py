@@ -16,6 +16,7 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.core.exceptions import TransitionConflict
 from apps.core.fsm import transition_check
+from apps.loans.dpd_store import dpd_recompute
 from apps.loans.models import Loan, LoanChange, ScheduleMethod
 from apps.loans.permissions import file_participant_ids, is_operations_officer
 from apps.loans.services.common import check_in_scope
@@ -23,6 +24,8 @@ from apps.loans.services.schedules import schedule_generate
 from apps.loans.states import LoanState
 
 CHANGEABLE = (LoanState.ACTIVE, LoanState.RESTRUCTURED)
+DPD_FIELDS = ("dpd_principal", "dpd_interest", "dpd_as_of", "overdue_principal",
+              "overdue_interest", "outstanding_principal", "updated_at")
 
 
 def _lock_loan(loan_id: int) -> Loan:
@@ -156,8 +159,10 @@ def _lock_change(change_id: int) -> tuple[Loan, LoanChange]:
 @transaction.atomic
 def loan_change_approve(*, change_id: int, actor: User, note: str = "") -> Loan:
     """The checker (a second officer, never the maker) approves: the loan moves. A
-    restructuring writes schedule version n+1 from today on the outstanding principal; the
-    earlier versions stay for the record."""
+    restructuring writes schedule version n+1 from today on the outstanding principal (in
+    force from today) and recomputes days past due from today; the earlier versions stay for
+    the record and for the history before today. Monitoring records the restructuring's day
+    from the transition (its receiver sends a task after this commits)."""
     loan, change = _lock_change(change_id)
     check_in_scope(actor, loan.branch_id)
     transition_check(change.approve, actor=actor)
@@ -179,6 +184,11 @@ def loan_change_approve(*, change_id: int, actor: User, note: str = "") -> Loan:
         loan.save()
         schedule_generate(loan=loan, version=version, amount=loan.outstanding_principal,
                           value_date=today, term_months=terms["term_months"])
+        # In force from today: the arrears it capitalises are cured from today on, the history
+        # before stays (apps.loans.dpd, "Restructuring"). Recomputed now, as the feed does
+        # from the first day it touches, so the loan page and lists show it at once.
+        dpd_recompute(loan_ids=[loan.pk], as_of=today, first_affected={loan.pk: today})
+        loan.refresh_from_db(fields=DPD_FIELDS)
         _audit_move(loan, action="loan.restructured", actor=actor, source=source,
                     schedule_version=version, terms=terms, **extra)
     elif change.kind == LoanChange.Kind.WRITE_OFF:

@@ -112,3 +112,44 @@ def test_write_off_and_transfer(world):
                                  reason="Sold to an asset-management company")
     loan = loan_change_approve(change_id=change.pk, actor=world.maker)
     assert loan.state == L.TRANSFERRED and loan.closed_reason.startswith("Sold")
+
+
+def _shift_back(loan, days: int) -> None:
+    """Book the loan `days` earlier: value date, schedule and its first day in force."""
+    from django.db.models import F
+
+    from apps.loans.models import ScheduleInstalment
+
+    back = dt.timedelta(days=days)
+    Loan.objects.filter(pk=loan.pk).update(value_date=F("value_date") - back,
+                                           maturity_date=F("maturity_date") - back)
+    ScheduleInstalment.objects.filter(loan=loan).update(
+        due_date=F("due_date") - back, effective_from=F("effective_from") - back)
+
+
+def test_restructuring_cures_the_arrears_from_today_and_keeps_the_history(world):
+    from apps.core.models import OutboxMessage
+    from apps.core.task_names import TaskName
+    from apps.loans.dpd_store import dpd_recompute
+
+    today = timezone.localdate()
+    loan = world.loan(amount="120000.00")
+    _shift_back(loan, 75)  # two monthly instalments missed
+    dpd_recompute(loan_ids=[loan.pk], as_of=today)
+    loan.refresh_from_db()
+    before = list(loan.dpd_history.values_list("as_of", "dpd_principal", "dpd_interest"))
+    assert loan.dpd > 30 and before and loan.overdue_principal > 0
+    change = loan_change_request(loan_id=loan.pk, actor=world.maker, kind="restructure",
+                                 reason="Arrears capitalised over a longer term",
+                                 terms={"term_months": 24, "method": "equal_principal"})
+    loan = loan_change_approve(change_id=change.pk, actor=world.checker, note="Agreed")
+    # Current against the new schedule from today; the history before today unchanged.
+    assert (loan.dpd_principal, loan.dpd_interest, loan.dpd_as_of) == (0, 0, today)
+    assert (loan.overdue_principal, loan.overdue_interest) == (0, 0)
+    assert set(loan.instalments.filter(version=2).values_list("effective_from", flat=True)) \
+        == {today}
+    after = list(loan.dpd_history.values_list("as_of", "dpd_principal", "dpd_interest"))
+    assert after == [*before, (today, 0, 0)]
+    # Monitoring is asked, after commit, to record the restructuring's day.
+    assert OutboxMessage.objects.filter(task_name=TaskName.MONITORING_RESTRUCTURINGS_RECORD,
+                                        kwargs={"loan_id": loan.pk}).exists()

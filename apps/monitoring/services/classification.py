@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.fsm import transition_check
-from apps.loans.models import Loan
+from apps.loans.models import Loan, ScheduleInstalment
 from apps.monitoring import dialect
 from apps.monitoring.floors import LoanFloor, add_months, loan_floors
 from apps.monitoring.models import Classification, LoanRestructuring, LoanRiskStatus
@@ -246,3 +246,24 @@ def loan_restructuring_record(*, loan_id: int, restructured_on: dt.date, source:
                                              "restructured_on": str(restructured_on),
                                              "source": source})
     return row
+
+
+def restructuring_days(loan_ids) -> set[tuple[int, dt.date]]:
+    """(loan, day) of every restructuring the loan book holds: the first day in force of
+    each schedule version after the first (a local business day, as the restructure service
+    wrote it), up to the loan's current version."""
+    from django.db.models import F
+
+    return set(ScheduleInstalment.objects.filter(
+        loan_id__in=loan_ids, version__gt=1, version__lte=F("loan__schedule_version"))
+        .values_list("loan_id", "effective_from").distinct())
+
+
+def loan_restructurings_record(*, loan_id: int) -> list[dt.date]:
+    """Record every restructuring of the loan the loan book holds (each with its own day;
+    a second restructuring is a second row). Idempotent: the task the loan book's restructure
+    sends after it commits; the monthly run catches a lost one. Returns the days."""
+    days = sorted(day for _loan, day in restructuring_days([loan_id]))
+    for day in days:
+        loan_restructuring_record(loan_id=loan_id, restructured_on=day, source="loan book")
+    return days

@@ -240,10 +240,20 @@ def _snapshots_insert(floors, *, run, as_of: dt.date) -> None:
 
 
 def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
-    """Restructured loans without a recorded date get one: the loan's audit trail if it
-    names the move, else this run's day (the observation period then starts late, never
-    early)."""
-    missing = list(Loan.objects.filter(pk__range=(first_id, last_id), state="restructured")
+    """Every restructuring the loan book holds gets a row dated with its own day (the first
+    day in force of each later schedule version: a second restructuring is a second row),
+    catching any the restructure's own task did not record. A restructured loan with no
+    later schedule version (booked before versions had a first day) is dated from the loan's
+    audit trail in local business time, else this run's day (the observation period then
+    starts late, never early)."""
+    from apps.monitoring.services.classification import restructuring_days
+
+    in_range = Loan.objects.filter(pk__range=(first_id, last_id))
+    known = restructuring_days(in_range.values("pk"))
+    LoanRestructuring.objects.bulk_create([
+        LoanRestructuring(loan_id=loan_id, restructured_on=day, source="loan book")
+        for loan_id, day in sorted(known) if day <= as_of], ignore_conflicts=True)
+    missing = list(in_range.filter(state="restructured")
                    .exclude(restructurings__isnull=False).values_list("pk", flat=True))
     if not missing:
         return
@@ -251,10 +261,11 @@ def _record_restructurings(first_id: int, last_id: int, as_of: dt.date) -> None:
 
     seen = dict(AuditEvent.objects.filter(
         subject_type="loans.loan", subject_id__in=[str(i) for i in missing],
-        action__contains="restructur").values("subject_id").annotate(
+        action="loan.restructured").values("subject_id").annotate(
         at=Max("occurred_at")).values_list("subject_id", "at"))
     LoanRestructuring.objects.bulk_create([LoanRestructuring(
-        loan_id=i, restructured_on=(seen[str(i)].date() if str(i) in seen else as_of),
+        loan_id=i, restructured_on=(timezone.localdate(seen[str(i)]) if str(i) in seen
+                                    else as_of),
         source="audit trail" if str(i) in seen else "first seen by the monthly run")
         for i in missing], ignore_conflicts=True)
 
