@@ -141,7 +141,8 @@ def seed_loans(loans: int, *, seed: int = 7) -> list[tuple[int, str, dt.date]]:
     copy_models(ScheduleInstalment, (
         {"loan_id": i, "version": 1, "number": k,
          "due_date": value_dates[i] + dt.timedelta(days=30 * k),
-         "principal": Decimal("10000.00"), "interest": Decimal("400.00")}
+         "principal": Decimal("10000.00"), "interest": Decimal("400.00"),
+         "effective_from": value_dates[i]}
         for i in ids for k in range(1, INSTALMENTS + 1)))
     return [(i, f"L{i:08d}", value_dates[i]) for i in ids]
 
