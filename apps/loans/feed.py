@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
-from apps.loans import feed_sql
+from apps.loans import feed_portable, feed_sql
 from apps.loans.dpd_store import copy_rows, dpd_recompute, dpd_recompute_scratch
 from apps.loans.models import FeedImport
 from apps.loans.states import LoanState
@@ -276,6 +276,10 @@ class _Known:
 
     def __init__(self, records: list[Record], actor):
         ids = {r.record_id for r in records} | {r.reverses for r in records if r.reverses}
+        branches = visible_branch_ids(viewer=actor) if actor is not None else None
+        if connection.vendor != "postgresql":
+            self._portable(records, ids, branches)
+            return
         _temp_keys("loans_feed_ids", ids)
         self.events = {}
         for rid, pk, kind, loan_id, number, day, p, i, reverses in _fetch(
@@ -301,13 +305,21 @@ class _Known:
         numbers = {r.loan_number for r in records if r.loan_number} | {
             e[3] for e in self.events.values()}
         _temp_keys("loans_feed_numbers", numbers)
-        branches = visible_branch_ids(viewer=actor) if actor is not None else None
         # A loan the importer may not see is an unknown loan to them (404, not 403).
         self.loans = {n: (pk, value_date, state) for n, pk, value_date, state in _fetch(
             """SELECT l.loan_number, l.id, l.value_date, l.state FROM loans_feed_numbers k
                  JOIN loans_loan l ON l.loan_number = k.key
                 WHERE %s OR l.branch_id = ANY(%s)""",
             [branches is None, list(branches or ())])}
+
+    def _portable(self, records: list[Record], ids: set[str], branches) -> None:
+        """The same reads on any other database (apps.loans.feed_portable)."""
+        self.events = feed_portable.stored_events(ids)
+        self.reversed = feed_portable.reversed_ids(ids)
+        self.balances = feed_portable.stored_balances(ids)
+        numbers = {r.loan_number for r in records if r.loan_number} | {
+            e[3] for e in self.events.values()}
+        self.loans = feed_portable.visible_loans(numbers, branches)
 
 
 def _temp_keys(table: str, keys) -> None:
@@ -433,9 +445,12 @@ def _write(records: list[Record], known: _Known, batch: FeedImport) -> dict[int,
             "feed_import_id", "received_at"), rows)
         if reversals:
             # The reversed repayments' ids and value dates (some were written just above).
-            targets = {rid: (pk, day) for rid, pk, day in _fetch(
-                "SELECT source_record_id, id, value_date FROM loans_repaymentevent "
-                "WHERE source_record_id = ANY(%s)", [[r.reverses for r in reversals]])}
+            if connection.vendor == "postgresql":
+                targets = {rid: (pk, day) for rid, pk, day in _fetch(
+                    "SELECT source_record_id, id, value_date FROM loans_repaymentevent "
+                    "WHERE source_record_id = ANY(%s)", [[r.reverses for r in reversals]])}
+            else:
+                targets = feed_portable.event_ids(r.reverses for r in reversals)
             rows = []
             for r in reversals:
                 loan_id = known.loans[r.loan_number][0]
@@ -462,6 +477,8 @@ def _apply_balances(loan_ids: list[int], actor) -> list[int]:
     as what they carry; returns the active loans the core now reports as paid off."""
     if not loan_ids:
         return []
+    if connection.vendor != "postgresql":
+        return feed_portable.apply_balances(loan_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             """WITH latest AS (
@@ -523,6 +540,8 @@ def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), sou
 
 def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, actor, today,
                  unreadable):
+    if connection.vendor != "postgresql":
+        feed_portable.take_write_lock()
     refusals: list[Refusal] = []
     records: list[Record] = []
     total = 0
@@ -618,8 +637,10 @@ def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
 
 
 def _lock_loans(loan_ids: list[int]) -> None:
-    """Lock the touched loans (in id order, so two imports cannot deadlock) before writing."""
-    if loan_ids:
+    """Lock the touched loans (in id order, so two imports cannot deadlock) before writing.
+    SQLite has no row locks: there the import holds the database's write lock throughout
+    (`feed_portable.take_write_lock`)."""
+    if loan_ids and connection.vendor == "postgresql":
         _fetch("SELECT id FROM loans_loan WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
                [loan_ids])
 
@@ -630,7 +651,7 @@ def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.dat
     loans settled."""
     total, new = batch.rows_total, batch.rows_new
     source, sha256 = batch.source, batch.sha256
-    if new >= 1000:
+    if new >= 1000 and connection.vendor == "postgresql":
         # The planner's statistics predate this batch: a table that was small would be
         # planned as still small (a nested loop over 100,000 new rows took minutes).
         with connection.cursor() as cursor:
