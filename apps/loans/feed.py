@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,8 +40,9 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
-from apps.loans import feed_portable, feed_sql
+from apps.loans import feed_phases, feed_portable, feed_sql
 from apps.loans.dpd_store import copy_rows, dpd_recompute, dpd_recompute_scratch
+from apps.loans.feed_phases import phase
 from apps.loans.models import FeedImport
 from apps.loans.states import LoanState
 
@@ -505,7 +507,6 @@ def set_based() -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "LOANS_FEED_SET_BASED", True)
 
 
-@transaction.atomic
 def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), source: str,
                 cells: Iterable[tuple[int, list]] | None = None, csv_file=None,
                 filename: str = "", sha256: str = "", actor=None,
@@ -529,10 +530,13 @@ def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), sou
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _feed_import(header=header, rows=rows, cells=cells, csv_file=csv_file,
-                            source=source,
-                            filename=filename, sha256=sha256, actor=actor, today=today,
-                            unreadable=unreadable)
+        with transaction.atomic():
+            outcome = _feed_import(header=header, rows=rows, cells=cells, csv_file=csv_file,
+                                   source=source, filename=filename, sha256=sha256,
+                                   actor=actor, today=today, unreadable=unreadable)
+            committing = time.perf_counter()
+        feed_phases.add("commit", time.perf_counter() - committing)
+        return outcome
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -556,21 +560,23 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
         # CSV is staged in the file's own columns; workbook and API rows in the known ones.
         staged_as = (header if cells is not None or csv_file is not None
                      else list(feed_sql.COLUMNS))
-        feed_sql.stage_create(staged_as)
-        total = None
-        if csv_file is not None:
-            total = feed_sql.stage_file(csv_file.path, csv_file.encoding, header)
-        if total is not None:
-            cells = None  # staged straight from the file: the reader is not needed
-        elif cells is not None:
-            total = feed_sql.stage_cells(header, cells)
-        else:
-            total = feed_sql.stage_rows(rows)
+        with phase("stage"):
+            feed_sql.stage_create(staged_as)
+            total = None
+            if csv_file is not None:
+                total = feed_sql.stage_file(csv_file.path, csv_file.encoding, header)
+            if total is not None:
+                cells = None  # staged straight from the file: the reader is not needed
+            elif cells is not None:
+                total = feed_sql.stage_cells(header, cells)
+            else:
+                total = feed_sql.stage_rows(rows)
         if total:
             kinds = [k for k in KINDS if all(c in header for c in KIND_COLUMNS[k])]
             branches = visible_branch_ids(viewer=actor) if actor is not None else None
-            checked = feed_sql.check(header=staged_as, kinds=kinds, branches=branches,
-                                     today=today)
+            with phase("check"):
+                checked = feed_sql.check(header=staged_as, kinds=kinds, branches=branches,
+                                         today=today)
             if checked is not None and not checked[0]:
                 try:
                     with transaction.atomic():
@@ -584,23 +590,11 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
     if cells is not None:
         rows = ((line, dict(zip(header, values, strict=False))) for line, values in cells)
     if not refusals:
-        kinds_missing: dict[str, int] = {}
-        for line, row in rows:
-            total += 1
-            kind = _text(row.get("kind")).lower()
-            absent = [c for c in KIND_COLUMNS.get(kind, ()) if c not in header]
-            if absent:
-                kinds_missing.setdefault(", ".join(absent), line)
-                continue
-            record = _parse_row(line, row, refusals)
-            if record is not None:
-                records.append(record)
-        for columns in kinds_missing:
-            refusals.insert(0, Refusal(1, "", "missing_columns", {"columns": columns}))
-        if total == 0 and not refusals:
-            refusals.append(Refusal(1, "", "empty"))
-    known = _Known(records, actor) if records else None
-    new = _check(records, known, today, refusals) if records else []
+        with phase("parse"):
+            total = _parse_all(header, rows, refusals, records, total)
+    with phase("rules"):
+        known = _Known(records, actor) if records else None
+        new = _check(records, known, today, refusals) if records else []
     batch.rows_total = total
     if refusals:
         refusals.sort(key=lambda r: r.line)
@@ -615,11 +609,34 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
     batch.rows_new, batch.rows_duplicate = len(new), total - len(new)
     batch.save()
     loan_ids = sorted({known.loans[r.loan_number][0] for r in new})
-    _lock_loans(loan_ids)
-    touched = _write(new, known, batch)
+    with phase("lock"):
+        _lock_loans(loan_ids)
+    with phase("insert"):
+        touched = _write(new, known, batch)
     balance_loans = sorted({known.loans[r.loan_number][0] for r in new if r.kind == BALANCE})
     return _finish(batch, loan_ids=loan_ids, touched=touched, balance_loans=balance_loans,
                    actor=actor, today=today)
+
+
+def _parse_all(header: list[str], rows, refusals: list[Refusal], records: list[Record],
+               total: int) -> int:
+    """Parse every row into `records` or `refusals`; returns the rows counted."""
+    kinds_missing: dict[str, int] = {}
+    for line, row in rows:
+        total += 1
+        kind = _text(row.get("kind")).lower()
+        absent = [c for c in KIND_COLUMNS.get(kind, ()) if c not in header]
+        if absent:
+            kinds_missing.setdefault(", ".join(absent), line)
+            continue
+        record = _parse_row(line, row, refusals)
+        if record is not None:
+            records.append(record)
+    for columns in kinds_missing:
+        refusals.insert(0, Refusal(1, "", "missing_columns", {"columns": columns}))
+    if total == 0 and not refusals:
+        refusals.append(Refusal(1, "", "empty"))
+    return total
 
 
 def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
@@ -628,12 +645,14 @@ def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
     batch.rows_total, batch.rows_new, batch.rows_duplicate = total, new, total - new
     batch.outcome = FeedImport.Outcome.ACCEPTED
     batch.save()
-    loan_ids = feed_sql.loans_to_lock()
-    _lock_loans(loan_ids)
-    touched = feed_sql.write(batch_id=batch.pk, now=timezone.now())
-    return _finish(batch, loan_ids=loan_ids, touched=touched,
-                   balance_loans=feed_sql.balance_loans() if new else [], actor=actor,
-                   today=today)
+    with phase("lock"):
+        loan_ids = feed_sql.loans_to_lock()
+        _lock_loans(loan_ids)
+    with phase("insert"):
+        touched = feed_sql.write(batch_id=batch.pk, now=timezone.now())
+        balance_loans = feed_sql.balance_loans() if new else []
+    return _finish(batch, loan_ids=loan_ids, touched=touched, balance_loans=balance_loans,
+                   actor=actor, today=today)
 
 
 def _lock_loans(loan_ids: list[int]) -> None:
@@ -654,21 +673,32 @@ def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.dat
     if new >= 1000 and connection.vendor == "postgresql":
         # The planner's statistics predate this batch: a table that was small would be
         # planned as still small (a nested loop over 100,000 new rows took minutes).
-        with connection.cursor() as cursor:
+        with phase("analyze"), connection.cursor() as cursor:
             cursor.execute("ANALYZE loans_repaymentevent")
             cursor.execute("ANALYZE loans_balancesnapshot")
-    paid_off = _apply_balances(balance_loans, actor)
-    if len(loan_ids) >= array_threshold():
-        # A big file: the array engine over the touched loans, from scratch; it rewrites each
-        # history from its first changed day, which is what the incremental path gives
-        # (the property in tests/test_dpd.py and tests/test_dpd_batch.py).
-        result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
-    else:
-        result = dpd_recompute(loan_ids=loan_ids, as_of=today, first_affected=touched)
-    audit_record(action="loan_feed.imported", actor=actor, subject=batch, payload={
-        "source": source, "filename": batch.filename, "sha256": sha256, "rows": total,
-        "new": new, "duplicates": total - new, "loans": len(loan_ids),
-        "dpd_loans_changed": result.loans_changed, "paid_off": paid_off[:1000]})
-    for loan_id in paid_off:
-        on_loan_paid_off(loan_id=loan_id, actor=actor)
+    with phase("balances"):
+        paid_off = _apply_balances(balance_loans, actor)
+    with phase("dpd"):
+        if len(loan_ids) >= array_threshold():
+            # A big file: the array engine over the touched loans, from scratch; it rewrites
+            # each history from its first changed day, which is what the incremental path
+            # gives (the property in tests/test_dpd.py and tests/test_dpd_batch.py).
+            result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
+        else:
+            result = dpd_recompute(loan_ids=loan_ids, as_of=today, first_affected=touched)
+    with phase("audit"):
+        audit_record(action="loan_feed.imported", actor=actor, subject=batch, payload={
+            "source": source, "filename": batch.filename, "sha256": sha256, "rows": total,
+            "new": new, "duplicates": total - new, "loans": len(loan_ids),
+            "dpd_loans_changed": result.loans_changed, "paid_off": paid_off[:1000]})
+    with phase("settle"):
+        for loan_id in paid_off:
+            on_loan_paid_off(loan_id=loan_id, actor=actor)
+    if new and connection.vendor == "postgresql":
+        with phase("foreign keys"), connection.cursor() as cursor:
+            # The foreign keys are checked at commit, a lookup per written row; checked here
+            # instead, their cost is a phase of its own (and a violation fails the import
+            # rather than its commit). Deferred again for whatever the caller does next.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return Outcome(batch, loans_recomputed=len(loan_ids))
