@@ -664,12 +664,27 @@ def _lock_loans(loan_ids: list[int]) -> None:
                [loan_ids])
 
 
+def _check_foreign_keys(name: str) -> None:
+    """Run the foreign-key checks queued so far (one lookup per written row) now rather
+    than at commit: their cost shows as a phase of its own, and a violation fails the import
+    rather than its commit. Checked before the loans' rows are updated, each lookup finds
+    the loan row as it was locked, not a new version the same transaction wrote (which
+    measured 3x slower per row). Deferred again for whatever the caller does next."""
+    if connection.vendor != "postgresql":
+        return
+    with phase(name), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.date],
             balance_loans: list[int], actor, today: dt.date) -> Outcome:
     """After an accepted batch's rows are written: balances, days past due, audit, paid-off
     loans settled."""
     total, new = batch.rows_total, batch.rows_new
     source, sha256 = batch.source, batch.sha256
+    if new:
+        _check_foreign_keys("foreign keys")
     if new >= 1000 and connection.vendor == "postgresql":
         # The planner's statistics predate this batch: a table that was small would be
         # planned as still small (a nested loop over 100,000 new rows took minutes).
@@ -694,11 +709,6 @@ def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.dat
     with phase("settle"):
         for loan_id in paid_off:
             on_loan_paid_off(loan_id=loan_id, actor=actor)
-    if new and connection.vendor == "postgresql":
-        with phase("foreign keys"), connection.cursor() as cursor:
-            # The foreign keys are checked at commit, a lookup per written row; checked here
-            # instead, their cost is a phase of its own (and a violation fails the import
-            # rather than its commit). Deferred again for whatever the caller does next.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    if new:
+        _check_foreign_keys("foreign keys (dpd)")
     return Outcome(batch, loans_recomputed=len(loan_ids))
