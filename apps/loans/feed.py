@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
-from apps.loans import feed_phases, feed_portable, feed_sql
+from apps.loans import feed_balances, feed_phases, feed_portable, feed_sql
 from apps.loans.dpd_store import copy_rows, dpd_recompute, dpd_recompute_scratch
 from apps.loans.feed_phases import phase
 from apps.loans.models import FeedImport
@@ -691,16 +691,27 @@ def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.dat
         with phase("analyze"), connection.cursor() as cursor:
             cursor.execute("ANALYZE loans_repaymentevent")
             cursor.execute("ANALYZE loans_balancesnapshot")
-    with phase("balances"):
-        paid_off = _apply_balances(balance_loans, actor)
-    with phase("dpd"):
-        if len(loan_ids) >= array_threshold():
-            # A big file: the array engine over the touched loans, from scratch; it rewrites
-            # each history from its first changed day, which is what the incremental path
-            # gives (the property in tests/test_dpd.py and tests/test_dpd_batch.py).
-            result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
-        else:
-            result = dpd_recompute(loan_ids=loan_ids, as_of=today, first_affected=touched)
+    if len(loan_ids) >= array_threshold() and connection.vendor == "postgresql":
+        # A big file: the array engine over the touched loans, from scratch; it rewrites
+        # each history from its first changed day, which is what the incremental path
+        # gives (the property in tests/test_dpd.py and tests/test_dpd_batch.py). The
+        # balances go into the same UPDATE as the figures (apps.loans.feed_balances).
+        with phase("balances"):
+            paid_off = feed_balances.stage(balance_loans)
+        with phase("dpd"):
+            result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today,
+                                           balances=feed_balances.TABLE)
+        with phase("balances"):
+            feed_balances.apply_rest(result.updated)
+    else:
+        with phase("balances"):
+            paid_off = _apply_balances(balance_loans, actor)
+        with phase("dpd"):
+            if len(loan_ids) >= array_threshold():
+                result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
+            else:
+                result = dpd_recompute(loan_ids=loan_ids, as_of=today,
+                                       first_affected=touched)
     with phase("audit"):
         audit_record(action="loan_feed.imported", actor=actor, subject=batch, payload={
             "source": source, "filename": batch.filename, "sha256": sha256, "rows": total,
