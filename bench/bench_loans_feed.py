@@ -89,6 +89,7 @@ def main() -> int:
     t0 = time.perf_counter()
     loans = seed_loans(args.loans)
     print(f"  (seeded {args.loans:,} loans with COPY in {time.perf_counter() - t0:.1f} s)")
+    from apps.loans import feed_phases
     from apps.loans.feed_files import feed_file_import
     from apps.loans.models import BalanceSnapshot, FeedImport, RepaymentEvent
 
@@ -100,12 +101,14 @@ def main() -> int:
         t0 = time.perf_counter()
         batch = feed_file_import(path=path, filename="feed.csv").feed_import
         t_full = time.perf_counter() - t0
+        phases_full = feed_phases.summary(t_full)
         assert batch.outcome == FeedImport.Outcome.ACCEPTED, batch.errors[:5]
         stored = RepaymentEvent.objects.count() + BalanceSnapshot.objects.count()
         assert stored == batch.rows_new == args.rows, (stored, batch.rows_new)
         t0 = time.perf_counter()
         again = feed_file_import(path=path, filename="feed.csv").feed_import
         t_again = time.perf_counter() - t0
+        phases_again = feed_phases.summary(t_again)
         assert again.rows_duplicate == args.rows and again.rows_new == 0
         t_copy = min(t_copy, copy_baseline(path))
     print(f"  ({args.rows:,} rows, {size / 1e6:.1f} MB CSV, {args.loans:,} loans; load average "
@@ -114,8 +117,10 @@ def main() -> int:
     print(f"feed import (validate, COPY, DPD of {args.loans:,} loans, audit): {t_full:.2f} s "
           f"({args.rows / t_full:,.0f} rows/s) = {t_full / t_copy:.2f}x COPY in this run "
           f"(target <= 5x)")
+    print(f"  phases: {phases_full}")
     print(f"same file again (all duplicates, nothing written): {t_again:.2f} s = "
           f"{t_again / t_copy:.2f}x COPY")
+    print(f"  phases: {phases_again}")
     return 0
 
 

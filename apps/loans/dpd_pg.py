@@ -125,10 +125,19 @@ def _standing_payments(loan, pk, day, is_repayment, amount, reverses, day_end: i
 
 def recompute(*, as_of: dt.date, loan_ids: Sequence[int] | None = None,
               first_id: int | None = None, last_id: int | None = None,
-              states: Sequence[str] = ()) -> RecomputeResult:
+              states: Sequence[str] = (), balances: str | None = None) -> RecomputeResult:
     """From scratch for the loans `loan_ids`, or the loans in [first_id, last_id] in `states`.
-    The caller holds the loans' row locks."""
+    The caller holds the loans' row locks.
+
+    `balances` names a temporary table of reported balances still to apply (the feed's,
+    apps.loans.feed_balances): its loans count as reported, and the loans updated here take
+    their balance in the same UPDATE (`result.updated` lists them; the caller writes the
+    rest). A row updated twice in one transaction has its foreign keys checked again."""
     day_end = as_of.toordinal()
+    # A join, not NOT EXISTS: in the select list that is a subplan scanning the table per
+    # loan (1.4 s for 10,000 loans).
+    pending, join = ("AND pb.loan_id IS NULL",
+                     f"LEFT JOIN {balances} pb ON pb.loan_id = l.id") if balances else ("", "")
     with connection.cursor() as cursor:
         if loan_ids is not None:
             where, scope = "l.id = ANY(%s)", [sorted({int(i) for i in loan_ids})]
@@ -140,10 +149,11 @@ def recompute(*, as_of: dt.date, loan_ids: Sequence[int] | None = None,
          principal) = read_int_columns(cursor, f"""
             SELECT l.id, l.schedule_version::bigint, l.dpd_principal::bigint,
                    l.dpd_interest::bigint, COALESCE((l.dpd_as_of {_ORDINAL})::bigint, -1),
-                   (l.balance_as_of IS NULL)::int::bigint,
+                   (l.balance_as_of IS NULL {pending})::int::bigint,
                    (l.overdue_principal * 100)::bigint, (l.overdue_interest * 100)::bigint,
                    (l.outstanding_principal * 100)::bigint, (l.principal * 100)::bigint
-              FROM loans_loan l WHERE {where}""", scope, 10, order=1)  # noqa: S608
+              FROM loans_loan l {join} WHERE {where}""", scope, 10, order=1)  # noqa: S608
+        # (`pending` above: a loan about to take a reported balance is not computed.)
         result = RecomputeResult(loans=len(ids))
         if not len(ids):
             return result
@@ -227,19 +237,41 @@ def recompute(*, as_of: dt.date, loan_ids: Sequence[int] | None = None,
                        ("int8", "int4", "int4", "int8", "int8", "int8"),
                        [c[differs] for c in (ids, dpd_p, dpd_i, overdue_p, overdue_i,
                                              outstanding)])
-            cursor.execute(
-                """UPDATE loans_loan l
-                      SET updated_at = now(), dpd_principal = x.p, dpd_interest = x.i,
-                          dpd_as_of = %s,
-                          overdue_principal = CASE WHEN l.balance_as_of IS NULL
-                                                   THEN x.op / 100.0
-                                                   ELSE l.overdue_principal END,
-                          overdue_interest = CASE WHEN l.balance_as_of IS NULL
-                                                  THEN x.oi / 100.0
-                                                  ELSE l.overdue_interest END,
-                          outstanding_principal = CASE WHEN l.balance_as_of IS NULL
-                                                       THEN x.outstanding / 100.0
-                                                       ELSE l.outstanding_principal END
-                     FROM loans_dpd_figures x
-                    WHERE l.id = x.id""", [as_of])
+            if balances is None:
+                cursor.execute(
+                    """UPDATE loans_loan l
+                          SET updated_at = now(), dpd_principal = x.p, dpd_interest = x.i,
+                              dpd_as_of = %s,
+                              overdue_principal = CASE WHEN l.balance_as_of IS NULL
+                                                       THEN x.op / 100.0
+                                                       ELSE l.overdue_principal END,
+                              overdue_interest = CASE WHEN l.balance_as_of IS NULL
+                                                      THEN x.oi / 100.0
+                                                      ELSE l.overdue_interest END,
+                              outstanding_principal = CASE WHEN l.balance_as_of IS NULL
+                                                           THEN x.outstanding / 100.0
+                                                           ELSE l.outstanding_principal END
+                         FROM loans_dpd_figures x
+                        WHERE l.id = x.id""", [as_of])
+            else:
+                cursor.execute(
+                    f"""UPDATE loans_loan l
+                          SET updated_at = now(), dpd_principal = x.p, dpd_interest = x.i,
+                              dpd_as_of = %s,
+                              overdue_principal = CASE
+                                  WHEN b.loan_id IS NOT NULL THEN b.overdue_principal
+                                  WHEN l.balance_as_of IS NULL THEN x.op / 100.0
+                                  ELSE l.overdue_principal END,
+                              overdue_interest = CASE
+                                  WHEN b.loan_id IS NOT NULL THEN b.overdue_interest
+                                  WHEN l.balance_as_of IS NULL THEN x.oi / 100.0
+                                  ELSE l.overdue_interest END,
+                              outstanding_principal = CASE
+                                  WHEN b.loan_id IS NOT NULL THEN b.outstanding_principal
+                                  WHEN l.balance_as_of IS NULL THEN x.outstanding / 100.0
+                                  ELSE l.outstanding_principal END,
+                              balance_as_of = coalesce(b.as_of, l.balance_as_of)
+                         FROM loans_dpd_figures x LEFT JOIN {balances} b ON b.loan_id = x.id
+                        WHERE l.id = x.id""", [as_of])  # noqa: S608 - the caller's table
+            result.updated = ids[differs].tolist()
     return result

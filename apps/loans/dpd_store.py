@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -40,6 +40,8 @@ class RecomputeResult:
     loans_changed: int = 0
     points_written: int = 0
     points_deleted: int = 0
+    # The loans whose row was updated (PostgreSQL's array path only).
+    updated: list[int] = field(default_factory=list)
 
 
 def fetch_rows(sql: str, params) -> list[tuple]:
@@ -103,7 +105,8 @@ def load_history(loan_ids: Sequence[int]) -> dict[int, list[DpdPoint]]:
 
 def dpd_recompute_scratch(*, as_of: dt.date, first_id: int | None = None,
                           last_id: int | None = None,
-                          loan_ids: Sequence[int] | None = None) -> RecomputeResult:
+                          loan_ids: Sequence[int] | None = None,
+                          balances: str | None = None) -> RecomputeResult:
     """Recompute from scratch the open loans with ids in [first_id, last_id] (the nightly
     chunk), or the loans `loan_ids` (a large feed batch), and write only what differs from the
     stored history and figures: each history is rewritten from its first changed day. The
@@ -114,11 +117,13 @@ def dpd_recompute_scratch(*, as_of: dt.date, first_id: int | None = None,
     history and figures (tests/test_dpd_paths.py).
     """
     states = sorted(str(s) for s in OPEN_LOAN_STATES)
+    if balances is not None and connection.vendor != "postgresql":
+        raise ValueError("Staged balances are applied by the PostgreSQL path only.")
     if connection.vendor == "postgresql":
         from apps.loans import dpd_pg
 
         return dpd_pg.recompute(as_of=as_of, loan_ids=loan_ids, first_id=first_id,
-                                last_id=last_id, states=states)
+                                last_id=last_id, states=states, balances=balances)
     if loan_ids is None:
         loan_ids = list(Loan.objects.filter(id__gte=first_id, id__lte=last_id,
                                             state__in=states).values_list("id", flat=True))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,8 +40,9 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
-from apps.loans import feed_sql
+from apps.loans import feed_balances, feed_phases, feed_portable, feed_sql
 from apps.loans.dpd_store import copy_rows, dpd_recompute, dpd_recompute_scratch
+from apps.loans.feed_phases import phase
 from apps.loans.models import FeedImport
 from apps.loans.states import LoanState
 
@@ -276,6 +278,10 @@ class _Known:
 
     def __init__(self, records: list[Record], actor):
         ids = {r.record_id for r in records} | {r.reverses for r in records if r.reverses}
+        branches = visible_branch_ids(viewer=actor) if actor is not None else None
+        if connection.vendor != "postgresql":
+            self._portable(records, ids, branches)
+            return
         _temp_keys("loans_feed_ids", ids)
         self.events = {}
         for rid, pk, kind, loan_id, number, day, p, i, reverses in _fetch(
@@ -301,13 +307,21 @@ class _Known:
         numbers = {r.loan_number for r in records if r.loan_number} | {
             e[3] for e in self.events.values()}
         _temp_keys("loans_feed_numbers", numbers)
-        branches = visible_branch_ids(viewer=actor) if actor is not None else None
         # A loan the importer may not see is an unknown loan to them (404, not 403).
         self.loans = {n: (pk, value_date, state) for n, pk, value_date, state in _fetch(
             """SELECT l.loan_number, l.id, l.value_date, l.state FROM loans_feed_numbers k
                  JOIN loans_loan l ON l.loan_number = k.key
                 WHERE %s OR l.branch_id = ANY(%s)""",
             [branches is None, list(branches or ())])}
+
+    def _portable(self, records: list[Record], ids: set[str], branches) -> None:
+        """The same reads on any other database (apps.loans.feed_portable)."""
+        self.events = feed_portable.stored_events(ids)
+        self.reversed = feed_portable.reversed_ids(ids)
+        self.balances = feed_portable.stored_balances(ids)
+        numbers = {r.loan_number for r in records if r.loan_number} | {
+            e[3] for e in self.events.values()}
+        self.loans = feed_portable.visible_loans(numbers, branches)
 
 
 def _temp_keys(table: str, keys) -> None:
@@ -433,9 +447,12 @@ def _write(records: list[Record], known: _Known, batch: FeedImport) -> dict[int,
             "feed_import_id", "received_at"), rows)
         if reversals:
             # The reversed repayments' ids and value dates (some were written just above).
-            targets = {rid: (pk, day) for rid, pk, day in _fetch(
-                "SELECT source_record_id, id, value_date FROM loans_repaymentevent "
-                "WHERE source_record_id = ANY(%s)", [[r.reverses for r in reversals]])}
+            if connection.vendor == "postgresql":
+                targets = {rid: (pk, day) for rid, pk, day in _fetch(
+                    "SELECT source_record_id, id, value_date FROM loans_repaymentevent "
+                    "WHERE source_record_id = ANY(%s)", [[r.reverses for r in reversals]])}
+            else:
+                targets = feed_portable.event_ids(r.reverses for r in reversals)
             rows = []
             for r in reversals:
                 loan_id = known.loans[r.loan_number][0]
@@ -462,6 +479,8 @@ def _apply_balances(loan_ids: list[int], actor) -> list[int]:
     as what they carry; returns the active loans the core now reports as paid off."""
     if not loan_ids:
         return []
+    if connection.vendor != "postgresql":
+        return feed_portable.apply_balances(loan_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             """WITH latest AS (
@@ -488,7 +507,6 @@ def set_based() -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "LOANS_FEED_SET_BASED", True)
 
 
-@transaction.atomic
 def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), source: str,
                 cells: Iterable[tuple[int, list]] | None = None, csv_file=None,
                 filename: str = "", sha256: str = "", actor=None,
@@ -512,10 +530,13 @@ def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), sou
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _feed_import(header=header, rows=rows, cells=cells, csv_file=csv_file,
-                            source=source,
-                            filename=filename, sha256=sha256, actor=actor, today=today,
-                            unreadable=unreadable)
+        with transaction.atomic():
+            outcome = _feed_import(header=header, rows=rows, cells=cells, csv_file=csv_file,
+                                   source=source, filename=filename, sha256=sha256,
+                                   actor=actor, today=today, unreadable=unreadable)
+            committing = time.perf_counter()
+        feed_phases.add("commit", time.perf_counter() - committing)
+        return outcome
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -523,6 +544,8 @@ def feed_import(*, header: list[str], rows: Iterable[tuple[int, dict]] = (), sou
 
 def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, actor, today,
                  unreadable):
+    if connection.vendor != "postgresql":
+        feed_portable.take_write_lock()
     refusals: list[Refusal] = []
     records: list[Record] = []
     total = 0
@@ -537,21 +560,23 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
         # CSV is staged in the file's own columns; workbook and API rows in the known ones.
         staged_as = (header if cells is not None or csv_file is not None
                      else list(feed_sql.COLUMNS))
-        feed_sql.stage_create(staged_as)
-        total = None
-        if csv_file is not None:
-            total = feed_sql.stage_file(csv_file.path, csv_file.encoding, header)
-        if total is not None:
-            cells = None  # staged straight from the file: the reader is not needed
-        elif cells is not None:
-            total = feed_sql.stage_cells(header, cells)
-        else:
-            total = feed_sql.stage_rows(rows)
+        with phase("stage"):
+            feed_sql.stage_create(staged_as)
+            total = None
+            if csv_file is not None:
+                total = feed_sql.stage_file(csv_file.path, csv_file.encoding, header)
+            if total is not None:
+                cells = None  # staged straight from the file: the reader is not needed
+            elif cells is not None:
+                total = feed_sql.stage_cells(header, cells)
+            else:
+                total = feed_sql.stage_rows(rows)
         if total:
             kinds = [k for k in KINDS if all(c in header for c in KIND_COLUMNS[k])]
             branches = visible_branch_ids(viewer=actor) if actor is not None else None
-            checked = feed_sql.check(header=staged_as, kinds=kinds, branches=branches,
-                                     today=today)
+            with phase("check"):
+                checked = feed_sql.check(header=staged_as, kinds=kinds, branches=branches,
+                                         today=today)
             if checked is not None and not checked[0]:
                 try:
                     with transaction.atomic():
@@ -565,23 +590,11 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
     if cells is not None:
         rows = ((line, dict(zip(header, values, strict=False))) for line, values in cells)
     if not refusals:
-        kinds_missing: dict[str, int] = {}
-        for line, row in rows:
-            total += 1
-            kind = _text(row.get("kind")).lower()
-            absent = [c for c in KIND_COLUMNS.get(kind, ()) if c not in header]
-            if absent:
-                kinds_missing.setdefault(", ".join(absent), line)
-                continue
-            record = _parse_row(line, row, refusals)
-            if record is not None:
-                records.append(record)
-        for columns in kinds_missing:
-            refusals.insert(0, Refusal(1, "", "missing_columns", {"columns": columns}))
-        if total == 0 and not refusals:
-            refusals.append(Refusal(1, "", "empty"))
-    known = _Known(records, actor) if records else None
-    new = _check(records, known, today, refusals) if records else []
+        with phase("parse"):
+            total = _parse_all(header, rows, refusals, records, total)
+    with phase("rules"):
+        known = _Known(records, actor) if records else None
+        new = _check(records, known, today, refusals) if records else []
     batch.rows_total = total
     if refusals:
         refusals.sort(key=lambda r: r.line)
@@ -596,11 +609,34 @@ def _feed_import(*, header, rows, cells, csv_file, source, filename, sha256, act
     batch.rows_new, batch.rows_duplicate = len(new), total - len(new)
     batch.save()
     loan_ids = sorted({known.loans[r.loan_number][0] for r in new})
-    _lock_loans(loan_ids)
-    touched = _write(new, known, batch)
+    with phase("lock"):
+        _lock_loans(loan_ids)
+    with phase("insert"):
+        touched = _write(new, known, batch)
     balance_loans = sorted({known.loans[r.loan_number][0] for r in new if r.kind == BALANCE})
     return _finish(batch, loan_ids=loan_ids, touched=touched, balance_loans=balance_loans,
                    actor=actor, today=today)
+
+
+def _parse_all(header: list[str], rows, refusals: list[Refusal], records: list[Record],
+               total: int) -> int:
+    """Parse every row into `records` or `refusals`; returns the rows counted."""
+    kinds_missing: dict[str, int] = {}
+    for line, row in rows:
+        total += 1
+        kind = _text(row.get("kind")).lower()
+        absent = [c for c in KIND_COLUMNS.get(kind, ()) if c not in header]
+        if absent:
+            kinds_missing.setdefault(", ".join(absent), line)
+            continue
+        record = _parse_row(line, row, refusals)
+        if record is not None:
+            records.append(record)
+    for columns in kinds_missing:
+        refusals.insert(0, Refusal(1, "", "missing_columns", {"columns": columns}))
+    if total == 0 and not refusals:
+        refusals.append(Refusal(1, "", "empty"))
+    return total
 
 
 def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
@@ -609,19 +645,36 @@ def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
     batch.rows_total, batch.rows_new, batch.rows_duplicate = total, new, total - new
     batch.outcome = FeedImport.Outcome.ACCEPTED
     batch.save()
-    loan_ids = feed_sql.loans_to_lock()
-    _lock_loans(loan_ids)
-    touched = feed_sql.write(batch_id=batch.pk, now=timezone.now())
-    return _finish(batch, loan_ids=loan_ids, touched=touched,
-                   balance_loans=feed_sql.balance_loans() if new else [], actor=actor,
-                   today=today)
+    with phase("lock"):
+        loan_ids = feed_sql.loans_to_lock()
+        _lock_loans(loan_ids)
+    with phase("insert"):
+        touched = feed_sql.write(batch_id=batch.pk, now=timezone.now())
+        balance_loans = feed_sql.balance_loans() if new else []
+    return _finish(batch, loan_ids=loan_ids, touched=touched, balance_loans=balance_loans,
+                   actor=actor, today=today)
 
 
 def _lock_loans(loan_ids: list[int]) -> None:
-    """Lock the touched loans (in id order, so two imports cannot deadlock) before writing."""
-    if loan_ids:
+    """Lock the touched loans (in id order, so two imports cannot deadlock) before writing.
+    SQLite has no row locks: there the import holds the database's write lock throughout
+    (`feed_portable.take_write_lock`)."""
+    if loan_ids and connection.vendor == "postgresql":
         _fetch("SELECT id FROM loans_loan WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
                [loan_ids])
+
+
+def _check_foreign_keys(name: str) -> None:
+    """Run the foreign-key checks queued so far (one lookup per written row) now rather
+    than at commit: their cost shows as a phase of its own, and a violation fails the import
+    rather than its commit. Checked before the loans' rows are updated, each lookup finds
+    the loan row as it was locked, not a new version the same transaction wrote (which
+    measured 3x slower per row). Deferred again for whatever the caller does next."""
+    if connection.vendor != "postgresql":
+        return
+    with phase(name), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.date],
@@ -630,24 +683,43 @@ def _finish(batch: FeedImport, *, loan_ids: list[int], touched: dict[int, dt.dat
     loans settled."""
     total, new = batch.rows_total, batch.rows_new
     source, sha256 = batch.source, batch.sha256
-    if new >= 1000:
+    if new:
+        _check_foreign_keys("foreign keys")
+    if new >= 1000 and connection.vendor == "postgresql":
         # The planner's statistics predate this batch: a table that was small would be
         # planned as still small (a nested loop over 100,000 new rows took minutes).
-        with connection.cursor() as cursor:
+        with phase("analyze"), connection.cursor() as cursor:
             cursor.execute("ANALYZE loans_repaymentevent")
             cursor.execute("ANALYZE loans_balancesnapshot")
-    paid_off = _apply_balances(balance_loans, actor)
-    if len(loan_ids) >= array_threshold():
-        # A big file: the array engine over the touched loans, from scratch; it rewrites each
-        # history from its first changed day, which is what the incremental path gives
-        # (the property in tests/test_dpd.py and tests/test_dpd_batch.py).
-        result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
+    if len(loan_ids) >= array_threshold() and connection.vendor == "postgresql":
+        # A big file: the array engine over the touched loans, from scratch; it rewrites
+        # each history from its first changed day, which is what the incremental path
+        # gives (the property in tests/test_dpd.py and tests/test_dpd_batch.py). The
+        # balances go into the same UPDATE as the figures (apps.loans.feed_balances).
+        with phase("balances"):
+            paid_off = feed_balances.stage(balance_loans)
+        with phase("dpd"):
+            result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today,
+                                           balances=feed_balances.TABLE)
+        with phase("balances"):
+            feed_balances.apply_rest(result.updated)
     else:
-        result = dpd_recompute(loan_ids=loan_ids, as_of=today, first_affected=touched)
-    audit_record(action="loan_feed.imported", actor=actor, subject=batch, payload={
-        "source": source, "filename": batch.filename, "sha256": sha256, "rows": total,
-        "new": new, "duplicates": total - new, "loans": len(loan_ids),
-        "dpd_loans_changed": result.loans_changed, "paid_off": paid_off[:1000]})
-    for loan_id in paid_off:
-        on_loan_paid_off(loan_id=loan_id, actor=actor)
+        with phase("balances"):
+            paid_off = _apply_balances(balance_loans, actor)
+        with phase("dpd"):
+            if len(loan_ids) >= array_threshold():
+                result = dpd_recompute_scratch(loan_ids=loan_ids, as_of=today)
+            else:
+                result = dpd_recompute(loan_ids=loan_ids, as_of=today,
+                                       first_affected=touched)
+    with phase("audit"):
+        audit_record(action="loan_feed.imported", actor=actor, subject=batch, payload={
+            "source": source, "filename": batch.filename, "sha256": sha256, "rows": total,
+            "new": new, "duplicates": total - new, "loans": len(loan_ids),
+            "dpd_loans_changed": result.loans_changed, "paid_off": paid_off[:1000]})
+    with phase("settle"):
+        for loan_id in paid_off:
+            on_loan_paid_off(loan_id=loan_id, actor=actor)
+    if new:
+        _check_foreign_keys("foreign keys (dpd)")
     return Outcome(batch, loans_recomputed=len(loan_ids))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from apps.loans import feed_phases
 from apps.loans.feed import Outcome, feed_import
 from apps.loans.feed_parse import FeedFileUnreadable, feed_file_open
+from apps.loans.feed_phases import phase
 from apps.loans.models import FeedImport
 
 
@@ -21,9 +23,12 @@ def file_sha256(path: Path) -> str:
 def feed_file_import(*, path: Path, filename: str, actor=None, today=None) -> Outcome:
     """Import a CSV or XLSX feed file, every row or none (apps.loans.feed.feed_import); a file
     that cannot be read at all is recorded as a refused import too."""
-    sha = file_sha256(path)
+    feed_phases.reset()
+    with phase("read"):
+        sha = file_sha256(path)
     try:
-        opened = feed_file_open(path)
+        with phase("read"):
+            opened = feed_file_open(path)
     except FeedFileUnreadable as exc:
         return feed_import(header=[], rows=[], source=FeedImport.Source.FILE, filename=filename,
                            sha256=sha, actor=actor, today=today, unreadable=exc.reasons)

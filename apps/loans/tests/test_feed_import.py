@@ -18,9 +18,10 @@ from apps.loans.models import BalanceSnapshot, FeedImport, LoanDpd, RepaymentEve
 from apps.loans.states import LoanState
 from apps.loans.tests.factories_servicing import ServicingWorld
 
-# The feed import stages rows in PostgreSQL temporary tables with COPY (issue 14: no
-# SQLite path yet), so these run with the services.
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+# Dialect-neutral: PostgreSQL decides plain batches set-based (apps.loans.feed_sql, held equal
+# to the reference engine by test_feed_paths.py); SQLite runs the reference engine with the
+# reads of apps.loans.feed_portable.
+pytestmark = pytest.mark.django_db
 
 HEADER = ["source_record_id", "kind", "loan_number", "date", "principal", "interest",
           "reverses", "outstanding_principal", "overdue_principal", "overdue_interest"]
@@ -242,3 +243,18 @@ def test_a_loan_the_core_reports_paid_off_is_settled_through_its_transition(worl
     assert loan.state == LoanState.SETTLED and loan.closed_at == TODAY
     event = AuditEvent.objects.get(action="loan.settled", subject_id=str(loan.pk))
     assert event.actor.username == "ops.north" and event.branch_id == loan.branch_id
+
+
+def test_resent_amounts_with_cents_are_duplicates_whatever_the_database(world, tmp_path):
+    # SQLite keeps decimals as floats: a stored 0.10 read back raw would be 0.1000000000000000055
+    # and the re-sent row "different figures"; the import reads stored figures typed.
+    loan = world.loan()
+    rows = [rep("C1", loan, loan.value_date + dt.timedelta(days=30), "1000.10", "0.30"),
+            bal("C2", loan, TODAY, "8999.90", "0.10", "0.70")]
+    assert import_rows(tmp_path, rows).outcome == FeedImport.Outcome.ACCEPTED
+    again = import_rows(tmp_path, rows, name="again.csv")
+    assert again.outcome == FeedImport.Outcome.ACCEPTED, again.errors
+    assert (again.rows_new, again.rows_duplicate) == (0, 2)
+    changed = import_rows(tmp_path, [bal("C2", loan, TODAY, "8999.90", "0.10", "0.71")],
+                          name="changed.csv")
+    assert [(e["line"], e["code"]) for e in changed.errors] == [(2, "duplicate_different")]

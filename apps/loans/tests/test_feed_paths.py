@@ -4,6 +4,7 @@ batch by batch: hand-picked edge cases and seeded random batches."""
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -231,3 +232,39 @@ def test_a_plain_file_is_copied_as_it_is(world, tmp_path):
     assert [(line, row["source_record_id"], row["principal"]) for line, row in rows] == [
         (2, "R1", "10"), (3, "R2", "3")]
     assert connection.vendor == "postgresql"
+
+
+def _run_with_threshold(run, threshold: int, settings) -> tuple:
+    settings.LOANS_FEED_ARRAY_THRESHOLD = threshold
+    with transaction.atomic():
+        batch = run()
+        state = (batch.outcome, batch.rows_new, _state())
+        transaction.set_rollback(True)
+    return state
+
+
+def test_balances_applied_with_the_array_engine_equal_the_incremental_path(world, tmp_path,
+                                                                           settings):
+    """A large batch writes its balances in the DPD engine's UPDATE (apps.loans.feed_balances);
+    the loans end as the small-batch path (balances applied, then DPD) leaves them: a newer
+    balance, one older than what the loan carries, one reporting a loan paid off, balances
+    on loans whose days past due do not change, and loans with repayments only."""
+    repaid, reported, older, paid_off, quiet = (world.loan() for _ in range(5))
+    v = repaid.value_date
+    import_rows(tmp_path, [bal("OLDER", older, TODAY, "500", "100", "1")], name="first.csv")
+    rows = [rep("R1", repaid, v + dt.timedelta(days=30), "1000", "50"),
+            rep("R2", reported, v + dt.timedelta(days=30), "1000", "50"),
+            bal("B1", reported, TODAY - dt.timedelta(days=1), "8000", "1000", "50"),
+            bal("B2", reported, TODAY - dt.timedelta(days=2), "9000", "0", "0"),
+            bal("B3", older, TODAY - dt.timedelta(days=5), "700", "0", "0"),
+            bal("B4", paid_off, TODAY, "0"),
+            bal("B5", quiet, TODAY, "10000", "0", "0")]
+    array = _run_with_threshold(lambda: import_rows(tmp_path, rows), 1, settings)
+    incremental = _run_with_threshold(lambda: import_rows(tmp_path, rows), 1000, settings)
+    assert array == incremental
+    assert array[:2] == ("accepted", 7)
+    loans = {row[0]: row for row in array[2][2]}
+    assert loans[reported.loan_number][2:6] == (Decimal("8000.00"), Decimal("1000.00"),
+                                                 Decimal("50.00"), TODAY - dt.timedelta(days=1))
+    assert loans[older.loan_number][2] == Decimal("500.00")  # its newer balance stays
+    assert loans[paid_off.loan_number][1] == "settled"
