@@ -8,6 +8,8 @@ differently (`make run` and embedded local runs use SQLite; production runs Post
 - `rows(param, columns, values, params)`: a chunk's rows as one relation to INSERT … SELECT
   or UPDATE … FROM:
   `json_to_recordset()` on PostgreSQL, `json_each()` of a JSON array on SQLite.
+- `money_sum(expr)` / `money_total(value)`: an exact SUM of a money column as a Decimal
+  (SQLite keeps amounts with cents as floats, so it sums whole cents).
 - `json_value(expr)`, `add_months(column, months)`: a jsonb cast, and date + months clamped
   to the month's end (PostgreSQL's interval arithmetic; SQLite's '+N months' would roll
   31 Jan into March).
@@ -41,6 +43,25 @@ def id_list(values) -> list | str:
     """The bound value for `in_ids`: a list for psycopg, a JSON array for SQLite."""
     values = list(values)
     return values if is_postgres() else json.dumps(values, default=str)
+
+
+def money_sum(expr: str) -> str:
+    """SUM of a money expression, 0 when there are no rows: PostgreSQL's numeric is exact;
+    SQLite sums whole cents as integers (floats would drift over a book's balances).
+    Read the result with `money_total`."""
+    if is_postgres():
+        return f"COALESCE(SUM({expr}), 0)"
+    return f"COALESCE(SUM(CAST(ROUND(({expr}) * 100) AS INTEGER)), 0)"
+
+
+CENT = Decimal("0.01")
+
+
+def money_total(value) -> Decimal:
+    """The value of a `money_sum` column as a Decimal with cents."""
+    if is_postgres():
+        return Decimal(value).quantize(CENT)
+    return Decimal(int(value)).scaleb(-2)
 
 
 def json_value(expr: str) -> str:
