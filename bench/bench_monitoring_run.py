@@ -160,8 +160,13 @@ def _baseline(as_of) -> float:
 
 def _full(as_of) -> tuple[float, int, dict]:
     from apps.monitoring.models import ClassificationRunChunk
-    from apps.monitoring.services.run import classification_chunk_run, classification_run_start
+    from apps.monitoring.services.run import (
+        PHASE_SECONDS,
+        classification_chunk_run,
+        classification_run_start,
+    )
 
+    PHASE_SECONDS.clear()
     tracemalloc.start()
     t0 = time.perf_counter()
     run = classification_run_start(as_of=as_of)
@@ -232,6 +237,11 @@ def main() -> int:
     print(f"monthly classification and signal run: {t_full:.2f} s "
           f"({totals['loans'] / t_full:,.0f} loans/s) = {t_full / t_base:.1f}x the plain SQL "
           f"DPD floors in this run (target <= 5x)")
+    from apps.monitoring.services.run import PHASE_SECONDS
+
+    phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in PHASE_SECONDS.items())
+    print(f"  (phases of the {args.loans:,}-loan run, seconds: {phases}; the rest is chunk "
+          f"bookkeeping and the run's start)")
     print(f"memory: tracemalloc peak {small_peak / 1e6:.1f} MB at {args.small:,} loans, "
           f"{peak / 1e6:.1f} MB at {args.loans:,} ({peak / small_peak:.2f}x; flat is ~1x); "
           f"{args.small:,}-loan run took {small_time:.2f} s")

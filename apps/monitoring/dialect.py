@@ -10,6 +10,8 @@ differently (`make run` and embedded local runs use SQLite; production runs Post
   `json_to_recordset()` on PostgreSQL, `json_each()` of a JSON array on SQLite.
 - `money_sum(expr)` / `money_total(value)`: an exact SUM of a money column as a Decimal
   (SQLite keeps amounts with cents as floats, so it sums whole cents).
+- `distinct(a, b)`: null-safe "differs" (IS DISTINCT FROM / IS NOT).
+- `quarter_label(column)`: a date's quarter as '2024Q3' (a snapshot's vintage).
 - `json_value(expr)`, `add_months(column, months)`: a jsonb cast, and date + months clamped
   to the month's end (PostgreSQL's interval arithmetic; SQLite's '+N months' would roll
   31 Jan into March).
@@ -64,6 +66,18 @@ def money_total(value) -> Decimal:
     return Decimal(int(value)).scaleb(-2)
 
 
+def distinct(a: str, b: str) -> str:
+    return f"{a} IS DISTINCT FROM {b}" if is_postgres() else f"{a} IS NOT {b}"
+
+
+def quarter_label(column: str) -> str:
+    """The date's year and quarter, '2024Q3' (as `f"{year}Q{quarter}"` in Python)."""
+    if is_postgres():
+        return f"to_char({column}, 'YYYY\"Q\"Q')"
+    return (f"(strftime('%%Y', {column}) || 'Q' || "
+            f"((CAST(strftime('%%m', {column}) AS INTEGER) + 2) / 3))")
+
+
 def json_value(expr: str) -> str:
     """`expr` (text holding JSON) as the JSON column's value."""
     return f"({expr})::jsonb" if is_postgres() else expr
@@ -94,6 +108,12 @@ def _plain(value):
 
 _PG_TYPE = {"bigint": "bigint", "int": "int", "text": "text", "numeric": "numeric",
             "date": "date", "json": "text", "bool": "boolean", "timestamptz": "timestamptz"}
+
+
+def typed(expr: str, kind: str) -> str:
+    """A bound value as a column of `kind` (a `rows` type): PostgreSQL needs the type of a
+    parameter in a select list; SQLite stores by the column's affinity."""
+    return f"CAST({expr} AS {_PG_TYPE[kind]})" if is_postgres() else expr
 
 
 def rows(param: str, columns: list[tuple[str, str]], values: dict[str, list],
