@@ -158,11 +158,17 @@ def _baseline(as_of) -> float:
     return time.perf_counter() - t0
 
 
-def _full(as_of) -> tuple[float, int, dict]:
+def _full(as_of, trace: bool = True) -> tuple[float, int, dict]:
     from apps.monitoring.models import ClassificationRunChunk
-    from apps.monitoring.services.run import classification_chunk_run, classification_run_start
+    from apps.monitoring.services.run import (
+        PHASE_SECONDS,
+        classification_chunk_run,
+        classification_run_start,
+    )
 
-    tracemalloc.start()
+    PHASE_SECONDS.clear()
+    if trace:
+        tracemalloc.start()
     t0 = time.perf_counter()
     run = classification_run_start(as_of=as_of)
     totals: dict = {}
@@ -173,8 +179,10 @@ def _full(as_of) -> tuple[float, int, dict]:
             if isinstance(value, int):
                 totals[key] = totals.get(key, 0) + value
     elapsed = time.perf_counter() - t0
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = 0
+    if trace:
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     return elapsed, peak, totals
 
 
@@ -183,6 +191,9 @@ def main() -> int:
     parser.add_argument("--loans", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000,
                         help="loans in the first (memory comparison) run")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="time the runs without tracemalloc (which slows every Python "
+                             "allocation); no memory line")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL",
                          "postgres://postgres@127.0.0.1:5432/credence_bench_monitoring")
@@ -212,7 +223,7 @@ def main() -> int:
     t0 = time.perf_counter()
     _generate(args.small, 0, seed=1)
     print(f"  (generated {args.small:,} loans by COPY in {time.perf_counter() - t0:.1f} s)")
-    small_time, small_peak, _ = _full(today - dt.timedelta(days=31))
+    small_time, small_peak, _ = _full(today - dt.timedelta(days=31), trace=not args.no_trace)
 
     t0 = time.perf_counter()
     _generate(args.loans - args.small, args.small, seed=2)
@@ -220,7 +231,7 @@ def main() -> int:
           f"{time.perf_counter() - t0:.1f} s; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs)")
     t_base = min(_baseline(today) for _ in range(3))
-    t_full, peak, totals = _full(today)
+    t_full, peak, totals = _full(today, trace=not args.no_trace)
     from apps.monitoring.inspection_models import Inspection
 
     print(f"  (run over {totals['loans']:,} loans: {totals['signals_opened']:,} signals "
@@ -231,7 +242,15 @@ def main() -> int:
     print(f"plain SQL DPD floors: {t_base:.3f} s ({totals['loans'] / t_base:,.0f} loans/s)")
     print(f"monthly classification and signal run: {t_full:.2f} s "
           f"({totals['loans'] / t_full:,.0f} loans/s) = {t_full / t_base:.1f}x the plain SQL "
-          f"DPD floors in this run (target <= 5x)")
+          f"DPD floors in this run (target <= 5x)"
+          f"{'; without tracemalloc' if args.no_trace else ''}")
+    from apps.monitoring.services.run import PHASE_SECONDS
+
+    phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in PHASE_SECONDS.items())
+    print(f"  (phases of the {args.loans:,}-loan run, seconds: {phases}; the rest is chunk "
+          f"bookkeeping and the run's start)")
+    if args.no_trace:
+        return 0
     print(f"memory: tracemalloc peak {small_peak / 1e6:.1f} MB at {args.small:,} loans, "
           f"{peak / 1e6:.1f} MB at {args.loans:,} ({peak / small_peak:.2f}x; flat is ~1x); "
           f"{args.small:,}-loan run took {small_time:.2f} s")

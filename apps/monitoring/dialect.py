@@ -8,6 +8,10 @@ differently (`make run` and embedded local runs use SQLite; production runs Post
 - `rows(param, columns, values, params)`: a chunk's rows as one relation to INSERT … SELECT
   or UPDATE … FROM:
   `json_to_recordset()` on PostgreSQL, `json_each()` of a JSON array on SQLite.
+- `money_sum(expr)` / `money_total(value)`: an exact SUM of a money column as a Decimal
+  (SQLite keeps amounts with cents as floats, so it sums whole cents).
+- `distinct(a, b)`: null-safe "differs" (IS DISTINCT FROM / IS NOT).
+- `quarter_label(column)`: a date's quarter as '2024Q3' (a snapshot's vintage).
 - `json_value(expr)`, `add_months(column, months)`: a jsonb cast, and date + months clamped
   to the month's end (PostgreSQL's interval arithmetic; SQLite's '+N months' would roll
   31 Jan into March).
@@ -43,6 +47,37 @@ def id_list(values) -> list | str:
     return values if is_postgres() else json.dumps(values, default=str)
 
 
+def money_sum(expr: str) -> str:
+    """SUM of a money expression, 0 when there are no rows: PostgreSQL's numeric is exact;
+    SQLite sums whole cents as integers (floats would drift over a book's balances).
+    Read the result with `money_total`."""
+    if is_postgres():
+        return f"COALESCE(SUM({expr}), 0)"
+    return f"COALESCE(SUM(CAST(ROUND(({expr}) * 100) AS INTEGER)), 0)"
+
+
+CENT = Decimal("0.01")
+
+
+def money_total(value) -> Decimal:
+    """The value of a `money_sum` column as a Decimal with cents."""
+    if is_postgres():
+        return Decimal(value).quantize(CENT)
+    return Decimal(int(value)).scaleb(-2)
+
+
+def distinct(a: str, b: str) -> str:
+    return f"{a} IS DISTINCT FROM {b}" if is_postgres() else f"{a} IS NOT {b}"
+
+
+def quarter_label(column: str) -> str:
+    """The date's year and quarter, '2024Q3' (as `f"{year}Q{quarter}"` in Python)."""
+    if is_postgres():
+        return f"to_char({column}, 'YYYY\"Q\"Q')"
+    return (f"(strftime('%%Y', {column}) || 'Q' || "
+            f"((CAST(strftime('%%m', {column}) AS INTEGER) + 2) / 3))")
+
+
 def json_value(expr: str) -> str:
     """`expr` (text holding JSON) as the JSON column's value."""
     return f"({expr})::jsonb" if is_postgres() else expr
@@ -73,6 +108,12 @@ def _plain(value):
 
 _PG_TYPE = {"bigint": "bigint", "int": "int", "text": "text", "numeric": "numeric",
             "date": "date", "json": "text", "bool": "boolean", "timestamptz": "timestamptz"}
+
+
+def typed(expr: str, kind: str) -> str:
+    """A bound value as a column of `kind` (a `rows` type): PostgreSQL needs the type of a
+    parameter in a select list; SQLite stores by the column's affinity."""
+    return f"CAST({expr} AS {_PG_TYPE[kind]})" if is_postgres() else expr
 
 
 def rows(param: str, columns: list[tuple[str, str]], values: dict[str, list],

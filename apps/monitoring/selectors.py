@@ -14,6 +14,7 @@ from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
+from apps.monitoring import dialect
 from apps.monitoring.models import (
     Action,
     Classification,
@@ -189,23 +190,40 @@ _EFFECTIVE_SQL = (f"(CASE WHEN {_RANK_SQL.format(col='{t}.floor')} > "
 def migration_matrix(*, viewer, from_date: dt.date, to_date: dt.date) -> dict:
     """Month-to-month migration of the snapshots of two runs: counts and balances (at the
     later date) from each category to each category, plus loans that left the book ("off")
-    and loans new to it ("new"). Categories are the worse of category in force and floor."""
+    and loans new to it ("new"). Categories are the worse of category in force and floor.
+
+    A left join plus the later run's new loans instead of a FULL OUTER JOIN: the same SQL on
+    PostgreSQL and on SQLite older than 3.39 (`make run`, embedded local runs)."""
     branches = visible_branch_ids(viewer=viewer)
-    scope = "" if branches is None else "AND {t}.branch_id = ANY(%(branches)s)"
-    a, b = _EFFECTIVE_SQL.format(t="a"), _EFFECTIVE_SQL.format(t="b")
-    # Only code constants are formatted in; every value is a bound parameter.
+    params = {"f": from_date, "t": to_date}
+    scope = ""
+    if branches is not None:
+        params["branches"] = dialect.id_list(sorted(branches))
+        scope = "AND " + dialect.in_ids("branch_id", "branches")
+    effective = _EFFECTIVE_SQL.format(t="s")
+    # Only code constants and dialect fragments are formatted in; values are bound.
     sql = f"""
-    SELECT COALESCE({a}, 'new'), COALESCE({b}, 'off'), COUNT(*),
-           COALESCE(SUM(COALESCE(b.outstanding, 0)), 0), COALESCE(SUM(a.outstanding), 0)
-    FROM (SELECT * FROM monitoring_classificationsnapshot a WHERE a.as_of = %(f)s
-          {scope.format(t="a")}) a
-    FULL OUTER JOIN (SELECT * FROM monitoring_classificationsnapshot b WHERE b.as_of = %(t)s
-          {scope.format(t="b")}) b ON a.loan_id = b.loan_id
-    GROUP BY 1, 2
+    WITH before_run AS (SELECT s.loan_id, {effective} AS category, s.outstanding
+                        FROM monitoring_classificationsnapshot s
+                        WHERE s.as_of = %(f)s {scope}),
+         after_run AS (SELECT s.loan_id, {effective} AS category, s.outstanding
+                       FROM monitoring_classificationsnapshot s
+                       WHERE s.as_of = %(t)s {scope})
+    SELECT m.from_category, m.to_category, COUNT(*), {dialect.money_sum("m.balance")},
+           {dialect.money_sum("m.balance_before")}
+    FROM (SELECT b.category AS from_category, COALESCE(a.category, 'off') AS to_category,
+                 COALESCE(a.outstanding, 0) AS balance, b.outstanding AS balance_before
+          FROM before_run b LEFT JOIN after_run a ON a.loan_id = b.loan_id
+          UNION ALL
+          SELECT 'new', a.category, a.outstanding, 0
+          FROM after_run a
+          WHERE NOT EXISTS (SELECT 1 FROM before_run b WHERE b.loan_id = a.loan_id)) m
+    GROUP BY m.from_category, m.to_category
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"f": from_date, "t": to_date, "branches": list(branches or [])})
-        cells = {(r[0], r[1]): {"count": r[2], "balance": r[3], "balance_before": r[4]}
+        cursor.execute(sql, params)
+        cells = {(r[0], r[1]): {"count": r[2], "balance": dialect.money_total(r[3]),
+                                "balance_before": dialect.money_total(r[4])}
                  for r in cursor.fetchall()}
     rows = [*Category.values, "new"]
     columns = [*Category.values, "off"]

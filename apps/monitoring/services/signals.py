@@ -55,13 +55,14 @@ def signal_rules_in_force(*, on: dt.date) -> dict[str, SignalRule]:
 
 def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=None,
                   rules: dict[str, SignalRule] | None = None, policy: Policy | None = None,
-                  ) -> dict[str, list]:
+                  refresh_levels: bool = True) -> dict[str, list]:
     """Open, update or resolve signals for these observations, then open the mandatory
     actions of every signal that opened or rose, and refresh the loans' warning levels.
 
     Set-based: one read of the open signals, one insert, one bulk update; resolves (the rule
     no longer fires) go through the transition one by one, as they are few. Must run inside
-    the caller's transaction."""
+    the caller's transaction. `refresh_levels=False`: the caller refreshes the warning
+    levels itself (the monthly run does, for every loan of its chunk, with the floors)."""
     rules = rules or signal_rules_in_force(on=on)
     now = timezone.now()
     loan_ids = {o.loan.pk for o in observations}
@@ -99,7 +100,8 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
     _signals_insert(opened)
     _signals_update(updated, now)
     actions = actions_open_missing(raised=raised, on=on, policy=policy, actor=actor)
-    loan_warning_levels_refresh(loan_ids=loan_ids)
+    if refresh_levels:
+        loan_warning_levels_refresh(loan_ids=loan_ids)
     return {"opened": opened, "updated": updated, "resolved": resolved, "actions": actions}
 
 

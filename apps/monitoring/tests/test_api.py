@@ -1,7 +1,5 @@
 """The monitoring API: 404 across branches, 403 before 409, 400 with fields, idempotency."""
 
-import pytest
-
 from apps.monitoring.models import Action
 from apps.monitoring.services.signals import signal_raise
 
@@ -60,8 +58,6 @@ def test_npl_api(world, api_as):
     assert api_as("postloan.north").get("/api/v1/monitoring/npl/?by=x").status_code == 400
 
 
-# The migration matrix is PostgreSQL SQL (= ANY); no SQLite dialect yet.
-@pytest.mark.integration
 def test_migration_api(world, api_as, django_capture_on_commit_callbacks):
     import datetime as dt
 

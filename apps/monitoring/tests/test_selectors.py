@@ -3,7 +3,6 @@
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from apps.monitoring.models import ClassificationRunChunk
@@ -36,25 +35,33 @@ def test_npl_ratio_by_branch_scoped(world, django_assert_max_num_queries):
     assert npl_tolerance() == Decimal("0.045")
 
 
-# The migration matrix is PostgreSQL SQL (= ANY); no SQLite dialect yet.
-@pytest.mark.integration
 def test_migration_matrix_month_to_month(world):
+    """Runs on PostgreSQL and SQLite: the same SQL (no FULL OUTER JOIN, dialect id lists,
+    balances summed exactly to the cent)."""
     today = timezone.localdate()
-    worse, same = world.loan(dpd=20), world.loan()
-    leaving = world.loan()
+    worse, same = world.loan(dpd=20, outstanding="1000.10"), world.loan(outstanding="0.20")
+    zero = world.loan()
+    settled = world.loan(outstanding="250.05")
     _run(today - dt.timedelta(days=30))
     worse.dpd_principal = 100
     worse.save(update_fields=["dpd_principal"])
     from apps.loans.models import Loan
-    Loan.objects.filter(pk=leaving.pk).update(outstanding_principal=0)
-    world.loan()  # new this month
+    Loan.objects.filter(pk=zero.pk).update(outstanding_principal=0)
+    Loan.objects.filter(pk=settled.pk).update(state="settled", outstanding_principal=0)
+    world.loan(outstanding="0.70")  # new this month
     _run(today)
     matrix = migration_matrix(viewer=world.user("auditor.north"),
                               from_date=today - dt.timedelta(days=30), to_date=today)
     cells = matrix["cells"]
-    assert cells[("special_mention", "substandard")]["count"] == 1
-    assert cells[("normal", "normal")]["count"] == 2
-    assert cells[("new", "normal")]["count"] == 1
+    assert cells == {
+        ("special_mention", "substandard"): {"count": 1, "balance": Decimal("1000.10"),
+                                             "balance_before": Decimal("1000.10")},
+        ("normal", "normal"): {"count": 2, "balance": Decimal("0.20"),
+                               "balance_before": Decimal("100000.20")},
+        ("normal", "off"): {"count": 1, "balance": Decimal("0.00"),
+                            "balance_before": Decimal("250.05")},
+        ("new", "normal"): {"count": 1, "balance": Decimal("0.70"),
+                            "balance_before": Decimal("0.00")}}
     south = migration_matrix(viewer=world.user("postloan.south"),
                              from_date=today - dt.timedelta(days=30), to_date=today)
     assert south["cells"] == {}
