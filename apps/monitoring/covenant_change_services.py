@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.exceptions import TransitionConflict
 from apps.core.fsm import transition_check
+from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
 from apps.monitoring.covenant_models import Covenant, CovenantChange, CovenantCheck
 from apps.monitoring.covenant_states import (
@@ -45,12 +46,20 @@ TEXT_MAX = 4000
 KIND = CovenantChangeKind
 
 
+def _lock_loan_of(model, pk: int) -> None:
+    """The loan first, as every covenant service and the daily sweep do (loan → change →
+    covenant → checks, audit last): the same order everywhere, so no two of them deadlock."""
+    loan_id = model.objects.values_list("loan_id", flat=True).get(pk=pk)
+    Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan_id)
+
+
 def _lock_covenant(covenant_id: int) -> Covenant:
     return (Covenant.objects.select_for_update(no_key=True, of=("self",))
             .select_related("loan").get(pk=covenant_id))
 
 
 def _lock_change(change_id: int) -> CovenantChange:
+    _lock_loan_of(CovenantChange, change_id)
     return (CovenantChange.objects.select_for_update(no_key=True, of=("self",))
             .select_related("loan", "covenant").get(pk=change_id))
 
@@ -121,6 +130,7 @@ def covenant_change_propose(*, covenant_id: int, actor, kind: str, effective_fro
                             ) -> CovenantChange:
     """A post-loan officer of the branch proposes to amend, waive or end a covenant (one
     open change per covenant: a second is 409 until the first is decided)."""
+    _lock_loan_of(Covenant, covenant_id)
     covenant = _lock_covenant(covenant_id)
     if not may_work_loan(covenant, actor):
         raise PermissionDenied(_("Only a post-loan officer of the loan's branch proposes "
