@@ -43,6 +43,8 @@ MACHINES = {
     "monitoring.Action": "monitoring_action",
     "monitoring.Inspection": "inspection",
     "monitoring.CovenantCheck": "covenant_check",
+    "monitoring.Covenant": "covenant",
+    "monitoring.CovenantChange": "covenant_change",
     "monitoring.AnnualReview": "annual_review",
     "oversight.ExemptionCase": "exemption_case",
 }

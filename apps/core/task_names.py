@@ -37,6 +37,7 @@ class TaskName(StrEnum):
     MONITORING_COVENANT_SWEEP = "monitoring.covenant_sweep"
     MONITORING_COVENANT_CHUNK = "monitoring.covenant_sweep_chunk"
     MONITORING_RESTRUCTURINGS_RECORD = "monitoring.loan_restructurings_record"
+    MONITORING_COVENANT_SCHEDULE = "monitoring.covenant_schedule_generate"
     OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"
     LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
     LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"

@@ -68,6 +68,7 @@ class ClassificationRunAdmin(ReadOnlyAdmin):
 from apps.monitoring.covenant_models import (  # noqa: E402
     AnnualReview,
     Covenant,
+    CovenantChange,
     CovenantCheck,
     MonitoringNotice,
 )
@@ -75,8 +76,17 @@ from apps.monitoring.covenant_models import (  # noqa: E402
 
 @admin.register(Covenant)
 class CovenantAdmin(ReadOnlyAdmin):
-    list_display = ("loan", "kind", "source", "starts_on", "active")
-    list_filter = ("kind", "source", "active")
+    list_display = ("loan", "kind", "source", "starts_on", "state", "waived_until", "ended_on")
+    list_filter = ("kind", "source", "state")
+
+
+@admin.register(CovenantChange)
+class CovenantChangeAdmin(ReadOnlyAdmin):
+    """Read-only: proposals and decisions go through covenant_change_services (four-eyes)."""
+
+    list_display = ("loan", "covenant", "kind", "effective_from", "waived_until", "state",
+                    "proposed_by", "decided_by")
+    list_filter = ("kind", "state")
 
 
 @admin.register(CovenantCheck)

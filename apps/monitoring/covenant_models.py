@@ -19,21 +19,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.models import WorkflowModel
 from apps.monitoring.covenant_states import (
+    OPEN_CHANGE_STATES,
     AnnualReviewState,
+    CovenantChangeKind,
+    CovenantChangeState,
     CovenantCheckState,
     CovenantKind,
     CovenantResult,
     CovenantSource,
+    CovenantState,
     NoticeKind,
     ReviewOutcome,
 )
 from apps.monitoring.permissions import in_branch, may_work_loan
 
-__all__ = ["AnnualReview", "Covenant", "CovenantCheck", "MonitoringNotice"]
+__all__ = ["AnnualReview", "Covenant", "CovenantChange", "CovenantCheck", "MonitoringNotice"]
 
-CC, AR = CovenantCheckState, AnnualReviewState
+CC, AR, CS, CH = CovenantCheckState, AnnualReviewState, CovenantState, CovenantChangeState
 
 
 def second_person(record, user) -> bool:
@@ -87,9 +91,25 @@ class DueWork(WorkflowModel):
         return timezone.localdate(self.submitted_at) <= self.due_date
 
 
-class Covenant(TimeStampedModel):
+def change_checker(change, user) -> bool:
+    """Four-eyes on a covenant change (§6.4 "requester ≠ approver"): a team lead or risk
+    reviewer of the branch who did not propose it. No super-user bypass."""
+    from apps.accounts.roles import Role
+
+    return (in_branch(user, change.branch_id) and user.has_role(Role.TEAM_LEAD,
+                                                                Role.RISK_REVIEWER)
+            and user.pk != change.proposed_by_id)
+
+
+def change_proposer(change, user) -> bool:
+    """Only whoever proposed a change may withdraw it."""
+    return user is not None and user.pk == change.proposed_by_id
+
+
+class Covenant(WorkflowModel):
     """One undertaking of the borrower on one loan (§6.3): tested at its kind's frequency
-    until the loan closes or an officer ends it."""
+    while active; amended, waived for a period or ended only through an approved
+    `CovenantChange` (four-eyes). `active` mirrors `state == active` for the schedulers."""
 
     loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="covenants",
                              verbose_name=_("loan"))
@@ -105,6 +125,10 @@ class Covenant(TimeStampedModel):
                                  verbose_name=_("added by"))
     starts_on = models.DateField(_("tested from"))
     active = models.BooleanField(_("active"), default=True)
+    state = FSMField(_("state"), default=CS.ACTIVE, choices=CS.choices, protected=True)
+    # Last day of the waiver in force (inclusive); testing resumes the day after.
+    waived_until = models.DateField(_("waived until"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
 
     class Meta:
         ordering = ["loan", "id"]
@@ -115,6 +139,22 @@ class Covenant(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.kind}: {self.text[:40]}"
+
+    @transition(field=state, source=CS.ACTIVE, target=CS.WAIVED)
+    def waive(self, *, until) -> None:
+        """An approved waiver took effect: not tested through `until` (inclusive)."""
+        self.waived_until, self.active = until, False
+
+    @transition(field=state, source=CS.WAIVED, target=CS.ACTIVE)
+    def reinstate(self) -> None:
+        """The sweep: the waiver's last day has passed; testing resumes (`waived_until` is
+        kept, so the next check is not owed for the waived period)."""
+        self.active = True
+
+    @transition(field=state, source=[CS.ACTIVE, CS.WAIVED], target=CS.ENDED)
+    def end(self, *, on) -> None:
+        """An approved end took effect: never tested from `on` (inclusive)."""
+        self.ended_on, self.active = on, False
 
 
 class CovenantCheck(DueWork):
@@ -166,6 +206,77 @@ class CovenantCheck(DueWork):
         """A second person confirms a breach (whatever the officer reported): W25 follows."""
         self.decided_by, self.decided_at, self.decision_note = by, at, note
         self.result = CovenantResult.BREACHED
+
+    @transition(field=state, source=[CC.SCHEDULED, CC.DUE, CC.OVERDUE], target=CC.CANCELLED)
+    def cancel(self, *, at, note: str) -> None:
+        """A waiver or an end of the covenant took effect on or before the due date: the
+        test is no longer owed (a submitted check is decided as usual)."""
+        self.decided_at, self.decision_note = at, note
+
+
+class CovenantChange(WorkflowModel):
+    """A proposed amendment, waiver or end of one covenant (§6.3 "breach → waiver or action
+    workflow"): a post-loan officer proposes it with a reason and a start day, a second
+    person approves or rejects it (§6.4), and it takes effect on its start day, inclusive.
+    At most one open (proposed or approved) change per covenant."""
+
+    covenant = models.ForeignKey(Covenant, on_delete=models.PROTECT, related_name="changes",
+                                 verbose_name=_("covenant"))
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("loan"))
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("branch"))
+    kind = models.CharField(_("change"), max_length=10, choices=CovenantChangeKind.choices)
+    state = FSMField(_("state"), default=CH.PROPOSED, choices=CH.choices, protected=True,
+                     db_index=True)
+    effective_from = models.DateField(_("takes effect on"))
+    waived_until = models.DateField(_("waived until"), null=True, blank=True)
+    new_kind = models.CharField(_("new kind"), max_length=20, choices=CovenantKind.choices,
+                                blank=True)
+    new_text = models.TextField(_("new wording"), blank=True)
+    # What the covenant said before an amendment took effect (the record of the old terms).
+    previous = models.JSONField(_("previous terms"), default=dict, blank=True)
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("proposed by"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    in_effect_at = models.DateTimeField(_("took effect at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("covenant change")
+        verbose_name_plural = _("covenant changes")
+        constraints = [models.UniqueConstraint(
+            fields=["covenant"], condition=models.Q(state__in=OPEN_CHANGE_STATES),
+            name="monitoring_covenant_change_one_open")]
+        indexes = [models.Index(fields=["state", "effective_from"], name="mon_covchange_due")]
+
+    def __str__(self) -> str:
+        return f"{self.covenant_id} {self.kind} from {self.effective_from} {self.state}"
+
+    @transition(field=state, source=CH.PROPOSED, target=CH.APPROVED, permission=change_checker)
+    def approve(self, *, by, at, note: str) -> None:
+        """A second person agrees; it takes effect on its start day."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=CH.PROPOSED, target=CH.REJECTED, permission=change_checker)
+    def reject(self, *, by, at, note: str) -> None:
+        """A second person turns it down, with the reason; the covenant stays as it was."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=CH.PROPOSED, target=CH.WITHDRAWN, permission=change_proposer)
+    def withdraw(self, *, at) -> None:
+        """The proposer takes it back before anyone decided."""
+        self.decided_at = at
+
+    @transition(field=state, source=CH.APPROVED, target=CH.IN_EFFECT)
+    def take_effect(self, *, at, previous: dict) -> None:
+        """System: its start day has come (at approval, or the daily sweep)."""
+        self.in_effect_at, self.previous = at, previous
 
 
 class AnnualReview(DueWork):

@@ -16,6 +16,7 @@ from apps.core.fsm import may_attempt
 from apps.monitoring.covenant_models import (
     AnnualReview,
     Covenant,
+    CovenantChange,
     CovenantCheck,
     MonitoringNotice,
 )
@@ -30,6 +31,7 @@ from apps.monitoring.covenant_states import (
 # window itself is policy data and moves items to "due").
 WORKLIST_HORIZON_DAYS = 30
 CHECK_ACTIONS = ("submit", "accept", "confirm_breach")
+CHANGE_ACTIONS = ("approve", "reject", "withdraw")
 REVIEW_ACTIONS = ("submit", "accept", "return_for_correction")
 
 
@@ -66,8 +68,33 @@ def annual_review_get(*, review_id: int, viewer) -> AnnualReview:
     return found
 
 
+def covenant_get(*, covenant_id: int, viewer) -> Covenant:
+    """404 for a covenant the viewer may not see (another branch): existence not revealed."""
+    found = (_scoped(Covenant.objects.select_related("loan", "loan__enterprise",
+                                                     "loan__officer"), viewer)
+             .filter(pk=covenant_id).first())
+    if found is None:
+        raise Http404
+    return found
+
+
+def covenant_change_list(*, viewer) -> QuerySet[CovenantChange]:
+    return _scoped(CovenantChange.objects.select_related(
+        "covenant", "loan", "proposed_by", "decided_by"), viewer)
+
+
+def covenant_change_get(*, change_id: int, viewer) -> CovenantChange:
+    found = covenant_change_list(viewer=viewer).filter(pk=change_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def available_actions(item, user) -> list[str]:
     """Moves the user may try now (a hint for pages and clients; services check again)."""
+    if isinstance(item, CovenantChange):
+        return [name for name in CHANGE_ACTIONS
+                if may_attempt(getattr(item, name), actor=user)]
     names = CHECK_ACTIONS if isinstance(item, CovenantCheck) else REVIEW_ACTIONS
     return [name for name in names if may_attempt(getattr(item, name), actor=user)]
 
@@ -82,8 +109,12 @@ def covenant_section(*, loan, viewer) -> dict:
     for check in checks:
         check.actions = available_actions(check, viewer)
         by_covenant.setdefault(check.covenant_id, []).append(check)
+    changes: dict[int, list] = {}
+    for change in covenant_change_list(viewer=viewer).filter(loan=loan).order_by("-id")[:100]:
+        changes.setdefault(change.covenant_id, []).append(change)
     for covenant in covenants:
         covenant.history = by_covenant.get(covenant.pk, [])
+        covenant.change_list = changes.get(covenant.pk, [])
     reviews = list(annual_review_list(viewer=viewer).filter(loan=loan).order_by("-year"))
     for review in reviews:
         review.actions = available_actions(review, viewer)

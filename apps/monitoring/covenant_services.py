@@ -33,7 +33,13 @@ from apps.monitoring.covenant_models import (
     CovenantCheck,
     MonitoringNotice,
 )
-from apps.monitoring.covenant_policy import CK, next_anniversary, next_check_due, read
+from apps.monitoring.covenant_policy import (
+    CK,
+    add_months,
+    next_anniversary,
+    next_check_due,
+    read,
+)
 from apps.monitoring.covenant_states import (
     OPEN_CHECK_STATES,
     OPEN_REVIEW_STATES,
@@ -79,18 +85,23 @@ def _schedule_check(covenant: Covenant, loan: Loan, *, today: dt.date, policy: P
     """The covenant's next check, unless one is still open or submitted (one at a time, as
     routine inspections), or the next date falls after maturity."""
     if not covenant.active or covenant.checks.exclude(
-            state__in=(CovenantCheckState.ACCEPTED, CovenantCheckState.BREACHED)).exists():
+            state__in=(CovenantCheckState.ACCEPTED, CovenantCheckState.BREACHED,
+                       CovenantCheckState.CANCELLED)).exists():
         return None
     last = covenant.checks.order_by("-due_date").first()
     basis: dict = {}
     months = read(policy, CK.frequency(covenant.kind), basis)
-    if months <= 0 and last is not None:
-        return None  # a one-off covenant is tested once
+    if months <= 0 and last is not None and last.state != CovenantCheckState.CANCELLED:
+        return None  # a one-off covenant is tested once (a waived test is owed after it)
     one_off = read(policy, CK.ONE_OFF_DAYS, basis) if months <= 0 else None
     anchor = last.due_date if last is not None else covenant.starts_on
+    not_before = (max(today, covenant.starts_on) if last is None
+                  else anchor + dt.timedelta(days=1))
+    if covenant.waived_until is not None:
+        # Nothing is owed for a waived period: the next test falls after its last day.
+        not_before = max(not_before, covenant.waived_until + dt.timedelta(days=1))
     due = next_check_due(anchor=anchor, months=months, one_off_days=one_off,
-                         not_before=max(today, covenant.starts_on) if last is None
-                         else anchor + dt.timedelta(days=1))
+                         not_before=not_before)
     if due > loan.maturity_date:
         return None
     basis["anchor"] = {"value": anchor.isoformat()}
@@ -102,6 +113,17 @@ def _schedule_check(covenant: Covenant, loan: Loan, *, today: dt.date, policy: P
                          loan=loan, payload={"covenant": covenant.pk, "kind": covenant.kind,
                                              "due_date": due.isoformat(), "policy": basis})
     return check if created else None
+
+
+def schedule_next_check(covenant: Covenant, *, today: dt.date, actor=None) -> None:
+    """The covenant's next check after a waiver lapsed (caller holds the loan's lock); a
+    policy gap is logged and left to the next daily sweep, never a guessed date."""
+    try:
+        with transaction.atomic():
+            _schedule_check(covenant, covenant.loan, today=today, policy=Policy(on=today),
+                            actor=actor)
+    except MissingPolicy as exc:
+        logger.warning("next check of covenant %s not scheduled: %s", covenant.pk, exc)
 
 
 def covenants_from_contract(loan: Loan, *, actor=None) -> list[Covenant]:
@@ -127,23 +149,54 @@ def covenants_from_contract(loan: Loan, *, actor=None) -> list[Covenant]:
 
 def _schedule_review(loan: Loan, *, today: dt.date, policy: Policy, actor=None
                      ) -> AnnualReview | None:
-    """The review before the next anniversary of the value date (one per loan year)."""
+    """The review before the next anniversary of the value date (one per loan year), after
+    back-filling the latest missed one (`_backfill_review`)."""
+    backfilled = _backfill_review(loan, today=today, policy=policy, actor=actor)
     found = next_anniversary(value_date=loan.value_date, maturity=loan.maturity_date,
                              today=today)
     if found is None:
-        return None
+        return backfilled
     year, anniversary = found
+    return _create_review(loan, year=year, anniversary=anniversary, policy=policy,
+                          actor=actor) or backfilled
+
+
+def _create_review(loan: Loan, *, year: int, anniversary: dt.date, policy: Policy, actor=None,
+                   backfilled: bool = False) -> AnnualReview | None:
     basis: dict = {}
     lead = read(policy, CK.REVIEW_LEAD_DAYS, basis)
     due = anniversary - dt.timedelta(days=lead)
+    if backfilled:
+        basis["backfilled"] = {"value": "true"}
     review, created = AnnualReview.objects.get_or_create(
         loan=loan, year=year, defaults={"branch_id": loan.branch_id, "due_date": due,
                                         "anniversary": anniversary, "policy_basis": basis})
     if created:
         audit_loan_event(action="annual_review.scheduled", actor=actor, subject=review,
                          loan=loan, payload={"year": year, "anniversary": anniversary.isoformat(),
-                                             "due_date": due.isoformat(), "policy": basis})
+                                             "due_date": due.isoformat(), "policy": basis,
+                                             "backfilled": backfilled})
     return review if created else None
+
+
+def _backfill_review(loan: Loan, *, today: dt.date, policy: Policy, actor=None
+                     ) -> AnnualReview | None:
+    """A loan whose last anniversary passed with no review of that loan year (booked late,
+    or its schedule message lost) gets that one review, once: it is already past its due
+    date, so the same run marks it overdue, raises W26 and escalates it to the branch head
+    (§4.1 "a missed deadline is itself a signal … escalated"). Only the latest missed year:
+    older years would repeat the same signal and escalation for one gap."""
+    latest = None
+    year = 1
+    while True:
+        day = add_months(loan.value_date, 12 * year)
+        if day >= today or day >= loan.maturity_date:
+            break
+        latest, year = (year, day), year + 1
+    if latest is None or AnnualReview.objects.filter(loan=loan, year__gte=latest[0]).exists():
+        return None
+    return _create_review(loan, year=latest[0], anniversary=latest[1], policy=policy,
+                          actor=actor, backfilled=True)
 
 
 @transaction.atomic
@@ -154,9 +207,14 @@ def covenant_schedule_generate(*, loan_id: int, today: dt.date | None = None,
     loan = _lock_loan(loan_id)
     if loan.state not in OPEN_LOAN_STATES:
         return {"covenants": 0, "checks": 0, "reviews": 0}
+    from apps.monitoring.covenant_change_services import covenant_changes_due
+
     today = today or timezone.localdate()
     policy = Policy(on=today)
     covenants = covenants_from_contract(loan, actor=actor)
+    # Approved changes due today, and lapsed waivers, before anything is scheduled: an
+    # ended covenant gets no new check.
+    changed = covenant_changes_due(loan_id=loan.pk, today=today)
     checks = reviews = 0
     try:
         for covenant in Covenant.objects.filter(loan=loan, active=True):
@@ -165,6 +223,8 @@ def covenant_schedule_generate(*, loan_id: int, today: dt.date | None = None,
         reviews += _schedule_review(loan, today=today, policy=policy, actor=actor) is not None
     except MissingPolicy as exc:
         raise _policy_gap(exc) from None
+    if any(changed.values()):
+        logger.info("covenant changes for loan %s: %s", loan.pk, changed)
     return {"covenants": len(covenants), "checks": checks, "reviews": reviews}
 
 
@@ -232,7 +292,7 @@ def _evidence(loan: Loan, *, note: str, document_ids) -> tuple[str, list[int]]:
     return note[:TEXT_MAX], ids
 
 
-def _overdue_resolved(loan: Loan) -> None:
+def overdue_resolved(loan: Loan) -> None:
     """Once nothing of the loan is overdue any more, W26 no longer holds: close it with a
     note (as the run resolves a signal it no longer observes)."""
     from apps.monitoring.services.signals import LoanObservation, signals_apply
@@ -263,7 +323,7 @@ def covenant_check_submit(*, check_id: int, actor, result: str, note: str,
                                                "on_time": check.done_on_time})
     _notices_done(check)
     if source == CovenantCheckState.OVERDUE:
-        _overdue_resolved(check.loan)
+        overdue_resolved(check.loan)
     return check
 
 
@@ -342,7 +402,7 @@ def annual_review_submit(*, review_id: int, actor, outcome: str, note: str,
                                                 "on_time": review.done_on_time})
     _notices_done(review)
     if source == AnnualReviewState.OVERDUE:
-        _overdue_resolved(review.loan)
+        overdue_resolved(review.loan)
     return review
 
 

@@ -37,6 +37,39 @@ class CovenantCheckState(TextChoices):
     SUBMITTED = "submitted", _("Submitted, awaiting a second person")
     ACCEPTED = "accepted", _("Accepted: complied")
     BREACHED = "breached", _("Breach confirmed")
+    CANCELLED = "cancelled", _("Not tested: the covenant was waived or ended")
+
+
+class CovenantState(TextChoices):
+    """active (tested) → waived (not tested until a date, then active again) → ended (never
+    tested again). Moves only through an approved `CovenantChange` (four-eyes, §6.3
+    "breach → waiver or action workflow"; §6.4 waivers need someone other than the
+    requester)."""
+
+    ACTIVE = "active", _("Tested")
+    WAIVED = "waived", _("Waived for a period")
+    ENDED = "ended", _("Ended: no longer tested")
+
+
+class CovenantChangeKind(TextChoices):
+    AMEND = "amend", _("Amend the covenant")
+    WAIVE = "waive", _("Waive it for a period")
+    END = "end", _("End it")
+
+
+class CovenantChangeState(TextChoices):
+    """proposed → approved (waiting for its start day) → in effect; or rejected / withdrawn.
+    An approval on or after the start day takes effect at once; otherwise the daily covenant
+    sweep applies it on its start day (inclusive)."""
+
+    PROPOSED = "proposed", _("Proposed, awaiting a second person")
+    APPROVED = "approved", _("Approved, takes effect on its start day")
+    IN_EFFECT = "in_effect", _("In effect")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the proposer")
+
+
+OPEN_CHANGE_STATES = ("proposed", "approved")
 
 
 class AnnualReviewState(TextChoices):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.monitoring import covenant_change_views as changes
 from apps.monitoring import covenant_views as views
 
 urlpatterns = [
@@ -10,4 +11,9 @@ urlpatterns = [
     path("annual-reviews/<int:review_id>/<slug:act>/", views.annual_review_act,
          name="annual_review_act"),
     path("loans/<int:loan_id>/covenants/", views.covenant_add, name="covenant_add"),
+    path("covenants/<int:covenant_id>/", changes.covenant_page, name="covenant"),
+    path("covenants/<int:covenant_id>/changes/", changes.covenant_change_propose,
+         name="covenant_change_propose"),
+    path("covenant-changes/<int:change_id>/<slug:act>/", changes.covenant_change_act,
+         name="covenant_change_act"),
 ]

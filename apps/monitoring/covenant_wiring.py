@@ -6,8 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 def connect() -> None:
+    from django.db.models.signals import post_save
+    from django_fsm.signals import post_transition
+
     from apps.audit.registry import register_actions
+    from apps.loans.models import Loan
     from apps.monitoring import covenant_tasks, covenant_views, hooks  # noqa: F401 (tasks)
+    from apps.monitoring.covenant_receivers import loan_booked_covenants, loan_moved_covenants
 
     register_actions({
         "covenant.recorded": _("Loan covenant recorded"),
@@ -25,6 +30,21 @@ def connect() -> None:
         "annual_review.submitted": _("Annual review submitted"),
         "annual_review.accepted": _("Annual review accepted"),
         "annual_review.returned": _("Annual review sent back to the officer"),
+        "covenant_check.cancelled": _("Covenant check no longer owed (waived or ended)"),
+        "covenant_change.proposed": _("Covenant change proposed"),
+        "covenant_change.approved": _("Covenant change approved"),
+        "covenant_change.rejected": _("Covenant change rejected"),
+        "covenant_change.withdrawn": _("Covenant change withdrawn"),
+        "covenant.amended": _("Covenant amended"),
+        "covenant.waived": _("Covenant waived"),
+        "covenant.ended": _("Covenant ended"),
+        "covenant.reinstated": _("Covenant tested again after its waiver"),
     })
+    # A booked or activated loan gets its covenant schedule through the outbox (the daily
+    # sweep repeats it, idempotently).
+    post_save.connect(loan_booked_covenants, sender=Loan,
+                      dispatch_uid="monitoring.covenants.loan_booked")
+    post_transition.connect(loan_moved_covenants, sender=Loan,
+                            dispatch_uid="monitoring.covenants.loan_moved")
     hooks.register_worklist_block(covenant_views.worklist_block)
     hooks.register_loan_panel_block(covenant_views.loan_block)

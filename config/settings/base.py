@@ -238,6 +238,10 @@ SPECTACULAR_SETTINGS = {
         "CovenantKindEnum": "apps.monitoring.covenant_states.CovenantKind",
         "CovenantCheckStateEnum": "apps.monitoring.covenant_states.CovenantCheckState",
         "AnnualReviewStateEnum": "apps.monitoring.covenant_states.AnnualReviewState",
+        "CovenantStateEnum": "apps.monitoring.covenant_states.CovenantState",
+        "CovenantChangeKindEnum": "apps.monitoring.covenant_states.CovenantChangeKind",
+        "CovenantChangeStateEnum": "apps.monitoring.covenant_states.CovenantChangeState",
+        "CovenantSourceEnum": "apps.monitoring.covenant_states.CovenantSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

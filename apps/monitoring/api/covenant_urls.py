@@ -1,10 +1,23 @@
 from django.urls import path
 
+from apps.monitoring.api import covenant_change_views as changes
 from apps.monitoring.api import covenant_views as views
 
 urlpatterns = [
     path("monitoring/loans/<int:loan_id>/covenants/", views.LoanCovenantsApi.as_view(),
          name="api-monitoring-loan-covenants"),
+    path("monitoring/covenants/<int:covenant_id>/", changes.CovenantDetailApi.as_view(),
+         name="api-monitoring-covenant"),
+    path("monitoring/covenants/<int:covenant_id>/changes/",
+         changes.CovenantChangeProposeApi.as_view(), name="api-monitoring-covenant-changes"),
+    path("monitoring/covenant-changes/<int:change_id>/approve/",
+         changes.CovenantChangeApproveApi.as_view(),
+         name="api-monitoring-covenant-change-approve"),
+    path("monitoring/covenant-changes/<int:change_id>/reject/",
+         changes.CovenantChangeRejectApi.as_view(), name="api-monitoring-covenant-change-reject"),
+    path("monitoring/covenant-changes/<int:change_id>/withdraw/",
+         changes.CovenantChangeWithdrawApi.as_view(),
+         name="api-monitoring-covenant-change-withdraw"),
     path("monitoring/covenant-checks/", views.CovenantCheckListApi.as_view(),
          name="api-monitoring-covenant-checks"),
     path("monitoring/covenant-checks/<int:check_id>/", views.CovenantCheckDetailApi.as_view(),

@@ -25,6 +25,7 @@ from apps.monitoring.covenant_states import (
     CovenantKind,
     CovenantResult,
     CovenantSource,
+    CovenantState,
     ReviewOutcome,
 )
 from apps.monitoring.selectors import loan_get
@@ -104,6 +105,9 @@ class CovenantSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=CovenantSource.choices)
     starts_on = serializers.DateField()
     active = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=CovenantState.choices)
+    waived_until = serializers.DateField(allow_null=True)
+    ended_on = serializers.DateField(allow_null=True)
 
     class Meta:
         ref_name = "MonitoringCovenant"

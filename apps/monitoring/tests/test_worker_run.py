@@ -36,4 +36,8 @@ def test_monthly_run_in_a_real_worker(loans):
             pytest.fail("the run did not finish within 60 s")
     assert run.as_of < timezone.localdate() and run.loans_total == 2
     assert LoanRiskStatus.objects.get(loan=loans[0]).floor == "substandard"
-    assert Signal.objects.get(loan=loans[0]).code == "W01"
+    # W01 from the run; the booking's covenant task may also have raised W26 by now (the loan
+    # was booked 400 days after its value date with no annual review: back-filled, overdue).
+    assert Signal.objects.get(loan=loans[0], code="W01").level == 3
+    assert set(Signal.objects.filter(loan=loans[0]).values_list("code", flat=True)) <= {
+        "W01", "W26"}

@@ -33,12 +33,17 @@ def test_sweep_enqueues_chunks_of_open_loans(world, covenant_loan):
 
 
 def test_remind_overdue_escalate_once(world, covenant_loan, django_capture_on_commit_callbacks):
-    # One covenant, and no annual review (the second anniversary is the maturity date).
+    # One covenant; the year-1 review (anniversary passed, back-filled) is done at once, and
+    # there is no year-2 review (the second anniversary is the maturity date).
     loan = covenant_loan(value_days_ago=400, covenants=COVENANTS[:1])
     services.covenant_schedule_generate(loan_id=loan.pk)
-    assert not AnnualReview.objects.filter(loan=loan).exists()
-    check = CovenantCheck.objects.get(loan=loan)
     officer, lead = world.user("postloan.north"), world.user("lead.north")
+    review = AnnualReview.objects.get(loan=loan)
+    assert review.year == 1 and review.policy_basis["backfilled"] == {"value": "true"}
+    services.annual_review_submit(review_id=review.pk, actor=officer, outcome="satisfactory",
+                                  note="Reviewed the year's statements")
+    services.annual_review_accept(review_id=review.pk, actor=lead)
+    check = CovenantCheck.objects.get(loan=loan)
     for person in (officer, lead):
         person.email = f"{person.username}@bank.example"
         person.save(update_fields=["email"])
