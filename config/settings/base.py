@@ -272,6 +272,9 @@ else:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
+# Readiness (/readyz, /healthz) runs its checks at once and answers within this many seconds:
+# an orchestrator's probe times out at ~1 s, so a hung dependency must cost well under that.
+HEALTH_READINESS_BUDGET_SECONDS = env.float("HEALTH_READINESS_BUDGET_SECONDS", default=0.4)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
