@@ -41,7 +41,7 @@ def _wait_healthy(timeout: float = 60.0) -> dict | None:
     report = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=5) as response:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/readyz", timeout=5) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:  # 503: up, but something is not ready yet
             report = json.load(exc)

@@ -87,14 +87,15 @@ def check_broker(timeout: float) -> tuple[bool, str]:
 
 def check_storage(timeout: float) -> tuple[bool, str]:
     """The default storage answers. On the local disk `exists()` of a missing root is just
-    False, so there the root must be a writable folder; elsewhere (object storage) a lookup of
-    a key that is never written must come back without an error."""
+    False, so there the root must be (or become) a writable folder; elsewhere (object
+    storage) a lookup of a key that is never written must come back without an error."""
     storage = default_storage
     try:
         if isinstance(storage, FileSystemStorage):  # the lazy proxy passes isinstance
             location = storage.location
-            if not os.path.isdir(location):
-                return False, "folder missing"
+            # The storage creates its folder on the first save; so does the check, so a fresh
+            # install is ready, and a folder that cannot be made fails with the reason.
+            os.makedirs(location, exist_ok=True)
             if not os.access(location, os.W_OK | os.X_OK):
                 return False, "folder not writable"
             return True, "filesystem"
@@ -143,7 +144,7 @@ def _start(name: str, budget: float) -> Future:
         if future is None or future.done():
             # The worker ping waits for answers itself: leave it a margin inside the budget,
             # so "no worker answered" is reported as such rather than as a timeout.
-            timeout = budget * 0.8 if name == "worker" else budget
+            timeout = budget * 0.6 if name == "worker" else budget
             future = _pool.submit(_timed, CHECKS[name], timeout)
             _in_flight[name] = future
         return future

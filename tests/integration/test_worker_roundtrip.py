@@ -110,7 +110,7 @@ def test_readiness_is_ok_while_a_worker_runs(live_worker, client, path):
     assert checks["database"]["detail"] == "postgresql"
     assert checks["broker"]["detail"] == "redis"
     # The first worker to answer ends the wait: nowhere near the ping's timeout.
-    assert checks["worker"]["ms"] < response.json()["budget_ms"] * 0.8
+    assert checks["worker"]["ms"] < response.json()["budget_ms"] * 0.6
 
 
 def test_readiness_is_503_when_no_worker_answers(client):

@@ -16,7 +16,7 @@ from django.db import connections
 from apps.core import health
 from config.celery import app
 
-BUDGET = 0.3
+BUDGET = 0.5
 # The probe's answer may exceed the budget by the thread hand-off and the JSON (more on a loaded
 # shared CI box), never by a dependency's own timeouts: libpq's connect timeout alone is 2 s and
 # a hung Redis without socket timeouts blocks for good.
@@ -147,13 +147,24 @@ def test_readiness_503_names_the_broker_when_it_refuses(client, db, broker_at):
     assert SECRET.encode() not in response.content
 
 
-def test_readiness_503_names_storage_when_its_folder_is_gone(client, db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "gone")
+def test_storage_folder_is_made_like_the_storage_would_on_its_first_save(db, settings,
+                                                                          tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "fresh" / "media")
+
+    assert health.check_storage(BUDGET) == (True, "filesystem")
+    assert (tmp_path / "fresh" / "media").is_dir()
+
+
+def test_readiness_503_names_storage_when_its_folder_cannot_be_made(client, db, settings,
+                                                                     tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    settings.MEDIA_ROOT = str(tmp_path / "a-file" / "media")
 
     report = client.get("/readyz").json()
 
+    assert report["ok"] is False
     assert report["checks"]["storage"] == {**report["checks"]["storage"], "ok": False,
-                                           "state": "down", "detail": "folder missing"}
+                                           "state": "down", "detail": "NotADirectoryError"}
 
 
 def test_readiness_503_when_no_worker_answers(client, db):
