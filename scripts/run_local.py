@@ -14,6 +14,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from apps.core.task_routes import Queue  # noqa: E402  (no Django needed: a plain enum)
+
 PYTHON = sys.executable
 PORT = os.environ.get("PORT", "8000")
 HOST = os.environ.get("HOST", "127.0.0.1")
@@ -41,7 +44,7 @@ def _wait_healthy(timeout: float = 60.0) -> dict | None:
     report = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=5) as response:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/readyz", timeout=5) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:  # 503: up, but something is not ready yet
             report = json.load(exc)
@@ -72,8 +75,11 @@ def main() -> int:
     _manage("seed_demo")
     processes = {
         "web": _start("web", [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"]),
+        # One embedded worker for every queue (apps/core/task_routes.py); production runs a
+        # worker per queue so bulk work never delays what a person waits for.
         "worker": _start("worker", [PYTHON, "-m", "celery", "-A", "config", "worker",
                                     "--loglevel", "INFO", "--concurrency", "2",
+                                    "--queues", ",".join(str(q) for q in Queue),
                                     "--hostname", "worker@%h"]),
         "beat": _start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat",
                                 "--loglevel", "INFO"]),

@@ -32,6 +32,7 @@ _CHECK_LABELS = {
     "database": _("Database"),
     "broker": _("Message broker"),
     "worker": _("Background worker"),
+    "storage": _("File storage"),
 }
 
 

@@ -9,6 +9,11 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue as KombuQueue
+
+from apps.core.task_routes import DEFAULT_QUEUE as DEFAULT_TASK_QUEUE
+from apps.core.task_routes import Queue as TaskQueue
+from apps.core.task_routes import celery_task_routes
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"  # runtime files of the embedded default: SQLite, broker, uploads
@@ -276,6 +281,9 @@ else:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
+# Readiness (/readyz, /healthz) runs its checks at once and answers within this many seconds:
+# an orchestrator's probe times out at ~1 s, so a hung dependency must cost well under that.
+HEALTH_READINESS_BUDGET_SECONDS = env.float("HEALTH_READINESS_BUDGET_SECONDS", default=0.4)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -291,6 +299,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues per kind of work (apps/core/task_routes.py): interactive work never waits behind a
+# portfolio re-score. Every task is routed by name; a worker started without -Q consumes all
+# three (make run's embedded worker), production runs a worker per queue (docker-compose.yml).
+CELERY_TASK_QUEUES = [KombuQueue(str(name), routing_key=str(name)) for name in TaskQueue]
+CELERY_TASK_DEFAULT_QUEUE = str(DEFAULT_TASK_QUEUE)
+CELERY_TASK_ROUTES = celery_task_routes()
 # One schedule for the whole product; each entry fires one sweep that batches its own work.
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {

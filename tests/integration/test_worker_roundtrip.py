@@ -1,4 +1,4 @@
-"""Web → Redis → real worker → database, and /healthz telling the truth about the worker.
+"""Web → Redis → real worker → database, and /readyz telling the truth about the worker.
 
 Needs PostgreSQL and Redis (see conftest.py). Every test is transactional: the worker's own
 connection must see rows the test committed, and the test must see what the worker wrote.
@@ -99,24 +99,28 @@ def test_task_sent_from_a_web_request_is_executed_by_the_worker(live_worker, cli
     assert b'data-executed="yes"' in detail.content
 
 
-def test_healthz_is_ok_while_a_worker_runs(live_worker, client):
-    response = client.get("/healthz")
+@pytest.mark.parametrize("path", ["/readyz", "/healthz"])
+def test_readiness_is_ok_while_a_worker_runs(live_worker, client, path):
+    response = client.get(path)
 
     assert response.status_code == 200, response.json()
     checks = response.json()["checks"]
-    assert {name: check["ok"] for name, check in checks.items()} == {
-        "database": True, "broker": True, "worker": True}
+    assert {name: check["state"] for name, check in checks.items()} == {
+        "database": "up", "broker": "up", "storage": "up", "worker": "up"}
     assert checks["database"]["detail"] == "postgresql"
     assert checks["broker"]["detail"] == "redis"
+    # The first worker to answer ends the wait: nowhere near the ping's timeout.
+    assert checks["worker"]["ms"] < response.json()["budget_ms"] * 0.6
 
 
-def test_healthz_is_503_when_no_worker_answers(client):
+def test_readiness_is_503_when_no_worker_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 503
     report = response.json()
     assert report["ok"] is False
-    assert report["checks"]["worker"] == {"ok": False, "detail": "no worker answered"}
+    assert report["checks"]["worker"]["state"] == "down"
+    assert report["checks"]["worker"]["detail"] == "no worker answered"
     assert report["checks"]["database"]["ok"] and report["checks"]["broker"]["ok"]
 
 

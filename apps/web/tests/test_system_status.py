@@ -7,10 +7,11 @@ from apps.audit.models import AuditEvent
 from apps.core.models import OutboxMessage, TaskProbe
 from apps.web import views
 
-HEALTHY = {"ok": True, "checks": {
-    "database": {"ok": True, "detail": "postgresql"},
-    "broker": {"ok": True, "detail": "redis"},
-    "worker": {"ok": False, "detail": "no worker answered"},
+HEALTHY = {"ok": False, "budget_ms": 400, "checks": {
+    "database": {"ok": True, "state": "up", "detail": "postgresql", "ms": 3.1},
+    "broker": {"ok": True, "state": "up", "detail": "redis", "ms": 1.2},
+    "storage": {"ok": False, "state": "timeout", "detail": "no answer within 0.4 s", "ms": 400},
+    "worker": {"ok": False, "state": "down", "detail": "no worker answered", "ms": 320},
 }}
 
 
@@ -29,6 +30,8 @@ def test_admin_sees_the_checks_and_the_probe_button(client, user_named):
     html = response.content.decode()
     assert 'data-check="database"' in html and "Message broker" in html
     assert "no worker answered" in html
+    assert "File storage" in html and "No answer in time" in html
+    assert "within 400 ms" in html
     assert f'hx-post="{reverse("web:task-probe-create")}"' in html
 
 
