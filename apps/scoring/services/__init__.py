@@ -50,6 +50,6 @@ __all__ = [
     "model_version_reject_promotion", "model_version_request_promotion",
     "model_version_train", "model_version_validate", "rescoring_run", "rescoring_start",
     "score_failure_record", "score_failure_rerun", "score_failure_resolve",
-    "score_failure_sweep", "score_override_record", "score_sweep", "scoring_columns", "training_job_run",
-    "training_job_start",
+    "score_failure_sweep", "score_override_record", "score_sweep", "scoring_columns",
+    "training_job_run", "training_job_start",
 ]
