@@ -5,6 +5,7 @@ from apps.scoring.models import (
     DriftReport,
     ModelVersion,
     RescoringJob,
+    ScoreFailure,
     ScoreOverride,
     ScoreResult,
     TrainingJob,
@@ -65,3 +66,13 @@ class DriftReportAdmin(ReadOnlyAdmin):
 @admin.register(TrainingJob)
 class TrainingJobAdmin(ReadOnlyAdmin):
     list_display = ("pk", "kind", "target", "state", "progress", "model_version", "created_at")
+
+
+@admin.register(ScoreFailure)
+class ScoreFailureAdmin(ReadOnlyAdmin):
+    """Read-only: re-runs go through the failed-scores page or API (service, audit, outbox)."""
+
+    list_display = ("application", "state", "attempts", "max_attempts", "reason_code",
+                    "last_failed_at", "next_attempt_at")
+    list_filter = ("state", "reason_code")
+    raw_id_fields = ("application", "resolved_by_score", "rerun_by")

@@ -33,6 +33,10 @@ class ScoringConfig(AppConfig):
             "score.rescored_chunk": _("Portfolio re-scoring chunk written"),
             "score.rescoring_completed": _("Portfolio re-scoring completed"),
             "score.rescoring_failed": _("Portfolio re-scoring failed"),
+            "score.attempt_failed": _("Scoring attempt failed; will retry"),
+            "score.failed": _("Scoring failed after every attempt allowed"),
+            "score.rerun_requested": _("Failed score re-run requested"),
+            "score.failure_resolved": _("Failed score resolved by a later score"),
         })
         # The score block of the application page, after the file's own sections.
         register_application_section(key="scoring", template="scoring/partials/score_section.html",

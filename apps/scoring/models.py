@@ -22,6 +22,8 @@ from apps.scoring.states import (
     ModelKind,
     Recommendation,
     RescoringJobState,
+    ScoreFailureReason,
+    ScoreFailureState,
     ScoreTrigger,
     TrainingJobState,
     TrainingSource,
@@ -466,3 +468,114 @@ class LoanPerformance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.as_of}: {self.days_past_due} dpd"
+
+
+def score_failure_rerunner(failure: "ScoreFailure", user) -> bool:
+    """Credit policy and operations re-run failed scores (`permissions.SCORE_FAILURE_ROLES`)."""
+    from apps.scoring.permissions import may_rerun_score
+
+    return may_rerun_score(user)
+
+
+def attempts_left(failure: "ScoreFailure") -> bool:
+    """This failed attempt is not the last the policy allows."""
+    return failure.attempts + 1 < failure.max_attempts
+
+
+def bound_reached(failure: "ScoreFailure") -> bool:
+    """This failed attempt is the last the policy allows (`score_max_attempts`)."""
+    return failure.attempts + 1 >= failure.max_attempts
+
+
+class ScoreFailure(WorkflowModel):
+    """An application the scoring worker could not score, kept until a score succeeds (issue #20).
+
+    Before this, a score that failed for good was re-sent by the sweeper every few minutes
+    forever and nobody saw it. Now the first failed attempt opens a record in `retrying`; the
+    sweeper re-sends it with back-off until the decision policy's `score_max_attempts` have
+    failed, then it is `failed` and listed on the failed-scores page for credit policy and
+    operations to act on (fix the model or policy, then re-run). Any later successful score of
+    the application resolves it. At most one open (retrying or failed) record per application.
+    """
+
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("application"))
+    state = FSMField(_("state"), default=ScoreFailureState.RETRYING,
+                     choices=ScoreFailureState.choices, protected=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    # The bound in force when the record opened (or was re-run): a policy change later does not
+    # move a record already counting.
+    max_attempts = models.PositiveIntegerField(_("attempts allowed"))
+    reason_code = models.CharField(_("reason"), max_length=30,
+                                   choices=ScoreFailureReason.choices)
+    # Shown only for the reasons whose message Credence wrote for people (an incompatible
+    # model names the characteristics); other errors keep their type for the worker log.
+    detail = models.TextField(_("detail"), blank=True)
+    error_type = models.CharField(_("error type"), max_length=200, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=30, choices=ScoreTrigger.choices)
+    last_failed_at = models.DateTimeField(_("last failed at"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("gave up at"), null=True, blank=True)
+    rerun_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("re-run by"))
+    rerun_at = models.DateTimeField(_("re-run at"), null=True, blank=True)
+    resolved_by_score = models.ForeignKey(ScoreResult, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+",
+                                          verbose_name=_("resolved by score"), db_index=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        verbose_name = _("score failure")
+        verbose_name_plural = _("score failures")
+        constraints = [
+            # One open record per application: a second failure counts on the first.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(state__in=[ScoreFailureState.RETRYING, ScoreFailureState.FAILED]),
+                name="scoring_one_open_failure"),
+            models.CheckConstraint(condition=Q(max_attempts__gte=1),
+                                   name="scoring_failure_bound_positive"),
+        ]
+        # the sweeper: retrying records whose next attempt is due
+        indexes = [models.Index(fields=["state", "next_attempt_at"],
+                                name="scoring_failure_due")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.state} after {self.attempts}"
+
+    def _note(self, *, at, reason_code: str, detail: str, error_type: str) -> None:
+        self.attempts += 1
+        self.last_failed_at, self.reason_code = at, reason_code
+        self.detail, self.error_type = detail[:2000], error_type[:200]
+
+    @transition(field=state, source=ScoreFailureState.RETRYING,
+                target=ScoreFailureState.RETRYING, conditions=[attempts_left])
+    def retry_later(self, *, at, retry_at, reason_code: str, detail: str = "",
+                    error_type: str = "") -> None:
+        """Another attempt failed with attempts left: the sweeper re-sends it at `retry_at`."""
+        self._note(at=at, reason_code=reason_code, detail=detail, error_type=error_type)
+        self.next_attempt_at = retry_at
+
+    @transition(field=state, source=ScoreFailureState.RETRYING,
+                target=ScoreFailureState.FAILED, conditions=[bound_reached])
+    def give_up(self, *, at, reason_code: str, detail: str = "", error_type: str = "") -> None:
+        """The last attempt the policy allows failed: nobody re-sends it until a person does."""
+        self._note(at=at, reason_code=reason_code, detail=detail, error_type=error_type)
+        self.failed_at, self.next_attempt_at = at, None
+
+    @transition(field=state, source=ScoreFailureState.FAILED,
+                target=ScoreFailureState.RETRYING, permission=score_failure_rerunner)
+    def rerun(self, *, by, at, max_attempts: int, sent_until) -> None:
+        """A person asks for a fresh attempt (after fixing the cause): the count starts again
+        under the bound in force now; the sweeper re-sends it if this send is lost."""
+        self.rerun_by, self.rerun_at = by, at
+        self.attempts, self.max_attempts = 0, max_attempts
+        self.failed_at, self.next_attempt_at = None, sent_until
+
+    @transition(field=state, source=[ScoreFailureState.RETRYING, ScoreFailureState.FAILED],
+                target=ScoreFailureState.RESOLVED)
+    def resolve(self, *, at, score: "ScoreResult") -> None:
+        """A later score of the application succeeded."""
+        self.resolved_at, self.resolved_by_score, self.next_attempt_at = at, score, None

@@ -31,6 +31,9 @@ RECOMMENDATIONS = set(Recommendation.values)
 # validated challengers, and those awaiting promotion [G]. Their scores never decide anything.
 DEFAULT_SHADOW_STATES = ["validated", "promotion_requested"]
 
+# Older stored policy versions predate the key; they get this bound [G].
+DEFAULT_SCORE_MAX_ATTEMPTS = 5
+
 DEFAULT_POLICY: dict = {
     "grades": [["A", 650.0], ["B", 600.0], ["C", 550.0], ["D", 500.0], ["E", None]],
     "recommendation_by_grade": {"A": "approve", "B": "approve", "C": "refer", "D": "refer",
@@ -66,6 +69,9 @@ DEFAULT_POLICY: dict = {
     "default_definition": {"days_past_due": 90, "observation_months": 12,
                            "min_goods": 100, "min_bads": 100},
     "shadow_states": DEFAULT_SHADOW_STATES,
+    # Failed attempts to score one application before it is listed as failed for people to
+    # act on (issue #20); retries back off in between (30 s, 1 min, 2 min …) [G].
+    "score_max_attempts": DEFAULT_SCORE_MAX_ATTEMPTS,
 }
 
 
@@ -117,6 +123,10 @@ def validate_policy(document) -> dict:
         if not isinstance(states, list) or not set(states) <= allowed:
             raise PolicyError("shadow_states must list model states among "
                               + ", ".join(sorted(allowed)))
+    if "score_max_attempts" in document:  # older stored versions predate it
+        value = document["score_max_attempts"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
+            raise PolicyError("score_max_attempts must be a whole number from 1 to 100")
     if "default_definition" in document:  # older stored versions predate it
         definition = document["default_definition"]
         for key in ("days_past_due", "observation_months", "min_goods", "min_bads"):
@@ -124,6 +134,11 @@ def validate_policy(document) -> dict:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise PolicyError(f"default_definition.{key} must be a whole number ≥ 1")
     return document
+
+
+def score_max_attempts(document: dict) -> int:
+    """Failed attempts allowed before a score is listed as failed (the policy's bound)."""
+    return document.get("score_max_attempts", DEFAULT_SCORE_MAX_ATTEMPTS)
 
 
 _STRICTNESS = {Recommendation.APPROVE: 0, Recommendation.REFER: 1, Recommendation.DECLINE: 2}

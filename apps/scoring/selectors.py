@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from apps.applications.models import Application
 from apps.applications.selectors import application_list
@@ -12,13 +14,14 @@ from apps.scoring.models import (
     DriftReport,
     ModelVersion,
     RescoringJob,
+    ScoreFailure,
     ScoreOverride,
     ScoreResult,
     ShadowScore,
     TrainingJob,
 )
-from apps.scoring.permissions import may_view_models
-from apps.scoring.states import ModelVersionState
+from apps.scoring.permissions import may_view_models, may_view_score_failures
+from apps.scoring.states import ModelVersionState, ScoreFailureState
 
 
 def decision_scores() -> QuerySet[ScoreResult]:
@@ -170,3 +173,26 @@ def override_rates(*, viewer) -> dict[str, list[dict]]:
         {r["officer"]: r["n"] for r in overrides.values("officer").annotate(n=Count("pk"))},
         "account_manager", "account_manager__username")
     return {"approvers": by_approver, "officers": by_officer}
+
+
+def score_failure_list(*, viewer, states=(ScoreFailureState.FAILED,)) -> QuerySet[ScoreFailure]:
+    """Score failures of the applications the viewer may see, newest failure first: 403 for
+    roles that do not act on them. One query whatever the number (the application, its
+    enterprise and branch, and who re-ran it are joined)."""
+    if not may_view_score_failures(viewer):
+        raise PermissionDenied(_("You may not see failed scores."))
+    visible = application_list(viewer=viewer).values("pk")
+    failures = ScoreFailure.objects.filter(application__in=visible)
+    if states:
+        failures = failures.filter(state__in=states)
+    return (failures.select_related("application__enterprise", "application__branch",
+                                    "rerun_by")
+            .order_by("-last_failed_at", "-id"))
+
+
+def score_failure_get(*, viewer, failure_id: int) -> ScoreFailure:
+    """One score failure the viewer may see (404 otherwise, existence not revealed)."""
+    failure = score_failure_list(viewer=viewer, states=()).filter(pk=failure_id).first()
+    if failure is None:
+        raise Http404
+    return failure

@@ -54,3 +54,22 @@ class TrainingJobState(TextChoices):
 class TrainingSource(TextChoices):
     CSV = "csv", _("Uploaded CSV")
     DATABASE = "database", _("Disbursed loans in Credence")
+
+
+class ScoreFailureState(TextChoices):
+    """A score the worker could not compute: retried by the sweeper up to the policy's
+    `score_max_attempts`, then failed (listed for people to act on), resolved by a later score."""
+
+    RETRYING = "retrying", _("Retrying")
+    FAILED = "failed", _("Failed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ScoreFailureReason(TextChoices):
+    """Why a score failed, as a code; the page turns it into a sentence."""
+
+    MODEL_INCOMPATIBLE = "model_incompatible", _("The champion model cannot read the inputs")
+    MODEL_UNAVAILABLE = "model_unavailable", _("The champion model could not be loaded")
+    POLICY_INVALID = "policy_invalid", _("The decision policy could not be applied")
+    DATABASE = "database", _("The database was unavailable")
+    UNEXPECTED = "unexpected", _("An unexpected error in the scoring worker")

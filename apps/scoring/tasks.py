@@ -14,22 +14,40 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-@shared_task(name=TaskName.APPLICATION_SCORE, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=300,
-             retry_jitter=True, max_retries=5)
-def application_score(application_id: int, trigger: str = "investigation_accepted",
+@shared_task(bind=True, name=TaskName.APPLICATION_SCORE, acks_late=True,
+             reject_on_worker_lost=True, autoretry_for=TRANSIENT, retry_backoff=True,
+             retry_backoff_max=300, retry_jitter=True, max_retries=5)
+def application_score(self, application_id: int, trigger: str = "investigation_accepted",
                       actor_id: int | None = None) -> int | None:
     """Score one application with the champion; idempotent per (application, model version,
-    input hash), so acks_late redelivery and sweeper re-sends write one result."""
+    input hash), so acks_late redelivery and sweeper re-sends write one result.
+
+    A failure is recorded as the application's `ScoreFailure` (retried by the sweeper up to
+    the policy's bound, then listed as failed); database hiccups are first retried here, and
+    recorded only once Celery's own retries are spent.
+    """
     from apps.accounts.models import User
     from apps.applications.models import Application
     from apps.scoring.services import application_score as score
+    from apps.scoring.services import score_failure_record
 
-    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     try:
+        actor = User.objects.filter(pk=actor_id).first() if actor_id else None
         return score(application_id=application_id, trigger=trigger, actor=actor).pk
     except Application.DoesNotExist:
         logger.warning("application %s to score does not exist", application_id)
+        return None
+    except Exception as exc:
+        if isinstance(exc, TRANSIENT) and self.request.retries < self.max_retries:
+            raise  # autoretry_for: back off and try again while the database recovers
+        logger.exception("scoring application %s failed", application_id)
+        try:
+            score_failure_record(application_id=application_id, exc=exc, trigger=trigger)
+        except Exception:
+            # The record could not be written (the database is still down): the task fails,
+            # and the sweeper finds the application unscored and re-sends it later.
+            logger.exception("could not record the score failure of %s", application_id)
+            raise exc from None
         return None
 
 

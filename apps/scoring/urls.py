@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from apps.scoring import views
+from apps.scoring import failure_views, views
 
 app_name = "scoring"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("models/<int:version_id>/<slug:action>/", views.model_action, name="model-action"),
     path("training/", views.training_start, name="training-start"),
     path("training/<int:job_id>/", views.training_job, name="training-job"),
+    path("failed/", failure_views.score_failure_list, name="score-failures"),
+    path("failed/<int:failure_id>/rerun/", failure_views.score_failure_rerun,
+         name="score-failure-rerun"),
     path("rescoring/", views.rescoring_start, name="rescoring-start"),
     path("rescoring/<int:job_id>/", views.rescoring_job, name="rescoring-job"),
     path("applications/<int:application_id>/", login_required(views.application_score_page),

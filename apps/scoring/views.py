@@ -22,7 +22,12 @@ from apps.scoring import selectors, services
 from apps.scoring.features.spec import BY_NAME
 from apps.scoring.forms import TrainingForm
 from apps.scoring.models import TrainingJob
-from apps.scoring.permissions import may_manage_models, may_request_score, may_view_models
+from apps.scoring.permissions import (
+    may_manage_models,
+    may_request_score,
+    may_view_models,
+    may_view_score_failures,
+)
 from apps.scoring.states import ModelKind, ModelVersionState
 
 SHADOW_RESCORABLE = (ModelVersionState.DRAFT, ModelVersionState.VALIDATED,
@@ -66,7 +71,8 @@ def model_list(request):
         "versions": versions, "drift_alert": selectors.drift_alert_active(),
         "overrides": selectors.override_rates(viewer=request.user),
         "policy": services.decision_policy_in_force(),
-        "training_form": TrainingForm(), "can_manage": may_manage_models(request.user)})
+        "training_form": TrainingForm(), "can_manage": may_manage_models(request.user),
+        "can_view_failures": may_view_score_failures(request.user)})
 
 
 _ACTIONS = {

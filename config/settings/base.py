@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "apps.monitoring.states.Category",
         "InspectionRequestedActionEnum": "apps.monitoring.inspection_states.RequestedAction",
         "TrainingSourceEnum": "apps.scoring.states.TrainingSource",
+        "ScoreFailureStateEnum": "apps.scoring.states.ScoreFailureState",
+        "ScoreFailureReasonEnum": "apps.scoring.states.ScoreFailureReason",
         "CovenantKindEnum": "apps.monitoring.covenant_states.CovenantKind",
         "CovenantCheckStateEnum": "apps.monitoring.covenant_states.CovenantCheckState",
         "AnnualReviewStateEnum": "apps.monitoring.covenant_states.AnnualReviewState",

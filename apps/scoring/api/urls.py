@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.scoring.api import views
+from apps.scoring.api import failure_views, views
 
 urlpatterns = [
     path("applications/<int:application_id>/score/", views.ApplicationScoreApi.as_view(),
@@ -16,6 +16,10 @@ urlpatterns = [
          name="api-training-start"),
     path("scoring/training-jobs/<int:job_id>/", views.TrainingJobDetailApi.as_view(),
          name="api-training-job"),
+    path("scoring/failures/", failure_views.ScoreFailureListApi.as_view(),
+         name="api-score-failures"),
+    path("scoring/failures/<int:failure_id>/rerun/", failure_views.ScoreFailureRerunApi.as_view(),
+         name="api-score-failure-rerun"),
     path("rescoring/<int:job_id>/", views.RescoringJobDetailApi.as_view(),
          name="api-rescoring-job"),
 ]

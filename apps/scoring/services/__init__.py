@@ -1,6 +1,12 @@
 """Scoring services: training and the registry, single and bulk scoring, the decision policy,
 overrides, model lifecycle and drift. Import from here."""
 
+from apps.scoring.services.failures import (
+    score_failure_record,
+    score_failure_rerun,
+    score_failure_resolve,
+    score_failure_sweep,
+)
 from apps.scoring.services.monitoring import drift_check
 from apps.scoring.services.overrides import score_override_record
 from apps.scoring.services.promotion import (
@@ -43,6 +49,7 @@ __all__ = [
     "drift_check", "model_of", "model_version_approve_promotion", "model_version_load",
     "model_version_reject_promotion", "model_version_request_promotion",
     "model_version_train", "model_version_validate", "rescoring_run", "rescoring_start",
-    "score_override_record", "score_sweep", "scoring_columns", "training_job_run",
-    "training_job_start",
+    "score_failure_record", "score_failure_rerun", "score_failure_resolve",
+    "score_failure_sweep", "score_override_record", "score_sweep", "scoring_columns",
+    "training_job_run", "training_job_start",
 ]

@@ -26,9 +26,14 @@ from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.scoring.features.assemble import application_features, records_to_columns
 from apps.scoring.features.spec import FEATURE_NAMES
-from apps.scoring.models import FeatureSnapshot, ScoreResult
+from apps.scoring.models import FeatureSnapshot, ScoreFailure, ScoreResult
 from apps.scoring.permissions import may_request_score
 from apps.scoring.policy import recommend
+from apps.scoring.services.failures import (
+    OPEN_STATES,
+    score_failure_resolve,
+    score_failure_sweep,
+)
 from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
 from apps.scoring.services.shadow import shadow_scores_record
 from apps.scoring.states import ScoreTrigger
@@ -67,7 +72,10 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                                               model_version=version,
                                               input_hash=record.input_hash).first()
         if existing is not None:
-            return existing  # delivered twice, or nothing changed since the last score
+            # delivered twice, or nothing changed since the last score; a re-run of a failure
+            # whose cause went away finds the earlier score and is resolved by it
+            score_failure_resolve(application=application, score=existing)
+            return existing
         model = model_of(version)
         columns = records_to_columns([record.values], model.feature_kinds)
         scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
@@ -91,6 +99,7 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         except IntegrityError:
             return ScoreResult.objects.get(application_id=application_id, model_version=version,
                                            input_hash=record.input_hash)
+        score_failure_resolve(application=application, score=result)
         # Challengers score the same input in shadow: stored apart, never read by decisions.
         shadow_scores_record(application_id=application_id, record=record, snapshot=snapshot,
                              policy=policy, trigger=trigger)
@@ -119,7 +128,11 @@ def application_score_request(*, application_id: int, actor) -> None:
 def score_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     """Re-queue applications stuck waiting for a score: investigation accepted more than the
     policy's grace period ago, file still being decided, and no score since the acceptance.
-    Brokers lose messages; the task is idempotent, so a re-send is harmless."""
+    Brokers lose messages; the task is idempotent, so a re-send is harmless.
+
+    An application with an open score failure is not "stuck": its retries are re-sent by
+    `score_failure_sweep` within the policy's bound, and a failed one waits for a person
+    (issue #20: a permanent failure used to be re-sent here every few minutes forever)."""
     from apps.investigations.models import Investigation
     from apps.investigations.states import InvestigationState
 
@@ -130,6 +143,8 @@ def score_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     stuck = list(Investigation.objects.filter(
         state=InvestigationState.ACCEPTED, accepted_at__lt=cutoff,
         application__state__in=SCORABLE_STATES).filter(~Exists(scored_since))
+        .filter(~Exists(ScoreFailure.objects.filter(application_id=OuterRef("application_id"),
+                                                    state__in=OPEN_STATES)))
         .order_by("accepted_at").values_list("application_id", flat=True)[:limit])
     with transaction.atomic():
         for application_id in stuck:
@@ -137,4 +152,4 @@ def score_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
                               trigger=ScoreTrigger.SWEEPER)
     if stuck:
         logger.info("score sweep re-queued %d applications", len(stuck))
-    return len(stuck)
+    return len(stuck) + score_failure_sweep(now=now, limit=limit)
