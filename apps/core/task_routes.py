@@ -43,6 +43,9 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.MONITORING_INSPECTION_OVERDUE_CHUNK: Queue.BULK,
     TaskName.MONITORING_COVENANT_CHUNK: Queue.BULK,
     TaskName.LOANS_DPD_RECOMPUTE_CHUNK: Queue.BULK,
+    # One loan each, sent by the outbox after a booking or restructuring: nobody waits on them.
+    TaskName.MONITORING_COVENANT_SCHEDULE: Queue.BULK,
+    TaskName.MONITORING_RESTRUCTURINGS_RECORD: Queue.BULK,
     # Beat-driven: each fires one sweep that sends its chunks to bulk.
     TaskName.AUDIT_CHAIN_VERIFY: Queue.PERIODIC,
     TaskName.CORE_IDEMPOTENCY_PURGE: Queue.PERIODIC,

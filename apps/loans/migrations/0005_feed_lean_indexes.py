@@ -25,7 +25,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0003_dpd_perf_fillfactor'),
+        ('loans', '0004_instalment_effective_from'),
     ]
 
     operations = [
