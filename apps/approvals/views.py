@@ -24,6 +24,7 @@ from apps.applications.sections import register_application_section
 from apps.applications.selectors import application_get
 from apps.applications.states import ApplicationState
 from apps.approvals import services
+from apps.approvals.dossier_text import findings_for_reader
 from apps.approvals.forms import (
     CommitteeSessionForm,
     ConditionForm,
@@ -51,6 +52,9 @@ from apps.approvals.services.routing import latest_score
 from apps.approvals.sod import signing_refusal
 from apps.approvals.states import ConditionState, StepState
 from apps.core.exceptions import DomainError
+from apps.investigations.display import answer_display
+from apps.investigations.selectors import investigation_view
+from apps.scoring.reason_text import reason_rows
 
 INBOX_PAGE_SIZE = 50
 
@@ -128,11 +132,15 @@ def _files_to_review(user):
 # --- dossier ---------------------------------------------------------------------------------
 
 def _investigation(application):
+    """The investigation and its answered items as the reviewer reads them (labels in the
+    reader's language, values formatted, tables as rows, files as links)."""
     investigation = getattr(application, "investigation", None)
     if investigation is None:
         return None, []
-    answers = list(investigation.answers.select_related("item__section")
-                   .order_by("item__section__order", "item__order"))
+    view = investigation_view(investigation=investigation)
+    answers = [{"item": item, "shown": answer_display(item)}
+               for section in view.sections for item in section.items
+               if item.answered or (item.is_derived and item.derived_value is not None)]
     return investigation, answers
 
 
@@ -175,12 +183,18 @@ def _dossier_context(request, application, **forms) -> dict:
     if waiting is not None and waiting.kind == StepKind.COMMITTEE:
         chair_of = set(CommitteeMember.objects.filter(user=request.user, is_chair=True)
                        .values_list("committee_id", flat=True))
+    score = latest_score(application.pk)
     return {
         "application": application, "enterprise": application.enterprise,
         "exposure": group_exposure(enterprise_id=application.enterprise_id),
         "investigation": investigation, "answers": answers,
         "documents": _documents(request, application),
-        "score": latest_score(application.pk),
+        "score": score,
+        "score_reasons": reason_rows(score) if score is not None else [],
+        "score_pd_percent": score.probability * 100 if score is not None else None,
+        "red_flags": findings_for_reader(getattr(investigation, "red_flags", None)),
+        "cross_checks": findings_for_reader(getattr(investigation, "cross_check_findings",
+                                                    None)),
         "opinions": list(application.review_opinions.select_related("reviewer")),
         "routes": routes, "route": route, "waiting": waiting, "refusal": refusal,
         "quorum_problem": quorum_impossible_reason(waiting) if waiting is not None else None,

@@ -28,18 +28,11 @@ from apps.scoring.permissions import (
     may_view_models,
     may_view_score_failures,
 )
+from apps.scoring.reason_text import reason_rows
 from apps.scoring.states import ModelKind, ModelVersionState
 
 SHADOW_RESCORABLE = (ModelVersionState.DRAFT, ModelVersionState.VALIDATED,
                      ModelVersionState.PROMOTION_REQUESTED)
-
-
-def _reason_rows(result) -> list[dict]:
-    rows = []
-    for reason in result.reasons:
-        feature = BY_NAME.get(reason.get("feature"))
-        rows.append({**reason, "label": feature.description if feature else reason.get("feature")})
-    return rows
 
 
 def score_section_context(request, application) -> dict | None:
@@ -49,7 +42,7 @@ def score_section_context(request, application) -> dict | None:
     if result is None and not may_request_score(user):
         return None
     return {"application": application, "result": result,
-            "reasons": _reason_rows(result) if result else [],
+            "reasons": reason_rows(result) if result else [],
             "missing": [BY_NAME[n].description for n, v in result.snapshot.values.items()
                         if v is None and n in BY_NAME] if result else [],
             "can_request": may_request_score(user),
