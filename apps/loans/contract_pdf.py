@@ -1,30 +1,24 @@
 """The bilingual contract PDF, rendered from the contract's template version with reportlab.
 
-Every glyph, Latin and Chinese, is set in WenQuanYi Micro Hei (Apache-2.0, vendored under
-`fonts/` from Debian's fonts-wqy-microhei), embedded as a subset: the document prints the same
-on any machine (the built-in CID font STSong-Light is never embedded, so it is not used).
+Every glyph, Latin and Chinese, is set in the embedded font of `apps.core.pdf_fonts`: the
+document prints the same on any machine.
 """
 
 from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from apps.core.pdf_fonts import FONT_NAME, register_cjk_font
 from apps.loans.contract_template import template_load
 from apps.loans.money_words import amount_in_capitals
-
-FONT_NAME = "WQYMicroHei"
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
 
 _METHOD_ZH = {"equal_instalment": "等额本息", "equal_principal": "等额本金",
               "interest_bullet": "按月付息、到期还本", "irregular": "不规则还款计划"}
@@ -41,11 +35,6 @@ _COLLATERAL_EN = {"none": "none (credit loan)", "property": "property mortgage",
                   "pledge of receivables", "equipment": "equipment mortgage"}
 _SIGNING_ZH = {"in_person": "面签", "video": "视频签约"}
 _SIGNING_EN = {"in_person": "in person", "video": "by video"}
-
-
-def _register_font() -> None:
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0))
 
 
 def money(amount: Decimal) -> str:
@@ -68,7 +57,7 @@ def _fill(text: str, values: dict) -> str:
 def render_contract_pdf(contract, *, entrusted_threshold: Decimal | None = None) -> bytes:
     """The contract as signed: terms, conditions and the text of its template version (the
     template's hash is checked, so an edited file cannot produce a different 'signed' text)."""
-    _register_font()
+    register_cjk_font()
     template = template_load(contract.template_version,
                              expect_sha256=contract.template_sha256).content
     application = contract.application

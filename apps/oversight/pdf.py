@@ -1,8 +1,8 @@
 """PDF renderings of the process trail and the evidence pack (reportlab, BSD licence).
 
-Chinese text uses reportlab's built-in CID font STSong-Light: the viewer supplies the glyphs,
-so nothing is embedded or downloaded and a Chinese label prints wherever Adobe's Asian font
-pack or any modern PDF viewer is present.
+Every glyph is set in the embedded font of `apps.core.pdf_fonts` (tables and the footer too,
+so no unembedded Helvetica slips in): a Chinese pack prints the same on a machine without any
+Chinese font.
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-_registered = False
+from apps.core.pdf_fonts import FONT_NAME as FONT
+from apps.core.pdf_fonts import register_cjk_font
 
 
 def _styles():
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
+    register_cjk_font()
     base = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontName=FONT, fontSize=15),
@@ -49,6 +44,7 @@ def _table(rows, widths, style) -> Table:
                   repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
@@ -67,7 +63,7 @@ def _footer(text: str):
 def _build(path: Path, title: str, story: list, footer: str) -> None:
     document = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm,
                                  rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm,
-                                 title=title, author="Credence")
+                                 title=title, author="Credence", initialFontName=FONT)
     document.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
 
 

@@ -153,3 +153,23 @@ def test_api_lists_scoped_and_commands_are_idempotent(world, case):
     reviewer = committee_member(world, "exempt.appeal")
     assert _api(reviewer).post(url, body, format="json").status_code == 200
     assert ExemptionCase.objects.get(pk=case.pk).state == S.APPEAL_DECIDED
+
+
+def test_pack_pdf_in_chinese_embeds_every_font(world, case, tmp_path):
+    """Issue #18: on a machine without a Chinese font every character would be a blank box
+    unless the font travels inside the PDF (pdffonts: emb yes on every line)."""
+    import subprocess
+
+    client = _page(world.user("auditor.north"))
+    response = client.get(reverse("oversight:exemption-pdf", args=[case.pk]),
+                          HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(response.content)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+    assert "STSong" not in "".join(fonts)
+    assert "证据" in text, text[:300]
