@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -145,6 +146,7 @@ class InvestigationView:
     check_ins: list[SiteCheckIn]
     comments: list[dict]
     derived_error: str = ""
+    missing_groups: list[dict] = field(default_factory=list)
 
     @property
     def editable(self) -> bool:
@@ -284,14 +286,34 @@ def investigation_view(*, investigation: Investigation) -> InvestigationView:
             derived_value=derived.get(item.code),
             comments=comments_by_item.get(item.pk, []),
             red_flags=flags_by_item.get(item.code, [])))
+    missing = (investigation_missing(investigation)
+               if investigation.state in EDITABLE_STATES else [])
     return InvestigationView(
         investigation=investigation, sections=list(sections.values()),
-        missing=([str(m) for m in investigation_missing(investigation)]
-                 if investigation.state in EDITABLE_STATES else []),
+        missing=[str(m) for m in missing], missing_groups=missing_by_section(missing),
         red_flags=flags,
         cross_checks=[finding_payload(f) for f in investigation.cross_check_findings or []],
         check_ins=list(investigation.check_ins.select_related("officer")),
         comments=all_comments, derived_error=derived_error)
+
+
+def missing_by_section(missing) -> list[dict]:
+    """What stops a submission as one compact summary: a group per section in the form's
+    order (then the site visit), each entry the item's label, what is wrong, and the section
+    to open so a tap lands on the question."""
+    groups: dict = {}
+    for entry in missing:
+        section = entry.item.section if entry.item is not None else None
+        key = section.code if section is not None else None
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"code": key, "title": section.title if section is not None
+                                   else _("Site visit"), "entries": []}
+        group["entries"].append(
+            {"code": entry.item.code if entry.item is not None else "",
+             "label": entry.item.label if entry.item is not None else "",
+             "reason": entry.reason})
+    return sorted(groups.values(), key=lambda g: g["code"] is None)
 
 
 def investigation_is_reviewable(investigation: Investigation) -> bool:

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -117,9 +118,16 @@ def _run(request, back, service, success: str):
             for error in errors:
                 messages.error(request, f"{field}: {error}" if field else error)
     except DomainError as exc:
-        messages.error(request, exc.detail)
-        for line in exc.fields.get("missing", []):
-            messages.warning(request, line)
+        missing = exc.fields.get("missing", [])
+        if missing:
+            # One message, not one box per item: the finish screen lists them by section, each
+            # linking to its question.
+            messages.error(request, ngettext(
+                "%(detail)s %(count)s thing is missing: see the list under “Still missing”.",
+                "%(detail)s %(count)s things are missing: see the list under “Still missing”.",
+                len(missing)) % {"detail": exc.detail, "count": len(missing)})
+        else:
+            messages.error(request, exc.detail)
     except (TransitionNotAllowed, ConcurrentTransition):
         messages.error(request, _("Someone else moved this investigation meanwhile; here is "
                                   "its current state."))
@@ -243,7 +251,7 @@ def investigation_check_out(request, investigation_id: int):
 def investigation_submit(request, investigation_id: int):
     _require_staff_role(request.user)
     investigation = investigation_get(viewer=request.user, investigation_id=investigation_id)
-    return _run(request, redirect(_form_url(investigation.pk)),
+    return _run(request, redirect(_form_url(investigation.pk) + "#missing-list"),
                 lambda: workflow.investigation_submit(investigation_id=investigation.pk,
                                                       actor=request.user),
                 _("Investigation submitted for review."))

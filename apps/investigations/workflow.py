@@ -11,7 +11,7 @@ autosave with the same content is a no-op (issue 4, form experience).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -301,53 +301,71 @@ def _rule_inputs(investigation: Investigation):
     return document, values, resolver, figures
 
 
-def investigation_missing(investigation: Investigation) -> list[str]:
-    """Everything that stops a submission, each as a sentence naming the item (§3.2): required
-    items unanswered, N/A not allowed or without a reason, evidence short, an answer failing
-    one of its item's validation rules, check-ins missing."""
+@dataclass(frozen=True)
+class Missing:
+    """One thing that stops a submission: the item concerned (None for a check-in) and what is
+    wrong with it, without the item's code — the form names the item by its label and links
+    to its question; `str()` is the sentence the API returns (code first, for searching)."""
+
+    item: Item | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.item is None:
+            return self.reason
+        return _("%(code)s: %(message)s") % {"code": self.item.code, "message": self.reason}
+
+
+def investigation_missing(investigation: Investigation) -> list[Missing]:
+    """Everything that stops a submission, each naming its item (§3.2): required items
+    unanswered, N/A not allowed or without a reason, evidence short, an answer failing one of
+    its item's validation rules, check-ins missing. In the form's order."""
     answers = {a.item_id: a for a in investigation.answers.all()}
     missing = []
-    items = (Item.objects.filter(template_id=investigation.template_id)
-             .exclude(answer_type=AnswerType.DERIVED)
-             .order_by("section__order", "order", "id"))
+    items = list(Item.objects.filter(template_id=investigation.template_id)
+                 .exclude(answer_type=AnswerType.DERIVED).select_related("section")
+                 .order_by("section__order", "order", "id"))
     for item in items:
         answer = answers.get(item.pk)
         if answer is None:
             if item.required:
-                missing.append(_("%(code)s: not answered.") % {"code": item.code})
+                missing.append(Missing(item, _("not answered.")))
             continue
         if answer.not_applicable:
             if not item.na_allowed:
-                missing.append(_("%(code)s: cannot be not applicable.") % {"code": item.code})
+                missing.append(Missing(item, _("cannot be not applicable.")))
             elif not answer.na_reason.strip():
-                missing.append(_("%(code)s: not applicable without a reason.")
-                               % {"code": item.code})
+                missing.append(Missing(item, _("not applicable without a reason.")))
             continue
         short = evidence_shortfall(item, answer.value, answer.evidence)
         if short:
-            missing.append(_("%(code)s: evidence missing: %(what)s.")
-                           % {"code": item.code, "what": ", ".join(short)})
-    missing += _validation_missing(investigation)
+            missing.append(Missing(item, _("evidence missing: %(what)s.")
+                                   % {"what": ", ".join(short)}))
+    missing += _validation_missing(investigation, {item.code: item for item in items})
     checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
     for officer_id, role in ((investigation.lead_officer_id, _("lead officer")),
                              (investigation.assisting_officer_id, _("assisting officer"))):
         if officer_id not in checked_in:
-            missing.append(_("The %(role)s has not checked in at the site.") % {"role": role})
+            missing.append(Missing(None, _("The %(role)s has not checked in at the site.")
+                                   % {"role": role}))
     return missing
 
 
-def _validation_missing(investigation: Investigation) -> list[str]:
+def _validation_missing(investigation: Investigation, items: dict) -> list[Missing]:
     """Validation rules of the answered items (the template's `validation_rules`), each
-    failure named by item code with the rule's own message in the reader's language."""
+    failure on its item with the rule's own message in the reader's language."""
     if not Item.objects.filter(template_id=investigation.template_id).exclude(
             validation_rules=[]).exists():
         return []
     document, values, resolver, figures = _rule_inputs(investigation)
     chinese = (get_language() or "").startswith("zh")
-    return [_("%(code)s: %(message)s") % {"code": failure.item,
-                                         "message": failure.message_zh if chinese
-                                         else failure.message_en}
-            for failure in rules.validation_failures(document, values, resolver, figures)]
+    missing = []
+    for failure in rules.validation_failures(document, values, resolver, figures):
+        message = failure.message_zh if chinese else failure.message_en
+        item = items.get(failure.item)
+        missing.append(Missing(item, message) if item is not None else Missing(
+            None, _("%(code)s: %(message)s") % {"code": failure.item, "message": message}))
+    return missing
 
 
 def _findings(investigation: Investigation, *, now) -> tuple[list[dict], list[dict]]:
@@ -375,7 +393,7 @@ def investigation_submit(*, investigation_id: int, actor) -> Investigation:
     missing = investigation_missing(investigation)
     if missing:
         raise InvestigationIncomplete(_("The investigation is not complete."),
-                                      fields={"missing": missing})
+                                      fields={"missing": [str(m) for m in missing]})
     now = timezone.now()
     flags, checks = _findings(investigation, now=now)
     source = investigation.state

@@ -97,11 +97,19 @@ def test_people_outside_the_file_cannot_open_the_form(client, world, started):
 def test_finish_screen_checks_in_and_submit_shows_what_is_missing(client, world, started):
     _login(client, world, "am.north")
     finish = client.get(f"/investigations/{started.pk}/?section=finish").content.decode()
-    assert "B1_OVERDUE: not answered." in finish and "Submit for review" in finish
+    assert "Submit for review" in finish
+    # Issue #18: one compact summary grouped by section, each entry linking to its question
+    # by its label — not forty boxes named by item code.
+    assert 'href="?section=B#item-B1_OVERDUE"' in finish
+    b1 = started.template.items.get(code="B1_OVERDUE")
+    assert f">{b1.label_en}</a>" in finish and "not answered." in finish
+    assert finish.count('class="missing-group"') >= 2 and "Site visit" in finish
     refused = client.post(f"/investigations/{started.pk}/submit/")
+    assert refused["Location"].endswith("?section=finish#missing-list")
     shown = _messages(refused)
-    assert "The investigation is not complete." in shown
-    assert "B1_OVERDUE: not answered." in shown
+    assert len(shown) == 1, shown
+    assert shown[0].startswith("The investigation is not complete. ")
+    assert "things are missing" in shown[0]
     no_position = client.post(f"/investigations/{started.pk}/check-in/", {})
     assert any("position could not be read" in m for m in _messages(no_position))
     checked = client.post(f"/investigations/{started.pk}/check-in/",
