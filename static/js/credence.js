@@ -31,4 +31,34 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   }
+
+  // Phone layout of data tables (credence.css): each cell carries its column's header as a
+  // label, so a row reads as a card. Tables with data-no-reflow (grids meant to be read
+  // across, such as an editable answer table) keep their shape and scroll inside their
+  // wrapper. htmx swaps in fresh tables (a polled checklist): label those too.
+  function reflowTables(root) {
+    var tables = root.querySelectorAll ? root.querySelectorAll("table.table:not([data-no-reflow])") : [];
+    Array.prototype.forEach.call(tables, function (table) {
+      var headers = table.querySelectorAll("thead tr:last-child th");
+      if (!headers.length) return;
+      var labels = Array.prototype.map.call(headers, function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.children, function (cell) {
+          var label = labels[column];
+          if (label && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", label);
+          column += cell.colSpan || 1;
+        });
+      });
+      // display:block drops a table's semantics in some screen readers: state them.
+      table.setAttribute("role", "table");
+      table.querySelectorAll("tr").forEach(function (row) { row.setAttribute("role", "row"); });
+      table.querySelectorAll("tbody td").forEach(function (cell) { cell.setAttribute("role", "cell"); });
+      table.querySelectorAll("tbody th").forEach(function (cell) { cell.setAttribute("role", "rowheader"); });
+      table.querySelectorAll("thead th").forEach(function (cell) { cell.setAttribute("role", "columnheader"); });
+      table.classList.add("reflow");
+    });
+  }
+  reflowTables(document);
+  document.body.addEventListener("htmx:load", function (event) { reflowTables(event.target); });
 });
