@@ -88,33 +88,25 @@ ORDER BY l.id
 
 def _exposure_sql() -> str:
     """A borrower's outstanding, and the part that is NPA on its own (category in force, DPD
-    floor, restructuring floor or an open signal floor): the base of the cross-default rule.
-
-    The restructuring date and signal level are read per loan of these borrowers (correlated
-    on the loan's indexed id), not aggregated over the whole book and joined: per chunk the
-    work follows the chunk's borrowers, not the size of the book."""
+    floor, restructuring floor or an open signal floor): the base of the cross-default rule."""
     return f"""
-SELECT x.enterprise_id, SUM(x.outstanding_principal),
-       SUM(CASE WHEN {dialect.in_ids("x.category", "npa")}
-                  OR x.dpd > %(sub_gt)s
-                  OR (%(restr_npa)s AND x.restructured_on IS NOT NULL
-                      AND {dialect.add_months("x.restructured_on", "months")} > %(as_of)s)
-                  OR (x.level >= 3 AND %(l3_npa)s)
-                  OR (x.level = 2 AND %(l2_npa)s)
-                THEN x.outstanding_principal ELSE 0 END)
-FROM (SELECT l.enterprise_id, l.outstanding_principal,
-             COALESCE(rs.category, 'normal') AS category,
-             {dialect.greatest("l.dpd_principal", "l.dpd_interest")} AS dpd,
-             (SELECT MAX(rr.restructured_on) FROM monitoring_loanrestructuring rr
-              WHERE rr.loan_id = l.id) AS restructured_on,
-             COALESCE((SELECT MAX(s.level) FROM monitoring_signal s
-                       JOIN monitoring_signalrule r ON r.id = s.rule_id AND r.implies_floor
-                       WHERE s.loan_id = l.id AND s.state <> 'closed'), 0) AS level
-      FROM loans_loan l
-      LEFT JOIN monitoring_loanriskstatus rs ON rs.loan_id = l.id
-      WHERE {dialect.in_ids("l.enterprise_id", "enterprises")}
-        AND {dialect.in_ids("l.state", "states")}) x
-GROUP BY x.enterprise_id
+SELECT l.enterprise_id, SUM(l.outstanding_principal),
+       SUM(CASE WHEN {dialect.in_ids("COALESCE(rs.category, 'normal')", "npa")}
+                  OR {dialect.greatest("l.dpd_principal", "l.dpd_interest")} > %(sub_gt)s
+                  OR (%(restr_npa)s AND rr.restructured_on IS NOT NULL
+                      AND {dialect.add_months("rr.restructured_on", "months")} > %(as_of)s)
+                  OR (COALESCE(sg.level, 0) >= 3 AND %(l3_npa)s)
+                  OR (COALESCE(sg.level, 0) = 2 AND %(l2_npa)s)
+                THEN l.outstanding_principal ELSE 0 END)
+FROM loans_loan l
+LEFT JOIN monitoring_loanriskstatus rs ON rs.loan_id = l.id
+LEFT JOIN (SELECT loan_id, MAX(restructured_on) AS restructured_on
+           FROM monitoring_loanrestructuring GROUP BY loan_id) rr ON rr.loan_id = l.id
+LEFT JOIN (SELECT s.loan_id, MAX(s.level) AS level FROM monitoring_signal s
+           JOIN monitoring_signalrule r ON r.id = s.rule_id AND r.implies_floor
+           WHERE s.state <> 'closed' GROUP BY s.loan_id) sg ON sg.loan_id = l.id
+WHERE {dialect.in_ids("l.enterprise_id", "enterprises")} AND {dialect.in_ids("l.state", "states")}
+GROUP BY l.enterprise_id
 HAVING COUNT(*) > 1
 """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
 
