@@ -94,7 +94,12 @@ def insert_rows(model, columns: dict[str, list], *, on_conflict_nothing: bool = 
         field = fields[attname]
         kind = _kind(field)
         if kind == "json":
-            column_values = [json.dumps(v, cls=DjangoJSONEncoder) for v in column_values]
+            # One serialisation per distinct object: rows often share a dict (an action
+            # rule's deadline policy), and json.dumps per row was a visible cost.
+            dumped: dict[int, str] = {}
+            column_values = [dumped[id(v)] if id(v) in dumped
+                             else dumped.setdefault(id(v), json.dumps(v, cls=DjangoJSONEncoder))
+                             for v in column_values]
         elif kind == "timestamptz":
             column_values = [connection.ops.adapt_datetimefield_value(v) for v in column_values]
             kind = "timestamptz" if dialect.is_postgres() else "text"

@@ -107,7 +107,8 @@ def _plain(value):
 
 
 _PG_TYPE = {"bigint": "bigint", "int": "int", "text": "text", "numeric": "numeric",
-            "date": "date", "json": "text", "bool": "boolean", "timestamptz": "timestamptz"}
+            "date": "date", "json": "text", "jsonobj": "json", "bool": "boolean",
+            "timestamptz": "timestamptz"}
 
 
 def typed(expr: str, kind: str) -> str:
@@ -120,7 +121,9 @@ def rows(param: str, columns: list[tuple[str, str]], values: dict[str, list],
          params: dict) -> str:
     """A relation `u(<columns>)` of the given column lists (all the same length), bound as
     one JSON parameter `param`. Types: bigint, int, text, numeric, date, bool, timestamptz,
-    json (json columns are text holding JSON; wrap them in `json_value`).
+    json (json columns are text holding JSON; wrap them in `json_value`), jsonobj (the
+    value itself, a dict or list nested in the one JSON parameter: no `json.dumps` per row;
+    also wrapped in `json_value`).
 
     One JSON text, not an array per column: psycopg's client-side array dumping of a
     chunk's columns cost more than the INSERT itself (22 s of a 20,000-loan run's profile);
@@ -135,7 +138,7 @@ def rows(param: str, columns: list[tuple[str, str]], values: dict[str, list],
     params[param] = json.dumps(list(zip(*(values[n] for n in names), strict=True)),
                                default=_plain)
     picks = ", ".join(
-        f"json_extract(value, '$[{i}]') AS {name}" if kind != "json"
+        f"json_extract(value, '$[{i}]') AS {name}" if kind not in ("json", "jsonobj")
         else f"json(json_extract(value, '$[{i}]')) AS {name}"
         for i, (name, kind) in enumerate(columns))
     return f"(SELECT {picks} FROM json_each(%({param})s)) AS u"  # noqa: S608 - column names and types from the callers

@@ -57,6 +57,18 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
         return []
     policy = policy or Policy(on=on)
     table = level_action_rules(on=on)
+    # Per rule, once and only when an action of it is opened (the policy keys read are
+    # recorded on the run's proposals): its deadline and the policy version behind it, one
+    # shared dict per rule so the batch insert serialises it once, not once per action.
+    deadlines: dict[int, tuple[dt.date, dict]] = {}
+
+    def deadline(rule: LevelActionRule) -> tuple[dt.date, dict]:
+        if rule.pk not in deadlines:
+            days = policy.integer(rule.deadline_policy_key)
+            deadlines[rule.pk] = (on + dt.timedelta(days=days), {
+                rule.deadline_policy_key: policy.used[rule.deadline_policy_key]})
+        return deadlines[rule.pk]
+
     loan_ids = {loan.pk for loan, _level, _signal in raised}
     have = set(Action.objects.filter(any_of(Action, "loan", loan_ids), state__in=[
         ActionState.OPEN, ActionState.OVERDUE]).values_list("loan_id", "kind"))
@@ -66,19 +78,19 @@ def actions_open_missing(*, raised: list[tuple], on: dt.date, policy: Policy | N
             if (loan.pk, rule.kind) in have:
                 continue
             have.add((loan.pk, rule.kind))
-            days = policy.integer(rule.deadline_policy_key)
-            new.append(OpenedAction(
-                loan.pk, loan.branch_id, rule.kind, level, rule.pk, signal.pk,
-                loan.officer_id, on + dt.timedelta(days=days),
-                {rule.deadline_policy_key: policy.used[rule.deadline_policy_key]}))
+            due_date, deadline_policy = deadline(rule)
+            new.append(OpenedAction(loan.pk, loan.branch_id, rule.kind, level, rule.pk,
+                                    signal.pk, loan.officer_id, due_date, deadline_policy))
     # One INSERT for the batch (bulk_create cost ~1 ms a row in the run). ON CONFLICT DO
     # NOTHING: an inspection raising a signal at the same moment may have opened the same
     # action; the partial unique index keeps one.
     insert_rows(Action, {name: [getattr(a, name) for a in new]
                          for name in OpenedAction._fields}, on_conflict_nothing=True)
+    reasons: dict[int, str] = {}  # translated once per level, not per action
     request_special_inspections([
-        (a.loan_id, a.due_date, _("Special check required by a level %(level)d warning.")
-         % {"level": a.level}) for a in new if a.kind == ActionKind.SPECIAL_CHECK])
+        (a.loan_id, a.due_date, reasons.get(a.level) or reasons.setdefault(
+            a.level, _("Special check required by a level %(level)d warning.")
+            % {"level": a.level})) for a in new if a.kind == ActionKind.SPECIAL_CHECK])
     if new:
         audit_record(action="monitoring_action.opened", actor=actor,
                      subject=("monitoring.action", f"batch:{on.isoformat()}"),

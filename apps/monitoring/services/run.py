@@ -9,7 +9,6 @@ unique key), so the reconciler may re-send a chunk whose message was lost.
 """
 
 import datetime as dt
-import json
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -221,10 +220,12 @@ def _risk_status_upsert(floors, as_of: dt.date, *, first_id: int, last_id: int) 
         return
     params = {"as_of": as_of, "now": _now_param(), "lo": first_id, "hi": last_id,
               "open": dialect.id_list(sorted(OPEN_SIGNAL_STATES))}
-    source = dialect.rows("u", [("loan_id", "bigint"), ("floor", "text"), ("reasons", "json")],
+    # The reasons nested in the one JSON parameter (`jsonobj`), not serialised per loan.
+    source = dialect.rows("u", [("loan_id", "bigint"), ("floor", "text"),
+                                ("reasons", "jsonobj")],
                           {"loan_id": [f.loan_id for f in floors],
                            "floor": [f.floor for f in floors],
-                           "reasons": [json.dumps(f.reasons) for f in floors]}, params)
+                           "reasons": [f.reasons for f in floors]}, params)
     rs = "monitoring_loanriskstatus"
     changed = " OR ".join(dialect.distinct(f"{rs}.{column}", f"EXCLUDED.{column}")
                           for column in ("floor", "floor_reasons", "floor_as_of",
@@ -421,31 +422,44 @@ def _propose(floors, stubs, *, as_of, policy, run) -> int:
     upgrades = [i for i, f in wanted.items() if f.floor_rank < rank(f.category)]
     unclean = unclean_loan_ids(loan_ids=upgrades, on=as_of,
                                months=policy.integer(K.UPGRADE_CLEAN_MONTHS))
-    open_ones = {c.loan_id: c for c in Classification.objects.select_for_update(no_key=True).filter(
-        any_of(Classification, "loan", wanted), state__in=[ClassificationState.PROPOSED,
-                                             ClassificationState.CONFIRMED])}
+    # The open proposals as values (locked); only those replaced become model instances, to
+    # go through the state machine's `supersede`.
+    open_ones = {loan_id: (pk, category, source) for pk, loan_id, category, source in
+                 Classification.objects.select_for_update(no_key=True).filter(
+                     any_of(Classification, "loan", wanted),
+                     state__in=[ClassificationState.PROPOSED, ClassificationState.CONFIRMED])
+                 .values_list("pk", "loan_id", "category", "source")}
     new: dict[str, list] = {name: [] for name in (
         "loan_id", "branch_id", "category", "previous_category", "floor", "floor_reasons",
         "is_upgrade", "source", "run_id", "reason", "policy_versions")}
     versions = dict(policy.used)
+    reasons: dict[str, str] = {}  # translated once per floor, not per proposal
+    replaced: list[int] = []
     for loan_id, f in wanted.items():
         if loan_id in unclean:
             continue
         current = open_ones.get(loan_id)
         if current is not None:
-            if current.category == f.floor or current.source == ProposalSource.OFFICER:
+            _pk, category, source = current
+            if category == f.floor or source == ProposalSource.OFFICER:
                 continue
-            current.supersede()
-            current.save()
+            replaced.append(current[0])
+        floor = f.floor
+        if floor not in reasons:
+            reasons[floor] = _("Monthly run: rule floor %(floor)s.") % {"floor": floor}
         for name, value in (
-                ("loan_id", loan_id), ("branch_id", f.branch_id), ("category", f.floor),
-                ("previous_category", f.category), ("floor", f.floor),
+                ("loan_id", loan_id), ("branch_id", f.branch_id), ("category", floor),
+                ("previous_category", f.category), ("floor", floor),
                 ("floor_reasons", f.reasons), ("is_upgrade", f.floor_rank < rank(f.category)),
                 ("source", ProposalSource.SYSTEM.value),
                 ("run_id", run.pk if run is not None else None),
-                ("reason", _("Monthly run: rule floor %(floor)s.") % {"floor": f.floor}),
-                ("policy_versions", versions)):
+                ("reason", reasons[floor]), ("policy_versions", versions)):
             new[name].append(value)
+    if replaced:
+        instances = Classification.objects.in_bulk(replaced)
+        for pk in replaced:
+            instances[pk].supersede()
+            instances[pk].save()
     # One INSERT for the chunk's proposals (bulk_create cost ~1 ms a row here).
     insert_rows(Classification, new)
     return len(new["loan_id"])

@@ -7,6 +7,7 @@ observation, closed with a note; an L3 close needs a second person.
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -53,88 +54,135 @@ def signal_rules_in_force(*, on: dt.date) -> dict[str, SignalRule]:
     return current
 
 
+class SignalRow(NamedTuple):
+    """A signal the batch opened or updated, as plain values (see `signals_apply`)."""
+
+    pk: int
+    loan_id: int
+    code: str
+    level: int
+
+
 def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=None,
                   rules: dict[str, SignalRule] | None = None, policy: Policy | None = None,
                   refresh_levels: bool = True) -> dict[str, list]:
     """Open, update or resolve signals for these observations, then open the mandatory
     actions of every signal that opened or rose, and refresh the loans' warning levels.
 
-    Set-based: one read of the open signals, one insert, one bulk update; resolves (the rule
-    no longer fires) go through the transition one by one, as they are few. Must run inside
-    the caller's transaction. `refresh_levels=False`: the caller refreshes the warning
-    levels itself (the monthly run does, for every loan of its chunk, with the floors)."""
+    Set-based: one locking read of the open signals (values, not model instances), one
+    INSERT … SELECT for the new ones, one UPDATE … FROM for the observed figures; resolves
+    (the rule no longer fires) go through the state machine one by one, as they are few.
+    Must run inside the caller's transaction. `refresh_levels=False`: the caller refreshes
+    the warning levels itself (the monthly run does, with the floors).
+
+    Creating a signal is not a transition: the row is inserted in the state machine's
+    initial state (the FSM field's default, `open`), exactly what `Signal(...)` + save would
+    write, without building a django-fsm model instance per new signal (~0.15 ms each in the
+    field descriptor, most of the run's signal phase). Every later change of state (resolve
+    here; acknowledge, close, confirm or refuse a close in the services) goes through the
+    FSM. "opened" and "updated" are returned as `SignalRow`s."""
     rules = rules or signal_rules_in_force(on=on)
     now = timezone.now()
     loan_ids = {o.loan.pk for o in observations}
     codes = {o.code for o in observations}
     locked = Signal.objects.select_for_update(no_key=True).filter(
-        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES)
-    open_signals = {(s.loan_id, s.code): s for s in locked}
-    opened, updated, resolved, raised = [], [], [], []
+        any_of(Signal, "loan", loan_ids), code__in=codes, state__in=OPEN_SIGNAL_STATES
+    ).values_list("loan_id", "code", "id", "level")
+    open_signals = {(loan_id, code): (pk, level) for loan_id, code, pk, level in locked}
+    opened: list[LoanObservation] = []
+    updated: list[tuple[int, LoanObservation, SignalRule]] = []
+    resolving: list[tuple[int, LoanObservation]] = []
+    # (loan, level, SignalRow or the observation of a signal still to be inserted), in
+    # observation order: a loan's first raising signal owns the action kinds it opens.
+    raised: list[tuple] = []
     for obs in observations:
         existing = open_signals.get((obs.loan.pk, obs.code))
-        rule = rules.get(obs.code)
         if obs.level <= 0:
             if existing is not None:
-                existing.resolve(at=now, note=_("No longer observed: %(value)s") % {
-                    "value": obs.observed or "-"})
-                existing.save()
-                resolved.append(existing)
+                resolving.append((existing[0], obs))
             continue
+        rule = rules.get(obs.code)
         if rule is None:
             continue  # no rule in force for this code: nothing may be raised
         if existing is None:
-            signal = Signal(loan_id=obs.loan.pk, branch_id=obs.loan.branch_id, code=obs.code,
-                            rule=rule, level=obs.level, observed=obs.observed[:200],
-                            baseline=obs.baseline[:200], source=obs.source,
-                            details=obs.details or {}, raised_at=now, observed_at=now)
-            opened.append(signal)
-            raised.append((obs.loan, obs.level, signal))
+            opened.append(obs)
+            raised.append((obs.loan, obs.level, obs))
             continue
-        if existing.level < obs.level:
-            raised.append((obs.loan, obs.level, existing))
-        existing.level, existing.rule = obs.level, rule
-        existing.observed, existing.baseline = obs.observed[:200], obs.baseline[:200]
-        existing.details, existing.observed_at = obs.details or {}, now
-        updated.append(existing)
-    _signals_insert(opened)
+        pk, level = existing
+        if level < obs.level:
+            raised.append((obs.loan, obs.level, SignalRow(pk, obs.loan.pk, obs.code, level)))
+        updated.append((pk, obs, rule))
+    resolved = _signals_resolve(resolving, now)
+    inserted = _signals_insert(opened, rules, now)
+    raised = [(loan, level, inserted[id(key)] if isinstance(key, LoanObservation) else key)
+              for loan, level, key in raised]
     _signals_update(updated, now)
     actions = actions_open_missing(raised=raised, on=on, policy=policy, actor=actor)
     if refresh_levels:
         loan_warning_levels_refresh(loan_ids=loan_ids)
-    return {"opened": opened, "updated": updated, "resolved": resolved, "actions": actions}
+    return {"opened": [inserted[id(obs)] for obs in opened],
+            "updated": [SignalRow(pk, obs.loan.pk, obs.code, obs.level)
+                        for pk, obs, _rule in updated],
+            "resolved": resolved, "actions": actions}
 
 
-_INSERTED = ("loan_id", "branch_id", "code", "rule_id", "level", "observed", "baseline",
-             "source", "details", "raised_at", "observed_at", "created_at", "updated_at")
+def _signals_resolve(resolving: list[tuple[int, LoanObservation]], now) -> list[Signal]:
+    """Resolve signals no longer observed: a transition, so through the state machine, one
+    instance each (already locked by the caller's read)."""
+    if not resolving:
+        return []
+    signals = Signal.objects.in_bulk([pk for pk, _obs in resolving])
+    resolved = []
+    for pk, obs in resolving:
+        signal = signals[pk]
+        signal.resolve(at=now, note=_("No longer observed: %(value)s") % {
+            "value": obs.observed or "-"})
+        signal.save()
+        resolved.append(signal)
+    return resolved
 
 
-def _signals_insert(signals: list[Signal]) -> None:
-    """One INSERT … RETURNING for the new signals (bulk_create cost ~1 ms a row in the
-    run); the ids come back by (loan, code), unique among open signals."""
-    for signal in signals:
-        signal.created_at = signal.updated_at = signal.raised_at
-    rows = insert_rows(Signal, {name: [getattr(x, name) for x in signals]
-                                for name in _INSERTED}, returning=("id", "loan_id", "code"))
+def _signals_insert(opened: list[LoanObservation], rules: dict[str, SignalRule],
+                    now) -> dict[int, SignalRow]:
+    """One INSERT … SELECT … RETURNING for the new signals, from plain column lists (every
+    other column, `state` included, takes its field default: the FSM's initial state). The
+    ids come back by (loan, code), unique among open signals. Returns id(observation) →
+    SignalRow."""
+    if not opened:
+        return {}
+    rows = insert_rows(Signal, {
+        "loan_id": [o.loan.pk for o in opened],
+        "branch_id": [o.loan.branch_id for o in opened],
+        "code": [o.code for o in opened],
+        "rule_id": [rules[o.code].pk for o in opened],
+        "level": [o.level for o in opened],
+        "observed": [o.observed[:200] for o in opened],
+        "baseline": [o.baseline[:200] for o in opened],
+        "source": [o.source for o in opened],
+        "details": [o.details or {} for o in opened],
+        "raised_at": [now] * len(opened), "observed_at": [now] * len(opened),
+        "created_at": [now] * len(opened), "updated_at": [now] * len(opened),
+    }, returning=("id", "loan_id", "code"))
     ids = {(loan_id, code): pk for pk, loan_id, code in rows}
-    for signal in signals:
-        signal.pk = ids[(signal.loan_id, signal.code)]
-        signal._state.adding, signal._state.db = False, "default"
+    return {id(o): SignalRow(ids[(o.loan.pk, o.code)], o.loan.pk, o.code, o.level)
+            for o in opened}
 
 
-def _signals_update(signals: list[Signal], now) -> None:
+def _signals_update(updated: list[tuple[int, LoanObservation, SignalRule]], now) -> None:
     """One UPDATE … FROM the chunk's rows for the observed figures of still-open signals
     (Django's bulk_update builds a CASE per row and field: seconds for a few hundred rows)."""
-    if not signals:
+    if not updated:
         return
     params = {"now": connection.ops.adapt_datetimefield_value(now)}
     source = dialect.rows("u", [
         ("id", "bigint"), ("level", "int"), ("rule_id", "bigint"), ("observed", "text"),
         ("baseline", "text"), ("details", "json")], {
-        "id": [x.pk for x in signals], "level": [x.level for x in signals],
-        "rule_id": [x.rule_id for x in signals], "observed": [x.observed for x in signals],
-        "baseline": [x.baseline for x in signals],
-        "details": [json.dumps(x.details, cls=DjangoJSONEncoder) for x in signals]}, params)
+        "id": [pk for pk, _o, _r in updated], "level": [o.level for _p, o, _r in updated],
+        "rule_id": [r.pk for _p, _o, r in updated],
+        "observed": [o.observed[:200] for _p, o, _r in updated],
+        "baseline": [o.baseline[:200] for _p, o, _r in updated],
+        "details": [json.dumps(o.details or {}, cls=DjangoJSONEncoder)
+                    for _p, o, _r in updated]}, params)
     sql = f"""
     UPDATE monitoring_signal SET level = u.level, rule_id = u.rule_id, observed = u.observed,
            baseline = u.baseline, details = {dialect.json_value("u.details")},
@@ -187,7 +235,7 @@ def signal_raise(*, loan_id: int, code: str, observed: str, baseline: str = "",
     obs = LoanObservation(loan=loan, code=code, level=level or rule.level, observed=observed,
                           baseline=baseline, source=source)
     result = signals_apply(observations=[obs], on=on, actor=actor, rules=rules)
-    signal = (result["opened"] or result["updated"])[0]
+    signal = Signal.objects.get(pk=(result["opened"] or result["updated"])[0].pk)
     audit_loan_event(action="signal.raised", actor=actor, subject=signal, loan=loan, payload={
         "loan": loan.loan_number, "code": code, "level": signal.level, "observed": observed,
         "baseline": baseline, "rule_version": rule.version, "source": source})
