@@ -56,7 +56,7 @@ def test_another_version_is_refused_while_one_runs(world):
     assert RescoringJob.objects.count() == 1
 
 
-def test_the_api_answers_409_for_another_version_and_429_past_the_hourly_limit(world, api_as):
+def test_the_api_answers_429_past_the_hourly_limit(world, api_as):
     _limit(2)
     api = api_as("reviewer.north")
     for _ in range(2):
