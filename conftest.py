@@ -12,6 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+# The S3-compatible server on the loopback for object-storage tests (s3_server, s3_storage).
+pytest_plugins = ["apps.core.tests.s3_server"]
+
 SERVICES_HELP = (
     "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/credence and "
     "REDIS_URL=redis://127.0.0.1:6379/15 (see README, 'Tests')"

@@ -70,11 +70,17 @@ def check_database(timeout: float) -> tuple[bool, str]:
                 wrapper.close()
 
 
+SOCKET_TIMEOUT_MARGIN = 0.25  # seconds past the readiness budget
+
+
 def check_broker(timeout: float) -> tuple[bool, str]:
     try:
-        # Socket timeouts at the budget: a broker that accepts and never answers frees this
-        # pool thread soon after the probe gave up, instead of holding it for good.
-        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        # Socket timeouts just past the budget: a broker that accepts and never answers frees
+        # this pool thread soon after the probe gave up, instead of holding it for good. Equal
+        # to the budget they raced it, and a loaded host reported a hung broker as "down"
+        # instead of "timeout" (seen at load 10 on 2 CPUs).
+        late = timeout + SOCKET_TIMEOUT_MARGIN
+        options = {"socket_connect_timeout": late, "socket_timeout": late}
         with current_app.connection_for_write(transport_options=options) as conn:
             # One immediate retry, no back-off: kombu's default waits 2 s before it retries.
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,

@@ -9,13 +9,15 @@ Shape of one run (CONVENTIONS §4, idempotent tasks):
      stores one result;
   3. lock the document; when every check is done, move it to passed / failed / needs attention.
 A worker that dies mid-check leaves the row `running`; the sweeper re-queues it (or, past the
-attempt limit, records the error so the document needs attention). The file is never touched.
+attempt limit, records the error so the document needs attention). The stored file is never
+changed: a run reads a private copy fetched through the storage API.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import ExitStack
 
 from django.conf import settings
 from django.db import transaction
@@ -107,18 +109,17 @@ def _validity_days(document: Document, requirements) -> int | None:
     return min(days) if days else document.document_type.validity_days
 
 
-def _context_factory(document: Document, requirements):
-    """kind -> CheckContext. What every check shares (policy in force, the site, validity) is
-    read once per run, not once per check: the policy table and profiles are small but each
-    read is a query, and a document runs several checks."""
-    from apps.documents.services import document_path
+def _context_factory(document: Document, requirements, path):
+    """kind -> CheckContext over the worker's local copy at `path`. What every check shares
+    (policy in force, the site, validity) is read once per run, not once per check: the policy
+    table and profiles are small but each read is a query, and a document runs several checks."""
     from apps.investigations.policy import PolicyResolver
 
     enterprise = document.application.enterprise
     site = None
     if enterprise.operating_lat is not None and enterprise.operating_lng is not None:
         site = (float(enterprise.operating_lat), float(enterprise.operating_lng))
-    policy, path = PolicyResolver(), document_path(document)
+    policy = PolicyResolver()
     validity_days = _validity_days(document, requirements)
     profiles: dict[str, list] | None = None
 
@@ -186,12 +187,24 @@ def document_check(*, document_id: int) -> Document | None:
              for k in check_kinds(document, requirements)], ignore_conflicts=True)
         todo = list(document.checks.filter(status__in=[C.PENDING, C.RUNNING])
                     .values_list("pk", flat=True))
-    context = _context_factory(document, requirements)
     busy_until = None
-    for check_id in todo:
-        lease_end = _run_one(check_id, document, context)
-        if lease_end is not None:
-            busy_until = min(busy_until or lease_end, lease_end)
+    if todo:
+        # The checks read a private copy fetched through the storage API: a worker needs the
+        # object store, never the web host's disk (issue 23).
+        from apps.documents.services import document_local_copy
+
+        with ExitStack() as stack:
+            try:
+                path = stack.enter_context(document_local_copy(document))
+            except FileNotFoundError:
+                log.error("document %s: nothing stored under %s", document.pk,
+                          document.storage_name)
+                path = None  # each check records the error: a missing file is a result too
+            context = _context_factory(document, requirements, path)
+            for check_id in todo:
+                lease_end = _run_one(check_id, document, context)
+                if lease_end is not None:
+                    busy_until = min(busy_until or lease_end, lease_end)
     concluded = document_conclude(document_id=document_id)
     if busy_until is not None and concluded is not None and concluded.state == S.CHECKING:
         wait = (busy_until - timezone.now()).total_seconds()
@@ -236,8 +249,13 @@ def _run_one(check_id: int, document: Document, context) -> dt.datetime | None:
         if claimed is not True:
             return claimed or None
     version, run = checker(check.kind)
+    check_context = context(check.kind)
+    if check_context.path is None:
+        _record(check_id, document, None, version=version,
+                error=_("The stored file could not be found."))
+        return None
     try:
-        outcome = run(context(check.kind))
+        outcome = run(check_context)
     except TransientCheckError:
         _requeue(check_id)  # the task retries with backoff; the row must be pending again
         raise

@@ -14,9 +14,10 @@ import datetime as dt
 import logging
 import shutil
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 from apps.documents.models import Document
 
@@ -29,41 +30,57 @@ def orphan_grace() -> dt.timedelta:
     return dt.timedelta(hours=getattr(settings, "DOCUMENTS_ORPHAN_GRACE_HOURS", 24))
 
 
-def _stored_files(root: Path, staging: str):
-    for path in root.rglob("*"):
-        if path.is_file() and staging not in path.relative_to(root).parts:
-            yield path
+def _stored_names(storage, folder: str, staging: str) -> Iterator[str]:
+    """Every stored name under `folder`, through the storage API (a listing on object storage,
+    the folder tree on the local disk), the local staging folder excluded."""
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        if sub != staging:
+            yield from _stored_names(storage, f"{folder}/{sub}", staging)
+
+
+def stored_document_names() -> set[str]:
+    """Every document name the default storage holds (staging excluded)."""
+    from apps.documents.services import STAGING
+
+    return set(_stored_names(default_storage, "documents", STAGING))
 
 
 def document_orphans_sweep(*, now: float | None = None) -> dict[str, int]:
     """Delete stored files with no Document row that are older than the grace period, and
-    staging folders left by killed uploads. Returns counts. Idempotent: it only deletes what
-    no row names, so running it twice (or on two hosts sharing the store) changes nothing."""
-    from apps.documents.services import STAGING, documents_root
+    staging folders left by killed uploads on this host. Returns counts. Idempotent: it only
+    deletes what no row names, so running it twice (or on two hosts sharing the store) changes
+    nothing. The age of a file is asked only for names no row holds (rare), so a sweep of a
+    large bucket costs one listing and one query per 500 names."""
+    from apps.documents.services import STAGING, staging_root
 
-    root = documents_root()
+    storage = default_storage
     counts = {"checked": 0, "removed": 0, "staging_removed": 0}
-    if not root.exists():
-        return counts
     cutoff = (now or time.time()) - orphan_grace().total_seconds()
-    media = Path(settings.MEDIA_ROOT)
-    old = [p for p in _stored_files(root, STAGING) if p.stat().st_mtime < cutoff]
-    for start in range(0, len(old), _BATCH):
-        batch = {str(p.relative_to(media)): p for p in old[start:start + _BATCH]}
+    names = list(_stored_names(storage, "documents", STAGING))
+    for start in range(0, len(names), _BATCH):
+        batch = names[start:start + _BATCH]
         counts["checked"] += len(batch)
-        known = set(Document.objects.filter(storage_name__in=list(batch))
+        known = set(Document.objects.filter(storage_name__in=batch)
                     .values_list("storage_name", flat=True))
-        for name, path in batch.items():
-            if name in known:
+        for name in batch:
+            if name in known or storage.get_modified_time(name).timestamp() >= cutoff:
+                continue
+            # The row may have committed since the listing: ask again, just before deleting.
+            if Document.objects.filter(storage_name=name).exists():
                 continue
             log.warning("removing orphan document file %s (no row, older than %s)",
                         name, orphan_grace())
-            path.unlink(missing_ok=True)
+            storage.delete(name)
             counts["removed"] += 1
-    staging = root / STAGING
-    if staging.exists():
-        for work_dir in staging.iterdir():
-            if work_dir.stat().st_mtime < cutoff:
-                shutil.rmtree(work_dir, ignore_errors=True)
-                counts["staging_removed"] += 1
+    staging = staging_root()
+    for work_dir in staging.iterdir():
+        if work_dir.stat().st_mtime < cutoff:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            counts["staging_removed"] += 1
     return counts

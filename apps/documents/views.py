@@ -8,7 +8,7 @@ or document the viewer may not see 404.
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,7 +21,6 @@ from apps.documents import services
 from apps.documents.forms import DocumentUploadForm
 from apps.documents.safety import UploadRejected, human_size
 from apps.documents.selectors import document_get, document_list
-from apps.documents.states import EXTENSIONS
 from apps.documents.upload_handlers import SizeCapUploadHandler, max_upload_bytes
 
 
@@ -96,11 +95,13 @@ def document_download(request, document_id: int):
     except DomainError as exc:
         return render(request, "documents/refused.html", {"detail": exc.detail},
                       status=exc.status_code)
-    # The client's name with the detected extension: "invoice.html" holding a PDF downloads
-    # as "invoice.pdf", so the desktop does not open it as a web page either.
-    stem = document.original_filename.rsplit(".", 1)[0] or f"document-{document.pk}"
-    filename = f"{stem}.{EXTENSIONS[document.detected_format]}"
-    response = FileResponse(handle, as_attachment=True, filename=filename,
+    if isinstance(handle, str):  # a short-lived signed URL of the object store
+        response = HttpResponseRedirect(handle)
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    response = FileResponse(handle, as_attachment=True,
+                            filename=services.document_download_filename(document),
                             content_type=document.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"

@@ -26,8 +26,8 @@ def system_only(job, user) -> bool:
 class ExportJob(WorkflowModel):
     """One background export (XLSX of events, PDF trail or evidence pack) and its file.
 
-    The file lives under MEDIA_ROOT/exports/ (not served by the web server) and leaves only
-    through the auditor-only download view, which records the download.
+    The file lives in the default storage as exports/<id>.<ext> (never served directly) and
+    leaves only through the auditor-only download view, which records the download.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

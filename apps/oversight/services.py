@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from pathlib import Path
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.applications.models import Application
 from apps.audit.services import audit_chain_verify, audit_record, audit_record_now
+from apps.core import storage as stored
 from apps.core.fsm import transition_check
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
@@ -32,9 +34,7 @@ EXTENSIONS = {ExportKind.EVENTS_XLSX: "xlsx", ExportKind.TRAIL_PDF: "pdf",
 PROGRESS_EVERY = 5000
 
 
-def exports_root() -> Path:
-    """Outside any served directory: files leave only through the download view."""
-    return Path(settings.MEDIA_ROOT) / "exports"
+EXPORTS_PREFIX = "exports/"
 
 
 @transaction.atomic
@@ -131,16 +131,16 @@ def export_job_run(*, job_id) -> ExportJob:
             total = audit_event_list(viewer=job.requested_by, filters=job.filters).count()
         job.start(at=timezone.now(), total=total)
         job.save()
-    root = exports_root()
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"exports/{job.pk}.{EXTENSIONS[job.kind]}"
-    path = Path(settings.MEDIA_ROOT) / name
+    # Written in a private work folder of the worker's host, then stored through the storage
+    # API (the local disk or object storage): the web process that serves it may be elsewhere.
+    work_dir = stored.scratch_dir("credence-export-")
+    path = work_dir / f"{job.pk}.{EXTENSIONS[job.kind]}"
     try:
         manifest = _produce(job, path)
         size, sha256 = path.stat().st_size, _file_sha256(path)
+        name = stored.staged_save(f"{EXPORTS_PREFIX}{job.pk}.{EXTENSIONS[job.kind]}", path)
     except Exception as exc:
         logger.exception("Export job %s failed", job.pk)
-        path.unlink(missing_ok=True)
         with transaction.atomic():
             job = ExportJob.objects.select_for_update(no_key=True).get(pk=job.pk)
             job.fail(at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
@@ -148,6 +148,8 @@ def export_job_run(*, job_id) -> ExportJob:
             audit_record(action="export.failed", actor=None, subject=job,
                          payload={"kind": job.kind, "error": job.error})
         return job
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
     with transaction.atomic():
         job = ExportJob.objects.select_for_update(no_key=True).get(pk=job.pk)
         job.finish(at=timezone.now(), file_name=name, size=size, sha256=sha256,
@@ -160,15 +162,32 @@ def export_job_run(*, job_id) -> ExportJob:
     return job
 
 
-def export_job_download(*, job: ExportJob, actor) -> Path:
-    """The file of a finished job, for its requester or another auditor; recorded."""
+def export_download_filename(job: ExportJob) -> str:
+    name = f"{job.kind}-{job.application.reference if job.application_id else job.pk}"
+    return f"{name}.{EXTENSIONS[job.kind]}"
+
+
+def export_job_download(*, job: ExportJob, actor) -> BinaryIO | str:
+    """The file of a finished job, for its requester or another auditor; recorded. An open
+    stored file to stream, or a short-lived signed URL (STORAGE_SIGNED_URL_SECONDS on object
+    storage). FileNotFoundError when the store no longer has it (nothing is recorded then)."""
     require_auditor(actor)
-    path = (Path(settings.MEDIA_ROOT) / job.file_name).resolve()
-    if not path.is_relative_to(exports_root().resolve()) or not path.is_file():
-        raise FileNotFoundError(job.file_name)
-    audit_record_now(action="export.downloaded", actor=actor, subject=job,
-                     payload={"kind": job.kind, "sha256": job.sha256})
-    return path
+    name = job.file_name
+    if (not name.startswith(EXPORTS_PREFIX) or ".." in PurePosixPath(name).parts
+            or "\\" in name):
+        raise FileNotFoundError(name)
+    content_type = ("application/pdf" if EXTENSIONS[job.kind] == "pdf" else
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    source = stored.download_source(name, filename=export_download_filename(job),
+                                    content_type=content_type)
+    try:
+        audit_record_now(action="export.downloaded", actor=actor, subject=job,
+                         payload={"kind": job.kind, "sha256": job.sha256})
+    except BaseException:
+        if not isinstance(source, str):
+            source.close()
+        raise
+    return source
 
 
 def events_exported(*, actor, fmt: str, filters: dict, head_seq) -> None:

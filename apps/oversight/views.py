@@ -129,12 +129,16 @@ def job_detail(request, job_id):
 def job_download(request, job_id):
     job = get_object_or_404(ExportJob, pk=job_id, state=ExportJobState.DONE)
     try:
-        path = services.export_job_download(job=job, actor=request.user)
+        source = services.export_job_download(job=job, actor=request.user)
     except FileNotFoundError:
         raise Http404(_("The export file is no longer available.")) from None
-    name = f"{job.kind}-{job.application.reference if job.application_id else job.pk}"
-    return FileResponse(path.open("rb"), as_attachment=True,
-                        filename=f"{name}.{path.suffix.lstrip('.')}")
+    if isinstance(source, str):  # a short-lived signed URL of the object store
+        response = HttpResponseRedirect(source)
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    return FileResponse(source, as_attachment=True,
+                        filename=services.export_download_filename(job))
 
 
 def _application(application_id: int) -> Application:

@@ -30,6 +30,7 @@ class ScoringConfig(AppConfig):
             "score.computed": _("Application scored"),
             "score.overridden": _("Decision against the score's recommendation"),
             "score.rescoring_started": _("Portfolio re-scoring started"),
+            "score.rescoring_joined": _("Joined the portfolio re-scoring already running"),
             "score.rescored_chunk": _("Portfolio re-scoring chunk written"),
             "score.rescoring_completed": _("Portfolio re-scoring completed"),
             "score.rescoring_failed": _("Portfolio re-scoring failed"),
@@ -38,6 +39,9 @@ class ScoringConfig(AppConfig):
             "score.rerun_requested": _("Failed score re-run requested"),
             "score.failure_resolved": _("Failed score resolved by a later score"),
         })
+        from apps.scoring.services.bulk import register_seed
+
+        register_seed(self)  # the bulk-job limit policy row (issue 23)
         # The score block of the application page, after the file's own sections.
         register_application_section(key="scoring", template="scoring/partials/score_section.html",
                                      context=score_section_context, order=60)

@@ -139,6 +139,11 @@ def rescoring_start(request):
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return HttpResponseRedirect(reverse("scoring:model-list"))
+    except DomainError as exc:  # another version's re-scoring runs; the hourly limit
+        messages.error(request, exc.detail)
+        return HttpResponseRedirect(reverse("scoring:model-list"))
+    if job.joined:
+        messages.info(request, _("A re-scoring was already running; you are following it."))
     return HttpResponseRedirect(reverse("scoring:rescoring-job", args=[job.pk]))
 
 

@@ -170,19 +170,14 @@ def is_json(response) -> bool:
 
 def document_figures() -> dict[str, int]:
     """What "nothing lost, nothing stuck" is measured by, for documents."""
-    from django.conf import settings
-
     from apps.core.models import OutboxMessage, OutboxState
     from apps.documents.models import Document
-    from apps.documents.services import STAGING, documents_root
+    from apps.documents.orphans import stored_document_names
     from apps.documents.states import DocumentState as S
 
     rows = list(Document.objects.values_list("storage_name", "sha256", "state"))
-    media = Path(settings.MEDIA_ROOT)
     names = {r[0] for r in rows}
-    root = documents_root()
-    on_disk = ({str(p.relative_to(media)) for p in root.rglob("*")
-                if p.is_file() and STAGING not in p.parts} if root.exists() else set())
+    on_disk = stored_document_names()  # through the storage API: the disk or a bucket
     return {
         "documents": len(rows),
         "distinct_contents": len({r[1] for r in rows}),

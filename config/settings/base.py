@@ -181,8 +181,34 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded evidence lives outside the web root and is served only by permission-checked views.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Documents, exports and generated PDFs go through the default storage (apps/core/storage.py):
+# the local disk under MEDIA_ROOT (the embedded default for `make run`), or S3-compatible object
+# storage when S3_BUCKET is set (MinIO in docker-compose, any S3 API in production). Without
+# S3_ACCESS_KEY_ID boto3 finds credentials itself (instance role, AWS_* variables).
+S3_BUCKET = env("S3_BUCKET", default="")
+if S3_BUCKET:
+    DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env("S3_REGION", default="") or None,
+        "access_key": env("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env("S3_SECRET_ACCESS_KEY", default="") or None,
+        "location": env("S3_PREFIX", default=""),
+        "addressing_style": env("S3_ADDRESSING_STYLE", default="path"),
+        "signature_version": "s3v4",
+        "default_acl": None,  # private: the bucket's policy decides, never public-read
+        "querystring_auth": True,
+        "file_overwrite": False,  # evidence is never replaced under the same name
+        "max_memory_size": env.int("S3_SPOOL_MAX_MEMORY_BYTES", default=8 * 1024 * 1024),
+    }}
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {
+        "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}}
+# Downloads stream through the web process (0), or redirect to a signed URL of the object
+# store valid this many seconds (a bearer link: keep it short). Ignored on the local disk.
+STORAGE_SIGNED_URL_SECONDS = env.int("STORAGE_SIGNED_URL_SECONDS", default=0)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -44,7 +44,7 @@ MEDIA_ROOT = Path(env("TEST_MEDIA_ROOT", default="")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,  # noqa: F405 - the disk, or S3 when S3_BUCKET is set
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -3,16 +3,18 @@ portfolio re-scoring and model training jobs with their progress. Thin views: se
 services decide."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.applications.selectors import application_get
 from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
-from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
+from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER, ErrorSerializer
 from apps.scoring import selectors, services
+from apps.scoring.services.bulk import BulkRateLimited
 from apps.scoring.states import (
     ModelKind,
     ModelVersionState,
@@ -145,15 +147,34 @@ class RescoringJobSerializer(serializers.Serializer):
         ref_name = "RescoringJob"
 
 
+class RescoringJobStartSerializer(RescoringJobSerializer):
+    joined = serializers.BooleanField(help_text="True when this request joined the re-scoring "
+                                      "already queued or running (one at a time).")
+
+    class Meta:
+        ref_name = "RescoringJobStart"
+
+
 class RescoringJobStartApi(IdempotentCommandMixin, APIView):
-    """Re-score the portfolio with the champion in one background job (202 + the job)."""
+    """Re-score the portfolio with the champion in one background job (202 + the job).
+
+    One re-scoring at a time: while one is queued or running, this returns that job
+    (`joined: true`). Each person may start a limited number an hour (policy
+    `bulk.rescoring.per_user_per_hour`): past it, 429 with Retry-After."""
 
     @extend_schema(operation_id="rescoring_start", request=None,
-                   responses={202: RescoringJobSerializer, **COMMAND_ERRORS},
+                   responses={202: RescoringJobStartSerializer, **COMMAND_ERRORS,
+                              429: OpenApiResponse(ErrorSerializer, description=(
+                                  "Too many re-scorings started by you this hour; see the "
+                                  "Retry-After header."))},
                    parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request):
-        job = services.rescoring_start(actor=request.user)
-        return Response(RescoringJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        try:
+            job = services.rescoring_start(actor=request.user)
+        except BulkRateLimited as exc:
+            raise Throttled(wait=exc.retry_after, detail=exc.detail) from None
+        return Response(RescoringJobStartSerializer(job).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class RescoringJobDetailApi(APIView):

@@ -45,6 +45,7 @@ from apps.scoring.permissions import may_manage_models
 from apps.scoring.policy import _STRICTNESS, grade_codes, knockout_matrix
 from apps.scoring.scorecard.batch import predict_arrays
 from apps.scoring.scorecard.model import Scorecard
+from apps.scoring.services import bulk
 from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
 from apps.scoring.states import ModelVersionState, RescoringJobState, ScoreTrigger
 
@@ -57,7 +58,12 @@ _CENT = Decimal("0.01")
 def rescoring_start(*, actor, model_version_id: int | None = None,
                     chunk_size: int = DEFAULT_CHUNK) -> RescoringJob:
     """Queue a re-scoring of the portfolio with a model version (default: the champion).
-    The champion writes decision scores; any other version writes shadow scores."""
+    The champion writes decision scores; any other version writes shadow scores.
+
+    Single flight (services/bulk.py): while a re-score is queued or running, a request for the
+    same version joins it (that job comes back with `joined = True`, nothing new starts) and
+    one for another version is refused (409); a new job counts against the person's limit
+    (429)."""
     if not may_manage_models(actor):
         raise PermissionDenied(_("You may not start a re-scoring."))
     version = (ModelVersion.objects.filter(pk=model_version_id).first() if model_version_id
@@ -65,12 +71,25 @@ def rescoring_start(*, actor, model_version_id: int | None = None,
     if version is None or version.state == ModelVersionState.RETIRED:
         raise ValidationError({"model_version": _("Choose the champion or a model that is not "
                                                   "retired.")})
+    bulk.rescoring_single_flight_lock()
+    active = bulk.rescoring_active()
+    if active is not None:
+        if active.model_version_id != version.pk:
+            raise bulk.RescoringBusy(_(
+                "Re-scoring #%(job)s with %(version)s is already running; wait until it ends.")
+                % {"job": active.pk, "version": active.model_version.version})
+        audit_record(action="score.rescoring_joined", actor=actor, subject=active,
+                     payload={"model_version": version.version})
+        active.joined = True
+        return active
+    bulk.rescoring_rate_check(actor=actor)
     job = RescoringJob.objects.create(model_version=version, requested_by=actor,
                                       chunk_size=max(1, min(chunk_size, 20_000)))
     audit_record(action="score.rescoring_started", actor=actor, subject=job,
                  payload={"model_version": version.version, "chunk_size": job.chunk_size,
                           "shadow": version.state != ModelVersionState.CHAMPION})
     enqueue_on_commit(TaskName.SCORING_RESCORE, job_id=job.pk)
+    job.joined = False
     return job
 
 

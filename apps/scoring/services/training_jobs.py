@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import logging
+from contextlib import ExitStack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.core.queue import enqueue_on_commit
+from apps.core.storage import local_copy
 from apps.core.task_names import TaskName
 from apps.scoring.features.training import OUTCOME
 from apps.scoring.models import TrainingJob
@@ -112,9 +114,14 @@ def training_job_run(*, job_id: int) -> TrainingJob:
         if job.source == TrainingSource.DATABASE:
             data, labels = training_set_from_database()  # the book may have moved since start
             TrainingJob.objects.filter(pk=job_id).update(labels=labels.summary())
-        version, metrics = model_version_train(
-            csv_path=job.csv_file.path if data is None else None, data=data, target=job.target,
-            kind=job.kind, seed=job.seed, actor=job.requested_by, progress=progress)
+        with ExitStack() as stack:
+            # The uploaded CSV is read through the storage API into this worker's own copy
+            # (object storage in a scaled-out install): never by the web host's path.
+            csv_path = (None if data is not None
+                        else stack.enter_context(local_copy(job.csv_file.name, suffix=".csv")))
+            version, metrics = model_version_train(
+                csv_path=csv_path, data=data, target=job.target, kind=job.kind, seed=job.seed,
+                actor=job.requested_by, progress=progress)
     except (DataError, ValueError) as exc:
         with transaction.atomic():
             job = TrainingJob.objects.select_for_update(no_key=True).get(pk=job_id)
