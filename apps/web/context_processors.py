@@ -23,6 +23,8 @@ _NAV = [
      (Role.POST_LOAN_OFFICER, Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER), None),
     (_("NPL and migration"), "monitoring:branch",
      (Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN), None),
+    (_("Portfolio"), "insight:portfolio",
+     (Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN), None),
     (_("Products"), "products:product-list", _ANY_ROLE, "products.view_creditproduct"),
     (_("Credit models"), "scoring:model-list",
      (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.ADMIN), None),
