@@ -8,4 +8,7 @@ urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
     path("portfolio/export/<slug:chart>.<str:fmt>", views.portfolio_export,
          name="portfolio-export"),
+    path("enterprises/<int:enterprise_id>/", views.enterprise_portrait, name="enterprise"),
+    path("enterprises/<int:enterprise_id>/export/<slug:chart>.<str:fmt>",
+         views.enterprise_export, name="enterprise-export"),
 ]

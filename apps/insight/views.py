@@ -1,14 +1,16 @@
-"""Insight pages: the portfolio dashboard and its exports. Each chart's table and its CSV/XLSX
-come from the same selector call as the chart, with the same filters, so what is downloaded
-is what was seen. Permission first (403), then the viewer's scope (404 outside it)."""
+"""Insight pages: the portfolio dashboard, the enterprise portrait and their exports. Each
+chart's table and its CSV/XLSX come from the same selector call as the chart, with the same
+filters, so what is downloaded is what was seen. Permission first (403), then the viewer's
+scope (404 outside it)."""
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.insight import portrait as portrait_selectors
 from apps.insight.forms import PortfolioFilterForm
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
@@ -56,3 +58,27 @@ def portfolio_export(request, chart: str, fmt: str):
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, "portfolio")
+
+
+@login_required
+@permission_required("parties.view_enterprise", raise_exception=True)
+def enterprise_portrait(request, enterprise_id: int):
+    """One borrower at a glance: profile, files and loans, scores over time with their
+    reasons, red flags, exposure, open signals and actions, documents and their expiry.
+    404 outside the viewer's branches, like the enterprise page."""
+    portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
+                                                      enterprise_id=enterprise_id)
+    return render(request, "insight/enterprise.html", {
+        **portrait,
+        "export_url": reverse("insight:enterprise", args=[enterprise_id]) + "export/"})
+
+
+@login_required
+@permission_required("parties.view_enterprise", raise_exception=True)
+def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
+    portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
+                                                      enterprise_id=enterprise_id)
+    found = next((c for c in portrait["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, f"enterprise-{enterprise_id}")
