@@ -11,4 +11,7 @@ urlpatterns = [
     path("enterprises/<int:enterprise_id>/", views.enterprise_portrait, name="enterprise"),
     path("enterprises/<int:enterprise_id>/export/<slug:chart>.<str:fmt>",
          views.enterprise_export, name="enterprise-export"),
+    path("officers/", views.officer_scorecard, name="officers"),
+    path("officers/export/<slug:chart>.<str:fmt>", views.officer_scorecard_export,
+         name="officers-export"),
 ]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.insight import portrait as portrait_selectors
+from apps.insight import scorecard
 from apps.insight.forms import PortfolioFilterForm
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
@@ -82,3 +83,24 @@ def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, f"enterprise-{enterprise_id}")
+
+
+@login_required
+def officer_scorecard(request):
+    """The officer scorecard: every officer of the viewer's branches for team leads and the
+    bank-wide roles, one's own row for everyone else; exportable for the bonus round."""
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    return render(request, "insight/officers.html", {
+        "chart": scorecard.officer_scorecard(viewer=request.user),
+        "export_url": reverse("insight:officers") + "export/"})
+
+
+@login_required
+def officer_scorecard_export(request, chart: str, fmt: str):
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    found = scorecard.officer_scorecard(viewer=request.user)
+    if found.key != chart:
+        raise Http404("No such chart")
+    return _export(found, fmt, "officers")
