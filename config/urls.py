@@ -21,6 +21,7 @@ urlpatterns = [
     path("loans/", include("apps.loans.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("oversight/", include("apps.oversight.urls")),
+    path("insight/", include("apps.insight.urls")),
     path("", include("apps.web.urls")),
 ]
 

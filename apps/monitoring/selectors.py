@@ -134,14 +134,17 @@ DIMENSIONS = {"branch": "branch__name", "product": "product_version__product__co
               "officer": "officer__username", "vintage": None}
 
 
-def npl_ratios(*, viewer, by: str) -> list[dict]:
+def npl_ratios(*, viewer, by: str, within: Q | None = None) -> list[dict]:
     """NPL ratio (次级+可疑+损失 outstanding / total outstanding) of the open book by branch,
     product, officer or vintage (disbursement quarter). A loan counts as NPA when its
     category in force or its rule floor is (the floor always wins), or when today's days
-    past due already pass the 次级 floor."""
+    past due already pass the 次级 floor. `within` narrows the loans further (dashboard
+    filters); it never widens the viewer's scope."""
     if by not in DIMENSIONS:
         raise ValueError(by)
     loans = _scoped(Loan.objects.filter(state__in=OPEN_LOAN_STATES), viewer)
+    if within is not None:
+        loans = loans.filter(within)
     # Today's DPD floor counts too, so the figure is current between monthly runs.
     try:
         substandard_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
@@ -187,19 +190,26 @@ _EFFECTIVE_SQL = (f"(CASE WHEN {_RANK_SQL.format(col='{t}.floor')} > "
                   f"ELSE {{t}}.category END)")
 
 
-def migration_matrix(*, viewer, from_date: dt.date, to_date: dt.date) -> dict:
+def migration_matrix(*, viewer, from_date: dt.date, to_date: dt.date,
+                     branch_ids=None, product_id: int | None = None) -> dict:
     """Month-to-month migration of the snapshots of two runs: counts and balances (at the
     later date) from each category to each category, plus loans that left the book ("off")
     and loans new to it ("new"). Categories are the worse of category in force and floor.
 
     A left join plus the later run's new loans instead of a FULL OUTER JOIN: the same SQL on
-    PostgreSQL and on SQLite older than 3.39 (`make run`, embedded local runs)."""
+    PostgreSQL and on SQLite older than 3.39 (`make run`, embedded local runs).
+    `branch_ids` and `product_id` (a credit product) narrow it within the viewer's scope."""
     branches = visible_branch_ids(viewer=viewer)
+    if branch_ids is not None:
+        branches = set(branch_ids) if branches is None else branches & set(branch_ids)
     params = {"f": from_date, "t": to_date}
     scope = ""
     if branches is not None:
         params["branches"] = dialect.id_list(sorted(branches))
         scope = "AND " + dialect.in_ids("branch_id", "branches")
+    if product_id is not None:
+        params["product"] = product_id
+        scope += " AND product_id = %(product)s"
     effective = _EFFECTIVE_SQL.format(t="s")
     # Only code constants and dialect fragments are formatted in; values are bound.
     sql = f"""

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.loans",
     "apps.monitoring",
     "apps.oversight",
+    "apps.insight",
     "apps.web",
     "apps.demo",
 ]

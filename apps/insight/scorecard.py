@@ -1,0 +1,78 @@
+"""The officer scorecard (§4.5), first slice: volume next to quality, so a branch head rewards
+good lending rather than volume alone. Per responsible officer: open loans and outstanding
+principal (volume), the NPL ratio of their book (monitoring's definition) and the share of
+their post-loan inspections due so far that were submitted by the due date.
+
+Grouped in the database: a fixed number of queries whatever the number of officers or loans.
+Team leads and the bank-wide roles see every officer in their branches; anyone else sees
+only their own row. Vintage default against expected PD, early detection, photo/geo
+compliance, re-verification mismatches and exemption outcomes are not in this slice.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.roles import Role
+from apps.accounts.selectors import visible_branch_ids
+from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
+from apps.loans.models import Loan
+from apps.loans.states import OPEN_LOAN_STATES
+from apps.monitoring import selectors as monitoring
+from apps.monitoring.inspection_models import Inspection
+from apps.monitoring.policy import PolicyNotConfigured
+
+# Who sees every officer of their branches (a branch head sets bonuses; reviewers and the
+# bank-wide roles read); everyone else sees their own scorecard only.
+ALL_OFFICER_ROLES = (Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER, Role.AUDITOR,
+                     Role.ADMIN)
+
+
+def officer_scorecard(*, viewer) -> Chart:
+    """One row per officer answerable for open loans the viewer may see."""
+    branches = visible_branch_ids(viewer=viewer)
+    everyone = viewer.is_superuser or viewer.has_role(*ALL_OFFICER_ROLES)
+    within = Q() if everyone else Q(officer_id=viewer.pk)
+    loans = Loan.objects.filter(within, state__in=OPEN_LOAN_STATES).order_by()
+    if branches is not None:
+        loans = loans.filter(branch_id__in=branches)
+    rows = {r["officer__username"]: {**r, "label": r["officer__username"]}
+            for r in loans.values("officer_id", "officer__username").annotate(
+                loans=Count("pk"),
+                outstanding=Coalesce(Sum("outstanding_principal"), Decimal(0)))}
+    try:
+        for npl in monitoring.npl_ratios(viewer=viewer, by="officer", within=within):
+            if npl["key"] in rows:
+                rows[npl["key"]]["npl_ratio"] = npl["ratio"]
+    except PolicyNotConfigured:
+        pass  # the column stays empty; the portfolio page says why
+
+    today = timezone.localdate()
+    inspections = Inspection.objects.filter(due_date__lt=today).order_by()
+    if branches is not None:
+        inspections = inspections.filter(branch_id__in=branches)
+    if not everyone:
+        inspections = inspections.filter(officer_id=viewer.pk)
+    on_time = Q(submitted_at__isnull=False) & Q(submitted_day__lte=F("due_date"))
+    for row in inspections.annotate(submitted_day=TruncDate("submitted_at")).values(
+            "officer__username").annotate(due=Count("pk"), on_time=Count("pk", filter=on_time)):
+        if row["officer__username"] in rows:
+            target = rows[row["officer__username"]]
+            target["inspections_due"] = row["due"]
+            target["inspections_on_time"] = (Decimal(row["on_time"]) / row["due"]
+                                             if row["due"] else None)
+    ordered = sorted(rows.values(), key=lambda r: (-r["outstanding"], r["label"]))
+    return Chart(
+        key="officers", title=_("Officer scorecard"), kind="bar", category="label",
+        series=["outstanding"],
+        columns=[Column("label", _("Officer")), Column("loans", _("Open loans"), COUNT),
+                 Column("outstanding", _("Outstanding principal"), MONEY),
+                 Column("npl_ratio", _("NPL ratio"), RATIO),
+                 Column("inspections_due", _("Inspections due so far"), COUNT),
+                 Column("inspections_on_time", _("Submitted on time"), RATIO)],
+        rows=ordered,
+        summary=_("Volume next to quality: the NPL ratio of each officer's book and how many "
+                  "of their inspections were submitted by the due date.") if ordered else "")

@@ -1,0 +1,211 @@
+"""The portfolio dashboard: each figure against a hand-computed book, branch scoping, the
+query count at two book sizes, exports and the menu."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.insight.selectors import PortfolioFilters, portfolio_dashboard
+from apps.insight.tests.helpers import run, score
+from apps.loans.models import Loan
+from apps.parties.tests.factories import EnterpriseFactory
+
+TODAY = timezone.localdate()
+LAST_MONTH = TODAY - dt.timedelta(days=30)
+
+
+@pytest.fixture
+def book(world):
+    """North: N1 (manufacturing, small) owes 100,000, 20 days late last month and 95 now;
+    N2 (retail, micro) owes 300,000 + 50,000, current. South: S1 owes 50,000, 400 days late.
+    Grades at approval: L1 B, L2 A, L3 and L4 not scored."""
+    n1 = EnterpriseFactory(branch=world.north, industry="C", size_class="small", name="北一")
+    n2 = EnterpriseFactory(branch=world.north, industry="F", size_class="micro", name="北二")
+    s1 = EnterpriseFactory(branch=world.south, industry="C", size_class="small", name="南一")
+    l1 = world.loan(enterprise=n1, dpd=20, outstanding="100000")
+    l2 = world.loan(enterprise=n2, outstanding="300000")
+    l3 = world.loan(enterprise=n2, outstanding="50000")
+    l4 = world.loan(branch=world.south, enterprise=s1, dpd=400, outstanding="50000")
+    score(l1.application, grade="B")
+    score(l2.application, grade="C")
+    score(l2.application, grade="A")  # the latest score is the one read
+    run(LAST_MONTH)
+    Loan.objects.filter(pk=l1.pk).update(dpd_principal=95)
+    run(TODAY)
+    return {"l1": l1, "l2": l2, "l3": l3, "l4": l4}
+
+
+def _charts(dashboard) -> dict:
+    return {chart.key: chart for chart in dashboard["charts"]}
+
+
+def _by_label(chart, column="outstanding") -> dict:
+    return {row["label"]: row[column] for row in chart.rows}
+
+
+def test_book_figures_for_the_north_branch_head(world, book):
+    dashboard = portfolio_dashboard(viewer=world.user("lead.north"), filters=PortfolioFilters())
+    charts = _charts(dashboard)
+    facts = dashboard["facts"]
+    assert facts["loans"] == 3 and facts["outstanding"] == Decimal("450000")
+    assert facts["npa"] == Decimal("100000")
+    assert facts["npl_ratio"] == Decimal("100000") / Decimal("450000")
+    assert facts["tolerance"] == Decimal("0.045")
+
+    industry = charts["by_industry"]
+    assert {k[:1]: v for k, v in _by_label(industry).items()} == {
+        "F": Decimal("350000"), "C": Decimal("100000")}
+    assert [r["loans"] for r in industry.rows] == [2, 1]  # largest first
+    assert industry.rows[0]["share"] == Decimal("350000") / Decimal("450000")
+    assert {k.split()[0]: v for k, v in _by_label(charts["by_size"]).items()} == {
+        "Micro": Decimal("350000"), "Small": Decimal("100000")}
+    assert _by_label(charts["by_grade"]) == {
+        "A": Decimal("300000"), "B": Decimal("100000"), "Not scored": Decimal("50000")}
+    assert list(_by_label(charts["by_product"]).values()) == [Decimal("450000")]
+
+    categories = {row["code"]: (row["loans"], row["outstanding"])
+                  for row in charts["categories"].rows}
+    assert categories == {"normal": (2, Decimal("350000")),
+                          "special_mention": (0, Decimal(0)),
+                          "substandard": (1, Decimal("100000")),
+                          "doubtful": (0, Decimal(0)), "loss": (0, Decimal(0))}
+    assert "22.22%" in charts["categories"].summary
+
+    npl = charts["npl_by_branch"]
+    assert [(r["label"], r["ratio"]) for r in npl.rows] == [
+        (world.north.name, Decimal("100000") / Decimal("450000"))]
+    assert npl.reference[1] == Decimal("0.045")
+    assert "above the tolerance of 4.50%" in npl.summary
+
+    migration = charts["migration"]
+    rows = {row["label"]: row for row in migration.rows}
+    assert rows["Special mention (关注)"]["substandard"] == 1
+    assert rows["Normal (正常)"]["normal"] == 2
+    assert sum(v for r in migration.rows for k, v in r.items() if k != "label") == 3
+    assert "1 loan moved to a worse category" in migration.summary
+
+    top = charts["top_borrowers"]
+    assert [(r["label"], r["outstanding"], r["loans"]) for r in top.rows] == [
+        ("北二", Decimal("350000"), 2), ("北一", Decimal("100000"), 1)]
+    assert "100.00%" in top.summary
+
+    vintage = charts["vintages"]
+    assert len(vintage.series) == 1
+    values = [row[vintage.series[0]] for row in vintage.rows]
+    assert values == [Decimal(0), Decimal("100000") / Decimal("450000")]
+
+
+def test_auditor_sees_both_branches_and_filters_narrow(world, book):
+    auditor = world.user("auditor.north")
+    everything = portfolio_dashboard(viewer=auditor, filters=PortfolioFilters())
+    assert everything["facts"]["outstanding"] == Decimal("500000")
+    south = portfolio_dashboard(viewer=auditor,
+                                filters=PortfolioFilters(branch_id=world.south.pk))
+    assert south["facts"]["outstanding"] == Decimal("50000")
+    assert _by_label(_charts(south)["top_borrowers"]) == {"南一": Decimal("50000")}
+    assert [r["label"] for r in _charts(south)["npl_by_branch"].rows] == [world.south.name]
+    cohort = portfolio_dashboard(viewer=auditor, filters=PortfolioFilters(
+        disbursed_from=TODAY - dt.timedelta(days=10)))
+    assert cohort["facts"]["loans"] == 0
+    other = portfolio_dashboard(viewer=auditor, filters=PortfolioFilters(product_id=999999))
+    assert other["facts"]["loans"] == 0
+    assert _charts(other)["migration"].rows == []
+
+
+def test_head_of_another_branch_sees_none_of_north(world, book, client):
+    client.force_login(world.user("lead.south"))
+    page = client.get(reverse("insight:portfolio"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "南一" in body and "北二" not in body and "北一" not in body
+    assert "450,000" not in body
+    assert client.get(reverse("insight:portfolio"), {"branch": world.north.pk}).status_code == 404
+    export = reverse("insight:portfolio-export", args=["top_borrowers", "csv"])
+    assert client.get(export, {"branch": world.north.pk}).status_code == 404
+    assert "北二" not in client.get(export).content.decode("utf-8-sig")
+
+
+def test_roles_without_a_book_are_refused(world, client):
+    client.force_login(world.user("am.north"))
+    assert client.get(reverse("insight:portfolio")).status_code == 403
+    export = reverse("insight:portfolio-export", args=["by_product", "csv"])
+    assert client.get(export).status_code == 403
+    client.logout()
+    assert client.get(reverse("insight:portfolio")).status_code == 302
+
+
+def test_page_shows_sentences_and_localised_figures(world, book, client):
+    client.force_login(world.user("lead.north"))
+    body = client.get(reverse("insight:portfolio")).content.decode()
+    assert "The book you may see holds 3 open loans with 450,000.00 outstanding." in body
+    assert "is above the tolerance of 4.50%" in body
+    assert 'id="chart-data-by_industry"' in body and 'data-chart="chart-data-npl_by_branch"' in body
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    body = client.get(reverse("insight:portfolio")).content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert "450000.00" in body  # Django's zh-Hans format: no thousands separator
+
+
+def test_exports_carry_the_same_rows(world, book, client):
+    evil = EnterpriseFactory(branch=world.north, industry="C", name="=HYPERLINK(\"x\")")
+    world.loan(enterprise=evil, outstanding="1")
+    client.force_login(world.user("lead.north"))
+    response = client.get(reverse("insight:portfolio-export", args=["top_borrowers", "csv"]))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Borrower", "Loans", "Outstanding principal", "Share of the book"]
+    assert rows[1][:3] == ["北二", "2", "350000.00"]
+    assert rows[-1][0] == "'=HYPERLINK(\"x\")"
+    response = client.get(reverse("insight:portfolio-export", args=["by_grade", "xlsx"]))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "Grade at approval"
+    assert (values[1][0], values[1][2]) == ("A", 300000)
+    assert client.get(reverse("insight:portfolio-export", args=["nope", "csv"])).status_code == 404
+    assert client.get(reverse("insight:portfolio-export",
+                              args=["by_grade", "pdf"])).status_code == 404
+
+
+def _count(viewer) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        portfolio_dashboard(viewer=viewer, filters=PortfolioFilters())
+    return len(queries)
+
+
+def test_constant_queries_whatever_the_book(world, django_assert_num_queries):
+    """A fresh user each time (its roles are read once per request, as in a page view):
+    scope (roles, branch tree), five breakdowns, product names, top borrowers, NPL (policy and
+    figures), tolerance, run dates, migration, vintage snapshots."""
+    run(LAST_MONTH)
+    run(TODAY)
+    baseline = _count(world.user("lead.north"))
+    assert baseline <= 17
+    for _ in range(2):
+        score(world.loan(dpd=40).application, grade="B")
+    run(LAST_MONTH - dt.timedelta(days=31))
+    viewer = world.user("lead.north")
+    with django_assert_num_queries(baseline):
+        small = portfolio_dashboard(viewer=viewer, filters=PortfolioFilters())
+    for _ in range(8):
+        score(world.loan(outstanding="7000").application, grade="C")
+    world.loan(branch=world.south)
+    viewer = world.user("lead.north")
+    with django_assert_num_queries(baseline):
+        large = portfolio_dashboard(viewer=viewer, filters=PortfolioFilters())
+    assert (small["facts"]["loans"], large["facts"]["loans"]) == (2, 10)
+
+
+def test_menu_links_the_dashboard_for_branch_heads_only(world, client):
+    client.force_login(world.user("lead.north"))
+    assert reverse("insight:portfolio") in client.get(reverse("web:home")).content.decode()
+    client.force_login(world.user("am.north"))
+    assert reverse("insight:portfolio") not in client.get(reverse("web:home")).content.decode()

@@ -1,0 +1,106 @@
+"""Insight pages: the portfolio dashboard, the enterprise portrait and their exports. Each
+chart's table and its CSV/XLSX come from the same selector call as the chart, with the same
+filters, so what is downloaded is what was seen. Permission first (403), then the viewer's
+scope (404 outside it)."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.insight import portrait as portrait_selectors
+from apps.insight import scorecard
+from apps.insight.forms import PortfolioFilterForm
+from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _export(chart, fmt: str, stem: str) -> HttpResponse:
+    if fmt not in EXPORT_TYPES:
+        raise Http404("No such format")
+    body = chart.csv() if fmt == "csv" else chart.xlsx()
+    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    name = f"{stem}-{chart.key}-{timezone.localdate():%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _portfolio(request):
+    if not may_view_portfolio(request.user):
+        raise PermissionDenied
+    form = PortfolioFilterForm(request.GET)
+    filters = form.filters()
+    return form, filters, portfolio_dashboard(viewer=request.user, filters=filters)
+
+
+@login_required
+def portfolio(request):
+    """The book at a glance: outstanding by product, industry, size class and grade, the five
+    categories, NPL ratio against tolerance, migration, vintage curves and concentration."""
+    form, filters, dashboard = _portfolio(request)
+    return render(request, "insight/portfolio.html", {
+        **dashboard, "form": form, "filters": filters,
+        "choices": filter_choices(viewer=request.user),
+        "export_url": reverse("insight:portfolio") + "export/",
+        "query": request.GET.urlencode()})
+
+
+@login_required
+def portfolio_export(request, chart: str, fmt: str):
+    """One chart's table as CSV or XLSX, under the same filters as the page."""
+    _form, _filters, dashboard = _portfolio(request)
+    found = next((c for c in dashboard["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, "portfolio")
+
+
+@login_required
+@permission_required("parties.view_enterprise", raise_exception=True)
+def enterprise_portrait(request, enterprise_id: int):
+    """One borrower at a glance: profile, files and loans, scores over time with their
+    reasons, red flags, exposure, open signals and actions, documents and their expiry.
+    404 outside the viewer's branches, like the enterprise page."""
+    portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
+                                                      enterprise_id=enterprise_id)
+    return render(request, "insight/enterprise.html", {
+        **portrait,
+        "export_url": reverse("insight:enterprise", args=[enterprise_id]) + "export/"})
+
+
+@login_required
+@permission_required("parties.view_enterprise", raise_exception=True)
+def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
+    portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
+                                                      enterprise_id=enterprise_id)
+    found = next((c for c in portrait["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, f"enterprise-{enterprise_id}")
+
+
+@login_required
+def officer_scorecard(request):
+    """The officer scorecard: every officer of the viewer's branches for team leads and the
+    bank-wide roles, one's own row for everyone else; exportable for the bonus round."""
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    return render(request, "insight/officers.html", {
+        "chart": scorecard.officer_scorecard(viewer=request.user),
+        "export_url": reverse("insight:officers") + "export/"})
+
+
+@login_required
+def officer_scorecard_export(request, chart: str, fmt: str):
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    found = scorecard.officer_scorecard(viewer=request.user)
+    if found.key != chart:
+        raise Http404("No such chart")
+    return _export(found, fmt, "officers")
