@@ -151,7 +151,7 @@ def test_page_shows_sentences_and_localised_figures(world, book, client):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     body = client.get(reverse("insight:portfolio")).content.decode()
     assert '<html lang="zh-hans">' in body
-    assert "450000.00" in body  # Django's zh-Hans format: no thousands separator
+    assert "450,000.00" in body  # grouped by thousands in Chinese too (config/formats)
 
 
 def test_exports_carry_the_same_rows(world, book, client):
