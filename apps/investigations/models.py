@@ -19,10 +19,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
+from apps.core.models import (
+    PolicyVersionPart,
+    PublishedVersion,
+    TimeStampedModel,
+    WorkflowModel,
+)
 from apps.core.policy import Evidence
 from apps.investigations.states import (
-    ChecklistTemplateState,
     InvestigationState,
     ReVerificationMethod,
     ReVerificationOutcome,
@@ -98,8 +102,9 @@ class PolicyValue(TimeStampedModel):
 class ChecklistTemplate(PublishedVersion):
     """A versioned investigation checklist, for one product or (product empty) the default.
 
-    Draft → published → retired. Only drafts change; publishing requires every rule to compile
-    (`template_validate`) and retires the previously published version of the same code.
+    Draft → published → retired, the shared policy-version machine (`PublishedVersion`). Only
+    drafts change; publishing requires every rule to compile (`template_validate`) and retires
+    the previously published version of the same code.
     """
 
     code = models.SlugField(_("code"), max_length=60)
@@ -108,8 +113,6 @@ class ChecklistTemplate(PublishedVersion):
                                 on_delete=models.PROTECT, related_name="checklist_templates",
                                 verbose_name=_("product"),
                                 help_text=_("Empty: the default template for any product."))
-    state = FSMField(_("state"), default=ChecklistTemplateState.DRAFT,
-                     choices=ChecklistTemplateState.choices, protected=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -118,6 +121,10 @@ class ChecklistTemplate(PublishedVersion):
         _("default template"), default=False,
         help_text=_("Used for products without a template of their own; other product-less "
                     "templates are chosen explicitly when the investigation is assigned."))
+
+    publish_permission = "investigations.publish_checklisttemplate"
+    audit_prefix = "checklist_template"
+    series_fields = ("code",)
 
     class Meta:
         ordering = ["code", "-version"]
@@ -136,24 +143,11 @@ class ChecklistTemplate(PublishedVersion):
     def name(self) -> str:
         return _localised(self, "name")
 
-    @property
-    def is_editable(self) -> bool:
-        return self.state == ChecklistTemplateState.DRAFT
 
-    @transition(field=state, source=ChecklistTemplateState.DRAFT,
-                target=ChecklistTemplateState.PUBLISHED)
-    def publish(self, *, by, at) -> None:
-        """Freeze the template; new investigations may now start on this version."""
-        self.published_by, self.published_at = by, at
-
-    @transition(field=state, source=ChecklistTemplateState.PUBLISHED,
-                target=ChecklistTemplateState.RETIRED)
-    def retire(self) -> None:
-        """Superseded; investigations begun on it keep it (§3.5 versioning)."""
-
-
-class Section(models.Model):
+class Section(PolicyVersionPart, models.Model):
     """A group of items shown as one step of the form (e.g. B 人品 / Character)."""
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="sections", verbose_name=_("template"))
@@ -179,7 +173,7 @@ class Section(models.Model):
         return _localised(self, "title")
 
 
-class Item(models.Model):
+class Item(PolicyVersionPart, models.Model):
     """One question of the checklist, with what makes its answer acceptable and suspicious.
 
     JSON shapes (checked by `template_validate`):
@@ -190,6 +184,8 @@ class Item(models.Model):
       validation_rules [{"code", "expression", "message": {"en", "zh"}}]  fails when false
       red_flag_rules   [{"code", "when", "severity": "R1|R2|R3", "message": {"en", "zh"}}]
     """
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="items", verbose_name=_("template"))
@@ -234,7 +230,7 @@ class Item(models.Model):
         return _localised(self, "label")
 
 
-class CrossCheckRule(models.Model):
+class CrossCheckRule(PolicyVersionPart, models.Model):
     """Compares answers with each other and with evidence data (§3.3 D4/D5, §3.1 交叉检验).
 
     `expression` gives the compared metric (e.g. the largest pairwise deviation of declared,
@@ -244,6 +240,8 @@ class CrossCheckRule(models.Model):
     `explanation_en/zh` are templates with `{metric}`, `{threshold}` and `{CODE}` placeholders,
     filled with the numbers compared, so each finding explains itself.
     """
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="cross_checks", verbose_name=_("template"))
