@@ -64,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
                           "products.add_creditproduct", "products.change_creditproduct",
                           "products.view_productversion", "products.publish_productversion",
                           "investigations.view_policyvalue", "investigations.add_policyvalue",
+                          "investigations.change_policyvalue",
+                          "investigations.publish_policyvalue",
                           "investigations.view_checklisttemplate",
                           "investigations.add_checklisttemplate",
                           "investigations.publish_checklisttemplate",

@@ -22,10 +22,9 @@ from django_fsm import FSMField, transition
 from apps.core.models import (
     PolicyVersionPart,
     PublishedVersion,
-    TimeStampedModel,
     WorkflowModel,
 )
-from apps.core.policy import Evidence
+from apps.core.policy import Evidence, PolicyVersionState
 from apps.investigations.states import (
     InvestigationState,
     ReVerificationMethod,
@@ -65,29 +64,47 @@ class Severity(models.TextChoices):
     R3 = "R3", _("R3: knockout or escalation")
 
 
-class PolicyValue(TimeStampedModel):
+class PolicyValueManager(models.Manager):
+    """What every reader of thresholds sees: published and retired values, never a draft, so a
+    value being drafted in the workbench is read by no rule until a second officer publishes it.
+    The workbench reads drafts through `PolicyValue.all_versions`."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(state=PolicyVersionState.DRAFT)
+
+
+class PolicyValue(PublishedVersion):
     """One versioned threshold a rule may read with `policy("key")` (§0.2 policy-data rule).
 
-    The value in force on a day is the highest version whose `effective_from` is on or before it
-    and whose `effective_to` (exclusive) is after it. Rule evaluations record the version used.
-    Scope (product / segment / branch) and four-eyes approval are not modelled yet: they come
-    with the shared policy app this model should move to.
+    The value in force on a day is the highest published (or since retired) version whose
+    `effective_from` is on or before it and whose `effective_to` (exclusive) is after it. Rule
+    evaluations record the version used. Versions of one key are a series of the shared
+    policy-version machine (`PublishedVersion`): drafted in the policy workbench, published
+    four-eyes, the previous version retiring the day the new one starts. Rows written directly
+    by seeds and imports (the system, actor None, as before the workbench) are published as
+    they are created. Scope (product / segment / branch) is not modelled yet.
     """
+
+    publish_permission = "investigations.publish_policyvalue"
+    audit_prefix = "policy_value"
+    series_fields = ("key",)
 
     key = models.CharField(_("key"), max_length=120, db_index=True)
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
     evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
                                 default=Evidence.DESIGN)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
     description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
 
+    objects = PolicyValueManager()
+    all_versions = models.Manager()
+
     class Meta:
         ordering = ["key", "-version"]
+        permissions = [("publish_policyvalue", _("Can publish policy values"))]
         verbose_name = _("policy value")
         verbose_name_plural = _("policy values")
         constraints = [
@@ -97,6 +114,17 @@ class PolicyValue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value} {self.unit} (v{self.version}, {self.evidence})"
+
+    def save(self, *args, **kwargs):
+        """A row the workbench did not draft (`drafting`) is the system's: in force as written,
+        as every seed and template import has always done."""
+        if self._state.adding and not getattr(self, "drafting", False):
+            self.__dict__["state"] = PolicyVersionState.PUBLISHED  # behind the protected field
+        super().save(*args, **kwargs)
+
+    @property
+    def description(self) -> str:
+        return _localised(self, "description")
 
 
 class ChecklistTemplate(PublishedVersion):

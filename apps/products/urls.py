@@ -25,4 +25,7 @@ urlpatterns += [
          name="workbench-publish"),
     path("workbench/versions/<int:version_id>/retire/", workbench.version_retire,
          name="workbench-retire"),
+    path("workbench/versions/<int:version_id>/export.<str:fmt>", workbench.version_export,
+         name="workbench-export"),
+    path("workbench/import/", workbench.version_import, name="workbench-import"),
 ]

@@ -8,13 +8,19 @@ anything is read); every write goes through `apps.products.services`, which chec
 state and four-eyes again, so a button shown here is a hint, not a grant.
 """
 
+import json
+
+import yaml
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
@@ -23,6 +29,7 @@ from apps.core.fsm import may_attempt
 from apps.products import services
 from apps.products.diff import product_version_diff
 from apps.products.forms import ConditionForm, PublishForm, RetireForm, VersionTermsForm
+from apps.products.impact import entry_condition_impact
 from apps.products.models import CreditProduct, EntryCondition, ProductVersion
 from apps.products.report import condition_value_display
 from apps.products.selectors import product_list, product_version_in_force
@@ -79,7 +86,8 @@ def workbench_page(request):
             "drafts": [v for v in versions if v.state == ProductVersionState.DRAFT],
             "versions": versions,
         })
-    return render(request, "products/workbench/list.html", {"rows": rows})
+    return render(request, "products/workbench/list.html",
+                  {"rows": rows, "import_form": ImportForm()})
 
 
 @login_required
@@ -101,6 +109,9 @@ def _version_context(request, version: ProductVersion, **forms) -> dict:
         "version": version,
         "in_force": compare_to,
         "diff": product_version_diff(draft=version, in_force=compare_to),
+        "impact": (entry_condition_impact(viewer=request.user, draft=version,
+                                          in_force=compare_to, on=today)
+                   if version.is_editable else []),
         "conditions": [{"condition": c, "value": condition_value_display(c)}
                        for c in version.conditions.all()],
         "terms_form": forms.get("terms_form") or VersionTermsForm.for_version(version),
@@ -227,3 +238,55 @@ def version_retire(request, version_id: int):
     version.refresh_from_db()
     return render(request, "products/workbench/version.html",
                   _version_context(request, version, retire_form=form), status=status)
+
+
+class ImportForm(forms.Form):
+    document = forms.FileField(label=gettext_lazy("YAML or JSON export"))
+
+
+@login_required
+def version_export(request, version_id: int, fmt: str):
+    """One version's terms and conditions as YAML or JSON, for another office to import."""
+    _require_policy_officer(request.user)
+    if fmt not in ("json", "yaml"):
+        raise Http404("No such format")
+    version = _version(version_id)
+    document = services.product_version_export(version)
+    if fmt == "json":
+        body, content_type = json.dumps(document, ensure_ascii=False, indent=2), \
+            "application/json"
+    else:
+        body, content_type = yaml.safe_dump(document, allow_unicode=True, sort_keys=False), \
+            "application/yaml"
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{version.product.code}-v{version.version}.{fmt}"')
+    return response
+
+
+@login_required
+@require_POST
+def version_import(request):
+    """A draft from an exported file; errors by path, and nothing written when any is found."""
+    _require_policy_officer(request.user)
+    form = ImportForm(data=request.POST, files=request.FILES)
+    status, made = 400, {}
+    if form.is_valid():
+        try:
+            document = yaml.safe_load(form.cleaned_data["document"].read().decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            form.add_error("document", _("The file is neither YAML nor JSON."))
+        else:
+            try:
+                with transaction.atomic():
+                    made["version"] = services.product_version_import(document,
+                                                                      actor=request.user)
+            except ValidationError as exc:
+                for path, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(None, f"{path}: {error}")
+            else:
+                status = 200
+    if status == 200:
+        return redirect("products:workbench-version", version_id=made["version"].pk)
+    return render(request, "products/workbench/import.html", {"form": form}, status=status)

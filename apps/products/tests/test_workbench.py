@@ -197,3 +197,71 @@ def test_unknown_terms_are_refused_by_name(world, officers):
     with pytest.raises(ValidationError) as refused:
         services.product_version_update(version_id=draft.pk, actor=officers[0], state="x")
     assert "state" in refused.value.message_dict
+
+
+def test_the_impact_preview_counts_who_a_tighter_condition_shuts_out(client, world, officers):
+    from apps.demo.lifecycle import walk_to_state
+    from apps.products.impact import entry_condition_impact
+    from apps.products.report import Population
+
+    walk_to_state(world.draft(enterprise=world.enterprise(employees=3)), "submitted",
+                  branch_code="north")
+    world.draft(enterprise=world.enterprise(employees=30))
+    draft = services.product_version_draft_next(product_id=world.version.product_id,
+                                                actor=officers[0])
+    services.entry_condition_add(version=draft, code="staff", fact="employees", operator="gte",
+                                 value="10", reason_en="At least 10 employees",
+                                 reason_zh="从业人员不少于10人", actor=officers[0])
+
+    impact = {line.population: line for line in entry_condition_impact(
+        viewer=world.user("admin.north"), draft=draft, in_force=world.version,
+        on=timezone.localdate())}
+    applicants = impact[Population.APPLICANTS]
+    assert (applicants.enterprises, applicants.newly_admitted, applicants.newly_excluded) == (
+        2, 0, 1)
+    assert applicants.admitted_before - applicants.admitted_after == 1
+    assert impact[Population.CUSTOMERS].newly_excluded >= 1
+
+    client.force_login(officers[1])
+    page = client.get(reverse("products:workbench-version", args=[draft.pk])).content.decode()
+    assert "Impact if published today" in page
+    assert 'data-population="applicants"' in page and "1 newly excluded" in page
+
+
+def test_export_import_round_trip_makes_an_identical_draft(client, world, officers):
+    import io
+
+    import yaml
+
+    client.force_login(officers[0])
+    exported = client.get(reverse("products:workbench-export",
+                                  args=[world.version.pk, "yaml"]))
+    assert exported.status_code == 200
+    document = yaml.safe_load(exported.content.decode())
+    as_json = client.get(reverse("products:workbench-export", args=[world.version.pk, "json"]))
+    assert as_json.json() == document
+
+    upload = io.BytesIO(yaml.safe_dump(document, allow_unicode=True).encode())
+    upload.name = "product.yaml"
+    response = client.post(reverse("products:workbench-import"), {"document": upload})
+    assert response.status_code == 302
+    draft = ProductVersion.objects.get(product=world.version.product, version=2)
+    assert (draft.state, draft.created_by) == (ProductVersionState.DRAFT, officers[0])
+    again = services.product_version_export(draft)
+    assert {**again, "version": 1} == document
+    assert product_version_diff(draft=draft, in_force=world.version) == []
+
+
+def test_a_bad_import_is_refused_by_path_and_writes_nothing(client, world, officers):
+    document = services.product_version_export(world.version)
+    document["terms"]["amount_max"] = "1"
+    document["conditions"][0]["value"] = "not-a-rating"
+    document["conditions"][0]["operator"] = "eq"
+    before = ProductVersion.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.product_version_import(document, actor=officers[0])
+    assert "terms.amount_max" in refused.value.message_dict
+    assert any(path.startswith("conditions.0") for path in refused.value.message_dict)
+    assert ProductVersion.objects.count() == before
+    with pytest.raises(PermissionDenied):
+        services.product_version_import(document, actor=world.user("am.north"))
