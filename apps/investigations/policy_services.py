@@ -48,7 +48,7 @@ def policy_value_draft(*, key: str, actor, **fields) -> PolicyValue:
     series = PolicyValue.all_versions.select_for_update(no_key=True).filter(key=key)
     latest = series.order_by("-version").first()
     start = {name: getattr(latest, name) for name in FIELDS} if latest is not None else {}
-    start.setdefault("effective_from", timezone.localdate())
+    start["effective_from"] = timezone.localdate()  # a change starts now, never in the past
     value = PolicyValue(key=key, version=version_next_number(series), created_by=actor,
                         **{**start, **fields})
     value.drafting = True

@@ -13,7 +13,7 @@ it skips the permission checks, not the state checks.
 import datetime as dt
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -73,21 +73,30 @@ def version_publish(*, model: type[PublishedVersion], pk: int, actor,
     own checks (`check`, raising ValidationError or its own error) → retire the predecessor →
     publish → audit, all in one transaction so a refusal leaves nothing behind.
     """
+    # Lock the whole series, in one order for everyone, before reading any state: two drafts
+    # of one series published at once must not leave two versions in force. The second
+    # publisher waits here, then sees (and retires) the first one's version.
+    list(version_series(model._base_manager.get(pk=pk))
+         .select_for_update(no_key=True, of=("self",)).order_by("pk")
+         .values_list("pk", flat=True))
     version = _lock(model, pk)
     if actor is not None:
         _check_four_eyes(version, actor)
         transition_check(version.publish, actor=actor)
     elif version.state != PolicyVersionState.DRAFT:
         raise TransitionConflict(version.publish)
+    effective_from = effective_from or timezone.localdate()
+    if actor is not None and effective_from < timezone.localdate():
+        # Back-dating would change what past decisions were made under; the record of what
+        # was in force on a day must stay true (domain reference §0.2).
+        raise ValidationError({"effective_from": _(
+            "A version cannot be put in force in the past; choose today or a later date.")})
     if check is not None:
         check(version)
-    effective_from = effective_from or timezone.localdate()
     extra = payload(version) if payload is not None else {}
 
-    # The predecessors are locked after the draft: every publisher takes the same order.
-    previous = (version_series(version).select_for_update(no_key=True, of=("self",))
-                .filter(state=PolicyVersionState.PUBLISHED).exclude(pk=version.pk)
-                .order_by("pk"))
+    previous = (version_series(version).filter(state=PolicyVersionState.PUBLISHED)
+                .exclude(pk=version.pk).order_by("pk"))
     for old in previous:
         old.retire(effective_to=effective_from)
         old.save()

@@ -132,3 +132,16 @@ def test_retire_withdraws_without_successor_and_is_audited(kind):
     assert (event.action, event.payload["reason"]) == (f"{kind['prefix']}.retired", "withdrawn")
     with pytest.raises(TransitionConflict):
         version_retire(model=model, pk=old.pk, actor=kind["checker"])
+
+
+def test_a_version_is_never_put_in_force_in_the_past(kind):
+    from django.core.exceptions import ValidationError
+
+    model, draft = kind["model"], kind["draft"]
+    with pytest.raises(ValidationError) as refused:
+        version_publish(model=model, pk=draft.pk, actor=kind["checker"],
+                        effective_from=timezone.localdate() - dt.timedelta(days=1))
+    assert "effective_from" in refused.value.message_dict
+    draft.refresh_from_db()
+    kind["in_force"].refresh_from_db()
+    assert (draft.state, kind["in_force"].state) == (S.DRAFT, S.PUBLISHED)
