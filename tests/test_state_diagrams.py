@@ -22,6 +22,7 @@ MACHINES = {
     "applications.Application": "application",
     "products.ProductVersion": "product_version",
     "investigations.ChecklistTemplate": "checklist_template",
+    "investigations.PolicyValue": "policy_value",
     "documents.Document": "document",
     "documents.DocumentCheck": "document_check",
     "scoring.ModelVersion": "model_version",

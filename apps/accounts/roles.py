@@ -22,6 +22,9 @@ class Role(TextChoices):
     # A role of its own, not the credit committee: credit committee members are among the
     # people an exemption case judges, and nobody decides their own case.
     EXEMPTION_COMMITTEE = "exemption_committee", _("Exemption committee member")
+    # Credit-policy team (issue 17): drafts and publishes products, thresholds, checklists and
+    # the authority matrix in the policy workbench; publishing takes a second officer.
+    POLICY_OFFICER = "policy_officer", _("Policy officer")
     ADMIN = "admin", _("Administrator")
 
 
@@ -57,6 +60,18 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
                    *_VIEW_EXEMPTIONS},
     Role.EXEMPTION_COMMITTEE: {"org.view_branch", "accounts.view_user", *_VIEW_PARTIES,
                                *_VIEW_EXEMPTIONS},
+    Role.POLICY_OFFICER: {"org.view_branch", "products.view_creditproduct",
+                          "products.add_creditproduct", "products.change_creditproduct",
+                          "products.view_productversion", "products.publish_productversion",
+                          "investigations.view_policyvalue", "investigations.add_policyvalue",
+                          "investigations.change_policyvalue",
+                          "investigations.publish_policyvalue",
+                          "investigations.view_checklisttemplate",
+                          "investigations.add_checklisttemplate",
+                          "investigations.publish_checklisttemplate",
+                          "approvals.view_authoritymatrix", "approvals.add_authoritymatrix",
+                          "approvals.change_authoritymatrix",
+                          "approvals.publish_authoritymatrix"},
     Role.ADMIN: {*_VIEW_PARTIES, *_VIEW_OVERSIGHT, "oversight.add_dutyruleset",
                  "oversight.change_dutyruleset", "oversight.add_dutyrule",
                  "oversight.change_dutyrule", "oversight.delete_dutyrule",

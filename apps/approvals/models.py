@@ -13,8 +13,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.approvals.states import ConditionState, MatrixState, RouteState, StepState
-from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
+from apps.approvals.states import ConditionState, RouteState, StepState
+from apps.core.models import (
+    PolicyVersionPart,
+    PublishedVersion,
+    TimeStampedModel,
+    WorkflowModel,
+)
 from apps.core.policy import Evidence
 from apps.parties.money import MoneyField
 
@@ -54,18 +59,19 @@ class AuthorityMatrix(PublishedVersion):
     """One version of the bank's delegation of lending authority (分级授权, §6.1).
 
     Draft → published (in force from `effective_from`; the version before it retires that day)
-    → retired. Published rows are never edited: a change is a new version, four-eyes.
+    → retired: the shared policy-version machine (`PublishedVersion`). Published rows are never
+    edited: a change is a new version, four-eyes. One series for the whole bank.
     """
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     name = models.CharField(_("name"), max_length=200)
-    state = FSMField(_("state"), default=MatrixState.DRAFT, choices=MatrixState.choices,
-                     protected=True)
-    effective_from = models.DateField(_("effective from"), null=True, blank=True)
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
     grades = models.JSONField(
         _("risk grades"), default=list,
         help_text=_('Every grade the rules must cover, e.g. ["A", "B", "C", "D", "ungraded"].'))
+
+    publish_permission = "approvals.publish_authoritymatrix"
+    audit_prefix = "authority_matrix"
+    series_fields = ()
 
     class Meta:
         ordering = ["-version"]
@@ -76,18 +82,8 @@ class AuthorityMatrix(PublishedVersion):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
-    @transition(field=state, source=MatrixState.DRAFT, target=MatrixState.PUBLISHED)
-    def publish(self, *, by, at, effective_from) -> None:
-        """Freeze the rows; routes resolved from now on use this version."""
-        self.published_by, self.published_at, self.effective_from = by, at, effective_from
 
-    @transition(field=state, source=MatrixState.PUBLISHED, target=MatrixState.RETIRED)
-    def retire(self, *, effective_to) -> None:
-        """Superseded; routes already frozen from it keep pointing here."""
-        self.effective_to = effective_to
-
-
-class AuthorityRule(models.Model):
+class AuthorityRule(PolicyVersionPart, models.Model):
     """One row: product × amount band × grades × exception → the ordered steps that must sign.
 
     The band is `amount_above < amount ≤ amount_up_to` on group exposure (§6.1); an empty upper
@@ -95,6 +91,8 @@ class AuthorityRule(models.Model):
     {"kind": "individual", "level": 2, "label": "...", "deadline_hours": 48,
      "remind_after_hours": 24} or {"kind": "committee", "committee": "branch", ...}.
     """
+
+    policy_version_field = "matrix"
 
     matrix = models.ForeignKey(AuthorityMatrix, on_delete=models.CASCADE, related_name="rules",
                                verbose_name=_("matrix"))

@@ -1,11 +1,11 @@
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.policy import PolicyVersionState
 
-class MatrixState(TextChoices):
-    DRAFT = "draft", _("Draft")
-    PUBLISHED = "published", _("Published")
-    RETIRED = "retired", _("Retired")
+# The matrix's states are those of every version of policy data (apps.core.models.
+# PublishedVersion); the name stays for the code that reads them.
+MatrixState = PolicyVersionState
 
 
 class RouteState(TextChoices):

@@ -5,6 +5,20 @@ from django.utils.translation import ngettext
 from apps.core.models import IdempotencyRecord, OutboxMessage, TaskProbe
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Policy data in the admin: to read only. Its changes go through the policy workbench,
+    whose services check four-eyes, freeze published versions and audit every change."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TaskProbe)
 class TaskProbeAdmin(admin.ModelAdmin):
     list_display = ("id", "requested_by", "requested_at", "executed_at", "worker_hostname")

@@ -49,6 +49,17 @@ class TransitionConflict(DomainError):
         )
 
 
+class VersionFrozen(TransitionConflict):
+    """A published or retired version of policy data, or a row of one, was about to change
+    (HTTP 409): a change to policy in force is a new draft, published four-eyes."""
+
+    code = "version_frozen"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail=detail or _("A published version cannot change; draft a new "
+                                            "one."))
+
+
 def _error(code: str, detail, status_code: int, fields: dict | None = None) -> Response:
     return Response({"code": code, "detail": str(detail), "fields": fields or {}},
                     status=status_code)

@@ -6,7 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMModelMixin
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from apps.core.exceptions import VersionFrozen
+from apps.core.policy import PolicyVersionState
 
 
 class TimeStampedModel(models.Model):
@@ -49,14 +52,44 @@ class WorkflowModel(ConcurrentTransitionMixin, FSMModelMixin, TimeStampedModel):
                 field.protected = True
 
 
-class PublishedVersion(WorkflowModel):
-    """Who drafted and who published a version of policy data (products, checklist templates,
-    later authority matrices), and where its content comes from (domain reference §0.2).
+def may_publish(version: "PublishedVersion", user) -> bool:
+    """Four-eyes (domain reference §6.4, policy-table changes): the publisher holds the kind's
+    publish permission and is not the person who drafted the version. No super-user bypass."""
+    return (user is not None and user.pk != version.created_by_id
+            and user.has_perm(version.publish_permission))
 
-    Subclasses hold the FSM state and their publish/retire transitions; publishing is
-    four-eyes in their services: the drafter never publishes (§6.4).
+
+def may_retire(version: "PublishedVersion", user) -> bool:
+    """Withdrawing a version in force is as weighty as publishing one: the same permission."""
+    return user is not None and user.has_perm(version.publish_permission)
+
+
+class PublishedVersion(WorkflowModel):
+    """One version of policy data (products, checklist templates, authority matrices…): its
+    state, the dates it is in force, who drafted and who published it, and where its content
+    comes from (domain reference §0.2).
+
+    Draft → published → retired, the one state machine every kind shares. Only a draft changes
+    (`save()` refuses to write a published or retired row except through a transition, and
+    `PolicyVersionPart` does the same for its rows); publishing is four-eyes (`may_publish`).
+    The services that drive these transitions (lock, checks, supersede, audit) are in
+    `apps.policy.versioning`.
+
+    Subclasses say what they are with class attributes:
+    - `publish_permission`: "app.publish_model", held by whoever may publish or retire;
+    - `audit_prefix`: the audit action stem, e.g. "product_version" → "product_version.published";
+    - `series_fields`: the fields that name a series; publishing a version retires the
+      published one of the same series (empty: one series, e.g. the bank's authority matrix).
     """
 
+    publish_permission: str = ""
+    audit_prefix: str = ""
+    series_fields: tuple[str, ...] = ()
+
+    state = FSMField(_("state"), default=PolicyVersionState.DRAFT,
+                     choices=PolicyVersionState.choices, protected=True)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
     source_citation = models.CharField(_("source"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+",
@@ -68,6 +101,62 @@ class PublishedVersion(WorkflowModel):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        """Frozen once published: a row that is published or retired in the database is only
+        written by a transition (its state changes with the write). Anything else is a new
+        version, so every past decision stays explainable under the rules it used."""
+        if self.pk is not None and not self._state.adding:
+            stored = (type(self)._base_manager.filter(pk=self.pk)
+                      .values_list("state", flat=True).first())
+            if stored not in (None, PolicyVersionState.DRAFT) and stored == self.state:
+                raise VersionFrozen()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == PolicyVersionState.DRAFT
+
+    @transition(field="state", source=PolicyVersionState.DRAFT,
+                target=PolicyVersionState.PUBLISHED, permission=may_publish)
+    def publish(self, *, by, at, effective_from) -> None:
+        """Freeze the version and put it in force from `effective_from`."""
+        self.published_by, self.published_at, self.effective_from = by, at, effective_from
+
+    @transition(field="state", source=PolicyVersionState.PUBLISHED,
+                target=PolicyVersionState.RETIRED, permission=may_retire)
+    def retire(self, *, effective_to) -> None:
+        """Superseded by a newer version or withdrawn; what was decided under it keeps
+        pointing here."""
+        self.effective_to = effective_to
+
+
+class PolicyVersionPart(models.Model):
+    """A row that belongs to one version of policy data (an entry condition, a checklist item,
+    a matrix row): frozen with its version. `policy_version_field` names the foreign key."""
+
+    policy_version_field: str = "version"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self._refuse_unless_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_unless_draft()
+        return super().delete(*args, **kwargs)
+
+    def policy_version(self) -> "PublishedVersion":
+        return getattr(self, self.policy_version_field)
+
+    def _refuse_unless_draft(self) -> None:
+        field = self._meta.get_field(self.policy_version_field)
+        state = (field.related_model._base_manager
+                 .filter(pk=getattr(self, field.attname)).values_list("state", flat=True).first())
+        if state not in (None, PolicyVersionState.DRAFT):
+            raise VersionFrozen()
 
 
 class TaskProbe(models.Model):

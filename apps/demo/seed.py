@@ -35,6 +35,7 @@ DEMO_ROLE_PREFIX = {
     Role.LOAN_OPERATIONS: "ops",
     Role.EXEMPTION_COMMITTEE: "exempt",
     Role.AUDITOR: "auditor",
+    Role.POLICY_OFFICER: "policy",
     Role.ADMIN: "admin",
 }
 

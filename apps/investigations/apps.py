@@ -22,6 +22,10 @@ class InvestigationsConfig(AppConfig):
 
         register_actions({
             "checklist_template.imported": _("Checklist template imported as a draft"),
+            "policy_value.created": _("Policy value drafted"),
+            "policy_value.changed": _("Policy value draft changed"),
+            "policy_value.published": _("Policy value published"),
+            "policy_value.retired": _("Policy value retired"),
             "checklist_template.published": _("Checklist template published"),
             "checklist_template.retired": _("Checklist template retired"),
             "investigation.assigned": _("Investigation assigned"),

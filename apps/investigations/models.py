@@ -19,10 +19,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
-from apps.core.policy import Evidence
+from apps.core.models import (
+    PolicyVersionPart,
+    PublishedVersion,
+    WorkflowModel,
+)
+from apps.core.policy import Evidence, PolicyVersionState
 from apps.investigations.states import (
-    ChecklistTemplateState,
     InvestigationState,
     ReVerificationMethod,
     ReVerificationOutcome,
@@ -61,29 +64,47 @@ class Severity(models.TextChoices):
     R3 = "R3", _("R3: knockout or escalation")
 
 
-class PolicyValue(TimeStampedModel):
+class PolicyValueManager(models.Manager):
+    """What every reader of thresholds sees: published and retired values, never a draft, so a
+    value being drafted in the workbench is read by no rule until a second officer publishes it.
+    The workbench reads drafts through `PolicyValue.all_versions`."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(state=PolicyVersionState.DRAFT)
+
+
+class PolicyValue(PublishedVersion):
     """One versioned threshold a rule may read with `policy("key")` (§0.2 policy-data rule).
 
-    The value in force on a day is the highest version whose `effective_from` is on or before it
-    and whose `effective_to` (exclusive) is after it. Rule evaluations record the version used.
-    Scope (product / segment / branch) and four-eyes approval are not modelled yet: they come
-    with the shared policy app this model should move to.
+    The value in force on a day is the highest published (or since retired) version whose
+    `effective_from` is on or before it and whose `effective_to` (exclusive) is after it. Rule
+    evaluations record the version used. Versions of one key are a series of the shared
+    policy-version machine (`PublishedVersion`): drafted in the policy workbench, published
+    four-eyes, the previous version retiring the day the new one starts. Rows written directly
+    by seeds and imports (the system, actor None, as before the workbench) are published as
+    they are created. Scope (product / segment / branch) is not modelled yet.
     """
+
+    publish_permission = "investigations.publish_policyvalue"
+    audit_prefix = "policy_value"
+    series_fields = ("key",)
 
     key = models.CharField(_("key"), max_length=120, db_index=True)
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
     evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
                                 default=Evidence.DESIGN)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
     description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
 
+    objects = PolicyValueManager()
+    all_versions = models.Manager()
+
     class Meta:
         ordering = ["key", "-version"]
+        permissions = [("publish_policyvalue", _("Can publish policy values"))]
         verbose_name = _("policy value")
         verbose_name_plural = _("policy values")
         constraints = [
@@ -94,12 +115,24 @@ class PolicyValue(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.key} = {self.value} {self.unit} (v{self.version}, {self.evidence})"
 
+    def save(self, *args, **kwargs):
+        """A row the workbench did not draft (`drafting`) is the system's: in force as written,
+        as every seed and template import has always done."""
+        if self._state.adding and not getattr(self, "drafting", False):
+            self.__dict__["state"] = PolicyVersionState.PUBLISHED  # behind the protected field
+        super().save(*args, **kwargs)
+
+    @property
+    def description(self) -> str:
+        return _localised(self, "description")
+
 
 class ChecklistTemplate(PublishedVersion):
     """A versioned investigation checklist, for one product or (product empty) the default.
 
-    Draft → published → retired. Only drafts change; publishing requires every rule to compile
-    (`template_validate`) and retires the previously published version of the same code.
+    Draft → published → retired, the shared policy-version machine (`PublishedVersion`). Only
+    drafts change; publishing requires every rule to compile (`template_validate`) and retires
+    the previously published version of the same code.
     """
 
     code = models.SlugField(_("code"), max_length=60)
@@ -108,8 +141,6 @@ class ChecklistTemplate(PublishedVersion):
                                 on_delete=models.PROTECT, related_name="checklist_templates",
                                 verbose_name=_("product"),
                                 help_text=_("Empty: the default template for any product."))
-    state = FSMField(_("state"), default=ChecklistTemplateState.DRAFT,
-                     choices=ChecklistTemplateState.choices, protected=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -118,6 +149,10 @@ class ChecklistTemplate(PublishedVersion):
         _("default template"), default=False,
         help_text=_("Used for products without a template of their own; other product-less "
                     "templates are chosen explicitly when the investigation is assigned."))
+
+    publish_permission = "investigations.publish_checklisttemplate"
+    audit_prefix = "checklist_template"
+    series_fields = ("code",)
 
     class Meta:
         ordering = ["code", "-version"]
@@ -136,24 +171,11 @@ class ChecklistTemplate(PublishedVersion):
     def name(self) -> str:
         return _localised(self, "name")
 
-    @property
-    def is_editable(self) -> bool:
-        return self.state == ChecklistTemplateState.DRAFT
 
-    @transition(field=state, source=ChecklistTemplateState.DRAFT,
-                target=ChecklistTemplateState.PUBLISHED)
-    def publish(self, *, by, at) -> None:
-        """Freeze the template; new investigations may now start on this version."""
-        self.published_by, self.published_at = by, at
-
-    @transition(field=state, source=ChecklistTemplateState.PUBLISHED,
-                target=ChecklistTemplateState.RETIRED)
-    def retire(self) -> None:
-        """Superseded; investigations begun on it keep it (§3.5 versioning)."""
-
-
-class Section(models.Model):
+class Section(PolicyVersionPart, models.Model):
     """A group of items shown as one step of the form (e.g. B 人品 / Character)."""
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="sections", verbose_name=_("template"))
@@ -179,7 +201,7 @@ class Section(models.Model):
         return _localised(self, "title")
 
 
-class Item(models.Model):
+class Item(PolicyVersionPart, models.Model):
     """One question of the checklist, with what makes its answer acceptable and suspicious.
 
     JSON shapes (checked by `template_validate`):
@@ -190,6 +212,8 @@ class Item(models.Model):
       validation_rules [{"code", "expression", "message": {"en", "zh"}}]  fails when false
       red_flag_rules   [{"code", "when", "severity": "R1|R2|R3", "message": {"en", "zh"}}]
     """
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="items", verbose_name=_("template"))
@@ -234,7 +258,7 @@ class Item(models.Model):
         return _localised(self, "label")
 
 
-class CrossCheckRule(models.Model):
+class CrossCheckRule(PolicyVersionPart, models.Model):
     """Compares answers with each other and with evidence data (§3.3 D4/D5, §3.1 交叉检验).
 
     `expression` gives the compared metric (e.g. the largest pairwise deviation of declared,
@@ -244,6 +268,8 @@ class CrossCheckRule(models.Model):
     `explanation_en/zh` are templates with `{metric}`, `{threshold}` and `{CODE}` placeholders,
     filled with the numbers compared, so each finding explains itself.
     """
+
+    policy_version_field = "template"
 
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE,
                                  related_name="cross_checks", verbose_name=_("template"))

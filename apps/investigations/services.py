@@ -18,8 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
-from apps.core.exceptions import TransitionConflict
-from apps.core.fsm import transition_check
 from apps.investigations.models import (
     ChecklistTemplate,
     CrossCheckRule,
@@ -28,8 +26,8 @@ from apps.investigations.models import (
     Section,
 )
 from apps.investigations.policy import policy_keys
-from apps.investigations.states import ChecklistTemplateState
 from apps.investigations.validation import FORMAT, TemplateIssue, validate_template_data
+from apps.policy.versioning import version_publish, version_retire
 
 IMPORT_PERMISSION = "investigations.add_checklisttemplate"
 PUBLISH_PERMISSION = "investigations.publish_checklisttemplate"
@@ -241,38 +239,28 @@ def _policies_create(rows: list[dict]) -> list[str]:
     return created
 
 
-@transaction.atomic
-def template_publish(*, template_id: int, actor=None) -> ChecklistTemplate:
-    """Put a draft in force; the published version of the same code before it retires.
-
-    Refused with item-level errors while any rule does not compile (rules validated when the
-    template is saved, §3.5), and, four-eyes, when the actor drafted it (§6.4).
-    """
-    template = ChecklistTemplate.objects.select_for_update(no_key=True).get(pk=template_id)
-    if actor is not None:
-        _require(actor, PUBLISH_PERMISSION)
-        if template.created_by_id == actor.pk:
-            raise PermissionDenied(_("Four-eyes rule: the person who drafted a template "
-                                     "cannot publish it."))
-        transition_check(template.publish, actor=actor)
-    elif template.state != ChecklistTemplateState.DRAFT:
-        raise TransitionConflict(template.publish)
+def _require_valid(template: ChecklistTemplate) -> None:
     issues = template_validate(template)
     if issues:
         raise TemplateInvalid(issues)
 
-    previous = (ChecklistTemplate.objects.select_for_update(no_key=True)
-                .filter(code=template.code, state=ChecklistTemplateState.PUBLISHED)
-                .exclude(pk=template.pk))
-    for old in previous:
-        old.retire()
-        old.save()
-        audit_record(action="checklist_template.retired", actor=actor, subject=old,
-                     payload={"code": old.code, "version": old.version,
-                              "superseded_by": template.version})
-    template.publish(by=actor, at=timezone.now())
-    template.save()
-    audit_record(action="checklist_template.published", actor=actor, subject=template,
-                 payload={"code": template.code, "version": template.version,
-                          "sha256": _digest(template_export(template))})
-    return template
+
+def template_publish(*, template_id: int, effective_from=None, actor=None) -> ChecklistTemplate:
+    """Put a draft in force (from `effective_from`, default today); the published version of
+    the same code before it retires.
+
+    Refused with item-level errors while any rule does not compile (rules validated when the
+    template is saved, §3.5), and, four-eyes, when the actor drafted it (§6.4): the shared
+    sequence of `apps.policy.versioning.version_publish`.
+    """
+    return version_publish(
+        model=ChecklistTemplate, pk=template_id, actor=actor, effective_from=effective_from,
+        check=_require_valid,
+        payload=lambda t: {"sha256": _digest(template_export(t))})
+
+
+def template_retire(*, template_id: int, effective_to=None, reason: str = "",
+                    actor=None) -> ChecklistTemplate:
+    """Withdraw a template with no successor; investigations begun on it keep it (§3.5)."""
+    return version_retire(model=ChecklistTemplate, pk=template_id, actor=actor,
+                          effective_to=effective_to, reason=reason)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.investigations import reverification_views, views
+from apps.investigations import policy_views, reverification_views, views
 
 app_name = "investigations"
 
@@ -19,4 +19,20 @@ urlpatterns = [
          name="reverifications"),
     path("reverifications/<int:reverification_id>/", reverification_views.reverification_page,
          name="reverification"),
+]
+
+urlpatterns += [
+    path("policy-values/", policy_views.policy_value_list_page, name="policy-values"),
+    path("policy-values/new/", policy_views.policy_value_new, name="policy-value-new"),
+    path("policy-values/export.<str:fmt>", policy_views.policy_values_export_file,
+         name="policy-values-export"),
+    path("policy-values/import/", policy_views.policy_values_import_file,
+         name="policy-values-import"),
+    path("policy-values/<int:value_id>/", policy_views.policy_value_page, name="policy-value"),
+    path("policy-values/<int:value_id>/next/", policy_views.policy_value_draft_next,
+         name="policy-value-next"),
+    path("policy-values/<int:value_id>/publish/", policy_views.policy_value_publish,
+         name="policy-value-publish"),
+    path("policy-values/<int:value_id>/retire/", policy_views.policy_value_retire,
+         name="policy-value-retire"),
 ]

@@ -9,14 +9,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
 
-from apps.core.models import PublishedVersion, TimeStampedModel
+from apps.core.models import PolicyVersionPart, PublishedVersion, TimeStampedModel
 from apps.core.policy import Evidence
 from apps.parties.money import Currency, MoneyField
 from apps.products.conditions import ConditionValueError, Operator, normalise_value
 from apps.products.facts import fact_choices
-from apps.products.states import ProductVersionState
 
 
 class RepaymentMethod(models.TextChoices):
@@ -65,13 +63,13 @@ class CreditProduct(TimeStampedModel):
 
 
 class ProductVersion(PublishedVersion):
-    """The terms and entry conditions of a product from one date on. Immutable once published."""
+    """The terms and entry conditions of a product from one date on. Immutable once published;
+    draft → published → retired is the shared policy-version machine (`PublishedVersion`): a
+    newly published version retires the product's previous one."""
 
     product = models.ForeignKey(CreditProduct, on_delete=models.PROTECT, related_name="versions",
                                 verbose_name=_("product"))
     version = models.PositiveIntegerField(_("version"))
-    state = FSMField(_("state"), default=ProductVersionState.DRAFT,
-                     choices=ProductVersionState.choices, protected=True)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices,
                                 default=Currency.CNY)
     amount_min = MoneyField(_("minimum amount"), validators=[MinValueValidator(0)])
@@ -85,8 +83,10 @@ class ProductVersion(PublishedVersion):
     # Interest between two due dates; copied onto each contract and loan when it is signed.
     day_count = models.CharField(_("day count"), max_length=10, choices=DayCount.choices,
                                  default=DayCount.ACT_360)
-    effective_from = models.DateField(_("effective from"), null=True, blank=True)
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+
+    publish_permission = "products.publish_productversion"
+    audit_prefix = "product_version"
+    series_fields = ("product",)
 
     class Meta:
         ordering = ["product__code", "-version"]
@@ -128,24 +128,8 @@ class ProductVersion(PublishedVersion):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def is_editable(self) -> bool:
-        return self.state == ProductVersionState.DRAFT
 
-    @transition(field=state, source=ProductVersionState.DRAFT,
-                target=ProductVersionState.PUBLISHED)
-    def publish(self, *, by, at, effective_from) -> None:
-        """Freeze the terms and conditions; applications may now be checked against them."""
-        self.published_by, self.published_at, self.effective_from = by, at, effective_from
-
-    @transition(field=state, source=ProductVersionState.PUBLISHED,
-                target=ProductVersionState.RETIRED)
-    def retire(self, *, effective_to) -> None:
-        """Superseded by a newer version, or withdrawn; past applications keep pointing here."""
-        self.effective_to = effective_to
-
-
-class EntryCondition(TimeStampedModel):
+class EntryCondition(PolicyVersionPart, TimeStampedModel):
     """One admission rule of a product version: <fact> <operator> <value>, with its reason.
 
     The reason is what the applicant and the officer read when the rule excludes someone, in

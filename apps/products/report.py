@@ -151,6 +151,8 @@ class ThresholdReport:
     stored_records: int
     stored_records_other_versions: int
     performance_available: bool
+    # Who, by enterprise id: what the impact preview compares between two versions.
+    admitted_ids: frozenset[int] = frozenset()
 
     @property
     def population_label(self) -> str:
@@ -318,4 +320,4 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
         admitted=_summarise(admitted, applications, strong, performance),
         excluded=_summarise(enterprise_ids - admitted, applications, strong, performance),
         stored_records=stored_records, stored_records_other_versions=stored_other,
-        performance_available=bool(performance))
+        performance_available=bool(performance), admitted_ids=frozenset(admitted))

@@ -1,11 +1,11 @@
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.parties.models import Enterprise
+from apps.policy.versioning import version_in_force
 from apps.products.eligibility import Eligibility, compute_facts, evaluate
 from apps.products.models import CreditProduct, ProductVersion
-from apps.products.states import ProductVersionState
 
 
 def product_list() -> QuerySet[CreditProduct]:
@@ -15,10 +15,7 @@ def product_list() -> QuerySet[CreditProduct]:
 
 def product_versions_in_force(*, on: dt.date) -> QuerySet[ProductVersion]:
     """The published (or since retired) version of each product that was in force on `on`."""
-    return (ProductVersion.objects
-            .filter(state__in=[ProductVersionState.PUBLISHED, ProductVersionState.RETIRED],
-                    effective_from__lte=on)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+    return (version_in_force(ProductVersion.objects.all(), on=on)
             .select_related("product").prefetch_related("conditions")
             .order_by("product__code"))
 

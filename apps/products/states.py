@@ -1,8 +1,5 @@
-from django.db.models import TextChoices
-from django.utils.translation import gettext_lazy as _
+from apps.core.policy import PolicyVersionState
 
-
-class ProductVersionState(TextChoices):
-    DRAFT = "draft", _("Draft")
-    PUBLISHED = "published", _("Published")
-    RETIRED = "retired", _("Retired")
+# A product version's states are those of every version of policy data (apps.core.models.
+# PublishedVersion); the name stays for the code that reads them.
+ProductVersionState = PolicyVersionState

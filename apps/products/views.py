@@ -50,7 +50,8 @@ def product_list_page(request):
             for version in product.versions.all()]}
         for product in product_list().prefetch_related("versions__conditions")]
     return render(request, "products/product_list.html",
-                  {"products": products, "may_see_report": may_see_report(request.user)})
+                  {"products": products, "may_see_report": may_see_report(request.user),
+                   "is_policy_officer": request.user.has_role(Role.POLICY_OFFICER)})
 
 
 def _report_for(request, code: str) -> tuple[ThresholdReport, list]:

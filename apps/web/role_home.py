@@ -25,6 +25,9 @@ _PANELS = {
     Role.EXEMPTION_COMMITTEE: (_("Exemption committee"),
                                _("Due-diligence exemption cases waiting for a decision.")),
     Role.AUDITOR: (_("Auditor"), _("Process trails of every branch, read-only.")),
+    Role.POLICY_OFFICER: (_("Policy officer"),
+                          _("Products, entry conditions and policy values: draft a change, "
+                            "check its impact, publish a colleague's draft.")),
     Role.ADMIN: (_("Administrator"),
                  _("Products, checklists, authority rules, people and system status.")),
 }
@@ -70,6 +73,11 @@ def _links(role, user, counts: dict) -> list[dict]:
         return links
     if role == Role.EXEMPTION_COMMITTEE:
         return [{"label": _("Exemption cases"), "url": reverse("oversight:exemptions"),
+                 "count": None}]
+    if role == Role.POLICY_OFFICER:
+        return [{"label": _("Policy workbench"), "url": reverse("products:workbench"),
+                 "count": None},
+                {"label": _("Policy values"), "url": reverse("investigations:policy-values"),
                  "count": None}]
     if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
         return [{"label": _("All applications"), "url": applications, "count": None}]

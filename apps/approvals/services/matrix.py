@@ -5,15 +5,18 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.approvals.matrix import matrix_problems, step_problems
 from apps.approvals.models import AuthorityMatrix, AuthorityRule
 from apps.approvals.states import MatrixState
 from apps.audit.services import audit_record
-from apps.core.exceptions import TransitionConflict
-from apps.core.fsm import transition_check
+from apps.policy.versioning import (
+    version_next_number,
+    version_publish,
+    version_require_draft,
+    version_retire,
+)
 
 MANAGE_PERMISSION = "approvals.change_authoritymatrix"
 PUBLISH_PERMISSION = "approvals.publish_authoritymatrix"
@@ -30,9 +33,7 @@ def authority_matrix_draft(*, name: str, grades: list[str], source_citation: str
                            actor=None) -> AuthorityMatrix:
     """Start the next version of the matrix as an empty draft."""
     _require(actor, MANAGE_PERMISSION)
-    number = (AuthorityMatrix.objects.select_for_update(no_key=True)
-              .aggregate(n=Max("version"))["n"]
-              or 0) + 1
+    number = version_next_number(AuthorityMatrix.objects.select_for_update(no_key=True))
     matrix = AuthorityMatrix(version=number, name=name, grades=list(grades),
                              source_citation=source_citation, created_by=actor)
     matrix.full_clean()
@@ -49,8 +50,7 @@ def authority_rule_add(*, matrix_id: int, product, amount_above, amount_up_to, g
     """Add a row to a draft; the row's steps are checked now, coverage when publishing."""
     _require(actor, MANAGE_PERMISSION)
     matrix = AuthorityMatrix.objects.select_for_update(no_key=True).get(pk=matrix_id)
-    if matrix.state != MatrixState.DRAFT:
-        raise TransitionConflict(detail=_("Only a draft matrix can be changed."))
+    version_require_draft(matrix)
     problems = step_problems(steps)
     if problems:
         raise ValidationError({"steps": problems})
@@ -68,35 +68,27 @@ def authority_rule_add(*, matrix_id: int, product, amount_above, amount_up_to, g
     return rule
 
 
-@transaction.atomic
-def authority_matrix_publish(*, matrix_id: int, effective_from: dt.date,
-                             actor=None) -> AuthorityMatrix:
-    """Put a complete draft in force: no gaps, no overlaps, every row well-formed; whoever
-    drafted it never publishes it (four-eyes, §6.4 policy-table change)."""
-    matrix = AuthorityMatrix.objects.select_for_update(no_key=True).get(pk=matrix_id)
-    if actor is not None:
-        _require(actor, PUBLISH_PERMISSION)
-        if matrix.created_by_id == actor.pk:
-            raise PermissionDenied(_("Four-eyes rule: the person who drafted a matrix cannot "
-                                     "publish it."))
-        transition_check(matrix.publish, actor=actor)
-    elif matrix.state != MatrixState.DRAFT:
-        raise TransitionConflict(matrix.publish)
+def _require_complete(matrix: AuthorityMatrix) -> None:
     problems = matrix_problems(matrix)
     if problems:
         raise ValidationError({"rules": problems})
-    for old in (AuthorityMatrix.objects.select_for_update(no_key=True)
-                .filter(state=MatrixState.PUBLISHED).exclude(pk=matrix.pk)):
-        old.retire(effective_to=effective_from)
-        old.save()
-        audit_record(action="authority_matrix.retired", actor=actor, subject=old,
-                     payload={"effective_to": effective_from, "superseded_by": matrix.version})
-    matrix.publish(by=actor, at=timezone.now(), effective_from=effective_from)
-    matrix.save()
-    audit_record(action="authority_matrix.published", actor=actor, subject=matrix,
-                 payload={"version": matrix.version, "effective_from": effective_from,
-                          "rows": matrix.rules.count()})
-    return matrix
+
+
+def authority_matrix_publish(*, matrix_id: int, effective_from: dt.date,
+                             actor=None) -> AuthorityMatrix:
+    """Put a complete draft in force: no gaps, no overlaps, every row well-formed; whoever
+    drafted it never publishes it (four-eyes, §6.4 policy-table change). The sequence is the
+    shared one of `apps.policy.versioning.version_publish`."""
+    return version_publish(
+        model=AuthorityMatrix, pk=matrix_id, actor=actor, effective_from=effective_from,
+        check=_require_complete, payload=lambda m: {"rows": m.rules.count()})
+
+
+def authority_matrix_retire(*, matrix_id: int, effective_to: dt.date | None = None,
+                            reason: str = "", actor=None) -> AuthorityMatrix:
+    """Withdraw the matrix in force without a successor (routes already frozen keep it)."""
+    return version_retire(model=AuthorityMatrix, pk=matrix_id, actor=actor,
+                          effective_to=effective_to, reason=reason)
 
 
 def authority_matrix_in_force(*, on: dt.date) -> AuthorityMatrix | None:

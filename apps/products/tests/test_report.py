@@ -127,10 +127,12 @@ def test_viewer_sees_only_their_branches(world):
 
 def test_announced_condition_is_a_what_if_that_admits_no_one_less(world):
     _applicant(world, employees=2)
-    EntryCondition.objects.create(
+    # Announced with the version (its own later start date); the seed publishes the version
+    # first, and a published version refuses new rows, so the row goes in underneath.
+    EntryCondition.objects.bulk_create([EntryCondition(
         version=world.version, code="employees", position=99, fact="employees",
         operator="gte", value="5", reason_en="At least 5 employees", reason_zh="从业人员不少于5人",
-        effective_from=timezone.localdate() + dt.timedelta(days=30))
+        effective_from=timezone.localdate() + dt.timedelta(days=30))])
 
     report = _report(world)
     row = _rows(report)["employees"]
