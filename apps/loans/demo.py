@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -29,7 +28,6 @@ from apps.loans.seed import seed_loan_policy
 from apps.loans.services.contracts import contract_create
 from apps.loans.services.disbursements import disbursement_approve, disbursement_request
 from apps.loans.services.lifecycle import loan_change_approve, loan_change_request
-from apps.loans.states import OPEN_LOAN_STATES
 
 _ACCOUNT = "62220202001{:05d}"
 
@@ -155,11 +153,9 @@ def _seed_changes(booked: list[tuple[Loan, Profile]], today: dt.date) -> dict[st
 
 
 def _nightly_dpd(today: dt.date) -> None:
-    """What the nightly job does, run here at once: every open loan from scratch."""
-    if connection.vendor != "postgresql":
-        history.recompute_portable(Loan.objects.filter(state__in=OPEN_LOAN_STATES)
-                                   .values_list("pk", flat=True), as_of=today)
-        return
+    """What the nightly job does, run here at once: every open loan from scratch, by the
+    production sweep on either database (apps.loans.dpd_store: arrays on PostgreSQL, the
+    reference engine elsewhere)."""
     from apps.loans.dpd_sweep import chunk_size, dpd_recompute_chunk, open_loan_ranges
 
     for first_id, last_id in open_loan_ranges(chunk_size()):

@@ -5,9 +5,10 @@ a payment (a reversal), one slips once and catches up. The rows are the core-ban
 own columns, written to a CSV file and imported through `feed_file_import`, so days past due
 and balances are computed by the production path.
 
-That path is PostgreSQL SQL (COPY, arrays). On the embedded SQLite of `make run` the same rows
-are stored through the ORM and days past due computed with the same pure function
-(`apps.loans.dpd.loan_dpd`); `tests/test_demo_history.py` holds the two paths equal.
+On PostgreSQL that is the set-based path (COPY, arrays); on the embedded SQLite of `make run`
+the feed's portable path (`apps.loans.feed_portable`: the reference engine decides every row,
+the ORM reads and writes): the same file, the same refusals and figures a bank sees.
+`tests/test_demo_history.py` runs it on either database.
 """
 
 from __future__ import annotations
@@ -15,21 +16,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
-from django.utils import timezone
-
-from apps.audit.services import audit_record
 from apps.loans import dpd
 from apps.loans.models import (
-    BalanceSnapshot,
     FeedImport,
     Loan,
-    LoanDpd,
-    RepaymentEvent,
     ScheduleInstalment,
 )
 
@@ -117,15 +110,10 @@ def balance_row(loan: Loan, *, today: dt.date, outstanding, overdue_principal=0,
             "overdue_interest": f"{overdue_interest:.2f}"}
 
 
-def import_rows(rows: list[dict], *, today: dt.date, portable: bool | None = None,
-                name: str = "") -> FeedImport:
-    """Import the demo feed: through the core-banking feed on PostgreSQL, else (or with
-    `portable`) through the ORM with the same figures. One batch, as the system."""
-    if portable is None:
-        portable = connection.vendor != "postgresql"
+def import_rows(rows: list[dict], *, today: dt.date, name: str = "") -> FeedImport:
+    """Import the demo feed as a file through the core-banking feed (`feed_file_import`), on
+    either database. One batch, as the system."""
     filename = f"demo-core-feed-{today:%Y%m%d}{'-' + name if name else ''}.csv"
-    if portable:
-        return _import_portable(rows, today=today, filename=filename)
     from apps.loans.feed_files import feed_file_import
 
     with tempfile.TemporaryDirectory() as folder:
@@ -139,95 +127,4 @@ def import_rows(rows: list[dict], *, today: dt.date, portable: bool | None = Non
     if batch.outcome != FeedImport.Outcome.ACCEPTED:
         raise RuntimeError(f"The demo feed was refused: {batch.errors[:3]}")
     return batch
-
-
-def _import_portable(rows: list[dict], *, today: dt.date, filename: str) -> FeedImport:
-    """The feed's effect, written with the ORM (SQLite has no COPY nor arrays)."""
-    from decimal import Decimal
-
-    numbers = {r["loan_number"] for r in rows}
-    loans = {loan.loan_number: loan for loan in Loan.objects.filter(loan_number__in=numbers)}
-    batch = FeedImport.objects.create(
-        source=FeedImport.Source.FILE, filename=filename, sha256="", rows_total=len(rows),
-        rows_new=len(rows), outcome=FeedImport.Outcome.ACCEPTED)
-    events = {}
-    for row in rows:
-        if row["kind"] == "repayment":
-            events[row["source_record_id"]] = RepaymentEvent.objects.create(
-                loan=loans[row["loan_number"]], source_record_id=row["source_record_id"],
-                kind=RepaymentEvent.Kind.REPAYMENT,
-                value_date=dt.date.fromisoformat(row["date"]),
-                principal=Decimal(row["principal"]), interest=Decimal(row["interest"]),
-                feed_import=batch)
-        elif row["kind"] == "reversal":
-            RepaymentEvent.objects.create(
-                loan=loans[row["loan_number"]], source_record_id=row["source_record_id"],
-                kind=RepaymentEvent.Kind.REVERSAL,
-                value_date=dt.date.fromisoformat(row["date"]),
-                reverses=events[row["reverses"]], feed_import=batch)
-    for row in rows:
-        if row["kind"] != "balance":
-            continue
-        loan = loans[row["loan_number"]]
-        as_of = dt.date.fromisoformat(row["date"])
-        BalanceSnapshot.objects.create(
-            loan=loan, source_record_id=row["source_record_id"], as_of=as_of,
-            outstanding_principal=Decimal(row["outstanding_principal"]),
-            overdue_principal=Decimal(row["overdue_principal"]),
-            overdue_interest=Decimal(row["overdue_interest"]), feed_import=batch)
-        Loan.objects.filter(pk=loan.pk).update(
-            outstanding_principal=Decimal(row["outstanding_principal"]),
-            overdue_principal=Decimal(row["overdue_principal"]),
-            overdue_interest=Decimal(row["overdue_interest"]), balance_as_of=as_of,
-            updated_at=timezone.now())
-    changed = recompute_portable([loan.pk for loan in loans.values()], as_of=today)
-    audit_record(action="loan_feed.imported", actor=None, subject=batch, payload={
-        "source": batch.source, "filename": filename, "sha256": "", "rows": len(rows),
-        "new": len(rows), "duplicates": 0, "loans": len(loans), "dpd_loans_changed": changed,
-        "paid_off": []})
-    return batch
-
-
-def recompute_portable(loan_ids, *, as_of: dt.date) -> int:
-    """Days past due from scratch for `loan_ids` through the ORM, as `dpd_store` computes
-    them: the schedule versions in force, standing repayments pooled by value date; a loan
-    with a reported balance keeps the core's amounts. Returns how many histories changed."""
-    loan_ids = sorted(set(loan_ids))
-    loans = Loan.objects.in_bulk(loan_ids)
-    from apps.loans.dpd_store import load_instalments
-
-    schedules = load_instalments(loan_ids)  # the versions in force, each from its day
-    pooled: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    # A reversal cancels the whole repayment from its own value date: left out.
-    standing = RepaymentEvent.objects.filter(loan_id__in=loan_ids,
-                                             kind=RepaymentEvent.Kind.REPAYMENT,
-                                             reversed_by__isnull=True)
-    for event in standing:
-        pooled[event.loan_id][event.value_date] += dpd.to_fen(event.principal) + \
-            dpd.to_fen(event.interest)
-    changed = 0
-    for loan_id in loan_ids:
-        loan = loans[loan_id]
-        points, figures = dpd.loan_dpd(schedules.get(loan_id, []),
-                                       sorted(pooled[loan_id].items()),
-                                       as_of=as_of)
-        old = [dpd.DpdPoint(p.as_of, p.dpd_principal, p.dpd_interest)
-               for p in LoanDpd.objects.filter(loan_id=loan_id).order_by("as_of")]
-        if old != points:
-            changed += 1
-            LoanDpd.objects.filter(loan_id=loan_id).delete()
-            LoanDpd.objects.bulk_create([LoanDpd(loan_id=loan_id, as_of=p.as_of,
-                                                 dpd_principal=p.dpd_principal,
-                                                 dpd_interest=p.dpd_interest)
-                                         for p in points])
-        update = {"dpd_principal": figures.dpd_principal, "dpd_interest": figures.dpd_interest,
-                  "dpd_as_of": as_of, "updated_at": timezone.now()}
-        if loan.balance_as_of is None:
-            update.update(
-                overdue_principal=dpd.to_yuan(figures.overdue_principal),
-                overdue_interest=dpd.to_yuan(figures.overdue_interest),
-                outstanding_principal=max(loan.principal - dpd.to_yuan(
-                    figures.principal_paid), 0))
-        Loan.objects.filter(pk=loan_id).update(**update)
-    return changed
 

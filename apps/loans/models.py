@@ -436,9 +436,14 @@ class RepaymentEvent(models.Model):
         REVERSAL = "reversal", _("Reversal")
 
     # Indexed by (loan, value date) below: a second index on loan alone would only slow the
-    # feed's inserts (migration 0005_feed_lean_indexes).
+    # feed's inserts (migration 0005_feed_lean_indexes). The loan must exist: on PostgreSQL a
+    # statement-level trigger checks every statement's rows at once and locks their loans as
+    # a foreign key would, and refuses deleting a loan events name (migration
+    # 0006_feed_set_based_keys: a per-row foreign-key check was a fifth of a 100,000-row
+    # import); the feed refuses a row naming an unknown loan, with line and reason, before
+    # that; the ORM's PROTECT refuses the delete everywhere.
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments",
-                             verbose_name=_("loan"), db_index=False)
+                             verbose_name=_("loan"), db_index=False, db_constraint=False)
     # Unique through a constraint, not `unique=True`: on PostgreSQL that also builds a second,
     # pattern-matching index nothing queries (the feed only looks ids up by equality).
     source_record_id = models.CharField(_("core record id"), max_length=64)
@@ -446,8 +451,12 @@ class RepaymentEvent(models.Model):
     value_date = models.DateField(_("value date"))
     principal = MoneyField(_("principal"), default=0)
     interest = MoneyField(_("interest"), default=0)
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="reversed_by", verbose_name=_("reverses"))
+    # A repayment is reversed at most once: unique where set (a partial index, so the
+    # repayments, which reverse nothing, add no entry); existence checked with the loan's
+    # (see `loan`).
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="reversed_by", verbose_name=_("reverses"),
+                                 db_index=False, db_constraint=False)
     # The import that brought the row: written in the same transaction as the row, by the
     # feed only, and imports are never deleted (PROTECT). No database constraint and no index:
     # they cost a lookup per inserted row (a third of a 100,000-row import's foreign-key
@@ -467,6 +476,8 @@ class RepaymentEvent(models.Model):
                                    name="loans_repayment_not_negative"),
             models.UniqueConstraint(fields=["source_record_id"],
                                     name="loans_repayment_record_unique"),
+            models.UniqueConstraint(fields=["reverses"], condition=models.Q(reverses__isnull=False),
+                                    name="loans_repayment_reversed_once"),
         ]
 
     def __str__(self) -> str:
@@ -476,9 +487,10 @@ class RepaymentEvent(models.Model):
 class BalanceSnapshot(models.Model):
     """Balances and overdue amounts the core system reports for a loan on a day."""
 
-    # Indexed by (loan, as of) below (see RepaymentEvent).
+    # Indexed by (loan, as of) below; the loan's existence checked as for events (see
+    # RepaymentEvent.loan).
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="balances",
-                             verbose_name=_("loan"), db_index=False)
+                             verbose_name=_("loan"), db_index=False, db_constraint=False)
     source_record_id = models.CharField(_("core record id"), max_length=64)
     as_of = models.DateField(_("as of"))
     outstanding_principal = MoneyField(_("outstanding principal"))
