@@ -31,6 +31,8 @@ _NAV = [
     (_("Products"), "products:product-list", _ANY_ROLE, "products.view_creditproduct"),
     (_("Credit models"), "scoring:model-list",
      (Role.RISK_REVIEWER, Role.APPROVER, Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.ADMIN), None),
+    # Those who can act on a failed score (re-run it): scoring's SCORE_FAILURE_ROLES.
+    (_("Failed scores"), "scoring:score-failures", (Role.RISK_REVIEWER, Role.ADMIN), None),
     (_("System status"), "web:system-status", (Role.ADMIN,), None),
     (_("Audit"), "oversight:events", (Role.AUDITOR, Role.ADMIN), None),
     (_("API documentation"), "api-docs", (), None),

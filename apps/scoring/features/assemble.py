@@ -109,8 +109,10 @@ def _checklist_values(investigation) -> dict:
     from apps.investigations.policy import PolicyResolver
     from apps.investigations.rules import derived_values
 
-    answers = {a.item.code: a.value for a in investigation.answers.select_related("item")
-               if not a.not_applicable}
+    # Plain rows, not model instances: building two instances per answer was a visible share
+    # of scoring one application (bench_scoring_worker).
+    answers = dict(investigation.answers.filter(not_applicable=False)
+                   .values_list("item__code", "value"))
     try:
         return derived_values(_template_document(investigation.template), answers,
                               PolicyResolver())
@@ -170,8 +172,10 @@ def compute_values(*, enterprise: dict, terms: dict, checklist: dict, findings: 
     return {f.name: _clean(f.kind, raw[f.name]) for f in FEATURES}
 
 
-def application_features(application_id: int, *, as_of: dt.date | None = None) -> FeatureRecord:
-    """Read every source of one application and assemble its feature record."""
+def application_features(application_id: int, *, as_of: dt.date | None = None,
+                         application=None) -> FeatureRecord:
+    """Read every source of one application and assemble its feature record (`application`:
+    the row with its enterprise, when the caller has read it already)."""
     from django.utils import timezone
 
     from apps.applications.exposure import group_exposure
@@ -179,7 +183,8 @@ def application_features(application_id: int, *, as_of: dt.date | None = None) -
     from apps.investigations.evidence import figures_for
     from apps.investigations.models import Investigation
 
-    application = Application.objects.select_related("enterprise").get(pk=application_id)
+    if application is None:
+        application = Application.objects.select_related("enterprise").get(pk=application_id)
     enterprise = application.enterprise
     as_of = as_of or timezone.localdate()
     investigation = (Investigation.objects.filter(application_id=application_id)

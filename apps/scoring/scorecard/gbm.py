@@ -1,32 +1,37 @@
 """Challenger model: gradient boosting with calibrated probabilities and per-feature reasons
-(issue 6 "Challenger"; scikit-learn's HistGradientBoostingClassifier).
+(issue 6 "Challenger", issue 20 "a challenger that wins").
+
+Boosting: Newton boosting of the logistic loss (`_Newton`), scikit-learn regression trees as
+base learners, from a constant or from a linear start (a ridge logistic regression on the
+standardised numbers and one-hot categories), tuned by cross-validation on the training rows
+only (`_tune`, `_choose`; docs/scoring/champion-and-challengers.md).
 
 Inputs: numeric columns as they are (missing values go down the branch the trees learnt for
 them); categorical columns coded by their training bad rate (rank, so splits on the code group
 similar-risk categories; categories unseen in training are treated as missing).
 
-Probabilities: boosting margins are not calibrated, so 20% of the training rows (stratified) are
-held back and a Platt sigmoid p = σ(a·margin + b) is fitted on them (Platt 1999; scikit-learn's
+Probabilities: boosting margins are not calibrated, so a Platt sigmoid p = σ(a·margin + b) is
+fitted on out-of-fold margins (or, untuned, on a 20% holdback) (Platt 1999; scikit-learn's
 `CalibratedClassifierCV(method="sigmoid")` does the same with cross-validation).
 
 Reasons: per-feature contributions by path attribution (Saabas): every split on the way to a
 leaf moves the expected margin from the node's expectation to the child's, and that move is
-credited to the split feature. Node expectations are the count-weighted means of the leaves
-below, so base + Σ contributions equals the margin exactly. The features that raise the margin
+credited to the split feature; a linear start's term counts as its deviation from the training
+mean. So base + Σ contributions equals the margin exactly. The features that raise the margin
 (the risk) most are the reason codes.
 
-Artefact: the trees are exported to plain JSON (feature, threshold, missing direction, children,
-leaf value) and evaluated here with numpy — no pickle, so loading a file can never run code.
-The export reads the fitted predictors' node arrays (a private but long-stable scikit-learn
-structure); `fit` checks the exported trees reproduce scikit-learn's margins before returning.
+Artefact: the linear terms and the trees are exported to plain JSON (feature, threshold, missing
+direction, children, leaf value) and evaluated here with numpy — no pickle, so loading a file
+can never run code. `fit` checks the exported model reproduces the fitted margins before
+returning.
 """
 
 import math
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeRegressor
 
 from apps.scoring.scorecard.artefact import JsonArtefact
 from apps.scoring.scorecard.binning import CATEGORICAL, NUMERIC
@@ -45,20 +50,29 @@ TREE_FIELDS = ("feature", "threshold", "missing_left", "left", "right", "leaf", 
                "expected")
 
 
-# Fixed boosting settings; the grid below is searched by cross-validation on training rows.
-BOOST_FIXED = {"learning_rate": 0.1, "early_stopping": False, "max_bins": 255}
-# Stumps first: boosting two-leaf trees builds an additive model (one shape function per
-# characteristic, like a scorecard with fine bins), the strongest on small or nearly additive
-# data; deeper trees add interactions where the data carry them.
+# Newton boosting settings; the grid below is searched by cross-validation on training rows.
+LEARNING_RATE = 0.1
+# Each candidate: where boosting starts (a constant, or a ridge logistic regression on the
+# standardised numbers and one-hot categories — the "linear start"), tree size and leaf size.
+# Stumps build an additive model (one shape function per characteristic, like a scorecard with
+# fine bins); deeper trees add interactions where the data carry them. From the linear start
+# the trees only correct what a straight line in each characteristic misses.
 TUNING_GRID: list[dict] = [
-    {"max_leaf_nodes": 2, "min_samples_leaf": 20, "l2_regularization": 1.0},
-    {"max_leaf_nodes": 4, "min_samples_leaf": 40, "l2_regularization": 10.0},
-    {"max_leaf_nodes": 8, "min_samples_leaf": 40, "l2_regularization": 1.0},
+    {"start": "constant", "max_leaf_nodes": 2, "min_samples_leaf": 20},
+    {"start": "constant", "max_leaf_nodes": 4, "min_samples_leaf": 40},
+    {"start": "linear", "max_leaf_nodes": 2, "min_samples_leaf": 40},
 ]
-TUNING_ROUNDS = 300
-TUNING_FOLDS = 3
+TUNING_ROUNDS = 200
+TUNING_PATIENCE = 30  # early stopping: rounds without a better mean fold AUC
+TUNING_FOLDS = 5
 SMALL_DATA_ROUNDS = 150
+SMALL_DATA_CANDIDATE = TUNING_GRID[1]
 TUNING_MIN_BADS = 60  # per class: fewer and fold AUCs rank candidates by noise
+# Inverse L2 strength of the linear start, chosen by the folds' mean AUC of the start alone;
+# the untuned fallback is the one-hot baseline's setting.
+LINEAR_C_GRID = (0.05, 0.2, 1.0)
+LINEAR_C = 1.0
+MIN_HESSIAN = 1e-6
 
 
 def _can_tune(y: np.ndarray) -> bool:
@@ -79,34 +93,6 @@ def _direction(values, kind: str, y: np.ndarray) -> int:
     return {"ascending": 1, "descending": -1}.get(binning.trend, 0)
 
 
-def _tune(x: np.ndarray, y: np.ndarray, monotonic: list[int], seed: int):
-    """(best candidate, rounds, its out-of-fold margins at that round)."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=TUNING_FOLDS, shuffle=True, random_state=seed)
-    folds = list(splitter.split(x, y))
-    best = None
-    for candidate in TUNING_GRID:
-        curves, staged = [], []
-        for train, test in folds:
-            booster = HistGradientBoostingClassifier(
-                **BOOST_FIXED, **candidate, max_iter=TUNING_ROUNDS, random_state=seed,
-                monotonic_cst=monotonic).fit(x[train], y[train])
-            margins = list(booster.staged_decision_function(x[test]))
-            staged.append(margins)
-            curves.append([roc_auc_score(y[test], m) for m in margins])
-        length = min(len(c) for c in curves)
-        mean = np.mean([c[:length] for c in curves], axis=0)
-        rounds = int(np.argmax(mean)) + 1
-        if best is None or mean[rounds - 1] > best[0]:
-            oof = np.empty(len(y))
-            for (_train, test), margins in zip(folds, staged, strict=True):
-                oof[test] = np.ravel(margins[min(rounds, len(margins)) - 1])
-            best = (float(mean[rounds - 1]), candidate, rounds, oof)
-    return best[1], best[2], best[3]
-
-
 def _category_codes(values, y) -> dict[str, int]:
     """Rank categories by smoothed training bad rate: code 0 is the safest."""
     stats: dict[str, list[float]] = {}
@@ -119,17 +105,237 @@ def _category_codes(values, y) -> dict[str, int]:
     return {c: i for i, c in enumerate(sorted(rate, key=lambda c: (rate[c], c)))}
 
 
+def _take(column, rows):
+    return column[rows] if isinstance(column, np.ndarray) else [column[i] for i in rows]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+# --- the linear start -----------------------------------------------------------------------
+
+def _fit_linear(x: np.ndarray, y: np.ndarray, kinds: list[str], n_codes: list[int],
+                seed: int, c: float = LINEAR_C) -> dict:
+    """Ridge logistic regression on the model matrix: numbers median-imputed (with a missing
+    indicator where training rows miss them) and standardised, category codes one-hot (codes
+    unseen in training, i.e. missing, weigh 0). Returned as JSON terms, one per feature, each
+    with its training mean so that contributions are deviations from the average row."""
+    blocks, layout = [], []
+    for j, kind in enumerate(kinds):
+        v = x[:, j]
+        miss = np.isnan(v)
+        if kind == NUMERIC:
+            median = float(np.median(v[~miss])) if (~miss).any() else 0.0
+            filled = np.where(miss, median, v)
+            center, scale = float(filled.mean()), float(filled.std())
+            scale = scale if scale > 1e-12 else 1.0
+            blocks.append(((filled - center) / scale)[:, None])
+            has_missing = bool(miss.any())
+            if has_missing:
+                blocks.append(miss[:, None].astype(float))
+            layout.append({"median": median, "center": center, "scale": scale,
+                           "missing": has_missing})
+        else:
+            onehot = np.zeros((len(v), n_codes[j]))
+            seen = ~miss
+            onehot[np.flatnonzero(seen), v[seen].astype(int)] = 1.0
+            blocks.append(onehot)
+            layout.append({"codes": n_codes[j]})
+    design = np.hstack(blocks) if blocks else np.zeros((len(y), 0))
+    lr = LogisticRegression(C=c, solver="lbfgs", max_iter=2000, random_state=seed)
+    lr.fit(design, y)
+    coef, at, terms = lr.coef_[0], 0, []
+    for kind, spec in zip(kinds, layout, strict=True):
+        if kind == NUMERIC:
+            term = {"median": spec["median"], "center": spec["center"],
+                    "scale": spec["scale"], "coef": float(coef[at]), "missing_coef": 0.0}
+            at += 1
+            if spec["missing"]:
+                term["missing_coef"] = float(coef[at])
+                at += 1
+        else:
+            term = {"weights": [float(w) for w in coef[at:at + spec["codes"]]]}
+            at += spec["codes"]
+        terms.append(term)
+    linear = {"intercept": float(lr.intercept_[0]), "terms": terms}
+    raw = _linear_raw(linear, kinds, x)
+    for term, column in zip(terms, raw.T, strict=True):
+        term["mean"] = float(column.mean())
+    return linear
+
+
+def _scaled_linear(terms: list[dict], weight: float) -> dict:
+    """The linear start's terms times `weight` (a member's share of an averaged margin)."""
+    out = []
+    for term in terms:
+        if "weights" in term:
+            out.append({"weights": [w * weight for w in term["weights"]],
+                        "mean": term["mean"] * weight})
+        else:
+            out.append({**term, "coef": term["coef"] * weight,
+                        "missing_coef": term["missing_coef"] * weight,
+                        "mean": term["mean"] * weight})
+    return {"terms": out}
+
+
+def _linear_raw(linear: dict, kinds: list[str], x: np.ndarray) -> np.ndarray:
+    """Each feature's term of the linear start (before centring), one column per feature."""
+    out = np.empty(x.shape)
+    for j, (kind, term) in enumerate(zip(kinds, linear["terms"], strict=True)):
+        v = x[:, j]
+        miss = np.isnan(v)
+        if kind == NUMERIC:
+            z = (np.where(miss, term["median"], v) - term["center"]) / term["scale"]
+            out[:, j] = term["coef"] * z + term["missing_coef"] * miss
+        else:
+            weights = np.append(np.asarray(term["weights"], dtype=float), 0.0)
+            out[:, j] = weights[np.where(miss, len(weights) - 1, v).astype(np.int64)]
+    return out
+
+
+def _linear_margin(linear: dict, kinds: list[str], x: np.ndarray) -> np.ndarray:
+    return linear["intercept"] + _linear_raw(linear, kinds, x).sum(axis=1)
+
+
+# --- Newton boosting --------------------------------------------------------------------------
+
+class _Newton:
+    """Gradient boosting of the logistic loss from any starting margin (second-order, as
+    XGBoost): each round fits a regression tree to −g/h with sample weights h (g = p − y,
+    h = p(1 − p)), whose weighted variance reduction is the Newton gain Σg²/Σh and whose leaf
+    values are the Newton steps −Σg/Σh; the step is shrunk by the learning rate. Monotonic
+    constraints are scikit-learn's tree constraints, so every tree — and the sum — is monotonic
+    in each constrained characteristic."""
+
+    def __init__(self, x, y, offset, candidate: dict, monotonic: list[int], seed: int):
+        self.x, self.y, self.margin = x, y, np.array(offset, dtype=float)
+        self.params = {"max_leaf_nodes": candidate["max_leaf_nodes"],
+                       "min_samples_leaf": candidate["min_samples_leaf"],
+                       "random_state": seed,
+                       "monotonic_cst": monotonic if any(monotonic) else None}
+        self.trees: list = []
+
+    def step(self):
+        p = _sigmoid(self.margin)
+        h = np.maximum(p * (1 - p), MIN_HESSIAN)
+        tree = DecisionTreeRegressor(**self.params).fit(self.x, (self.y - p) / h,
+                                                        sample_weight=h)
+        self.margin += LEARNING_RATE * tree.predict(self.x)
+        self.trees.append(tree)
+        return tree
+
+
+def _prepare(columns: dict, kinds: dict[str, str], y, features: list[str], seed: int,
+             linear: bool, c: float = LINEAR_C):
+    """Category codes, model matrix and (if asked) the linear start fitted on these rows."""
+    codes = {f: _category_codes(columns[f], y) for f in features if kinds[f] == CATEGORICAL}
+    x = _matrix(columns, features, kinds, codes)
+    kind_list = [kinds[f] for f in features]
+    start = (_fit_linear(x, y, kind_list, [len(codes.get(f, ())) for f in features], seed, c)
+             if linear else None)
+    return codes, x, start
+
+
+def _offset(start: dict | None, kinds: list[str], x: np.ndarray, y_train) -> np.ndarray:
+    if start is None:
+        return np.full(x.shape[0], _logit(float(np.mean(y_train))))
+    return _linear_margin(start, kinds, x)
+
+
+def _tune(columns: dict, kinds: dict[str, str], y: np.ndarray, features: list[str],
+          monotonic: list[int], seed: int):
+    """Per candidate: (candidate, rounds, out-of-fold margins at that round, mean fold AUC).
+
+    Every fold's category codes and linear start are fitted on that fold's training part only,
+    so the held part is scored as unseen data. Candidates boost in lockstep across the folds
+    and stop when the mean held-out AUC has not improved for `TUNING_PATIENCE` rounds."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    kind_list = [kinds[f] for f in features]
+    splitter = StratifiedKFold(n_splits=TUNING_FOLDS, shuffle=True, random_state=seed)
+    folds = []
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        part = {f: _take(columns[f], train) for f in features}
+        codes, x_train, _start = _prepare(part, kinds, y[train], features, seed, linear=False)
+        x_test = _matrix({f: _take(columns[f], test) for f in features}, features, kinds, codes)
+        n_codes = [len(codes.get(f, ())) for f in features]
+        starts = {c: _fit_linear(x_train, y[train], kind_list, n_codes, seed, c)
+                  for c in LINEAR_C_GRID}
+        folds.append({"train": train, "test": test, "x_train": x_train, "x_test": x_test,
+                      "offsets": {
+                          "constant": (_offset(None, kind_list, x_train, y[train]),
+                                       _offset(None, kind_list, x_test, y[train])),
+                          **{("linear", c): (_offset(s, kind_list, x_train, y[train]),
+                                             _offset(s, kind_list, x_test, y[train]))
+                             for c, s in starts.items()}}})
+    # The linear start's L2 strength: the best mean held-out AUC of the start alone.
+    c_best = max(LINEAR_C_GRID, key=lambda c: np.mean(
+        [roc_auc_score(y[f["test"]], f["offsets"][("linear", c)][1]) for f in folds]))
+    for fold in folds:
+        fold["offsets"]["linear"] = fold["offsets"][("linear", c_best)]
+    results = []
+    for candidate in TUNING_GRID:
+        boosters, held = [], []
+        for fold in folds:
+            train_offset, test_offset = fold["offsets"][candidate["start"]]
+            boosters.append(_Newton(fold["x_train"], y[fold["train"]], train_offset,
+                                    candidate, monotonic, seed))
+            held.append(test_offset.copy())
+        top, top_round, oof, since = -1.0, 0, None, 0
+        for round_ in range(1, TUNING_ROUNDS + 1):
+            for booster, fold, margins in zip(boosters, folds, held, strict=True):
+                margins += LEARNING_RATE * booster.step().predict(fold["x_test"])
+            auc = float(np.mean([roc_auc_score(y[f["test"]], m)
+                                 for f, m in zip(folds, held, strict=True)]))
+            if auc > top + 1e-12:
+                top, top_round, since = auc, round_, 0
+                oof = np.empty(len(y))
+                for f, m in zip(folds, held, strict=True):
+                    oof[f["test"]] = m
+            else:
+                since += 1
+                if since >= TUNING_PATIENCE:
+                    break
+        if candidate["start"] == "linear":
+            candidate = {**candidate, "linear_c": c_best}
+        results.append((candidate, top_round, oof, top))
+    return results
+
+
+def _choose(results: list, y: np.ndarray):
+    """The members of the challenger and their out-of-fold margins: the best single candidate,
+    or the average of the best from a constant start and the best from the linear start when
+    that average's out-of-fold AUC is higher (the two err differently on small data)."""
+    from sklearn.metrics import roc_auc_score
+
+    best = max(results, key=lambda r: r[3])
+    options = [([best], best[2], best[3])]
+    by_start = {}
+    for r in results:
+        if r[3] > by_start.get(r[0]["start"], (None, 0, None, -1.0))[3]:
+            by_start[r[0]["start"]] = r
+    if len(by_start) == 2:
+        pair = list(by_start.values())
+        oof = (pair[0][2] + pair[1][2]) / 2
+        options.append((pair, oof, float(roc_auc_score(y, oof))))
+    return max(options, key=lambda o: o[2])
+
+
 class GradientBoostingModel(JsonArtefact):
     """Exported boosted trees + Platt calibration + PDO scaling, evaluated without scikit-learn."""
 
     def __init__(self, *, target: str, features: list[str], kinds: dict[str, str],
                  codes: dict[str, dict[str, int]], baseline: float, trees: list[dict],
                  calibration: dict, scaling: Scaling, grades: list[list],
-                 info: dict | None = None):
+                 info: dict | None = None, linear: dict | None = None):
         self.target, self.features, self.kinds = target, list(features), dict(kinds)
         self.codes, self.baseline, self.trees = codes, float(baseline), trees
         self.calibration = {"a": float(calibration["a"]), "b": float(calibration["b"])}
         self.scaling, self.grades, self.info = scaling, validate_grades(grades), info or {}
+        self.linear = linear
         self._arrays = [{k: np.asarray(t[k]) for k in TREE_FIELDS} for t in trees]
 
     @property
@@ -144,51 +350,78 @@ class GradientBoostingModel(JsonArtefact):
             tune: bool | None = None, max_iter: int | None = None) -> "GradientBoostingModel":
         """Boosted trees tuned by stratified k-fold cross-validation on the training rows only.
 
-        Each candidate of `TUNING_GRID` (tree size, leaf size, L2 regularisation) is boosted
-        `TUNING_ROUNDS` rounds on each fold's training part; the mean AUC of the held part after
-        every round gives the early-stopping point. The best candidate and round count are then
-        refitted on all training rows. Monotonic constraints follow the scorecard's classing:
-        a numeric characteristic whose monotonic binning rises (falls) with risk is constrained
-        to raise (lower) the risk; categorical codes are bad-rate ranks, so rising. Platt
-        calibration is fitted on the candidate's out-of-fold margins (as scikit-learn's
+        Each candidate of `TUNING_GRID` (start, tree size, leaf size) is boosted on each fold's
+        training part, up to `TUNING_ROUNDS` rounds with early stopping on the folds' mean
+        held-out AUC. The best candidate and round count are then refitted on all training
+        rows. Monotonic constraints follow the scorecard's classing: a numeric characteristic
+        whose monotonic binning rises (falls) with risk is constrained to raise (lower) the
+        risk; categorical codes are bad-rate ranks, so rising. Platt calibration is fitted on
+        the candidate's out-of-fold margins (as scikit-learn's
         `CalibratedClassifierCV(ensemble=False)`), so no training row is held back from the
-        trees. Small data (too few bads to tune) use the first candidate, with a 20% holdback
-        for calibration; so does a caller that fixes `max_iter` (tests keep fits short)."""
+        trees. Small data (too few bads to tune) use `SMALL_DATA_CANDIDATE`, with a 20%
+        holdback for calibration; so does a caller that fixes `max_iter` (tests keep fits
+        short)."""
         y = np.asarray(y, dtype=np.int64)
         features = list(columns)
-        codes = {f: _category_codes(columns[f], y) for f in features if kinds[f] == CATEGORICAL}
-        x = _matrix(columns, features, kinds, codes)
+        kind_list = [kinds[f] for f in features]
         monotonic = [_direction(columns[f], kinds[f], y) for f in features]
         if tune is None:
             tune = max_iter is None and _can_tune(y)
+        cv_auc = None
         if tune:
-            candidate, rounds, oof = _tune(x, y, monotonic, seed)
-            fit_rows, calib_margin, calib_y = np.arange(len(y)), oof, y
+            members, calib_margin, cv_auc = _choose(
+                _tune(columns, kinds, y, features, monotonic, seed), y)
+            members = [(m[0], m[1]) for m in members]
+            fit_rows, calib_y = np.arange(len(y)), y
             calibration_note = f"platt on {TUNING_FOLDS}-fold out-of-fold margins"
         else:
-            candidate, rounds = TUNING_GRID[-1], max_iter or SMALL_DATA_ROUNDS
+            members = [(SMALL_DATA_CANDIDATE, max_iter or SMALL_DATA_ROUNDS)]
             fit_rows, calib_rows = train_test_split(np.arange(len(y)), test_size=0.2,
                                                     stratify=y, random_state=seed)
             calibration_note = "platt, 20% stratified holdback"
-        params = {**BOOST_FIXED, **candidate, "max_iter": int(rounds), "random_state": seed,
-                  "monotonic_cst": monotonic}
-        booster = HistGradientBoostingClassifier(**params).fit(x[fit_rows], y[fit_rows])
-        trees = [_export(p[0].nodes) for p in booster._predictors]
-        baseline = float(np.ravel(booster._baseline_prediction)[0])
+        # Codes and the linear start come from the rows the trees learn from.
+        part = {f: _take(columns[f], fit_rows) for f in features}
+        linear_c = next((c.get("linear_c", LINEAR_C) for c, _ in members
+                         if c["start"] == "linear"), None)
+        codes, x_fit, start = _prepare(part, kinds, y[fit_rows], features, seed,
+                                       linear=linear_c is not None, c=linear_c or LINEAR_C)
+        weight = 1.0 / len(members)  # members' margins are averaged
+        trees, baseline, linear = [], 0.0, None
+        expected_margin = np.zeros(len(fit_rows))
+        for candidate, rounds in members:
+            own = start if candidate["start"] == "linear" else None
+            booster = _Newton(x_fit, y[fit_rows], _offset(own, kind_list, x_fit, y[fit_rows]),
+                              candidate, monotonic, seed)
+            for _ in range(int(rounds)):
+                booster.step()
+            trees += [_export(t, LEARNING_RATE * weight) for t in booster.trees]
+            expected_margin += weight * booster.margin
+            if own is None:
+                baseline += weight * _logit(float(np.mean(y[fit_rows])))
+            else:
+                linear = _scaled_linear(own["terms"], weight)
+                baseline += weight * (own["intercept"] + sum(t["mean"] for t in own["terms"]))
         model = cls(target=target, features=features, kinds=kinds, codes=codes,
                     baseline=baseline, trees=trees, calibration={"a": 1.0, "b": 0.0},
-                    scaling=scaling or Scaling(), grades=grades or DEFAULT_GRADES)
-        margin = model.margin_matrix(x)
-        if not np.allclose(margin, booster.decision_function(x), atol=1e-8):
-            raise RuntimeError("exported trees disagree with scikit-learn: export needs review")
+                    scaling=scaling or Scaling(), grades=grades or DEFAULT_GRADES,
+                    linear=linear)
+        if not np.allclose(model.margin_matrix(x_fit), expected_margin, atol=1e-8):
+            raise RuntimeError("exported trees disagree with the fitted ones: export needs review")
         if not tune:
-            calib_margin, calib_y = margin[calib_rows], y[calib_rows]
+            calib_margin = model.margin_matrix(model.matrix(
+                {f: _take(columns[f], calib_rows) for f in features}))
+            calib_y = y[calib_rows]
         platt = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000, random_state=seed)
         platt.fit(np.asarray(calib_margin).reshape(-1, 1), calib_y)
         model.calibration = {"a": float(platt.coef_[0][0]), "b": float(platt.intercept_[0])}
-        params["monotonic_cst"] = dict(zip(features, monotonic, strict=True))
-        model.info = {"params": {**params, "tuned": bool(tune),
-                                 "calibration": calibration_note}}
+        params = {"learning_rate": LEARNING_RATE,
+                  "members": [{**c, "rounds": int(r)} for c, r in members],
+                  "random_state": seed,
+                  "monotonic_cst": dict(zip(features, monotonic, strict=True)),
+                  "tuned": bool(tune), "calibration": calibration_note}
+        if cv_auc is not None:
+            params["tuning_cv_auc"] = round(cv_auc, 6)
+        model.info = {"params": params}
         return model
 
     # --- scoring -------------------------------------------------------------------------------
@@ -203,6 +436,12 @@ class GradientBoostingModel(JsonArtefact):
         n = x.shape[0]
         margin = np.full(n, self.baseline)
         contrib = np.zeros((n, len(self.features))) if contributions else None
+        if self.linear is not None:  # the linear start: each term's deviation from its mean
+            terms = _linear_raw(self.linear, [self.kinds[f] for f in self.features], x)
+            terms -= np.array([t["mean"] for t in self.linear["terms"]])
+            margin += terms.sum(axis=1)
+            if contributions:
+                contrib += terms
         for t in self._arrays:
             node = np.zeros(n, dtype=np.int64)
             margin += t["expected"][0]  # each tree's expectation at its root
@@ -253,7 +492,7 @@ class GradientBoostingModel(JsonArtefact):
                 "baseline": self.baseline, "trees": self.trees, "calibration": self.calibration,
                 "scaling": {"base_score": self.scaling.base_score,
                             "base_odds": self.scaling.base_odds, "pdo": self.scaling.pdo},
-                "grades": self.grades, "info": self.info}
+                "grades": self.grades, "info": self.info, "linear": self.linear}
 
     @classmethod
     def from_dict(cls, data) -> "GradientBoostingModel":
@@ -279,9 +518,35 @@ class GradientBoostingModel(JsonArtefact):
             raise ArtefactError("calibration slope must be positive (risk must rise with margin)")
         for i, tree in enumerate(trees):
             _check_tree(tree, len(features), i)
+        linear = data.get("linear")
+        if linear is not None:
+            _check_linear(linear, features, kinds, codes)
         return cls(target=data.get("target", ""), features=features, kinds=kinds, codes=codes,
                    baseline=data["baseline"], trees=trees, calibration=calibration,
-                   scaling=scaling, grades=data.get("grades"), info=data.get("info") or {})
+                   scaling=scaling, grades=data.get("grades"), info=data.get("info") or {},
+                   linear=linear)
+
+
+def _check_linear(linear, features: list[str], kinds: dict, codes: dict) -> None:
+    """The linear start: one term per feature, finite numbers, one weight per category code."""
+    terms = linear.get("terms") if isinstance(linear, dict) else None
+    if not isinstance(terms, list) or len(terms) != len(features):
+        raise ArtefactError("the linear start needs one term per feature")
+    for f, term in zip(features, terms, strict=True):
+        if not isinstance(term, dict):
+            raise ArtefactError(f"linear term of {f}: malformed")
+        if kinds[f] == NUMERIC:
+            keys = ("median", "center", "scale", "coef", "missing_coef", "mean")
+            if set(term) != set(keys) or not all(_is_number(term[k]) for k in keys) \
+                    or not term["scale"] > 0:
+                raise ArtefactError(f"linear term of {f}: needs finite {', '.join(keys)}, "
+                                    "scale > 0")
+        else:
+            weights = term.get("weights")
+            if set(term) != {"weights", "mean"} or not _is_number(term["mean"]) \
+                    or not isinstance(weights, list) or len(weights) != len(codes[f]) \
+                    or not all(_is_number(w) for w in weights):
+                raise ArtefactError(f"linear term of {f}: needs one finite weight per category")
 
 
 def _check_tree(tree, n_features: int, i: int) -> None:
@@ -305,26 +570,25 @@ def _check_tree(tree, n_features: int, i: int) -> None:
                     raise ArtefactError(f"tree {i} node {node}: children must point forward")
 
 
-def _export(nodes) -> dict:
-    """Node arrays of one fitted tree → plain lists, with each node's expected margin."""
-    n = len(nodes)
-    leaf = nodes["is_leaf"].astype(int)
-    expected = nodes["value"].astype(float).copy()
-    count = nodes["count"].astype(float)
-    for i in range(n - 1, -1, -1):  # children come after parents: fill bottom-up
-        if not leaf[i]:
-            left, right = nodes["left"][i], nodes["right"][i]
-            total = count[left] + count[right]
-            expected[i] = (count[left] * expected[left] + count[right] * expected[right]) / total
-    return {"feature": [int(v) if not leaf[i] else 0 for i, v in enumerate(nodes["feature_idx"])],
-            # "x <= +inf" (all present values left, missing right) is a real split; JSON has no
-            # infinity, and inputs are finite, so the largest double means the same.
-            "threshold": [float(np.clip(v, -_MAX, _MAX)) for v in nodes["num_threshold"]],
-            "missing_left": nodes["missing_go_to_left"].astype(int).tolist(),
-            "left": nodes["left"].astype(int).tolist(),
-            "right": nodes["right"].astype(int).tolist(),
-            "leaf": leaf.tolist(), "value": nodes["value"].astype(float).tolist(),
-            "expected": expected.tolist()}
+def _export(tree, rate: float) -> dict:
+    """One fitted scikit-learn regression tree → plain lists, values scaled by the learning
+    rate. Nodes are numbered as built, so children come after their parent; every node's value
+    is the (hessian-weighted) Newton step of the rows that reach it, its expected margin."""
+    t = tree.tree_
+    leaf = (t.children_left == -1).astype(int)
+    value = (t.value[:, 0, 0] * rate).astype(float).tolist()
+    internal = [i for i in range(t.node_count) if not leaf[i]]
+    feature, threshold = [0] * t.node_count, [0.0] * t.node_count
+    left, right, missing_left = [0] * t.node_count, [0] * t.node_count, [0] * t.node_count
+    for i in internal:
+        # "x <= +inf" (every present value left, missing right) is a real split; JSON has
+        # no infinity and inputs are finite, so the largest double means the same.
+        feature[i], threshold[i] = int(t.feature[i]), float(np.clip(t.threshold[i], -_MAX, _MAX))
+        left[i], right[i] = int(t.children_left[i]), int(t.children_right[i])
+        missing_left[i] = int(t.missing_go_to_left[i])
+    return {"feature": feature, "threshold": threshold, "missing_left": missing_left,
+            "left": left, "right": right, "leaf": leaf.tolist(), "value": value,
+            "expected": list(value)}
 
 
 def _matrix(columns: dict, features: list[str], kinds: dict[str, str], codes: dict) -> np.ndarray:

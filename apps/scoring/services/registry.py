@@ -9,17 +9,19 @@ on the synthetic book, apps/scoring/data/default_model.json; the policy DEFAULT_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from functools import lru_cache
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Func
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.scoring.models import DecisionPolicy, ModelVersion
 from apps.scoring.policy import DEFAULT_POLICY, validate_policy
+from apps.scoring.scorecard.artefact import ArtefactError
 from apps.scoring.services.training import MODEL_CLASSES
 from apps.scoring.states import ModelVersionState
 
@@ -27,19 +29,58 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
 
 
-@lru_cache(maxsize=8)
-def _load(kind: str, artefact_sha256: str, artefact: str):
-    """Parsed models, once per process: the hash is part of the key, so an edited artefact
-    is never served from the cache, and is refused by `from_json` on first load."""
-    return MODEL_CLASSES[kind].from_json(artefact, expected_sha256=artefact_sha256)
+# The columns scoring does not read: the artefact (tens of kB) is read only when its model is
+# not parsed in this process yet, the reports never; the database hashes the artefact instead,
+# so an artefact altered after this process parsed it is still refused (`scoring_versions`).
+SCORING_DEFERRED = ("artefact", "parameters", "metrics", "training_profile")
+_MODELS: dict[tuple[str, str], object] = {}
+_MODELS_MAX = 8
+
+
+class _Sha256Hex(Func):
+    """PostgreSQL's built-in sha256 of a text column's UTF-8 bytes, as lower-case hex (the
+    hash `JsonArtefact.sha256` registers; Django's SHA256 function needs pgcrypto)."""
+
+    template = "ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')"
+    output_field = CharField()
+
+
+def scoring_versions(versions):
+    """A ModelVersion queryset as scoring reads it: reports deferred and, on PostgreSQL, the
+    artefact too, its sha256 computed by the database instead (`artefact_digest`)."""
+    if connection.vendor != "postgresql":
+        return versions.defer(*(f for f in SCORING_DEFERRED if f != "artefact"))
+    return versions.defer(*SCORING_DEFERRED).annotate(artefact_digest=_Sha256Hex("artefact"))
 
 
 def model_of(version: ModelVersion):
-    return _load(version.kind, version.artefact_sha256, version.artefact)
+    """The parsed model, once per process, keyed by kind and registered sha256. The artefact
+    is parsed and its hash checked by `from_json` on first use (a version read with the
+    artefact deferred fetches it then); a version read by `scoring_versions` carries the
+    database's hash of the artefact as it is now, checked on every use, so an artefact edited
+    after it was registered is refused even when its model is cached."""
+    digest = getattr(version, "artefact_digest", None)
+    if digest is None and "artefact" not in version.get_deferred_fields():
+        digest = hashlib.sha256(version.artefact.encode()).hexdigest()
+    if digest is not None and digest != version.artefact_sha256:
+        raise ArtefactError(f"artefact hash {digest} does not match the registered "
+                            f"{version.artefact_sha256}: it was altered")
+    key = (version.kind, version.artefact_sha256)
+    model = _MODELS.get(key)
+    if model is None:
+        model = MODEL_CLASSES[version.kind].from_json(version.artefact,
+                                                      expected_sha256=version.artefact_sha256)
+        if len(_MODELS) >= _MODELS_MAX:
+            _MODELS.clear()
+        _MODELS[key] = model
+    return model
 
 
-def champion_get() -> ModelVersion | None:
-    return ModelVersion.objects.filter(state=ModelVersionState.CHAMPION).first()
+def champion_get(*, for_scoring: bool = False) -> ModelVersion | None:
+    versions = ModelVersion.objects.filter(state=ModelVersionState.CHAMPION)
+    if for_scoring:
+        versions = scoring_versions(versions)
+    return versions.first()
 
 
 def default_model_document() -> dict:
@@ -76,9 +117,10 @@ def default_model_install() -> ModelVersion:
     return existing
 
 
-def champion_ensure() -> ModelVersion:
-    """The champion, installing the shipped default when there is none."""
-    champion = champion_get()
+def champion_ensure(*, for_scoring: bool = False) -> ModelVersion:
+    """The champion, installing the shipped default when there is none (`for_scoring`: its
+    reports and artefact deferred, see `SCORING_DEFERRED`)."""
+    champion = champion_get(for_scoring=for_scoring)
     if champion is not None:
         return champion
     try:

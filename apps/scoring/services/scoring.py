@@ -62,10 +62,12 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                       actor=None) -> ScoreResult:
     """Score the application with the champion now; returns the stored (or existing) result.
     Challengers the policy names score the same input in shadow (`services.shadow`)."""
-    record = application_features(application_id)  # reads only: outside the write transaction
+    # Reads only, outside the write transaction; the application row is read once (nothing
+    # here locks it: the score is idempotent per input hash, see the module docstring).
+    application = Application.objects.select_related("enterprise").get(pk=application_id)
+    record = application_features(application_id, application=application)
     with transaction.atomic():
-        application = Application.objects.select_related("enterprise").get(pk=application_id)
-        version = champion_ensure()
+        version = champion_ensure(for_scoring=True)
         _check_features(version)
         policy = decision_policy_ensure()
         existing = ScoreResult.objects.filter(application_id=application_id,

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from apps.scoring.features.assemble import records_to_columns
 from apps.scoring.models import ModelVersion, ShadowScore
 from apps.scoring.policy import DEFAULT_SHADOW_STATES
-from apps.scoring.services.registry import model_of
+from apps.scoring.services.registry import model_of, scoring_versions
 from apps.scoring.states import ModelVersionState
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def shadow_versions(policy) -> list[ModelVersion]:
               if s != ModelVersionState.CHAMPION]
     if not states:
         return []
-    return list(ModelVersion.objects.filter(state__in=states).order_by("pk"))
+    return list(scoring_versions(ModelVersion.objects.filter(state__in=states)).order_by("pk"))
 
 
 def shadow_scores_record(*, application_id: int, record, snapshot, policy,

@@ -76,3 +76,30 @@ def test_json_round_trip_and_tampering(fitted):
         GradientBoostingModel.from_dict(data)
     with pytest.raises(ArtefactError):
         GradientBoostingModel.from_dict({"schema": "credence.gbm/1"})
+
+
+def test_linear_start_adds_up_and_round_trips(monkeypatch, tmp_path):
+    """Boosting from the linear start: the start's terms are contributions too, the artefact
+    carries them as JSON, and a malformed term is refused."""
+    from apps.scoring.scorecard import gbm
+
+    path = tmp_path / "sme.csv"
+    write_csv(path, 1500, seed=5)
+    data = training_set_read(csv_path=path, target="default")
+    monkeypatch.setattr(gbm, "SMALL_DATA_CANDIDATE",
+                        {"start": "linear", "max_leaf_nodes": 2, "min_samples_leaf": 40})
+    model = GradientBoostingModel.fit(data.columns, data.kinds, data.y, target="default",
+                                      seed=5, max_iter=20)
+    assert model.linear is not None and len(model.linear["terms"]) == len(model.features)
+    x = model.matrix(data.columns)
+    margin, contrib = model.margin_matrix(x, contributions=True)
+    base = model.baseline + sum(t["expected"][0] for t in model.trees)
+    assert np.allclose(base + contrib.sum(axis=1), margin, atol=1e-9)
+    assert discrimination(data.y, model.predict_proba(data.columns))["auc"] > 0.7
+    loaded = GradientBoostingModel.from_json(model.to_json(), expected_sha256=model.sha256)
+    assert np.array_equal(loaded.predict_proba(data.columns), model.predict_proba(data.columns))
+    broken = json.loads(model.to_json())
+    numeric = next(i for i, f in enumerate(model.features) if model.kinds[f] == "numeric")
+    broken["linear"]["terms"][numeric]["scale"] = 0.0
+    with pytest.raises(ArtefactError, match="linear term"):
+        GradientBoostingModel.from_dict(broken)

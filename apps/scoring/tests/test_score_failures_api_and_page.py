@@ -134,3 +134,14 @@ def test_openapi_documents_the_statuses(api_as):
     rerun = schema["paths"]["/api/v1/scoring/failures/{failure_id}/rerun/"]["post"]["responses"]
     assert {"200", "400", "401", "403"} <= set(listing)
     assert {"202", "401", "403", "404", "409", "422"} <= set(rerun)
+
+
+@pytest.mark.parametrize("username,shown", [
+    ("reviewer.north", True), ("admin.north", True), ("auditor.north", False),
+    ("approver.north", False), ("am.north", False)])
+def test_the_main_menu_links_the_page_for_those_who_can_rerun(world, username, shown):
+    """The menu leads to the failed scores those who can act on them (re-run); an auditor
+    may open the page but has nothing to do there, so it is not in the menu."""
+    nav = _page(world, username).get(reverse("web:home")).context["nav_items"]
+    urls = [item["url"] for item in nav]
+    assert (reverse("scoring:score-failures") in urls) is shown

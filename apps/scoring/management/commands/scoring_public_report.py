@@ -98,7 +98,7 @@ def _markdown(r: dict) -> str:
         "(apps/scoring/data/public/README.md).", "",
         "All three models are trained in the same run on the same rows: the scorecard "
         "(monotonic binning, WOE, logistic regression, PDO points), the gradient-boosting "
-        "challenger (HistGradientBoosting exported to JSON trees, Platt-calibrated), and a plain "
+        "challenger (Newton boosting, CV-tuned, exported to JSON, Platt-calibrated), and a plain "
         "logistic regression on one-hot / standardised raw features.", "",
         "## Holdout (30%, stratified)", "", "| Model | AUC | KS | Gini |", "|---|---|---|---|"]
     for name, m in r["holdout"].items():
