@@ -33,6 +33,8 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.DOCUMENT_CHECK: Queue.INTERACTIVE,
     TaskName.APPLICATION_SCORE: Queue.INTERACTIVE,
     TaskName.APPROVALS_STEP_NOTIFY: Queue.INTERACTIVE,
+    # An officer waits for the registry or court answer during an investigation.
+    TaskName.DATAHUB_PULL_RUN: Queue.INTERACTIVE,
     # Bulk: many rows, minutes of work, or both.
     TaskName.SCORING_RESCORE: Queue.BULK,
     TaskName.SCORING_TRAIN: Queue.BULK,

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.scoring",
     "apps.approvals",
     "apps.loans",
+    "apps.datahub",
     "apps.monitoring",
     "apps.oversight",
     "apps.web",

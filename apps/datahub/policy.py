@@ -1,0 +1,114 @@
+"""The policy values the hub reads: prices, freshness windows, HTTP limits, the breaker and
+the budgets (domain reference §0.2: thresholds are data, never constants in code).
+
+A branch's monthly budget is `datahub.budget.monthly.<branch code>` when that key is in force,
+else the bank-wide `datahub.budget.monthly`. Seeded as version 1 by the app's data migration
+(and by `seed_datahub_policies()` for tests); a bank changes them by publishing a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from apps.core.exceptions import DomainError
+from apps.investigations.policy import PolicyResolver
+
+_SRC = "Issue 21 (external data hub) [G]"
+
+# key, value, unit, description (en); evidence G (design defaults) for all of them.
+DATAHUB_POLICIES: list[tuple[str, str, str, str]] = [
+    ("datahub.registry.price", "5", "CNY", "Price of one business-registry query"),
+    ("datahub.registry.freshness_hours", "720", "hours",
+     "A registry answer younger than this is reused instead of paying again"),
+    ("datahub.registry.timeout_seconds", "5", "seconds", "Registry HTTP timeout per attempt"),
+    ("datahub.registry.max_attempts", "3", "attempts", "Registry attempts before a pull fails"),
+    ("datahub.court.price", "3", "CNY", "Price of one court-enforcement search"),
+    ("datahub.court.freshness_hours", "168", "hours",
+     "A court answer younger than this is reused instead of paying again"),
+    ("datahub.court.timeout_seconds", "5", "seconds", "Court HTTP timeout per attempt"),
+    ("datahub.court.max_attempts", "3", "attempts", "Court attempts before a pull fails"),
+    ("datahub.http.backoff_seconds", "0.5", "seconds",
+     "First back-off between attempts; doubled after each failure"),
+    ("datahub.http.backoff_max_seconds", "8", "seconds", "Longest back-off between attempts"),
+    ("datahub.breaker.failure_threshold", "5", "failures",
+     "Consecutive failed pulls of a source that open its circuit"),
+    ("datahub.breaker.open_seconds", "60", "seconds",
+     "How long an open circuit refuses queries before one is let through"),
+    ("datahub.budget.monthly", "2000", "CNY", "Monthly external-data budget of a branch"),
+    ("datahub.budget.warning_share", "0.8", "ratio",
+     "Share of the monthly budget at which requests carry a warning"),
+    ("datahub.finding.dishonest.severity", "3", "severity",
+     "Severity of the finding for a listed dishonest debtor"),
+    ("datahub.finding.enforcement.severity", "2", "severity",
+     "Severity of the finding for an open court enforcement case"),
+]
+
+
+class PolicyMissing(DomainError):
+    code = "policy_missing"
+    status_code = 409
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"Policy value {key} is not in force.", fields={"policy": [key]})
+
+
+@dataclass(frozen=True)
+class SourcePolicy:
+    price: Decimal
+    freshness: dt.timedelta
+    timeout: float
+    max_attempts: int
+    backoff: float
+    backoff_max: float
+
+
+class HubPolicy:
+    """The values in force today, read once per service call."""
+
+    def __init__(self, *, on: dt.date | None = None):
+        self._resolver = PolicyResolver(on=on)
+
+    def get(self, key: str) -> Decimal | None:
+        return self._resolver(key)
+
+    def need(self, key: str) -> Decimal:
+        value = self._resolver(key)
+        if value is None:
+            raise PolicyMissing(key)
+        return Decimal(value)
+
+    def source(self, source: str) -> SourcePolicy:
+        return SourcePolicy(
+            price=self.need(f"datahub.{source}.price"),
+            freshness=dt.timedelta(hours=float(self.need(f"datahub.{source}.freshness_hours"))),
+            timeout=float(self.need(f"datahub.{source}.timeout_seconds")),
+            max_attempts=max(1, int(self.need(f"datahub.{source}.max_attempts"))),
+            backoff=float(self.need("datahub.http.backoff_seconds")),
+            backoff_max=float(self.need("datahub.http.backoff_max_seconds")))
+
+    def monthly_budget(self, branch_code: str) -> Decimal:
+        own = self.get(f"datahub.budget.monthly.{branch_code}")
+        return Decimal(own) if own is not None else self.need("datahub.budget.monthly")
+
+    @property
+    def used(self) -> dict[str, int]:
+        return dict(self._resolver.used)
+
+
+def seed_datahub_policies(policy_model=None) -> list[str]:
+    """Create version 1 of each hub policy not on file yet (idempotent; never rewrites)."""
+    if policy_model is None:
+        from apps.investigations.models import PolicyValue as policy_model
+    created = []
+    for key, value, unit, description in DATAHUB_POLICIES:
+        _, was_created = policy_model.objects.get_or_create(
+            key=key, version=1,
+            defaults={"value": Decimal(value), "unit": unit, "evidence": "G",
+                      "source_citation": _SRC, "description_en": description,
+                      "effective_from": dt.date(2024, 1, 1)})
+        if was_created:
+            created.append(key)
+    return created
