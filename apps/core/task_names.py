@@ -42,3 +42,5 @@ class TaskName(StrEnum):
     LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
     LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"
     DATAHUB_PULL_RUN = "datahub.pull_run"
+    DATAHUB_REFRESH_SWEEP = "datahub.refresh_sweep"
+    DATAHUB_REFRESH_PULL_RUN = "datahub.refresh_pull_run"

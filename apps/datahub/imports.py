@@ -30,7 +30,7 @@ from apps.datahub.connectors import connector_for
 from apps.datahub.connectors.base import MalformedAnswer, NormalisedRecord
 from apps.datahub.connectors.court import CSV_COLUMNS
 from apps.datahub.models import Pull
-from apps.datahub.services import store_records
+from apps.datahub.services import records_found, store_records
 from apps.datahub.states import Channel, Purpose, Source
 from apps.parties.models import Enterprise
 
@@ -131,7 +131,7 @@ def file_import(*, source: str, name: str, data: bytes, purpose: str, actor) -> 
             pull.succeed(at=now, format_version=version, content_type="application/json",
                          body=raw)
             pull.save()
-            store_records(pull, records)
+            records_found(pull, store_records(pull, records))
             audit_record(action="datahub.file_imported", actor=actor, subject=pull,
                          branch_id=pull.branch_id, enterprise_id=enterprise.pk,
                          payload={"source": source, "file": name[:200],

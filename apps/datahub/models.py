@@ -91,6 +91,9 @@ class Pull(WorkflowModel):
     error_detail = models.TextField(_("error"), blank=True)
     raw_content_type = models.CharField(_("raw content type"), max_length=100, blank=True)
     raw_body = models.TextField(_("raw response"), blank=True)
+    changes = models.JSONField(_("changes found"), default=list, blank=True,
+                               help_text=_("Signal inputs against the previous answer "
+                                           "(apps/datahub/changes.py)."))
 
     class Meta:
         ordering = ["-created_at", "-id"]

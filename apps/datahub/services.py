@@ -25,7 +25,9 @@ from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
+from apps.datahub import hooks
 from apps.datahub.breaker import circuit_open_until, circuit_record
+from apps.datahub.changes import changes_between
 from apps.datahub.connectors import connector_for
 from apps.datahub.connectors.base import (
     ConnectorError,
@@ -181,41 +183,51 @@ def pull_request(*, enterprise_id: int, source: str, purpose: str, actor,
                 _("No consent in force covers %(source)s for this purpose: record the signed "
                   "authorisation first.") % {"source": Source(source).label},
                 fields={"consent": [_("missing or expired")]})
-        policy = HubPolicy()
-        limits = policy.source(source)
-        common = {"enterprise": enterprise, "application_id": application_id,
-                  "branch_id": branch_id, "source": source, "purpose": purpose,
-                  "consent": consent, "requested_by": actor, "price": limits.price}
-        paid = fresh_answer(enterprise_id=enterprise.pk, source=source,
-                            freshness=limits.freshness, now=now)
-        if paid is not None:
-            pull = Pull(channel=Channel.CACHE, **common)
-            pull.answer_from_cache(paid=paid, at=now)
-            pull.save()
-            _audit(pull, "datahub.pull_answered_from_cache", actor,
-                   {"answered_by": paid.pk, "saved": str(pull.saved)})
-            return pull
-        running = Pull.objects.filter(enterprise=enterprise, source=source,
-                                      channel=Channel.HTTP,
-                                      state__in=[PullState.REQUESTED, PullState.RUNNING]).first()
-        if running is not None:
-            return running
-        Branch.objects.select_for_update(no_key=True).filter(pk=branch_id).first()
-        branch = Branch.objects.get(pk=branch_id)
-        budget = policy.monthly_budget(branch.code)
-        spent = branch_spent(branch_id=branch_id, now=now)
-        if spent + limits.price > budget:
-            raise BudgetExhausted(
-                _("This month's external-data budget of %(branch)s is spent (%(spent)s of "
-                  "%(budget)s); the query would cost %(price)s.")
-                % {"branch": branch.name, "spent": spent, "budget": budget,
-                   "price": limits.price}, fields={"budget": [str(budget)]})
-        warning = spent + limits.price >= budget * policy.need("datahub.budget.warning_share")
-        pull = Pull.objects.create(channel=Channel.HTTP, budget_warning=warning, **common)
-        _audit(pull, "datahub.pull_requested", actor,
-               {"price": str(pull.price), "budget_warning": warning,
-                "spent_before": str(spent), "budget": str(budget), "policy": policy.used})
-        enqueue_on_commit(TaskName.DATAHUB_PULL_RUN, pull_id=pull.pk)
+        pull = pull_open(enterprise=enterprise, source=source, purpose=purpose,
+                         consent=consent, branch_id=branch_id, application_id=application_id,
+                         actor=actor, now=now)
+    return pull
+
+
+def pull_open(*, enterprise: Enterprise, source: str, purpose: str, consent: Consent,
+              branch_id: int, application_id: int | None, actor, now: dt.datetime,
+              task: TaskName = TaskName.DATAHUB_PULL_RUN) -> Pull:
+    """Cache → in flight → budget → a new paid pull with its task in the outbox. Inside the
+    caller's transaction, the enterprise row locked; `actor` None for the scheduled refresh."""
+    policy = HubPolicy()
+    limits = policy.source(source)
+    common = {"enterprise": enterprise, "application_id": application_id,
+              "branch_id": branch_id, "source": source, "purpose": purpose,
+              "consent": consent, "requested_by": actor, "price": limits.price}
+    paid = fresh_answer(enterprise_id=enterprise.pk, source=source,
+                        freshness=limits.freshness, now=now)
+    if paid is not None:
+        pull = Pull(channel=Channel.CACHE, **common)
+        pull.answer_from_cache(paid=paid, at=now)
+        pull.save()
+        _audit(pull, "datahub.pull_answered_from_cache", actor,
+               {"answered_by": paid.pk, "saved": str(pull.saved)})
+        return pull
+    running = Pull.objects.filter(enterprise=enterprise, source=source, channel=Channel.HTTP,
+                                  state__in=[PullState.REQUESTED, PullState.RUNNING]).first()
+    if running is not None:
+        return running
+    # The branch row serialises budget decisions: two requests cannot both spend the last of it.
+    branch = Branch.objects.select_for_update(no_key=True).get(pk=branch_id)
+    budget = policy.monthly_budget(branch.code)
+    spent = branch_spent(branch_id=branch_id, now=now)
+    if spent + limits.price > budget:
+        raise BudgetExhausted(
+            _("This month's external-data budget of %(branch)s is spent (%(spent)s of "
+              "%(budget)s); the query would cost %(price)s.")
+            % {"branch": branch.name, "spent": spent, "budget": budget,
+               "price": limits.price}, fields={"budget": [str(budget)]})
+    warning = spent + limits.price >= budget * policy.need("datahub.budget.warning_share")
+    pull = Pull.objects.create(channel=Channel.HTTP, budget_warning=warning, **common)
+    _audit(pull, "datahub.pull_requested", actor,
+           {"price": str(pull.price), "budget_warning": warning,
+            "spent_before": str(spent), "budget": str(budget), "policy": policy.used})
+    enqueue_on_commit(task, pull_id=pull.pk)
     return pull
 
 
@@ -276,7 +288,7 @@ def pull_run(*, pull_id: int) -> str:
             pull.succeed(at=now, format_version=answer.format_version,
                          content_type=answer.content_type, body=answer.body)
             pull.save()
-            store_records(pull, answer.records)
+            records_found(pull, store_records(pull, answer.records))
             circuit_record(pull.source, ok=True, now=now, policy=policy)
             _audit(pull, "datahub.pull_succeeded", None,
                    {"records": len(answer.records), "cost": str(pull.cost),
@@ -314,6 +326,31 @@ def _query(pull: Pull, limits):
             query_id=str(pull.query_id), transport=transport)
     finally:
         transport.session.close()
+
+
+def records_found(pull: Pull, records: list[Record]) -> list[dict]:
+    """Compare a new paid answer with the previous one, keep the changes on the pull and
+    announce them for each loan the book still carries for the enterprise (monitoring's
+    signal inputs, through `apps.datahub.hooks`). In the pull's transaction."""
+    from apps.loans.models import Loan
+    from apps.loans.states import OPEN_LOAN_STATES
+
+    previous = (Pull.objects.filter(enterprise_id=pull.enterprise_id, source=pull.source,
+                                    channel__in=[Channel.HTTP, Channel.FILE],
+                                    state=PullState.SUCCEEDED, fetched_at__lt=pull.fetched_at)
+                .exclude(pk=pull.pk).order_by("-fetched_at", "-id").first())
+    before = list(previous.records.all()) if previous is not None else None
+    changes = changes_between(pull.source, before, records)
+    if not changes:
+        return []
+    pull.changes = changes
+    pull.save(update_fields=["changes"])
+    loan_ids = list(Loan.objects.filter(enterprise_id=pull.enterprise_id,
+                                        state__in=OPEN_LOAN_STATES).values_list("pk", flat=True))
+    if loan_ids:
+        hooks.announce(loan_ids=loan_ids, changes=changes,
+                       source=f"datahub {pull.source} query {pull.query_id}")
+    return changes
 
 
 def store_records(pull: Pull, records) -> list[Record]:

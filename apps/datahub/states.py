@@ -7,6 +7,8 @@ class Source(models.TextChoices):
 
     REGISTRY = "registry", _("Business registry")
     COURT = "court", _("Court enforcement and dishonest-debtor lists")
+    TAX = "tax", _("Tax bureau")
+    UTILITY = "utility", _("Utilities")
 
 
 class PullState(models.TextChoices):

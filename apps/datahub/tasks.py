@@ -11,3 +11,22 @@ def pull_run(pull_id: int) -> str:
     from apps.datahub.services import pull_run as run
 
     return run(pull_id=pull_id)
+
+
+@shared_task(name=TaskName.DATAHUB_REFRESH_PULL_RUN, acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=240, time_limit=300)
+def refresh_pull_run(pull_id: int) -> str:
+    """The same work for a scheduled refresh, on the bulk queue (nobody waits on it)."""
+    from apps.datahub.services import pull_run as run
+
+    return run(pull_id=pull_id)
+
+
+@shared_task(name=TaskName.DATAHUB_REFRESH_SWEEP, acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=240, time_limit=300)
+def refresh_sweep() -> dict:
+    """Daily: open the scheduled refresh pulls of loans on the book (idempotent: what was
+    answered within its interval or is in flight is skipped)."""
+    from apps.datahub.refresh import refresh_due
+
+    return refresh_due()

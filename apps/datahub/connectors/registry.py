@@ -80,8 +80,8 @@ class RegistryConnector(Connector):
                 "after": optional(row, "after", str, path, "")}))
         for i, row in enumerate(optional(e, "pledges", list, p, [])):
             path = f"{p}.pledges.{i}"
-            date = need_date(row, "registered_on", path)
-            records.append(NormalisedRecord("pledge", f"{date}/{i}", {
-                "registered_on": date, "pledgee": need(row, "pledgee", str, path),
+            date, pledgee = need_date(row, "registered_on", path), need(row, "pledgee", str, path)
+            records.append(NormalisedRecord("pledge", f"{date}/{pledgee}", {
+                "registered_on": date, "pledgee": pledgee,
                 "amount": need_amount(row, "amount", path)}))
         return records

@@ -9,16 +9,22 @@ import pytest
 from apps.datahub.testservers.base import LoopbackServer
 from apps.datahub.testservers.court import CourtService
 from apps.datahub.testservers.registry import RegistryService
+from apps.datahub.testservers.tax import TaxService, UtilityService
+
+SOURCES = ("registry", "court", "tax", "utility")
 
 
 @pytest.fixture(scope="session")
 def loopback():
     registry = LoopbackServer(RegistryService()).start()
     court = LoopbackServer(CourtService()).start()
-    yield SimpleNamespace(registry=registry.service, court=court.service,
-                          registry_url=registry.url, court_url=court.url)
-    registry.stop()
-    court.stop()
+    tax = LoopbackServer(TaxService()).start()
+    utility = LoopbackServer(UtilityService()).start()
+    yield SimpleNamespace(registry=registry.service, court=court.service, tax=tax.service,
+                          utility=utility.service, registry_url=registry.url,
+                          court_url=court.url, tax_url=tax.url, utility_url=utility.url)
+    for server in (registry, court, tax, utility):
+        server.stop()
 
 
 def set_policy(key: str, value) -> None:
@@ -32,13 +38,12 @@ def hub(loopback, settings, db):
     """Servers reset, URLs pointed at them, policies seeded with short timeouts."""
     from apps.datahub.policy import seed_datahub_policies
 
-    loopback.registry.reset()
-    loopback.court.reset()
-    loopback.registry.slow_seconds = loopback.court.slow_seconds = 1.0
-    settings.DATAHUB_SOURCE_URLS = {"registry": loopback.registry_url,
-                                    "court": loopback.court_url}
+    for name in SOURCES:
+        getattr(loopback, name).reset()
+        getattr(loopback, name).slow_seconds = 1.0
+    settings.DATAHUB_SOURCE_URLS = {name: getattr(loopback, f"{name}_url") for name in SOURCES}
     seed_datahub_policies()
-    for source in ("registry", "court"):
+    for source in SOURCES:
         set_policy(f"datahub.{source}.timeout_seconds", "0.3")
     set_policy("datahub.http.backoff_seconds", "0.01")
     set_policy("datahub.http.backoff_max_seconds", "0.02")

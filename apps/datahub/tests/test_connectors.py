@@ -18,14 +18,14 @@ LIMITS = TransportLimits(timeout=0.3, max_attempts=3, backoff=0.01, backoff_max=
 
 @pytest.fixture
 def servers(loopback):
-    loopback.registry.reset()
-    loopback.court.reset()
-    loopback.registry.slow_seconds = loopback.court.slow_seconds = 1.0
+    for name in ("registry", "court", "tax", "utility"):
+        getattr(loopback, name).reset()
+        getattr(loopback, name).slow_seconds = 1.0
     return loopback
 
 
 def ask(servers, source, uscc, limits=LIMITS):
-    url = servers.registry_url if source == "registry" else servers.court_url
+    url = getattr(servers, f"{source}_url")
     transport = HttpTransport(url, limits)
     try:
         return connector_for(source).query(Subject(uscc, "测试企业"), query_id="q-1",
@@ -87,6 +87,8 @@ def test_a_refusal_is_not_retried(servers):
 @pytest.mark.parametrize(("source", "field"), [
     ("registry", "enterprise.legal_representative"),
     ("court", "result.enforcements"),
+    ("tax", "taxpayer.months.3.tax_paid"),
+    ("utility", "readings.0.month"),
 ])
 def test_a_malformed_answer_is_refused_naming_the_field(servers, source, field):
     getattr(servers, source).mode = "malformed"
@@ -109,3 +111,15 @@ def test_nested_fields_are_named_with_their_index():
     with pytest.raises(MalformedAnswer) as caught:
         connector_for("court").parse(payload)
     assert caught.value.field == "result.enforcements.1.filed_on"
+
+
+def test_tax_and_utility_answers_are_monthly_records(servers):
+    servers.tax.rating = "B"
+    tax = ask(servers, "tax", make_uscc())
+    assert tax.format_version == "tax/1" and tax.records[0].data == {"credit_rating": "B"}
+    months = [r for r in tax.records if r.kind == "month"]
+    assert len(months) == 12 and months[0].data["tax_paid"] == "7500.00"
+    utility = ask(servers, "utility", make_uscc())
+    assert utility.format_version == "utility/1" and len(utility.records) == 12
+    assert utility.records[0].data == {"month": "2025-01", "kwh": "12000.0",
+                                       "water_m3": "310.0"}

@@ -215,3 +215,13 @@ def test_another_branchs_enterprise_is_not_found_and_roles_without_the_right_are
         request(people, actor=people.approver)
     assert request(people, enterprise=people.south_firm, actor=people.south_am).branch_id \
         == people.south.pk
+
+
+def test_tax_and_utility_pulls_store_their_months_and_cost_their_price(hub, people):
+    consent_for(people.firm, people.am, sources=["tax", "utility"])
+    for source, price in (("tax", Decimal("4")), ("utility", Decimal("2"))):
+        pull = request(people, source=source)
+        assert services.pull_run(pull_id=pull.pk) == PullState.SUCCEEDED
+        pull.refresh_from_db()
+        assert pull.cost == price
+        assert pull.records.filter(kind="month").count() == 12

@@ -1,5 +1,5 @@
-"""`python -m apps.datahub.testservers [registry_port court_port]`: both stand-ins on the
-loopback for the demo (`make run`); prints the environment variables that point the hub at
+"""`python -m apps.datahub.testservers [ports…]`: the stand-ins (registry, court, tax,
+utility) on the loopback for a demo; prints the environment variables that point the hub at
 them. Ctrl-C stops."""
 
 import sys
@@ -8,15 +8,19 @@ import time
 from apps.datahub.testservers.base import LoopbackServer
 from apps.datahub.testservers.court import CourtService
 from apps.datahub.testservers.registry import RegistryService
+from apps.datahub.testservers.tax import TaxService, UtilityService
 
 if __name__ == "__main__":
-    ports = [int(p) for p in sys.argv[1:3]] or [8701, 8702]
-    registry = LoopbackServer(RegistryService(), ports[0]).start()
-    court = LoopbackServer(CourtService(), ports[1]).start()
-    print(f"DATAHUB_REGISTRY_URL={registry.url}\nDATAHUB_COURT_URL={court.url}", flush=True)
+    ports = [int(p) for p in sys.argv[1:5]] or [8701, 8702, 8703, 8704]
+    services = {"registry": RegistryService(), "court": CourtService(), "tax": TaxService(),
+                "utility": UtilityService()}
+    servers = {name: LoopbackServer(service, port).start()
+               for (name, service), port in zip(services.items(), ports, strict=False)}
+    for name, server in servers.items():
+        print(f"DATAHUB_{name.upper()}_URL={server.url}", flush=True)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        registry.stop()
-        court.stop()
+        for server in servers.values():
+            server.stop()
