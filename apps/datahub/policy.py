@@ -12,8 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+from django.utils import timezone
+
 from apps.core.exceptions import DomainError
-from apps.investigations.policy import PolicyResolver
+from apps.investigations.models import PolicyValue
 
 _SRC = "Issue 21 (external data hub) [G]"
 
@@ -80,16 +83,28 @@ class SourcePolicy:
 
 
 class HubPolicy:
-    """The values in force today, read once per service call."""
+    """The hub's values in force today (`datahub.*` only: one small indexed query per service
+    call, not the whole policy table); `used` records each key's version for the audit."""
 
     def __init__(self, *, on: dt.date | None = None):
-        self._resolver = PolicyResolver(on=on)
+        on = on or timezone.localdate()
+        rows = (PolicyValue.objects.filter(key__startswith="datahub.", effective_from__lte=on)
+                .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+                .order_by("key", "-version").values_list("key", "value", "version"))
+        self._values: dict[str, tuple[Decimal, int]] = {}
+        for key, value, version in rows:
+            self._values.setdefault(key, (value, version))
+        self._used: dict[str, int] = {}
 
     def get(self, key: str) -> Decimal | None:
-        return self._resolver(key)
+        found = self._values.get(key)
+        if found is None:
+            return None
+        self._used[key] = found[1]
+        return found[0]
 
     def need(self, key: str) -> Decimal:
-        value = self._resolver(key)
+        value = self.get(key)
         if value is None:
             raise PolicyMissing(key)
         return Decimal(value)
@@ -109,13 +124,12 @@ class HubPolicy:
 
     @property
     def used(self) -> dict[str, int]:
-        return dict(self._resolver.used)
+        return dict(self._used)
 
 
 def seed_datahub_policies(policy_model=None) -> list[str]:
     """Create version 1 of each hub policy not on file yet (idempotent; never rewrites)."""
-    if policy_model is None:
-        from apps.investigations.models import PolicyValue as policy_model
+    policy_model = policy_model or PolicyValue
     created = []
     for key, value, unit, description in DATAHUB_POLICIES:
         _, was_created = policy_model.objects.get_or_create(

@@ -15,7 +15,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,26 +106,13 @@ def consent_record(*, enterprise_id: int, signed_by: str, sources: list[str], pu
 
 def consent_in_force(*, enterprise_id: int, source: str, purpose: str,
                      on: dt.date) -> Consent | None:
-    return (Consent.objects.filter(enterprise_id=enterprise_id, purpose=purpose,
-                                   valid_from__lte=on, valid_until__gte=on,
-                                   revoked_at__isnull=True, sources__contains=[source])
-            .order_by("-valid_until").first()
-            if _json_contains_supported() else _consent_scan(enterprise_id, source, purpose, on))
-
-
-def _json_contains_supported() -> bool:
-    from django.db import connection
-
-    return connection.features.supports_json_field_contains
-
-
-def _consent_scan(enterprise_id, source, purpose, on):
-    for consent in Consent.objects.filter(enterprise_id=enterprise_id, purpose=purpose,
-                                          valid_from__lte=on, valid_until__gte=on,
-                                          revoked_at__isnull=True).order_by("-valid_until"):
-        if source in consent.sources:
-            return consent
-    return None
+    """The longest-running consent in force on `on` covering the source and purpose."""
+    consents = Consent.objects.filter(enterprise_id=enterprise_id, purpose=purpose,
+                                      valid_from__lte=on, valid_until__gte=on,
+                                      revoked_at__isnull=True).order_by("-valid_until", "-id")
+    if connection.features.supports_json_field_contains:
+        return consents.filter(sources__contains=[source]).first()
+    return next((c for c in consents if source in c.sources), None)   # SQLite
 
 
 def month_start(now: dt.datetime) -> dt.datetime:
