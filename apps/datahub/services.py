@@ -251,6 +251,16 @@ def _claim(pull_id: int, now: dt.datetime, policy: HubPolicy):
         return pull, limits
 
 
+def claim_wait(*, pull_id: int, now: dt.datetime | None = None) -> float | None:
+    """Seconds until another worker's claim on a running pull runs out (None when the pull is
+    not running, i.e. finished or never claimed)."""
+    row = (Pull.objects.filter(pk=pull_id, state=PullState.RUNNING)
+           .values_list("claimed_until", flat=True).first())
+    if row is None:
+        return None
+    return max(1.0, (row - (now or timezone.now())).total_seconds() + 1)
+
+
 def pull_run(*, pull_id: int) -> str:
     """The worker's side: query the source outside any transaction, then record the outcome
     (records and success, or the failure with its field) in one. Idempotent: a finished pull,

@@ -225,3 +225,17 @@ def test_tax_and_utility_pulls_store_their_months_and_cost_their_price(hub, peop
         pull.refresh_from_db()
         assert pull.cost == price
         assert pull.records.filter(kind="month").count() == 12
+
+
+def test_a_redelivery_during_a_live_claim_looks_again_when_the_claim_runs_out(hub, people):
+    consent_for(people.firm, people.am)
+    pull = request(people)
+    now = timezone.now()
+    assert services.claim_wait(pull_id=pull.pk) is None          # requested: nothing held
+    pull.start(until=now + dt.timedelta(seconds=30))
+    pull.save()
+    assert 30 <= services.claim_wait(pull_id=pull.pk, now=now) <= 31
+    services.pull_run(pull_id=pull.pk)                            # held: left alone
+    Pull.objects.filter(pk=pull.pk).update(claimed_until=now - dt.timedelta(seconds=1))
+    services.pull_run(pull_id=pull.pk)                            # expired: taken over
+    assert services.claim_wait(pull_id=pull.pk) is None
