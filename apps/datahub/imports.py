@@ -45,7 +45,8 @@ class ImportResult:
 
 def _subject_of(source: str, answer: dict, index: int) -> str:
     path = ("enterprise" if source == Source.REGISTRY else "subject")
-    value = (answer.get(path) or {}).get("uscc") if isinstance(answer, dict) else None
+    holder = answer.get(path) if isinstance(answer, dict) else None
+    value = holder.get("uscc") if isinstance(holder, dict) else None
     if not isinstance(value, str) or not value:
         raise MalformedAnswer(f"answers.{index}.{path}.uscc is missing",
                               field=f"answers.{index}.{path}.uscc")
@@ -76,28 +77,36 @@ def _read(source: str, name: str, data: bytes) -> dict[str, tuple[list[Normalise
             out[uscc] = (records, json.dumps(answer, ensure_ascii=False))
         return out
     if name.lower().endswith(".csv") and source == Source.COURT:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise MalformedAnswer(f"columns missing: {', '.join(missing)}", field=missing[0])
-        rows: dict[str, list[tuple[int, dict]]] = defaultdict(list)
-        for line, row in enumerate(reader, start=2):
-            if not (row.get("uscc") or "").strip():
-                raise MalformedAnswer(f"line {line}: uscc is empty", field=f"line {line}.uscc")
-            rows[row["uscc"].strip()].append((line, row))
-        for uscc, lines in rows.items():
-            for line, row in lines:   # check each line alone so the error names its line
-                try:
-                    connector.parse(connector.csv_payload([row], line_offset=line))
-                except MalformedAnswer as exc:
-                    if not exc.field.startswith("line"):
-                        exc.field = f"line {line}.{exc.field.rsplit('.', 1)[-1]}"
-                    raise
-            payload = connector.csv_payload([r for _, r in lines])
-            out[uscc] = (connector.parse(payload), json.dumps(payload, ensure_ascii=False))
-        return out
+        try:
+            return _read_csv(connector, text)
+        except csv.Error as exc:
+            raise MalformedAnswer(f"the CSV cannot be read: {exc}", field="(file)") from exc
     raise MalformedAnswer(_("Send a .json file, or a .csv file of the court lists."),
                           field="(file)")
+
+
+def _read_csv(connector, text: str) -> dict[str, tuple[list[NormalisedRecord], str]]:
+    out: dict[str, tuple[list[NormalisedRecord], str]] = {}
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise MalformedAnswer(f"columns missing: {', '.join(missing)}", field=missing[0])
+    rows: dict[str, list[tuple[int, dict]]] = defaultdict(list)
+    for line, row in enumerate(reader, start=2):
+        if not (row.get("uscc") or "").strip():
+            raise MalformedAnswer(f"line {line}: uscc is empty", field=f"line {line}.uscc")
+        rows[row["uscc"].strip()].append((line, row))
+    for uscc, lines in rows.items():
+        for line, row in lines:   # check each line alone so the error names its line
+            try:
+                connector.parse(connector.csv_payload([row], line_offset=line))
+            except MalformedAnswer as exc:
+                if not exc.field.startswith("line"):
+                    exc.field = f"line {line}.{exc.field.rsplit('.', 1)[-1]}"
+                raise
+        payload = connector.csv_payload([r for _, r in lines])
+        out[uscc] = (connector.parse(payload), json.dumps(payload, ensure_ascii=False))
+    return out
 
 
 def file_import(*, source: str, name: str, data: bytes, purpose: str, actor) -> ImportResult:

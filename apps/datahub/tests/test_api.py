@@ -178,3 +178,17 @@ def test_pages_show_pulls_in_sentences_and_the_cost_report(hub, people, client):
     client.force_login(people.lead)
     report = client.get("/datahub/costs/")
     assert report.status_code == 200 and "hub.am" in report.content.decode()
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("court.csv", b"uscc,list\n\x00broken\x00,\n"),
+    ("court.json", b'[{"subject": "not an object", "version": "court/2"}]'),
+    ("court.txt", b"anything"),
+])
+def test_unreadable_exports_are_refused_with_a_400(hub, people, name, content):
+    upload = SimpleUploadedFile(name, content)
+    response = client_for(people.lead).post(
+        "/api/v1/datahub/imports/", {"source": "court", "purpose": "pre_loan", "file": upload},
+        format="multipart")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert not Pull.objects.exists()
