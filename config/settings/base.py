@@ -364,12 +364,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
     },
-    # Pending loans whose value date has come become active (idempotent; catches up missed days).
     # Scheduled off-site refreshes of external data for loans on the book (apps/datahub).
     "datahub-refresh-daily": {
         "task": "datahub.refresh_sweep",
         "schedule": crontab(hour=1, minute=40),
     },
+    # Pending loans whose value date has come become active (idempotent; catches up missed days).
     "loans-activate-due-daily": {
         "task": "loans.loans_activate_due",
         "schedule": crontab(hour=0, minute=10),
