@@ -30,6 +30,13 @@ from apps.datahub.services import month_start
 from apps.datahub.states import PullState, Purpose, Source
 
 
+def _source_field() -> serializers.CharField:
+    """A source code; a plain string in the schema (a choice set named "source" collides with
+    other apps' enums), checked by the service (400 naming `source`)."""
+    return serializers.CharField(max_length=20,
+                                 help_text="One of: " + ", ".join(Source.values) + ".")
+
+
 class ConsentInput(serializers.Serializer):
     enterprise = serializers.IntegerField(min_value=1)
     signed_by = serializers.CharField(max_length=200)
@@ -78,7 +85,7 @@ class PullOutput(serializers.Serializer):
     source = serializers.CharField()
     purpose = serializers.CharField()
     channel = serializers.CharField(help_text="http, cache or file")
-    state = serializers.ChoiceField(choices=PullState.choices)
+    state = serializers.CharField(help_text="One of: " + ", ".join(PullState.values) + ".")
     answered_by = serializers.IntegerField(source="answered_by_id", allow_null=True,
                                            help_text="For cache answers: the paid pull.")
     price = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -111,7 +118,7 @@ class PullDetailOutput(PullOutput):
 
 class PullInput(serializers.Serializer):
     enterprise = serializers.IntegerField(min_value=1)
-    source = serializers.ChoiceField(choices=Source.choices)
+    source = _source_field()
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     application = serializers.IntegerField(min_value=1, required=False)
 
@@ -199,7 +206,7 @@ class FileImportApi(APIView):
     @extend_schema(
         operation_id="datahub_file_import",
         request={"multipart/form-data": inline_serializer("DataFileImportInput", fields={
-            "source": serializers.ChoiceField(choices=Source.choices),
+            "source": _source_field(),
             "purpose": serializers.ChoiceField(choices=Purpose.choices),
             "file": serializers.FileField()})},
         responses={201: inline_serializer("DataFileImportOutput", fields={
