@@ -15,6 +15,7 @@ urlpatterns = [
     path("v1/", include("apps.scoring.api.urls")),
     path("v1/", include("apps.approvals.api.urls")),
     path("v1/", include("apps.loans.api.urls")),
+    path("v1/", include("apps.datahub.api.urls")),
     path("v1/", include("apps.monitoring.api.urls")),
     path("v1/", include("apps.oversight.api.urls")),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("scoring/", include("apps.scoring.urls")),
     path("approvals/", include("apps.approvals.urls")),
     path("loans/", include("apps.loans.urls")),
+    path("datahub/", include("apps.datahub.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("oversight/", include("apps.oversight.urls")),
     path("insight/", include("apps.insight.urls")),

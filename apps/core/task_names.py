@@ -41,3 +41,6 @@ class TaskName(StrEnum):
     OVERSIGHT_EXEMPTION_CASES_SWEEP = "oversight.exemption_cases_sweep"
     LOANS_DPD_RECOMPUTE_SWEEP = "loans.dpd_recompute_sweep"
     LOANS_DPD_RECOMPUTE_CHUNK = "loans.dpd_recompute_chunk"
+    DATAHUB_PULL_RUN = "datahub.pull_run"
+    DATAHUB_REFRESH_SWEEP = "datahub.refresh_sweep"
+    DATAHUB_REFRESH_PULL_RUN = "datahub.refresh_pull_run"

@@ -33,6 +33,8 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.DOCUMENT_CHECK: Queue.INTERACTIVE,
     TaskName.APPLICATION_SCORE: Queue.INTERACTIVE,
     TaskName.APPROVALS_STEP_NOTIFY: Queue.INTERACTIVE,
+    # An officer waits for the registry or court answer during an investigation.
+    TaskName.DATAHUB_PULL_RUN: Queue.INTERACTIVE,
     # Bulk: many rows, minutes of work, or both.
     TaskName.SCORING_RESCORE: Queue.BULK,
     TaskName.SCORING_TRAIN: Queue.BULK,
@@ -43,6 +45,8 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.MONITORING_INSPECTION_OVERDUE_CHUNK: Queue.BULK,
     TaskName.MONITORING_COVENANT_CHUNK: Queue.BULK,
     TaskName.LOANS_DPD_RECOMPUTE_CHUNK: Queue.BULK,
+    # Scheduled refreshes of external data: many, nobody waits on one.
+    TaskName.DATAHUB_REFRESH_PULL_RUN: Queue.BULK,
     # One loan each, sent by the outbox after a booking or restructuring: nobody waits on them.
     TaskName.MONITORING_COVENANT_SCHEDULE: Queue.BULK,
     TaskName.MONITORING_RESTRUCTURINGS_RECORD: Queue.BULK,
@@ -65,6 +69,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.MONITORING_ACTIONS_OVERDUE: Queue.PERIODIC,
     TaskName.MONITORING_INSPECTION_SWEEP: Queue.PERIODIC,
     TaskName.MONITORING_COVENANT_SWEEP: Queue.PERIODIC,
+    TaskName.DATAHUB_REFRESH_SWEEP: Queue.PERIODIC,
 }
 
 

@@ -111,3 +111,22 @@ class FiguresResolver:
         value = self._figures.get(key)
         self.used[key] = value
         return value
+
+
+# --- additions (data hub, issue 21): cross-check findings from apps above this one -----------
+
+_finding_sources: list = []
+
+
+def register_finding_source(fn) -> None:
+    """`fn(application_id, *, policy) -> list[rules.Finding]`: cross-check findings a later app
+    contributes at submission (the data hub's court hits), stored with the template's own."""
+    if fn not in _finding_sources:
+        _finding_sources.append(fn)
+
+
+def external_findings(application_id: int, *, policy) -> list:
+    found: list = []
+    for fn in _finding_sources:
+        found.extend(fn(application_id, policy=policy))
+    return found

@@ -32,7 +32,7 @@ from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.investigations import rules
 from apps.investigations.answers import answer_clean, evidence_clean, evidence_shortfall
-from apps.investigations.evidence import FiguresResolver
+from apps.investigations.evidence import FiguresResolver, external_findings
 from apps.investigations.models import (
     Answer,
     AnswerType,
@@ -377,6 +377,7 @@ def _findings(investigation: Investigation, *, now) -> tuple[list[dict], list[di
     document, values, resolver, figures = _rule_inputs(investigation)
     flags = rules.red_flags(document, values, resolver, figures)
     checks = rules.cross_checks(document, values, resolver, figures)
+    checks += external_findings(investigation.application_id, policy=resolver)
     flags += run_controls(investigation, policy=resolver, now=now)
 
     def plain(findings) -> list[dict]:

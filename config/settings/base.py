@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.scoring",
     "apps.approvals",
     "apps.loans",
+    "apps.datahub",
     "apps.monitoring",
     "apps.oversight",
     "apps.insight",
@@ -391,6 +392,11 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-drift-check-daily": {
         "task": "scoring.drift_check",
         "schedule": crontab(hour=4, minute=20),
+    },
+    # Scheduled off-site refreshes of external data for loans on the book (apps/datahub).
+    "datahub-refresh-daily": {
+        "task": "datahub.refresh_sweep",
+        "schedule": crontab(hour=1, minute=40),
     },
     # Pending loans whose value date has come become active (idempotent; catches up missed days).
     "loans-activate-due-daily": {

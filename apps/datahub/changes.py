@@ -1,0 +1,60 @@
+"""What changed between two answers of a source about one enterprise, as signal inputs
+(domain reference §4.3): W10 a new court enforcement case or dishonest-debtor listing, W11 a
+new pledge of equity, W12 a new legal representative or a change of shareholders.
+
+A court answer with no earlier one counts every open case as new (a case the approval knew of
+was in the earlier answer); a first registry answer is only a baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def _by_kind(records: Iterable) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {}
+    for record in records:
+        out.setdefault(record.kind, {})[record.key] = record.data
+    return out
+
+
+def changes_between(source: str, before: Iterable | None, after: Iterable) -> list[dict]:
+    old, new = _by_kind(before or []), _by_kind(after)
+    changes: list[dict] = []
+    if source == "court":
+        for key, data in sorted(new.get("dishonest", {}).items()):
+            if key not in old.get("dishonest", {}):
+                changes.append({"code": "W10", "level": 3, "kind": "dishonest", "key": key,
+                                "observed": f"dishonest-debtor listing {key} ({data['court']}, "
+                                            f"{data['listed_on']})"})
+        for key, data in sorted(new.get("enforcement", {}).items()):
+            was = old.get("enforcement", {}).get(key)
+            if data["status"] == "open" and (was is None or was.get("status") != "open"):
+                changes.append({"code": "W10", "level": 3, "kind": "enforcement", "key": key,
+                                "observed": f"enforcement case {key} ({data['court']}) for "
+                                            f"{data['amount']} CNY"})
+        return changes
+    if before is None:
+        return changes
+    old_reg = next(iter(old.get("registration", {}).values()), {})
+    new_reg = next(iter(new.get("registration", {}).values()), {})
+    if old_reg and new_reg and old_reg.get("legal_representative") != \
+            new_reg.get("legal_representative"):
+        changes.append({"code": "W12", "level": 2, "kind": "legal_representative", "key": "",
+                        "observed": f"legal representative {old_reg['legal_representative']} "
+                                    f"→ {new_reg['legal_representative']}"})
+    old_holders = {k: v["share"] for k, v in old.get("shareholder", {}).items()}
+    new_holders = {k: v["share"] for k, v in new.get("shareholder", {}).items()}
+    if old_holders != new_holders:
+        gone = sorted(set(old_holders) - set(new_holders))
+        came = sorted(set(new_holders) - set(old_holders))
+        changes.append({"code": "W12", "level": 2, "kind": "shareholders", "key": "",
+                        "observed": "shareholders changed"
+                                    + (f"; left: {', '.join(gone)}" if gone else "")
+                                    + (f"; joined: {', '.join(came)}" if came else "")})
+    for key, data in sorted(new.get("pledge", {}).items()):
+        if key not in old.get("pledge", {}):
+            changes.append({"code": "W11", "level": 2, "kind": "pledge", "key": key,
+                            "observed": f"equity pledged to {data['pledgee']} on "
+                                        f"{data['registered_on']}"})
+    return changes

@@ -1,0 +1,57 @@
+"""Reads of the data hub, scoped to the branches the viewer may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.selectors import visible_branch_ids
+from apps.datahub.models import Consent, Pull
+from apps.datahub.states import Channel, PullState
+
+
+def pull_list(*, viewer, enterprise_id: int | None = None) -> QuerySet[Pull]:
+    pulls = Pull.objects.select_related("enterprise", "branch", "requested_by", "application")
+    branches = visible_branch_ids(viewer=viewer)
+    if branches is not None:
+        pulls = pulls.filter(branch_id__in=branches)
+    if enterprise_id is not None:
+        pulls = pulls.filter(enterprise_id=enterprise_id)
+    return pulls.order_by("-created_at", "-id")
+
+
+def pull_get(*, viewer, pull_id: int) -> Pull:
+    return get_object_or_404(pull_list(viewer=viewer), pk=pull_id)
+
+
+def consent_list(*, viewer, enterprise_id: int) -> QuerySet[Consent]:
+    consents = Consent.objects.filter(enterprise_id=enterprise_id)
+    branches = visible_branch_ids(viewer=viewer)
+    if branches is not None:
+        consents = consents.filter(enterprise__branch_id__in=branches)
+    return consents.select_related("recorded_by")
+
+
+def cost_report(*, viewer, start: dt.datetime, end: dt.datetime) -> dict:
+    """Spent and saved by the cache between `start` and `end`, per branch, officer and
+    source: one grouped query each."""
+    rows = pull_list(viewer=viewer).filter(created_at__gte=start, created_at__lt=end)
+    measures = {"spent": Sum("cost"), "saved": Sum("saved"),
+                "paid": Count("id", filter=Q(channel=Channel.HTTP, state=PullState.SUCCEEDED)),
+                "cached": Count("id", filter=Q(channel=Channel.CACHE)),
+                "failed": Count("id", filter=Q(state=PullState.FAILED))}
+
+    def grouped(*fields):
+        return list(rows.values(*fields).annotate(**measures).order_by(*fields))
+
+    total = rows.aggregate(**measures)
+    for key in ("spent", "saved"):
+        total[key] = total[key] or Decimal(0)
+    return {"total": total,
+            "by_branch": grouped("branch__code", "branch__name"),
+            "by_officer": grouped("requested_by__username"),
+            "by_product": grouped("application__product_version__product__code"),
+            "by_source": grouped("source")}

@@ -1,0 +1,38 @@
+"""The tax bureau's and the utility's stand-ins (formats tax/1 and utility/1)."""
+
+from __future__ import annotations
+
+from apps.datahub.testservers.base import TestService
+
+
+def _months(n: int = 12) -> list[str]:
+    return [f"2025-{m:02d}" for m in range(1, n + 1)]
+
+
+class TaxService(TestService):
+    def reset(self) -> None:
+        super().reset()
+        self.rating = "A"
+
+    def answer(self, method, path, query, body):
+        if method != "GET" or not (path.startswith("/v1/taxpayers/")
+                                   and path.endswith("/profile")):
+            return 404, {"error": "no_such_endpoint"}
+        uscc = path.split("/")[3]
+        months = [{"month": m, "sales": "250000.00", "tax_paid": "7500.00"} for m in _months()]
+        if self.mode == "malformed":
+            months[3]["tax_paid"] = "n/a"
+        return 200, {"format": "tax/1", "request_id": (query.get("request_id") or [""])[0],
+                     "taxpayer": {"uscc": uscc, "credit_rating": self.rating,
+                                  "months": months}}
+
+
+class UtilityService(TestService):
+    def answer(self, method, path, query, body):
+        if method != "POST" or path != "/meter/consumption":
+            return 404, {"error": "no_such_endpoint"}
+        readings = [{"month": m, "kwh": "12000.0", "water_m3": "310.0"} for m in _months()]
+        if self.mode == "malformed":
+            readings[0]["month"] = "January"
+        return 200, {"format": "utility/1", "request_id": (body or {}).get("request_id", ""),
+                     "readings": readings}
