@@ -5,11 +5,35 @@ and Redis); without them unit tests run on SQLite and integration tests say how 
 Celery is never eager here: integration tests start a real worker.
 """
 
+import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, REDIS_URL, env
+
+def _redis_database_per_test_process() -> None:
+    """`make test` runs the suite in parallel processes (pytest-xdist sets PYTEST_XDIST_WORKER
+    before settings load). Each gets its own test database (pytest-django adds the suffix) and,
+    here, its own Redis database counting down from the one given, so queues, results and
+    flushes of one process never reach the other's workers. The environment is rewritten, not
+    only settings, because worker subprocesses started by tests inherit it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return
+    offset = int(worker[2:])
+    for key in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = os.environ.get(key, "")
+        if not url.startswith("redis://"):
+            continue
+        parts = urlsplit(url)
+        database = int(parts.path.strip("/") or 0)
+        os.environ[key] = urlunsplit(parts._replace(path=f"/{(database - offset) % 16}"))
+
+
+_redis_database_per_test_process()
+
+from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import DATABASES, REDIS_URL, env  # noqa: E402
 
 # Small purpose-built models for testing shared mechanisms (as django-fsm-2's own tests do).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
