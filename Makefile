@@ -17,12 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) scripts/run_local.py
 
-# The suite runs in TEST_PROCESSES parallel processes, a test file per process at a time (the
+# The suite runs in TEST_PROCESSES parallel processes, tests handed out in order, so each process keeps pytest-django's order: plain database tests before the transactional ones that flush (the
 # machines have 2 cores); TEST_PROCESSES=0 runs it in this process.
 TEST_PROCESSES ?= 2
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,11 @@ def _redis_database_per_test_process() -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw") or not worker[2:].isdigit():
         return
+    # A Celery worker a test starts inherits both the rewritten URL and PYTEST_XDIST_WORKER:
+    # it must not count down a second time.
+    if os.environ.get("CREDENCE_TEST_REDIS_FOR") == worker:
+        return
+    os.environ["CREDENCE_TEST_REDIS_FOR"] = worker
     offset = int(worker[2:])
     for key in ("REDIS_URL", "CELERY_BROKER_URL"):
         url = os.environ.get(key, "")

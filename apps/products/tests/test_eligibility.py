@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from apps.accounts.roles import Role
 from apps.audit.models import AuditEvent
@@ -147,9 +148,12 @@ def test_four_eyes_the_drafter_cannot_publish():
     version = _draft(product, actor=maker)
     entry_condition_add(version=version, code="y", fact="years_in_operation", operator="gte",
                         value="1", reason_en="r", reason_zh="r", actor=maker)
+    # People put a version in force today or later (back-dating is refused, issue #17).
+    today = timezone.localdate()
     with pytest.raises(PermissionDenied):
-        product_version_publish(version_id=version.pk, effective_from=ON, actor=maker)
-    published = product_version_publish(version_id=version.pk, effective_from=ON, actor=checker)
+        product_version_publish(version_id=version.pk, effective_from=today, actor=maker)
+    published = product_version_publish(version_id=version.pk, effective_from=today,
+                                        actor=checker)
     assert published.published_by == checker
 
 
