@@ -44,12 +44,17 @@ def cost_report(*, viewer, start: dt.datetime, end: dt.datetime) -> dict:
                 "cached": Count("id", filter=Q(channel=Channel.CACHE)),
                 "failed": Count("id", filter=Q(state=PullState.FAILED))}
 
-    def grouped(*fields):
-        return list(rows.values(*fields).annotate(**measures).order_by(*fields))
+    def to_the_fen(row: dict) -> dict:
+        # SQLite's SUM loses the column's scale (3 instead of 3.00): money is kept to the fen.
+        for key in ("spent", "saved"):
+            row[key] = Decimal(row[key] or 0).quantize(Decimal("0.01"))
+        return row
 
-    total = rows.aggregate(**measures)
-    for key in ("spent", "saved"):
-        total[key] = total[key] or Decimal(0)
+    def grouped(*fields):
+        return [to_the_fen(row) for row in
+                rows.values(*fields).annotate(**measures).order_by(*fields)]
+
+    total = to_the_fen(rows.aggregate(**measures))
     return {"total": total,
             "by_branch": grouped("branch__code", "branch__name"),
             "by_officer": grouped("requested_by__username"),

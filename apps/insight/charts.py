@@ -113,6 +113,9 @@ def _export_value(value, kind: str) -> str:
         return ""
     if kind == TEXT:
         return sheet_text(value)
+    if kind == MONEY and isinstance(value, (Decimal, int)):
+        # SQLite's SUM loses the column's scale: money is always written to the fen.
+        return str(Decimal(value).quantize(Decimal("0.01")))
     return str(value)
 
 

@@ -21,6 +21,8 @@ def _user(name, *codenames):
     return User.objects.get(pk=user.pk)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="row locks under concurrency need PostgreSQL; SQLite locks the file")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_publishers_leave_exactly_one_version_in_force():
     PolicyValue.objects.create(key="race.key", value=Decimal("1"), version=1,
