@@ -12,22 +12,22 @@ import yaml
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
-from apps.core.exceptions import DomainError
 from apps.core.fsm import may_attempt
 from apps.core.policy import Evidence, PolicyVersionState
 from apps.investigations import policy_services as services
 from apps.investigations.models import PolicyValue
 from apps.investigations.policy import policy_values_in_force
+from apps.policy.workbench import run_on_form, version_command
 
 
 class PolicyValueForm(forms.Form):
@@ -69,24 +69,7 @@ def _require_policy_officer(user) -> None:
         raise PermissionDenied(_("Only policy officers use the policy workbench."))
 
 
-def _run(form, call) -> int:
-    try:
-        with transaction.atomic():
-            call()
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-        return 400
-    except DomainError as exc:
-        form.add_error(None, exc.detail)
-        return exc.status_code
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc) or _("You may not do this."))
-        return 403
-    return 200
+_run = run_on_form
 
 
 def policy_value_diff(*, draft: PolicyValue, in_force: PolicyValue | None) -> list[str]:
@@ -198,18 +181,14 @@ def policy_value_page(request, value_id: int):
 def policy_value_publish(request, value_id: int):
     _require_policy_officer(request.user)
     value = get_object_or_404(PolicyValue.all_versions, pk=value_id)
-    form = PublishForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(form, lambda: services.policy_value_publish(
-            value_id=value.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Version %(number)s is published.")
-                         % {"number": value.version})
-        return redirect("investigations:policy-value", value_id=value.pk)
-    value.refresh_from_db()
-    return render(request, "investigations/policy/value.html",
-                  _context(request, value, publish_form=form), status=status)
+    return version_command(
+        request, version=value, form=PublishForm(data=request.POST),
+        service=lambda **kw: services.policy_value_publish(value_id=value.pk, **kw),
+        done=_("Version %(number)s is published."),
+        back=reverse("investigations:policy-value", kwargs={"value_id": value.pk}),
+        page=lambda form, status: render(request, "investigations/policy/value.html",
+                                         _context(request, value, publish_form=form),
+                                         status=status))
 
 
 @login_required
@@ -217,18 +196,14 @@ def policy_value_publish(request, value_id: int):
 def policy_value_retire(request, value_id: int):
     _require_policy_officer(request.user)
     value = get_object_or_404(PolicyValue.all_versions, pk=value_id)
-    form = RetireForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(form, lambda: services.policy_value_retire(
-            value_id=value.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Version %(number)s is retired.")
-                         % {"number": value.version})
-        return redirect("investigations:policy-value", value_id=value.pk)
-    value.refresh_from_db()
-    return render(request, "investigations/policy/value.html",
-                  _context(request, value, retire_form=form), status=status)
+    return version_command(
+        request, version=value, form=RetireForm(data=request.POST),
+        service=lambda **kw: services.policy_value_retire(value_id=value.pk, **kw),
+        done=_("Version %(number)s is retired."),
+        back=reverse("investigations:policy-value", kwargs={"value_id": value.pk}),
+        page=lambda form, status: render(request, "investigations/policy/value.html",
+                                         _context(request, value, retire_form=form),
+                                         status=status))
 
 
 @login_required

@@ -18,14 +18,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
-from apps.core.exceptions import DomainError
 from apps.core.fsm import may_attempt
+from apps.policy.workbench import errors_on_form, run_on_form, version_command
 from apps.products import services
 from apps.products.diff import product_version_diff
 from apps.products.forms import ConditionForm, PublishForm, RetireForm, VersionTermsForm
@@ -46,30 +47,8 @@ def _require_policy_officer(user) -> None:
         raise PermissionDenied(_("Only policy officers use the policy workbench."))
 
 
-def _put_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
-def _run(form, call) -> int:
-    """Call a service; put its refusal on the form (nothing is saved then). The status."""
-    try:
-        with transaction.atomic():
-            call()
-    except ValidationError as exc:
-        _put_errors(form, exc)
-        return 400
-    except DomainError as exc:
-        form.add_error(None, exc.detail)
-        return exc.status_code
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc) or _("You may not do this."))
-        return 403
-    return 200
+_put_errors = errors_on_form
+_run = run_on_form
 
 
 @login_required
@@ -207,18 +186,14 @@ def version_publish(request, version_id: int):
     """Four-eyes: the service refuses the drafter (403) and a version not in draft (409)."""
     _require_policy_officer(request.user)
     version = _version(version_id)
-    form = PublishForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(form, lambda: services.product_version_publish(
-            version_id=version.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Version %(number)s is published.")
-                         % {"number": version.version})
-        return redirect("products:workbench-version", version_id=version.pk)
-    version.refresh_from_db()
-    return render(request, "products/workbench/version.html",
-                  _version_context(request, version, publish_form=form), status=status)
+    return version_command(
+        request, version=version, form=PublishForm(data=request.POST),
+        service=lambda **kw: services.product_version_publish(version_id=version.pk, **kw),
+        done=_("Version %(number)s is published."),
+        back=reverse("products:workbench-version", kwargs={"version_id": version.pk}),
+        page=lambda form, status: render(request, "products/workbench/version.html",
+                                         _version_context(request, version, publish_form=form),
+                                         status=status))
 
 
 @login_required
@@ -226,18 +201,14 @@ def version_publish(request, version_id: int):
 def version_retire(request, version_id: int):
     _require_policy_officer(request.user)
     version = _version(version_id)
-    form = RetireForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(form, lambda: services.product_version_retire(
-            version_id=version.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Version %(number)s is retired.")
-                         % {"number": version.version})
-        return redirect("products:workbench-version", version_id=version.pk)
-    version.refresh_from_db()
-    return render(request, "products/workbench/version.html",
-                  _version_context(request, version, retire_form=form), status=status)
+    return version_command(
+        request, version=version, form=RetireForm(data=request.POST),
+        service=lambda **kw: services.product_version_retire(version_id=version.pk, **kw),
+        done=_("Version %(number)s is retired."),
+        back=reverse("products:workbench-version", kwargs={"version_id": version.pk}),
+        page=lambda form, status: render(request, "products/workbench/version.html",
+                                         _version_context(request, version, retire_form=form),
+                                         status=status))
 
 
 class ImportForm(forms.Form):
