@@ -308,6 +308,12 @@ def application_edit(request, application_id: int):
     """Change the terms of a draft or returned file (the service says who and when)."""
     _require_staff_role(request.user)
     application = application_get(viewer=request.user, application_id=application_id)
+    # Permission before state: only who may change the terms sees the form (the service checks
+    # again on save, and answers 409 for a file past its draft).
+    if not (request.user.pk == application.account_manager_id
+            or request.user.has_role(Role.TEAM_LEAD)):
+        raise PermissionDenied(_("Only the file's account manager or a team lead may change "
+                                 "its terms."))
     version = application.product_version
     initial = {name: getattr(application, name) for name in services.EDITABLE_FIELDS}
     form = ApplicationTermsForm(request.POST if request.method == "POST" else None,
@@ -435,7 +441,11 @@ def _detail_context(request, application, *, failed: str = "", form=None, feedba
             if _may_reassign(application, user) else None),
         "today_check": today_check,
         "stored_check": {**stored, "conditions": [
-            {**condition, "actual": _value_text(condition.get("actual"))}
+            {**condition, "actual": _value_text(condition.get("actual")),
+             "reason": (condition.get("reason_zh") if (get_language() or "").startswith("zh")
+                        else condition.get("reason_en")) or "",
+             "fact": FACTS[condition["fact"]].label if condition.get("fact") in FACTS
+             else condition.get("fact", "")}
             for condition in stored["conditions"]]} if stored.get("conditions") else None,
     }
 

@@ -33,6 +33,9 @@ class Finding:
     explanation: str          # the compared values, e.g. "D7_LEVERAGE = 0.82 > policy(...) = 0.70"
     inputs: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
+    # The explanation in Chinese where it is a sentence (controls); a rule's explanation is a
+    # formula and reads the same in both languages.
+    explanation_zh: str = ""
 
 
 Resolver = Callable[[str], Any]

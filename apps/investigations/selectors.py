@@ -165,9 +165,13 @@ def answer_payload(answer) -> dict:
 
 
 def finding_payload(finding: dict) -> dict:
-    """A stored red flag or cross-check result with its message in the reader's language."""
-    return {**finding, "message": (finding.get("message_zh") if _zh() else None)
-            or finding.get("message_en", "")}
+    """A stored red flag or cross-check result with its message (and, where it was stored in
+    both, its explanation) in the reader's language."""
+    zh = _zh()
+    return {**finding, "message": (finding.get("message_zh") if zh else None)
+            or finding.get("message_en", ""),
+            "explanation": (finding.get("explanation_zh") if zh else None)
+            or finding.get("explanation", "")}
 
 
 # Published and retired templates never change (a change is a new version), so their exported

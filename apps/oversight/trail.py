@@ -59,6 +59,8 @@ class Trail:
 def _value_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(_value_text(v) for v in value)
     if isinstance(value, dict):
@@ -79,7 +81,7 @@ def _url(name: str, *args) -> str:
         return ""
 
 
-def _summary(event: AuditEvent) -> tuple[str, list[tuple[str, str]]]:
+def _summary(event: AuditEvent, items: dict | None = None) -> tuple[str, list[tuple[str, str]]]:
     """A sentence of what happened and the evidence it points to."""
     payload, evidence = event.payload or {}, []
     parts = []
@@ -90,8 +92,11 @@ def _summary(event: AuditEvent) -> tuple[str, list[tuple[str, str]]]:
             parts.append(f"“{payload[key]}”")
     if event.action == "investigation.answer_saved":
         old, new = payload.get("old") or {}, payload.get("new") or {}
+        code = payload.get("item")
+        # The question as the officer read it, its code after it for those who search by code.
+        label = (items or {}).get(code)
         parts.append(_("%(item)s: %(old)s → %(new)s") % {
-            "item": payload.get("item"), "old": _answer_text(old) or "—",
+            "item": f"{label} ({code})" if label else code, "old": _answer_text(old) or "—",
             "new": _answer_text(new) or "—"})
     elif event.action == "investigation.site_checked_in":
         parts.append(_("at %(lat)s, %(lng)s") % {"lat": payload.get("lat"),
@@ -131,7 +136,7 @@ def build_trail(application: Application) -> Trail:
     steps, snapshots, answers = [], [], {}
     people: dict[int | None, Person] = {}
     for event in application_trail_events(application.pk).iterator(chunk_size=1000):
-        summary, evidence = _summary(event)
+        summary, evidence = _summary(event, items)
         step = Step(event=event, label=action_label(event.action), summary=summary,
                     evidence=evidence)
         if event.action == "investigation.answer_saved":

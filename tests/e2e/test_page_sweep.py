@@ -34,13 +34,14 @@ CHROMIUM = "/usr/bin/chromium"
 ORIGIN = "http://credence.test"
 WIDTHS = (360, 1280)
 LANGUAGES = ("en", "zh-hans")
-ROLE_USERS = ("am.north", "assistant.north", "lead.north", "reviewer.north", "approver.north",
+# None: someone not signed in (the sign-in page).
+ROLE_USERS = (None, "am.north", "assistant.north", "lead.north", "reviewer.north", "approver.north",
               "head.north", "committee.north", "postloan.north", "ops.north", "exempt.north",
               "auditor.north", "policy.north", "admin.north")
 
 # Routes that are not pages a person reads: actions a form POSTs to, files, machine interfaces.
 NOT_PAGES = {
-    "livez", "readyz", "healthz", "logout", "login", "set_language",
+    "livez", "readyz", "healthz", "accounts:logout", "set_language",
     # Files: exports, PDFs, downloads (their own tests check their content).
     "products:threshold-report-csv", "products:workbench-export",
     "investigations:policy-values-export", "documents:download", "loans:contract-pdf",
@@ -141,11 +142,12 @@ def demo_book(db):
         seed_demo(with_business_data=True)
 
 
-def _client(username: str, language: str) -> Client:
+def _client(username: str | None, language: str) -> Client:
     from django.contrib.auth import get_user_model
 
     client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 
@@ -178,6 +180,8 @@ class _Recorder:
 def _sweep_role(username: str, language: str, catalogue: dict[str, str],
                 messages: set[str]) -> tuple[list[Page], dict, list[str]]:
     recorder = _Recorder(_client(username, language))
+    if username is None:
+        return _anonymous(recorder, language, catalogue, messages)
     pages = crawl(recorder)
     seen = {page.route for page in pages}
     for url in _extra_pages():
@@ -189,11 +193,24 @@ def _sweep_role(username: str, language: str, catalogue: dict[str, str],
         if page.status >= 500:
             problems.append(f"{username} {language} {page.url}: answered {page.status}")
             continue
+        if page.status in (403, 404) and page.came_from:
+            problems.append(f"{username} {language} {page.came_from} links to {page.url}, "
+                            f"which answers {page.status} to this person")
         found = raw_problems(page.texts, messages if language == "en" else set())
         if language != "en":
             found += untranslated(page.texts, catalogue)
         problems += [f"{username} {language} {page.url}: {item}" for item in sorted(set(found))]
     return pages, recorder.bodies, problems
+
+
+def _anonymous(recorder, language, catalogue, messages):
+    """Someone not signed in sees the sign-in page, whatever they open."""
+    page = _read(recorder, reverse("accounts:login"))
+    found = raw_problems(page.texts, messages if language == "en" else set())
+    if language != "en":
+        found += untranslated(page.texts, catalogue)
+    return [page], recorder.bodies, [f"signed out {language} {page.url}: {item}"
+                                     for item in sorted(set(found))]
 
 
 def _serve(bodies: dict):
@@ -257,7 +274,8 @@ def test_every_page_for_every_role_reads_as_sentences_and_fits(demo_book, browse
             reached |= {page.route for page in pages if page.status == 200}
             html_pages = [page.url for page in pages if page.status == 200
                           and page.url in bodies and b"<html" in bodies[page.url][0][:400]]
-            problems += _overflow(browser, bodies, html_pages, f"{username} {language}")
+            problems += _overflow(browser, bodies, html_pages,
+                                  f"{username or 'signed out'} {language}")
     assert not problems, "\n".join(problems)
     # The sweep reached pages of every part of the product, not only the home page.
     assert len(reached) >= 40, sorted(reached)
@@ -268,8 +286,8 @@ def test_every_page_is_swept(demo_book):
     """A new page must be reachable by someone in the demo, or say why it is not a page."""
     from django.apps import apps
 
-    reached = set()
-    for username in ROLE_USERS:
+    reached = {route_of(reverse("accounts:login"))}
+    for username in ROLE_USERS[1:]:
         pages = crawl(_client(username, "en"))
         reached |= {page.route for page in pages if page.status in (200, 302)}
     reached |= {route_of(url) for url in _extra_pages()}

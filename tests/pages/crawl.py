@@ -90,6 +90,7 @@ class Page:
     url: str
     route: str
     status: int
+    came_from: str = ""
     texts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -138,15 +139,15 @@ def untranslated(texts: list[str], catalogue: dict[str, str]) -> list[str]:
 
 def crawl(client, *, start: str = "/", limit: int = 400) -> list[Page]:
     """Every page kind reachable from `start` by following links, read once each."""
-    queue, seen_routes, pages = deque([start]), set(), []
+    queue, seen_routes, pages = deque([(start, "")]), set(), []
     while queue and len(pages) < limit:
-        path = queue.popleft()
+        path, came_from = queue.popleft()
         route = route_of(path)
         if route is None or route in seen_routes:
             continue
         seen_routes.add(route)
         response = client.get(path)
-        page = Page(url=path, route=route, status=response.status_code)
+        page = Page(url=path, route=route, status=response.status_code, came_from=came_from)
         pages.append(page)
         if response.status_code != 200:
             continue
@@ -158,7 +159,7 @@ def crawl(client, *, start: str = "/", limit: int = 400) -> list[Page]:
         for href in reader.links:
             followable = _followable(href)
             if followable and route_of(followable) not in seen_routes:
-                queue.append(followable)
+                queue.append((followable, path))
     return pages
 
 

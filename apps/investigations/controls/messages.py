@@ -22,6 +22,7 @@ def control_finding(*, code: str, severity: str, message, explanation, item: str
     en, zh = render(message, "en"), render(message, "zh-hans")
     return Finding(kind="control", code=code, item=item, severity=severity, message_en=en,
                    message_zh=zh, explanation=render(explanation, "en"),
+                   explanation_zh=render(explanation, "zh-hans"),
                    inputs=inputs or {}, policies=policies or {})
 
 
