@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv clean bench graphs messages
+.PHONY: run test lint venv clean bench graphs messages page-sweep
 
 venv: $(STAMP)
 
@@ -23,6 +23,11 @@ TEST_PROCESSES ?= 2
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
+
+# Issue #18's page sweep with every role's every page loaded in the browser at both widths (the
+# suite loads each kind of page once per language, plus every role's home page).
+page-sweep: $(STAMP)
+	CREDENCE_PAGE_SWEEP=full $(PY) -m pytest tests/e2e/test_page_sweep.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
