@@ -255,13 +255,22 @@ def _overflow(browser, layouts: list[tuple[str, str, dict]]) -> list[str]:
 # The innermost elements sticking out past the viewport, to say where to look.
 _WIDEST = """(width) => {
   const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node && out.length < 3; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if (range.getBoundingClientRect().right > width + 1 && node.textContent.trim()) {
+      out.push(node.parentElement.tagName.toLowerCase() + ' "' +
+               node.textContent.trim().slice(0, 60) + '"');
+    }
+  }
   for (const el of document.body.querySelectorAll('*')) {
+    if (out.length >= 3) break;
     const box = el.getBoundingClientRect();
     if (box.right <= width + 1 || box.width === 0) continue;
     if ([...el.children].some(c => c.getBoundingClientRect().right > width + 1)) continue;
     out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
       (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
-    if (out.length === 3) break;
   }
   return out.join(', ') || 'unknown';
 }"""
