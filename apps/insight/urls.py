@@ -14,4 +14,7 @@ urlpatterns = [
     path("officers/", views.officer_scorecard, name="officers"),
     path("officers/export/<slug:chart>.<str:fmt>", views.officer_scorecard_export,
          name="officers-export"),
+    path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/export/<slug:chart>.<str:fmt>", views.pipeline_export,
+         name="pipeline-export"),
 ]

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from apps.insight import portrait as portrait_selectors
 from apps.insight import scorecard
-from apps.insight.forms import PortfolioFilterForm
+from apps.insight import pipeline as pipeline_selectors
+from apps.insight.forms import PipelineFilterForm, PortfolioFilterForm
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
 EXPORT_TYPES = {
@@ -104,3 +105,30 @@ def officer_scorecard_export(request, chart: str, fmt: str):
     if found.key != chart:
         raise Http404("No such chart")
     return _export(found, fmt, "officers")
+
+
+def _pipeline(request):
+    if not may_view_portfolio(request.user):
+        raise PermissionDenied
+    filters = PipelineFilterForm(request.GET).filters()
+    return filters, pipeline_selectors.pipeline_dashboard(viewer=request.user, filters=filters)
+
+
+@login_required
+def pipeline(request):
+    """Files by state and age against the policy deadlines, time in each step, bottlenecks by
+    step and person, approval rate and turnaround by product and branch."""
+    filters, dashboard = _pipeline(request)
+    return render(request, "insight/pipeline.html", {
+        **dashboard, "filters": filters, "choices": filter_choices(viewer=request.user),
+        "export_url": reverse("insight:pipeline") + "export/",
+        "query": request.GET.urlencode()})
+
+
+@login_required
+def pipeline_export(request, chart: str, fmt: str):
+    _filters, dashboard = _pipeline(request)
+    found = next((c for c in dashboard["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, "pipeline")
