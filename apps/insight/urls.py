@@ -17,4 +17,7 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/export/<slug:chart>.<str:fmt>", views.pipeline_export,
          name="pipeline-export"),
+    path("thresholds/", views.thresholds, name="thresholds"),
+    path("thresholds/export/<slug:chart>.<str:fmt>", views.thresholds_export,
+         name="thresholds-export"),
 ]

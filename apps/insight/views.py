@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.insight import portrait as portrait_selectors
 from apps.insight import scorecard
+from apps.insight import thresholds as threshold_selectors
 from apps.insight import pipeline as pipeline_selectors
 from apps.insight.forms import PipelineFilterForm, PortfolioFilterForm
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
@@ -132,3 +133,40 @@ def pipeline_export(request, chart: str, fmt: str):
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, "pipeline")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None  # a value that does not parse is ignored, like the other filters
+
+
+def _thresholds(request):
+    from apps.products.views import may_see_report
+
+    if not may_see_report(request.user):
+        raise PermissionDenied
+    return threshold_selectors.threshold_dashboard(
+        viewer=request.user, product_id=_int(request.GET.get("product")),
+        version=_int(request.GET.get("version")),
+        population=request.GET.get("population", "applicants"))
+
+
+@login_required
+def thresholds(request):
+    """The threshold report as charts: whom each entry condition excludes, and how those it
+    shuts out fared against the admitted (the same figures as the products report)."""
+    dashboard = _thresholds(request)
+    return render(request, "insight/thresholds.html", {
+        **dashboard, "export_url": reverse("insight:thresholds") + "export/",
+        "query": request.GET.urlencode()})
+
+
+@login_required
+def thresholds_export(request, chart: str, fmt: str):
+    dashboard = _thresholds(request)
+    found = next((c for c in dashboard["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, "thresholds")
