@@ -20,4 +20,5 @@ urlpatterns = [
     path("thresholds/", views.thresholds, name="thresholds"),
     path("thresholds/export/<slug:chart>.<str:fmt>", views.thresholds_export,
          name="thresholds-export"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.insight import portrait as portrait_selectors
+from apps.insight import notifications as notification_selectors
 from apps.insight import scorecard
 from apps.insight import thresholds as threshold_selectors
 from apps.insight import pipeline as pipeline_selectors
@@ -170,3 +171,10 @@ def thresholds_export(request, chart: str, fmt: str):
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, "thresholds")
+
+
+@login_required
+def notifications(request):
+    """What waits for the viewer: approvals, returns, assignments, deadlines and signals."""
+    return render(request, "insight/notifications.html",
+                  notification_selectors.notification_centre(viewer=request.user))
