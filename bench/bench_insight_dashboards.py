@@ -83,7 +83,7 @@ def _audit_events(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_auditevent")
         head = cursor.fetchone()[0]
-        cursor.execute(f"""
+        cursor.execute("""
             WITH steps(n, action, src, dst) AS (VALUES
                 (0, 'application.submitted', 'draft', 'submitted'),
                 (1, 'application.investigation_started', 'submitted', 'investigating'),

@@ -10,12 +10,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.insight import portrait as portrait_selectors
 from apps.insight import notifications as notification_selectors
+from apps.insight import pipeline as pipeline_selectors
+from apps.insight import portrait as portrait_selectors
 from apps.insight import scorecard
 from apps.insight import thresholds as threshold_selectors
-from apps.insight import pipeline as pipeline_selectors
 from apps.insight.forms import PipelineFilterForm, PortfolioFilterForm
+from apps.insight.officer_quality import officer_quality
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
 EXPORT_TYPES = {
@@ -88,23 +89,28 @@ def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
     return _export(found, fmt, f"enterprise-{enterprise_id}")
 
 
+def _officer_charts(request) -> list:
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    everyone = request.user.is_superuser or request.user.has_role(*scorecard.ALL_OFFICER_ROLES)
+    return [scorecard.officer_scorecard(viewer=request.user),
+            officer_quality(viewer=request.user, everyone=everyone)]
+
+
 @login_required
 def officer_scorecard(request):
     """The officer scorecard: every officer of the viewer's branches for team leads and the
-    bank-wide roles, one's own row for everyone else; exportable for the bonus round."""
-    if not (request.user.is_superuser or request.user.roles):
-        raise PermissionDenied
+    bank-wide roles, one's own row for everyone else; exportable for the bonus round. Volume
+    and post-loan work first, then the quality of the lending they investigated (§4.5)."""
     return render(request, "insight/officers.html", {
-        "chart": scorecard.officer_scorecard(viewer=request.user),
+        "charts": _officer_charts(request),
         "export_url": reverse("insight:officers") + "export/"})
 
 
 @login_required
 def officer_scorecard_export(request, chart: str, fmt: str):
-    if not (request.user.is_superuser or request.user.roles):
-        raise PermissionDenied
-    found = scorecard.officer_scorecard(viewer=request.user)
-    if found.key != chart:
+    found = next((c for c in _officer_charts(request) if c.key == chart), None)
+    if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, "officers")
 
