@@ -24,3 +24,21 @@ class PortfolioFilterForm(forms.Form):
             branch_id=data.get("branch"), product_id=data.get("product"),
             disbursed_from=data.get("disbursed_from"), disbursed_to=data.get("disbursed_to"),
             run_from=data.get("run_from"), run_to=data.get("run_to"))
+
+
+class PipelineFilterForm(forms.Form):
+    """Branch, product and the period in which files moved or were decided."""
+
+    branch = forms.IntegerField(label=_("Branch"), required=False, min_value=1)
+    product = forms.IntegerField(label=_("Product"), required=False, min_value=1)
+    period_from = forms.DateField(label=_("From"), required=False)
+    period_to = forms.DateField(label=_("Until"), required=False)
+
+    def filters(self):
+        from apps.insight.pipeline import PipelineFilters
+
+        self.is_valid()
+        data = self.cleaned_data
+        return PipelineFilters(branch_id=data.get("branch"), product_id=data.get("product"),
+                               period_from=data.get("period_from"),
+                               period_to=data.get("period_to"))

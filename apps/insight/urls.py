@@ -14,4 +14,11 @@ urlpatterns = [
     path("officers/", views.officer_scorecard, name="officers"),
     path("officers/export/<slug:chart>.<str:fmt>", views.officer_scorecard_export,
          name="officers-export"),
+    path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/export/<slug:chart>.<str:fmt>", views.pipeline_export,
+         name="pipeline-export"),
+    path("thresholds/", views.thresholds, name="thresholds"),
+    path("thresholds/export/<slug:chart>.<str:fmt>", views.thresholds_export,
+         name="thresholds-export"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -10,9 +10,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.insight import notifications as notification_selectors
+from apps.insight import pipeline as pipeline_selectors
 from apps.insight import portrait as portrait_selectors
 from apps.insight import scorecard
-from apps.insight.forms import PortfolioFilterForm
+from apps.insight import thresholds as threshold_selectors
+from apps.insight.forms import PipelineFilterForm, PortfolioFilterForm
+from apps.insight.officer_quality import officer_quality
+from apps.insight.portrait_extras import portrait_extras
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
 EXPORT_TYPES = {
@@ -70,7 +75,7 @@ def enterprise_portrait(request, enterprise_id: int):
     portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
                                                       enterprise_id=enterprise_id)
     return render(request, "insight/enterprise.html", {
-        **portrait,
+        **portrait, **_extras(portrait),
         "export_url": reverse("insight:enterprise", args=[enterprise_id]) + "export/"})
 
 
@@ -79,28 +84,112 @@ def enterprise_portrait(request, enterprise_id: int):
 def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
     portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
                                                       enterprise_id=enterprise_id)
-    found = next((c for c in portrait["charts"] if c.key == chart), None)
+    extras = _extras(portrait)
+    charts = [*portrait["charts"], extras["relations"], *extras["series"]]
+    found = next((c for c in charts if c.key == chart), None)
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, f"enterprise-{enterprise_id}")
 
 
+def _extras(portrait: dict) -> dict:
+    """The relations graph and the parsed series (apps/insight/portrait_extras.py)."""
+    return portrait_extras(enterprise=portrait["enterprise"],
+                           application_ids=[a.pk for a in portrait["applications"]])
+
+
+def _officer_charts(request) -> list:
+    if not (request.user.is_superuser or request.user.roles):
+        raise PermissionDenied
+    everyone = request.user.is_superuser or request.user.has_role(*scorecard.ALL_OFFICER_ROLES)
+    return [scorecard.officer_scorecard(viewer=request.user),
+            officer_quality(viewer=request.user, everyone=everyone)]
+
+
 @login_required
 def officer_scorecard(request):
     """The officer scorecard: every officer of the viewer's branches for team leads and the
-    bank-wide roles, one's own row for everyone else; exportable for the bonus round."""
-    if not (request.user.is_superuser or request.user.roles):
-        raise PermissionDenied
+    bank-wide roles, one's own row for everyone else; exportable for the bonus round. Volume
+    and post-loan work first, then the quality of the lending they investigated (§4.5)."""
     return render(request, "insight/officers.html", {
-        "chart": scorecard.officer_scorecard(viewer=request.user),
+        "charts": _officer_charts(request),
         "export_url": reverse("insight:officers") + "export/"})
 
 
 @login_required
 def officer_scorecard_export(request, chart: str, fmt: str):
-    if not (request.user.is_superuser or request.user.roles):
-        raise PermissionDenied
-    found = scorecard.officer_scorecard(viewer=request.user)
-    if found.key != chart:
+    found = next((c for c in _officer_charts(request) if c.key == chart), None)
+    if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, "officers")
+
+
+def _pipeline(request):
+    if not may_view_portfolio(request.user):
+        raise PermissionDenied
+    filters = PipelineFilterForm(request.GET).filters()
+    return filters, pipeline_selectors.pipeline_dashboard(viewer=request.user, filters=filters)
+
+
+@login_required
+def pipeline(request):
+    """Files by state and age against the policy deadlines, time in each step, bottlenecks by
+    step and person, approval rate and turnaround by product and branch."""
+    filters, dashboard = _pipeline(request)
+    return render(request, "insight/pipeline.html", {
+        **dashboard, "filters": filters, "choices": filter_choices(viewer=request.user),
+        "export_url": reverse("insight:pipeline") + "export/",
+        "query": request.GET.urlencode()})
+
+
+@login_required
+def pipeline_export(request, chart: str, fmt: str):
+    _filters, dashboard = _pipeline(request)
+    found = next((c for c in dashboard["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, "pipeline")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None  # a value that does not parse is ignored, like the other filters
+
+
+def _thresholds(request):
+    from apps.products.views import may_see_report
+
+    if not may_see_report(request.user):
+        raise PermissionDenied
+    return threshold_selectors.threshold_dashboard(
+        viewer=request.user, product_id=_int(request.GET.get("product")),
+        version=_int(request.GET.get("version")),
+        population=request.GET.get("population", "applicants"))
+
+
+@login_required
+def thresholds(request):
+    """The threshold report as charts: whom each entry condition excludes, and how those it
+    shuts out fared against the admitted (the same figures as the products report)."""
+    dashboard = _thresholds(request)
+    return render(request, "insight/thresholds.html", {
+        **dashboard, "export_url": reverse("insight:thresholds") + "export/",
+        "query": request.GET.urlencode()})
+
+
+@login_required
+def thresholds_export(request, chart: str, fmt: str):
+    dashboard = _thresholds(request)
+    found = next((c for c in dashboard["charts"] if c.key == chart), None)
+    if found is None:
+        raise Http404("No such chart")
+    return _export(found, fmt, "thresholds")
+
+
+@login_required
+def notifications(request):
+    """What waits for the viewer: approvals, returns, assignments, deadlines and signals."""
+    return render(request, "insight/notifications.html",
+                  notification_selectors.notification_centre(viewer=request.user))

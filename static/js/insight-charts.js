@@ -33,6 +33,28 @@
       tooltip: { trigger: spec.kind === "pie" ? "item" : "axis", confine: true,
                  valueFormatter: fmt },
     };
+    if (spec.kind === "graph") {
+      // A relations network: the legend names the kinds of relationship; the enterprise the
+      // page is about sits at the centre, larger.
+      base.legend.data = spec.categories;
+      base.tooltip = { trigger: "item", confine: true };
+      base.series = [{
+        type: "graph", layout: "force", roam: false, top: 40, draggable: false,
+        force: { repulsion: narrow ? 120 : 200, edgeLength: narrow ? 60 : 90 },
+        categories: spec.categories.map(function (c) { return { name: c }; }),
+        label: { show: true, position: "right", width: narrow ? 80 : 140, overflow: "truncate" },
+        edgeSymbol: ["none", "arrow"],
+        data: spec.nodes.map(function (n) {
+          var node = { name: n.name, symbolSize: n.centre ? 26 : 14 };
+          if (n.category !== null) { node.category = n.category; }
+          return node;
+        }),
+        links: spec.links.map(function (l) {
+          return { source: l.source, target: l.target, value: l.label };
+        }),
+      }];
+      return base;
+    }
     if (spec.kind === "pie") {
       base.legend.data = spec.categories;
       base.series = [{

@@ -1,0 +1,140 @@
+"""The notification centre: in one place, what waits for the viewer across the bank's
+workflows, instead of a count beside each menu entry.
+
+Five kinds, each read through the owning app's scoped selector (no copy of their rules here,
+nothing written): approvals waiting for the viewer's signature or vote (the approvals inbox),
+files returned to the viewer for rework, files assigned to the viewer that are being worked
+on, deadlines (the viewer's open inspections and monitoring actions due within the horizon or
+already late) and open early-warning signals on the loans the viewer looks after (a team lead:
+the level 2 and 3 signals of their branches).
+
+The horizon for "due soon" is policy data (`notifications.due_soon_days`); without it only
+what is due today or late is shown. E-mail goes out where the owning app sends it (approval
+step notices, reminders and escalations: `apps.approvals.services.notifications`;
+inspection and action escalations in monitoring): this page does not send a second one.
+
+A fixed number of queries: a count and a first page (LIST_LIMIT rows) per kind.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.accounts.roles import Role
+from apps.applications.selectors import application_list
+from apps.applications.states import ApplicationState
+from apps.approvals.selectors import inbox_list
+from apps.investigations.policy import policy_values_in_force
+from apps.monitoring import selectors as monitoring
+from apps.monitoring.inspection_selectors import inspection_list
+from apps.monitoring.inspection_states import OPEN_INSPECTION_STATES
+
+DUE_SOON_KEY = "notifications.due_soon_days"
+LIST_LIMIT = 20
+
+KINDS = {
+    "approval": gettext_lazy("Approvals"),
+    "returned": gettext_lazy("Returns"),
+    "assignment": gettext_lazy("Assignments"),
+    "deadline": gettext_lazy("Deadlines"),
+    "signal": gettext_lazy("Signals"),
+}
+
+
+@dataclass
+class Notice:
+    kind: str
+    text: str
+    url: str
+    when: dt.date | None
+    late: bool = False
+
+
+def _horizon() -> int:
+    row = policy_values_in_force().get(DUE_SOON_KEY)
+    return int(row.value) if row is not None else 0
+
+
+def notification_centre(*, viewer) -> dict:
+    """Every kind with its total and its first LIST_LIMIT notices, most urgent first."""
+    today = timezone.localdate()
+    now = timezone.now()
+    horizon = _horizon()
+    until = today + dt.timedelta(days=horizon)
+    sections = []
+
+    steps = inbox_list(viewer=viewer)
+    approvals = [Notice(
+        "approval", _("%(reference)s (%(enterprise)s) waits for you at “%(step)s”.") % {
+            "reference": s.route.application.reference,
+            "enterprise": s.route.application.enterprise.name, "step": s.label},
+        reverse("approvals:inbox"), timezone.localtime(s.due_at).date() if s.due_at else None,
+        late=bool(s.due_at and s.due_at < now)) for s in steps[:LIST_LIMIT]]
+    sections.append(("approval", steps.count(), approvals))
+
+    mine = application_list(viewer=viewer).filter(account_manager=viewer)
+    returned = mine.filter(state=ApplicationState.RETURNED).order_by("updated_at", "id")
+    sections.append(("returned", returned.count(), [Notice(
+        "returned", _("%(reference)s (%(enterprise)s) was returned to you for rework.") % {
+            "reference": a.reference, "enterprise": a.enterprise.name},
+        reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
+        for a in returned[:LIST_LIMIT]]))
+
+    assigned = mine.filter(state__in=[ApplicationState.SUBMITTED,
+                                      ApplicationState.INVESTIGATING]).order_by("updated_at", "id")
+    sections.append(("assignment", assigned.count(), [Notice(
+        "assignment", _("%(reference)s (%(enterprise)s) is yours: %(state)s.") % {
+            "reference": a.reference, "enterprise": a.enterprise.name,
+            "state": a.get_state_display()},
+        reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
+        for a in assigned[:LIST_LIMIT]]))
+
+    inspections = inspection_list(viewer=viewer).filter(
+        officer=viewer, state__in=OPEN_INSPECTION_STATES, due_date__lte=until).order_by(
+        "due_date", "id")
+    actions = monitoring.action_list(viewer=viewer).filter(owner=viewer, due_date__lte=until)
+    deadlines = [Notice(
+        "deadline", _("Inspection of %(loan)s (%(enterprise)s) due on %(day)s.") % {
+            "loan": i.loan.loan_number, "enterprise": i.loan.enterprise.name,
+            "day": _date(i.due_date)},
+        reverse("monitoring:inspection_form", args=[i.pk]), i.due_date, i.due_date < today)
+        for i in inspections[:LIST_LIMIT]]
+    deadlines += [Notice(
+        "deadline", _("%(action)s on %(loan)s (%(enterprise)s) due on %(day)s.") % {
+            "action": a.get_kind_display(), "loan": a.loan.loan_number,
+            "enterprise": a.loan.enterprise.name, "day": _date(a.due_date)},
+        reverse("monitoring:loan", args=[a.loan_id]), a.due_date, a.due_date < today)
+        for a in actions[:LIST_LIMIT]]
+    deadlines.sort(key=lambda n: (n.when or today, n.text))
+    sections.append(("deadline", inspections.count() + actions.count(), deadlines[:LIST_LIMIT]))
+
+    watched = Q(loan__officer=viewer)
+    if viewer.has_role(Role.TEAM_LEAD):
+        watched |= Q(level__gte=2)  # the branch's serious signals reach its head
+    signals = monitoring.signal_list(viewer=viewer).filter(watched).order_by("-level",
+                                                                            "raised_at", "id")
+    sections.append(("signal", signals.count(), [Notice(
+        "signal", _("Level %(level)s signal on %(loan)s (%(enterprise)s): %(rule)s.") % {
+            "level": s.level, "loan": s.loan.loan_number, "enterprise": s.loan.enterprise.name,
+            "rule": s.rule.name},
+        reverse("monitoring:loan", args=[s.loan_id]) + f"#signal-{s.pk}",
+        timezone.localtime(s.raised_at).date(), s.level >= 3) for s in signals[:LIST_LIMIT]]))
+
+    return {
+        "sections": [{"kind": kind, "label": KINDS[kind], "total": total, "notices": notices,
+                      "late": sum(1 for n in notices if n.late)}
+                     for kind, total, notices in sections],
+        "total": sum(total for _kind, total, _n in sections),
+        "horizon": horizon,
+    }
+
+
+def _date(day: dt.date) -> str:
+    from django.utils import formats
+
+    return formats.date_format(day, "SHORT_DATE_FORMAT")

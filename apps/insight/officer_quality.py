@@ -1,0 +1,171 @@
+"""The rest of the officer scorecard (§4.5): quality beside volume, per investigating officer.
+
+- Loans investigated, now non-performing: loans whose pre-loan investigation the officer led;
+  those whose category or rule floor is substandard or worse (loans, risk status).
+- Expected PD: the mean probability of default of those files' decision scores; "defaults
+  against expected" is the non-performing share over it (1.0: as the model foresaw).
+- Early detection: files with an R2/R3 flag caught before lending, over those plus loans of
+  the officer's files that later raised a level 2-3 signal with no such flag before.
+- Photo and location compliance: submitted investigations with no photo, geofence or
+  check-in finding (the investigation controls' findings).
+- Copied narratives: submitted investigations flagged for a narrative copied from another
+  report (the similarity control's finding).
+- Re-verification mismatches: completed random re-verifications that found discrepancies,
+  over those completed (counted for both officers of the investigation).
+- Exemption outcomes: the officer's decided exemption tiers, after appeal where there was
+  one: full / reduced / none.
+
+Each column is one grouped query (findings are matched as their code in the stored JSON text,
+which reads the same on PostgreSQL and SQLite); a fixed number of queries whatever the number
+of officers or loans. Team leads and the bank-wide roles see every officer of their branches;
+anyone else sees only their own row (the same rule as the first part of the scorecard).
+"""
+
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils.translation import gettext as _
+
+from apps.accounts.selectors import visible_branch_ids
+from apps.insight.charts import COUNT, RATIO, Chart, Column
+from apps.investigations.models import Investigation, ReVerification
+from apps.investigations.states import ReVerificationOutcome
+from apps.loans.models import Loan
+from apps.monitoring.models import Signal
+from apps.monitoring.states import NPA_CATEGORIES
+from apps.oversight.exemption_models import ExemptionPerson
+from apps.oversight.exemption_states import Tier
+from apps.scoring.selectors import decision_scores
+
+PHOTO_GEO_CODES = ("PHOTO_NOT_ON_FILE", "PHOTO_NO_SITE_REFERENCE", "PHOTO_NOT_CHECKED",
+                   "PHOTO_METADATA_MISSING", "PHOTO_OUTSIDE_WINDOW", "PHOTO_OFF_SITE",
+                   "PHOTO_DEVICE_MISMATCH", "PHOTO_REUSED", "PHOTO_DUPLICATED",
+                   "SITE_CHECK_IN_OFF_SITE", "SITE_NO_CHECK_OUT")
+COPIED_CODES = ("NARRATIVE_COPIED",)
+SERIOUS = ("R2", "R3")
+SERIOUS_SIGNAL_LEVEL = 2
+
+
+def _mentions(field: str, codes) -> Q:
+    """The stored findings (JSON text) name one of `codes` as a code or severity value."""
+    found = Q(pk__in=[])
+    for code in codes:
+        found |= Q(**{f"{field}__contains": f'"{code}"'})
+    return found
+
+
+def _ratio(part, whole) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)) if whole else None
+
+
+def officer_quality(*, viewer, everyone: bool) -> Chart:
+    """One row per officer with investigations, loans or exemption decisions in scope."""
+    branches = visible_branch_ids(viewer=viewer)
+    rows: dict[str, dict] = {}
+
+    def row(name: str) -> dict:
+        return rows.setdefault(name, {"label": name})
+
+    def scoped(queryset, field="branch_id", person=None):
+        if branches is not None:
+            queryset = queryset.filter(**{f"{field}__in": branches})
+        if not everyone and person:
+            queryset = queryset.filter(**{person: viewer.pk})
+        return queryset.order_by()
+
+    # Vintage default against expected PD: loans of the files the officer investigated.
+    latest_pd = Subquery(decision_scores().filter(application_id=OuterRef("application_id"))
+                         .order_by("-created_at", "-id").values("probability")[:1])
+    npa = [str(c) for c in NPA_CATEGORIES]
+    loans = scoped(Loan.objects.filter(application__investigation__isnull=False),
+                   person="application__investigation__lead_officer_id")
+    for r in loans.annotate(pd=latest_pd).values(
+            "application__investigation__lead_officer__username").annotate(
+            loans=Count("pk"),
+            defaulted=Count("pk", filter=Q(risk_status__category__in=npa)
+                            | Q(risk_status__floor__in=npa)),
+            expected=Avg("pd")):
+        target = row(r["application__investigation__lead_officer__username"])
+        target.update(loans=r["loans"], defaulted=r["defaulted"])
+        target["default_rate"] = _ratio(r["defaulted"], r["loans"])
+        if r["expected"] is not None:
+            target["expected_pd"] = Decimal(str(round(r["expected"], 4)))
+            target["vs_expected"] = (target["default_rate"] / target["expected_pd"]).quantize(
+                Decimal("0.01")) if target["expected_pd"] else None
+
+    # Early detection: serious flags caught before lending, against serious signals later
+    # on loans of files that had none.
+    investigations = scoped(Investigation.objects.filter(submitted_at__isnull=False),
+                            field="application__branch_id", person="lead_officer_id").annotate(
+        findings=Cast("red_flags", TextField()), checks=Cast("cross_check_findings",
+                                                             TextField()))
+    serious = _mentions("findings", SERIOUS) | _mentions("checks", SERIOUS)
+    for r in investigations.values("lead_officer__username").annotate(
+            files=Count("pk"), caught=Count("pk", filter=serious),
+            photo_geo=Count("pk", filter=_mentions("findings", PHOTO_GEO_CODES)),
+            copied=Count("pk", filter=_mentions("findings", COPIED_CODES))):
+        target = row(r["lead_officer__username"])
+        target.update(files=r["files"], caught=r["caught"])
+        target["photo_geo_ok"] = _ratio(r["files"] - r["photo_geo"], r["files"])
+        target["copied"] = _ratio(r["copied"], r["files"])
+    unflagged = Investigation.objects.filter(application_id=OuterRef("loan__application_id")) \
+        .annotate(findings=Cast("red_flags", TextField()),
+                  checks=Cast("cross_check_findings", TextField())).filter(serious)
+    missed = scoped(Signal.objects.filter(level__gte=SERIOUS_SIGNAL_LEVEL,
+                                          loan__application__investigation__isnull=False),
+                    person="loan__application__investigation__lead_officer_id")
+    missed = missed.exclude(Exists(unflagged))
+    for r in missed.values("loan__application__investigation__lead_officer__username") \
+            .annotate(later=Count("loan_id", distinct=True)):
+        row(r["loan__application__investigation__lead_officer__username"])["later"] = r["later"]
+    for target in rows.values():
+        if "caught" in target or "later" in target:
+            caught, later = target.get("caught", 0), target.get("later", 0)
+            target["early_detection"] = _ratio(caught, caught + later)
+
+    # Random re-verification (§3.4): counts for both officers of the investigation.
+    done = ReVerification.objects.filter(outcome__in=ReVerificationOutcome.values)
+    for person in ("lead_officer", "assisting_officer"):
+        found = scoped(done, field="investigation__application__branch_id",
+                       person=f"investigation__{person}_id")
+        for r in found.values(f"investigation__{person}__username").annotate(
+                checked=Count("pk"),
+                mismatched=Count("pk", filter=Q(outcome=ReVerificationOutcome.DISCREPANCIES))):
+            target = row(r[f"investigation__{person}__username"])
+            target["reverified"] = target.get("reverified", 0) + r["checked"]
+            target["_mismatched"] = target.get("_mismatched", 0) + r["mismatched"]
+    for target in rows.values():
+        if target.get("reverified"):
+            target["mismatch_rate"] = _ratio(target.pop("_mismatched"), target["reverified"])
+
+    # Exemption outcomes: the tier that stands (after appeal when there was one).
+    people = scoped(ExemptionPerson.objects.exclude(tier=""), field="case__branch_id",
+                    person="user_id").annotate(final=Coalesce(
+        NullIf("appeal_outcome", Value("")), "tier"))
+    for r in people.values("user__username").annotate(
+            full=Count("pk", filter=Q(final=Tier.FULL)),
+            reduced=Count("pk", filter=Q(final=Tier.REDUCED)),
+            none=Count("pk", filter=Q(final=Tier.NONE))):
+        target = row(r["user__username"])
+        target["exemptions"] = f"{r['full']} / {r['reduced']} / {r['none']}"
+
+    ordered = sorted(rows.values(), key=lambda r: r["label"])
+    return Chart(
+        key="officer_quality", title=_("Quality of lending by officer"), kind="bar",
+        category="label", series=["default_rate", "expected_pd"],
+        columns=[Column("label", _("Officer")),
+                 Column("loans", _("Loans investigated"), COUNT),
+                 Column("default_rate", _("Now non-performing"), RATIO),
+                 Column("expected_pd", _("Expected PD at approval"), RATIO),
+                 Column("vs_expected", _("Defaults against expected")),
+                 Column("early_detection", _("Serious issues caught before lending"), RATIO),
+                 Column("photo_geo_ok", _("Files with no photo or location finding"), RATIO),
+                 Column("copied", _("Files with a copied narrative"), RATIO),
+                 Column("reverified", _("Files re-verified"), COUNT),
+                 Column("mismatch_rate", _("Re-verifications with discrepancies"), RATIO),
+                 Column("exemptions", _("Exemption tiers: full / reduced / none"))],
+        rows=ordered,
+        summary=_("Default rate of the loans each officer investigated next to the PD the "
+                  "model expected, early detection, evidence quality, re-verification and "
+                  "exemption outcomes.") if ordered else "")

@@ -1,0 +1,324 @@
+"""The pipeline and SLA dashboard: where files wait, for how long, against the deadlines set in
+policy, and how products and branches convert applications into decisions.
+
+Deadlines are policy data (`pipeline.deadline_days.<state>`, domain reference §0.2), read as
+the values in force today; a state without one is shown as "no deadline set", never measured
+against a constant. Time spent in a step comes from the audit trail (each move of an
+application records `from` and `to`), so it is the time the bank actually took, and it is
+measured in the database with one windowed query however long the history.
+
+Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
+open files by state, open files by state and person, waiting approval steps, time in each
+step, decisions by product, decisions by branch, product and branch names.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from apps.accounts.selectors import visible_branch_ids
+from apps.applications.models import Application
+from apps.applications.states import ApplicationState as S
+from apps.approvals.models import ApprovalStep
+from apps.approvals.states import StepState
+from apps.audit.models import AuditEvent
+from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
+from apps.investigations.policy import policy_values_in_force
+from apps.org.models import Branch
+from apps.org.selectors import branch_subtree_ids
+from apps.products.models import CreditProduct
+
+DEADLINE_KEY = "pipeline.deadline_days.{state}"
+# The states a file waits in on its way to money, in workflow order (draft is the officer's
+# own work, not a queue; terminal states do not wait).
+WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
+                  S.APPROVED, S.CONTRACTED)
+# The audit actions that move an application (each records payload "from" and "to").
+MOVES = ("application.submitted", "application.investigation_started",
+         "application.sent_to_review", "application.returned",
+         "application.investigation_resumed", "application.sent_to_approval",
+         "application.approved", "application.rejected", "application.contracted",
+         "application.disbursed", "application.withdrawn", "application.expired")
+REACHED_APPROVAL = (S.APPROVED, S.CONTRACTED, S.DISBURSED)
+DEFAULT_PERIOD_DAYS = 90
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class PipelineFilters:
+    branch_id: int | None = None
+    product_id: int | None = None
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+
+
+def deadlines(*, on: dt.date | None = None) -> dict[str, Decimal]:
+    """state → days allowed in it, from the policy values in force (absent: no deadline)."""
+    values = policy_values_in_force(on=on)
+    found = {}
+    for state in WAITING_STATES:
+        row = values.get(DEADLINE_KEY.format(state=state))
+        if row is not None:
+            found[str(state)] = row.value
+    return found
+
+
+def _scope(viewer, filters: PipelineFilters) -> set[int] | None:
+    visible = visible_branch_ids(viewer=viewer)
+    if filters.branch_id is None:
+        return visible
+    if visible is not None and filters.branch_id not in visible:
+        raise Http404("No such branch")
+    subtree = branch_subtree_ids(branch_id=filters.branch_id)
+    return subtree if visible is None else subtree & visible
+
+
+def _period(filters: PipelineFilters) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) as aware datetimes; the last 90 days by default."""
+    today = timezone.localdate()
+    end_day = (filters.period_to or today) + dt.timedelta(days=1)
+    start_day = filters.period_from or (end_day - dt.timedelta(days=DEFAULT_PERIOD_DAYS))
+    zone = timezone.get_current_timezone()
+    return (dt.datetime.combine(start_day, dt.time(), tzinfo=zone),
+            dt.datetime.combine(end_day, dt.time(), tzinfo=zone))
+
+
+def _applications(branches: set[int] | None, filters: PipelineFilters):
+    found = Application.objects.order_by()
+    if branches is not None:
+        found = found.filter(branch_id__in=branches)
+    if filters.product_id is not None:
+        found = found.filter(product_version__product_id=filters.product_id)
+    return found
+
+
+def _days(seconds) -> Decimal | None:
+    if seconds is None:
+        return None
+    return (Decimal(str(seconds)) / DAY).quantize(Decimal("0.1"))
+
+
+def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
+    """Every figure of the pipeline page, scoped to the viewer's branches (404 outside)."""
+    branches = _scope(viewer, filters)
+    limits = deadlines()
+    now = timezone.now()
+    start, end = _period(filters)
+    labels = dict(S.choices)
+    scoped = _applications(branches, filters)
+
+    # --- open files by state and age against the deadline --------------------------------
+    entered = Subquery(AuditEvent.objects.filter(
+        application_id=OuterRef("pk"), action__in=MOVES).order_by("-seq")
+        .values("occurred_at")[:1])
+    waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+        entered=Coalesce(entered, F("updated_at")))
+    late = Q(pk__in=[])
+    for state, days in limits.items():
+        late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
+    by_state = {r["state"]: r for r in waiting.values("state").annotate(
+        files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
+    state_rows = []
+    for state in WAITING_STATES:
+        row = by_state.get(str(state))
+        if not row:
+            continue
+        limit = limits.get(str(state))
+        state_rows.append({
+            "label": str(labels[state]), "files": row["files"],
+            "within": row["files"] - row["late"] if limit is not None else None,
+            "late": row["late"] if limit is not None else None,
+            "unmeasured": row["files"] if limit is None else None,
+            "deadline": limit, "oldest": _days((now - row["oldest"]).total_seconds())})
+    open_total = sum(r["files"] for r in state_rows)
+    open_late = sum(r["late"] or 0 for r in state_rows)
+    ages = Chart(
+        key="open_by_state", title=_("Open files by state and age"), kind="bar", stacked=True,
+        category="label", series=["within", "late", "unmeasured"],
+        columns=[Column("label", _("State")), Column("files", _("Open files"), COUNT),
+                 Column("within", _("Within the deadline"), COUNT),
+                 Column("late", _("Past the deadline"), COUNT),
+                 Column("unmeasured", _("No deadline set"), COUNT),
+                 Column("deadline", _("Deadline (days)"), COUNT),
+                 Column("oldest", _("Oldest waiting (days)"), TEXT)],
+        rows=state_rows,
+        summary=ngettext("%(n)s open file, %(late)s past its deadline.",
+                         "%(n)s open files, %(late)s past their deadline.", open_total)
+        % {"n": open_total, "late": open_late} if state_rows else "")
+
+    # --- bottlenecks by step and person ----------------------------------------------------
+    people = []
+    for row in waiting.filter(state__in=[S.SUBMITTED, S.INVESTIGATING, S.RETURNED,
+                                         S.APPROVED, S.CONTRACTED]).values(
+            "state", "account_manager__username").annotate(
+            files=Count("pk"), late=Count("pk", filter=late)):
+        people.append({"label": f"{row['account_manager__username']} · {labels[row['state']]}",
+                       "files": row["files"], "late": row["late"]})
+    steps = ApprovalStep.objects.filter(state=StepState.WAITING).order_by()
+    if branches is not None:
+        steps = steps.filter(route__application__branch_id__in=branches)
+    if filters.product_id is not None:
+        steps = steps.filter(route__application__product_version__product_id=filters.product_id)
+    for row in steps.values("label_en", "label_zh").annotate(
+            files=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now))):
+        label = row["label_zh"] if _zh() and row["label_zh"] else row["label_en"]
+        people.append({"label": f"{label} · {labels[S.IN_APPROVAL]}", "files": row["files"],
+                       "late": row["late"]})
+    people.sort(key=lambda r: (-r["late"], -r["files"], r["label"]))
+    bottlenecks = Chart(
+        key="bottlenecks", title=_("Bottlenecks by step and person"), kind="bar",
+        stacked=False, category="label", series=["files", "late"],
+        columns=[Column("label", _("Who or which step")),
+                 Column("files", _("Open files"), COUNT),
+                 Column("late", _("Past the deadline"), COUNT)],
+        rows=people[:15],
+        summary=_("Account managers hold files until review; approval steps are counted past "
+                  "their own deadline from the authority matrix.") if people else "")
+
+    # --- time in each step (completed in the period), from the audit trail -----------------
+    step_rows = []
+    for step, n, avg_seconds, max_seconds, over in _step_durations(
+            branches=branches, product_id=filters.product_id, start=start, end=end,
+            limits=limits):
+        if step not in labels or step == S.DRAFT:
+            continue
+        limit = limits.get(step)
+        step_rows.append({"label": str(labels[step]), "code": step, "moves": n,
+                          "average": _days(avg_seconds), "longest": _days(max_seconds),
+                          "deadline": limit,
+                          "late_share": (Decimal(over) / n) if limit is not None and n
+                          else None})
+    order = {str(s): i for i, s in enumerate(WAITING_STATES)}
+    step_rows.sort(key=lambda r: order.get(r["code"], 99))
+    time_in_step = Chart(
+        key="time_in_step", title=_("Time in each step against its deadline"), kind="bar",
+        category="label", series=["average", "deadline"],
+        columns=[Column("label", _("Step")), Column("moves", _("Files that left it"), COUNT),
+                 Column("average", _("Average days"), TEXT),
+                 Column("longest", _("Longest (days)"), TEXT),
+                 Column("deadline", _("Deadline (days)"), COUNT),
+                 Column("late_share", _("Share past the deadline"), RATIO)],
+        rows=step_rows,
+        summary=_("Files that left a step during the period, with the days they spent in it.")
+        if step_rows else "")
+
+    # --- approval rate and turnaround by product and branch ---------------------------------
+    decided = scoped.filter(decided_at__gte=start, decided_at__lt=end,
+                            state__in=[*REACHED_APPROVAL, S.REJECTED])
+    turnaround = ExpressionWrapper(F("decided_at") - F("submitted_at"),
+                                   output_field=DurationField())
+    aggregate = {"decided": Count("pk"),
+                 "approved": Count("pk", filter=Q(state__in=REACHED_APPROVAL)),
+                 "turnaround": Sum(turnaround, filter=Q(submitted_at__isnull=False)),
+                 "timed": Count("pk", filter=Q(submitted_at__isnull=False))}
+    products = {p.pk: p for p in CreditProduct.objects.all()}
+    branch_names = dict(Branch.objects.values_list("pk", "name"))
+    from apps.insight.selectors import product_name
+
+    def _rates(field: str, names) -> list[dict]:
+        rows = []
+        for row in decided.values(key=F(field)).annotate(**aggregate):
+            total = row["turnaround"]
+            rows.append({"label": names(row["key"]), "decided": row["decided"],
+                         "approved": row["approved"],
+                         "rate": Decimal(row["approved"]) / row["decided"],
+                         "turnaround": _days(total.total_seconds() / row["timed"])
+                         if total is not None and row["timed"] else None})
+        rows.sort(key=lambda r: (-r["decided"], r["label"]))
+        return rows
+
+    def _rate_chart(key, title, label, rows) -> Chart:
+        return Chart(
+            key=key, title=title, kind="bar", category="label", series=["rate"],
+            columns=[Column("label", label), Column("decided", _("Decided"), COUNT),
+                     Column("approved", _("Approved"), COUNT),
+                     Column("rate", _("Approval rate"), RATIO),
+                     Column("turnaround", _("Days from submission to decision"), TEXT)],
+            rows=rows,
+            summary=_("Decisions taken in the period: approved over approved and rejected.")
+            if rows else "")
+
+    by_product = _rates("product_version__product_id",
+                        lambda k: product_name(products[k]) if k in products else str(k))
+    by_branch = _rates("branch_id", lambda k: branch_names.get(k, str(k)))
+    return {
+        "facts": {"open": open_total, "late": open_late, "start": start.date(),
+                  "end": (end - dt.timedelta(days=1)).date(), "deadlines": limits},
+        "charts": [ages, time_in_step, bottlenecks,
+                   _rate_chart("approval_by_product", _("Approval rate and turnaround by "
+                                                        "product"), _("Product"), by_product),
+                   _rate_chart("approval_by_branch", _("Approval rate and turnaround by "
+                                                       "branch"), _("Branch"), by_branch)],
+    }
+
+
+def _zh() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("zh")
+
+
+def _step_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
+    """(step, files that left it in [start, end), average seconds, longest, past deadline).
+
+    One query: the audit moves of the applications that moved in the period, each paired with
+    the move before it (LAG over the application's chain), so a step's time is from the move
+    into it to the move out of it. Only moves out during the period count."""
+    postgres = connection.vendor == "postgresql"
+    step = "e.payload ->> 'from'" if postgres else "json_extract(e.payload, '$.from')"
+    seconds = ("EXTRACT(EPOCH FROM (m.occurred_at - m.entered))" if postgres
+               else "((julianday(m.occurred_at) - julianday(m.entered)) * 86400.0)")
+    params: list = []
+    moves = ", ".join(["%s"] * len(MOVES))
+    where = [f"e.action IN ({moves})"]
+    params += list(MOVES)
+    if branches is not None:
+        if not branches:
+            return []
+        where.append("a.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
+        params += sorted(branches)
+    if product_id is not None:
+        where.append("v.product_id = %s")
+        params.append(product_id)
+    # Only applications that moved in the period: their earlier moves give the entry times.
+    where.append("e.application_id IN (SELECT p.application_id FROM audit_auditevent p "  # noqa: S608 - placeholders only
+                 f"WHERE p.occurred_at >= %s AND p.occurred_at < %s AND p.action IN ({moves}))")
+    params += [start, end, *MOVES]
+    late_case = "0"
+    late_params: list = []
+    if limits:
+        late_case = "CASE " + " ".join(
+            f"WHEN m.step = %s AND {seconds} > %s THEN 1" for _ in limits) + " ELSE 0 END"
+        for state, days in limits.items():
+            late_params += [state, float(days) * DAY]
+    sql = (
+        "WITH m AS (SELECT e.occurred_at, " + step + " AS step, "  # noqa: S608 - fixed fragments
+        "LAG(e.occurred_at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS entered "
+        "FROM audit_auditevent e JOIN applications_application a ON a.id = e.application_id "
+        "JOIN products_productversion v ON v.id = a.product_version_id "
+        "WHERE " + " AND ".join(where) + ") "
+        "SELECT m.step, COUNT(*), AVG(" + seconds + "), MAX(" + seconds + "), "
+        "SUM(" + late_case + ") FROM m "
+        "WHERE m.entered IS NOT NULL AND m.occurred_at >= %s AND m.occurred_at < %s "
+        "GROUP BY m.step")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *late_params, start, end])
+        return [(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in cursor.fetchall()]

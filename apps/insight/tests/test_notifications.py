@@ -1,0 +1,94 @@
+"""The notification centre: each kind for the person it concerns, the notice period from
+policy, scoping, and a query count that does not grow with the notices."""
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.applications.models import Application
+from apps.insight.notifications import notification_centre
+from apps.insight.tests.test_scorecard import _inspection
+from apps.investigations.models import PolicyValue
+from apps.monitoring.models import Signal, SignalRule
+
+TODAY = timezone.localdate()
+_n = itertools.count(1)
+
+
+def _file(world, state, manager="am.north"):
+    user = world.user(manager)
+    return Application.objects.create(
+        reference=f"NT{next(_n):06d}", enterprise=world.enterprise(), product_version=world.version,
+        branch=world.north, account_manager=user, created_by=user, state=state,
+        amount_requested=Decimal("100000"))
+
+
+def _signal(loan, level):
+    rule = SignalRule.objects.order_by("id").first()
+    now = timezone.now()
+    return Signal.objects.create(loan=loan, branch=loan.branch, code=rule.code, rule=rule,
+                                 level=level, observed="95", source="test", raised_at=now,
+                                 observed_at=now)
+
+
+def _sections(centre):
+    return {s["kind"]: s for s in centre["sections"]}
+
+
+def test_each_kind_reaches_the_person_it_concerns(world, client):
+    returned = _file(world, "returned")
+    _file(world, "investigating")
+    _file(world, "returned", manager="am.south")
+    loan = world.loan()
+    late = _inspection(loan, due_days_ago=3)          # postloan.north's, late
+    _inspection(loan, due_days_ago=-10)                # due in 10 days
+    _signal(loan, 1)
+
+    manager = _sections(notification_centre(viewer=world.user("am.north")))
+    assert manager["returned"]["total"] == 1
+    assert returned.reference in manager["returned"]["notices"][0].text
+    assert manager["assignment"]["total"] == 1
+    assert manager["deadline"]["total"] == 0
+
+    officer = _sections(notification_centre(viewer=world.user("postloan.north")))
+    # Without a notice period only what is due today or late shows.
+    assert officer["deadline"]["total"] == 1 and officer["deadline"]["notices"][0].late
+    assert str(late.pk) in officer["deadline"]["notices"][0].url
+    assert officer["signal"]["total"] == 1
+    PolicyValue.objects.create(key="notifications.due_soon_days", value=Decimal(14), unit="days",
+                               version=1, effective_from=TODAY - dt.timedelta(days=1))
+    officer = _sections(notification_centre(viewer=world.user("postloan.north")))
+    assert officer["deadline"]["total"] == 2
+
+    # The head of the branch sees its level 2-3 signals, not the level 1 one.
+    lead = _sections(notification_centre(viewer=world.user("lead.north")))
+    assert lead["signal"]["total"] == 0
+    _signal(world.loan(), 3)
+    lead = _sections(notification_centre(viewer=world.user("lead.north")))
+    assert lead["signal"]["total"] == 1 and lead["signal"]["late"] == 1
+    south = _sections(notification_centre(viewer=world.user("lead.south")))
+    assert south["signal"]["total"] == 0
+
+    client.force_login(world.user("am.north"))
+    page = client.get(reverse("insight:notifications")).content.decode()
+    assert returned.reference in page
+
+
+def test_query_count_does_not_grow_with_notices(world, client):
+    client.force_login(world.user("postloan.north"))
+    loan = world.loan()
+    _inspection(loan, due_days_ago=1)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("insight:notifications")).status_code == 200
+    for _ in range(5):
+        other = world.loan()
+        _inspection(other, due_days_ago=2)
+        _signal(other, 2)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(reverse("insight:notifications")).status_code == 200
+    assert len(large) == len(small) <= 25, [q["sql"][:80] for q in large.captured_queries]

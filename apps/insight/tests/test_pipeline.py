@@ -1,0 +1,134 @@
+"""The pipeline and SLA dashboard against a hand-computed set of files: ages against the policy
+deadlines, time in each step from the audit trail, approval rate and turnaround, scoping and
+a query count that does not grow with the number of files."""
+
+import datetime as dt
+import hashlib
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.applications.models import Application
+from apps.audit.models import AuditEvent
+from apps.insight.pipeline import PipelineFilters, pipeline_dashboard
+from apps.investigations.models import PolicyValue
+
+NOW = timezone.now()
+_seq = itertools.count(10_000_000)
+
+
+def _move(application, action, source, target, days_ago):
+    """A move in the trail at a chosen time (the chain's hashing is audit's own test)."""
+    seq = next(_seq)
+    AuditEvent.objects.create(
+        seq=seq, occurred_at=NOW - dt.timedelta(days=days_ago), action=action,
+        subject_type="applications.application", subject_id=str(application.pk),
+        branch_id=application.branch_id, application_id=application.pk,
+        enterprise_id=application.enterprise_id,
+        payload={"from": source, "to": target}, prev_hash="0" * 64,
+        hash=hashlib.sha256(str(seq).encode()).hexdigest())
+
+
+def _file(world, *, branch=None, state, **fields):
+    n = next(_seq)
+    branch = branch or world.north
+    manager = world.user(f"am.{branch.code}")
+    return Application.objects.create(
+        reference=f"PL{n}", enterprise=world.enterprise(branch), product_version=world.version,
+        branch=branch, account_manager=manager, created_by=manager, state=state,
+        amount_requested=Decimal("100000"), **fields)
+
+
+@pytest.fixture
+def files(world):
+    for state, days in (("submitted", 2), ("investigating", 5), ("under_review", 3)):
+        PolicyValue.objects.create(key=f"pipeline.deadline_days.{state}", value=Decimal(days),
+                                   unit="days", version=1,
+                                   effective_from=timezone.localdate() - dt.timedelta(days=30))
+    a = _file(world, state="under_review")
+    _move(a, "application.submitted", "draft", "submitted", 10)
+    _move(a, "application.investigation_started", "submitted", "investigating", 9)
+    _move(a, "application.sent_to_review", "investigating", "under_review", 2)
+    b = _file(world, state="submitted")
+    _move(b, "application.submitted", "draft", "submitted", 6)
+    c = _file(world, branch=world.south, state="submitted")
+    _move(c, "application.submitted", "draft", "submitted", 30)
+    d = _file(world, state="disbursed", submitted_at=NOW - dt.timedelta(days=20),
+              decided_at=NOW - dt.timedelta(days=5), amount_approved=Decimal("100000"))
+    e = _file(world, state="rejected", submitted_at=NOW - dt.timedelta(days=10),
+              decided_at=NOW - dt.timedelta(days=4))
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def _charts(dashboard):
+    return {chart.key: chart for chart in dashboard["charts"]}
+
+
+def test_pipeline_figures_for_the_north_branch_head(world, files):
+    dashboard = pipeline_dashboard(viewer=world.user("lead.north"), filters=PipelineFilters())
+    charts = _charts(dashboard)
+    ages = {r["label"]: r for r in charts["open_by_state"].rows}
+    # B waits 6 days in "submitted" (deadline 2): late. A entered review 2 days ago (3): within.
+    assert (ages["Submitted"]["files"], ages["Submitted"]["late"]) == (1, 1)
+    assert (ages["Under review"]["within"], ages["Under review"]["late"]) == (1, 0)
+    assert ages["Submitted"]["oldest"] == Decimal("6.0")
+    assert dashboard["facts"]["open"] == 2 and dashboard["facts"]["late"] == 1
+
+    steps = {r["code"]: r for r in charts["time_in_step"].rows}
+    # A: 1 day in "submitted" (within 2), 7 days investigating (past 5).
+    assert (steps["submitted"]["moves"], steps["submitted"]["average"]) == (1, Decimal("1.0"))
+    assert steps["submitted"]["late_share"] == 0
+    assert (steps["investigating"]["average"], steps["investigating"]["late_share"]) == (
+        Decimal("7.0"), 1)
+    assert "draft" not in steps
+
+    rates = charts["approval_by_branch"].rows
+    assert [(r["label"], r["decided"], r["approved"], r["rate"]) for r in rates] == [
+        (world.north.name, 2, 1, Decimal("0.5"))]
+    assert rates[0]["turnaround"] == Decimal("10.5")  # (15 + 6) / 2 days
+    assert charts["approval_by_product"].rows[0]["rate"] == Decimal("0.5")
+
+    people = {r["label"]: r for r in charts["bottlenecks"].rows}
+    assert people["am.north · Submitted"] == {"label": "am.north · Submitted", "files": 1,
+                                              "late": 1}
+
+
+def test_pipeline_without_deadlines_measures_nothing_against_a_constant(world):
+    a = _file(world, state="submitted")
+    _move(a, "application.submitted", "draft", "submitted", 40)
+    charts = _charts(pipeline_dashboard(viewer=world.user("lead.north"),
+                                        filters=PipelineFilters()))
+    row = charts["open_by_state"].rows[0]
+    assert (row["unmeasured"], row["late"], row["deadline"]) == (1, None, None)
+
+
+def test_scoping_and_404_outside_the_subtree(world, files, client):
+    south = pipeline_dashboard(viewer=world.user("lead.south"), filters=PipelineFilters())
+    ages = {r["label"]: r["files"] for r in _charts(south)["open_by_state"].rows}
+    assert ages == {"Submitted": 1}
+    client.force_login(world.user("lead.north"))
+    assert client.get(reverse("insight:pipeline"), {"branch": world.south.pk}).status_code == 404
+    page = client.get(reverse("insight:pipeline"))
+    assert page.status_code == 200 and "PL" not in page.content.decode()[:0]
+    csv = client.get(reverse("insight:pipeline-export", args=["open_by_state", "csv"]))
+    assert csv.status_code == 200 and "Submitted" in csv.content.decode("utf-8-sig")
+    client.force_login(world.user("am.north"))
+    assert client.get(reverse("insight:pipeline")).status_code == 403
+
+
+def test_query_count_does_not_grow_with_the_pipeline(world, files, client):
+    client.force_login(world.user("lead.north"))
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("insight:pipeline")).status_code == 200
+    for n in range(12):
+        extra = _file(world, state="investigating")
+        _move(extra, "application.submitted", "draft", "submitted", 20 + n)
+        _move(extra, "application.investigation_started", "submitted", "investigating", 3)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(reverse("insight:pipeline")).status_code == 200
+    assert len(large) == len(small) <= 20, [q["sql"][:90] for q in large.captured_queries]

@@ -1,0 +1,111 @@
+"""The product-threshold dashboard: the products app's threshold report as charts, so the
+policy team sees at a glance whether an entry condition is too high.
+
+Two charts per product version: whom each condition excludes (alone, i.e. lifting it would
+admit them today; together with others; or because the fact is unknown), and how the people
+each condition shuts out alone fared against those admitted (approval rate, and the share of
+their loans that went bad when the loan book has data). The figures are
+`apps.products.report.threshold_report`'s own: one definition of "excluded" in the bank, the
+same numbers as the report page and its CSV, scoped to the viewer's branches.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.insight.charts import COUNT, RATIO, Chart, Column
+from apps.products.models import CreditProduct
+from apps.products.report import (
+    Population,
+    default_report_version,
+    report_versions,
+    threshold_report,
+)
+
+
+def _ratio(percent: Decimal | None) -> Decimal | None:
+    """The report's percentages (one decimal) as ratios, like every other insight column."""
+    return None if percent is None else percent / 100
+
+
+def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
+                        population: str = Population.APPLICANTS,
+                        on: dt.date | None = None) -> dict:
+    """The charts for one product version (the version in force by default); 404 for an
+    unknown product or version. The first product by code when none is chosen."""
+    on = on or timezone.localdate()
+    products = list(CreditProduct.objects.order_by("code"))
+    if not products:
+        return {"products": [], "product": None, "versions": [], "report": None, "charts": []}
+    if product_id is None:
+        product = products[0]
+    else:
+        product = next((p for p in products if p.pk == product_id), None)
+        if product is None:
+            raise Http404("No such product")
+    versions = report_versions(product=product)
+    if version is None:
+        chosen = default_report_version(product=product, on=on)
+    else:
+        chosen = next((v for v in versions if v.version == version), None)
+        if chosen is None:
+            raise Http404("No such version")
+    if chosen is None:
+        return {"products": products, "product": product, "versions": versions,
+                "report": None, "charts": []}
+    if population not in Population.values:
+        population = Population.APPLICANTS
+    report = threshold_report(viewer=viewer, version=chosen, on=on, population=population)
+
+    exclusion_rows = [{
+        "label": row.condition.code, "condition": f"{row.fact_label} {row.operator_label} "
+                                                  f"{row.value_display}",
+        "failed": row.failed, "alone": row.excluded_alone,
+        "with_others": row.excluded_with_others, "unknown": row.unknown,
+        "share": (Decimal(row.failed) / report.enterprises) if report.enterprises else None,
+    } for row in report.conditions]
+    excluded = Chart(
+        key="excluded_by_rule", title=_("Whom each condition excludes"), kind="bar",
+        stacked=True, category="label", series=["alone", "with_others"],
+        columns=[Column("label", _("Condition")), Column("condition", _("Rule")),
+                 Column("failed", _("Fail it"), COUNT),
+                 Column("alone", _("Excluded by it alone"), COUNT),
+                 Column("with_others", _("Excluded with other conditions"), COUNT),
+                 Column("unknown", _("Fact not known"), COUNT),
+                 Column("share", _("Share of the population"), RATIO)],
+        rows=exclusion_rows if report.enterprises else [],
+        summary=_("%(admitted)s of %(total)s enterprises pass every condition in force. "
+                  "“Alone” means lifting that one condition would admit them today.") % {
+            "admitted": report.admitted.enterprises, "total": report.enterprises}
+        if report.enterprises else "")
+
+    def _outcome(label, summary) -> dict:
+        return {"label": label, "enterprises": summary.enterprises,
+                "applications": summary.applications,
+                "approval_rate": _ratio(summary.approval_rate),
+                "loans": summary.loans, "bad_rate": _ratio(summary.bad_rate)}
+
+    outcome_rows = [_outcome(str(_("Admitted")), report.admitted)]
+    outcome_rows += [_outcome(row.condition.code, row.excluded_alone_outcomes)
+                     for row in report.conditions if row.excluded_alone]
+    performance = Chart(
+        key="performance_by_rule",
+        title=_("How the admitted fared against those each condition shuts out"), kind="bar",
+        category="label", series=["approval_rate", "bad_rate"],
+        columns=[Column("label", _("Group")), Column("enterprises", _("Enterprises"), COUNT),
+                 Column("applications", _("Applications"), COUNT),
+                 Column("approval_rate", _("Approval rate"), RATIO),
+                 Column("loans", _("Loans"), COUNT),
+                 Column("bad_rate", _("Share of loans non-performing"), RATIO)],
+        rows=outcome_rows if report.enterprises else [],
+        summary=(_("If those a condition alone shuts out were approved and repaid as well as "
+                   "the admitted, the condition may be set too high.")
+                 if report.performance_available else
+                 _("No loan has a repayment record yet: only approval rates are shown."))
+        if report.enterprises else "")
+    return {"products": products, "product": product, "versions": versions,
+            "version": chosen, "report": report, "population": population,
+            "populations": Population.choices, "charts": [excluded, performance]}
