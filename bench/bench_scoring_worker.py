@@ -8,7 +8,12 @@ and result backend) against PostgreSQL:
     derived values, findings, exposure), scores with the champion, applies the decision policy
     and writes the result, its snapshot and its audit event;
   * replay: the same task again with nothing changed (the idempotent path: features assembled,
-    the existing result found, nothing written).
+    the existing result found, nothing written);
+  * intake-to-decision throughput (issue #23 (3)): the score tasks of `--files` accepted files
+    sent at once, as the outbox relay sends them after the investigations are accepted, until
+    every score is stored, in files/s; baseline: as many no-op pings sent at once until every
+    answer is back (tasks/s). The files are copies of the bench application (its row, its
+    investigation and answers) with their own references, so each is a fresh score.
 
 Runs in a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/credence_bench_scoring), dropped and recreated, and on Redis
@@ -39,7 +44,10 @@ def _recreate_database(url: str) -> None:
     name = parsed.path.lstrip("/")
     with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        # BENCH_TEMPLATE_DATABASE: a database already migrated to this code's migrations,
+        # copied instead of migrating from nothing (minutes on a loaded machine).
+        template = os.environ.get("BENCH_TEMPLATE_DATABASE")
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -50,6 +58,8 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--files", type=int, default=50,
+                        help="accepted files scored at once for the throughput figure")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL",
                             "postgres://postgres@127.0.0.1:5432/credence_bench_scoring")
@@ -78,6 +88,7 @@ def main() -> int:
 
     with translation.override("en"):
         application = World().in_state("investigating")
+        copies = _copies(application, args.files)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
          "--queues", QUEUE, "--hostname", f"{TOKEN}@localhost", "--loglevel", "WARNING",
@@ -113,6 +124,18 @@ def main() -> int:
             t0 = time.perf_counter()
             assert call(TaskName.APPLICATION_SCORE, application_id=application.pk) == result_id
             replay.append(time.perf_counter() - t0)
+        rates = {}
+        for label, sends in (
+                ("ping", [(TaskName.CORE_PING, {}) for _ in copies]),
+                ("score", [(TaskName.APPLICATION_SCORE, {"application_id": pk})
+                           for pk in copies])):
+            t0 = time.perf_counter()
+            results = [app.send_task(str(name), kwargs=kw, queue=QUEUE) for name, kw in sends]
+            for result in results:
+                result.get(timeout=300)
+            rates[label] = len(sends) / (time.perf_counter() - t0)
+        stored = ScoreResult.objects.filter(application_id__in=copies).count()
+        assert stored == len(copies), f"{stored} of {len(copies)} scores stored"
     finally:
         if worker.poll() is None:
             worker.terminate()
@@ -136,7 +159,33 @@ def main() -> int:
           f"{f50 / p50:.1f}x the no-op round trip (p50)")
     print(f"score replay (idempotent, nothing written): p50 {r50:.1f} ms, p95 {r95:.1f} ms = "
           f"{r50 / p50:.1f}x the no-op round trip (p50)")
+    print(f"intake to decision ({len(copies)} accepted files' scores sent at once, until all "
+          f"stored): {rates['score']:.1f} files/s = {rates['score'] / rates['ping']:.2f}x the "
+          f"no-op round trip throughput ({rates['ping']:.0f} tasks/s; target >= 0.25x)")
     return 0
+
+
+def _copies(application, count: int) -> list[int]:
+    """`count` copies of an application in investigation with its investigation and answers
+    (same enterprise, own reference): files to score, made without the services' cost."""
+    from apps.applications.models import Application
+    from apps.investigations.models import Answer, Investigation
+
+    investigation = Investigation.objects.get(application=application)
+    answers = list(Answer.objects.filter(investigation=investigation))
+    ids = []
+    for n in range(count):
+        copy = Application.objects.get(pk=application.pk)
+        copy.pk, copy.reference = None, f"BSW{n:06d}"
+        copy.save()
+        twin = Investigation.objects.get(pk=investigation.pk)
+        twin.pk, twin.application = None, copy
+        twin.save()
+        for answer in answers:
+            answer.pk, answer.investigation = None, twin
+        Answer.objects.bulk_create(answers)
+        ids.append(copy.pk)
+    return ids
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ is one query whatever its length (CONVENTIONS §8: query counts are part of the 
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import User
@@ -55,6 +56,26 @@ def inbox_count(*, viewer: User) -> int:
     if not viewer.is_authenticated:
         return 0
     return waiting_steps(viewer).count()
+
+
+def inbox_page(*, viewer: User, filters: dict | None = None, ordering: str = "waiting",
+               number: str | int | None = 1, per_page: int = 50) -> Page:
+    """One page of the inbox and the total in a single query (``COUNT(*) OVER ()`` beside the
+    rows), instead of a count and then the page; an unfiltered page's total is also the menu's
+    waiting count (the view hands it on). A page past the end falls back to the paginator (count,
+    then the last page)."""
+    steps = inbox_list(viewer=viewer, filters=filters, ordering=ordering)
+    paginator = Paginator(steps, per_page)
+    try:
+        page_number = max(int(number or 1), 1)
+    except (TypeError, ValueError):
+        page_number = 1
+    bottom = (page_number - 1) * per_page
+    rows = list(steps.annotate(inbox_total=Window(Count("pk")))[bottom:bottom + per_page])
+    if not rows and page_number > 1:
+        return paginator.get_page(page_number)
+    paginator.count = rows[0].inbox_total if rows else 0  # the paginator's cached count
+    return Page(rows, page_number, paginator)
 
 
 def route_list(*, viewer: User, application_id: int) -> QuerySet[ApprovalRoute]:
