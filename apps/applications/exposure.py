@@ -50,17 +50,17 @@ def _sums(files) -> tuple[Decimal, Decimal, Decimal]:
     zero = Decimal("0")
     one_file = Application.objects.filter(pk=OuterRef("pk")).order_by().values("pk")
     per_file = files.annotate(
-        outstanding=Subquery(one_file.annotate(s=Sum(
+        file_outstanding=Subquery(one_file.annotate(s=Sum(
             "loans__outstanding_principal", filter=Q(loans__state__in=OPEN_LOAN_STATES)))
             .values("s")),
-        drawn=Subquery(one_file.annotate(s=Sum(
+        file_drawn=Subquery(one_file.annotate(s=Sum(
             "loans__principal", filter=Q(loan_contract__state=CONTRACT_SIGNED))).values("s")))
     sums = per_file.aggregate(
         legacy=Sum("amount_approved", filter=Q(state__in=BOOKED, loan_contract__isnull=True)),
         contracted=Sum("loan_contract__amount", filter=Q(loan_contract__state=CONTRACT_SIGNED)),
         approved=Sum("amount_approved", filter=Q(state=S.APPROVED)),
         requested=Sum("amount_requested", filter=Q(state__in=PIPELINE)),
-        outstanding=Sum("outstanding"), drawn=Sum("drawn"))
+        outstanding=Sum("file_outstanding"), drawn=Sum("file_drawn"))
     undrawn = max((sums["contracted"] or zero) - (sums["drawn"] or zero), zero)
     return ((sums["outstanding"] or zero) + (sums["legacy"] or zero),
             (sums["approved"] or zero) + undrawn, sums["requested"] or zero)

@@ -60,8 +60,9 @@ def navigation(request) -> dict:
             continue
         if permission and not user.has_perm(permission):
             continue
+        count = _waiting_count(request, user) if url_name == "approvals:inbox" else None
         items.append({"label": label, "url": reverse(url_name), "current": False,
-                      "count": _waiting_count(request, user) if url_name == "approvals:inbox" else None})
+                      "count": count})
     # The deepest menu URL containing the page is current: a customer's page lights up
     # "Customers", while "/" (a prefix of everything) only counts on the home page itself.
     best = max((item for item in items

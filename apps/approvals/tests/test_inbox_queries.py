@@ -72,3 +72,31 @@ def test_a_filtered_inbox_still_counts_the_whole_inbox_in_the_menu(world, client
     page, _q = _inbox(client, grade="Z")
     assert "Nothing waits for you." in page
     assert '<span class="count">1</span>' in page
+
+
+def test_a_live_delegation_lends_its_level_to_the_inbox_inside_the_one_query(world):
+    """The delegated level is computed in the query: a level-2 step waits for a level-1
+    deputy only while a delegation from a level-2 head is live (not revoked, not future)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.approvals.seed import BRANCH_HEAD
+    from apps.approvals.selectors import inbox_count, inbox_list
+    from apps.approvals.services import delegation_grant, delegation_revoke
+
+    _application, route = in_approval(world, steps=[BRANCH_HEAD])
+    head, deputy = world.user("head.north"), world.user("approver.north")
+    step = route.steps.get()
+    assert inbox_count(viewer=deputy) == 0
+    future = timezone.now() + dt.timedelta(days=3)
+    delegation_grant(delegator=head, delegate=deputy, starts_at=future,
+                     ends_at=future + dt.timedelta(days=1), reason="Later leave", actor=head)
+    assert inbox_count(viewer=deputy) == 0
+    live = delegation_grant(delegator=head, delegate=deputy, starts_at=timezone.now(),
+                            ends_at=timezone.now() + dt.timedelta(days=1), reason="Leave",
+                            actor=head)
+    assert [s.pk for s in inbox_list(viewer=deputy)] == [step.pk]
+    assert inbox_count(viewer=head) == 1
+    delegation_revoke(delegation_id=live.pk, actor=head)
+    assert inbox_count(viewer=deputy) == 0
