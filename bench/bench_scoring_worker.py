@@ -8,7 +8,17 @@ and result backend) against PostgreSQL:
     derived values, findings, exposure), scores with the champion, applies the decision policy
     and writes the result, its snapshot and its audit event;
   * replay: the same task again with nothing changed (the idempotent path: features assembled,
-    the existing result found, nothing written).
+    the existing result found, nothing written);
+  * intake-to-decision throughput (issue #23 (3)): the score tasks of `--files` accepted files
+    sent at once, as the outbox relay sends them after the investigations are accepted, until
+    every score is stored, in files/s; baseline: as many no-op pings sent at once until every
+    answer is back (tasks/s). The files are copies of the bench application (its row, its
+    investigation and answers) with their own references, so each is a fresh score;
+  * with `--rescore-rows N` (issue #23 (2)): N more files with feature snapshots, a second
+    worker on a bulk queue of its own running the portfolio re-score (`scoring.rescoring_run`,
+    chunks of 5,000), and, while it runs, fresh scores on the interactive worker as above: their
+    p95 as a ratio to the idle p95 of this run (target <= 2x). The fresh score is the task the
+    investigation's acceptance queues, from send to stored result.
 
 Runs in a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/credence_bench_scoring), dropped and recreated, and on Redis
@@ -39,7 +49,10 @@ def _recreate_database(url: str) -> None:
     name = parsed.path.lstrip("/")
     with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        # BENCH_TEMPLATE_DATABASE: a database already migrated to this code's migrations,
+        # copied instead of migrating from nothing (minutes on a loaded machine).
+        template = os.environ.get("BENCH_TEMPLATE_DATABASE")
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -50,6 +63,11 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--files", type=int, default=50,
+                        help="accepted files scored at once for the throughput figure")
+    parser.add_argument("--rescore-rows", type=int, default=0,
+                        help="run a portfolio re-score of this many files on a bulk worker "
+                             "and measure fresh scores meanwhile (0: skip)")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL",
                             "postgres://postgres@127.0.0.1:5432/credence_bench_scoring")
@@ -78,6 +96,7 @@ def main() -> int:
 
     with translation.override("en"):
         application = World().in_state("investigating")
+        copies = _copies(application, args.files)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
          "--queues", QUEUE, "--hostname", f"{TOKEN}@localhost", "--loglevel", "WARNING",
@@ -87,6 +106,7 @@ def main() -> int:
     def call(name: str, **kwargs):
         return app.send_task(str(name), kwargs=kwargs, queue=QUEUE).get(timeout=30)
 
+    during = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -113,6 +133,20 @@ def main() -> int:
             t0 = time.perf_counter()
             assert call(TaskName.APPLICATION_SCORE, application_id=application.pk) == result_id
             replay.append(time.perf_counter() - t0)
+        rates = {}
+        for label, sends in (
+                ("ping", [(TaskName.CORE_PING, {}) for _ in copies]),
+                ("score", [(TaskName.APPLICATION_SCORE, {"application_id": pk})
+                           for pk in copies])):
+            t0 = time.perf_counter()
+            results = [app.send_task(str(name), kwargs=kw, queue=QUEUE) for name, kw in sends]
+            for result in results:
+                result.get(timeout=300)
+            rates[label] = len(sends) / (time.perf_counter() - t0)
+        stored = ScoreResult.objects.filter(application_id__in=copies).count()
+        assert stored == len(copies), f"{stored} of {len(copies)} scores stored"
+        during = _during_rescore(args.rescore_rows, application, call) \
+            if args.rescore_rows else None
     finally:
         if worker.poll() is None:
             worker.terminate()
@@ -136,7 +170,108 @@ def main() -> int:
           f"{f50 / p50:.1f}x the no-op round trip (p50)")
     print(f"score replay (idempotent, nothing written): p50 {r50:.1f} ms, p95 {r95:.1f} ms = "
           f"{r50 / p50:.1f}x the no-op round trip (p50)")
+    print(f"intake to decision ({len(copies)} accepted files' scores sent at once, until all "
+          f"stored): {rates['score']:.1f} files/s = {rates['score'] / rates['ping']:.2f}x the "
+          f"no-op round trip throughput ({rates['ping']:.0f} tasks/s; target >= 0.25x)")
+    if during is not None:
+        d_fresh, d_ping, seconds = during
+        (dp50, dp95), (dg50, dg95) = _percentiles(d_fresh), _percentiles(d_ping)
+        print(f"  (re-score of {args.rescore_rows:,} files on a bulk worker: {seconds:.1f} s; "
+              f"{len(d_fresh)} fresh scores meanwhile; no-op round trip meanwhile p50 "
+              f"{dg50:.1f} ms, p95 {dg95:.1f} ms)")
+        print(f"score one application during the re-score: p50 {dp50:.1f} ms, p95 {dp95:.1f} ms "
+              f"= {dp95 / f95:.2f}x its idle p95 in this run ({f95:.1f} ms; target <= 2x)")
     return 0
+
+
+def _during_rescore(rows: int, application, call):
+    """Seed `rows` files with snapshots, start the re-score on a bulk worker of its own, and
+    score the bench application again and again until the job ends."""
+    from apps.accounts.models import User
+    from apps.applications.models import Application
+    from apps.core.task_names import TaskName
+    from apps.scoring import services
+    from apps.scoring.features.spec import KINDS
+    from apps.scoring.models import FeatureSnapshot, RescoringJob, ScoreResult
+    from apps.scoring.synthetic import generate_rows
+
+    template = Application.objects.get(pk=application.pk)
+    fields = {f.attname: getattr(template, f.attname) for f in Application._meta.concrete_fields
+              if f.attname not in ("id", "reference")}
+    fresh = Application.objects.bulk_create(
+        [Application(**fields, reference=f"BSR{i:07d}") for i in range(rows)], batch_size=5000)
+    snapshots = []
+    for i, (made, row) in enumerate(zip(fresh, generate_rows(rows, seed=9), strict=True)):
+        values = {k: (None if row[k] == "" else float(row[k]) if KINDS[k] == "numeric"
+                      else row[k]) for k in KINDS}
+        snapshots.append(FeatureSnapshot(application_id=made.pk, input_hash=f"{i:064x}",
+                                         spec_version="bench", values=values))
+    FeatureSnapshot.objects.bulk_create(snapshots, batch_size=5000)
+    actor = User.objects.filter(groups__name="risk_reviewer").first() or \
+        User.objects.filter(is_superuser=True).first()
+    job = services.rescoring_start(actor=actor, chunk_size=5000)
+    bulk_queue = f"{TOKEN}.bulk"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", bulk_queue, "--hostname", f"{TOKEN}-bulk@localhost", "--loglevel",
+         "WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, start_new_session=True)
+    from config.celery import app
+
+    try:
+        t0 = time.perf_counter()
+        done = app.send_task(str(TaskName.SCORING_RESCORE), kwargs={"job_id": job.pk},
+                             queue=bulk_queue)
+        while RescoringJob.objects.filter(pk=job.pk, started_at__isnull=True).exists() \
+                and time.perf_counter() - t0 < 120:
+            time.sleep(0.05)
+        scores, pings = [], []
+        while not done.ready():
+            t = time.perf_counter()
+            call(TaskName.CORE_PING)
+            pings.append(time.perf_counter() - t)
+            ScoreResult.objects.filter(application_id=application.pk).delete()
+            t = time.perf_counter()
+            call(TaskName.APPLICATION_SCORE, application_id=application.pk)
+            scores.append(time.perf_counter() - t)
+        done.get(timeout=60)
+        seconds = time.perf_counter() - t0
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+    if len(scores) < 20:
+        print(f"  (only {len(scores)} fresh scores while the re-score ran: percentiles of so "
+              f"few are rough; raise --rescore-rows)")
+    if len(scores) < 2:
+        scores, pings = scores * 2, pings * 2  # quantiles need two points
+    return scores, pings, seconds
+
+
+def _copies(application, count: int) -> list[int]:
+    """`count` copies of an application in investigation with its investigation and answers
+    (same enterprise, own reference): files to score, made without the services' cost."""
+    from apps.applications.models import Application
+    from apps.investigations.models import Answer, Investigation
+
+    investigation = Investigation.objects.get(application=application)
+    answers = list(Answer.objects.filter(investigation=investigation))
+    ids = []
+    for n in range(count):
+        copy = Application.objects.get(pk=application.pk)
+        copy.pk, copy.reference = None, f"BSW{n:06d}"
+        copy.save()
+        twin = Investigation.objects.get(pk=investigation.pk)
+        twin.pk, twin.application = None, copy
+        twin.save()
+        for answer in answers:
+            answer.pk, answer.investigation = None, twin
+        Answer.objects.bulk_create(answers)
+        ids.append(copy.pk)
+    return ids
 
 
 if __name__ == "__main__":

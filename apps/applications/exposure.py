@@ -17,12 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from apps.applications.models import Application
 from apps.applications.states import ApplicationState as S
-from apps.parties.selectors import enterprise_group_ids
+from apps.parties.selectors import enterprise_group_ids, enterprise_group_query
 
 BOOKED = (S.CONTRACTED, S.DISBURSED)
 PIPELINE = (S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED)
@@ -44,29 +44,47 @@ class Exposure:
         return self.existing + self.approved + self.requested
 
 
-def exposure_of(enterprise_ids) -> Exposure:
-    """Two queries for any set of enterprises: one over applications and their contract (one
-    row each), one over their loans (summed apart, so many loans never multiply a file)."""
+def _sums(files) -> tuple[Decimal, Decimal, Decimal]:
+    """Every figure of `files` in one query: the files' own sums beside their loans' sums,
+    each file's loans summed in a correlated subquery (so many loans never multiply a file)."""
     zero = Decimal("0")
-    files = Application.objects.filter(enterprise_id__in=enterprise_ids)
-    sums = files.aggregate(
+    one_file = Application.objects.filter(pk=OuterRef("pk")).order_by().values("pk")
+    per_file = files.annotate(
+        file_outstanding=Subquery(one_file.annotate(s=Sum(
+            "loans__outstanding_principal", filter=Q(loans__state__in=OPEN_LOAN_STATES)))
+            .values("s")),
+        file_drawn=Subquery(one_file.annotate(s=Sum(
+            "loans__principal", filter=Q(loan_contract__state=CONTRACT_SIGNED))).values("s")))
+    sums = per_file.aggregate(
         legacy=Sum("amount_approved", filter=Q(state__in=BOOKED, loan_contract__isnull=True)),
         contracted=Sum("loan_contract__amount", filter=Q(loan_contract__state=CONTRACT_SIGNED)),
         approved=Sum("amount_approved", filter=Q(state=S.APPROVED)),
-        requested=Sum("amount_requested", filter=Q(state__in=PIPELINE)))
-    loans = files.aggregate(
-        outstanding=Sum("loans__outstanding_principal",
-                        filter=Q(loans__state__in=OPEN_LOAN_STATES)),
-        drawn=Sum("loans__principal", filter=Q(loan_contract__state=CONTRACT_SIGNED)))
-    undrawn = max((sums["contracted"] or zero) - (loans["drawn"] or zero), zero)
-    return Exposure(frozenset(enterprise_ids),
-                    (loans["outstanding"] or zero) + (sums["legacy"] or zero),
-                    (sums["approved"] or zero) + undrawn, sums["requested"] or zero)
+        requested=Sum("amount_requested", filter=Q(state__in=PIPELINE)),
+        outstanding=Sum("file_outstanding"), drawn=Sum("file_drawn"))
+    undrawn = max((sums["contracted"] or zero) - (sums["drawn"] or zero), zero)
+    return ((sums["outstanding"] or zero) + (sums["legacy"] or zero),
+            (sums["approved"] or zero) + undrawn, sums["requested"] or zero)
+
+
+def exposure_of(enterprise_ids) -> Exposure:
+    """One query for any set of enterprises: the applications and their contract (one row
+    each) with their loans summed per file beside them."""
+    existing, approved, requested = _sums(
+        Application.objects.filter(enterprise_id__in=enterprise_ids))
+    return Exposure(frozenset(enterprise_ids), existing, approved, requested)
 
 
 def group_exposure(*, enterprise_id: int) -> Exposure:
     """The enterprise with its related group (parties.selectors.enterprise_group_ids)."""
     return exposure_of(enterprise_group_ids(enterprise_id=enterprise_id))
+
+
+def group_exposure_total(*, enterprise_id: int) -> Decimal:
+    """`group_exposure(...).total` in one query: the group is a subquery of the sums (for the
+    scoring worker, which needs the figure, not the members)."""
+    existing, approved, requested = _sums(Application.objects.filter(
+        enterprise_id__in=enterprise_group_query(enterprise_id=enterprise_id)))
+    return existing + approved + requested
 
 
 def group_exposure_fact(enterprise, on: dt.date) -> Decimal:

@@ -6,7 +6,9 @@ is one query whatever its length (CONVENTIONS §8: query counts are part of the 
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import User
@@ -55,6 +57,31 @@ def inbox_count(*, viewer: User) -> int:
     if not viewer.is_authenticated:
         return 0
     return waiting_steps(viewer).count()
+
+
+def inbox_page(*, viewer: User, filters: dict | None = None, ordering: str = "waiting",
+               number: str | int | None = 1, per_page: int = 50) -> Page:
+    """One page of the inbox and the total in a single query (the count as a scalar subquery
+    beside the rows), instead of a count and then the page; an unfiltered page's total is also
+    the menu's waiting count (the view hands it on). A page past the end falls back to the
+    paginator (count, then the last page)."""
+    steps = inbox_list(viewer=viewer, filters=filters, ordering=ordering)
+    paginator = Paginator(steps, per_page)
+    try:
+        page_number = max(int(number or 1), 1)
+    except (TypeError, ValueError):
+        page_number = 1
+    bottom = (page_number - 1) * per_page
+    # The total as an uncorrelated scalar subquery (PostgreSQL runs it once, as an InitPlan,
+    # over the narrow filtered steps; grouped by state, which the filter fixes to waiting, so
+    # it is one row): a window COUNT(*) OVER () would materialise every wide joined row.
+    total = (steps.order_by().values("state").annotate(n=Count("pk")).values("n")[:1])
+    rows = list(steps.annotate(inbox_total=Coalesce(Subquery(total), 0))
+                [bottom:bottom + per_page])
+    if not rows and page_number > 1:
+        return paginator.get_page(page_number)
+    paginator.count = rows[0].inbox_total if rows else 0  # the paginator's cached count
+    return Page(rows, page_number, paginator)
 
 
 def route_list(*, viewer: User, application_id: int) -> QuerySet[ApprovalRoute]:

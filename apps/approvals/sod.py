@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,12 +150,15 @@ def waiting_steps(user, *, at=None):
     from apps.investigations.models import Investigation
 
     at = at or timezone.now()
-    level = 0
+    mine = Q(pk__in=[])
     if user.has_role(Role.APPROVER):
-        levels = [user.authority_level or 0, *active_delegations(delegate=user, at=at)
-                  .values_list("delegator__authority_level", flat=True)]
-        level = max(lvl or 0 for lvl in levels)
-    mine = Q(kind=StepKind.INDIVIDUAL, level__lte=level) if level else Q(pk__in=[])
+        # The highest level the user holds now (own, or a delegator's under a live delegation),
+        # computed inside the query: no separate read of the delegations.
+        lent = (active_delegations(delegate=user, at=at).order_by().values("delegate_id")
+                .annotate(top=Max("delegator__authority_level")).values("top"))
+        level = Greatest(Value(user.authority_level or 0),
+                         Coalesce(Subquery(lent, output_field=IntegerField()), Value(0)))
+        mine = Q(kind=StepKind.INDIVIDUAL, level__lte=level) & Q(GreaterThan(level, 0))
     mine |= Q(kind=StepKind.COMMITTEE, committee__in=CommitteeMember.objects.filter(
         user=user).values("committee_id"))
     steps = ApprovalStep.objects.filter(Q(state=StepState.WAITING) & mine)

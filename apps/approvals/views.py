@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -40,6 +39,7 @@ from apps.approvals.models import CommitteeMember, StepKind
 from apps.approvals.selectors import (
     condition_get,
     inbox_list,
+    inbox_page,
     route_list,
     session_agenda,
     session_get,
@@ -103,8 +103,10 @@ def inbox(request):
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v and k != "sort"}
         ordering = form.cleaned_data.get("sort") or "waiting"
-    steps = inbox_list(viewer=request.user, filters=filters, ordering=ordering)
-    page = Paginator(steps, INBOX_PAGE_SIZE).get_page(request.GET.get("page") or "1")
+    page = inbox_page(viewer=request.user, filters=filters, ordering=ordering,
+                      number=request.GET.get("page") or "1", per_page=INBOX_PAGE_SIZE)
+    if not filters:  # the whole inbox was counted: the menu shows that number, not a recount
+        request.inbox_waiting_count = page.paginator.count
     query = {k: v for k, v in request.GET.items() if k != "page"}
     return render(request, "approvals/inbox.html", {
         "form": form, "page": page, "now": timezone.now(), "querystring": urlencode(query),

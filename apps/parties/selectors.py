@@ -95,24 +95,16 @@ def size_standard_rules(*, on: dt.date | None = None) -> list[SizeStandard]:
     return rows
 
 
-def enterprise_group_ids(*, enterprise_id: int,
-                         kinds: Iterable[str] = GROUP_KINDS) -> set[int]:
-    """The enterprise and the enterprises one step away from it by control or affiliation.
-
-    Group exposure (集团客户 / connected clients) is measured bank-wide, whoever manages each
-    member, so this is not viewer-scoped; it returns ids only and callers scope any display.
-    One level: direct enterprise↔enterprise edges of `kinds` in either direction, plus
-    enterprises sharing an actual controller (person or firm) with this one. Deeper chains
-    come later.
-    """
+def enterprise_group_query(*, enterprise_id: int,
+                           kinds: Iterable[str] = GROUP_KINDS) -> QuerySet[Enterprise]:
+    """The ids of `enterprise_group_ids` as one query (a subquery for callers that filter by
+    it, e.g. group exposure, so the group and what is summed over it are one round trip)."""
     kinds = set(kinds)
-    group = {enterprise_id}
     edges = Relationship.objects.filter(kind__in=kinds, from_enterprise__isnull=False,
                                         to_enterprise__isnull=False)
-    for source, target in edges.filter(
-            Q(from_enterprise_id=enterprise_id) | Q(to_enterprise_id=enterprise_id)
-    ).values_list("from_enterprise_id", "to_enterprise_id"):
-        group.update((source, target))
+    group = (Q(pk=enterprise_id)
+             | Q(pk__in=edges.filter(from_enterprise_id=enterprise_id).values("to_enterprise_id"))
+             | Q(pk__in=edges.filter(to_enterprise_id=enterprise_id).values("from_enterprise_id")))
     if RelationshipKind.ACTUAL_CONTROLLER in kinds:
         # Siblings under one controller: the usual SME group is one owner with several firms.
         controllers = Relationship.objects.filter(kind=RelationshipKind.ACTUAL_CONTROLLER,
@@ -125,5 +117,19 @@ def enterprise_group_ids(*, enterprise_id: int,
             | Q(from_enterprise_id__in=controllers.filter(from_enterprise__isnull=False)
                 .values("from_enterprise_id"))
         )
-        group.update(siblings.values_list("to_enterprise_id", flat=True))
-    return group
+        group |= Q(pk__in=siblings.values("to_enterprise_id"))
+    return Enterprise.objects.filter(group).values("pk")
+
+
+def enterprise_group_ids(*, enterprise_id: int,
+                         kinds: Iterable[str] = GROUP_KINDS) -> set[int]:
+    """The enterprise and the enterprises one step away from it by control or affiliation.
+
+    Group exposure (集团客户 / connected clients) is measured bank-wide, whoever manages each
+    member, so this is not viewer-scoped; it returns ids only and callers scope any display.
+    One level: direct enterprise↔enterprise edges of `kinds` in either direction, plus
+    enterprises sharing an actual controller (person or firm) with this one. Deeper chains
+    come later. One query (`enterprise_group_query`).
+    """
+    return {enterprise_id} | {row["pk"] for row in enterprise_group_query(
+        enterprise_id=enterprise_id, kinds=kinds)}

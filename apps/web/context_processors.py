@@ -48,11 +48,13 @@ _NAV = [
 ]
 
 
-def _waiting_count(user) -> int:
-    """Items waiting for the user's signature or vote (one count query)."""
+def _waiting_count(request, user) -> int:
+    """Items waiting for the user's signature or vote (one count query, none on the inbox
+    itself, which counted them with its page)."""
     from apps.approvals.selectors import inbox_count
 
-    return inbox_count(viewer=user)
+    counted = getattr(request, "inbox_waiting_count", None)
+    return counted if counted is not None else inbox_count(viewer=user)
 
 
 def navigation(request) -> dict:
@@ -66,8 +68,9 @@ def navigation(request) -> dict:
             continue
         if permission and not user.has_perm(permission):
             continue
+        count = _waiting_count(request, user) if url_name == "approvals:inbox" else None
         items.append({"label": label, "url": reverse(url_name), "current": False,
-                      "count": _waiting_count(user) if url_name == "approvals:inbox" else None})
+                      "count": count})
     # The deepest menu URL containing the page is current: a customer's page lights up
     # "Customers", while "/" (a prefix of everything) only counts on the home page itself.
     best = max((item for item in items

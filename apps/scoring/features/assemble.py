@@ -178,7 +178,7 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
     the row with its enterprise, when the caller has read it already)."""
     from django.utils import timezone
 
-    from apps.applications.exposure import group_exposure
+    from apps.applications.exposure import group_exposure_total
     from apps.applications.models import Application
     from apps.investigations.evidence import figures_for
     from apps.investigations.models import Investigation
@@ -204,7 +204,7 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
                     "tax_credit_rating": enterprise.tax_credit_rating},
         terms={"amount_requested": application.amount_requested},
         checklist=_checklist_values(investigation), findings=findings, figures=figures,
-        exposure_total=group_exposure(enterprise_id=enterprise.pk).total)
+        exposure_total=group_exposure_total(enterprise_id=enterprise.pk))
     sources = {"as_of": as_of.isoformat(),
                "investigation_id": investigation.pk if investigation else None,
                "investigation_state": investigation.state if investigation else None,
