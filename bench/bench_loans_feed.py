@@ -10,7 +10,10 @@ into a plain table in the same run (target <= 5x).
     `INSERT … SELECT` of the new events and balance snapshots, the affected loans locked,
     their latest balances applied and their days past due recomputed from the first day
     touched, one audit event. Then the same file again (every row a duplicate, nothing
-    written).
+    written);
+  * floor: the rows the import wrote, already typed and validated, COPYed into empty copies
+    of the event and snapshot tables with the same indexes (`indexed_floor`): what storing
+    them costs before any validation, DPD or audit, as a multiple of the same COPY baseline.
 
 The rows are 90% repayments and 10% balance snapshots over `--loans` (10,000) loans booked with
 COPY (bench_loans_dpd.seed_loans). PostgreSQL, in a database of its own (BENCH_DATABASE_URL,
@@ -77,6 +80,45 @@ def copy_baseline(path: Path) -> float:
     return time.perf_counter() - t0
 
 
+# The columns the feed writes, per table: what the floor below COPYs.
+WRITTEN = {
+    "loans_repaymentevent": ("loan_id", "source_record_id", "kind", "value_date", "principal",
+                             "interest", "reverses_id", "feed_import_id", "received_at"),
+    "loans_balancesnapshot": ("loan_id", "source_record_id", "as_of", "outstanding_principal",
+                              "overdue_principal", "overdue_interest", "feed_import_id"),
+}
+
+
+def indexed_floor() -> float:
+    """The floor under any import that keeps the tables' indexes: the rows the import wrote,
+    already typed and validated, COPYed (binary) into empty copies of the event and snapshot
+    tables with the same indexes and checks (`LIKE … INCLUDING ALL`: the unique record id that
+    makes the feed idempotent, the (loan, date) index the DPD reads and the loan page use, the
+    primary key; no triggers), in a transaction rolled back. No validation, no DPD, no audit."""
+    from django.db import connection, transaction
+
+    dumps = {}
+    with connection.cursor() as cursor:
+        for table, columns in WRITTEN.items():
+            names = ", ".join(columns)
+            with cursor.cursor.copy(f"COPY (SELECT {names} FROM {table} ORDER BY id) "
+                                    "TO STDOUT (FORMAT binary)") as copy:
+                dumps[table] = b"".join(bytes(block) for block in copy)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in WRITTEN:
+            cursor.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+        t0 = time.perf_counter()
+        for table, columns in WRITTEN.items():
+            with cursor.cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN "
+                                    "(FORMAT binary)") as copy:
+                view = memoryview(dumps[table])
+                for offset in range(0, len(view), 1 << 20):
+                    copy.write(view[offset:offset + (1 << 20)])
+        elapsed = time.perf_counter() - t0
+        transaction.set_rollback(True)
+    return elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -110,7 +152,9 @@ def main() -> int:
         t_again = time.perf_counter() - t0
         phases_again = feed_phases.summary(t_again)
         assert again.rows_duplicate == args.rows and again.rows_new == 0
+        t_floor = indexed_floor()
         t_copy = min(t_copy, copy_baseline(path))
+        t_floor = min(t_floor, indexed_floor())
     print(f"  ({args.rows:,} rows, {size / 1e6:.1f} MB CSV, {args.loans:,} loans; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"COPY of the file into a plain table: {t_copy:.2f} s ({args.rows / t_copy:,.0f} rows/s)")
@@ -118,6 +162,9 @@ def main() -> int:
           f"({args.rows / t_full:,.0f} rows/s) = {t_full / t_copy:.2f}x COPY in this run "
           f"(target <= 5x)")
     print(f"  phases: {phases_full}")
+    print(f"floor: the written rows, typed and valid, COPYed into empty copies of the event and "
+          f"snapshot tables with their indexes: {t_floor:.2f} s = {t_floor / t_copy:.2f}x COPY "
+          f"(no validation, no DPD, no audit)")
     print(f"same file again (all duplicates, nothing written): {t_again:.2f} s = "
           f"{t_again / t_copy:.2f}x COPY")
     print(f"  phases: {phases_again}")
