@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from apps.documents.checks import CheckOutcome, flag
+from apps.documents.checks import FAILED, CheckOutcome, flag
 from apps.documents.checks.phash import bands, hamming, to_signed, to_unsigned
 from apps.documents.models import Document, PhotoHash
 
@@ -52,6 +52,7 @@ def record_and_compare(document: Document, outcome: CheckOutcome) -> CheckOutcom
     transaction, so the hash and the check result commit together)."""
     from apps.investigations.policy import PolicyResolver
 
+    outcome = _record_fingerprint(document, outcome)
     phash = outcome.findings.get("phash")
     if not phash:
         return outcome
@@ -72,3 +73,32 @@ def record_and_compare(document: Document, outcome: CheckOutcome) -> CheckOutcom
                 "reuse": [{"document_id": d, "application_id": a, "distance": n}
                           for d, a, n in matches[:10]]}
     return CheckOutcome.of({k: v for k, v in findings.items() if k != "flags"}, flags)
+
+
+def _record_fingerprint(document: Document, outcome: CheckOutcome) -> CheckOutcome:
+    """Store the edit-resistant fingerprint (issue 19) and flag photos of other applications
+    it matches; the fingerprint itself leaves the check's findings (it lives in its table)."""
+    from apps.documents import photo_fingerprints
+    from apps.investigations.policy import PolicyResolver
+
+    fingerprint = outcome.findings.get("fingerprint")
+    if not fingerprint:
+        return outcome
+    findings = {k: v for k, v in outcome.findings.items() if k not in ("fingerprint", "flags")}
+    flags = list(outcome.findings.get("flags", []))
+    stored = {k: int(v, 16) for k, v in fingerprint["stored"].items()}
+    query = {k: int(v, 16) for k, v in fingerprint["query"].items()}
+    photo_fingerprints.store(document, stored=stored, query=query)
+    limit = PolicyResolver()("documents.photo.fingerprint_max_distance")
+    if limit is None:
+        flags.append(flag("policy_missing", key="documents.photo.fingerprint_max_distance"))
+        return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
+    matches = [m for m in photo_fingerprints.search(query, max_distance=int(limit),
+                                                    exclude_document_id=document.pk)
+               if m[1] != document.application_id]
+    for other_document, other_application, distance in matches[:10]:
+        flags.append(flag("photo_reused_edited", other=other_document,
+                          application=other_application, distance=distance))
+    findings["edited_reuse"] = [{"document_id": d, "application_id": a, "distance": n}
+                                for d, a, n in matches[:10]]
+    return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.investigations.controls.geo import Site
 from apps.investigations.controls.messages import control_finding
+from apps.investigations.controls.photo_edits import edited_reuse_findings
 from apps.investigations.controls.photos import photo_findings, reuse_findings
 from apps.investigations.controls.policies import ControlNotConfigured, need, severity
 from apps.investigations.controls.similarity import narrative_findings
@@ -100,6 +101,14 @@ def run_controls(investigation: Investigation, *, policy, now: dt.datetime) -> l
             return reuse_findings(photos=photos, reuse=matches, references=references,
                                   policy=policy)
         run("photo reuse", reuse)
+
+        def edited_reuse() -> list[Finding]:
+            distance = int(need(policy, "control.photo.fingerprint_max_distance"))
+            matches = source.edited_photo_reuse(application_id, max_distance=distance)
+            references = dict(Application.objects.filter(
+                pk__in={m.other_application_id for m in matches}).values_list("pk", "reference"))
+            return edited_reuse_findings(reuse=matches, references=references, policy=policy)
+        run("edited photo reuse", edited_reuse)
     run("narrative", lambda: narrative_findings(investigation=investigation, policy=policy))
     run("time on site", lambda: site_visit_findings(investigation=investigation,
                                                     check_ins=check_ins, site=site,

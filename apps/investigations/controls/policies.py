@@ -43,6 +43,15 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Severity of a photo reused from another application"),
     ("control.photo.duplicate.severity", "2", "severity", "G", f"{_REF} §3.4 [G]",
      "Severity of the same picture uploaded twice in one file"),
+    ("control.photo.fingerprint_max_distance", "12", "bits", "G",
+     f"{_REF} §3.4 (near-duplicate reused from another file); issue 19: closest pair of "
+     "fingerprint hashes; 12 measured: edited copies 2-12, honest pairs ≥ 14 (docs/controls/"
+     "evidence.md) [G]",
+     "Fingerprints whose closest hashes are at most this many bits apart are the same picture, "
+     "edited"),
+    ("control.photo.edited_reuse.severity", "3", "severity", "G",
+     f"{_REF} §3.4 → R3 (reused from another file)",
+     "Severity of an edited copy of a photo from another file or an earlier stage"),
     ("control.narrative.similarity_max", "0.80", "ratio", "G",
      f"{_REF} §3.3 J3: different client's report > 0.8 → R2 [G]",
      "Largest accepted similarity of a narrative answer to another client's report"),
