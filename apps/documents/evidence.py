@@ -66,7 +66,7 @@ class DocumentEvidenceSource:
                                         distance=distance))
         return found
 
-    def edited_photo_reuse(self, application_id: int, *, max_distance: int,
+    def edited_photo_reuse(self, application_id: int, *, max_distance: int, min_pairs: int,
                            document_ids=None, same_application: bool = False
                            ) -> list[PhotoReuse]:
         from apps.documents import photo_fingerprints
@@ -80,7 +80,7 @@ class DocumentEvidenceSource:
                            other_application_id=m.other_application_id, distance=m.distance)
                 for m in photo_fingerprints.reuse_of(
                     mine.values_list("document_id", flat=True), max_distance=max_distance,
-                    same_application=same_application)]
+                    min_pairs=min_pairs, same_application=same_application)]
 
     def figures(self, application_id: int) -> dict[str, Decimal | None]:
         """Figures over all the application's parsed records: statements of several accounts

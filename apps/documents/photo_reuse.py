@@ -86,19 +86,30 @@ def _record_fingerprint(document: Document, outcome: CheckOutcome) -> CheckOutco
         return outcome
     findings = {k: v for k, v in outcome.findings.items() if k not in ("fingerprint", "flags")}
     flags = list(outcome.findings.get("flags", []))
-    stored = {k: int(v, 16) for k, v in fingerprint["stored"].items()}
+
     query = {k: int(v, 16) for k, v in fingerprint["query"].items()}
-    photo_fingerprints.store(document, stored=stored, query=query)
-    limit = PolicyResolver()("documents.photo.fingerprint_max_distance")
-    if limit is None:
-        flags.append(flag("policy_missing", key="documents.photo.fingerprint_max_distance"))
+    photo_fingerprints.store(document, query=query,
+                             stored={k: int(v, 16) for k, v in fingerprint["stored"].items()})
+    resolver = PolicyResolver()
+    limits = {key: resolver(key) for key in FINGERPRINT_POLICY}
+    missing = [key for key, value in limits.items() if value is None]
+    for key in missing:
+        flags.append(flag("policy_missing", key=key))
+    if missing:
         return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
-    matches = [m for m in photo_fingerprints.search(query, max_distance=int(limit),
-                                                    exclude_document_id=document.pk)
-               if m[1] != document.application_id]
-    for other_document, other_application, distance in matches[:10]:
-        flags.append(flag("photo_reused_edited", other=other_document,
-                          application=other_application, distance=distance))
-    findings["edited_reuse"] = [{"document_id": d, "application_id": a, "distance": n}
-                                for d, a, n in matches[:10]]
+    distance_key, pairs_key = FINGERPRINT_POLICY
+    matches = [m for m in photo_fingerprints.search(
+        query, max_distance=int(limits[distance_key]), min_pairs=int(limits[pairs_key]),
+        exclude_document_id=document.pk) if m.other_application_id != document.application_id]
+    for match in matches[:10]:
+        flags.append(flag("photo_reused_edited", other=match.other_document_id,
+                          application=match.other_application_id, distance=match.distance))
+    findings["edited_reuse"] = [{"document_id": m.other_document_id,
+                                 "application_id": m.other_application_id,
+                                 "distance": m.distance, "pairs": m.pairs}
+                                for m in matches[:10]]
     return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
+
+
+FINGERPRINT_POLICY = ("documents.photo.fingerprint_max_distance",
+                      "documents.photo.fingerprint_min_pairs")

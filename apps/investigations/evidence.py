@@ -55,7 +55,7 @@ class EvidenceSource(Protocol):
     def photo_reuse(self, application_id: int, *, max_distance: int) -> list[PhotoReuse]:
         """Photos of this application that match a photo of another application."""
 
-    def edited_photo_reuse(self, application_id: int, *, max_distance: int,
+    def edited_photo_reuse(self, application_id: int, *, max_distance: int, min_pairs: int,
                            document_ids: Iterable[int] | None = None,
                            same_application: bool = False) -> list[PhotoReuse]:
         """Photos of this application (or only `document_ids`) whose edit-resistant

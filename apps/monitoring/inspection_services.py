@@ -397,12 +397,10 @@ def _edited_reuse(inspection: Inspection, source, cited: set[str], *, policy) ->
     """Issue 19: the inspection's cited photos against every photo of every file and stage,
     this loan's pre-loan visit included (an old picture passed off as a new visit)."""
     from apps.applications.models import Application
-    from apps.investigations.controls.photo_edits import LIMIT_KEY, edited_reuse_findings
-    from apps.investigations.controls.policies import need
+    from apps.investigations.controls.photo_edits import edited_reuse_findings, fingerprint_limits
 
     ids = [int(c) for c in cited if c.isdigit()]
-    matches = source.edited_photo_reuse(inspection.application_id,
-                                        max_distance=int(need(policy, LIMIT_KEY)),
+    matches = source.edited_photo_reuse(inspection.application_id, **fingerprint_limits(policy),
                                         document_ids=ids, same_application=True)
     references = dict(Application.objects.filter(
         pk__in={m.other_application_id for m in matches}).values_list("pk", "reference"))

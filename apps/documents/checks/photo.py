@@ -87,6 +87,7 @@ def check_photo(ctx: CheckContext) -> CheckOutcome:
     findings["phash"] = to_hex(dhash(ctx.path))
     # Edit-resistant fingerprint (issue 19); record_and_compare stores it and takes it out of
     # the check's findings.
-    findings["fingerprint"] = {"stored": {k: to_hex(v) for k, v in stored_hashes(ctx.path).items()},
-                               "query": {k: to_hex(v) for k, v in query_hashes(ctx.path).items()}}
+    findings["fingerprint"] = {
+        "stored": {k: to_hex(v) for k, v in stored_hashes(ctx.path).items()},
+        "query": {k: to_hex(v) for k, v in query_hashes(ctx.path).items()}}
     return CheckOutcome.of(findings, flags)

@@ -102,3 +102,44 @@ def honest_and_faked(count: int, seed: int = 0):
         faked = reopen(jpeg(edit(original, base + 2), quality=rnd.randint(55, 85),
                             exif_time=f"2026:0{rnd.randint(1, 9)}:1{rnd.randint(0, 9)} 10:00:00"))
         yield original, honest, faked
+
+
+def with_exif(img: Image.Image, *, lat: float, lng: float, taken_at, quality: int = 85) -> bytes:
+    """JPEG bytes carrying a (fresh) capture time and GPS position, as a phone would write."""
+    from apps.documents.samples import _dms
+
+    exif = Image.Exif()
+    stamp = taken_at.strftime("%Y:%m:%d %H:%M:%S")
+    exif[0x0132] = stamp
+    exif.get_ifd(0x8769)[36867] = stamp
+    exif.get_ifd(0x8825).update({1: "N" if lat >= 0 else "S", 2: _dms(lat),
+                                 3: "E" if lng >= 0 else "W", 4: _dms(lng)})
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=quality, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+EDITS = {
+    "crop": {"crop": True, "rotate": False, "colour": False},
+    "rotate 3-10°": {"crop": False, "rotate": True, "colour": False},
+    "colour": {"crop": False, "rotate": False, "colour": True},
+    "recompress + new EXIF": {"crop": False, "rotate": False, "colour": False},
+    "all of them": {"crop": True, "rotate": True, "colour": True},
+}
+
+
+def edited_cases(count: int, seed: int = 0):
+    """(originals, honest photos, {edit: faked copies}) with `count` of each, every image having
+    gone through JPEG (faked ones at quality 55-85 with rewritten EXIF)."""
+    rnd = random.Random(seed)
+    originals, honest, faked = [], [], {name: [] for name in EDITS}
+    for i in range(count):
+        base = seed * 100_000 + i * 3
+        original = reopen(jpeg(scene(base), quality=90))
+        originals.append(original)
+        honest.append(reopen(jpeg(scene(base + 1), quality=rnd.randint(70, 95))))
+        for name, options in EDITS.items():
+            faked[name].append(reopen(jpeg(
+                edit(original, base + 2, **options), quality=rnd.randint(55, 85),
+                exif_time=f"2026:0{rnd.randint(1, 9)}:1{rnd.randint(0, 9)} 10:00:00")))
+    return originals, honest, faked

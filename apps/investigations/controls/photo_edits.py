@@ -19,6 +19,13 @@ from apps.investigations.evidence import PhotoReuse
 from apps.investigations.rules import Finding
 
 LIMIT_KEY = "control.photo.fingerprint_max_distance"
+PAIRS_KEY = "control.photo.fingerprint_min_pairs"
+
+
+def fingerprint_limits(policy) -> dict[str, int]:
+    """The search's two policy numbers, as the evidence source takes them."""
+    return {"max_distance": int(need(policy, LIMIT_KEY)),
+            "min_pairs": int(need(policy, PAIRS_KEY))}
 
 
 def edited_reuse_findings(*, reuse: Iterable[PhotoReuse], references: dict[int, str],
@@ -26,6 +33,7 @@ def edited_reuse_findings(*, reuse: Iterable[PhotoReuse], references: dict[int, 
     """One finding per (photo, other photo) pair; a match inside the same application (a
     post-loan inspection re-using the pre-loan visit's picture) says so."""
     limit = int(need(policy, LIMIT_KEY))
+    pairs = int(need(policy, PAIRS_KEY))
     level = severity(policy, "control.photo.edited_reuse.severity")
     findings = []
     seen = set()
@@ -42,13 +50,15 @@ def edited_reuse_findings(*, reuse: Iterable[PhotoReuse], references: dict[int, 
                        "earlier visit to this file (%(application)s).") if same else
                      _("Photo #%(photo)s is an edited copy of photo #%(other)s of application "
                        "%(application)s.")),
-            explanation=_("Closest fingerprint hashes of #%(photo)s and #%(other)s differ by "
-                          "%(distance)s bits ≤ policy %(key)s = %(limit)s (survives crop, "
-                          "small turns, colour change, re-saving and new metadata)."),
+            explanation=_("Closest fingerprint windows of #%(photo)s and #%(other)s differ by "
+                          "%(distance)s bits ≤ policy %(key)s = %(limit)s, and at least policy "
+                          "%(pairs_key)s = %(pairs)s window pairs agree that closely (survives "
+                          "crop, small turns, colour change, re-saving and new metadata)."),
             inputs={"photo": match.document_id, "other_photo": match.other_document_id,
                     "other_application": match.other_application_id,
                     "distance": match.distance, "same_application": same},
-            policies={LIMIT_KEY: limit},
+            policies={LIMIT_KEY: limit, PAIRS_KEY: pairs},
             photo=match.document_id, other=match.other_document_id, application=other,
-            distance=match.distance, key=LIMIT_KEY, limit=limit))
+            distance=match.distance, key=LIMIT_KEY, limit=limit, pairs_key=PAIRS_KEY,
+            pairs=pairs))
     return findings
