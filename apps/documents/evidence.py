@@ -66,8 +66,8 @@ class DocumentEvidenceSource:
                                         distance=distance))
         return found
 
-    def edited_photo_reuse(self, application_id: int, *, max_distance: int, min_pairs: int,
-                           document_ids=None, same_application: bool = False
+    def edited_photo_reuse(self, application_id: int, *, candidate_distance: int,
+                           max_distance: int, min_pairs: int, document_ids=None, same_application: bool = False
                            ) -> list[PhotoReuse]:
         from apps.documents import photo_fingerprints
         from apps.documents.models import PhotoFingerprint
@@ -79,7 +79,8 @@ class DocumentEvidenceSource:
         return [PhotoReuse(document_id=m.document_id, other_document_id=m.other_document_id,
                            other_application_id=m.other_application_id, distance=m.distance)
                 for m in photo_fingerprints.reuse_of(
-                    mine.values_list("document_id", flat=True), max_distance=max_distance,
+                    mine.values_list("document_id", flat=True),
+                    candidate_distance=candidate_distance, max_distance=max_distance,
                     min_pairs=min_pairs, same_application=same_application)]
 
     def figures(self, application_id: int) -> dict[str, Decimal | None]:

@@ -7,9 +7,9 @@ for small distances the key lookup misses nothing; an edited photo sits further 
 bits) but its many query hashes (straightened, zoomed) meet the original's stored windows on
 at least one quarter often enough (the measured rates are in docs/controls/evidence.md). Each
 stored hash found through a shared key is verified exactly (popcount of the XOR, in the same
-index-only query) against the query hash that found it, within `max_distance` bits; a
+index-only query) against the query hash that found it, within `candidate_distance` bits; a
 candidate is confirmed when at least `min_pairs` window pairs of the two whole fingerprints
-are that close (a true copy agrees on many, chance on a few). Both numbers are policy.
+lie within `max_distance` (a true copy agrees on many, chance on a few). All three are policy.
 
 Stored format (`PhotoFingerprint.stored` / `.query`): {window kind: signed 64-bit hash}.
 """
@@ -69,7 +69,7 @@ LIMIT %s
 
 
 def candidates(query: Hashes, *, max_distance: int, exclude_document_id: int = 0,
-               limit: int = 200, bands: str | None = None) -> list[tuple[int, int]]:
+               limit: int = 50, bands: str | None = None) -> list[tuple[int, int]]:
     """(document, closest distance) of stored photos with a hash that shares a band key with
     a query hash and lies within `max_distance` bits of it (one index-only query)."""
     bands = bands or PhotoBandKey._meta.db_table
@@ -95,20 +95,25 @@ def candidates(query: Hashes, *, max_distance: int, exclude_document_id: int = 0
     return sorted(best.items(), key=lambda row: (row[1], row[0]))[:limit]
 
 
-def search(query: Hashes, *, max_distance: int, min_pairs: int, exclude_document_id: int = 0,
-           bands: str | None = None, prints=None) -> list[FingerprintMatch]:
+def _fingerprints(ids: list[int]):
+    return PhotoFingerprint.objects.filter(document_id__in=ids).values_list(
+        "document_id", "application_id_copy", "stored")
+
+
+def search(query: Hashes, *, candidate_distance: int, max_distance: int, min_pairs: int,
+           exclude_document_id: int = 0, bands: str | None = None,
+           fingerprints=None) -> list[FingerprintMatch]:
     """Stored photos of which the query photo is an edited copy: found through the band index
-    (a window pair within `max_distance`), confirmed when at least `min_pairs` window pairs of
-    the two fingerprints are that close. Closest first; `bands`/`prints` let the benchmark
-    search its own store."""
-    found = dict(candidates(query, max_distance=max_distance,
+    (a window pair within `candidate_distance`), confirmed when at least `min_pairs` window
+    pairs of the two fingerprints lie within `max_distance`. Closest first; `bands` and
+    `fingerprints(ids) -> (document, application, stored)` rows let the benchmark search its
+    own store."""
+    found = dict(candidates(query, max_distance=candidate_distance,
                             exclude_document_id=exclude_document_id, bands=bands))
     if not found:
         return []
-    prints = prints if prints is not None else PhotoFingerprint.objects
     matches = []
-    for document_id, application_id, stored in prints.filter(document_id__in=list(found)) \
-            .values_list("document_id", "application_id_copy", "stored"):
+    for document_id, application_id, stored in (fingerprints or _fingerprints)(list(found)):
         pairs = fp.agreeing_pairs(query, from_json(stored), max_distance)
         if pairs >= min_pairs:
             matches.append(FingerprintMatch(exclude_document_id, document_id, application_id,
@@ -116,7 +121,7 @@ def search(query: Hashes, *, max_distance: int, min_pairs: int, exclude_document
     return sorted(matches, key=lambda m: (m.distance, -m.pairs, m.other_document_id))
 
 
-def reuse_of(document_ids, *, max_distance: int, min_pairs: int,
+def reuse_of(document_ids, *, candidate_distance: int, max_distance: int, min_pairs: int,
              same_application: bool = False) -> list[FingerprintMatch]:
     """Matches of the given photos among all other fingerprinted photos. Photos of the same
     application count only with `same_application` (a post-loan inspection re-using the
@@ -124,7 +129,8 @@ def reuse_of(document_ids, *, max_distance: int, min_pairs: int,
     rows = list(PhotoFingerprint.objects.filter(document_id__in=list(document_ids)))
     matches = []
     for row in rows:
-        for match in search(from_json(row.query), max_distance=max_distance,
+        for match in search(from_json(row.query), candidate_distance=candidate_distance,
+                            max_distance=max_distance,
                             min_pairs=min_pairs,
                             exclude_document_id=row.document_id):
             if match.other_application_id == row.application_id_copy:

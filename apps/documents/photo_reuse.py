@@ -97,9 +97,10 @@ def _record_fingerprint(document: Document, outcome: CheckOutcome) -> CheckOutco
         flags.append(flag("policy_missing", key=key))
     if missing:
         return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
-    distance_key, pairs_key = FINGERPRINT_POLICY
+    candidate_key, distance_key, pairs_key = FINGERPRINT_POLICY
     matches = [m for m in photo_fingerprints.search(
-        query, max_distance=int(limits[distance_key]), min_pairs=int(limits[pairs_key]),
+        query, candidate_distance=int(limits[candidate_key]),
+        max_distance=int(limits[distance_key]), min_pairs=int(limits[pairs_key]),
         exclude_document_id=document.pk) if m.other_application_id != document.application_id]
     for match in matches[:10]:
         flags.append(flag("photo_reused_edited", other=match.other_document_id,
@@ -111,5 +112,6 @@ def _record_fingerprint(document: Document, outcome: CheckOutcome) -> CheckOutco
     return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
 
 
-FINGERPRINT_POLICY = ("documents.photo.fingerprint_max_distance",
+FINGERPRINT_POLICY = ("documents.photo.fingerprint_candidate_distance",
+                      "documents.photo.fingerprint_max_distance",
                       "documents.photo.fingerprint_min_pairs")

@@ -20,11 +20,13 @@ from apps.investigations.rules import Finding
 
 LIMIT_KEY = "control.photo.fingerprint_max_distance"
 PAIRS_KEY = "control.photo.fingerprint_min_pairs"
+CANDIDATE_KEY = "control.photo.fingerprint_candidate_distance"
 
 
 def fingerprint_limits(policy) -> dict[str, int]:
-    """The search's two policy numbers, as the evidence source takes them."""
-    return {"max_distance": int(need(policy, LIMIT_KEY)),
+    """The search's three policy numbers, as the evidence source takes them."""
+    return {"candidate_distance": int(need(policy, CANDIDATE_KEY)),
+            "max_distance": int(need(policy, LIMIT_KEY)),
             "min_pairs": int(need(policy, PAIRS_KEY))}
 
 

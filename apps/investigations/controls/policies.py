@@ -47,6 +47,10 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      f"{_REF} §3.4 (near-duplicate reused from another file); issue 19: distance of a "
      "fingerprint window pair (64-bit pHash), measured in docs/controls/evidence.md [G]",
      "Fingerprint windows at most this many bits apart agree"),
+    ("control.photo.fingerprint_candidate_distance", "12", "bits", "G",
+     f"{_REF} §3.4; issue 19: a window pair sharing an index band and this close makes a "
+     "photo a candidate (bounds the candidates per lookup in a store of a million) [G]",
+     "Largest distance of the window pair through which a candidate photo is found"),
     ("control.photo.fingerprint_min_pairs", "10", "pairs", "G",
      f"{_REF} §3.4; issue 19: an edited copy agrees on ≥ 15 window pairs, a different picture "
      "on ≤ 6 (measured, docs/controls/evidence.md) [G]",

@@ -30,15 +30,15 @@ class Rate:
         return self.flagged / self.total if self.total else 0.0
 
 
-def _photo_match(query: dict[str, int], store: list[dict[str, int]], limit: int,
-                 min_pairs: int) -> bool:
+def _photo_match(query: dict[str, int], store: list[dict[str, int]], candidate: int,
+                 limit: int, min_pairs: int) -> bool:
     """The production search's rule in memory (apps/documents/photo_fingerprints.search): a
-    stored photo with a hash sharing a 16-bit band key with a query hash and within `limit`
-    bits of it, confirmed by at least `min_pairs` window pairs within `limit`."""
+    stored photo with a hash sharing a 16-bit band key with a query hash and within
+    `candidate` bits of it, confirmed by at least `min_pairs` window pairs within `limit`."""
     from apps.documents.checks.fingerprint import agreeing_pairs, band_keys, hamming
 
     for stored in store:
-        found = any(set(band_keys(value)) & set(band_keys(other)) and hamming(value, other) <= limit
+        found = any(set(band_keys(value)) & set(band_keys(other)) and hamming(value, other) <= candidate
                     for value in query.values() for other in stored.values())
         if found and agreeing_pairs(query, stored, limit) >= min_pairs:
             return True
@@ -51,13 +51,14 @@ def photo_rates(count: int = 30, seed: int = 7) -> list[Rate]:
 
     limit = int(POLICY["control.photo.fingerprint_max_distance"])
     pairs = int(POLICY["control.photo.fingerprint_min_pairs"])
+    candidate = int(POLICY["control.photo.fingerprint_candidate_distance"])
     originals, honest, faked = edited_cases(count, seed=seed)
     store = [fp.stored_hashes(o) for o in originals]
     rates = [Rate("photo reuse (edited)", f"faked: {name}",
-                  sum(_photo_match(fp.query_hashes(img), store, limit, pairs) for img in images),
+                  sum(_photo_match(fp.query_hashes(img), store, candidate, limit, pairs) for img in images),
                   len(images), False) for name, images in faked.items()]
     rates.append(Rate("photo reuse (edited)", f"honest: other photos vs a store of {count}",
-                      sum(_photo_match(fp.query_hashes(img), store, limit, pairs) for img in honest),
+                      sum(_photo_match(fp.query_hashes(img), store, candidate, limit, pairs) for img in honest),
                       len(honest), True))
     return rates
 
@@ -128,6 +129,7 @@ def report(rates: list[Rate]) -> str:
         "",
         "Policy values used: " + ", ".join(
             f"`{k}` = {POLICY[k]}" for k in (
+                "control.photo.fingerprint_candidate_distance",
                 "control.photo.fingerprint_max_distance", "control.photo.fingerprint_min_pairs",
                 "control.narrative.sentence_match_min",
                 "control.narrative.reworded_share_max", "control.visit.min_overlap_minutes")) + ".",

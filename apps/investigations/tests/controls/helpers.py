@@ -47,7 +47,8 @@ class FakeSource:
         self.reuse_calls.append(max_distance)
         return [r for r in self.reuse_rows.get(application_id, []) if r.distance <= max_distance]
 
-    def edited_photo_reuse(self, application_id, *, max_distance, min_pairs, document_ids=None,
+    def edited_photo_reuse(self, application_id, *, candidate_distance, max_distance, min_pairs,
+                           document_ids=None,
                            same_application=False):
         return [r for r in self.edited_rows.get(application_id, [])
                 if r.distance <= max_distance
