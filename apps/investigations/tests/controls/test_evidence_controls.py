@@ -235,7 +235,7 @@ def test_a_file_faked_by_someone_who_knows_the_controls(docs_world, people, clie
     assert 'class="passages"' in page and "门店在义乌，约80平方米，房租每个月3000元" in page
     assert "店铺在义乌，差不多80平方米，租金每月3000元" in page
     assert 'class="timelines"' in page and "Both on site" in page
-    assert "assisting officer · 70 min on site" in page
+    assert "assisting officer · 75 min on site" in page
 
 
 @pytest.mark.django_db
@@ -244,7 +244,7 @@ def test_an_honest_file_raises_none_of_the_new_findings(docs_world, people):
     from .test_box_ticking_end_to_end import _WORLD
 
     _WORLD["world"] = docs_world
-    investigation, _ = _investigate(docs_world, people, photos=_good_photos(range(601, 604)),
+    investigation, _ = _investigate(docs_world, people, photos=_good_photos(range(601, 606)),
                                     narrative=HONEST_ZH, declared_factor=Decimal("1.02"))
     _take_time(investigation)
     submitted = workflow.investigation_submit(investigation_id=investigation.pk,
