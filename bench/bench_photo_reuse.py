@@ -106,7 +106,8 @@ def main() -> int:
         document_id = args.photos + 1 + i
         planted.append((document_id, stored))
         copies.append((document_id, fp.query_hashes(reopen(jpeg(
-            edit(original, 7001 + i * 3), quality=rnd.randint(55, 85), exif_time="2026:01:01 10:00:00")))))
+            edit(original, 7001 + i * 3), quality=rnd.randint(55, 85),
+            exif_time="2026:01:01 10:00:00")))))
         honest.append(fp.query_hashes(reopen(jpeg(scene(7002 + i * 3), quality=80))))
     import json
 

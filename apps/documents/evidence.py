@@ -67,8 +67,8 @@ class DocumentEvidenceSource:
         return found
 
     def edited_photo_reuse(self, application_id: int, *, candidate_distance: int,
-                           max_distance: int, min_pairs: int, document_ids=None, same_application: bool = False
-                           ) -> list[PhotoReuse]:
+                           max_distance: int, min_pairs: int, document_ids=None,
+                           same_application: bool = False) -> list[PhotoReuse]:
         from apps.documents import photo_fingerprints
         from apps.documents.models import PhotoFingerprint
 

@@ -133,10 +133,10 @@ def reuse_of(document_ids, *, candidate_distance: int, max_distance: int, min_pa
                             max_distance=max_distance,
                             min_pairs=min_pairs,
                             exclude_document_id=row.document_id):
-            if match.other_application_id == row.application_id_copy:
-                if not same_application or not PhotoFingerprint.objects.filter(
+            if match.other_application_id == row.application_id_copy and (
+                    not same_application or not PhotoFingerprint.objects.filter(
                         document_id=match.other_document_id,
-                        uploaded_at__lt=row.uploaded_at).exists():
-                    continue
+                        uploaded_at__lt=row.uploaded_at).exists()):
+                continue
             matches.append(match)
     return sorted(matches, key=lambda m: (m.document_id, m.distance, m.other_document_id))

@@ -68,9 +68,7 @@ def _dct_matrix():
 
 def grey(image):
     """Colour-normalised grey image: luminance, then histogram equalisation."""
-    from PIL import ImageOps
-
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     small = image.convert("L")
     small.thumbnail((WORKING, WORKING), Image.Resampling.BILINEAR)

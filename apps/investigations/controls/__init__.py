@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.investigations.controls.geo import Site
 from apps.investigations.controls.messages import control_finding
+from apps.investigations.controls.paraphrase import reworded_findings
 from apps.investigations.controls.photo_edits import edited_reuse_findings, fingerprint_limits
 from apps.investigations.controls.photos import photo_findings, reuse_findings
-from apps.investigations.controls.paraphrase import reworded_findings
 from apps.investigations.controls.policies import ControlNotConfigured, need, severity
 from apps.investigations.controls.similarity import narrative_findings
 from apps.investigations.controls.timing import section_findings, site_visit_findings

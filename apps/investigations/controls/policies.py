@@ -87,7 +87,8 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Severity of a check-in away from the operating address"),
     ("control.visit.min_overlap_minutes", "40", "minutes", "G",
      f"{_REF} §3.4 two-officer rule (双人调查) and ≥ 60 min on site; issue 19: both officers on "
-     "site at the same time; two thirds of the 60 minutes, measured in docs/controls/evidence.md [G]",
+     "site at the same time; two thirds of the 60 minutes, measured in "
+     "docs/controls/evidence.md [G]",
      "Least time both officers must be on site at the same time"),
     ("control.visit.not_together.severity", "2", "severity", "G",
      f"{_REF} §3.4 two-officer rule [G]",

@@ -71,8 +71,8 @@ def together_findings(*, investigation, check_ins, site: Site | None, policy) ->
     by_officer = defaultdict(list)
     for visit in check_ins:
         by_officer[visit.officer_id].append(visit)
-    officers = [(investigation.lead_officer_id, _("lead officer")),
-                (investigation.assisting_officer_id, _("assisting officer"))]
+    officers = [(investigation.lead_officer_id, "lead"),
+                (investigation.assisting_officer_id, "assisting")]
     if any(not by_officer.get(officer) for officer, _role in officers):
         return []  # the submission gate refuses a missing check-in
     presence, rows = [], []
@@ -96,7 +96,7 @@ def together_findings(*, investigation, check_ins, site: Site | None, policy) ->
                 "on_site": inside, "distance_m": distance,
                 "left": pct(visit.at), "width": max(pct(end) - pct(visit.at), 1.0) if end else 1.0})
         presence.append(merge(on_site))
-        rows.append({"role": str(role), "officer": officer, "visits": visits,
+        rows.append({"role": role, "officer": officer, "visits": visits,
                      "minutes_on_site": round(minutes(merge(on_site)))})
     both = intersect(presence[0], presence[1])
     overlap = minutes(both)

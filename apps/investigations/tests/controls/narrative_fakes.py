@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sentence templates read best one per line)
 """A generator of honest and reworded-copy narratives (Chinese and English) for the paraphrase
 control's tests and rates.
 

@@ -240,8 +240,7 @@ def test_a_file_faked_by_someone_who_knows_the_controls(docs_world, people, clie
 
 @pytest.mark.django_db
 def test_an_honest_file_raises_none_of_the_new_findings(docs_world, people):
-    from .test_box_ticking_end_to_end import _good_photos, _investigate, _take_time
-    from .test_box_ticking_end_to_end import _WORLD
+    from .test_box_ticking_end_to_end import _WORLD, _good_photos, _investigate, _take_time
 
     _WORLD["world"] = docs_world
     investigation, _ = _investigate(docs_world, people, photos=_good_photos(range(601, 606)),
