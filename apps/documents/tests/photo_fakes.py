@@ -37,7 +37,10 @@ def scene(seed: int) -> Image.Image:
         else:  # a shelf or a sign: stripes
             for k in range(y0, y1, rnd.randint(6, 18)):
                 draw.line([(x0, k), (x1, k)], fill=colour, width=rnd.randint(1, 4))
-    noise = Image.effect_noise((WIDTH, HEIGHT), rnd.uniform(8, 24)).convert("RGB")
+    import numpy as np
+
+    grain = np.random.default_rng(seed).normal(128, rnd.uniform(8, 24), (HEIGHT, WIDTH))
+    noise = Image.fromarray(grain.clip(0, 255).astype(np.uint8), "L").convert("RGB")
     return Image.blend(img, noise, 0.08).filter(ImageFilter.GaussianBlur(0.6))
 
 

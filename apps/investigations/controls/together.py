@@ -65,9 +65,6 @@ def _hhmm(moment: dt.datetime) -> str:
 
 def together_findings(*, investigation, check_ins, site: Site | None, policy) -> list[Finding]:
     """VISIT_NOT_TOGETHER when both officers' time on site overlaps less than the minimum."""
-    minimum = float(need(policy, "control.visit.min_overlap_minutes"))
-    radius = float(need(policy, "control.photo.site_radius_m"))
-    level = severity(policy, "control.visit.not_together.severity")
     by_officer = defaultdict(list)
     for visit in check_ins:
         by_officer[visit.officer_id].append(visit)
@@ -75,6 +72,9 @@ def together_findings(*, investigation, check_ins, site: Site | None, policy) ->
                 (investigation.assisting_officer_id, "assisting")]
     if any(not by_officer.get(officer) for officer, _role in officers):
         return []  # the submission gate refuses a missing check-in
+    minimum = float(need(policy, "control.visit.min_overlap_minutes"))
+    radius = float(need(policy, "control.photo.site_radius_m"))
+    level = severity(policy, "control.visit.not_together.severity")
     presence, rows = [], []
     moments = [v.at for v in check_ins] + [v.checked_out_at for v in check_ins
                                            if v.checked_out_at is not None]
