@@ -123,6 +123,9 @@ def main() -> None:
         def photo_reuse(self, application_id, *, max_distance):
             return []
 
+        def edited_photo_reuse(self, application_id, **limits):
+            return []
+
         def figures(self, application_id):
             return figures
 

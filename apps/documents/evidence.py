@@ -66,6 +66,23 @@ class DocumentEvidenceSource:
                                         distance=distance))
         return found
 
+    def edited_photo_reuse(self, application_id: int, *, candidate_distance: int,
+                           max_distance: int, min_pairs: int, document_ids=None,
+                           same_application: bool = False) -> list[PhotoReuse]:
+        from apps.documents import photo_fingerprints
+        from apps.documents.models import PhotoFingerprint
+
+        mine = PhotoFingerprint.objects.filter(application_id_copy=application_id,
+                                               document__quarantined=False)
+        if document_ids is not None:
+            mine = mine.filter(document_id__in=[int(d) for d in document_ids])
+        return [PhotoReuse(document_id=m.document_id, other_document_id=m.other_document_id,
+                           other_application_id=m.other_application_id, distance=m.distance)
+                for m in photo_fingerprints.reuse_of(
+                    mine.values_list("document_id", flat=True),
+                    candidate_distance=candidate_distance, max_distance=max_distance,
+                    min_pairs=min_pairs, same_application=same_application)]
+
     def figures(self, application_id: int) -> dict[str, Decimal | None]:
         """Figures over all the application's parsed records: statements of several accounts
         are combined month by month, then the same 12-month window is taken."""

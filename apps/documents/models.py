@@ -475,3 +475,47 @@ class DocumentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}:{self.window}:{self.expires_on}"
+
+
+class PhotoFingerprint(models.Model):
+    """A photo's edit-resistant fingerprint (issue 19; apps/documents/checks/fingerprint.py).
+
+    `stored` holds the hashes of its windows (kind -> signed 64-bit), `query` the hashes it is
+    looked up by (straightened and zoomed central windows). Every 16-bit quarter of every
+    stored hash is a `PhotoBandKey` row, so the search is equality lookups on one index.
+    """
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE,
+                                    related_name="fingerprint", primary_key=True)
+    application_id_copy = models.IntegerField(_("application"), db_index=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    version = models.CharField(_("version"), max_length=16)
+    stored = models.JSONField(_("stored hashes"), default=dict)
+    query = models.JSONField(_("query hashes"), default=dict)
+
+    class Meta:
+        verbose_name = _("photo fingerprint")
+        verbose_name_plural = _("photo fingerprints")
+
+    def __str__(self) -> str:
+        return f"{self.document_id}:{self.version}"
+
+
+class PhotoBandKey(models.Model):
+    """One band of one stored hash: `key` = quarter index (0-3) << 16 | the quarter's value,
+    `value` the whole hash (signed 64-bit). Two hashes sharing a key agree exactly on that
+    quarter (the multi-index search); the index carries the hash, so the candidates are
+    verified by popcount without touching the table."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.IntegerField()
+    value = models.BigIntegerField()
+    document_id_copy = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key"], include=["value", "document_id_copy"],
+                                name="photo_band_key_idx"),
+                   models.Index(fields=["document_id_copy"], name="photo_band_doc_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.document_id_copy}"

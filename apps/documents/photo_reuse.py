@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from apps.documents.checks import CheckOutcome, flag
+from apps.documents.checks import FAILED, CheckOutcome, flag
 from apps.documents.checks.phash import bands, hamming, to_signed, to_unsigned
 from apps.documents.models import Document, PhotoHash
 
@@ -52,6 +52,7 @@ def record_and_compare(document: Document, outcome: CheckOutcome) -> CheckOutcom
     transaction, so the hash and the check result commit together)."""
     from apps.investigations.policy import PolicyResolver
 
+    outcome = _record_fingerprint(document, outcome)
     phash = outcome.findings.get("phash")
     if not phash:
         return outcome
@@ -72,3 +73,45 @@ def record_and_compare(document: Document, outcome: CheckOutcome) -> CheckOutcom
                 "reuse": [{"document_id": d, "application_id": a, "distance": n}
                           for d, a, n in matches[:10]]}
     return CheckOutcome.of({k: v for k, v in findings.items() if k != "flags"}, flags)
+
+
+def _record_fingerprint(document: Document, outcome: CheckOutcome) -> CheckOutcome:
+    """Store the edit-resistant fingerprint (issue 19) and flag photos of other applications
+    it matches; the fingerprint itself leaves the check's findings (it lives in its table)."""
+    from apps.documents import photo_fingerprints
+    from apps.investigations.policy import PolicyResolver
+
+    fingerprint = outcome.findings.get("fingerprint")
+    if not fingerprint:
+        return outcome
+    findings = {k: v for k, v in outcome.findings.items() if k not in ("fingerprint", "flags")}
+    flags = list(outcome.findings.get("flags", []))
+
+    query = {k: int(v, 16) for k, v in fingerprint["query"].items()}
+    photo_fingerprints.store(document, query=query,
+                             stored={k: int(v, 16) for k, v in fingerprint["stored"].items()})
+    resolver = PolicyResolver()
+    limits = {key: resolver(key) for key in FINGERPRINT_POLICY}
+    missing = [key for key, value in limits.items() if value is None]
+    for key in missing:
+        flags.append(flag("policy_missing", key=key))
+    if missing:
+        return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
+    candidate_key, distance_key, pairs_key = FINGERPRINT_POLICY
+    matches = [m for m in photo_fingerprints.search(
+        query, candidate_distance=int(limits[candidate_key]),
+        max_distance=int(limits[distance_key]), min_pairs=int(limits[pairs_key]),
+        exclude_document_id=document.pk) if m.other_application_id != document.application_id]
+    for match in matches[:10]:
+        flags.append(flag("photo_reused_edited", other=match.other_document_id,
+                          application=match.other_application_id, distance=match.distance))
+    findings["edited_reuse"] = [{"document_id": m.other_document_id,
+                                 "application_id": m.other_application_id,
+                                 "distance": m.distance, "pairs": m.pairs}
+                                for m in matches[:10]]
+    return CheckOutcome.of(findings, flags, fail=outcome.status == FAILED)
+
+
+FINGERPRINT_POLICY = ("documents.photo.fingerprint_candidate_distance",
+                      "documents.photo.fingerprint_max_distance",
+                      "documents.photo.fingerprint_min_pairs")

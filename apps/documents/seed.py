@@ -163,6 +163,12 @@ POLICY = [
     ("documents.bank.round_number_share_max", "0.3", "ratio", _G, "§3.3 F3"),
     ("documents.records.yoy_decline_max", "0.3", "ratio", _G, "§3.3 E1/E3: down > 30% YoY"),
     ("documents.reminder_days", "30", "days", _G, "§3.5 re-collection"),
+    ("documents.photo.fingerprint_max_distance", "16", "bits", _G,
+     "§3.4 near-duplicate reuse; issue 19: fingerprint window pairs this close agree"),
+    ("documents.photo.fingerprint_candidate_distance", "12", "bits", _G,
+     "§3.4; issue 19: index candidates within this distance are confirmed"),
+    ("documents.photo.fingerprint_min_pairs", "10", "pairs", _G,
+     "§3.4; issue 19: edited copies agree on ≥ 15 window pairs, different pictures ≤ 6"),
 ]
 
 

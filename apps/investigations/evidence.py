@@ -55,6 +55,14 @@ class EvidenceSource(Protocol):
     def photo_reuse(self, application_id: int, *, max_distance: int) -> list[PhotoReuse]:
         """Photos of this application that match a photo of another application."""
 
+    def edited_photo_reuse(self, application_id: int, *, candidate_distance: int,
+                           max_distance: int, min_pairs: int,
+                           document_ids: Iterable[int] | None = None,
+                           same_application: bool = False) -> list[PhotoReuse]:
+        """Photos of this application (or only `document_ids`) whose edit-resistant
+        fingerprint matches a photo of any other file or stage (issue 19); photos of the same
+        application count with `same_application`, if uploaded before."""
+
     def figures(self, application_id: int) -> dict[str, Decimal | None]:
         """Figures parsed from the application's documents, by key (see FIGURE_KEYS)."""
 

@@ -383,13 +383,29 @@ def _photo_controls(inspection: Inspection, *, policy, now) -> list:
         site = (Site(enterprise.operating_lat, enterprise.operating_lng, "operating_address")
                 if enterprise.operating_lat is not None and enterprise.operating_lng is not None
                 else None)
-        return photo_findings(photos=photos, site=site, window_start=inspection.started_at,
-                              window_end=now, policy=policy, answered_ids=cited)
+        found = photo_findings(photos=photos, site=site, window_start=inspection.started_at,
+                               window_end=now, policy=policy, answered_ids=cited)
+        return found + _edited_reuse(inspection, source, cited, policy=policy)
     except ControlNotConfigured as exc:
         return [control_finding(code="CONTROL_NOT_CONFIGURED", severity="R2",
                                 message=_("The photo control did not run: policy value "
                                           "%(key)s is not in force."),
                                 explanation=_("Missing policy value %(key)s."), key=exc.key)]
+
+
+def _edited_reuse(inspection: Inspection, source, cited: set[str], *, policy) -> list:
+    """Issue 19: the inspection's cited photos against every photo of every file and stage,
+    this loan's pre-loan visit included (an old picture passed off as a new visit)."""
+    from apps.applications.models import Application
+    from apps.investigations.controls.photo_edits import edited_reuse_findings, fingerprint_limits
+
+    ids = [int(c) for c in cited if c.isdigit()]
+    matches = source.edited_photo_reuse(inspection.application_id, **fingerprint_limits(policy),
+                                        document_ids=ids, same_application=True)
+    references = dict(Application.objects.filter(
+        pk__in={m.other_application_id for m in matches}).values_list("pk", "reference"))
+    return edited_reuse_findings(reuse=matches, references=references, policy=policy,
+                                 own_application_id=inspection.application_id)
 
 
 def _findings(inspection: Inspection, *, now) -> tuple[list[dict], list[dict]]:

@@ -17,6 +17,9 @@ MESSAGES = {
                                "the photo with."),
     "photo_reused": _("The photo matches document %(other)s of application %(application)s "
                       "(%(distance)s bits apart)."),
+    "photo_reused_edited": _("The photo is an edited copy (crop, turn, colour or re-save) of "
+                             "document %(other)s of application %(application)s (%(distance)s "
+                             "bits apart)."),
     "pdf_no_text": _("The PDF has no text layer (a scan): figures cannot be read from it."),
     "pdf_modified_after_creation": _("The PDF was modified (%(modified)s) after it was "
                                      "created (%(created)s)."),

@@ -10,6 +10,7 @@ import math
 from django.utils import timezone
 
 from apps.documents.checks import CheckContext, CheckOutcome, flag, policy_or_flag
+from apps.documents.checks.fingerprint import query_hashes, stored_hashes
 from apps.documents.checks.phash import dhash, to_hex
 
 VERSION = "photo-1"
@@ -84,4 +85,9 @@ def check_photo(ctx: CheckContext) -> CheckOutcome:
         flags.append(flag("site_position_unknown"))
 
     findings["phash"] = to_hex(dhash(ctx.path))
+    # Edit-resistant fingerprint (issue 19); record_and_compare stores it and takes it out of
+    # the check's findings.
+    findings["fingerprint"] = {
+        "stored": {k: to_hex(v) for k, v in stored_hashes(ctx.path).items()},
+        "query": {k: to_hex(v) for k, v in query_hashes(ctx.path).items()}}
     return CheckOutcome.of(findings, flags)

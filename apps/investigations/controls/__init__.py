@@ -16,10 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.investigations.controls.geo import Site
 from apps.investigations.controls.messages import control_finding
+from apps.investigations.controls.paraphrase import reworded_findings
+from apps.investigations.controls.photo_edits import edited_reuse_findings, fingerprint_limits
 from apps.investigations.controls.photos import photo_findings, reuse_findings
 from apps.investigations.controls.policies import ControlNotConfigured, need, severity
 from apps.investigations.controls.similarity import narrative_findings
 from apps.investigations.controls.timing import section_findings, site_visit_findings
+from apps.investigations.controls.together import together_findings
 from apps.investigations.evidence import evidence_source
 from apps.investigations.models import AnswerType, Investigation, SiteCheckIn
 from apps.investigations.rules import Finding
@@ -100,7 +103,19 @@ def run_controls(investigation: Investigation, *, policy, now: dt.datetime) -> l
             return reuse_findings(photos=photos, reuse=matches, references=references,
                                   policy=policy)
         run("photo reuse", reuse)
+
+        def edited_reuse() -> list[Finding]:
+            matches = source.edited_photo_reuse(application_id, **fingerprint_limits(policy))
+            references = dict(Application.objects.filter(
+                pk__in={m.other_application_id for m in matches}).values_list("pk", "reference"))
+            return edited_reuse_findings(reuse=matches, references=references, policy=policy)
+        run("edited photo reuse", edited_reuse)
     run("narrative", lambda: narrative_findings(investigation=investigation, policy=policy))
+    run("reworded narrative", lambda: reworded_findings(investigation=investigation,
+                                                       policy=policy))
+    run("officers together", lambda: together_findings(investigation=investigation,
+                                                       check_ins=check_ins, site=site,
+                                                       policy=policy))
     run("time on site", lambda: site_visit_findings(investigation=investigation,
                                                     check_ins=check_ins, site=site,
                                                     policy=policy))

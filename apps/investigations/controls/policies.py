@@ -43,6 +43,21 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Severity of a photo reused from another application"),
     ("control.photo.duplicate.severity", "2", "severity", "G", f"{_REF} §3.4 [G]",
      "Severity of the same picture uploaded twice in one file"),
+    ("control.photo.fingerprint_max_distance", "16", "bits", "G",
+     f"{_REF} §3.4 (near-duplicate reused from another file); issue 19: distance of a "
+     "fingerprint window pair (64-bit pHash), measured in docs/controls/evidence.md [G]",
+     "Fingerprint windows at most this many bits apart agree"),
+    ("control.photo.fingerprint_candidate_distance", "12", "bits", "G",
+     f"{_REF} §3.4; issue 19: a window pair sharing an index band and this close makes a "
+     "photo a candidate (bounds the candidates per lookup in a store of a million) [G]",
+     "Largest distance of the window pair through which a candidate photo is found"),
+    ("control.photo.fingerprint_min_pairs", "10", "pairs", "G",
+     f"{_REF} §3.4; issue 19: an edited copy agrees on ≥ 15 window pairs, a different picture "
+     "on ≤ 6 (measured, docs/controls/evidence.md) [G]",
+     "Least number of agreeing window pairs for two photos to be the same picture, edited"),
+    ("control.photo.edited_reuse.severity", "3", "severity", "G",
+     f"{_REF} §3.4 → R3 (reused from another file)",
+     "Severity of an edited copy of a photo from another file or an earlier stage"),
     ("control.narrative.similarity_max", "0.80", "ratio", "G",
      f"{_REF} §3.3 J3: different client's report > 0.8 → R2 [G]",
      "Largest accepted similarity of a narrative answer to another client's report"),
@@ -53,6 +68,16 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
     ("control.narrative.candidates", "500", "answers", "G",
      "Design default [G]: bounds the comparison cost per item",
      "How many recent answers of the same item (and of the same officers) are compared"),
+    ("control.narrative.sentence_match_min", "0.70", "ratio", "G",
+     f"{_REF} §3.3 J3, §3.4 报告千篇一律; issue 19: Dice of a sentence pair after synonym folding; "
+     "0.70 measured (docs/controls/evidence.md) [G]",
+     "Sentences at least this similar (after synonyms are folded) count as the same passage"),
+    ("control.narrative.reworded_share_max", "0.60", "ratio", "G",
+     f"{_REF} §3.3 J3 (> 0.8 verbatim); issue 19: share of the text restating another client's "
+     "report, 0.60 measured (docs/controls/evidence.md) [G]",
+     "Largest accepted share of a narrative that restates another client's report"),
+    ("control.narrative.reworded.severity", "2", "severity", "G", f"{_REF} §3.3 J3 → R2",
+     "Severity of a narrative reworded from another client's report"),
     ("control.site.min_minutes", "60", "minutes", "G",
      f"{_REF} §3.4: ≥ 60 min for a first visit [G]",
      "Minimum time on site for each officer"),
@@ -60,6 +85,14 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Severity of a visit shorter than the minimum, or without check-out"),
     ("control.site.check_in_off_site.severity", "2", "severity", "G", f"{_REF} §3.4 geofence [G]",
      "Severity of a check-in away from the operating address"),
+    ("control.visit.min_overlap_minutes", "40", "minutes", "G",
+     f"{_REF} §3.4 two-officer rule (双人调查) and ≥ 60 min on site; issue 19: both officers on "
+     "site at the same time; two thirds of the 60 minutes, measured in "
+     "docs/controls/evidence.md [G]",
+     "Least time both officers must be on site at the same time"),
+    ("control.visit.not_together.severity", "2", "severity", "G",
+     f"{_REF} §3.4 two-officer rule [G]",
+     "Severity of a visit the two officers did not make together"),
     ("control.section.min_seconds_per_item", "15", "seconds", "G", "Design default [G]",
      "Least plausible time per answer within a section"),
     ("control.section.min_items", "3", "answers", "G", "Design default [G]",

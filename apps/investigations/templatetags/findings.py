@@ -35,6 +35,10 @@ _LABELS = {
 }
 
 
+# Inputs the finding's template draws as a picture (passages side by side, site timelines).
+_DRAWN = {"passages", "timelines"}
+
+
 def _number(value) -> str:
     try:
         number = Decimal(str(value))
@@ -86,7 +90,7 @@ def finding_facts(finding: dict) -> list[tuple[str, str]]:
     """(label, value) rows of a finding's inputs."""
     return [(str(_LABELS.get(key, key)),
              _officer(value) if key == "officer" and isinstance(value, int) else fact_value(value))
-            for key, value in (finding.get("inputs") or {}).items()]
+            for key, value in (finding.get("inputs") or {}).items() if key not in _DRAWN]
 
 
 @register.filter

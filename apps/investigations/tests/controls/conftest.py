@@ -80,3 +80,12 @@ def visit(investigation, people, *, minutes=75, at=SITE):
     rows = SiteCheckIn.objects.filter(investigation=investigation)
     end = max(r.checked_out_at for r in rows)
     rows.update(at=end - dt.timedelta(minutes=minutes))
+
+
+@pytest.fixture
+def docs_world(world):
+    """The world with the documents app's seed (types, policy) and its evidence source."""
+    from apps.documents.seed import seed_documents
+
+    seed_documents(with_requirements=False)
+    return world

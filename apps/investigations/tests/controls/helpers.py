@@ -38,6 +38,7 @@ class FakeSource:
         self.reuse_rows: dict[int, list[PhotoReuse]] = {}
         self.figure_rows: dict[int, dict] = {}
         self.reuse_calls: list[int] = []
+        self.edited_rows: dict[int, list[PhotoReuse]] = {}
 
     def photos(self, application_id):
         return list(self.photo_rows.get(application_id, []))
@@ -45,6 +46,14 @@ class FakeSource:
     def photo_reuse(self, application_id, *, max_distance):
         self.reuse_calls.append(max_distance)
         return [r for r in self.reuse_rows.get(application_id, []) if r.distance <= max_distance]
+
+    def edited_photo_reuse(self, application_id, *, candidate_distance, max_distance, min_pairs,
+                           document_ids=None,
+                           same_application=False):
+        return [r for r in self.edited_rows.get(application_id, [])
+                if r.distance <= max_distance
+                and (document_ids is None or r.document_id in set(document_ids))
+                and (same_application or r.other_application_id != application_id)]
 
     def figures(self, application_id):
         return dict(self.figure_rows.get(application_id, {}))
