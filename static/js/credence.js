@@ -32,6 +32,25 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // Errors where the eye is: a page that comes back with a refused form (a wrong signing
+  // password, a missing reason) brings that form into view and puts the cursor in the first
+  // field at fault, unless the page already placed the focus itself.
+  if (document.activeElement === document.body || document.activeElement === null) {
+    var invalid = document.querySelector("main form [aria-invalid='true']");
+    var refusal = document.querySelector("main form .errorlist, main form .form-error");
+    var target = invalid || refusal;
+    if (target) {
+      var form = target.closest("form");
+      if (form && form.scrollIntoView) form.scrollIntoView({ block: "start" });
+      if (invalid) {
+        invalid.focus();
+      } else {
+        refusal.setAttribute("tabindex", "-1");
+        refusal.focus();
+      }
+    }
+  }
+
   // Phone layout of data tables (credence.css): each cell carries its column's header as a
   // label, so a row reads as a card. Tables with data-no-reflow (grids meant to be read
   // across, such as an editable answer table) keep their shape and scroll inside their

@@ -40,6 +40,9 @@ def test_approver_signs_off_from_the_inbox(demo_site, waiting_file, page, page_e
     page.get_by_label("Your password (to sign)").fill("not-my-password")
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_text("The password is not correct.")).to_be_visible()
+    # Where the eye is (issue #18): the refusal is brought into view on a phone-sized window too,
+    # not left below the dossier.
+    expect(page.get_by_text("The password is not correct.")).to_be_in_viewport()
 
     page.get_by_role("radio", name="Approve").check()
     page.get_by_label("Reasons").fill("Cash flow covers repayments; local reputation sound.")
