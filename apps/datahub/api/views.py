@@ -211,7 +211,17 @@ class FileImportApi(APIView):
             "file": serializers.FileField()})},
         responses={201: inline_serializer("DataFileImportOutput", fields={
             "pulls": PullOutput(many=True),
-            "unmatched": serializers.ListField(child=serializers.CharField())})})
+            "unmatched": serializers.ListField(child=serializers.CharField()),
+            "already_imported": serializers.ListField(
+                child=serializers.CharField(),
+                help_text="Subjects whose part of this export was imported before: not "
+                          "stored again (the import is idempotent)."),
+            "detail": serializers.CharField(help_text="What the import did, in a sentence.")}),
+            200: inline_serializer("DataFileImportNothingNew", fields={
+                "pulls": PullOutput(many=True),
+                "unmatched": serializers.ListField(child=serializers.CharField()),
+                "already_imported": serializers.ListField(child=serializers.CharField()),
+                "detail": serializers.CharField()})})
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
@@ -219,8 +229,12 @@ class FileImportApi(APIView):
         result = file_import(source=request.data.get("source", ""),
                              purpose=request.data.get("purpose", ""), name=upload.name,
                              data=upload.read(), actor=request.user)
+        # 201 when something was stored; 200 "nothing new" when every subject was on file.
         return Response({"pulls": PullOutput(result.pulls, many=True).data,
-                         "unmatched": result.unmatched}, status=status.HTTP_201_CREATED)
+                         "unmatched": result.unmatched,
+                         "already_imported": result.already_imported,
+                         "detail": result.message},
+                        status=status.HTTP_201_CREATED if result.pulls else status.HTTP_200_OK)
 
 
 class CostReportApi(APIView):
