@@ -8,8 +8,13 @@ class DatahubConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.audit.registry import register_actions
+        from apps.datahub.facts import mismatch_findings, pulled_figures, pulled_item_values
         from apps.datahub.findings import court_findings
-        from apps.investigations.evidence import register_finding_source
+        from apps.investigations.evidence import (
+            register_figure_source,
+            register_finding_source,
+            register_item_value_source,
+        )
 
         register_actions({
             "datahub.consent_recorded": _("Data-pull consent recorded"),
@@ -22,3 +27,9 @@ class DatahubConfig(AppConfig):
         # Court hits become cross-check findings of the investigation (investigations sits
         # below this app, so it learns of them through its registry, never an import).
         register_finding_source(court_findings)
+        # An answer that disagrees with the pulled value is a cross-check finding; the pulled
+        # figures feed the cross-checks and the scoring features; the pulled values are shown
+        # beside the officer's answers (apps/datahub/facts.py).
+        register_finding_source(mismatch_findings)
+        register_figure_source(pulled_figures)
+        register_item_value_source(pulled_item_values)

@@ -68,6 +68,8 @@ DATAHUB_POLICIES: list[tuple[str, str, str, str]] = [
      "Severity of the finding for a listed dishonest debtor"),
     ("datahub.finding.enforcement.severity", "2", "severity",
      "Severity of the finding for an open court enforcement case"),
+    ("datahub.finding.mismatch.severity", "2", "severity",
+     "Severity of the finding when an answer disagrees with the pulled value"),
 ]
 
 

@@ -46,6 +46,10 @@ class ConsentInput(serializers.Serializer):
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     document_reference = serializers.CharField(max_length=200)
+    person = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="A person's own consent (guarantor, legal representative …) for the sources "
+                  "that answer about persons; omitted for the enterprise's consent.")
 
     class Meta:
         ref_name = "DataConsentInput"
@@ -54,6 +58,7 @@ class ConsentInput(serializers.Serializer):
 class ConsentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     enterprise = serializers.IntegerField(source="enterprise_id")
+    person = serializers.IntegerField(source="person_id", allow_null=True)
     signed_by = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
@@ -80,6 +85,9 @@ class PullOutput(serializers.Serializer):
     id = serializers.IntegerField()
     query_id = serializers.UUIDField()
     enterprise = serializers.IntegerField(source="enterprise_id")
+    person = serializers.IntegerField(source="person_id", allow_null=True,
+                                      help_text="The person asked about; null for the "
+                                                "enterprise.")
     application = serializers.IntegerField(source="application_id", allow_null=True)
     branch = serializers.CharField(source="branch.code")
     source = serializers.CharField()
@@ -121,6 +129,10 @@ class PullInput(serializers.Serializer):
     source = _source_field()
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     application = serializers.IntegerField(min_value=1, required=False)
+    person = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="Ask about this person around the enterprise (credit bureau only), under "
+                  "the person's own consent.")
 
     class Meta:
         ref_name = "DataPullInput"
@@ -142,6 +154,7 @@ class ConsentCreateApi(IdempotentCommandMixin, APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         consent = services.consent_record(enterprise_id=fields.pop("enterprise"),
+                                          person_id=fields.pop("person", None),
                                           actor=request.user, **fields)
         return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
 
@@ -183,7 +196,7 @@ class PullListApi(IdempotentCommandMixin, APIView):
         pull = services.pull_request(enterprise_id=fields["enterprise"],
                                      source=fields["source"], purpose=fields["purpose"],
                                      application_id=fields.get("application"),
-                                     actor=request.user)
+                                     person_id=fields.get("person"), actor=request.user)
         done = pull.state == PullState.SUCCEEDED
         return Response(PullOutput(pull).data,
                         status=status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED)
