@@ -218,9 +218,13 @@ def mismatch_findings(application_id: int, *, policy) -> list:
     return findings
 
 
-def source_facts(enterprise_id: int) -> list[dict]:
-    """The portrait's lines: per source, what its newest answer says, with provenance."""
+def source_facts(enterprise_id: int, *, may_see=None) -> list[dict] | None:
+    """The portrait's lines: per source, what its newest answer says, with provenance. None
+    when there are answers and `may_see()` says the viewer may not read them (asked only
+    then: a permission check costs queries the portrait need not spend on an empty hub)."""
     answers = latest_answers(enterprise_id)
+    if answers and may_see is not None and not may_see():
+        return None
     lines: list[dict] = []
 
     def add(source, text):

@@ -129,8 +129,8 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
 
     # What the outside sources said (registry, court, tax, utility, credit bureau), newest
     # answer per source with its provenance; for viewers who may see the hub's pulls.
-    external = (source_facts(enterprise.pk) if viewer.has_perm("datahub.view_pull")
-                else None)
+    external = source_facts(enterprise.pk,
+                            may_see=lambda: viewer.has_perm("datahub.view_pull"))
 
     return {
         "external": external,

@@ -135,3 +135,23 @@ def test_a_refresh_of_the_report_hands_w02_to_monitoring(hub, people):
         hooks.unregister_change_listener(listener)
     mine = [c for c in heard if c["loan_id"] == loan.pk]
     assert [(c["code"], c["kind"]) for c in mine] == [("W02", "overdue")]
+
+
+def test_a_guarantors_consent_and_report_through_the_api(hub, people, guarantor):
+    from apps.datahub.tests.test_api import client_for, consent_body
+
+    api = client_for(people.am)
+    body = {"enterprise": people.firm.pk, "source": "bureau", "purpose": "pre_loan",
+            "person": guarantor.pk}
+    refused = api.post("/api/v1/datahub/pulls/", body, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "consent_required"
+    consent = api.post("/api/v1/datahub/consents/",
+                       consent_body(people.firm, sources=["bureau"], person=guarantor.pk,
+                                    signed_by="周保"), format="json")
+    assert consent.status_code == 201 and consent.json()["person"] == guarantor.pk
+    response = api.post("/api/v1/datahub/pulls/", body, format="json")
+    assert response.status_code == 202 and response.json()["person"] == guarantor.pk
+    wrong = api.post("/api/v1/datahub/consents/",
+                     consent_body(people.firm, sources=["court"], person=guarantor.pk),
+                     format="json")
+    assert wrong.status_code == 400 and "sources" in wrong.json()["fields"]
