@@ -329,8 +329,10 @@ def pull_run(*, pull_id: int) -> str:
             pull.succeed(at=now, format_version=answer.format_version,
                          content_type=answer.content_type, body=answer.body)
             pull.save()
-            records_found(pull, store_records(pull, answer.records))
+            # The breaker's row before the records: announcing a change may raise a signal,
+            # which takes the audit chain's lock, and the audit lock is always taken last.
             circuit_record(pull.source, ok=True, now=now, policy=policy)
+            records_found(pull, store_records(pull, answer.records))
             _audit(pull, "datahub.pull_succeeded", None,
                    {"records": len(answer.records), "cost": str(pull.cost),
                     "format_version": pull.format_version, "attempts": pull.attempts})
