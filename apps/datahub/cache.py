@@ -2,8 +2,8 @@
 paying and without taking any lock.
 
 `cache_answer()` runs before the locking path of `services.pull_request`. It reads (no row
-lock): the hub's policy values, then in one statement the enterprise's branch, a consent in
-force and the newest paid answer inside the freshness window, each through an index. When
+lock), in one statement, the source's price and freshness window, the enterprise's branch, a
+consent in force and the newest paid answer inside the window, each through an index. When
 there is one, it writes a single row, the cache `Pull` (channel `cache`, state `succeeded`
 through the `answer_from_cache` transition, `answered_by` the paid pull, `saved` its price,
 the officer as `requested_by`), in a transaction of its own committed with
@@ -25,65 +25,92 @@ their own transactions as before.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.selectors import visible_branch_ids
 from apps.datahub.models import Consent, Pull
-from apps.datahub.policy import HubPolicy
 from apps.datahub.states import Channel, PullState
 from apps.parties.models import Enterprise
+
+_READ = """
+WITH pol AS (
+    SELECT DISTINCT ON (key) key, value FROM {policy}
+    WHERE key IN (%(price_key)s, %(fresh_key)s) AND state <> %(draft)s
+      AND effective_from <= %(today)s AND (effective_to IS NULL OR effective_to > %(today)s)
+    ORDER BY key, version DESC)
+SELECT e.branch_id, (SELECT value FROM pol WHERE key = %(price_key)s), c.id, p.id,
+       p.fetched_at, p.format_version
+FROM {enterprise} e
+LEFT JOIN LATERAL (
+    SELECT c.id FROM {consent} c
+    WHERE c.enterprise_id = e.id AND c.person_id IS NULL AND c.purpose = %(purpose)s
+      AND c.valid_from <= %(today)s AND c.valid_until >= %(today)s AND c.revoked_at IS NULL
+      AND c.sources @> %(sources)s::jsonb
+    ORDER BY c.valid_until DESC, c.id DESC LIMIT 1) c ON true
+LEFT JOIN LATERAL (
+    SELECT p.id, p.fetched_at, p.format_version FROM {pull} p
+    WHERE p.enterprise_id = e.id AND p.source = %(source)s AND p.person_id IS NULL
+      AND p.channel IN (%(http)s, %(file)s) AND p.state = %(succeeded)s
+      AND p.fetched_at >= %(now)s - make_interval(
+          secs => (SELECT value FROM pol WHERE key = %(fresh_key)s) * 3600)
+    ORDER BY p.fetched_at DESC LIMIT 1) p ON true
+WHERE e.id = %(enterprise)s
+"""
+
+
+def _read(*, enterprise_id: int, source: str, purpose: str, now) -> tuple | None:
+    """(branch, price, consent, paid pull, its fetch time, its format version) in one
+    statement: the two policy values the hit needs (`datahub.<source>.price` and
+    `.freshness_hours`, the highest published or retired version in force, as `HubPolicy`
+    reads them), the consent in force and the newest paid answer inside the freshness window.
+    PostgreSQL only (LATERAL, jsonb containment)."""
+    from apps.core.policy import PolicyVersionState
+    from apps.investigations.models import PolicyValue
+
+    sql = _READ.format(policy=PolicyValue._meta.db_table,
+                       enterprise=Enterprise._meta.db_table,
+                       consent=Consent._meta.db_table, pull=Pull._meta.db_table)
+    params = {"price_key": f"datahub.{source}.price",
+              "fresh_key": f"datahub.{source}.freshness_hours",
+              "draft": PolicyVersionState.DRAFT, "today": timezone.localdate(now),
+              "purpose": purpose, "sources": json.dumps([source]), "source": source,
+              "http": Channel.HTTP, "file": Channel.FILE, "succeeded": PullState.SUCCEEDED,
+              "now": now, "enterprise": enterprise_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def cache_answer(*, enterprise_id: int, source: str, purpose: str, actor,
                  application_id: int | None, person_id: int | None = None) -> Pull | None:
     """The cache pull answering this request, or None when the locking path must decide
-    (no fresh answer, no consent, out of scope, an application or a person to check: all
-    refusals are that path's, so their errors stay in one place).
+    (no fresh answer, no consent, a policy value missing, out of scope, an application or a
+    person to check: all refusals are that path's, so their errors stay in one place).
 
-    Three reads: the hub's policy values, the viewer's branches, and one statement for the
-    enterprise's branch with its consent in force and its newest fresh paid answer (two
-    correlated subqueries, each on an index)."""
+    Two reads: one statement (`_read`) and the viewer's branches; then one insert."""
     if application_id is not None or person_id is not None:
         return None   # the locking path checks the application or the person's link
-    if not connection.features.supports_json_field_contains:
-        return None   # SQLite: the locking path reads consents in Python
-    limits = HubPolicy().source(source)
+    if connection.vendor != "postgresql":
+        return None   # SQLite: the locking path answers from the cache as well
     now = timezone.now()
-    today = timezone.localdate(now)
-    consent = (Consent.objects.filter(enterprise_id=OuterRef("pk"), person__isnull=True,
-                                      purpose=purpose, valid_from__lte=today,
-                                      valid_until__gte=today, revoked_at__isnull=True,
-                                      sources__contains=[source])
-               .order_by("-valid_until", "-id"))
-    paid = (Pull.objects.filter(enterprise_id=OuterRef("pk"), source=source,
-                                person__isnull=True, channel__in=[Channel.HTTP, Channel.FILE],
-                                state=PullState.SUCCEEDED,
-                                fetched_at__gte=now - limits.freshness)
-            .order_by("-fetched_at"))
-    row = (Enterprise.objects.filter(pk=enterprise_id)
-           .annotate(consent_id=Subquery(consent.values("id")[:1]),
-                     paid_id=Subquery(paid.values("id")[:1]),
-                     paid_at=Subquery(paid.values("fetched_at")[:1]),
-                     paid_version=Subquery(paid.values("format_version")[:1]))
-           .values_list("branch_id", "consent_id", "paid_id", "paid_at", "paid_version")
-           .first())
-    if row is None or row[1] is None or row[2] is None:
+    row = _read(enterprise_id=enterprise_id, source=source, purpose=purpose, now=now)
+    if row is None or None in row[:4]:
         return None
-    branch_id, consent_id, paid_id, paid_at, paid_version = row
+    branch_id, price, consent_id, paid_id, paid_at, paid_version = row
     branches = visible_branch_ids(viewer=actor)
     if branches is not None and branch_id not in branches:
         return None
     answered_by = Pull(pk=paid_id, fetched_at=paid_at, format_version=paid_version)
     pull = Pull(channel=Channel.CACHE, enterprise_id=enterprise_id, application_id=None,
                 branch_id=branch_id, source=source, purpose=purpose, consent_id=consent_id,
-                requested_by=actor, price=limits.price, audit_pending=True)
+                requested_by=actor, price=Decimal(price), audit_pending=True)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         pull.answer_from_cache(paid=answered_by, at=now)
         pull.save()
     return pull
