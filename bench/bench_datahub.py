@@ -8,7 +8,8 @@
     (claim, query, records, breaker, audit): from the first request to the last pull stored.
     Target: ≤ 2x the baseline;
   * cache hit: the same N requests again inside the freshness window, each answered from the
-    cache (a cache pull and its audit event written, nothing sent): p50 / p95, target p95 < 5 ms.
+    cache without a lock (one cache pull row written, nothing sent): p50 / p95, target p95 <
+    5 ms; then the time the periodic sweep takes to write their N audit events in bulk.
 
 Runs in a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/credence_bench_datahub), dropped and recreated, on Redis
@@ -135,6 +136,19 @@ def main() -> int:
 
     failed = Pull.objects.exclude(state=PullState.SUCCEEDED).count()
     calls = court.service.calls
+    # The machine's database round trip in this run (SELECT 1), to read the cache-hit times
+    # against: the cache hit is a handful of round trips.
+    from django.db import connection
+
+    trips = []
+    with connection.cursor() as cursor:
+        for _ in range(len(firms)):
+            t = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            trips.append((time.perf_counter() - t) * 1000)
+    trips.sort()
+    trip50, trip95 = statistics.median(trips), trips[int(len(trips) * 0.95) - 1]
     # Cache hits: the same questions again.
     times = []
     for f in firms:
@@ -143,6 +157,19 @@ def main() -> int:
                                      actor=officer)
         times.append((time.perf_counter() - t) * 1000)
         assert pull.channel == "cache"
+    # Their audit events, written afterwards in bulk by the periodic sweep (apps/datahub/cache.py).
+    from apps.audit.models import AuditEvent
+    from apps.datahub.cache import cache_hits_audit
+
+    t = time.perf_counter()
+    audited = 0
+    while True:
+        done = cache_hits_audit()
+        audited += done
+        if not done:
+            break
+    t_audit = time.perf_counter() - t
+    events = AuditEvent.objects.filter(action="datahub.pull_answered_from_cache").count()
     court.stop()
     times.sort()
     p50, p95 = statistics.median(times), times[int(len(times) * 0.95) - 1]
@@ -156,6 +183,10 @@ def main() -> int:
           f"{'met' if ratio <= 2 else 'MISSED'}")
     print(f"datahub cache hit: p50 {p50:.1f} ms, p95 {p95:.1f} ms; target p95 < 5 ms: "
           f"{'met' if p95 < 5 else 'MISSED'}")
+    print(f"  (database round trip SELECT 1 in this run: p50 {trip50:.2f} ms, p95 {trip95:.2f} "
+          f"ms; the cache hit's p95 is {p95 / trip95:.1f} round trips)")
+    print(f"  (cache answers' audit events written by the sweep: {audited} in {t_audit:.1f} s, "
+          f"{events} on the chain for {len(times)} cache answers)")
     return 0 if failed == 0 else 1
 
 

@@ -1,4 +1,5 @@
-"""`make run`: web UI, a real Celery worker and beat, as child processes; Ctrl-C stops them all.
+"""`make run`: web UI, a real Celery worker and beat, and the data hub's local stand-in
+services, as child processes; Ctrl-C stops them all.
 
 The embedded default (SQLite + kombu's filesystem broker) needs no server; with DATABASE_URL and
 CELERY_BROKER_URL set, the same command runs against PostgreSQL and Redis.
@@ -16,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from apps.core.task_routes import Queue  # noqa: E402  (no Django needed: a plain enum)
+from apps.datahub.testservers import demo_env  # noqa: E402  (stdlib only)
 
 PYTHON = sys.executable
 PORT = os.environ.get("PORT", "8000")
@@ -27,6 +29,9 @@ def _env() -> dict:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env.setdefault("OMP_NUM_THREADS", "1")  # 2 cores: oversubscribed BLAS threads stall models
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The data hub's sources: the local stand-ins below unless real services are configured.
+    for name, url in demo_env().items():
+        env.setdefault(name, url)
     return env
 
 
@@ -74,6 +79,9 @@ def main() -> int:
     _manage("collectstatic", "--no-input", "-v", "0")
     _manage("seed_demo")
     processes = {
+        # The stand-ins for the outside data services (registry, court, tax, utility, credit
+        # bureau) on the loopback, so the demo's data pulls reach something that answers.
+        "datahub-sources": _start("datahub-sources", [PYTHON, "-m", "apps.datahub.testservers"]),
         "web": _start("web", [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"]),
         # One embedded worker for every queue (apps/core/task_routes.py); production runs a
         # worker per queue so bulk work never delays what a person waits for.

@@ -99,3 +99,22 @@ def sync_role_groups(sender=None, **kwargs) -> None:
             wanted += Permission.objects.filter(content_type__app_label=app_label,
                                                 codename=codename)
         group.permissions.set(wanted)
+
+
+# The external data hub (issue #21): ask for pulls and record consents; see the cost report;
+# import the exports banks receive; the administrator watches the sources' circuit breakers.
+_HUB_ASK = {"datahub.view_pull", "datahub.add_pull", "datahub.view_consent"}
+_HUB_READ = {"datahub.view_pull", "datahub.view_consent"}
+for _role, _codes in {
+    Role.ACCOUNT_MANAGER: {*_HUB_ASK, "datahub.add_consent"},
+    Role.TEAM_LEAD: {*_HUB_ASK, "datahub.add_consent", "datahub.view_cost_report",
+                     "datahub.import_file"},
+    Role.RISK_REVIEWER: _HUB_ASK,
+    Role.POST_LOAN_OFFICER: _HUB_ASK,
+    Role.APPROVER: _HUB_READ,
+    Role.COMMITTEE_MEMBER: _HUB_READ,
+    Role.AUDITOR: {*_HUB_READ, "datahub.view_cost_report"},
+    Role.ADMIN: {*_HUB_READ, "datahub.view_cost_report", "datahub.import_file",
+                 "datahub.view_sourcecircuit", "datahub.change_sourcecircuit"},
+}.items():
+    ROLE_PERMISSIONS.setdefault(_role, set()).update(_codes)

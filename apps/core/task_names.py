@@ -44,3 +44,4 @@ class TaskName(StrEnum):
     DATAHUB_PULL_RUN = "datahub.pull_run"
     DATAHUB_REFRESH_SWEEP = "datahub.refresh_sweep"
     DATAHUB_REFRESH_PULL_RUN = "datahub.refresh_pull_run"
+    DATAHUB_CACHE_HITS_AUDIT = "datahub.cache_hits_audit"

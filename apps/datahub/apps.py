@@ -1,31 +1,20 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-_ASK = {"datahub.view_pull", "datahub.add_pull", "datahub.view_consent"}
-HUB_PERMISSIONS = {
-    "account_manager": _ASK | {"datahub.add_consent"},
-    "team_lead": _ASK | {"datahub.add_consent", "datahub.view_cost_report",
-                         "datahub.import_file"},
-    "risk_reviewer": _ASK,
-    "post_loan_officer": _ASK,
-    "approver": {"datahub.view_pull", "datahub.view_consent"},
-    "committee_member": {"datahub.view_pull", "datahub.view_consent"},
-    "auditor": {"datahub.view_pull", "datahub.view_consent", "datahub.view_cost_report"},
-    "admin": {"datahub.view_pull", "datahub.view_consent", "datahub.view_cost_report",
-              "datahub.import_file", "datahub.view_sourcecircuit",
-              "datahub.change_sourcecircuit"},
-}
-
 
 class DatahubConfig(AppConfig):
     name = "apps.datahub"
     verbose_name = _("External data hub")
 
     def ready(self) -> None:
-        from apps.accounts.roles import ROLE_PERMISSIONS, Role
         from apps.audit.registry import register_actions
+        from apps.datahub.facts import mismatch_findings, pulled_figures, pulled_item_values
         from apps.datahub.findings import court_findings
-        from apps.investigations.evidence import register_finding_source
+        from apps.investigations.evidence import (
+            register_figure_source,
+            register_finding_source,
+            register_item_value_source,
+        )
 
         register_actions({
             "datahub.consent_recorded": _("Data-pull consent recorded"),
@@ -35,9 +24,12 @@ class DatahubConfig(AppConfig):
             "datahub.pull_failed": _("External data pull failed"),
             "datahub.file_imported": _("External data file imported"),
         })
-        # The hub's permissions join the roles (accounts syncs the groups after migrate).
-        for role, codes in HUB_PERMISSIONS.items():
-            ROLE_PERMISSIONS.setdefault(Role(role), set()).update(codes)
         # Court hits become cross-check findings of the investigation (investigations sits
         # below this app, so it learns of them through its registry, never an import).
         register_finding_source(court_findings)
+        # An answer that disagrees with the pulled value is a cross-check finding; the pulled
+        # figures feed the cross-checks and the scoring features; the pulled values are shown
+        # beside the officer's answers (apps/datahub/facts.py).
+        register_finding_source(mismatch_findings)
+        register_figure_source(pulled_figures)
+        register_item_value_source(pulled_item_values)

@@ -7,9 +7,10 @@ enterprise, inside the transaction that stores the pull. Monitoring registers in
 `AppConfig.ready()`, e.g.
 
     from apps.datahub.hooks import register_change_listener
-    register_change_listener(lambda *, loan_id, code, source, observed, level:
-                             signal_raise(loan_id=loan_id, code=code, source=source,
-                                          observed=observed, level=level))
+    register_change_listener(external_change_raise)   # apps/monitoring/external_signals.py
+
+`fn(*, loan_id, code, kind, source, observed, details)`: the hub says what changed (a fact),
+the listener decides what it means (the level is monitoring's policy).
 
 A listener that fails is logged and rolled back alone (a savepoint): the pull and its
 records stay stored, with the changes on `Pull.changes`, so nothing the source said is lost.
@@ -29,8 +30,9 @@ _listeners: list[ChangeListener] = []
 
 
 def register_change_listener(fn: ChangeListener) -> None:
-    """`fn(*, loan_id, code, source, observed, level)`; `code` is the signal catalogue's
-    (W10 court, W11 pledges and freezes, W12 legal representative or shareholders)."""
+    """`fn(*, loan_id, code, kind, source, observed, details)`; `code` is the signal
+    catalogue's (W02 credit bureau, W10 court, W11 pledges and freezes, W12 legal
+    representative or shareholders), `kind` the kind of change, `details` the whole change."""
     if fn not in _listeners:
         _listeners.append(fn)
 
@@ -48,8 +50,8 @@ def announce(*, loan_ids: list[int], changes: list[dict], source: str) -> int:
             for change in changes:
                 try:
                     with transaction.atomic():
-                        fn(loan_id=loan_id, code=change["code"], source=source,
-                           observed=change["observed"], level=change.get("level"))
+                        fn(loan_id=loan_id, code=change["code"], kind=change["kind"],
+                           source=source, observed=change["observed"], details=change)
                     done += 1
                 except Exception:  # noqa: BLE001 - logged; the pull stays stored
                     log.exception("datahub change listener %r failed for loan %s (%s)",

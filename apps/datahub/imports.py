@@ -14,6 +14,7 @@ and which later requests may reuse from the cache.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections import defaultdict
@@ -41,6 +42,27 @@ MAX_BYTES = 20 * 1024 * 1024
 class ImportResult:
     pulls: list[Pull] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    already_imported: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        """What the import did, in a sentence (the API's `detail`)."""
+        if not self.pulls and self.already_imported:
+            return _("Nothing new: this file was imported before (%(n)s subjects already on "
+                     "file).") % {"n": len(self.already_imported)}
+        text = _("%(n)s subjects imported.") % {"n": len(self.pulls)}
+        if self.already_imported:
+            text += " " + _("%(n)s were already imported from the same export and were not "
+                            "stored again.") % {"n": len(self.already_imported)}
+        if self.unmatched:
+            text += " " + _("%(n)s are not enterprises you can see.") % {"n": len(self.unmatched)}
+        return text
+
+
+def content_digest(source: str, version: str, raw: str) -> str:
+    """The identity of one subject's part of an export: the same answer imported again (the
+    same file twice, or two files repeating it) has the same digest."""
+    return hashlib.sha256(f"{source}\n{version}\n{raw}".encode()).hexdigest()
 
 
 def _subject_of(source: str, answer: dict, index: int) -> str:
@@ -131,12 +153,26 @@ def file_import(*, source: str, name: str, data: bytes, purpose: str, actor) -> 
     version = connector_for(source).format_version
     with transaction.atomic():
         now = timezone.now()
+        # Idempotent: a subject whose part of the file was imported before is not stored again
+        # (the enterprise rows are locked so two imports of one file cannot both store it).
+        wanted = {by_uscc[u].pk: content_digest(source, version, raw)
+                  for u, (_records, raw) in subjects.items() if u in by_uscc}
+        list(Enterprise.objects.select_for_update(of=("self",), no_key=True)
+             .filter(pk__in=list(wanted)).order_by("pk").values_list("pk", flat=True))
+        seen = set(Pull.objects.filter(channel=Channel.FILE, source=source,
+                                       enterprise_id__in=list(wanted),
+                                       content_sha256__in=list(wanted.values()))
+                   .values_list("enterprise_id", "content_sha256"))
         for uscc, (records, raw) in subjects.items():
             enterprise = by_uscc.get(uscc)
             if enterprise is None:
                 continue
+            if (enterprise.pk, wanted[enterprise.pk]) in seen:
+                result.already_imported.append(uscc)
+                continue
             pull = Pull(enterprise=enterprise, branch_id=enterprise.branch_id, source=source,
-                        purpose=purpose, channel=Channel.FILE, requested_by=actor, price=0)
+                        purpose=purpose, channel=Channel.FILE, requested_by=actor, price=0,
+                        content_sha256=wanted[enterprise.pk])
             pull.succeed(at=now, format_version=version, content_type="application/json",
                          body=raw)
             pull.save()
@@ -146,4 +182,5 @@ def file_import(*, source: str, name: str, data: bytes, purpose: str, actor) -> 
                          payload={"source": source, "file": name[:200],
                                   "records": len(records), "query_id": str(pull.query_id)})
             result.pulls.append(pull)
+    result.already_imported.sort()
     return result

@@ -1,9 +1,11 @@
 """Consents, pulls, the records they brought back, and each source's circuit breaker.
 
-A `Pull` is one request for one source's data about one enterprise. Paid pulls reach the
-service (channel http) or read a bank's export (channel file); a repeat request inside the
-source's freshness window is a pull of channel `cache` pointing at the paid pull that answered
-it, costing nothing and recording what it saved. Every `Record` carries its provenance
+A `Pull` is one request for one source's data about one enterprise, or about one person
+around it (`person`: a guarantor, the legal representative …, for the sources that know
+persons, with that person's own consent). Paid pulls reach the service (channel http) or
+read a bank's export (channel file); a repeat request inside the source's freshness window is
+a pull of channel `cache` pointing at the paid pull that answered it, costing nothing and
+recording what it saved. Every `Record` carries its provenance
 (source, query id, fetch time, format version) so any figure derived from it can say where it
 came from.
 """
@@ -28,6 +30,12 @@ class Consent(TimeStampedModel):
 
     enterprise = models.ForeignKey("parties.Enterprise", on_delete=models.PROTECT,
                                    related_name="data_consents", verbose_name=_("enterprise"))
+    person = models.ForeignKey(
+        "parties.Person", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="data_consents", verbose_name=_("person"),
+        help_text=_("Set when the consent is a person's own (a guarantor, the legal "
+                    "representative …) for queries about that person; empty for the "
+                    "enterprise's."))
     signed_by = models.CharField(_("signed by"), max_length=200,
                                  help_text=_("The person who signed for the enterprise."))
     sources = models.JSONField(_("sources covered"), default=list)
@@ -49,7 +57,8 @@ class Consent(TimeStampedModel):
                                               name="datahub_consent_period_ordered")]
 
     def __str__(self) -> str:
-        return f"{self.enterprise_id}: {', '.join(self.sources)} until {self.valid_until}"
+        who = f"{self.enterprise_id}" + (f"/person {self.person_id}" if self.person_id else "")
+        return f"{who}: {', '.join(self.sources)} until {self.valid_until}"
 
 
 class Pull(WorkflowModel):
@@ -58,6 +67,10 @@ class Pull(WorkflowModel):
     query_id = models.UUIDField(_("query id"), default=uuid.uuid4, unique=True, editable=False)
     enterprise = models.ForeignKey("parties.Enterprise", on_delete=models.PROTECT,
                                    related_name="data_pulls", verbose_name=_("enterprise"))
+    person = models.ForeignKey("parties.Person", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="data_pulls",
+                               verbose_name=_("person asked about"),
+                               help_text=_("Empty when the pull is about the enterprise."))
     application = models.ForeignKey("applications.Application", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="data_pulls",
                                     verbose_name=_("application"))
@@ -94,6 +107,14 @@ class Pull(WorkflowModel):
     changes = models.JSONField(_("changes found"), default=list, blank=True,
                                help_text=_("Signal inputs against the previous answer "
                                            "(apps/datahub/changes.py)."))
+    audit_pending = models.BooleanField(
+        _("audit event pending"), default=False,
+        help_text=_("A cache answer whose audit event the next sweep writes "
+                    "(apps/datahub/cache.py)."))
+    content_sha256 = models.CharField(
+        _("content digest"), max_length=64, blank=True,
+        help_text=_("SHA-256 of an imported file's part about this subject: the same export "
+                    "imported twice is recognised and not stored again."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,13 +124,22 @@ class Pull(WorkflowModel):
                        ("import_file", _("Can import external-data export files"))]
         indexes = [models.Index(fields=["enterprise", "source", "state", "fetched_at"],
                                 name="datahub_pull_fresh_idx"),
-                   models.Index(fields=["branch", "created_at"], name="datahub_pull_budget_idx")]
+                   models.Index(fields=["branch", "created_at"], name="datahub_pull_budget_idx"),
+                   models.Index(fields=["id"], condition=Q(audit_pending=True),
+                                name="datahub_pull_audit_pending_idx"),
+                   models.Index(fields=["enterprise", "source", "content_sha256"],
+                                condition=Q(channel="file"), name="datahub_pull_import_idx")]
         constraints = [
             # Idempotent per (subject, source): one paid online pull in flight at a time; a
             # second request while it runs gets that pull back.
             models.UniqueConstraint(fields=["enterprise", "source"],
-                                    condition=Q(state__in=IN_FLIGHT, channel=Channel.HTTP),
+                                    condition=Q(state__in=IN_FLIGHT, channel=Channel.HTTP,
+                                                person__isnull=True),
                                     name="datahub_one_paid_pull_in_flight"),
+            models.UniqueConstraint(fields=["person", "source"],
+                                    condition=Q(state__in=IN_FLIGHT, channel=Channel.HTTP,
+                                                person__isnull=False),
+                                    name="datahub_one_paid_person_pull_in_flight"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +187,9 @@ class Record(TimeStampedModel):
                              verbose_name=_("pull"))
     enterprise = models.ForeignKey("parties.Enterprise", on_delete=models.PROTECT,
                                    related_name="data_records", verbose_name=_("enterprise"))
+    person = models.ForeignKey("parties.Person", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="data_records",
+                               verbose_name=_("person"))
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     kind = models.CharField(_("kind"), max_length=40)
     key = models.CharField(_("key"), max_length=120,
@@ -178,9 +211,10 @@ class Record(TimeStampedModel):
 
     @property
     def provenance(self) -> dict:
+        about = {"person_id": self.person_id} if self.person_id else {}
         return {"source": self.source, "query_id": str(self.query_id),
                 "fetched_at": self.fetched_at.isoformat(), "format_version": self.format_version,
-                "pull_id": self.pull_id}
+                "pull_id": self.pull_id, **about}
 
 
 class SourceCircuit(models.Model):

@@ -42,6 +42,14 @@ DATAHUB_POLICIES: list[tuple[str, str, str, str]] = [
      "A utility answer younger than this is reused instead of paying again"),
     ("datahub.utility.timeout_seconds", "5", "seconds", "Utility HTTP timeout per attempt"),
     ("datahub.utility.max_attempts", "3", "attempts", "Utility attempts before a pull fails"),
+    ("datahub.bureau.price", "20", "CNY", "Price of one credit-bureau report"),
+    ("datahub.bureau.freshness_hours", "720", "hours",
+     "A credit report younger than this is reused instead of paying again"),
+    ("datahub.bureau.timeout_seconds", "8", "seconds", "Credit-bureau HTTP timeout per attempt"),
+    ("datahub.bureau.max_attempts", "3", "attempts", "Credit-bureau attempts before a pull fails"),
+    ("datahub.bureau.refresh_days", "30", "days",
+     "Loans on the book: the enterprise's credit report is asked again when this old "
+     "(domain reference §4.3 W02: monthly)"),
     ("datahub.registry.refresh_days", "90", "days",
      "Loans on the book: the registry is asked again when its answer is this old"),
     ("datahub.court.refresh_days", "30", "days",
@@ -60,6 +68,8 @@ DATAHUB_POLICIES: list[tuple[str, str, str, str]] = [
      "Severity of the finding for a listed dishonest debtor"),
     ("datahub.finding.enforcement.severity", "2", "severity",
      "Severity of the finding for an open court enforcement case"),
+    ("datahub.finding.mismatch.severity", "2", "severity",
+     "Severity of the finding when an answer disagrees with the pulled value"),
 ]
 
 

@@ -2,7 +2,9 @@
 book still carries, each source whose `datahub.<source>.refresh_days` is in force is asked
 again once its last answer is that old. The pulls are ordinary ones (purpose post-loan, the
 loan's branch charged, consent and budget checked, the outbox, the cache); their changes reach
-monitoring through `apps.datahub.hooks` when they are stored."""
+monitoring through `apps.datahub.hooks` when they are stored. These are the enterprise's own
+reports; the persons around it (guarantors …) are asked about on request, not on this
+schedule."""
 
 from __future__ import annotations
 
@@ -40,10 +42,10 @@ def refresh_due(*, now: dt.datetime | None = None, limit: int = 1000) -> dict[st
             continue   # this source is not refreshed on a schedule
         since = now - dt.timedelta(days=float(days))
         recent = set(Pull.objects.filter(source=source, enterprise_id__in=[s[0] for s in subjects])
-                     .filter(state__in=IN_FLIGHT, channel=Channel.HTTP)
+                     .filter(state__in=IN_FLIGHT, channel=Channel.HTTP, person__isnull=True)
                      .values_list("enterprise_id", flat=True)) | set(
             Pull.objects.filter(source=source, state=PullState.SUCCEEDED, fetched_at__gte=since,
-                                channel__in=[Channel.HTTP, Channel.FILE])
+                                channel__in=[Channel.HTTP, Channel.FILE], person__isnull=True)
             .values_list("enterprise_id", flat=True))
         for enterprise_id, branch_id in subjects:
             if enterprise_id in recent or opened >= limit:

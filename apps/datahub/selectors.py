@@ -14,7 +14,8 @@ from apps.datahub.states import Channel, PullState
 
 
 def pull_list(*, viewer, enterprise_id: int | None = None) -> QuerySet[Pull]:
-    pulls = Pull.objects.select_related("enterprise", "branch", "requested_by", "application")
+    pulls = Pull.objects.select_related("enterprise", "branch", "requested_by", "application",
+                                        "person")
     branches = visible_branch_ids(viewer=viewer)
     if branches is not None:
         pulls = pulls.filter(branch_id__in=branches)
@@ -32,7 +33,7 @@ def consent_list(*, viewer, enterprise_id: int) -> QuerySet[Consent]:
     branches = visible_branch_ids(viewer=viewer)
     if branches is not None:
         consents = consents.filter(enterprise__branch_id__in=branches)
-    return consents.select_related("recorded_by")
+    return consents.select_related("recorded_by", "person")
 
 
 def cost_report(*, viewer, start: dt.datetime, end: dt.datetime) -> dict:

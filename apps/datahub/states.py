@@ -9,6 +9,7 @@ class Source(models.TextChoices):
     COURT = "court", _("Court enforcement and dishonest-debtor lists")
     TAX = "tax", _("Tax bureau")
     UTILITY = "utility", _("Utilities")
+    BUREAU = "bureau", _("Credit bureau report")
 
 
 class PullState(models.TextChoices):

@@ -38,3 +38,13 @@ def refresh_sweep() -> dict:
     from apps.datahub.refresh import refresh_due
 
     return refresh_due()
+
+
+@shared_task(name=TaskName.DATAHUB_CACHE_HITS_AUDIT, acks_late=True,
+             reject_on_worker_lost=True, soft_time_limit=240, time_limit=300)
+def cache_hits_audit() -> int:
+    """Every minute: the audit events of the cache answers given since (apps/datahub/cache.py;
+    idempotent: each row is audited once, rows another sweep holds are skipped)."""
+    from apps.datahub.cache import cache_hits_audit as audit
+
+    return audit()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.selectors import visible_branch_ids
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
+from apps.datahub.facts import source_facts
 from apps.documents.models import Document
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
 from apps.investigations.models import Investigation
@@ -126,7 +127,13 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
         document.expiry = _expiry(document.expires_on, today)
         document.reference = by_application[document.application_id].reference
 
+    # What the outside sources said (registry, court, tax, utility, credit bureau), newest
+    # answer per source with its provenance; for viewers who may see the hub's pulls.
+    external = source_facts(enterprise.pk,
+                            may_see=lambda: viewer.has_perm("datahub.view_pull"))
+
     return {
+        "external": external,
         "enterprise": enterprise, "applications": applications, "loans": loans,
         "charts": [exposure_chart, score_chart], "red_flags": red_flags,
         "signals": signals, "actions": actions, "documents": documents, "today": today,

@@ -93,9 +93,25 @@ def evidence_source() -> EvidenceSource | None:
 
 
 def figures_for(application_id: int, keys: Iterable[str] = FIGURE_KEYS) -> dict:
-    """Parsed figures, every requested key present (None when unknown or no source)."""
+    """Parsed figures, every requested key present (None when unknown or no source). A figure
+    an outside source gave (the data hub's pulls, see `register_figure_source`) is used when
+    present, the documents' otherwise."""
+    return figures_with_provenance(application_id, keys)[0]
+
+
+def figures_with_provenance(application_id: int,
+                            keys: Iterable[str] = FIGURE_KEYS) -> tuple[dict, dict]:
+    """(figures as in `figures_for`, key → provenance of each pulled figure used)."""
     found = _source.figures(application_id) if _source is not None else {}
-    return {key: found.get(key) for key in keys}
+    provenance: dict[str, dict] = {}
+    for fn in _figure_sources:
+        for key, (value, where) in fn(application_id).items():
+            if value is not None:
+                found = {**found, key: value}
+                provenance[key] = where
+    keys = list(keys)
+    return {key: found.get(key) for key in keys}, {k: v for k, v in provenance.items()
+                                                    if k in keys}
 
 
 # --- additions (controls engineer): helpers for rules and explanations -----------------------
@@ -137,4 +153,31 @@ def external_findings(application_id: int, *, policy) -> list:
     found: list = []
     for fn in _finding_sources:
         found.extend(fn(application_id, policy=policy))
+    return found
+
+
+# --- additions (data hub, issue 21): figures and answers pulled from outside sources ---------
+
+_figure_sources: list = []
+_item_value_sources: list = []
+
+
+def register_figure_source(fn) -> None:
+    """`fn(application_id) -> {key: (Decimal, provenance dict)}`: figures an outside source
+    gave (the data hub's tax and utility pulls); they beat a document's figure."""
+    if fn not in _figure_sources:
+        _figure_sources.append(fn)
+
+
+def register_item_value_source(fn) -> None:
+    """`fn(application_id) -> {item code: value}` where each value has `text`, `value` and
+    `provenance_text`: what an outside source says for an item, shown beside the answer."""
+    if fn not in _item_value_sources:
+        _item_value_sources.append(fn)
+
+
+def pulled_item_values(application_id: int) -> dict:
+    found: dict = {}
+    for fn in _item_value_sources:
+        found.update(fn(application_id))
     return found

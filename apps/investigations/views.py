@@ -29,6 +29,7 @@ from apps.investigations import workflow
 from apps.investigations.actions import available_actions
 from apps.investigations.controls.reverification import reverification_for_investigation
 from apps.investigations.display import answer_display
+from apps.investigations.evidence import pulled_item_values
 from apps.investigations.forms import AcceptForm, AssignForm, CheckInForm, return_comments
 from apps.investigations.selectors import (
     investigation_for_application,
@@ -157,6 +158,15 @@ def _js_messages() -> dict:
     }
 
 
+def _with_pulled_values(view, application_id: int) -> None:
+    """Each item an outside source answers too gets `pulled` (value, text, provenance): the
+    data hub's value shown beside the officer's answer (apps/investigations/evidence.py)."""
+    pulled = pulled_item_values(application_id)
+    for section in view.sections:
+        for item in section.items:
+            item.pulled = pulled.get(item.code)
+
+
 def _initial_answers(view) -> dict:
     """What the script needs to autosave: each item's current version, value and evidence."""
     return {item.code: item.answer for section in view.sections for item in section.items
@@ -170,6 +180,7 @@ def investigation_form(request, investigation_id: int):
     _require_staff_role(request.user)
     investigation = investigation_get(viewer=request.user, investigation_id=investigation_id)
     view = investigation_view(investigation=investigation)
+    _with_pulled_values(view, investigation.application_id)
     codes = [section.code for section in view.sections]
     current = request.GET.get("section") or (codes[0] if codes else FINISH)
     if current != FINISH and current not in codes:
@@ -266,6 +277,7 @@ def investigation_review(request, investigation_id: int):
     _require_staff_role(request.user)
     investigation = investigation_get(viewer=request.user, investigation_id=investigation_id)
     view = investigation_view(investigation=investigation)
+    _with_pulled_values(view, investigation.application_id)
     sections = [{"section": section,
                  "items": [{"item": item, "shown": answer_display(item)}
                            for item in section.items]}

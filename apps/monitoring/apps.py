@@ -29,10 +29,11 @@ class MonitoringConfig(AppConfig):
             "monitoring_action.overdue": _("Monitoring action overdue"),
         })
         self._ready_inspections()
-        from apps.monitoring import covenant_wiring, wiring
+        from apps.monitoring import covenant_wiring, external_signals, wiring
 
         wiring.connect()
         covenant_wiring.connect()  # covenant checks and annual reviews
+        external_signals.connect()  # W02, W10–W12 from the data hub's refreshes
 
     # --- inspections (贷后检查): audit actions, hooks, tasks, schedule on booking ---------------
     @staticmethod

@@ -147,6 +147,10 @@ def seed_monitoring(*, effective_from: dt.date = dt.date(2023, 7, 1)) -> dict[st
     from apps.monitoring.schedule_policy import seed_schedule_policies
 
     seed_schedule_policies()
+    # W02 and W10–W12 from the data hub's refreshes (apps/monitoring/external_signals.py).
+    from apps.monitoring.external_signals import seed_external_signals
+
+    seed_external_signals(effective_from=effective_from)
     if not LevelActionRule.objects.exists():
         for level, kinds in ACTIONS_V1.items():
             for kind in kinds:

@@ -398,6 +398,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datahub.refresh_sweep",
         "schedule": crontab(hour=1, minute=40),
     },
+    # The audit events of the data hub's cache answers, written in bulk (apps/datahub/cache.py).
+    "datahub-cache-hits-audit": {
+        "task": "datahub.cache_hits_audit",
+        "schedule": crontab(minute="*"),
+    },
     # Pending loans whose value date has come become active (idempotent; catches up missed days).
     "loans-activate-due-daily": {
         "task": "loans.loans_activate_due",

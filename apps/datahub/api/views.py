@@ -46,6 +46,10 @@ class ConsentInput(serializers.Serializer):
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     document_reference = serializers.CharField(max_length=200)
+    person = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="A person's own consent (guarantor, legal representative …) for the sources "
+                  "that answer about persons; omitted for the enterprise's consent.")
 
     class Meta:
         ref_name = "DataConsentInput"
@@ -54,6 +58,7 @@ class ConsentInput(serializers.Serializer):
 class ConsentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     enterprise = serializers.IntegerField(source="enterprise_id")
+    person = serializers.IntegerField(source="person_id", allow_null=True)
     signed_by = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
@@ -80,6 +85,9 @@ class PullOutput(serializers.Serializer):
     id = serializers.IntegerField()
     query_id = serializers.UUIDField()
     enterprise = serializers.IntegerField(source="enterprise_id")
+    person = serializers.IntegerField(source="person_id", allow_null=True,
+                                      help_text="The person asked about; null for the "
+                                                "enterprise.")
     application = serializers.IntegerField(source="application_id", allow_null=True)
     branch = serializers.CharField(source="branch.code")
     source = serializers.CharField()
@@ -121,6 +129,10 @@ class PullInput(serializers.Serializer):
     source = _source_field()
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     application = serializers.IntegerField(min_value=1, required=False)
+    person = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="Ask about this person around the enterprise (credit bureau only), under "
+                  "the person's own consent.")
 
     class Meta:
         ref_name = "DataPullInput"
@@ -142,6 +154,7 @@ class ConsentCreateApi(IdempotentCommandMixin, APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         consent = services.consent_record(enterprise_id=fields.pop("enterprise"),
+                                          person_id=fields.pop("person", None),
                                           actor=request.user, **fields)
         return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
 
@@ -183,7 +196,7 @@ class PullListApi(IdempotentCommandMixin, APIView):
         pull = services.pull_request(enterprise_id=fields["enterprise"],
                                      source=fields["source"], purpose=fields["purpose"],
                                      application_id=fields.get("application"),
-                                     actor=request.user)
+                                     person_id=fields.get("person"), actor=request.user)
         done = pull.state == PullState.SUCCEEDED
         return Response(PullOutput(pull).data,
                         status=status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED)
@@ -211,7 +224,17 @@ class FileImportApi(APIView):
             "file": serializers.FileField()})},
         responses={201: inline_serializer("DataFileImportOutput", fields={
             "pulls": PullOutput(many=True),
-            "unmatched": serializers.ListField(child=serializers.CharField())})})
+            "unmatched": serializers.ListField(child=serializers.CharField()),
+            "already_imported": serializers.ListField(
+                child=serializers.CharField(),
+                help_text="Subjects whose part of this export was imported before: not "
+                          "stored again (the import is idempotent)."),
+            "detail": serializers.CharField(help_text="What the import did, in a sentence.")}),
+            200: inline_serializer("DataFileImportNothingNew", fields={
+                "pulls": PullOutput(many=True),
+                "unmatched": serializers.ListField(child=serializers.CharField()),
+                "already_imported": serializers.ListField(child=serializers.CharField()),
+                "detail": serializers.CharField()})})
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
@@ -219,8 +242,12 @@ class FileImportApi(APIView):
         result = file_import(source=request.data.get("source", ""),
                              purpose=request.data.get("purpose", ""), name=upload.name,
                              data=upload.read(), actor=request.user)
+        # 201 when something was stored; 200 "nothing new" when every subject was on file.
         return Response({"pulls": PullOutput(result.pulls, many=True).data,
-                         "unmatched": result.unmatched}, status=status.HTTP_201_CREATED)
+                         "unmatched": result.unmatched,
+                         "already_imported": result.already_imported,
+                         "detail": result.message},
+                        status=status.HTTP_201_CREATED if result.pulls else status.HTTP_200_OK)
 
 
 class CostReportApi(APIView):

@@ -24,8 +24,18 @@ import requests
 
 @dataclass(frozen=True)
 class Subject:
+    """Whom a query is about: the enterprise (`uscc`, `name`), or a person around it
+    (a guarantor, the legal representative …) when `person_id_number` is set; connectors that
+    only know enterprises ignore the person fields."""
+
     uscc: str
     name: str
+    person_name: str = ""
+    person_id_number: str = ""
+
+    @property
+    def is_person(self) -> bool:
+        return bool(self.person_id_number)
 
 
 @dataclass(frozen=True)

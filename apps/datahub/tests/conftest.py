@@ -7,11 +7,12 @@ from types import SimpleNamespace
 import pytest
 
 from apps.datahub.testservers.base import LoopbackServer
+from apps.datahub.testservers.bureau import BureauService
 from apps.datahub.testservers.court import CourtService
 from apps.datahub.testservers.registry import RegistryService
 from apps.datahub.testservers.tax import TaxService, UtilityService
 
-SOURCES = ("registry", "court", "tax", "utility")
+SOURCES = ("registry", "court", "tax", "utility", "bureau")
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +21,12 @@ def loopback():
     court = LoopbackServer(CourtService()).start()
     tax = LoopbackServer(TaxService()).start()
     utility = LoopbackServer(UtilityService()).start()
+    bureau = LoopbackServer(BureauService()).start()
     yield SimpleNamespace(registry=registry.service, court=court.service, tax=tax.service,
-                          utility=utility.service, registry_url=registry.url,
-                          court_url=court.url, tax_url=tax.url, utility_url=utility.url)
-    for server in (registry, court, tax, utility):
+                          utility=utility.service, bureau=bureau.service,
+                          registry_url=registry.url, court_url=court.url, tax_url=tax.url,
+                          utility_url=utility.url, bureau_url=bureau.url)
+    for server in (registry, court, tax, utility, bureau):
         server.stop()
 
 
@@ -67,7 +70,7 @@ def people(db):
 
 
 def consent_for(enterprise, actor, *, sources=("registry", "court"), purpose="pre_loan",
-                days=30):
+                days=30, person=None):
     import datetime as dt
 
     from django.utils import timezone
@@ -78,4 +81,5 @@ def consent_for(enterprise, actor, *, sources=("registry", "court"), purpose="pr
     return consent_record(enterprise_id=enterprise.pk, signed_by="王立", sources=list(sources),
                           purpose=purpose, valid_from=today,
                           valid_until=today + dt.timedelta(days=days),
-                          document_reference="AUTH-2026-0001", actor=actor)
+                          document_reference="AUTH-2026-0001", actor=actor,
+                          person_id=person.pk if person is not None else None)

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.audit.models import AuditEvent
 from apps.datahub import services
 from apps.datahub.models import Pull, Record
 from apps.datahub.tests.conftest import consent_for, set_policy
@@ -192,3 +193,31 @@ def test_unreadable_exports_are_refused_with_a_400(hub, people, name, content):
         format="multipart")
     assert response.status_code == 400 and response.json()["code"] == "invalid"
     assert not Pull.objects.exists()
+
+
+def test_the_same_export_imported_twice_stores_nothing_new_and_says_so(hub, people):
+    rows = ("uscc,list,case_no,court,date,amount,status,obligation\n"
+            f"{people.firm.uscc},enforcement,(2025)浙0106执2号,西湖,2025-04-02,5000,open,\n")
+    client = client_for(people.lead)
+
+    def send(text):
+        upload = SimpleUploadedFile("court.csv", text.encode(), content_type="text/csv")
+        return client.post("/api/v1/datahub/imports/",
+                           {"source": "court", "purpose": "pre_loan", "file": upload},
+                           format="multipart")
+
+    first = send(rows)
+    assert first.status_code == 201 and first.json()["already_imported"] == []
+    again = send(rows)
+    assert again.status_code == 200, again.json()
+    body = again.json()
+    assert body["pulls"] == [] and body["already_imported"] == [people.firm.uscc]
+    assert "Nothing new" in body["detail"]
+    assert Pull.objects.filter(channel="file").count() == 1
+    assert Record.objects.count() == 1
+    assert AuditEvent.objects.filter(action="datahub.file_imported").count() == 1
+    # A new case for the same enterprise is a new answer: stored.
+    more = rows + (f"{people.firm.uscc},enforcement,(2026)浙0106执3号,西湖,2026-01-02,"
+                   "9000,open,\n")
+    third = send(more)
+    assert third.status_code == 201 and len(third.json()["pulls"]) == 1

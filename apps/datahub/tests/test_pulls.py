@@ -77,6 +77,43 @@ def test_a_repeat_inside_the_freshness_window_is_answered_free_from_the_cache(hu
     assert OutboxMessage.objects.count() == 1            # nothing queued for the cache answer
 
 
+def test_a_cache_answer_takes_no_lock_and_is_audited_by_the_sweep(hub, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.audit.models import AuditEvent
+    from apps.datahub.cache import audit_lag, cache_hits_audit
+
+    consent_for(people.firm, people.am)
+    paid = request(people, source="registry")
+    services.pull_run(pull_id=paid.pk)
+    with CaptureQueriesContext(connection) as seen:
+        again = request(people, source="registry", actor=people.lead)
+    sql = " ".join(q["sql"] for q in seen.captured_queries).upper()
+    assert "FOR UPDATE" not in sql and "AUDIT_AUDITEVENT" not in sql
+    assert again.channel == Channel.CACHE and again.audit_pending
+    assert not AuditEvent.objects.filter(action="datahub.pull_answered_from_cache").exists()
+    assert audit_lag() is not None
+    assert cache_hits_audit() == 1 and cache_hits_audit() == 0     # once, never twice
+    event = AuditEvent.objects.get(action="datahub.pull_answered_from_cache")
+    assert event.actor_id == people.lead.pk and event.subject_id == str(again.pk)
+    assert (event.branch_id, event.enterprise_id) == (people.north.pk, people.firm.pk)
+    assert event.payload["answered_by"] == paid.pk and event.payload["saved"] == "5.00"
+    assert event.payload["recorded_later"] is True and audit_lag() is None
+    assert not Pull.objects.get(pk=again.pk).audit_pending
+
+
+def test_the_cache_path_refuses_nothing_itself(hub, people):
+    """Without a consent the read-only path steps aside and the locking path refuses."""
+    consent = consent_for(people.firm, people.am)
+    paid = request(people, source="registry")
+    services.pull_run(pull_id=paid.pk)
+    consent.revoked_at = timezone.now()
+    consent.save()
+    with pytest.raises(services.ConsentRequired):
+        request(people, source="registry")
+
+
 def test_after_the_window_the_source_is_asked_again(hub, people):
     consent_for(people.firm, people.am)
     paid = request(people, source="court")

@@ -71,7 +71,7 @@ def test_a_refresh_that_finds_a_new_court_case_raises_a_signal_input(hub, loan, 
     assert pull.purpose == "post_loan" and pull.branch_id == loan.branch_id
     services.pull_run(pull_id=pull.pk)
     [call] = heard
-    assert call["loan_id"] == loan.pk and call["code"] == "W10" and call["level"] == 3
+    assert call["loan_id"] == loan.pk and call["code"] == "W10" and call["kind"] == "dishonest"
     assert "(2026)浙01执9号" in call["observed"] and str(pull.query_id) in call["source"]
     assert Pull.objects.get(pk=pull.pk).changes[0]["key"] == "(2026)浙01执9号"
 
@@ -92,7 +92,7 @@ def test_a_new_legal_representative_is_a_w12_input(hub, loan, heard):
 @pytest.mark.django_db
 def test_without_a_post_loan_consent_nothing_is_pulled(hub, loan):
     consent_for(loan.enterprise, loan.application.account_manager, purpose="pre_loan")
-    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 2, "budget_stop": 0}
+    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 3, "budget_stop": 0}
     assert not Pull.objects.exists()
 
 

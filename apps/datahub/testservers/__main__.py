@@ -1,26 +1,31 @@
-"""`python -m apps.datahub.testservers [ports…]`: the stand-ins (registry, court, tax,
-utility) on the loopback for a demo; prints the environment variables that point the hub at
-them. Ctrl-C stops."""
+"""`python -m apps.datahub.testservers`: the stand-ins (registry, court, tax, utility, credit
+bureau) on the loopback at `DEMO_PORTS` for a demo; prints the environment variables that
+point the hub at them. `make run` starts it as a child process. Ctrl-C / SIGTERM stops."""
 
+import signal
 import sys
 import time
 
+from apps.datahub.testservers import DEMO_PORTS, demo_services
 from apps.datahub.testservers.base import LoopbackServer
-from apps.datahub.testservers.court import CourtService
-from apps.datahub.testservers.registry import RegistryService
-from apps.datahub.testservers.tax import TaxService, UtilityService
 
-if __name__ == "__main__":
-    ports = [int(p) for p in sys.argv[1:5]] or [8701, 8702, 8703, 8704]
-    services = {"registry": RegistryService(), "court": CourtService(), "tax": TaxService(),
-                "utility": UtilityService()}
-    servers = {name: LoopbackServer(service, port).start()
-               for (name, service), port in zip(services.items(), ports, strict=False)}
+
+def main() -> int:
+    servers = {name: LoopbackServer(service, DEMO_PORTS[name]).start()
+               for name, service in demo_services().items()}
     for name, server in servers.items():
         print(f"DATAHUB_{name.upper()}_URL={server.url}", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     try:
-        while True:
-            time.sleep(3600)
+        while not stopping:
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        for server in servers.values():
-            server.stop()
+        pass
+    for server in servers.values():
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

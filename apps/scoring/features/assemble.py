@@ -180,7 +180,7 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
 
     from apps.applications.exposure import group_exposure_total
     from apps.applications.models import Application
-    from apps.investigations.evidence import figures_for
+    from apps.investigations.evidence import figures_with_provenance
     from apps.investigations.models import Investigation
 
     if application is None:
@@ -196,7 +196,8 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
         findings = {"r3": sum(f.get("severity") == "R3" for f in flags),
                     "r2": sum(f.get("severity") == "R2" for f in flags),
                     "cross_checks": len(investigation.cross_check_findings or [])}
-    figures = figures_for(application_id)
+    # Pulled figures (the data hub's tax and utility answers) are used when present.
+    figures, pulled = figures_with_provenance(application_id)
     values = compute_values(
         enterprise={"annual_revenue": enterprise.annual_revenue,
                     "registration_date": enterprise.registration_date, "as_of": as_of,
@@ -209,7 +210,8 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
                "investigation_id": investigation.pk if investigation else None,
                "investigation_state": investigation.state if investigation else None,
                "submission": investigation.submission_count if investigation else None,
-               "figures_present": sorted(k for k, v in figures.items() if v is not None)}
+               "figures_present": sorted(k for k, v in figures.items() if v is not None),
+               "figures_pulled": pulled}
     return FeatureRecord(values=values, red_flag_codes=flag_codes, sources=sources)
 
 
