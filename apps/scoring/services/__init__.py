@@ -22,6 +22,7 @@ from apps.scoring.services.registry import (
     decision_policy_ensure,
     decision_policy_in_force,
     decision_policy_publish,
+    decision_policy_retire,
     default_model_install,
     model_of,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "MODEL_CLASSES", "ModelNotFound", "application_score", "application_score_request",
     "champion_ensure", "champion_get", "csv_score", "decision_policy_create",
     "decision_policy_ensure", "decision_policy_in_force", "decision_policy_publish",
+    "decision_policy_retire",
     "default_model_install",
     "drift_check", "model_of", "model_version_approve_promotion", "model_version_load",
     "model_version_reject_promotion", "model_version_request_promotion",
