@@ -86,7 +86,9 @@ def _links(role, user, counts: dict) -> list[dict]:
                 {"label": _("Document requirements"),
                  "url": reverse("documents:requirements-list"), "count": None},
                 {"label": _("Due-diligence duty rules"),
-                 "url": reverse("oversight:duty-rules-list"), "count": None}]
+                 "url": reverse("oversight:duty-rules-list"), "count": None},
+                {"label": _("Decision policies"), "url": reverse("scoring:policies"),
+                 "count": None}]
     if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
         return [{"label": _("All applications"), "url": applications, "count": None}]
     return []

@@ -23,6 +23,7 @@ from apps.policy.versioning import (
     version_in_force,
     version_next_number,
     version_publish,
+    version_require_draft,
     version_retire,
 )
 from apps.scoring.models import DecisionPolicy, ModelVersion
@@ -224,3 +225,38 @@ def decision_policy_retire(*, policy_id: int, actor, effective_to=None,
     """Withdraw the version in force without a successor (scores keep pointing at it)."""
     return version_retire(model=DecisionPolicy, pk=policy_id, actor=actor,
                           effective_to=effective_to, reason=reason)
+
+
+def decision_policy_draft_next(*, actor) -> DecisionPolicy:
+    """The next version as a copy of the newest one, starting today, to be edited and
+    published four-eyes (the policy workbench, issue 17)."""
+    latest = DecisionPolicy.objects.order_by("-version").first() or decision_policy_ensure()
+    return decision_policy_create(document=latest.document, actor=actor,
+                                  effective_from=timezone.localdate(),
+                                  source_citation=latest.source_citation,
+                                  evidence=latest.evidence)
+
+
+def decision_policy_save(*, policy_id: int, document, actor) -> DecisionPolicy:
+    """Replace a draft's document, validated whole first (a refusal leaves it as it was)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from apps.scoring.policy import PolicyError
+
+    if not _may_draft(actor):
+        raise PermissionDenied
+    try:
+        validate_policy(document)
+    except PolicyError as exc:
+        raise ValidationError({"document": str(exc)}) from None
+    with transaction.atomic():
+        policy = DecisionPolicy.objects.select_for_update(no_key=True).get(pk=policy_id)
+        version_require_draft(policy)
+        before = policy.document
+        policy.document = document
+        policy.save()
+        audit_record(action="decision_policy.changed", actor=actor, subject=policy,
+                     payload={"version": policy.version,
+                              "changed": sorted(k for k in set(before) | set(document)
+                                                if before.get(k) != document.get(k))})
+    return policy
