@@ -28,14 +28,12 @@ from apps.core.policy import Evidence
 from apps.policy.versioning import version_in_force
 from apps.policy.workbench import (
     ImportForm,
-    PublishForm,
-    RetireForm,
     document_response,
     import_command,
     parse_document,
+    publish_retire_views,
     require_policy_officer,
     run_on_form,
-    version_command,
     version_controls,
 )
 from apps.products.models import CreditProduct
@@ -233,32 +231,10 @@ def rule_remove(request, rule_id: int):
     return redirect("approvals:matrix", matrix_id=rule.matrix_id)
 
 
-@login_required
-@require_POST
-def matrix_publish(request, matrix_id: int):
-    """Four-eyes: the service refuses the drafter (403), a version not in draft (409) and a
-    matrix with gaps or overlaps (400, naming the rows)."""
-    require_policy_officer(request.user)
-    matrix = _matrix(matrix_id)
-    return version_command(
-        request, version=matrix, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.authority_matrix_publish(matrix_id=matrix.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("approvals:matrix", kwargs={"matrix_id": matrix.pk}),
-        page=lambda form, status: _page(request, matrix, status, publish_form=form))
-
-
-@login_required
-@require_POST
-def matrix_retire(request, matrix_id: int):
-    require_policy_officer(request.user)
-    matrix = _matrix(matrix_id)
-    return version_command(
-        request, version=matrix, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.authority_matrix_retire(matrix_id=matrix.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("approvals:matrix", kwargs={"matrix_id": matrix.pk}),
-        page=lambda form, status: _page(request, matrix, status, retire_form=form))
+matrix_publish, matrix_retire = publish_retire_views(
+    get_version=_matrix, url_name="approvals:matrix", kwarg="matrix_id", page=_page,
+    publish=lambda m, **kw: services.authority_matrix_publish(matrix_id=m.pk, **kw),
+    retire=lambda m, **kw: services.authority_matrix_retire(matrix_id=m.pk, **kw))
 
 
 @login_required

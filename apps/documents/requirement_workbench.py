@@ -30,14 +30,12 @@ from apps.documents.models import DocumentRequirement, DocumentRequirementSet
 from apps.policy.versioning import version_in_force
 from apps.policy.workbench import (
     ImportForm,
-    PublishForm,
-    RetireForm,
     document_response,
     import_command,
     parse_document,
+    publish_retire_views,
     require_policy_officer,
     run_on_form,
-    version_command,
     version_controls,
 )
 from apps.products.models import CreditProduct
@@ -213,30 +211,10 @@ def requirements_page(request, set_id: int):
     return _page(request, requirement_set, status, form=form)
 
 
-@login_required
-@require_POST
-def requirements_publish(request, set_id: int):
-    require_policy_officer(request.user)
-    requirement_set = _set(set_id)
-    return version_command(
-        request, version=requirement_set, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.requirement_set_publish(set_id=requirement_set.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("documents:requirements", kwargs={"set_id": requirement_set.pk}),
-        page=lambda form, status: _page(request, requirement_set, status, publish_form=form))
-
-
-@login_required
-@require_POST
-def requirements_retire(request, set_id: int):
-    require_policy_officer(request.user)
-    requirement_set = _set(set_id)
-    return version_command(
-        request, version=requirement_set, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.requirement_set_retire(set_id=requirement_set.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("documents:requirements", kwargs={"set_id": requirement_set.pk}),
-        page=lambda form, status: _page(request, requirement_set, status, retire_form=form))
+requirements_publish, requirements_retire = publish_retire_views(
+    get_version=_set, url_name="documents:requirements", kwarg="set_id", page=_page,
+    publish=lambda s, **kw: services.requirement_set_publish(set_id=s.pk, **kw),
+    retire=lambda s, **kw: services.requirement_set_retire(set_id=s.pk, **kw))
 
 
 @login_required

@@ -30,14 +30,12 @@ from apps.investigations.validation import FORMAT, validate_template_data
 from apps.policy.versioning import version_in_force
 from apps.policy.workbench import (
     ImportForm,
-    PublishForm,
-    RetireForm,
     document_response,
     import_command,
     parse_document,
+    publish_retire_views,
     require_policy_officer,
     run_on_form,
-    version_command,
     version_controls,
 )
 
@@ -165,36 +163,18 @@ def template_check(request, template_id: int):
                   {"issues": problems, "checked": True})
 
 
-@login_required
-@require_POST
-def template_publish(request, template_id: int):
-    """Four-eyes: the service refuses the drafter (403), a version not in draft (409) and a
-    template whose rules do not compile (400, by path)."""
-    require_policy_officer(request.user)
-    template = get_object_or_404(ChecklistTemplate, pk=template_id)
-    return version_command(
-        request, version=template, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.template_publish(template_id=template.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("investigations:template", kwargs={"template_id": template.pk}),
-        page=lambda form, status: render(request, "investigations/templates_wb/template.html",
-                                         _context(request, template, publish_form=form),
-                                         status=status))
+def _page(request, template, status=200, **forms_):
+    return render(request, "investigations/templates_wb/template.html",
+                  _context(request, template, **forms_), status=status)
 
 
-@login_required
-@require_POST
-def template_retire(request, template_id: int):
-    require_policy_officer(request.user)
-    template = get_object_or_404(ChecklistTemplate, pk=template_id)
-    return version_command(
-        request, version=template, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.template_retire(template_id=template.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("investigations:template", kwargs={"template_id": template.pk}),
-        page=lambda form, status: render(request, "investigations/templates_wb/template.html",
-                                         _context(request, template, retire_form=form),
-                                         status=status))
+# Four-eyes publish (the drafter is refused, 403; a version not in draft, 409; rules that do
+# not compile, 400 by path) and retire: the shared views over this kind's services.
+template_publish, template_retire = publish_retire_views(
+    get_version=lambda pk: get_object_or_404(ChecklistTemplate, pk=pk),
+    url_name="investigations:template", kwarg="template_id", page=_page,
+    publish=lambda t, **kw: services.template_publish(template_id=t.pk, **kw),
+    retire=lambda t, **kw: services.template_retire(template_id=t.pk, **kw))
 
 
 @login_required

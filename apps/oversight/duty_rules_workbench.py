@@ -29,14 +29,12 @@ from apps.oversight import duty_rule_services as services
 from apps.oversight.models import DutyRule, DutyRuleSet
 from apps.policy.workbench import (
     ImportForm,
-    PublishForm,
-    RetireForm,
     document_response,
     import_command,
     parse_document,
+    publish_retire_views,
     require_policy_officer,
     run_on_form,
-    version_command,
     version_controls,
 )
 
@@ -233,30 +231,11 @@ def duty_rule_remove(request, rule_id: int):
     return redirect("oversight:duty-rules", rule_set_id=rule.rule_set_id)
 
 
-@login_required
-@require_POST
-def duty_rules_publish(request, rule_set_id: int):
-    require_policy_officer(request.user)
-    rule_set = get_object_or_404(DutyRuleSet, pk=rule_set_id)
-    return version_command(
-        request, version=rule_set, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.duty_rule_set_publish(rule_set_id=rule_set.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("oversight:duty-rules", kwargs={"rule_set_id": rule_set.pk}),
-        page=lambda form, status: _page(request, rule_set, status, publish_form=form))
-
-
-@login_required
-@require_POST
-def duty_rules_retire(request, rule_set_id: int):
-    require_policy_officer(request.user)
-    rule_set = get_object_or_404(DutyRuleSet, pk=rule_set_id)
-    return version_command(
-        request, version=rule_set, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.duty_rule_set_retire(rule_set_id=rule_set.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("oversight:duty-rules", kwargs={"rule_set_id": rule_set.pk}),
-        page=lambda form, status: _page(request, rule_set, status, retire_form=form))
+duty_rules_publish, duty_rules_retire = publish_retire_views(
+    get_version=lambda pk: get_object_or_404(DutyRuleSet, pk=pk),
+    url_name="oversight:duty-rules", kwarg="rule_set_id", page=_page,
+    publish=lambda s, **kw: services.duty_rule_set_publish(rule_set_id=s.pk, **kw),
+    retire=lambda s, **kw: services.duty_rule_set_retire(rule_set_id=s.pk, **kw))
 
 
 @login_required

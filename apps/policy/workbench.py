@@ -7,13 +7,16 @@ import json
 import yaml
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
 from apps.core.exceptions import DomainError
@@ -156,3 +159,40 @@ def import_command(request, *, service, page: str, title: str, action: str, back
         return redirect(page(made["draft"]))
     return render(request, "policy/import_page.html", {
         "form": form, "title": title, "action": action, "back_url": back}, status=status)
+
+
+def publish_retire_views(*, get_version, publish, retire, url_name: str, kwarg: str, page):
+    """The publish and the retire view of one kind, written once for every kind: policy
+    officers only (403), then `version_command` over the kind's service (which checks
+    four-eyes, permission and state again).
+
+    `get_version(pk)` returns the version (404 when absent); `publish(version, **cleaned)`
+    and `retire(version, **cleaned)` call the kind's services with `actor`; `url_name` and
+    `kwarg` name the version's page; `page(request, version, status, **forms)` renders it.
+    """
+    def command(request, pk, *, form_class, service, done):
+        require_policy_officer(request.user)
+        version = get_version(pk)
+        form_name = "publish_form" if form_class is PublishForm else "retire_form"
+        return version_command(
+            request, version=version, form=form_class(data=request.POST),
+            service=lambda **kw: service(version, **kw), done=done,
+            back=reverse(url_name, kwargs={kwarg: version.pk}),
+            page=lambda form, status: page(request, version, status, **{form_name: form}))
+
+    @login_required
+    @require_POST
+    def publish_view(request, **kwargs):
+        """Four-eyes: the service refuses the drafter (403), a version not in draft (409)
+        and one that fails the kind's own checks (400, by path)."""
+        return command(request, kwargs[kwarg], form_class=PublishForm, service=publish,
+                       done=_("Version %(number)s is published."))
+
+    @login_required
+    @require_POST
+    def retire_view(request, **kwargs):
+        """Withdraw a version in force without a successor (same permission as publish)."""
+        return command(request, kwargs[kwarg], form_class=RetireForm, service=retire,
+                       done=_("Version %(number)s is retired."))
+
+    return publish_view, retire_view

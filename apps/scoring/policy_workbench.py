@@ -26,14 +26,12 @@ from django.views.decorators.http import require_POST
 from apps.accounts.selectors import visible_branch_ids
 from apps.policy.workbench import (
     ImportForm,
-    PublishForm,
-    RetireForm,
     document_response,
     import_command,
     parse_document,
+    publish_retire_views,
     require_policy_officer,
     run_on_form,
-    version_command,
     version_controls,
 )
 from apps.scoring import services
@@ -165,30 +163,11 @@ def policy_page(request, policy_id: int):
     return _page(request, policy, status, form=form)
 
 
-@login_required
-@require_POST
-def policy_publish(request, policy_id: int):
-    require_policy_officer(request.user)
-    policy = get_object_or_404(DecisionPolicy, pk=policy_id)
-    return version_command(
-        request, version=policy, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.decision_policy_publish(policy_id=policy.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("scoring:policy", kwargs={"policy_id": policy.pk}),
-        page=lambda form, status: _page(request, policy, status, publish_form=form))
-
-
-@login_required
-@require_POST
-def policy_retire(request, policy_id: int):
-    require_policy_officer(request.user)
-    policy = get_object_or_404(DecisionPolicy, pk=policy_id)
-    return version_command(
-        request, version=policy, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.decision_policy_retire(policy_id=policy.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("scoring:policy", kwargs={"policy_id": policy.pk}),
-        page=lambda form, status: _page(request, policy, status, retire_form=form))
+policy_publish, policy_retire = publish_retire_views(
+    get_version=lambda pk: get_object_or_404(DecisionPolicy, pk=pk),
+    url_name="scoring:policy", kwarg="policy_id", page=_page,
+    publish=lambda p, **kw: services.decision_policy_publish(policy_id=p.pk, **kw),
+    retire=lambda p, **kw: services.decision_policy_retire(policy_id=p.pk, **kw))
 
 
 @login_required

@@ -78,7 +78,7 @@ def test_editing_checks_every_rule_and_saves_nothing_on_refusal(client, publishe
 
     assert refused.status_code == 400
     body = refused.content.decode()
-    assert "sections[0].items[3].red_flag_rules[0].when" in body
+    assert "items.LEVERAGE.red_flag_rules[0].when" in body
     assert "NOPE" in body
     draft.refresh_from_db()
     assert draft.items.get(code="SALES").label_en == "Sales"  # nothing half-saved
@@ -128,7 +128,7 @@ def test_the_live_check_reports_problems_without_saving(client, published, offic
     broken = client.post(url, {"document": yaml.safe_dump(data, allow_unicode=True)})
 
     assert 'data-valid="true"' in clean.content.decode()
-    assert "cross_checks[0].expression" in broken.content.decode()
+    assert "cross_checks.SALES_X.expression" in broken.content.decode()
     assert draft.cross_checks.get().expression == "deviation(SALES, TAX_SALES)"
 
 
@@ -215,7 +215,7 @@ def test_a_draft_whose_rules_do_not_compile_is_not_published(client, published, 
     refused = client.post(reverse("investigations:template-publish", args=[draft.pk]),
                           {"effective_from": timezone.localdate().isoformat()})
 
-    assert refused.status_code == 400 and "cross_checks[0].expression" in \
+    assert refused.status_code == 400 and "cross_checks.SALES_X.expression" in \
         refused.content.decode()
     draft.refresh_from_db()
     assert draft.state == S.DRAFT
