@@ -114,7 +114,7 @@ def test_bad_rows_get_field_errors_in_both_languages_and_nothing_is_saved(
 
     assert english.status_code == 400 and "greater than or equal to 0" in \
         english.content.decode()
-    assert chinese.status_code == 400 and "这个字段是必填项" in chinese.content.decode()
+    assert chinese.status_code == 400 and "该字段是必填项" in chinese.content.decode()
     assert unreadable.status_code == 400 and "neither YAML nor JSON" in \
         unreadable.content.decode()
     assert refused.status_code == 400 and "authority level" in refused.content.decode()

@@ -72,7 +72,7 @@ def test_bad_rows_get_errors_by_path_in_both_languages_and_nothing_is_saved(
     assert english.status_code == 400
     body = english.content.decode()
     assert "rows.0.checks" in body and "rows.1.document_type" in body
-    assert chinese.status_code == 400 and "这个字段是必填项" in chinese.content.decode()
+    assert chinese.status_code == 400 and "该字段是必填项" in chinese.content.decode()
     assert unreadable.status_code == 400 and "neither YAML nor JSON" in \
         unreadable.content.decode()
     draft.refresh_from_db()

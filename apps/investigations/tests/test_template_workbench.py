@@ -84,7 +84,7 @@ def test_editing_checks_every_rule_and_saves_nothing_on_refusal(client, publishe
     assert draft.items.get(code="SALES").label_en == "Sales"  # nothing half-saved
     chinese = client.post(url, {"document": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert chinese.status_code == 400
-    assert "这个字段是必填项" in chinese.content.decode()
+    assert "该字段是必填项" in chinese.content.decode()
     english = client.post(url, {"document": "sections: [unclosed"})
     assert "neither YAML nor JSON" in english.content.decode()
 

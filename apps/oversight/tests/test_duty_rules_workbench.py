@@ -84,7 +84,7 @@ def test_bad_duties_get_field_errors_in_both_languages(client, officers):
     assert english.status_code == 400
     assert "Select a valid choice" in english.content.decode()
     assert "Parameters are an object" in english.content.decode()
-    assert chinese.status_code == 400 and "这个字段是必填项" in chinese.content.decode()
+    assert chinese.status_code == 400 and "该字段是必填项" in chinese.content.decode()
     assert unreadable.status_code == 400 and "neither YAML nor JSON" in \
         unreadable.content.decode()
     visit.refresh_from_db()

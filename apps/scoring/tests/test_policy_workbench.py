@@ -48,7 +48,7 @@ def test_edit_diff_and_four_eyes_publish(client, officers):
                                                           "psi_alert": 0.3})})
 
     assert refused.status_code == 400 and "grades" in refused.content.decode()
-    assert chinese.status_code == 400 and "这个字段是必填项" in chinese.content.decode()
+    assert chinese.status_code == 400 and "该字段是必填项" in chinese.content.decode()
     assert saved.status_code == 302
     draft.refresh_from_db()
     assert draft.document["psi_alert"] == 0.3
