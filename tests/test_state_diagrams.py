@@ -48,6 +48,9 @@ MACHINES = {
     "monitoring.CovenantChange": "covenant_change",
     "monitoring.AnnualReview": "annual_review",
     "oversight.ExemptionCase": "exemption_case",
+    "scoring.DecisionPolicy": "decision_policy",
+    "oversight.DutyRuleSet": "duty_rule_set",
+    "documents.DocumentRequirementSet": "document_requirement_set",
 }
 
 

@@ -50,7 +50,8 @@ _VIEW_EXEMPTIONS = {"oversight.view_exemptioncase", "oversight.view_exemptionper
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.ACCOUNT_MANAGER: {"org.view_branch", *_EDIT_PARTIES},
     Role.TEAM_LEAD: {"org.view_branch", "accounts.view_user", *_EDIT_PARTIES},
-    Role.RISK_REVIEWER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
+    Role.RISK_REVIEWER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id",
+                         "scoring.publish_decisionpolicy"},
     Role.APPROVER: {"org.view_branch", *_VIEW_PARTIES},
     Role.COMMITTEE_MEMBER: {"org.view_branch", *_VIEW_PARTIES},
     Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},
@@ -71,7 +72,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
                           "investigations.publish_checklisttemplate",
                           "approvals.view_authoritymatrix", "approvals.add_authoritymatrix",
                           "approvals.change_authoritymatrix",
-                          "approvals.publish_authoritymatrix"},
+                          "approvals.publish_authoritymatrix",
+                          "scoring.view_decisionpolicy", "scoring.publish_decisionpolicy",
+                          "oversight.view_dutyruleset", "oversight.add_dutyruleset",
+                          "oversight.change_dutyruleset", "oversight.publish_dutyruleset",
+                          "oversight.view_dutyrule",
+                          "documents.view_documentrequirementset",
+                          "documents.add_documentrequirementset",
+                          "documents.change_documentrequirementset",
+                          "documents.publish_documentrequirementset",
+                          "documents.view_documentrequirement"},
     Role.ADMIN: {*_VIEW_PARTIES, *_VIEW_OVERSIGHT, "oversight.add_dutyruleset",
                  "oversight.change_dutyruleset", "oversight.add_dutyrule",
                  "oversight.change_dutyrule", "oversight.delete_dutyrule",
@@ -83,7 +93,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
                  "products.change_creditproduct", "products.publish_productversion",
                  "approvals.view_authoritymatrix", "approvals.change_authoritymatrix",
                  "approvals.add_authoritymatrix", "approvals.publish_authoritymatrix",
-                 "approvals.view_committee", "approvals.view_delegation"},
+                 "approvals.view_committee", "approvals.view_delegation",
+                 "scoring.publish_decisionpolicy"},
 }
 
 

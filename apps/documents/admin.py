@@ -6,6 +6,7 @@ from apps.documents.models import (
     DocumentCheck,
     DocumentReminder,
     DocumentRequirement,
+    DocumentRequirementSet,
     DocumentType,
     RequirementWaiver,
 )
@@ -38,8 +39,28 @@ class DocumentAdmin(admin.ModelAdmin):
         return False
 
 
+class _ReadOnly:
+    """Policy data changes only in the policy workbench (issue 17): drafted, published
+    four-eyes and audited by the services; an admin edit would bypass all three."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentRequirementSet)
+class DocumentRequirementSetAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["product", "version", "state", "effective_from", "effective_to"]
+    list_filter = ["product", "state"]
+
+
 @admin.register(DocumentRequirement)
-class DocumentRequirementAdmin(admin.ModelAdmin):
+class DocumentRequirementAdmin(_ReadOnly, admin.ModelAdmin):
     """Policy data: which documents each product needs before which move (§3.5)."""
 
     list_display = ["product", "document_type", "stage", "required", "min_count", "is_active",

@@ -17,6 +17,10 @@ class DocumentsConfig(AppConfig):
 
         register_actions({
             "document.uploaded": _("Document uploaded"),
+            "document_requirements.created": _("Document requirements drafted"),
+            "document_requirements.changed": _("Document requirements draft changed"),
+            "document_requirements.published": _("Document requirements published"),
+            "document_requirements.retired": _("Document requirements retired"),
             "document.downloaded": _("Document downloaded"),
             "document.checks_started": _("Document checks started"),
             "document.check_recorded": _("Document check result recorded"),

@@ -77,14 +77,18 @@ def _row_status(requirement, statuses: list[str], waiver) -> tuple[str, int]:
     return L.MISSING, passed + waived
 
 
-def checklist_rows(application, *, stage: str | None = None) -> list[ChecklistRow]:
+def checklist_rows(application, *, stage: str | None = None,
+                   requirements: list[DocumentRequirement] | None = None) -> list[ChecklistRow]:
     """The checklist of `application` (three queries whatever its size). With `stage`, only
-    the requirements in force at that transition: its own and earlier stages'."""
-    requirements = list(DocumentRequirement.objects
-                        .filter(product_id=application.product_version.product_id,
-                                is_active=True)
-                        .select_related("document_type")
-                        .order_by("document_type__code", "stage"))
+    the requirements in force at that transition: its own and earlier stages'. With
+    `requirements`, those instead of the product's active rows (a draft being previewed in
+    the policy workbench)."""
+    if requirements is None:
+        requirements = list(DocumentRequirement.objects
+                            .filter(product_id=application.product_version.product_id,
+                                    is_active=True)
+                            .select_related("document_type")
+                            .order_by("document_type__code", "stage"))
     if stage is not None:
         position = GATED_STAGES.index(stage)
         requirements = [r for r in requirements if GATED_STAGES.index(r.stage) <= position]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.models import PublishedVersion, TimeStampedModel, WorkflowModel
 from apps.core.policy import Evidence
 from apps.documents.states import (
     GATED_STAGES,
@@ -298,6 +298,43 @@ class DocumentRequirement(TimeStampedModel):
                 "checks": ", ".join(sorted(known_checks))}
         if errors:
             raise ValidationError(errors)
+
+
+class DocumentRequirementSet(PublishedVersion):
+    """One version of a product's document requirements, edited in the policy workbench
+    (issue 17): one series per product of the shared policy-version machine
+    (`apps.core.models.PublishedVersion`): drafted, published four-eyes, frozen once published.
+
+    `rows` is the whole list, one object per requirement: {"document_type": code, "stage",
+    "required", "min_count", "accepted_formats", "validity_days", "checks", "evidence",
+    "source_citation"}. Publishing applies it to the `DocumentRequirement` rows every reader
+    uses (upserted by product × type × stage; rows it no longer lists are deactivated, never
+    deleted, since waivers point at them), in the publishing transaction.
+    """
+
+    publish_permission = "documents.publish_documentrequirementset"
+    audit_prefix = "document_requirements"
+    series_fields = ("product",)
+
+    product = models.ForeignKey("products.CreditProduct", on_delete=models.PROTECT,
+                                related_name="document_requirement_sets",
+                                verbose_name=_("product"))
+    version = models.PositiveIntegerField(_("version"))
+    rows = models.JSONField(_("requirements"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["product", "-version"]
+        permissions = [("publish_documentrequirementset",
+                        _("Can publish document requirements"))]
+        verbose_name = _("document requirement set")
+        verbose_name_plural = _("document requirement sets")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"],
+                                    name="documents_requirement_set_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} v{self.version}"
 
 
 class RequirementWaiver(TimeStampedModel):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.documents import requirement_workbench as wb
 from apps.documents import views
 
 app_name = "documents"
@@ -12,4 +13,19 @@ urlpatterns = [
     path("<int:document_id>/download/", views.document_download, name="download"),
     path("<int:document_id>/recheck/", views.recheck, name="recheck"),
     path("<int:document_id>/waive/", views.waive, name="waive"),
+]
+
+# Document requirements in the policy workbench (issue 17).
+urlpatterns += [
+    path("requirements/", wb.requirements_list_page, name="requirements-list"),
+    path("requirements/import/", wb.requirements_import, name="requirements-import"),
+    path("requirements/product/<slug:product_code>/next/", wb.requirements_draft_next,
+         name="requirements-next"),
+    path("requirements/<int:set_id>/", wb.requirements_page, name="requirements"),
+    path("requirements/<int:set_id>/publish/", wb.requirements_publish,
+         name="requirements-publish"),
+    path("requirements/<int:set_id>/retire/", wb.requirements_retire,
+         name="requirements-retire"),
+    path("requirements/<int:set_id>/export.<str:fmt>", wb.requirements_export,
+         name="requirements-export"),
 ]

@@ -22,6 +22,7 @@ class InvestigationsConfig(AppConfig):
 
         register_actions({
             "checklist_template.imported": _("Checklist template imported as a draft"),
+            "checklist_template.changed": _("Checklist template draft changed"),
             "policy_value.created": _("Policy value drafted"),
             "policy_value.changed": _("Policy value draft changed"),
             "policy_value.published": _("Policy value published"),

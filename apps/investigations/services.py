@@ -27,7 +27,7 @@ from apps.investigations.models import (
 )
 from apps.investigations.policy import policy_keys
 from apps.investigations.validation import FORMAT, TemplateIssue, validate_template_data
-from apps.policy.versioning import version_publish, version_retire
+from apps.policy.versioning import version_publish, version_require_draft, version_retire
 
 IMPORT_PERMISSION = "investigations.add_checklisttemplate"
 PUBLISH_PERMISSION = "investigations.publish_checklisttemplate"
@@ -177,6 +177,16 @@ def template_import(data: dict, *, actor=None) -> ChecklistTemplate:
         description_en=description.get("en", ""), description_zh=description.get("zh", ""),
         is_default=bool(data.get("default", False)),
         source_citation=data.get("source_citation") or "", created_by=actor)
+    items = _template_parts_create(template, data)
+    audit_record(action="checklist_template.imported", actor=actor, subject=template,
+                 payload={"code": code, "version": version, "items": len(items),
+                          "sha256": _digest(data), "policies_created": created_policies})
+    return template
+
+
+def _template_parts_create(template: ChecklistTemplate, data: dict) -> list[Item]:
+    """The sections, items and cross-checks of a validated document, written under a draft
+    (an import, or a draft's content replaced in the workbench)."""
     items = []
     for s_order, s_data in enumerate(data["sections"]):
         section = Section.objects.create(template=template, code=s_data["code"], order=s_order,
@@ -202,10 +212,7 @@ def template_import(data: dict, *, actor=None) -> ChecklistTemplate:
         title_zh=c["title"]["zh"], expression=c["expression"], thresholds=c["thresholds"],
         explanation_en=c["explanation"]["en"], explanation_zh=c["explanation"]["zh"],
     ) for order, c in enumerate(data.get("cross_checks") or [])])
-    audit_record(action="checklist_template.imported", actor=actor, subject=template,
-                 payload={"code": code, "version": version, "items": len(items),
-                          "sha256": _digest(data), "policies_created": created_policies})
-    return template
+    return items
 
 
 def _policy_conflicts(rows: list[dict]) -> list[TemplateIssue]:
@@ -264,3 +271,70 @@ def template_retire(*, template_id: int, effective_to=None, reason: str = "",
     """Withdraw a template with no successor; investigations begun on it keep it (§3.5)."""
     return version_retire(model=ChecklistTemplate, pk=template_id, actor=actor,
                           effective_to=effective_to, reason=reason)
+
+
+# --- the policy workbench (issue 17): a draft started from the newest version, edited whole ---
+
+# What the workbench edits of a template: everything but what names the version (its code and
+# number) and the thresholds, which are policy values with their own versions and page.
+EDITED_KEYS = ("product", "name", "default", "description", "source_citation", "sections",
+               "cross_checks")
+
+
+def template_editable_document(template: ChecklistTemplate) -> dict:
+    """The part of a template's export a policy officer edits as YAML or JSON."""
+    data = template_export(template)
+    return {key: data[key] for key in EDITED_KEYS}
+
+
+@transaction.atomic
+def template_draft_next(*, template_id: int, actor) -> ChecklistTemplate:
+    """Start the next draft of a template's code as a copy of its newest version (numbered
+    after the highest), to be edited and published four-eyes; the actor is its drafter."""
+    _require(actor, IMPORT_PERMISSION)
+    code = ChecklistTemplate.objects.values_list("code", flat=True).get(pk=template_id)
+    latest = ChecklistTemplate.objects.filter(code=code).order_by("-version").first()
+    data = {**template_export(latest), "version": None, "policies": []}
+    return template_import(data, actor=actor)
+
+
+@transaction.atomic
+def template_draft_save(*, template_id: int, data: dict, actor) -> ChecklistTemplate:
+    """Replace a draft's content (sections, items, rules, red flags, cross-checks) with an
+    edited document. The whole document is validated first, every rule compiled against its
+    own items and the policy keys on file: a refusal (TemplateInvalid, by path) leaves the
+    draft as it was."""
+    _require(actor, IMPORT_PERMISSION)
+    template = ChecklistTemplate.objects.select_for_update(no_key=True, of=("self",)).get(
+        pk=template_id)
+    version_require_draft(template)
+    if not isinstance(data, dict):
+        raise TemplateInvalid([TemplateIssue("$", "a template is an object")])
+    data = {**{key: data.get(key) for key in EDITED_KEYS if key in data}, "format": FORMAT,
+            "code": template.code, "version": template.version}
+    issues = validate_template_data(data, policy_keys=policy_keys(),
+                                    product_codes=_product_codes())
+    if issues:
+        raise TemplateInvalid(issues)
+    before = _digest(template_export(template))
+    template.sections.all().delete()  # cascades to items; parts of a draft may change
+    template.cross_checks.all().delete()
+    product = None
+    if data.get("product"):
+        from apps.products.models import CreditProduct
+
+        product = CreditProduct.objects.get(code=data["product"])
+    description = data.get("description") or {}
+    template.product = product
+    template.name_en, template.name_zh = data["name"]["en"], data["name"]["zh"]
+    template.description_en = description.get("en", "")
+    template.description_zh = description.get("zh", "")
+    template.is_default = bool(data.get("default", False))
+    template.source_citation = data.get("source_citation") or ""
+    template.save()
+    items = _template_parts_create(template, data)
+    audit_record(action="checklist_template.changed", actor=actor, subject=template,
+                 payload={"code": template.code, "version": template.version,
+                          "items": len(items), "sha256_before": before,
+                          "sha256": _digest(template_export(template))})
+    return template

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from apps.investigations import policy_views, reverification_views, views
+from apps.investigations import (
+    policy_views,
+    reverification_views,
+    template_workbench,
+    views,
+)
 
 app_name = "investigations"
 
@@ -35,4 +40,21 @@ urlpatterns += [
          name="policy-value-publish"),
     path("policy-values/<int:value_id>/retire/", policy_views.policy_value_retire,
          name="policy-value-retire"),
+]
+
+# Checklist templates in the policy workbench (issue 17).
+urlpatterns += [
+    path("templates/", template_workbench.template_list_page, name="templates"),
+    path("templates/import/", template_workbench.template_import_file, name="template-import"),
+    path("templates/<int:template_id>/", template_workbench.template_page, name="template"),
+    path("templates/<int:template_id>/next/", template_workbench.template_draft_next,
+         name="template-next"),
+    path("templates/<int:template_id>/check/", template_workbench.template_check,
+         name="template-check"),
+    path("templates/<int:template_id>/publish/", template_workbench.template_publish,
+         name="template-publish"),
+    path("templates/<int:template_id>/retire/", template_workbench.template_retire,
+         name="template-retire"),
+    path("templates/<int:template_id>/export.<str:fmt>", template_workbench.template_export_file,
+         name="template-export"),
 ]

@@ -39,6 +39,10 @@ class OversightConfig(AppConfig):
             "evidence_pack.viewed": _("Due-diligence evidence pack viewed"),
             "audit_chain.checked": _("Audit chain range checked"),
             "duty_rules.changed": _("Due-diligence duty rules changed"),
+            "duty_rule_set.created": _("Due-diligence duty rules drafted"),
+            "duty_rule_set.changed": _("Due-diligence duty rules draft changed"),
+            "duty_rule_set.published": _("Due-diligence duty rules published"),
+            "duty_rule_set.retired": _("Due-diligence duty rules retired"),
         })
         # Due-diligence exemption cases (尽职免责, issue #15).
         register_actions({

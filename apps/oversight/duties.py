@@ -30,6 +30,7 @@ from apps.investigations.models import AnswerType, Investigation, Item
 from apps.investigations.states import InvestigationState
 from apps.oversight.models import DutyRule, DutyRuleSet
 from apps.oversight.trail import application_trail_events
+from apps.policy.versioning import version_in_force
 
 FULFILLED, NOT_FULFILLED = "fulfilled", "not_fulfilled"
 NOT_APPLICABLE, NOT_REACHED = "not_applicable", "not_reached"
@@ -339,13 +340,16 @@ class EvidencePack:
 
 
 def rule_set_in_force(on=None) -> DutyRuleSet | None:
+    """The published version whose dates cover `on` (default today); never a draft."""
     on = on or timezone.localdate()
-    return (DutyRuleSet.objects.filter(effective_from__lte=on).order_by("-version").first())
+    return (version_in_force(DutyRuleSet.objects.all(), on=on)
+            .order_by("-effective_from", "-version").first())
 
 
-def build_pack(application: Application) -> EvidencePack:
-    """Evaluate every duty of the rule set in force against the application's trail."""
-    rule_set = rule_set_in_force()
+def build_pack(application: Application, rule_set: DutyRuleSet | None = None) -> EvidencePack:
+    """Evaluate every duty of the rule set in force (or of `rule_set`, e.g. a draft being
+    previewed in the policy workbench) against the application's trail."""
+    rule_set = rule_set if rule_set is not None else rule_set_in_force()
     events = list(application_trail_events(application.pk))
     investigation = (Investigation.objects.filter(application=application)
                      .prefetch_related("answers").first())

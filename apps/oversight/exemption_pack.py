@@ -20,6 +20,7 @@ from apps.applications.models import Application
 from apps.applications.states import ApplicationState
 from apps.approvals.models import ReviewOpinion, SignOff, Vote, VoteChoice
 from apps.audit.chain import canonical_json
+from apps.core.policy import PolicyVersionState
 from apps.investigations.models import Investigation
 from apps.investigations.policy import policy_values_in_force
 from apps.loans.models import Loan
@@ -55,7 +56,8 @@ def rule_set_for(on: dt.date) -> tuple[DutyRuleSet | None, bool]:
     in_force = duties.rule_set_in_force(on=on)
     if in_force is not None:
         return in_force, False
-    return DutyRuleSet.objects.order_by("version").first(), True
+    return (DutyRuleSet.objects.exclude(state=PolicyVersionState.DRAFT).order_by("version")
+            .first(), True)
 
 
 def _evaluate(rule_set: DutyRuleSet | None, ctx: PackContext) -> list[dict]:

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
+from apps.core.models import PolicyVersionPart, PublishedVersion, WorkflowModel
 from apps.oversight.states import ExportJobState as S
 from apps.oversight.states import ExportKind
 
@@ -83,15 +83,22 @@ class ExportJob(WorkflowModel):
         self.finished_at, self.error = at, error[:2000]
 
 
-class DutyRuleSet(TimeStampedModel):
-    """A version of the due-diligence duties (尽职免责 §4.6); the newest in force applies."""
+class DutyRuleSet(PublishedVersion):
+    """A version of the due-diligence duties (尽职免责 §4.6): one series of the shared
+    policy-version machine (`apps.core.models.PublishedVersion`, driven by
+    `apps.policy.versioning`): drafted in the policy workbench, published four-eyes, frozen
+    once published, the version before it retiring the day the new one starts."""
+
+    publish_permission = "oversight.publish_dutyruleset"
+    audit_prefix = "duty_rule_set"
+    series_fields = ()
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     effective_from = models.DateField(_("effective from"))
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-version"]
+        permissions = [("publish_dutyruleset", _("Can publish due-diligence duty rules"))]
         verbose_name = _("duty rule set")
         verbose_name_plural = _("duty rule sets")
 
@@ -99,8 +106,11 @@ class DutyRuleSet(TimeStampedModel):
         return f"v{self.version}"
 
 
-class DutyRule(models.Model):
-    """One duty: what the officers had to do, checked by a registered evaluator."""
+class DutyRule(PolicyVersionPart, models.Model):
+    """One duty: what the officers had to do, checked by a registered evaluator. Frozen with
+    its rule set once that is published."""
+
+    policy_version_field = "rule_set"
 
     rule_set = models.ForeignKey(DutyRuleSet, on_delete=models.PROTECT, related_name="rules",
                                  verbose_name=_("rule set"))

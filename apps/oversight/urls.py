@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.oversight import duty_rules_workbench as wb
 from apps.oversight import exemption_views, views
 
 app_name = "oversight"
@@ -27,4 +28,21 @@ urlpatterns = [
     path("exemptions/<int:case_id>/pdf/", exemption_views.exemption_pdf, name="exemption-pdf"),
     path("exemptions/<int:case_id>/<slug:command>/", exemption_views.exemption_command,
          name="exemption-command"),
+]
+
+# Due-diligence duty rules in the policy workbench (issue 17).
+urlpatterns += [
+    path("duty-rules/", wb.duty_rules_list_page, name="duty-rules-list"),
+    path("duty-rules/next/", wb.duty_rules_draft_next, name="duty-rules-next"),
+    path("duty-rules/import/", wb.duty_rules_import, name="duty-rules-import"),
+    path("duty-rules/<int:rule_set_id>/", wb.duty_rules_page, name="duty-rules"),
+    path("duty-rules/<int:rule_set_id>/duties/", wb.duty_rule_add, name="duty-rule-add"),
+    path("duty-rules/<int:rule_set_id>/publish/", wb.duty_rules_publish,
+         name="duty-rules-publish"),
+    path("duty-rules/<int:rule_set_id>/retire/", wb.duty_rules_retire, name="duty-rules-retire"),
+    path("duty-rules/<int:rule_set_id>/export.<str:fmt>", wb.duty_rules_export,
+         name="duty-rules-export"),
+    path("duty-rules/duties/<int:rule_id>/", wb.duty_rule_edit, name="duty-rule"),
+    path("duty-rules/duties/<int:rule_id>/remove/", wb.duty_rule_remove,
+         name="duty-rule-remove"),
 ]

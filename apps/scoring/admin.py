@@ -44,8 +44,8 @@ class ScoreResultAdmin(ReadOnlyAdmin):
 
 @admin.register(DecisionPolicy)
 class DecisionPolicyAdmin(ReadOnlyAdmin):
-    list_display = ("version", "effective_from", "evidence", "approved_by", "drafted_by",
-                    "published_by", "published_at", "created_at")
+    list_display = ("version", "state", "effective_from", "effective_to", "evidence",
+                    "approved_by", "created_by", "published_by", "published_at", "created_at")
 
 
 @admin.register(ScoreOverride)

@@ -25,6 +25,8 @@ class ScoringConfig(AppConfig):
             "decision_policy.seeded": _("Default decision policy installed"),
             "decision_policy.created": _("Decision policy version drafted"),
             "decision_policy.published": _("Decision policy version published"),
+            "decision_policy.retired": _("Decision policy version retired"),
+            "decision_policy.changed": _("Decision policy draft changed"),
             "loan_performance.imported": _("Loan performance imported"),
             "score.requested": _("Score requested"),
             "score.computed": _("Application scored"),

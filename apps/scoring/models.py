@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import WorkflowModel
+from apps.core.models import PublishedVersion, WorkflowModel
 from apps.core.policy import Evidence
 from apps.scoring.states import (
     Decision,
@@ -133,34 +133,31 @@ class ModelVersion(WorkflowModel):
         self.retired_at = at
 
 
-class DecisionPolicy(models.Model):
+class DecisionPolicy(PublishedVersion):
     """A version of the decision policy: grade table, knock-out rules, limits and price bands,
     drift and sweeper thresholds (domain reference §0.2: policy data, never code constants).
 
-    The policy in force is the newest published version whose `effective_from` has come; a
-    draft is published by someone other than its drafter (four-eyes). Every score records the
-    version it used, so a past recommendation can be re-explained.
+    One series of the shared policy-version machine (`apps.core.models.PublishedVersion`,
+    driven by `apps.policy.versioning`): draft → published (four-eyes: never by its drafter)
+    → retired when the next version starts. The policy in force on a day is the published (or
+    since retired) version whose dates cover it. Every score records the version it used, so a
+    past recommendation can be re-explained.
     """
+
+    publish_permission = "scoring.publish_decisionpolicy"
+    audit_prefix = "decision_policy"
+    series_fields = ()
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     document = models.JSONField(_("policy"), help_text=_("Validated by scoring.policy."))
     effective_from = models.DateField(_("effective from"))
     evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
                                 default=Evidence.DESIGN)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
     approved_by = models.CharField(_("approved by"), max_length=150, blank=True)
-    # Four-eyes: a version drafted by one person is in force only once another publishes it.
-    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("drafted by"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+",
-                                     verbose_name=_("published by"))
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-effective_from", "-version"]
+        permissions = [("publish_decisionpolicy", _("Can publish decision policies"))]
         verbose_name = _("decision policy")
         verbose_name_plural = _("decision policies")
 

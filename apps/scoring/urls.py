@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 
 from apps.scoring import failure_views, views
+from apps.scoring import policy_workbench as wb
 
 app_name = "scoring"
 
@@ -19,4 +20,15 @@ urlpatterns = [
     path("applications/<int:application_id>/", login_required(views.application_score_page),
          name="application-scores"),
     path("applications/<int:application_id>/score-now/", views.score_now, name="score-now"),
+]
+
+# Decision policies in the policy workbench (issue 17).
+urlpatterns += [
+    path("policies/", wb.policy_list_page, name="policies"),
+    path("policies/next/", wb.policy_draft_next, name="policy-next"),
+    path("policies/import/", wb.policy_import, name="policy-import"),
+    path("policies/<int:policy_id>/", wb.policy_page, name="policy"),
+    path("policies/<int:policy_id>/publish/", wb.policy_publish, name="policy-publish"),
+    path("policies/<int:policy_id>/retire/", wb.policy_retire, name="policy-retire"),
+    path("policies/<int:policy_id>/export.<str:fmt>", wb.policy_export, name="policy-export"),
 ]

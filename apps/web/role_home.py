@@ -78,6 +78,16 @@ def _links(role, user, counts: dict) -> list[dict]:
         return [{"label": _("Policy workbench"), "url": reverse("products:workbench"),
                  "count": None},
                 {"label": _("Policy values"), "url": reverse("investigations:policy-values"),
+                 "count": None},
+                {"label": _("Checklist templates"), "url": reverse("investigations:templates"),
+                 "count": None},
+                {"label": _("Authority matrix"), "url": reverse("approvals:matrices"),
+                 "count": None},
+                {"label": _("Document requirements"),
+                 "url": reverse("documents:requirements-list"), "count": None},
+                {"label": _("Due-diligence duty rules"),
+                 "url": reverse("oversight:duty-rules-list"), "count": None},
+                {"label": _("Decision policies"), "url": reverse("scoring:policies"),
                  "count": None}]
     if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
         return [{"label": _("All applications"), "url": applications, "count": None}]

@@ -1,6 +1,7 @@
-"""Issue 17 in the browser: a policy officer adds an entry condition to a new draft, reads the
-difference and the impact preview, a second officer publishes it, and a new application is
-checked against the new version. Waits on page state, never on time."""
+"""Issue 17 in the browser: a policy officer adds an entry condition to a new draft, edits it,
+reads the difference and the impact preview, a second officer publishes it, and a new
+application is evaluated against the new version (refused on its condition; the old version
+no longer takes applications). Waits on page state, never on time."""
 
 import datetime as dt
 
@@ -55,12 +56,18 @@ def test_draft_preview_and_four_eyes_publish(policy_site, page, page_errors):
     form.get_by_label("code").fill("staff")
     form.get_by_label("fact").select_option("employees")
     form.get_by_label("operator").select_option("gte")
-    form.get_by_label("value").fill("10")
+    form.get_by_label("value").fill("5")
     form.get_by_label("reason (English)").fill("At least 10 employees")
     form.get_by_label("reason (Chinese)").fill("从业人员不少于10人")
     form.get_by_role("button", name="Add").click()
 
     expect(page.locator('[data-condition="staff"]')).to_be_visible()
+    # The officer changes their mind: 10 employees, not 5 (an edit of the draft's condition).
+    page.locator('[data-condition="staff"]').get_by_role("link", name="Change").click()
+    edit = page.locator("form.condition-edit")
+    edit.get_by_label("value").fill("10")
+    edit.get_by_role("button", name="Save the condition").click()
+    expect(page.locator('[data-condition="staff"]')).to_contain_text("10")
     expect(page.locator("table.diff")).to_contain_text("New entry condition")
     expect(page.get_by_role("heading", name="Impact if published today")).to_be_visible()
     expect(page.locator('[data-population="applicants"]')).to_contain_text("newly excluded")
@@ -77,8 +84,33 @@ def test_draft_preview_and_four_eyes_publish(policy_site, page, page_errors):
 
     version = ProductVersion.objects.get(product__code="tax-credit-loan", state="published")
     assert version.version == 2
+    assert str(version.conditions.get(code="staff").value) == "10"
     small = EnterpriseFactory(employees=3, tax_credit_rating="A",
                               registration_date=dt.date(2019, 3, 1))
     results = {r.version.product.code: r for r in eligibility_for_enterprise(
         enterprise=small, on=timezone.localdate())}
     assert "staff" in [f.code for f in results["tax-credit-loan"].failures]
+
+    # A new application of the north branch: only version 2 takes it, and its submission is
+    # evaluated against version 2's conditions.
+    from django.core.exceptions import ValidationError
+
+    from apps.accounts.models import User
+    from apps.applications import services as applications
+    from apps.applications.tests.factories import TERMS
+    from apps.core.exceptions import DomainError
+    from apps.org.models import Branch
+
+    manager = User.objects.get(username="am.north")
+    firm = EnterpriseFactory(employees=3, tax_credit_rating="A", size_class="micro",
+                             registration_date=dt.date(2019, 3, 1), annual_revenue=3_000_000,
+                             industry="C", branch=Branch.objects.get(code="north"))
+    old = ProductVersion.objects.get(product__code="tax-credit-loan", version=1)
+    with pytest.raises(ValidationError):
+        applications.application_create(enterprise=firm, product_version=old, actor=manager,
+                                        **TERMS)
+    application = applications.application_create(enterprise=firm, product_version=version,
+                                                   actor=manager, **TERMS)
+    with pytest.raises(DomainError) as refused:
+        applications.application_submit(application_id=application.pk, actor=manager)
+    assert any(reason.startswith("staff:") for reason in refused.value.fields["reasons"])

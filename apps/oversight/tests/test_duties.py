@@ -19,6 +19,7 @@ from apps.oversight.duties import (
 )
 from apps.oversight.models import DutyRule, DutyRuleSet
 from apps.oversight.states import ExportJobState, ExportKind
+from apps.policy.versioning import version_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,9 @@ def test_missing_site_visit_and_unknown_evaluator_are_exceptions(world):
                             parameters={"min_officers": 1})
     DutyRule.objects.create(rule_set=v2, code="typo", label_en="Typo", label_zh="错",
                             evaluator="no_such_evaluator")
+    assert build_pack(application).rule_set.version == 1  # a draft decides nothing
+    v2 = version_publish(model=DutyRuleSet, pk=v2.pk, actor=None,  # the system, as a seed
+                         effective_from=dt.date(2026, 1, 2))
     pack = build_pack(application)
     assert pack.rule_set == v2
     assert _statuses(pack) == {"one-visit": FULFILLED, "typo": NOT_FULFILLED}

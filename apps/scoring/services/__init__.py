@@ -19,9 +19,12 @@ from apps.scoring.services.registry import (
     champion_ensure,
     champion_get,
     decision_policy_create,
+    decision_policy_draft_next,
     decision_policy_ensure,
     decision_policy_in_force,
     decision_policy_publish,
+    decision_policy_retire,
+    decision_policy_save,
     default_model_install,
     model_of,
 )
@@ -44,7 +47,9 @@ from apps.scoring.services.training_jobs import training_job_run, training_job_s
 __all__ = [
     "MODEL_CLASSES", "ModelNotFound", "application_score", "application_score_request",
     "champion_ensure", "champion_get", "csv_score", "decision_policy_create",
+    "decision_policy_draft_next", "decision_policy_save",
     "decision_policy_ensure", "decision_policy_in_force", "decision_policy_publish",
+    "decision_policy_retire",
     "default_model_install",
     "drift_check", "model_of", "model_version_approve_promotion", "model_version_load",
     "model_version_reject_promotion", "model_version_request_promotion",

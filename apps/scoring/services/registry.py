@@ -19,6 +19,13 @@ from django.db.models import CharField, Func
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.policy.versioning import (
+    version_in_force,
+    version_next_number,
+    version_publish,
+    version_require_draft,
+    version_retire,
+)
 from apps.scoring.models import DecisionPolicy, ModelVersion
 from apps.scoring.policy import DEFAULT_POLICY, validate_policy
 from apps.scoring.scorecard.artefact import ArtefactError
@@ -135,8 +142,9 @@ def champion_ensure(*, for_scoring: bool = False) -> ModelVersion:
 
 
 def decision_policy_in_force(on=None) -> DecisionPolicy | None:
+    """The version in force on a day (default today): never a draft."""
     on = on or timezone.localdate()
-    return DecisionPolicy.objects.filter(effective_from__lte=on, published_at__isnull=False) \
+    return version_in_force(DecisionPolicy.objects.all(), on=on) \
         .order_by("-effective_from", "-version").first()
 
 
@@ -148,14 +156,25 @@ def decision_policy_ensure() -> DecisionPolicy:
     with transaction.atomic():
         policy, created = DecisionPolicy.objects.get_or_create(
             version=1, defaults={"document": validate_policy(DEFAULT_POLICY),
-                                 "published_at": timezone.now(),
                                  "effective_from": timezone.localdate().replace(month=1, day=1),
                                  "source_citation": "Credence design defaults (domain reference "
                                                     "§7.2, §7.3) [G]"})
         if created:
+            # The system's own seed is in force as shipped (no second person exists yet):
+            # the shared publish with actor None, which skips only the four-eyes check.
             audit_record(action="decision_policy.seeded", actor=None, subject=policy,
                          payload={"version": policy.version})
+            policy = version_publish(model=DecisionPolicy, pk=policy.pk, actor=None,
+                                     effective_from=policy.effective_from)
     return policy
+
+
+def _may_draft(actor) -> bool:
+    from apps.accounts.roles import Role
+    from apps.scoring.permissions import may_manage_models
+
+    return may_manage_models(actor) or bool(
+        actor is not None and actor.is_authenticated and actor.has_role(Role.POLICY_OFFICER))
 
 
 def decision_policy_create(*, document: dict, effective_from, actor, source_citation: str = "",
@@ -164,48 +183,80 @@ def decision_policy_create(*, document: dict, effective_from, actor, source_cita
     stay). It is not in force until someone else publishes it (`decision_policy_publish`)."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    from apps.scoring.permissions import may_manage_models
     from apps.scoring.policy import PolicyError
 
-    if not may_manage_models(actor):
+    if not _may_draft(actor):
         raise PermissionDenied
     try:
         validate_policy(document)
     except PolicyError as exc:
         raise ValidationError({"document": str(exc)}) from None
     with transaction.atomic():
-        last = (DecisionPolicy.objects.select_for_update(no_key=True).order_by("-version")
-                .values_list("version", flat=True).first()) or 0
+        number = version_next_number(DecisionPolicy.objects.select_for_update(no_key=True))
         policy = DecisionPolicy.objects.create(
-            version=last + 1, document=document, effective_from=effective_from,
+            version=number, document=document, effective_from=effective_from,
             source_citation=source_citation, evidence=evidence, approved_by=approved_by,
-            drafted_by=actor)
+            created_by=actor)
         audit_record(action="decision_policy.created", actor=actor, subject=policy,
                      payload={"version": policy.version,
                               "effective_from": effective_from.isoformat()})
     return policy
 
 
-def decision_policy_publish(*, policy_id: int, actor) -> DecisionPolicy:
-    """Put a drafted version in force: by a model-risk role other than its drafter."""
-    from django.core.exceptions import PermissionDenied
-    from django.utils.translation import gettext as _
+def decision_policy_publish(*, policy_id: int, actor, effective_from=None) -> DecisionPolicy:
+    """Put a drafted version in force, by someone other than its drafter holding the publish
+    permission (four-eyes, §6.4); the version in force before it retires that day.
 
-    from apps.core.exceptions import TransitionConflict
-    from apps.scoring.permissions import may_manage_models
+    The start is `effective_from`, else the draft's own date, moved to today when that has
+    passed: a policy is never put in force in the past (what earlier scores used stays true).
+    Lock, permission, state, supersede and audit: the shared `version_publish`.
+    """
+    if effective_from is None:
+        drafted = DecisionPolicy.objects.values_list("effective_from", flat=True).get(
+            pk=policy_id)
+        effective_from = max(drafted, timezone.localdate())
+    return version_publish(model=DecisionPolicy, pk=policy_id, actor=actor,
+                           effective_from=effective_from,
+                           payload=lambda p: {"drafted_by": p.created_by_id})
 
-    if not may_manage_models(actor):
-        raise PermissionDenied(_("You may not publish decision policies."))
+
+def decision_policy_retire(*, policy_id: int, actor, effective_to=None,
+                           reason: str = "") -> DecisionPolicy:
+    """Withdraw the version in force without a successor (scores keep pointing at it)."""
+    return version_retire(model=DecisionPolicy, pk=policy_id, actor=actor,
+                          effective_to=effective_to, reason=reason)
+
+
+def decision_policy_draft_next(*, actor) -> DecisionPolicy:
+    """The next version as a copy of the newest one, starting today, to be edited and
+    published four-eyes (the policy workbench, issue 17)."""
+    latest = DecisionPolicy.objects.order_by("-version").first() or decision_policy_ensure()
+    return decision_policy_create(document=latest.document, actor=actor,
+                                  effective_from=timezone.localdate(),
+                                  source_citation=latest.source_citation,
+                                  evidence=latest.evidence)
+
+
+def decision_policy_save(*, policy_id: int, document, actor) -> DecisionPolicy:
+    """Replace a draft's document, validated whole first (a refusal leaves it as it was)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from apps.scoring.policy import PolicyError
+
+    if not _may_draft(actor):
+        raise PermissionDenied
+    try:
+        validate_policy(document)
+    except PolicyError as exc:
+        raise ValidationError({"document": str(exc)}) from None
     with transaction.atomic():
         policy = DecisionPolicy.objects.select_for_update(no_key=True).get(pk=policy_id)
-        if policy.published_at is not None:
-            raise TransitionConflict(detail=_("Decision policy v%(v)s is already published.")
-                                     % {"v": policy.version})
-        if policy.drafted_by_id == actor.pk:
-            raise PermissionDenied(_("A decision policy is published by someone other than "
-                                     "its drafter."))
-        policy.published_by, policy.published_at = actor, timezone.now()
-        policy.save(update_fields=["published_by", "published_at"])
-        audit_record(action="decision_policy.published", actor=actor, subject=policy,
-                     payload={"version": policy.version, "drafted_by": policy.drafted_by_id})
+        version_require_draft(policy)
+        before = policy.document
+        policy.document = document
+        policy.save()
+        audit_record(action="decision_policy.changed", actor=actor, subject=policy,
+                     payload={"version": policy.version,
+                              "changed": sorted(k for k in set(before) | set(document)
+                                                if before.get(k) != document.get(k))})
     return policy

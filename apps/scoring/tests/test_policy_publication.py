@@ -23,7 +23,7 @@ def test_a_drafted_policy_waits_for_another_person_to_publish_it(world):
         effective_from=dt.date.today() - dt.timedelta(days=1))
     assert services.decision_policy_in_force() == seeded  # a draft decides nothing
 
-    with pytest.raises(PermissionDenied, match="other than its drafter"):
+    with pytest.raises(PermissionDenied, match="drafted a version cannot publish"):
         services.decision_policy_publish(policy_id=draft.pk, actor=drafter)
     with pytest.raises(PermissionDenied):
         services.decision_policy_publish(policy_id=draft.pk, actor=world.user("am.north"))
@@ -31,7 +31,7 @@ def test_a_drafted_policy_waits_for_another_person_to_publish_it(world):
 
     published = services.decision_policy_publish(policy_id=draft.pk, actor=other)
     assert published.published_by == other and services.decision_policy_in_force() == draft
-    event = AuditEvent.objects.get(action="decision_policy.published")
+    event = AuditEvent.objects.get(action="decision_policy.published", actor=other)
     assert event.actor_id == other.pk and event.payload["drafted_by"] == drafter.pk
     with pytest.raises(TransitionConflict):
         services.decision_policy_publish(policy_id=draft.pk, actor=other)
