@@ -269,8 +269,9 @@ _WIDEST = """(width) => {
     const box = el.getBoundingClientRect();
     if (box.right <= width + 1 || box.width === 0) continue;
     if ([...el.children].some(c => c.getBoundingClientRect().right > width + 1)) continue;
-    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
+    const classes = typeof el.className === 'string' && el.className
+      ? '.' + el.className.split(' ').join('.') : '';
+    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes);
   }
   return out.join(', ') || 'unknown';
 }"""

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_columnprofile_documentcheck_documentreminder_and_more'),
+        ('documents', '0003_evidence_photo_fingerprint'),
         ('products', '0004_productversion_day_count'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
