@@ -18,6 +18,7 @@ _STATES = [S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL,
            S.CONTRACTED, S.DISBURSED, S.RETURNED, S.REJECTED, S.DISBURSED, S.WITHDRAWN,
            S.EXPIRED]
 _BOOKED = (S.CONTRACTED, S.DISBURSED)
+_APPROVER_BAND = Decimal("1000000")
 
 _PURPOSES = ["Buy raw materials for the next season's orders",
              "Pay suppliers ahead of the holiday peak",
@@ -38,7 +39,11 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
         chosen = (eligible or results)[index % len(eligible or results)].version
         branch_code = enterprise.branch.code
         manager = User.objects.get(username=f"am.{branch_code}")
-        low, high = chosen.amount_min, min(chosen.amount_max, Decimal("3000000"))
+        state = _STATES[index % len(_STATES)] if eligible else S.DRAFT
+        # A file waiting for approval stays within the branch approver's band of the seed
+        # matrix, so the demo approver has a file to sign (larger ones go to the committee).
+        cap = _APPROVER_BAND if state == S.IN_APPROVAL else Decimal("3000000")
+        low, high = chosen.amount_min, min(chosen.amount_max, cap)
         amount = Decimal(rng.randrange(int(low), int(high) + 1, 10000) if high > low else low)
         application = services.application_create(
             enterprise=enterprise, product_version=chosen, actor=manager,
@@ -49,7 +54,6 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
             collateral_type=chosen.collateral_types[0])
         created += 1
         if eligible:
-            state = _STATES[index % len(_STATES)]
             # Contracting and drawing are the loan book's (apps.loans.demo): it contracts every
             # approved file through its services, so each disbursed file has a contract and loans.
             walk_to_state(application, S.APPROVED if state in _BOOKED else state,
