@@ -155,6 +155,7 @@ def _js_messages() -> dict:
                         "again."),
         "refused": _("Not saved:"), "yes": _("Yes"), "no": _("No"), "empty": _("(empty)"),
         "locating": _("Reading your position…"),
+        "photo": _("Photo %(id)s"), "document": _("Document %(id)s"),
     }
 
 

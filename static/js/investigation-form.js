@@ -130,14 +130,34 @@
              evidence: readEvidence(el) };
   }
 
+  // A photo shows as a thumbnail (the same permission-checked download, shown small and loaded
+  // only when scrolled to); any file is named in words, not as a bare row number.
+  function isPhotoList(list) {
+    var box = list.closest("[data-doc-type]");
+    if (box) return !box.dataset.docType;
+    var item = list.closest("[data-type]");
+    return !!item && item.dataset.type === "photo";
+  }
+
   function addFile(list, id) {
     if (list.querySelector('li[data-id="' + id + '"]')) return;
     var li = document.createElement("li");
     li.dataset.id = id;
+    var photo = isPhotoList(list);
     var a = document.createElement("a");
     a.href = "/documents/" + encodeURIComponent(id) + "/download/";
-    a.textContent = "#" + id;
     a.target = "_blank";
+    var name = (photo ? T.photo : T.document).replace("%(id)s", id);
+    if (photo) {
+      var img = document.createElement("img");
+      img.src = a.href;
+      img.alt = name;
+      img.loading = "lazy";
+      img.className = "thumb";
+      a.appendChild(img);
+    } else {
+      a.textContent = name;
+    }
     li.appendChild(a);
     if (editable) {
       var remove = document.createElement("button");
