@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.applications.models import Application
+from apps.applications.states import ApplicationState
 from apps.audit.models import AuditEvent
 from apps.audit.registry import action_label
 from apps.investigations.models import Investigation, Item
+from apps.investigations.states import InvestigationState
 from apps.oversight.selectors import application_events_q
 
 
@@ -68,6 +70,18 @@ def _value_text(value) -> str:
     return str(value)
 
 
+# The state machines whose moves the trail shows, by the prefix of their audit actions: a move
+# reads "Under review → In approval", not the stored values.
+_STATES_BY_ACTION = {"application.": ApplicationState, "investigation.": InvestigationState}
+
+
+def _state_label(action: str, value) -> str:
+    for prefix, states in _STATES_BY_ACTION.items():
+        if action.startswith(prefix) and value in states.values:
+            return str(states(value).label)
+    return str(value)
+
+
 def _answer_text(new: dict) -> str:
     if new.get("not_applicable"):
         return _("Not applicable: %(reason)s") % {"reason": new.get("na_reason") or ""}
@@ -86,7 +100,8 @@ def _summary(event: AuditEvent, items: dict | None = None) -> tuple[str, list[tu
     payload, evidence = event.payload or {}, []
     parts = []
     if "from" in payload and "to" in payload:
-        parts.append(f"{payload['from']} → {payload['to']}")
+        parts.append(f"{_state_label(event.action, payload['from'])} → "
+                     f"{_state_label(event.action, payload['to'])}")
     for key in ("comment", "reason"):
         if payload.get(key):
             parts.append(f"“{payload[key]}”")
