@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.documents import views
+from apps.documents import statement_views, views
 
 app_name = "documents"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:document_id>/download/", views.document_download, name="download"),
     path("<int:document_id>/recheck/", views.recheck, name="recheck"),
     path("<int:document_id>/waive/", views.waive, name="waive"),
+    path("<int:document_id>/columns/", statement_views.column_mapping, name="column-mapping"),
 ]
