@@ -45,8 +45,9 @@ MESSAGES = {
                                     "(needs %(limit)s): confirm the proposed mapping once for "
                                     "this bank, and its figures will be read."),
     "columns_inferred": _("Columns inferred from the file (confidence %(confidence)s)."),
-    "balance_discontinuity": _("The running balance adds up on only %(continuity)s of rows "
-                               "(needs %(limit)s): the figures are not treated as verified."),
+    "balance_discontinuity": _("The running balance does not add up on %(breaks)s rows "
+                               "(accepted: %(limit)s): the statement was edited or mis-read, so "
+                               "its figures are not treated as verified."),
     "flow_round_trips": _("%(cycles)s round trips: %(amount)s sent out and returned within "
                           "%(lag_days)s days (same, related or chained counterparties; "
                           "flagged from %(limit)s)."),

@@ -7,14 +7,13 @@ officer's declared figures went unverified instead of silently skipping the cros
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from types import SimpleNamespace
 
 from apps.documents.checks import CheckContext, flag, policy_or_flag
 from apps.documents.checks.records import Transaction, parse_transactions
 from apps.documents.checks.tables import Mapping, TableUnreadable, match_profile, read_rows
 from apps.documents.statements.infer import infer_statement, infer_tax_record
-from apps.documents.statements.read import balance_continuity, transactions
+from apps.documents.statements.read import balance_check, transactions
 
 
 @dataclass
@@ -39,8 +38,8 @@ def read_statement(ctx: CheckContext, flags: list[dict]) -> StatementRead:
     mapping = match_profile(rows, ctx.profiles)
     if mapping is not None:
         txns, skipped = parse_transactions(rows, mapping)
-        continuity = balance_continuity(rows, mapping.columns, _sign(mapping.columns),
-                                        mapping.header_row + 1)
+        continuity = balance_check(rows, mapping.columns, _sign(mapping.columns),
+                                   mapping.header_row + 1)
         findings = {"profile": mapping.profile.code, "skipped_rows": skipped,
                     "mapping_source": "profile"}
         return _verified(ctx, flags, StatementRead(txns, findings, mapping.profile), continuity)
@@ -56,22 +55,26 @@ def read_statement(ctx: CheckContext, flags: list[dict]) -> StatementRead:
         return StatementRead(None, {"verified": False, "unverified_reason": "unconfirmed_mapping",
                                     "proposed_mapping": proposal.as_json()})
     txns, skipped = transactions(rows, proposal)
+    checked = balance_check(rows, proposal.columns, proposal.sign, proposal.data_rows[0])
     flags.append(flag("columns_inferred", confidence=proposal.confidence, severity="info"))
     findings = {"profile": "", "skipped_rows": skipped, "mapping_source": "inferred",
                 "inferred_mapping": proposal.as_json()}
-    return _verified(ctx, flags, StatementRead(txns, findings), proposal.continuity)
+    return _verified(ctx, flags, StatementRead(txns, findings), checked)
 
 
-def _verified(ctx, flags, read: StatementRead, continuity: Decimal | None) -> StatementRead:
+def _verified(ctx, flags, read: StatementRead, checked) -> StatementRead:
     """Balance continuity is the check on any mapping: an edited or mis-read statement
     breaks the running balance. Without a balance column the figures stand on the mapping."""
-    read.findings["balance_continuity"] = None if continuity is None else str(continuity)
     read.findings["verified"] = True
-    if continuity is None:
+    if checked is None:
+        read.findings["balance_continuity"] = None
         return read
-    minimum = policy_or_flag(ctx, "documents.statement.balance_continuity_min", flags)
-    if minimum is not None and continuity < minimum:
-        flags.append(flag("balance_discontinuity", continuity=continuity, limit=minimum))
+    continuity, breaks = checked
+    read.findings.update(balance_continuity=str(continuity), balance_breaks=breaks)
+    limit = policy_or_flag(ctx, "documents.statement.balance_breaks_max", flags)
+    if limit is not None and breaks > limit:
+        flags.append(flag("balance_discontinuity", breaks=breaks, continuity=continuity,
+                          limit=limit))
         read.findings.update(verified=False, unverified_reason="balance_discontinuity")
     return read
 

@@ -87,27 +87,54 @@ def _need(policy: Policy, key: str, flags: list[dict]) -> Decimal | None:
     return value
 
 
+def _cents(t: Transaction) -> int:
+    return int(abs(t.amount) * 100)
+
+
 def _subset(candidates: list[Transaction], target: Decimal, tolerance: Decimal,
             max_parts: int) -> list[Transaction] | None:
-    """The earliest-ending set of up to `max_parts` candidates whose sum is within
-    [target·(1−tolerance), target]: a return is never more than what went out (fees)."""
-    low = target * (1 - tolerance)
-    best = None
-    pool = candidates[:10]
-    for size in range(1, min(max_parts, len(pool)) + 1):
-        for combo in itertools.combinations(pool, size):
-            total = sum((abs(t.amount) for t in combo), ZERO)
-            if low <= total <= target and (best is None or combo[-1].date < best[-1].date):
-                best = list(combo)
-        if best is not None:
-            return best
+    """The smallest set of up to `max_parts` (at most 3) candidates whose sum is within
+    [target·(1−tolerance), target]: a return is never more than what went out (fees).
+    Integer cents and two pointers over the sorted amounts: O(n²) for three parts."""
+    high = int(target * 100)
+    low = int(target * (1 - tolerance) * 100)
+    pool = sorted(((_cents(t), t) for t in candidates[:12]), key=lambda p: p[0])
+    pool = [p for p in pool if p[0] <= high]
+    values = [v for v, _t in pool]
+    for v, t in pool:
+        if low <= v:
+            return [t]
+    n = len(values)
+    if max_parts >= 2:
+        i, j = 0, n - 1
+        while i < j:
+            total = values[i] + values[j]
+            if total > high:
+                j -= 1
+            elif total < low:
+                i += 1
+            else:
+                return sorted([pool[i][1], pool[j][1]], key=lambda t: t.date)
+    if max_parts >= 3:
+        for k in range(n - 2):
+            i, j = k + 1, n - 1
+            while i < j:
+                total = values[k] + values[i] + values[j]
+                if total > high:
+                    j -= 1
+                elif total < low:
+                    i += 1
+                else:
+                    return sorted([pool[k][1], pool[i][1], pool[j][1]], key=lambda t: t.date)
     return None
 
 
 def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Decimal,
-                      max_parts: int, min_amount: Decimal,
+                      max_parts: int, min_amount: Decimal, conduit_max: int = 24,
                       related: set[str] = frozenset()) -> list[Cycle]:
-    """Cycles in both directions (out then back in; in then back out), each return used once."""
+    """Cycles in both directions (out then back in; in then back out), each return used once.
+    A counterparty with more than `conduit_max` payments one way is a business partner and is
+    not searched as a conduit (which also keeps the search linear in the rows)."""
     related_cores = {core_name(r) for r in related if r}
     cores = {t.counterparty: core_name(t.counterparty) for t in txns if t.counterparty}
     used: set[int] = set()
@@ -116,19 +143,26 @@ def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Deci
     for direction in (-1, 1):  # seeds: outflows first, then inflows
         seeds = [t for t in txns if t.amount * direction > 0 and abs(t.amount) >= min_amount
                  and t.counterparty]
-        returns = [t for t in txns if t.amount * direction < 0 and t.counterparty]
-        dates = [t.date.toordinal() for t in returns]
+        by_core: dict[str, list[Transaction]] = defaultdict(list)
+        for t in txns:  # returns, per counterparty core, in date order
+            if t.amount * direction < 0 and t.counterparty:
+                by_core[cores[t.counterparty]].append(t)
+        dates = {core: [t.date.toordinal() for t in items] for core, items in by_core.items()}
+        conduits = [core for core, items in by_core.items() if 2 <= len(items) <= conduit_max]
+        linked: dict[str, list[str]] = {}
         for seed in seeds:
-            start = bisect.bisect_left(dates, seed.date.toordinal())
-            end = bisect.bisect_right(dates, seed.date.toordinal() + lag_days)
-            groups: dict[str, list[Transaction]] = defaultdict(list)
-            for t in returns[start:end]:
-                if id(t) not in used:
-                    groups[cores[t.counterparty]].append(t)
             seed_core = cores[seed.counterparty]
-            for group_core, candidates in groups.items():
-                if abs(sum((abs(t.amount) for t in candidates), ZERO)) < abs(seed.amount) * (
-                        1 - tolerance):
+            if seed_core not in linked:
+                near = [c for c in by_core if c == seed_core or _related(seed_core, c,
+                                                                         related_cores)]
+                linked[seed_core] = near + [c for c in conduits if c not in near]
+            first, last = seed.date.toordinal(), seed.date.toordinal() + lag_days
+            for group_core in linked[seed_core]:
+                days = dates[group_core]
+                start = bisect.bisect_left(days, first)
+                stop = bisect.bisect_right(days, last)
+                candidates = [t for t in by_core[group_core][start:stop] if id(t) not in used]
+                if not candidates:
                     continue
                 match = _subset(candidates, abs(seed.amount), tolerance, max_parts)
                 if match is None:
@@ -188,13 +222,14 @@ def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict],
                      related: set[str] = frozenset()) -> dict:
     keys = ("documents.flow.round_trip_lag_days", "documents.flow.round_trip_tolerance",
             "documents.flow.round_trip_max_parts", "documents.flow.round_trip_min_amount",
-            "documents.flow.round_trip_min_cycles")
+            "documents.flow.round_trip_min_cycles", "documents.flow.conduit_max_transactions")
     values = [_need(policy, k, flags) for k in keys]
     if any(v is None for v in values):
         return {}
-    lag, tolerance, parts, min_amount, min_cycles = values
+    lag, tolerance, parts, min_amount, min_cycles, conduit_max = values
     cycles = round_trip_cycles(txns, lag_days=int(lag), tolerance=tolerance,
-                               max_parts=int(parts), min_amount=min_amount, related=related)
+                               max_parts=int(parts), min_amount=min_amount,
+                               conduit_max=int(conduit_max), related=related)
     total_in = sum((t.amount for t in txns if t.amount > 0), ZERO)
     amount = sum((c.amount for c in cycles), ZERO)
     summary = {"round_trip_cycles": len(cycles), "round_trip_cycle_amount": str(amount),

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from apps.documents.checks.records import Transaction
 from apps.documents.checks.tables import parse_amount, parse_date
-from apps.documents.statements.infer import CENT, ProposedMapping, _direction, parse_date_as
+from apps.documents.statements.infer import (
+    CENT,
+    ProposedMapping,
+    _direction,
+    _is_totals,
+    parse_date_as,
+)
 
 ZERO = Decimal("0")
 
@@ -61,10 +67,20 @@ def balance_continuity(rows: list[list], columns: dict[str, int], sign: str,
                        first_row: int) -> Decimal | None:
     """Share of consecutive transaction rows whose running balance adds up (either reading
     direction); None without a balance column. A profile-matched file gets the same check."""
+    found = balance_check(rows, columns, sign, first_row)
+    return None if found is None else found[0]
+
+
+def balance_check(rows: list[list], columns: dict[str, int], sign: str,
+                  first_row: int) -> tuple[Decimal, int] | None:
+    """(share of consecutive rows that add up, rows that break it) in the better reading
+    direction; None without a balance column."""
     if "balance" not in columns:
         return None
     amounts, balances = [], []
     for row in rows[first_row:]:
+        if _is_totals(row):
+            continue
         amount = row_amount(row, columns, sign)
         index = columns["balance"]
         balance = parse_amount(row[index]) if index < len(row) else None
@@ -79,4 +95,5 @@ def balance_continuity(rows: list[list], columns: dict[str, int], sign: str,
         rev += abs(balances[i] + amounts[i - 1] - balances[i - 1]) <= CENT
     if not total:
         return None
-    return (Decimal(max(fwd, rev)) / Decimal(total)).quantize(Decimal("0.0001"))
+    good = max(fwd, rev)
+    return (Decimal(good) / Decimal(total)).quantize(Decimal("0.0001")), total - good

@@ -100,6 +100,11 @@ def run_controls(investigation: Investigation, *, policy, now: dt.datetime) -> l
             return reuse_findings(photos=photos, reuse=matches, references=references,
                                   policy=policy)
         run("photo reuse", reuse)
+        from apps.investigations.controls.flows import flow_findings
+
+        run("statement flows", lambda: flow_findings(source=source,
+                                                     application_id=application_id,
+                                                     policy=policy))
     run("narrative", lambda: narrative_findings(investigation=investigation, policy=policy))
     run("time on site", lambda: site_visit_findings(investigation=investigation,
                                                     check_ins=check_ins, site=site,
