@@ -9,7 +9,8 @@ Three patterns, each reported with the transactions behind it:
   sent to the same other counterparty, repeatedly. One coincidence is not a pattern: the
   finding needs a policy number of cycles.
 * **Regular payments** — a run of payments to one counterparty about a month apart and of
-  near-constant amount that no operating-expense word explains (rent, wages, tax, utilities):
+  near-constant amount, making up most of what that counterparty was paid over the run, that
+  no operating-expense word explains (rent, wages, tax, utilities):
   what debt service looks like when the debt was not declared.
 * **Cash concentration** — cash as a share of money in, and cash deposits kept just under the
   large-cash reporting amount.
@@ -252,11 +253,11 @@ def _has(words, *texts) -> bool:
 def regular_payment_flags(txns: list[Transaction], policy: Policy, flags: list[dict]) -> dict:
     keys = ("documents.flow.regular_min_payments", "documents.flow.regular_interval_min_days",
             "documents.flow.regular_interval_max_days", "documents.flow.regular_amount_spread_max",
-            "documents.flow.regular_min_amount")
+            "documents.flow.regular_min_amount", "documents.flow.regular_share_min")
     values = [_need(policy, k, flags) for k in keys]
     if any(v is None for v in values):
         return {}
-    min_payments, gap_min, gap_max, spread_max, min_amount = values
+    min_payments, gap_min, gap_max, spread_max, min_amount, share_min = values
     groups: dict[str, list[Transaction]] = defaultdict(list)
     for t in txns:
         if t.amount < 0 and -t.amount >= min_amount:
@@ -268,6 +269,9 @@ def regular_payment_flags(txns: list[Transaction], policy: Policy, flags: list[d
         run = _longest_regular_run(payments, int(gap_min), int(gap_max), spread_max)
         if len(run) < min_payments:
             continue
+        during = sum(1 for t in payments if run[0].date <= t.date <= run[-1].date)
+        if Decimal(len(run)) < share_min * during:
+            continue  # a busy supplier's payments happen to include a monthly-looking chain
         if _has(EXPENSE_WORDS, *(f"{t.counterparty} {t.description}" for t in run)):
             continue
         series.append(run)

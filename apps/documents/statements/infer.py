@@ -139,7 +139,10 @@ def _lexicon_hits(row: list, lexicon) -> dict[str, int]:
             for alias in aliases:
                 exact = text == alias
                 if exact or (len(alias) >= 2 and alias in text):
-                    candidates.append((-(len(alias) + (100 if exact else 0)), index, field_name))
+                    # "金额" in 支出金额 is generic: debit/credit words are more specific
+                    generic = 0.5 if field_name == "amount" else 0
+                    candidates.append((-(len(alias) + (100 if exact else 0) - generic), index,
+                                       field_name))
     for _score, index, field_name in sorted(candidates):
         if index in claimed or field_name in hits:
             continue
@@ -235,9 +238,11 @@ def _continuity(amounts: list, balances: list) -> tuple[float, bool]:
     pairs_fwd = pairs_rev = total = 0
     for i in range(1, len(amounts)):
         a, b, prev_b, prev_a = amounts[i], balances[i], balances[i - 1], amounts[i - 1]
-        if a is None or b is None or prev_b is None:
+        if b is None or prev_b is None:
             continue
-        total += 1
+        total += 1  # a row with a balance but no amount breaks the mapping
+        if a is None:
+            continue
         if abs(prev_b + a - b) <= CENT:
             pairs_fwd += 1
         if prev_a is not None and abs(b + prev_a - prev_b) <= CENT:
@@ -306,7 +311,7 @@ def infer_statement(rows: list[list]) -> ProposedMapping | None:
         for d, c in itertools.permutations(others, 2):
             amounts = [((numeric[c][k] or 0) - abs(numeric[d][k] or 0))
                        if (numeric[c][k] is not None or numeric[d][k] is not None) else None
-                       for k in range(len(plain))]
+                       for k in range(len(balances))]
             share, rev = _continuity(amounts, balances)
             consider(share, {"debit": d, "credit": c, "balance": b}, "debit_credit", rev, share)
     if best is None or best[0][0] < 0.5:

@@ -52,6 +52,10 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
     ("documents.flow.regular_amount_spread_max", "0.03", "ratio", _G,
      "Equal instalments (annuity) vary by cents or a rounding [G]",
      "Largest relative difference of an instalment from the series' first amount"),
+    ("documents.flow.regular_share_min", "0.8", "ratio", _G,
+     "Issue 19: an instalment series is most of what a lender receives; a busy supplier's "
+     "payments can line up monthly by chance [G]",
+     "Share of a counterparty's payments over the series' span that the series must make up"),
     ("documents.flow.regular_min_amount", "2000", "CNY", _G,
      "Design default [G]: small subscriptions are not debt service",
      "Smallest payment considered for a series"),

@@ -84,15 +84,17 @@ def balance_check(rows: list[list], columns: dict[str, int], sign: str,
         amount = row_amount(row, columns, sign)
         index = columns["balance"]
         balance = parse_amount(row[index]) if index < len(row) else None
-        if amount is None or balance is None:
+        if balance is None:
             continue
-        amounts.append(amount)
+        amounts.append(amount)  # None: a balance row without an amount, a break
         balances.append(balance)
     fwd = rev = total = 0
     for i in range(1, len(amounts)):
         total += 1
-        fwd += abs(balances[i - 1] + amounts[i] - balances[i]) <= CENT
-        rev += abs(balances[i] + amounts[i - 1] - balances[i - 1]) <= CENT
+        if amounts[i] is not None:
+            fwd += abs(balances[i - 1] + amounts[i] - balances[i]) <= CENT
+        if amounts[i - 1] is not None:
+            rev += abs(balances[i] + amounts[i - 1] - balances[i - 1]) <= CENT
     if not total:
         return None
     good = max(fwd, rev)

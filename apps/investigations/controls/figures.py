@@ -6,7 +6,9 @@ knows and nobody confirmed, a spreadsheet that would not open, a running balance
 add up — the figure is unknown and the cross-check used to skip without a word. This control
 says so instead: for each cross-check with declared inputs, the records it needed and why each
 did not verify, as a cross-check finding the reviewer sees beside the others. It also fires
-when some records of a kind verified and others did not: the figure is then partial.
+when some records of a kind verified and others did not: the figure is then partial. With no
+record of the kind at all it stays silent: asking for a required document is the checklist
+gate's business (§3.5), as a missing answer is the submission gate's.
 """
 
 from __future__ import annotations
@@ -84,12 +86,14 @@ def unverified_figure_findings(template: dict, values: dict, application_id: int
             prefix = key.split(".", 1)[0]
             records = statuses.get(prefix, [])
             bad = [r for r in records if not r["verified"]]
+            if not records:
+                continue  # no record at all: the document checklist's gate asks for it
             if figures.get(key) is None:
                 missing_keys.append(key)
                 if not bad:
                     reasons.append(_NoRecord(prefix))
             reasons += [_Reason(r["document_id"], prefix, r["reason"]) for r in bad]
-        if not reasons and not missing_keys:
+        if not reasons:
             continue
         unique = list({str(r): r for r in reasons}.values())
         finding = control_finding(
