@@ -21,7 +21,6 @@ Every threshold is a policy value (`statements/policies.py`); a missing one is a
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 import statistics
 from collections import defaultdict

@@ -77,6 +77,29 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
 ]
 
 
+DESCRIPTIONS_ZH = {
+    "documents.statement.infer_min_confidence": "推断的列映射置信度达到此值时无需人工确认即可读取",
+    "documents.statement.balance_breaks_max": "余额不连续的行数超过此值时，流水数据视为未核实",
+    "documents.flow.round_trip_lag_days": "资金转出后在此天数内回流即视为资金回流（过桥）",
+    "documents.flow.round_trip_tolerance": "回流金额可比转出金额少的最大比例（手续费等）",
+    "documents.flow.round_trip_max_parts": "回流金额最多可拆分的笔数",
+    "documents.flow.round_trip_min_amount": "纳入资金回流分析的最小单笔金额",
+    "documents.flow.round_trip_min_cycles": "资金回流达到此次数才提示风险",
+    "documents.flow.conduit_max_transactions": "单方向交易笔数不超过此值的对手方才作为通道方检查",
+    "documents.flow.regular_min_payments": "金额基本固定的按月付款达到此笔数即疑似还款付息",
+    "documents.flow.regular_interval_min_days": "同一系列中两次分期付款的最短间隔天数",
+    "documents.flow.regular_interval_max_days": "同一系列中两次分期付款的最长间隔天数",
+    "documents.flow.regular_amount_spread_max": "分期金额相对首期金额的最大偏差比例",
+    "documents.flow.regular_share_min": "该系列在其期间内占付给该对手方款项笔数的最低比例",
+    "documents.flow.regular_min_amount": "纳入按月付款分析的最小金额",
+    "documents.flow.cash_in_share_max": "现金收入占全部收入的最高比例",
+    "documents.flow.cash_just_below_band": "大额现金标准以下多大比例范围内的存现视为刻意规避",
+    "documents.flow.cash_just_below_count_max": "刚低于大额现金标准的存现笔数上限",
+    "control.figures.unverified.severity": "申报数据无法以已核实资料交叉核对时的风险等级",
+    "control.flows.severity": "银行流水资金往来异常（回流、固定还款、现金）的风险等级",
+}
+
+
 def statement_policy_values() -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value, *_rest in STATEMENT_POLICIES}
 
@@ -91,6 +114,7 @@ def seed_statement_policies(*, effective_from: dt.date = dt.date(2026, 1, 1)) ->
             continue
         PolicyValue.objects.create(key=key, value=Decimal(value), unit=unit, version=1,
                                    effective_from=effective_from, evidence=evidence,
-                                   source_citation=source, description_en=description)
+                                   source_citation=source, description_en=description,
+                                   description_zh=DESCRIPTIONS_ZH.get(key, ""))
         created.append(key)
     return created

@@ -24,7 +24,6 @@ from apps.core.task_names import TaskName
 from apps.documents.checks.tables import TableUnreadable, read_rows
 from apps.documents.models import ColumnProfile, Document, DocumentCheck
 from apps.documents.selectors import document_get
-from apps.documents.states import CHECK_DONE, CheckKind, RecordKind
 from apps.documents.statements.infer import (
     LEXICON,
     TAX_LEXICON,
@@ -33,6 +32,7 @@ from apps.documents.statements.infer import (
     infer_tax_record,
 )
 from apps.documents.statements.read import balance_continuity, transactions
+from apps.documents.states import CHECK_DONE, CheckKind, RecordKind
 
 KIND_BY_CHECK = {CheckKind.BANK_STATEMENT: RecordKind.BANK_STATEMENT,
                  CheckKind.TAX_RECORD: RecordKind.TAX_RECORD}

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 CENT = Decimal("0.01")
-CUSTOMERS = ["深圳市华强电子有限公司", "广州恒通贸易有限公司", "东莞市立信五金制品厂", "佛山市顺德区美达电器有限公司",
-             "Acme Trading Ltd", "Blue River Foods Co., Ltd.", "中山市新宇包装有限公司"]
+CUSTOMERS = ["深圳市华强电子有限公司", "广州恒通贸易有限公司", "东莞市立信五金制品厂",
+             "佛山市顺德区美达电器有限公司", "Acme Trading Ltd", "Blue River Foods Co., Ltd.",
+             "中山市新宇包装有限公司"]
 SUPPLIERS = ["江门市金龙塑料有限公司", "惠州市德赛原料有限公司", "Harbour Logistics Ltd",
              "珠海市格林纸业有限公司", "肇庆市鸿运化工有限公司"]
 ONE_OFF = ["个体户{}", "零售客户{}", "Walk-in customer {}", "散客{}"]
@@ -54,7 +55,8 @@ class Layout:
 
 
 HEADERS = {
-    "zh": {"date": "交易日期", "time": "交易时间", "description": "摘要", "counterparty": "对方户名",
+    "zh": {"date": "交易日期", "time": "交易时间", "description": "摘要",
+           "counterparty": "对方户名",
            "account": "对方账号", "debit": "支出金额", "credit": "收入金额", "amount": "交易金额",
            "direction": "借贷标志", "balance": "账户余额", "channel": "交易渠道"},
     "en": {"date": "Value Date", "time": "Time", "description": "Narrative",
@@ -116,13 +118,14 @@ def honest(seed: int, *, rows: int = 600, end: dt.date = dt.date(2026, 10, 31)) 
         txns.append(Txn(first + dt.timedelta(days=rng.randint(0, 4)), -rent, LANDLORD,
                         rng.choice(["房租", "租金", "Rent"])))
         txns.append(Txn(first + dt.timedelta(days=rng.randint(9, 12)),
-                        -_money(rng, 40000, 90000), "", rng.choice(["代发工资", "工资", "Payroll"])))
+                        -_money(rng, 40000, 90000), "",
+                        rng.choice(["代发工资", "工资", "Payroll"])))
         txns.append(Txn(first + dt.timedelta(days=rng.randint(14, 20)),
                         -_money(rng, 1500, 6000), "供电局", "电费"))
         txns.append(Txn(first + dt.timedelta(days=rng.randint(14, 20)),
                         -_money(rng, 3000, 20000), "国家税务总局", "税款"))
     business = max(rows - len(txns), 40)
-    for k in range(business):
+    for _ in range(business):
         day = _day(start, rng, 365)
         roll = rng.random()
         if roll < 0.45:
@@ -152,10 +155,11 @@ def plant_round_trips(txns: list[Txn], seed: int, route: str, *, cycles: int = 3
     """`route`: "split" (back from a related company in 2-3 parts), "lagged" (back whole from
     the same counterparty 4-7 days later), "chained" (back through a conduit that does nothing
     else), "inflow" (money in from a 'customer', sent back to its affiliate days later)."""
-    rng = random.Random(seed * 7919 + hash(route) % 1000)
+    rng = random.Random(seed * 7919 + sum(map(ord, route)))
     end = max(t.date for t in txns)
     out = list(txns)
-    partner = rng.choice(["深圳市华达贸易有限公司", "东莞市恒源实业有限公司", "Orient Star Trading Ltd"])
+    partner = rng.choice(["深圳市华达贸易有限公司", "东莞市恒源实业有限公司",
+                          "Orient Star Trading Ltd"])
     related = {"深圳市华达贸易有限公司": "华达贸易(香港)有限公司",
                "东莞市恒源实业有限公司": "广州市恒源实业发展有限公司",
                "Orient Star Trading Ltd": "Orient Star Holdings Ltd"}[partner]
@@ -163,7 +167,8 @@ def plant_round_trips(txns: list[Txn], seed: int, route: str, *, cycles: int = 3
     for k in range(cycles):
         day = end - dt.timedelta(days=30 + k * rng.randint(40, 90))
         amount = _money(rng, 150000, 600000)
-        back = (amount * (1 - Decimal(rng.choice(["0", "0.002", "0.005", "0.01"])))).quantize(CENT)
+        fee = Decimal(rng.choice(["0", "0.002", "0.005", "0.01"]))
+        back = (amount * (1 - fee)).quantize(CENT)
         lag = rng.randint(1, 3) if route in {"split", "chained"} else rng.randint(4, 7)
         if route == "inflow":
             out.append(Txn(day, amount, partner, "货款", planted=route))
@@ -227,7 +232,8 @@ def _cells(t: Txn, amount: Decimal, balance: Decimal, layout: Layout, i: int) ->
     values = {"date": t.date.strftime(layout.date_format) if layout.fmt == "csv" or i % 2 else
               t.date.strftime(layout.date_format),
               "time": f"{8 + i % 10:02d}:{i % 60:02d}:00", "description": t.description,
-              "counterparty": t.counterparty, "account": f"62{abs(hash(t.counterparty)) % 10**12:012d}"
+              "counterparty": t.counterparty,
+              "account": f"62{sum(map(ord, t.counterparty)) % 10**12:012d}"
               if t.counterparty else "", "channel": t.channel,
               "debit": f"{-amount:,.2f}" if amount < 0 else "",
               "credit": f"{amount:,.2f}" if amount > 0 else "",
@@ -328,7 +334,8 @@ def tax_record(seed: int, *, months: int = 24) -> tuple[bytes, list, Decimal]:
     first = dt.date(2024, 11, 1)
     last12 = Decimal(0)
     for k in range(months):
-        month = dt.date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+        month = dt.date(first.year + (first.month - 1 + k) // 12,
+                        (first.month - 1 + k) % 12 + 1, 1)
         revenue = _money(rng, 200000, 400000)
         tax = (revenue * Decimal("0.03")).quantize(CENT)
         if k >= months - 12:
@@ -339,7 +346,8 @@ def tax_record(seed: int, *, months: int = 24) -> tuple[bytes, list, Decimal]:
             low = name.lower()
             if name == header[0]:
                 row.append(values[0])
-            elif any(w in low for w in ("税", "tax", "vat")) and "销售" not in name and "sales" not in low:
+            elif (any(w in low for w in ("税", "tax", "vat")) and "销售" not in name
+                  and "sales" not in low):
                 row.append(f"{tax:.2f}")
             elif name == "备注":
                 row.append("")

@@ -11,8 +11,8 @@ from apps.documents import checking
 from apps.documents.checks import records
 from apps.documents.checks.tables import read_rows
 from apps.documents.models import ColumnProfile
-from apps.documents.states import CheckKind, CheckStatus, DocumentState
 from apps.documents.statements.infer import infer_statement, infer_tax_record
+from apps.documents.states import CheckKind, CheckStatus, DocumentState
 from apps.documents.tests import statement_generator as gen
 from apps.documents.tests.conftest import context
 from apps.documents.tests.helpers import sited_draft, upload
