@@ -217,6 +217,21 @@ def plant_cash(txns: list[Txn], seed: int, *, deposits: int = 6) -> list[Txn]:
     return sorted(out, key=lambda t: t.date)
 
 
+def plant_cash_heavy(txns: list[Txn], seed: int, *, share: float = 0.6) -> list[Txn]:
+    """Sales that arrive as untraceable cash: small deposits adding `share` of what came in
+    by transfer, spread over the year."""
+    rng = random.Random(seed * 7727)
+    end = max(t.date for t in txns)
+    target = sum((t.amount for t in txns if t.amount > 0), Decimal(0)) * Decimal(str(share))
+    out, added = list(txns), Decimal(0)
+    while added < target:
+        amount = _money(rng, 3000, 30000)
+        out.append(Txn(end - dt.timedelta(days=rng.randint(1, 360)), amount, "", "现金存入",
+                       "柜面", planted="cash-heavy"))
+        added += amount
+    return sorted(out, key=lambda t: t.date)
+
+
 def edit_amounts(txns: list[Txn], seed: int, *, edits: int = 3) -> list[tuple[int, Decimal]]:
     """Rows whose amount a forger inflates after the export (the balance column untouched):
     [(row index, new amount)], applied by `render`."""
@@ -296,7 +311,8 @@ class Generated:
 
 def statement(seed: int, *, fake: str = "", rows: int = 600,
               layout: Layout | None = None) -> Generated:
-    """One statement; `fake` in "", split, lagged, chained, inflow, loan, cash, edited."""
+    """One statement; `fake` in "", split, lagged, chained, inflow, loan, cash, cash-heavy,
+    edited."""
     rng = random.Random(seed)
     layout = layout or rng.choice(layouts())
     txns = honest(seed, rows=rows)
@@ -307,6 +323,8 @@ def statement(seed: int, *, fake: str = "", rows: int = 600,
         txns = plant_hidden_loan(txns, seed)
     elif fake == "cash":
         txns = plant_cash(txns, seed)
+    elif fake == "cash-heavy":
+        txns = plant_cash_heavy(txns, seed)
     elif fake == "edited":
         edits = edit_amounts(txns, seed)
     return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits)

@@ -24,9 +24,9 @@ CONTROLS = {
     "round trips: money in sent back to an affiliate": ({"flow_round_trips"}, ["inflow"]),
     "regular payments (hidden loan)": ({"flow_regular_payments"}, ["loan"]),
     "cash just under the large-cash amount": ({"flow_cash_below_reporting"}, ["cash"]),
-    "cash concentration": ({"flow_cash_concentration"}, []),
+    "cash concentration": ({"flow_cash_concentration"}, ["cash-heavy"]),
 }
-FAKES = ["split", "lagged", "chained", "inflow", "loan", "cash", "edited"]
+FAKES = ["split", "lagged", "chained", "inflow", "loan", "cash", "cash-heavy", "edited"]
 
 
 def confirmed_profile(proposal: dict):
