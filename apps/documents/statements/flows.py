@@ -7,7 +7,7 @@ Three patterns, each reported with the transactions behind it:
   (the same name once place and legal form are stripped, or a party the file declares
   related), or through a chain: a counterparty whose every payment in is a return of money
   sent to the same other counterparty, repeatedly. One coincidence is not a pattern: the
-  finding needs a policy number of cycles.
+  finding needs a policy number of cycles carrying a policy share of the money in.
 * **Regular payments** — a run of payments to one counterparty about a month apart and of
   near-constant amount, making up most of what that counterparty was paid over the run, that
   no operating-expense word explains (rent, wages, tax, utilities):
@@ -189,7 +189,10 @@ def _related(a: str, b: str, declared: set[str]) -> bool:
     if a in declared and b in declared:
         return True
     shorter, longer = sorted((a, b), key=len)
-    return len(shorter) >= 2 and shorter in longer
+    if len(shorter) < 4 or shorter not in longer:
+        return False  # 张伟 and 张伟华 are different people; 华达贸易 and 华达贸易香港 are kin
+    rest = longer.replace(shorter, "", 1)
+    return not rest.isdigit()  # 客户12 and 客户123 are two walk-in customers
 
 
 def _chains(txns, candidates, cores, used) -> list[Cycle]:
@@ -222,11 +225,12 @@ def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict],
                      related: set[str] = frozenset()) -> dict:
     keys = ("documents.flow.round_trip_lag_days", "documents.flow.round_trip_tolerance",
             "documents.flow.round_trip_max_parts", "documents.flow.round_trip_min_amount",
-            "documents.flow.round_trip_min_cycles", "documents.flow.conduit_max_transactions")
+            "documents.flow.round_trip_min_cycles", "documents.flow.conduit_max_transactions",
+            "documents.flow.round_trip_min_share")
     values = [_need(policy, k, flags) for k in keys]
     if any(v is None for v in values):
         return {}
-    lag, tolerance, parts, min_amount, min_cycles, conduit_max = values
+    lag, tolerance, parts, min_amount, min_cycles, conduit_max, min_share = values
     cycles = round_trip_cycles(txns, lag_days=int(lag), tolerance=tolerance,
                                max_parts=int(parts), min_amount=min_amount,
                                conduit_max=int(conduit_max), related=related)
@@ -235,10 +239,9 @@ def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict],
     summary = {"round_trip_cycles": len(cycles), "round_trip_cycle_amount": str(amount),
                "round_trip_routes": {r: sum(1 for c in cycles if c.route == r)
                                      for r in ("same", "related", "chained")}}
-    if len(cycles) >= min_cycles:
-        flags.append(flag("flow_round_trips", cycles=len(cycles), amount=amount,
-                          share=(amount / total_in).quantize(Decimal("0.0001"))
-                          if total_in else ZERO,
+    share = (amount / total_in).quantize(Decimal("0.0001")) if total_in else ZERO
+    if len(cycles) >= min_cycles and share >= min_share:
+        flags.append(flag("flow_round_trips", cycles=len(cycles), amount=amount, share=share,
                           limit=min_cycles, lag_days=int(lag),
                           examples=[c.as_json() for c in cycles[:QUOTED]]))
     return summary

@@ -36,6 +36,10 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
     ("documents.flow.round_trip_min_cycles", "2", "cycles", _G,
      "Issue 19: one coincidence is not a pattern [G]",
      "Round-trip cycles needed before the pattern is flagged"),
+    ("documents.flow.round_trip_min_share", "0.005", "ratio", _G,
+     f"{_REF} §3.3 F3 (turnover inflated by round trips); honest refunds that line up by "
+     "chance stay far below it on generated files [G]",
+     "Share of money in that the round trips must carry before the pattern is flagged"),
     ("documents.flow.conduit_max_transactions", "24", "payments", _G,
      "Issue 19: chained round trips; a counterparty paying more often than twice a month is "
      "a business partner, not a conduit [G]",
@@ -85,6 +89,7 @@ DESCRIPTIONS_ZH = {
     "documents.flow.round_trip_max_parts": "回流金额最多可拆分的笔数",
     "documents.flow.round_trip_min_amount": "纳入资金回流分析的最小单笔金额",
     "documents.flow.round_trip_min_cycles": "资金回流达到此次数才提示风险",
+    "documents.flow.round_trip_min_share": "资金回流金额占全部收入达到此比例才提示风险",
     "documents.flow.conduit_max_transactions": "单方向交易笔数不超过此值的对手方才作为通道方检查",
     "documents.flow.regular_min_payments": "金额基本固定的按月付款达到此笔数即疑似还款付息",
     "documents.flow.regular_interval_min_days": "同一系列中两次分期付款的最短间隔天数",

@@ -56,7 +56,7 @@ def _rows(document: Document) -> list[list]:
 
     try:
         with document_local_copy(document) as path:
-            return read_rows(path, document.format)
+            return read_rows(path, document.detected_format)
     except TableUnreadable as exc:
         raise MappingInvalid(_("The file has no table that can be read.")) from exc
 
