@@ -294,7 +294,7 @@ def check_tax_record(ctx: CheckContext) -> CheckOutcome:
     if (skipped := _not_tabular(ctx)) is not None:
         return skipped
     findings, flags, failed = _series(ctx, ("revenue", "tax_paid"))
-    if not failed and findings:
+    if not failed and "monthly" in findings:
         zero = [m for m, v in findings["monthly"].items() if Decimal(v["revenue"]) == 0]
         if zero:
             flags.append(flag("zero_filings", months=len(zero), severity="info"))
@@ -307,6 +307,6 @@ def check_utility_bill(ctx: CheckContext) -> CheckOutcome:
     if (skipped := _not_tabular(ctx)) is not None:
         return skipped
     findings, flags, failed = _series(ctx, ("kwh", "cost"))
-    if not failed and findings:
+    if not failed and "monthly" in findings:
         findings["figures"] = {"utility.kwh_12m": findings.get("kwh_12m")}
     return CheckOutcome.of(findings, flags, fail=failed)
