@@ -31,6 +31,7 @@ class DocumentsConfig(AppConfig):
             "document.waived": _("Document waived"),
             "document.requirement_waived": _("Required document waived"),
             "document.reminder_sent": _("Document re-collection reminder sent"),
+            "column_profile.confirmed": _("Column mapping confirmed as a bank's profile"),
         })
         # The application may not move on while a required document is not ready (§3.5).
         for stage, gate in checklist.GATES.items():

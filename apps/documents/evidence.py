@@ -99,8 +99,8 @@ class DocumentEvidenceSource:
             "tax": defaultdict(lambda: defaultdict(Decimal)),
             "utility": defaultdict(lambda: defaultdict(Decimal))}
         for kind, findings in checks:
-            if "monthly" not in findings:
-                continue
+            if "monthly" not in findings or findings.get("verified") is False:
+                continue  # issue 19: an unverified record's figures do not count
             if kind == K.BANK_STATEMENT:
                 seen_bank = True
                 for month, values in findings["monthly"].items():
@@ -136,6 +136,44 @@ class DocumentEvidenceSource:
             for name, key in fields.items():
                 out[key] = sum((monthly[m][name] for m in window), Decimal(0))
         return out
+
+
+    def record_status(self, application_id: int) -> dict[str, list[dict]]:
+        """Per figure prefix ("bank", "tax", "utility"): each record document and whether its
+        figures verified, and why not (issue 19: the investigation says what went unverified)."""
+        prefixes = {K.BANK_STATEMENT: "bank", K.TAX_RECORD: "tax", K.UTILITY_BILL: "utility"}
+        found: dict[str, list[dict]] = defaultdict(list)
+        for document_id, kind, status, findings in (
+                DocumentCheck.objects.filter(document__in=_usable(application_id),
+                                             kind__in=_FIGURE_CHECKS)
+                .order_by("document_id").values_list("document_id", "kind", "status",
+                                                      "findings")):
+            findings = findings or {}
+            if status not in CHECK_DONE:
+                reason = "pending"
+            elif findings.get("skipped") == "not a spreadsheet":
+                reason = "not_tabular"
+            elif findings.get("verified") is False:
+                reason = findings.get("unverified_reason") or "unreadable"
+            elif "monthly" not in findings:
+                reason = "unreadable"
+            else:
+                reason = ""
+            found[prefixes[kind]].append({"document_id": document_id, "verified": not reason,
+                                          "reason": reason})
+        return dict(found)
+
+    def flow_findings(self, application_id: int) -> list[dict]:
+        """The flow flags of the application's statements, each with its document."""
+        found = []
+        for document_id, findings in (
+                DocumentCheck.objects.filter(document__in=_usable(application_id),
+                                             kind=K.BANK_STATEMENT)
+                .order_by("document_id").values_list("document_id", "findings")):
+            for item in (findings or {}).get("flags") or []:
+                if str(item.get("code", "")).startswith("flow_"):
+                    found.append({"document_id": document_id, **item})
+        return found
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:

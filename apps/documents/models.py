@@ -476,11 +476,27 @@ class ColumnProfile(TimeStampedModel):
     date_formats = models.JSONField(_("date formats"), default=list, blank=True)
     cash_keywords = models.JSONField(_("cash keywords"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # issue 19: a mapping a person confirmed on a real file becomes the bank's profile; each
+    # confirmation is a new version of the bank's family (the older one retired, kept).
+    family = models.SlugField(_("bank"), max_length=40, blank=True, allow_unicode=True,
+                              help_text=_("The bank (or bureau) whose export this is; "
+                                          "versions of one family replace each other."))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("confirmed by"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_on = models.ForeignKey("Document", on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="+",
+                                     verbose_name=_("confirmed on document"))
 
     class Meta:
         ordering = ["kind", "code"]
         verbose_name = _("column profile")
         verbose_name_plural = _("column profiles")
+        constraints = [models.UniqueConstraint(
+            fields=["family", "version"], condition=~models.Q(family=""),
+            name="documents_columnprofile_family_version")]
 
     def __str__(self) -> str:
         return self.code

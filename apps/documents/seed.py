@@ -191,7 +191,10 @@ def seed_documents(*, with_requirements: bool = True) -> dict[str, int]:
     """Everything the documents app needs to run its checks; requirements only on request
     (a product with requirements is gated, which test worlds do not expect)."""
     seed_document_types()
-    counts = {"column profiles": seed_column_profiles(), "document policy": seed_document_policy()}
+    from apps.documents.statements.policies import seed_statement_policies
+
+    counts = {"column profiles": seed_column_profiles(), "document policy": seed_document_policy(),
+              "statement policy": len(seed_statement_policies())}
     if with_requirements:
         counts["document requirements"] = seed_document_requirements()
     return counts

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.documents import requirement_workbench as wb
-from apps.documents import views
+from apps.documents import statement_views, views
 
 app_name = "documents"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:document_id>/download/", views.document_download, name="download"),
     path("<int:document_id>/recheck/", views.recheck, name="recheck"),
     path("<int:document_id>/waive/", views.waive, name="waive"),
+    path("<int:document_id>/columns/", statement_views.column_mapping, name="column-mapping"),
 ]
 
 # Document requirements in the policy workbench (issue 17).

@@ -378,6 +378,10 @@ def _findings(investigation: Investigation, *, now) -> tuple[list[dict], list[di
     flags = rules.red_flags(document, values, resolver, figures)
     checks = rules.cross_checks(document, values, resolver, figures)
     checks += external_findings(investigation.application_id, policy=resolver)
+    from apps.investigations.controls.figures import unverified_figure_findings
+
+    checks += unverified_figure_findings(document, values, investigation.application_id,
+                                         policy=resolver)
     flags += run_controls(investigation, policy=resolver, now=now)
 
     def plain(findings) -> list[dict]:

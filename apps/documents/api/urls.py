@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.documents.api import views
+from apps.documents.api.statement_views import ColumnMappingApi
 
 urlpatterns = [
     path("applications/<int:application_id>/documents/", views.DocumentListApi.as_view(),
@@ -15,4 +16,6 @@ urlpatterns = [
          name="api-document-recheck"),
     path("documents/<int:document_id>/waive/", views.DocumentWaiveApi.as_view(),
          name="api-document-waive"),
+    path("documents/<int:document_id>/column-mapping/", ColumnMappingApi.as_view(),
+         name="api-document-column-mapping"),
 ]

@@ -43,6 +43,23 @@ MESSAGES = {
     "expired": _("The document expired on %(expires_on)s."),
     "expires_soon": _("The document expires on %(expires_on)s (%(days)s days left)."),
     "check_crashed": _("The check stopped without a result: %(error)s"),
+    # issue 19: any layout read; flows between counterparties
+    "column_mapping_unconfirmed": _("The columns were inferred with confidence %(confidence)s "
+                                    "(needs %(limit)s): confirm the proposed mapping once for "
+                                    "this bank, and its figures will be read."),
+    "columns_inferred": _("Columns inferred from the file (confidence %(confidence)s)."),
+    "balance_discontinuity": _("The running balance does not add up on %(breaks)s rows "
+                               "(accepted: %(limit)s): the statement was edited or mis-read, so "
+                               "its figures are not treated as verified."),
+    "flow_round_trips": _("%(cycles)s round trips: %(amount)s sent out and returned within "
+                          "%(lag_days)s days (same, related or chained counterparties; "
+                          "flagged from %(limit)s)."),
+    "flow_regular_payments": _("%(payments)s monthly payments of about %(monthly)s to "
+                               "%(counterparty)s: looks like debt service; was this debt "
+                               "declared?"),
+    "flow_cash_concentration": _("Cash brings %(share)s of money in (limit %(limit)s)."),
+    "flow_cash_below_reporting": _("%(count)s cash deposits just under the large-cash amount "
+                                   "of %(reporting_amount)s (limit %(limit)s)."),
 }
 
 

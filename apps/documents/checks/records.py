@@ -50,7 +50,11 @@ def parse_transactions(rows: list[list], mapping) -> tuple[list[Transaction], in
         if not any(c not in (None, "") for c in row):
             continue
         day = parse_date(cell(row, mapping, "date"), profile.date_formats)
-        if "amount" in mapping.columns:
+        if "direction" in mapping.columns:  # unsigned amount + 借/贷 column (issue 19)
+            from apps.documents.statements.read import row_amount
+
+            amount = row_amount(row, mapping.columns, "direction")
+        elif "amount" in mapping.columns:
             amount = parse_amount(cell(row, mapping, "amount"))
         else:
             credit = parse_amount(cell(row, mapping, "credit")) or ZERO
@@ -217,17 +221,28 @@ def _not_tabular(ctx: CheckContext) -> CheckOutcome | None:
 
 
 def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
+    """A known profile's layout, or one inferred from headers and content (issue 19); the
+    figures count as verified only when read with a confirmed or proven mapping and the
+    running balance adds up. Then totals, red-flag patterns and flows between counterparties."""
+    from apps.documents.statements.check import read_statement
+
     if (skipped := _not_tabular(ctx)) is not None:
         return skipped
     flags: list[dict] = []
-    rows, mapping = _load(ctx, flags)
-    if mapping is None:
-        return CheckOutcome.of({}, flags)
-    txns, skipped_rows = parse_transactions(rows, mapping)
-    base = {"profile": mapping.profile.code, "skipped_rows": skipped_rows}
-    if not txns:
-        return CheckOutcome.of(base, [*flags, flag("no_transactions")], fail=True)
-    summary = analyse_statement(txns, ctx, mapping.profile.cash_keywords, flags)
+    read = read_statement(ctx, flags)
+    if read.txns is None:
+        return CheckOutcome.of(read.findings, flags)
+    base = read.findings
+    if not read.txns:
+        return CheckOutcome.of({**base, "verified": False, "unverified_reason": "no_transactions"},
+                               [*flags, flag("no_transactions")], fail=True)
+    cash_keywords = read.profile.cash_keywords if read.profile is not None else []
+    summary = analyse_statement(read.txns, ctx, cash_keywords, flags)
+    from apps.documents.statements.flows import analyse_flows
+
+    related = set((ctx.metadata or {}).get("related_parties") or [])
+    summary["flows"] = analyse_flows(read.txns, ctx.policy, flags, related=related,
+                                     cash_words=cash_keywords)
     return CheckOutcome.of({**base, **summary}, flags)
 
 
@@ -235,8 +250,14 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
     """Monthly sums of `fields` (period column + numbers); (findings, flags, failed)."""
     flags: list[dict] = []
     rows, mapping = _load(ctx, flags)
+    extra: dict = {}
+    if mapping is None and rows is not None and "revenue" in fields:
+        from apps.documents.statements.check import inferred_tax_mapping
+
+        mapping, extra = inferred_tax_mapping(ctx, rows, flags)
     if mapping is None:
-        return {}, flags, False
+        return ({"verified": False, "unverified_reason":
+                 "unreadable" if rows is None else "unconfirmed_mapping", **extra}, flags, False)
     series: dict[str, dict[str, Decimal]] = defaultdict(lambda: {f: ZERO for f in fields})
     skipped = 0
     for row in rows[mapping.header_row + 1:]:
@@ -247,7 +268,7 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
             continue
         for f, v in values.items():
             series[period][f] += v or ZERO
-    findings = {"profile": mapping.profile.code, "skipped_rows": skipped,
+    findings = {**extra, "profile": mapping.profile.code, "skipped_rows": skipped,
                 "months": len(series), "months_covered": months_spanned(series),
                 "monthly": {m: {f: str(v) for f, v in vals.items()}
                             for m, vals in sorted(series.items())}}
@@ -273,7 +294,7 @@ def check_tax_record(ctx: CheckContext) -> CheckOutcome:
     if (skipped := _not_tabular(ctx)) is not None:
         return skipped
     findings, flags, failed = _series(ctx, ("revenue", "tax_paid"))
-    if not failed and findings:
+    if not failed and "monthly" in findings:
         zero = [m for m, v in findings["monthly"].items() if Decimal(v["revenue"]) == 0]
         if zero:
             flags.append(flag("zero_filings", months=len(zero), severity="info"))
@@ -286,6 +307,6 @@ def check_utility_bill(ctx: CheckContext) -> CheckOutcome:
     if (skipped := _not_tabular(ctx)) is not None:
         return skipped
     findings, flags, failed = _series(ctx, ("kwh", "cost"))
-    if not failed and findings:
+    if not failed and "monthly" in findings:
         findings["figures"] = {"utility.kwh_12m": findings.get("kwh_12m")}
     return CheckOutcome.of(findings, flags, fail=failed)

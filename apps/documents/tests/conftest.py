@@ -34,8 +34,10 @@ def seeded_policy():
     from decimal import Decimal
 
     from apps.documents.seed import POLICY
+    from apps.documents.statements.policies import statement_policy_values
 
     values = {key: Decimal(value) for key, value, *_rest in POLICY}
+    values.update(statement_policy_values())
     return values.get
 
 

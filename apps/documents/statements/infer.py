@@ -1,0 +1,435 @@
+"""Columns of a statement or tax record inferred from its headers and its content.
+
+No column profile is needed: a header lexicon (Chinese and English) proposes fields, and the
+content decides. Dates are the column whose cells parse as dates; money columns are numeric;
+for a bank statement every assignment of the numeric columns to amount / debit / credit /
+balance is tried and the one under which the running balance holds row after row wins
+(balance continuity, forward or in reverse date order). The share of rows on which it holds
+is the mapping's confidence. Preamble rows above the header and totals rows (合计, Total) are
+set aside, not read as transactions.
+
+With no balance column nothing checks the amounts, so the confidence stays below any sensible
+auto-accept value and a person confirms the mapping once (`profiles.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from apps.documents.checks.tables import DEFAULT_DATE_FORMATS, parse_amount, parse_period
+
+SCAN_ROWS = 30        # titles, account numbers and dates sit above the header
+SAMPLE_ROWS = 400     # content statistics need no more rows than this
+CENT = Decimal("0.01")
+
+# Header texts that suggest a field, compared after normalising case, spaces and brackets;
+# a substring match counts (借方发生额(支出) contains 借方). Words, not thresholds.
+LEXICON: dict[str, tuple[str, ...]] = {
+    "date": ("交易日期", "记账日期", "入账日期", "交易时间", "日期", "date", "valuedate",
+             "postingdate", "transactiondate", "txndate"),
+    "description": ("摘要", "用途", "附言", "备注", "交易类型", "description", "narrative",
+                    "details", "memo", "remark", "particulars"),
+    "counterparty": ("对方户名", "对方账户名称", "对方名称", "交易对手", "对方单位", "收/付款人",
+                     "counterparty", "payee", "payer", "beneficiary", "otherparty"),
+    "debit": ("借方", "支出", "付出", "转出", "debit", "withdrawal", "paidout", "moneyout", "dr"),
+    "credit": ("贷方", "收入", "存入", "转入", "credit", "deposit", "paidin", "moneyin", "cr"),
+    "amount": ("交易金额", "发生额", "金额", "amount", "value"),
+    "direction": ("借贷标志", "借贷方向", "收支标志", "收支", "方向", "dr/cr", "direction",
+                  "type(dr/cr)"),
+    "balance": ("余额", "账户余额", "balance", "runningbalance"),
+    "channel": ("交易渠道", "渠道", "channel"),
+}
+TAX_LEXICON: dict[str, tuple[str, ...]] = {
+    "period": ("税款所属期", "所属期", "所属月份", "申报期", "月份", "period", "month",
+               "taxperiod"),
+    "revenue": ("应税销售额", "销售额", "营业收入", "收入", "revenue", "sales", "turnover",
+                "taxablesales"),
+    "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax"),
+}
+TOTALS_WORDS = ("合计", "总计", "小计", "本页", "累计", "total", "subtotal", "sum")
+DIRECTION_IN = {"贷", "收", "收入", "c", "cr", "credit", "in", "+"}
+DIRECTION_OUT = {"借", "支", "支出", "d", "dr", "debit", "out", "-"}
+DATE_FORMATS = [*DEFAULT_DATE_FORMATS, "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%dT%H:%M:%S",
+                "%d %b %Y", "%b %d, %Y"]
+
+
+def norm(text) -> str:
+    text = str(text or "").strip().lower().replace("（", "(").replace("）", ")")
+    return re.sub(r"[\s_]+", "", text)
+
+
+@dataclass
+class ProposedMapping:
+    """What the reader believes the columns are, how sure it is, and why."""
+
+    kind: str
+    header_row: int | None
+    columns: dict[str, int]
+    headers: list[str]
+    date_format: str | None = None
+    sign: str = ""                      # "signed" | "debit_credit" | "direction" (statements)
+    reverse_order: bool = False         # rows newest first
+    confidence: Decimal = Decimal("0")
+    continuity: Decimal | None = None   # share of consecutive rows whose balance adds up
+    data_rows: list[int] = field(default_factory=list)
+    totals_rows: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["confidence"] = str(self.confidence)
+        data["continuity"] = None if self.continuity is None else str(self.continuity)
+        data.pop("data_rows")
+        data["transactions"] = len(self.data_rows)
+        return data
+
+    def header_for(self, field_name: str) -> str:
+        index = self.columns.get(field_name)
+        if index is None or index >= len(self.headers):
+            return ""
+        return self.headers[index]
+
+
+def _cell(row, index):
+    return row[index] if index is not None and index < len(row) else None
+
+
+def _is_date(value, fmt: str) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    text = str(value or "").strip()
+    if not text:
+        return False
+    try:
+        dt.datetime.strptime(text, fmt)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_date_as(value, fmt: str | None) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    if not text or not fmt:
+        return None
+    try:
+        return dt.datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
+
+
+def _lexicon_hits(row: list, lexicon) -> dict[str, int]:
+    """field → column for each header cell that names a field; the most specific (longest)
+    alias wins a cell, and each field takes its first column."""
+    hits: dict[str, int] = {}
+    claimed: set[int] = set()
+    candidates = []
+    for index, value in enumerate(row):
+        text = norm(value)
+        if not text or len(text) > 40:
+            continue
+        for field_name, aliases in lexicon.items():
+            for alias in aliases:
+                exact = text == alias
+                if exact or (len(alias) >= 2 and alias in text):
+                    # "金额" in 支出金额 is generic: debit/credit words are more specific
+                    generic = 0.5 if field_name == "amount" else 0
+                    candidates.append((-(len(alias) + (100 if exact else 0) - generic), index,
+                                       field_name))
+    for _score, index, field_name in sorted(candidates):
+        if index in claimed or field_name in hits:
+            continue
+        hits[field_name] = index
+        claimed.add(index)
+    return hits
+
+
+def find_header(rows: list[list], lexicon) -> tuple[int | None, dict[str, int]]:
+    best, best_hits = None, {}
+    for index, row in enumerate(rows[:SCAN_ROWS]):
+        hits = _lexicon_hits(row, lexicon)
+        if len(hits) >= 2 and len(hits) > len(best_hits):
+            best, best_hits = index, hits
+    return best, best_hits
+
+
+def _is_totals(row: list) -> bool:
+    for value in row:
+        if isinstance(value, str) and value.strip():
+            text = norm(value)
+            return any(text.startswith(w) for w in TOTALS_WORDS)
+    return False
+
+
+def _date_column(rows: list[list], width: int, prefer: int | None):
+    """(column, format, share of rows parsed) of the best date column; the header's choice
+    wins a tie."""
+    sample = rows[:SAMPLE_ROWS]
+    best = (None, None, 0.0)
+    if not sample:
+        return best
+    scored = []
+    for index in range(width):
+        values = [_cell(r, index) for r in sample]
+        if any(isinstance(v, dt.date) for v in values):
+            share = sum(isinstance(v, dt.date) for v in values) / len(values)
+            scored.append((share, index == prefer, -index, index, "native"))
+            continue
+        texts = [v for v in values if v not in (None, "")][:50]
+        if not texts or parse_amount(texts[0]) is not None and not _is_date(texts[0], "%Y%m%d"):
+            continue
+        fmt_best = max(DATE_FORMATS, key=lambda f: sum(_is_date(v, f) for v in texts))
+        if not any(_is_date(v, fmt_best) for v in texts):
+            continue
+        share = sum(_is_date(v, fmt_best) for v in values) / len(values)
+        scored.append((share, index == prefer, -index, index, fmt_best))
+    if not scored:
+        return best
+    share, _pref, _neg, index, fmt = max(scored)
+    best = (index, fmt, share)
+    # Day-first against month-first: keep the one under which dates stay in order.
+    if fmt in {"%d/%m/%Y", "%m/%d/%Y"}:
+        ranks = {}
+        for candidate in ("%d/%m/%Y", "%m/%d/%Y"):
+            days = [d for d in (parse_date_as(_cell(r, index), candidate) for r in sample) if d]
+            up = sum(1 for a, b in itertools.pairwise(days) if a <= b)
+            down = sum(1 for a, b in itertools.pairwise(days) if a >= b)
+            ranks[candidate] = (len(days), max(up, down))
+        fmt = max(ranks, key=lambda f: ranks[f])
+        best = (index, fmt, ranks[fmt][0] / len(sample))
+    return best
+
+
+def _numeric_columns(rows: list[list], width: int, skip: set[int]) -> dict[int, list]:
+    """Columns at least a third numeric over the sample (blank cells allowed: debit/credit)."""
+    found = {}
+    sample = rows[:SAMPLE_ROWS]
+    for index in range(width):
+        if index in skip:
+            continue
+        values = [parse_amount(_cell(r, index)) for r in sample]
+        raw = [_cell(r, index) for r in sample]
+        numeric = sum(v is not None for v in values)
+        filled = sum(v not in (None, "") for v in raw)
+        if filled and numeric / filled >= 0.95 and numeric >= max(2, len(sample) // 3):
+            found[index] = values
+    return found
+
+
+def _direction(value) -> int:
+    text = norm(value)
+    if text in DIRECTION_IN:
+        return 1
+    if text in DIRECTION_OUT:
+        return -1
+    return 0
+
+
+def _continuity(amounts: list, balances: list) -> tuple[float, bool]:
+    """Share of consecutive rows where balance[i] = balance[i-1] + amount[i], reading the rows
+    forward or (newest-first exports) backward; (share, reverse)."""
+    pairs_fwd = pairs_rev = total = 0
+    for i in range(1, len(amounts)):
+        a, b, prev_b, prev_a = amounts[i], balances[i], balances[i - 1], amounts[i - 1]
+        if b is None or prev_b is None:
+            continue
+        total += 1  # a row with a balance but no amount breaks the mapping
+        if a is None:
+            continue
+        if abs(prev_b + a - b) <= CENT:
+            pairs_fwd += 1
+        if prev_a is not None and abs(b + prev_a - prev_b) <= CENT:
+            pairs_rev += 1
+    if not total:
+        return 0.0, False
+    return (pairs_fwd / total, False) if pairs_fwd >= pairs_rev else (pairs_rev / total, True)
+
+
+def infer_statement(rows: list[list]) -> ProposedMapping | None:
+    """The most likely mapping of a bank statement's columns, or None if no table is there."""
+    header_row, hits = find_header(rows, LEXICON)
+    start = header_row + 1 if header_row is not None else 0
+    body = [(i, r) for i, r in enumerate(rows[start:], start)
+            if any(c not in (None, "") for c in r)]
+    data = [(i, r) for i, r in body if not _is_totals(r)]
+    totals = [i for i, r in body if _is_totals(r)]
+    if header_row is None:  # headerless: skip the preamble up to the first dated row
+        for k, (_i, r) in enumerate(data):
+            if _date_column([r], len(r), None)[0] is not None and sum(
+                    parse_amount(c) is not None for c in r) >= 1:
+                data = data[k:]
+                break
+    if not data:
+        return None
+    width = max(len(r) for _i, r in data[:SAMPLE_ROWS])
+    plain = [r for _i, r in data]
+    date_col, date_fmt, date_share = _date_column(plain, width, hits.get("date"))
+    if date_col is None or date_share < 0.5:
+        return None
+    dated = [(i, r) for i, r in data if (parse_date_as(_cell(r, date_col), date_fmt)
+                                         if date_fmt != "native" else
+                                         isinstance(_cell(r, date_col), dt.date))]
+    plain = [r for _i, r in dated]
+    headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
+    skip = {date_col} | {hits[f] for f in ("description", "counterparty", "channel", "direction")
+                         if f in hits}
+    numeric = _numeric_columns(plain, width, skip)
+    direction_col = hits.get("direction")
+    directions = [(_direction(_cell(r, direction_col)) if direction_col is not None else 0)
+                  for r in plain]
+    reasons: list[str] = []
+    best = None  # (score, header agreement, columns, sign, reverse, continuity)
+
+    def consider(score, columns, sign, reverse, continuity):
+        agreement = sum(1 for f, i in columns.items() if hits.get(f) == i)
+        key = (round(score, 4), agreement)
+        nonlocal best
+        if best is None or key > best[0]:
+            best = (key, columns, sign, reverse, continuity)
+
+    cols = list(numeric)
+    for b in cols:
+        balances = numeric[b]
+        others = [c for c in cols if c != b]
+        for a in others:  # one signed amount column, or unsigned with a direction column
+            amounts = numeric[a]
+            if direction_col is not None and any(directions):
+                signed = [abs(v) * d if v is not None and d else None
+                          for v, d in zip(amounts, directions, strict=False)]
+                share, rev = _continuity(signed, balances)
+                consider(share, {"amount": a, "balance": b, "direction": direction_col},
+                         "direction", rev, share)
+            share, rev = _continuity(amounts, balances)
+            consider(share, {"amount": a, "balance": b}, "signed", rev, share)
+        for d, c in itertools.permutations(others, 2):
+            amounts = [((numeric[c][k] or 0) - abs(numeric[d][k] or 0))
+                       if (numeric[c][k] is not None or numeric[d][k] is not None) else None
+                       for k in range(len(balances))]
+            share, rev = _continuity(amounts, balances)
+            consider(share, {"debit": d, "credit": c, "balance": b}, "debit_credit", rev, share)
+    if best is None or best[0][0] < 0.5:
+        # No balance that adds up: fall back on the headers alone, and say so.
+        columns = {}
+        if "debit" in hits and "credit" in hits:
+            columns, sign = {"debit": hits["debit"], "credit": hits["credit"]}, "debit_credit"
+        elif "amount" in hits:
+            columns, sign = {"amount": hits["amount"]}, "signed"
+            if direction_col is not None:
+                columns["direction"], sign = direction_col, "direction"
+        else:
+            return ProposedMapping(kind="bank_statement", header_row=header_row, columns={},
+                                   headers=headers, confidence=Decimal("0"),
+                                   reasons=["no_amount_column"])
+        if "balance" in hits:
+            columns["balance"] = hits["balance"]
+        reasons.append("no_balance_continuity")
+        continuity, reverse = None, False
+        confidence = Decimal("0.5") * Decimal(str(round(date_share, 4)))
+    else:
+        _key, columns, sign, reverse, share = best
+        continuity = Decimal(str(round(share, 4)))
+        header_agree = all(hits.get(f) in (None, i) for f, i in columns.items())
+        if not header_agree:
+            reasons.append("headers_disagree_with_content")
+        confidence = (continuity * Decimal(str(round(date_share, 4)))).quantize(
+            Decimal("0.0001"))
+        if not header_agree:
+            confidence = min(confidence, Decimal("0.9"))
+    columns = {"date": date_col, **columns}
+    for f in ("description", "counterparty", "channel"):
+        if f in hits and hits[f] not in columns.values():
+            columns[f] = hits[f]
+    if "counterparty" not in columns:  # the most varied text column that is not a description
+        text_cols = _text_columns(plain, width, set(columns.values()))
+        if text_cols:
+            columns["counterparty"] = text_cols[0]
+    if header_row is None:
+        reasons.append("no_header_row")
+    return ProposedMapping(
+        kind="bank_statement", header_row=header_row, columns=columns, headers=headers,
+        date_format=None if date_fmt == "native" else date_fmt, sign=sign,
+        reverse_order=reverse, confidence=confidence.quantize(Decimal("0.0001")),
+        continuity=continuity, data_rows=[i for i, _r in dated], totals_rows=totals,
+        reasons=reasons)
+
+
+def _text_columns(rows, width, skip) -> list[int]:
+    scored = []
+    for index in range(width):
+        if index in skip:
+            continue
+        values = [str(_cell(r, index) or "").strip() for r in rows[:SAMPLE_ROWS]]
+        texts = [v for v in values if v and parse_amount(v) is None]
+        if len(texts) < len(values) * 0.5:
+            continue
+        scored.append((-len(set(texts)), index))
+    return [i for _s, i in sorted(scored)]
+
+
+def infer_tax_record(rows: list[list]) -> ProposedMapping | None:
+    """Period, revenue and tax paid: by header, then by content (periods parse; revenue is the
+    larger money column; tax paid is a fraction of it on every row, which is the check)."""
+    header_row, hits = find_header(rows, TAX_LEXICON)
+    start = header_row + 1 if header_row is not None else 0
+    body = [(i, r) for i, r in enumerate(rows[start:], start)
+            if any(c not in (None, "") for c in r)]
+    totals = [i for i, r in body if _is_totals(r)]
+    data = [(i, r) for i, r in body if not _is_totals(r)]
+    if not data:
+        return None
+    width = max(len(r) for _i, r in data[:SAMPLE_ROWS])
+    plain = [r for _i, r in data]
+    period_col, period_share = hits.get("period"), 0.0
+    for index in ([period_col] if period_col is not None else []) + list(range(width)):
+        share = sum(parse_period(_cell(r, index)) is not None for r in plain) / len(plain)
+        if share >= 0.8:
+            period_col, period_share = index, share
+            break
+    if period_col is None or period_share < 0.8:
+        return None
+    rows_ok = [(i, r) for i, r in data if parse_period(_cell(r, period_col))]
+    plain = [r for _i, r in rows_ok]
+    numeric = _numeric_columns(plain, width, {period_col})
+    headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
+    reasons = []
+    revenue, tax = hits.get("revenue"), hits.get("tax_paid")
+    if revenue not in numeric:
+        revenue = max(numeric, key=lambda c: sum(v or 0 for v in numeric[c]), default=None)
+        reasons.append("revenue_by_content")
+    if revenue is None:
+        return None
+    if tax not in numeric or tax == revenue:
+        tax = None
+        for c in numeric:
+            if c != revenue and _fraction_share(numeric[c], numeric[revenue]) >= 0.95:
+                tax = c
+                reasons.append("tax_paid_by_content")
+                break
+    columns = {"period": period_col, "revenue": revenue}
+    check = Decimal("1")
+    if tax is not None:
+        columns["tax_paid"] = tax
+        check = Decimal(str(round(_fraction_share(numeric[tax], numeric[revenue]), 4)))
+    named = sum(1 for f in ("period", "revenue", "tax_paid") if f in hits and
+                hits[f] == columns.get(f))
+    confidence = (Decimal(str(round(period_share, 4))) * check
+                  * (Decimal("1") if named == len(columns) else Decimal("0.8")))
+    return ProposedMapping(kind="tax_record", header_row=header_row, columns=columns,
+                           headers=headers, confidence=confidence.quantize(Decimal("0.0001")),
+                           continuity=check, data_rows=[i for i, _r in rows_ok],
+                           totals_rows=totals, reasons=reasons)
+
+
+def _fraction_share(part: list, whole: list) -> float:
+    """Share of rows where 0 <= part <= 30% of whole (tax is a fraction of sales)."""
+    pairs = [(p, w) for p, w in zip(part, whole, strict=False) if p is not None and w]
+    if not pairs:
+        return 0.0
+    return sum(1 for p, w in pairs if 0 <= p <= w * Decimal("0.3")) / len(pairs)

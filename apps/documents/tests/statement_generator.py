@@ -1,0 +1,377 @@
+"""Honest and faked bank statements and tax records, in varied layouts (issue 19).
+
+Layouts vary what a reader must survive: column order, Chinese or English headers, one signed
+amount / debit and credit / an unsigned amount with a 借/贷 marker, preamble lines, a totals row,
+newest-first order, date formats, CSV or xlsx, with or without a running balance.
+
+Flows vary what an investigator must see: an honest trading firm (recurring customers and
+suppliers, one-off customers, rent, wages, utilities, some retail cash, the odd supplier
+refund) and fakes planted into it: round trips split into parts, returned days later, chained
+through a conduit or a related company; hidden loan instalments; cash kept under the
+large-cash amount. Each generated file knows its truth (what was planted, the real totals), so
+tests measure detection and false flags instead of asserting one example.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+CUSTOMERS = ["深圳市华强电子有限公司", "广州恒通贸易有限公司", "东莞市立信五金制品厂",
+             "佛山市顺德区美达电器有限公司", "Acme Trading Ltd", "Blue River Foods Co., Ltd.",
+             "中山市新宇包装有限公司"]
+SUPPLIERS = ["江门市金龙塑料有限公司", "惠州市德赛原料有限公司", "Harbour Logistics Ltd",
+             "珠海市格林纸业有限公司", "肇庆市鸿运化工有限公司"]
+ONE_OFF = ["个体户{}", "零售客户{}", "Walk-in customer {}", "散客{}"]
+LANDLORD = "深圳市万达物业管理有限公司"
+
+
+@dataclass
+class Txn:
+    date: dt.date
+    amount: Decimal  # + in, - out
+    counterparty: str
+    description: str
+    channel: str = "网银"
+    planted: str = ""  # what a fake planted this row for ("" = honest)
+
+
+@dataclass
+class Layout:
+    name: str
+    fields: list[str]            # column order (date, description, counterparty, ...)
+    language: str = "zh"
+    sign: str = "debit_credit"   # "signed" | "debit_credit" | "direction"
+    date_format: str = "%Y-%m-%d"
+    preamble: int = 3
+    totals: bool = True
+    newest_first: bool = False
+    fmt: str = "csv"
+
+
+HEADERS = {
+    "zh": {"date": "交易日期", "time": "交易时间", "description": "摘要",
+           "counterparty": "对方户名",
+           "account": "对方账号", "debit": "支出金额", "credit": "收入金额", "amount": "交易金额",
+           "direction": "借贷标志", "balance": "账户余额", "channel": "交易渠道"},
+    "en": {"date": "Value Date", "time": "Time", "description": "Narrative",
+           "counterparty": "Payee/Payer", "account": "Account No.", "debit": "Withdrawal",
+           "credit": "Deposit", "amount": "Amount", "direction": "Dr/Cr",
+           "balance": "Running Balance", "channel": "Channel"},
+}
+
+
+def layouts() -> list[Layout]:
+    """Twelve layouts; none is one of the seeded column profiles' exact header sets."""
+    return [
+        Layout("zh-dc", ["date", "time", "description", "counterparty", "account", "debit",
+                         "credit", "balance", "channel"]),
+        Layout("zh-dc-reordered", ["date", "counterparty", "credit", "debit", "balance",
+                                   "description"], date_format="%Y%m%d"),
+        Layout("zh-signed", ["date", "amount", "balance", "counterparty", "description"],
+               sign="signed", date_format="%Y/%m/%d", totals=False),
+        Layout("zh-direction", ["date", "description", "direction", "amount", "balance",
+                                "counterparty"], sign="direction", date_format="%Y年%m月%d日"),
+        Layout("zh-newest-first", ["date", "description", "counterparty", "debit", "credit",
+                                   "balance"], newest_first=True, preamble=6),
+        Layout("zh-xlsx", ["date", "counterparty", "description", "debit", "credit", "balance"],
+               fmt="xlsx", preamble=2),
+        Layout("en-signed", ["date", "description", "counterparty", "amount", "balance",
+                             "channel"], language="en", sign="signed", date_format="%d/%m/%Y"),
+        Layout("en-dc", ["date", "counterparty", "description", "debit", "credit", "balance"],
+               language="en", date_format="%d.%m.%Y", preamble=0),
+        Layout("en-direction", ["date", "description", "amount", "direction", "balance",
+                                "counterparty"], language="en", sign="direction",
+               date_format="%m/%d/%Y", totals=False),
+        Layout("en-xlsx-newest", ["date", "amount", "balance", "description", "counterparty"],
+               language="en", sign="signed", newest_first=True, fmt="xlsx"),
+        Layout("zh-no-balance", ["date", "description", "counterparty", "debit", "credit"]),
+        Layout("en-no-balance", ["date", "counterparty", "amount"], language="en",
+               sign="signed", preamble=1),
+    ]
+
+
+def _money(rng: random.Random, low: int, high: int) -> Decimal:
+    return (Decimal(rng.randint(low * 100, high * 100)) / 100).quantize(CENT)
+
+
+def _day(start: dt.date, rng: random.Random, days: int) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange(days))
+
+
+def honest(seed: int, *, rows: int = 600, end: dt.date = dt.date(2026, 10, 31)) -> list[Txn]:
+    """A trading firm's 12 months: declared-looking business, nothing to hide."""
+    rng = random.Random(seed)
+    start = end - dt.timedelta(days=364)
+    customers = rng.sample(CUSTOMERS, 5)
+    suppliers = rng.sample(SUPPLIERS, 4)
+    txns: list[Txn] = []
+    month_starts = [dt.date(start.year + (start.month - 1 + k) // 12,
+                            (start.month - 1 + k) % 12 + 1, 1) for k in range(1, 13)]
+    rent = _money(rng, 8000, 30000)
+    for first in month_starts:
+        txns.append(Txn(first + dt.timedelta(days=rng.randint(0, 4)), -rent, LANDLORD,
+                        rng.choice(["房租", "租金", "Rent"])))
+        txns.append(Txn(first + dt.timedelta(days=rng.randint(9, 12)),
+                        -_money(rng, 40000, 90000), "",
+                        rng.choice(["代发工资", "工资", "Payroll"])))
+        txns.append(Txn(first + dt.timedelta(days=rng.randint(14, 20)),
+                        -_money(rng, 1500, 6000), "供电局", "电费"))
+        txns.append(Txn(first + dt.timedelta(days=rng.randint(14, 20)),
+                        -_money(rng, 3000, 20000), "国家税务总局", "税款"))
+    business = max(rows - len(txns), 40)
+    for _ in range(business):
+        day = _day(start, rng, 365)
+        roll = rng.random()
+        if roll < 0.45:
+            txns.append(Txn(day, _money(rng, 5000, 90000), rng.choice(customers), "货款"))
+        elif roll < 0.52:
+            txns.append(Txn(day, _money(rng, 500, 20000),
+                            rng.choice(ONE_OFF).format(rng.randint(1, 9999)), "货款"))
+        elif roll < 0.58:
+            txns.append(Txn(day, _money(rng, 500, 12000), "", "现金存入", "柜面"))
+        elif roll < 0.60:
+            txns.append(Txn(day, -_money(rng, 10, 200), "", "手续费"))
+        elif roll < 0.61 and txns:
+            paid = [t for t in txns if t.amount < 0 and t.counterparty in suppliers]
+            if paid:  # a supplier refunds part of an order: honest, not a round trip
+                original = rng.choice(paid)
+                txns.append(Txn(original.date + dt.timedelta(days=rng.randint(1, 20)),
+                                (-original.amount * Decimal(rng.choice(["0.1", "0.25", "0.5"])))
+                                .quantize(CENT), original.counterparty, "退款"))
+        else:
+            txns.append(Txn(day, -_money(rng, 3000, 80000), rng.choice(suppliers), "采购付款"))
+    return sorted((t for t in txns if start <= t.date <= end), key=lambda t: t.date)
+
+
+# --- fakes ---------------------------------------------------------------------------------
+
+def plant_round_trips(txns: list[Txn], seed: int, route: str, *, cycles: int = 3) -> list[Txn]:
+    """`route`: "split" (back from a related company in 2-3 parts), "lagged" (back whole from
+    the same counterparty 4-7 days later), "chained" (back through a conduit that does nothing
+    else), "inflow" (money in from a 'customer', sent back to its affiliate days later)."""
+    rng = random.Random(seed * 7919 + sum(map(ord, route)))
+    end = max(t.date for t in txns)
+    out = list(txns)
+    partner = rng.choice(["深圳市华达贸易有限公司", "东莞市恒源实业有限公司",
+                          "Orient Star Trading Ltd"])
+    related = {"深圳市华达贸易有限公司": "华达贸易(香港)有限公司",
+               "东莞市恒源实业有限公司": "广州市恒源实业发展有限公司",
+               "Orient Star Trading Ltd": "Orient Star Holdings Ltd"}[partner]
+    conduit = rng.choice(["王建国", "李某某咨询服务部", "Silverline Consulting"])
+    for k in range(cycles):
+        day = end - dt.timedelta(days=30 + k * rng.randint(40, 90))
+        amount = _money(rng, 150000, 600000)
+        fee = Decimal(rng.choice(["0", "0.002", "0.005", "0.01"]))
+        back = (amount * (1 - fee)).quantize(CENT)
+        lag = rng.randint(1, 3) if route in {"split", "chained"} else rng.randint(4, 7)
+        if route == "inflow":
+            out.append(Txn(day, amount, partner, "货款", planted=route))
+            out.append(Txn(day + dt.timedelta(days=lag), -back, related, "往来款", planted=route))
+            continue
+        out.append(Txn(day, -amount, partner, "采购付款", planted=route))
+        if route == "split":
+            parts = rng.randint(2, 3)
+            cuts = sorted(rng.sample(range(1, 100), parts - 1))
+            shares = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=False)]
+            pieces = [(back * s / 100).quantize(CENT) for s in shares]
+            pieces[-1] += back - sum(pieces)
+            for i, piece in enumerate(pieces):
+                out.append(Txn(day + dt.timedelta(days=min(lag + i, 7)), piece, related, "货款",
+                               planted=route))
+        elif route == "chained":
+            out.append(Txn(day + dt.timedelta(days=lag), back, conduit, "往来款", planted=route))
+        else:
+            out.append(Txn(day + dt.timedelta(days=lag), back, partner, "退款", planted=route))
+    return sorted(out, key=lambda t: t.date)
+
+
+def plant_hidden_loan(txns: list[Txn], seed: int, *, months: int = 8) -> list[Txn]:
+    """Equal monthly instalments to a private lender or a small-loan company, as a transfer."""
+    rng = random.Random(seed * 104729)
+    end = max(t.date for t in txns)
+    lender = rng.choice(["张伟", "深圳市快易小额贷款有限公司", "陈丽华", "Quickcash Finance Ltd"])
+    instalment = _money(rng, 4000, 40000)
+    day = end - dt.timedelta(days=30 * months + rng.randint(0, 10))
+    out = list(txns)
+    for _ in range(months):
+        out.append(Txn(day, -instalment, lender, rng.choice(["转账", "往来款", "Transfer"]),
+                       planted="loan"))
+        day += dt.timedelta(days=rng.randint(28, 33))
+    return sorted(out, key=lambda t: t.date)
+
+
+def plant_cash(txns: list[Txn], seed: int, *, deposits: int = 6) -> list[Txn]:
+    """Cash deposits kept just under the CNY 50,000 large-cash amount."""
+    rng = random.Random(seed * 15485863)
+    end = max(t.date for t in txns)
+    out = list(txns)
+    for _ in range(deposits):
+        out.append(Txn(end - dt.timedelta(days=rng.randint(1, 330)), _money(rng, 46000, 49900),
+                       "", "现金存入", "柜面", planted="cash"))
+    return sorted(out, key=lambda t: t.date)
+
+
+def plant_cash_heavy(txns: list[Txn], seed: int, *, share: float = 0.6) -> list[Txn]:
+    """Sales that arrive as untraceable cash: small deposits adding `share` of what came in
+    by transfer, spread over the year."""
+    rng = random.Random(seed * 7727)
+    end = max(t.date for t in txns)
+    target = sum((t.amount for t in txns if t.amount > 0), Decimal(0)) * Decimal(str(share))
+    out, added = list(txns), Decimal(0)
+    while added < target:
+        amount = _money(rng, 3000, 30000)
+        out.append(Txn(end - dt.timedelta(days=rng.randint(1, 360)), amount, "", "现金存入",
+                       "柜面", planted="cash-heavy"))
+        added += amount
+    return sorted(out, key=lambda t: t.date)
+
+
+def edit_amounts(txns: list[Txn], seed: int, *, edits: int = 3) -> list[tuple[int, Decimal]]:
+    """Rows whose amount a forger inflates after the export (the balance column untouched):
+    [(row index, new amount)], applied by `render`."""
+    rng = random.Random(seed * 31)
+    inflows = [i for i, t in enumerate(txns) if t.amount > 0]
+    return [(i, (txns[i].amount * Decimal("1.8")).quantize(CENT))
+            for i in rng.sample(inflows, min(edits, len(inflows)))]
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def _cells(t: Txn, amount: Decimal, balance: Decimal, layout: Layout, i: int) -> list:
+    values = {"date": t.date.strftime(layout.date_format) if layout.fmt == "csv" or i % 2 else
+              t.date.strftime(layout.date_format),
+              "time": f"{8 + i % 10:02d}:{i % 60:02d}:00", "description": t.description,
+              "counterparty": t.counterparty,
+              "account": f"62{sum(map(ord, t.counterparty)) % 10**12:012d}"
+              if t.counterparty else "", "channel": t.channel,
+              "debit": f"{-amount:,.2f}" if amount < 0 else "",
+              "credit": f"{amount:,.2f}" if amount > 0 else "",
+              "amount": f"{amount:.2f}" if layout.sign == "signed" else f"{abs(amount):.2f}",
+              "direction": ("贷" if amount > 0 else "借") if layout.language == "zh" else
+              ("CR" if amount > 0 else "DR"),
+              "balance": f"{balance:,.2f}"}
+    return [values[f] for f in layout.fields]
+
+
+def render(txns: list[Txn], layout: Layout, *, opening: Decimal = Decimal("250000.00"),
+           edits: list[tuple[int, Decimal]] = ()) -> bytes:
+    header = [HEADERS[layout.language][f] for f in layout.fields]
+    edited = dict(edits)
+    body, balance = [], opening
+    for i, t in enumerate(txns):
+        balance += t.amount
+        body.append(_cells(t, edited.get(i, t.amount), balance, layout, i))
+    if layout.newest_first:
+        body.reverse()
+    preamble = [["账户交易明细" if layout.language == "zh" else "Account statement"],
+                ["账号:" if layout.language == "zh" else "Account:", "6222 0212 3456 7890"],
+                ["户名:" if layout.language == "zh" else "Name:", "示例贸易有限公司"],
+                ["查询期间:" if layout.language == "zh" else "Period:",
+                 f"{txns[0].date} - {txns[-1].date}"],
+                ["币种:" if layout.language == "zh" else "Currency:", "CNY"],
+                []][:layout.preamble]
+    total_in = sum((t.amount for t in txns if t.amount > 0), Decimal(0))
+    rows = [*preamble, header, *body]
+    if layout.totals:
+        rows.append(["合计" if layout.language == "zh" else "Total", "", f"{total_in:,.2f}"])
+    if layout.fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode("utf-8" if layout.language == "en" else "gb18030")
+
+
+@dataclass
+class Generated:
+    data: bytes
+    fmt: str
+    layout: Layout
+    txns: list[Txn]
+    planted: str = ""
+    edits: list = field(default_factory=list)
+
+    @property
+    def total_in(self) -> Decimal:
+        return sum((t.amount for t in self.txns if t.amount > 0), Decimal(0))
+
+
+def statement(seed: int, *, fake: str = "", rows: int = 600,
+              layout: Layout | None = None) -> Generated:
+    """One statement; `fake` in "", split, lagged, chained, inflow, loan, cash, cash-heavy,
+    edited."""
+    rng = random.Random(seed)
+    layout = layout or rng.choice(layouts())
+    txns = honest(seed, rows=rows)
+    edits: list = []
+    if fake in {"split", "lagged", "chained", "inflow"}:
+        txns = plant_round_trips(txns, seed, fake)
+    elif fake == "loan":
+        txns = plant_hidden_loan(txns, seed)
+    elif fake == "cash":
+        txns = plant_cash(txns, seed)
+    elif fake == "cash-heavy":
+        txns = plant_cash_heavy(txns, seed)
+    elif fake == "edited":
+        edits = edit_amounts(txns, seed)
+    return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits)
+
+
+# --- tax records -----------------------------------------------------------------------------
+
+TAX_LAYOUTS = [
+    (["所属期", "应税销售额", "实缴税额"], "%Y-%m", True),
+    (["申报期", "已缴税额", "营业收入"], "%Y年%m月", False),
+    (["Tax period", "Taxable sales", "Tax paid"], "%Y-%m", True),
+    (["Month", "Revenue", "VAT"], "%Y%m", False),
+    (["月份", "收入", "缴纳税额", "备注"], "%Y/%m", True),
+]
+
+
+def tax_record(seed: int, *, months: int = 24) -> tuple[bytes, list, Decimal]:
+    """(CSV bytes, header, true revenue of the last 12 months) in one of the tax layouts."""
+    rng = random.Random(seed)
+    header, period_fmt, totals = TAX_LAYOUTS[seed % len(TAX_LAYOUTS)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["纳税人识别号:", "91440300MA5XXXXXX"])
+    writer.writerow(header)
+    first = dt.date(2024, 11, 1)
+    last12 = Decimal(0)
+    for k in range(months):
+        month = dt.date(first.year + (first.month - 1 + k) // 12,
+                        (first.month - 1 + k) % 12 + 1, 1)
+        revenue = _money(rng, 200000, 400000)
+        tax = (revenue * Decimal("0.03")).quantize(CENT)
+        if k >= months - 12:
+            last12 += revenue
+        values = {0: month.strftime(period_fmt)}
+        row = []
+        for name in header:
+            low = name.lower()
+            if name == header[0]:
+                row.append(values[0])
+            elif (any(w in low for w in ("税", "tax", "vat")) and "销售" not in name
+                  and "sales" not in low):
+                row.append(f"{tax:.2f}")
+            elif name == "备注":
+                row.append("")
+            else:
+                row.append(f"{revenue:.2f}")
+        writer.writerow(row)
+    if totals:
+        writer.writerow(["合计", "", ""])
+    return out.getvalue().encode("utf-8"), header, last12
