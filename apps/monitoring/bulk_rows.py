@@ -122,3 +122,31 @@ def insert_rows(model, columns: dict[str, list], *, on_conflict_nothing: bool = 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if returning else []
+
+
+def insert_select(model, selected: dict[str, str], from_sql: str, params: dict, *,
+                  returning: str = "") -> str:
+    """`INSERT INTO <model> (…) SELECT <selected expressions> FROM <from_sql>`: the columns
+    named in `selected` ({attname: SQL expression}) computed by the database, every other
+    column its field default bound once (Django defaults are Python-side: the same values
+    `insert_rows` and `Model.objects.create` write; auto_now fields the time). Returns the
+    statement; the defaults are added to `params`."""
+    now = timezone.now()
+    targets, outputs = [], []
+    for index, field in enumerate(model._meta.concrete_fields):
+        if field.primary_key:
+            continue
+        targets.append(field.column)
+        if field.attname in selected:
+            outputs.append(selected[field.attname])
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        elif field.has_default() or not field.null:
+            value = field.get_default()
+        else:
+            value = None
+        outputs.append(_bound(f"d{index}", _kind(field), value, params))
+    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(targets)}) "  # noqa: S608 - names from the model's metadata, values bound
+           f"SELECT {', '.join(outputs)} FROM {from_sql}")
+    return sql + (f" RETURNING {returning}" if returning else "")

@@ -154,8 +154,15 @@ def _phase(name: str):
 
 
 def classify_range(*, first_id: int, last_id: int, as_of: dt.date,
-                   run: ClassificationRun | None = None) -> dict:
-    """The set-based work for loan ids [first_id, last_id]; inside the caller's transaction."""
+                   run: ClassificationRun | None = None, in_sql: bool | None = None) -> dict:
+    """The work for loan ids [first_id, last_id]; inside the caller's transaction. On
+    PostgreSQL the database computes W01, floors, risk status and proposals
+    (`run_set`); `in_sql=False` (and SQLite) takes the row-by-row path below, which gives
+    the same rows."""
+    if in_sql is None:
+        in_sql = dialect.is_postgres()
+    if in_sql:
+        return _classify_range_in_sql(first_id=first_id, last_id=last_id, as_of=as_of, run=run)
     policy = Policy(on=as_of)
     with _phase("restructurings"):
         _record_restructurings(first_id, last_id, as_of)
@@ -186,6 +193,42 @@ def classify_range(*, first_id: int, last_id: int, as_of: dt.date,
             "rules": {code: rule.version for code, rule in rules.items()}}
 
 
+def _classify_range_in_sql(*, first_id: int, last_id: int, as_of: dt.date,
+                           run: ClassificationRun | None) -> dict:
+    """`classify_range` on PostgreSQL: see `apps.monitoring.services.run_set`."""
+    from apps.monitoring.services import run_set
+
+    policy = Policy(on=as_of)
+    with _phase("restructurings"):
+        _record_restructurings(first_id, last_id, as_of)
+    with _phase("loans"):
+        rules = signal_rules_in_force(on=as_of)
+        # References only for loans with documents or re-scores (W01 needs none).
+        stubs = _loan_stubs(first_id, last_id,
+                            run_set.loans_with_other_data(first_id, last_id))
+    with _phase("signals"):
+        w01 = run_set.w01_apply(first_id=first_id, last_id=last_id, policy=policy,
+                                rule=rules.get("W01"), now=timezone.now())
+        signals = signals_apply(observations=_data_observations(stubs, policy=policy),
+                                on=as_of, rules=rules, policy=policy, refresh_levels=False,
+                                raised_before=w01["raised"])
+    with _phase("floors and risk status"):
+        loans = run_set.floors_upsert(first_id=first_id, last_id=last_id, as_of=as_of,
+                                      policy=policy)
+    with _phase("proposals"):
+        proposals = run_set.proposals_write(first_id=first_id, last_id=last_id, as_of=as_of,
+                                            policy=policy, run=run) if loans else 0
+    if run is not None:
+        with _phase("snapshot"):
+            _snapshots_insert(run=run, as_of=as_of, first_id=first_id, last_id=last_id)
+    return {"loans": loans, "signals_opened": len(w01["opened"]) + len(signals["opened"]),
+            "signals_updated": len(w01["updated"]) + len(signals["updated"]),
+            "signals_resolved": len(w01["resolved"]) + len(signals["resolved"]),
+            "actions_opened": len(signals["actions"]), "proposals": proposals,
+            "policy": dict(policy.used),
+            "rules": {code: rule.version for code, rule in rules.items()}}
+
+
 @dataclass
 class LoanRef:
     """The loan fields signals and actions need, without building model instances."""
@@ -202,10 +245,11 @@ class LoanRef:
     decided_at: dt.datetime | None
 
 
-def _loan_stubs(first_id: int, last_id: int) -> dict[int, LoanRef]:
-    """Light references to the chunk's open loans, one query."""
-    rows = (Loan.objects.filter(pk__range=(first_id, last_id), state__in=OPEN_STATES)
-            .values_list("id", "loan_number", "branch_id", "officer_id", "application_id",
+def _loan_stubs(first_id: int, last_id: int, loans=None) -> dict[int, LoanRef]:
+    """Light references to the chunk's open loans (or to those of `loans`), one query."""
+    if loans is None:
+        loans = Loan.objects.filter(pk__range=(first_id, last_id), state__in=OPEN_STATES)
+    rows = (loans.values_list("id", "loan_number", "branch_id", "officer_id", "application_id",
                          "enterprise_id", "value_date", "dpd_principal", "dpd_interest",
                          "application__decided_at"))
     return {row[0]: LoanRef(*row) for row in rows}
@@ -330,6 +374,12 @@ def _observations(stubs: dict[int, LoanRef], *, as_of, policy,
         o = ev.w01_overdue(dpd, policy)
         observations.append(LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
                                             source, o.details))
+    return observations + _data_observations(stubs, policy=policy)
+
+
+def _data_observations(stubs: dict[int, LoanRef], *, policy) -> list[LoanObservation]:
+    """The signals from parsed documents (W03, W07, W08, W09) and re-scores (W23)."""
+    observations = []
     by_app = {loan.application_id: loan for loan in stubs.values()}
     for app_id, series in _document_series(list(by_app)).items():
         loan = by_app[app_id]

@@ -65,7 +65,8 @@ class SignalRow(NamedTuple):
 
 def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=None,
                   rules: dict[str, SignalRule] | None = None, policy: Policy | None = None,
-                  refresh_levels: bool = True) -> dict[str, list]:
+                  refresh_levels: bool = True, raised_before: list[tuple] = ()
+                  ) -> dict[str, list]:
     """Open, update or resolve signals for these observations, then open the mandatory
     actions of every signal that opened or rose, and refresh the loans' warning levels.
 
@@ -80,7 +81,10 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
     write, without building a django-fsm model instance per new signal (~0.15 ms each in the
     field descriptor, most of the run's signal phase). Every later change of state (resolve
     here; acknowledge, close, confirm or refuse a close in the services) goes through the
-    FSM. "opened" and "updated" are returned as `SignalRow`s."""
+    FSM. "opened" and "updated" are returned as `SignalRow`s.
+
+    `raised_before`: (loan, level, signal) the caller already opened or raised (the monthly
+    run's W01, computed in SQL), placed first: their actions are opened in the same batch."""
     rules = rules or signal_rules_in_force(on=on)
     now = timezone.now()
     loan_ids = {o.loan.pk for o in observations}
@@ -94,7 +98,7 @@ def signals_apply(*, observations: list[LoanObservation], on: dt.date, actor=Non
     resolving: list[tuple[int, LoanObservation]] = []
     # (loan, level, SignalRow or the observation of a signal still to be inserted), in
     # observation order: a loan's first raising signal owns the action kinds it opens.
-    raised: list[tuple] = []
+    raised: list[tuple] = list(raised_before)
     for obs in observations:
         existing = open_signals.get((obs.loan.pk, obs.code))
         if obs.level <= 0:
