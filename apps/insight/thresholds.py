@@ -61,7 +61,8 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
     report = threshold_report(viewer=viewer, version=chosen, on=on, population=population)
 
     exclusion_rows = [{
-        "label": row.condition.code, "condition": f"{row.fact_label} {row.operator_label} "
+        # Named by the fact it tests, in the reader's language (a bare code says nothing).
+        "label": str(row.fact_label), "code": row.condition.code, "condition": f"{row.fact_label} {row.operator_label} "
                                                   f"{row.value_display}",
         "failed": row.failed, "alone": row.excluded_alone,
         "with_others": row.excluded_with_others, "unknown": row.unknown,
@@ -82,14 +83,15 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
             "admitted": report.admitted.enterprises, "total": report.enterprises}
         if report.enterprises else "")
 
-    def _outcome(label, summary) -> dict:
-        return {"label": label, "enterprises": summary.enterprises,
+    def _outcome(label, summary, code="") -> dict:
+        return {"label": label, "code": code, "enterprises": summary.enterprises,
                 "applications": summary.applications,
                 "approval_rate": _ratio(summary.approval_rate),
                 "loans": summary.loans, "bad_rate": _ratio(summary.bad_rate)}
 
     outcome_rows = [_outcome(str(_("Admitted")), report.admitted)]
-    outcome_rows += [_outcome(row.condition.code, row.excluded_alone_outcomes)
+    outcome_rows += [_outcome(str(row.fact_label), row.excluded_alone_outcomes,
+                              row.condition.code)
                      for row in report.conditions if row.excluded_alone]
     performance = Chart(
         key="performance_by_rule",

@@ -35,7 +35,8 @@ document.addEventListener("DOMContentLoaded", function () {
   // Errors where the eye is: a page that comes back with a refused form (a wrong signing
   // password, a missing reason) brings that form into view and puts the cursor in the first
   // field at fault, unless the page already placed the focus itself.
-  if (document.activeElement === document.body || document.activeElement === null) {
+  if ((document.activeElement === document.body || document.activeElement === null)
+      && !document.querySelector("[autofocus]")) {
     var invalid = document.querySelector("main form [aria-invalid='true']");
     var refusal = document.querySelector("main form .errorlist, main form .form-error");
     var target = invalid || refusal;

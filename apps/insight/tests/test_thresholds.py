@@ -31,18 +31,20 @@ def test_threshold_charts_by_rule(world, client):
     dashboard = threshold_dashboard(viewer=world.user("lead.north"),
                                     product_id=world.version.product_id, version=None)
     charts = {c.key: c for c in dashboard["charts"]}
-    rules = {r["label"]: r for r in charts["excluded_by_rule"].rows}
+    rules = {r["code"]: r for r in charts["excluded_by_rule"].rows}
     assert (rules["tax-rating"]["alone"], rules["tax-rating"]["with_others"]) == (1, 1)
     assert (rules["size-class"]["alone"], rules["size-class"]["with_others"]) == (0, 1)
     assert rules["tax-rating"]["share"] == Decimal(2) / 3
-    outcomes = {r["label"]: r for r in charts["performance_by_rule"].rows}
+    outcomes = {r["code"] or r["label"]: r for r in charts["performance_by_rule"].rows}
     assert outcomes["Admitted"]["approval_rate"] == Decimal(1)
     assert outcomes["tax-rating"]["approval_rate"] == Decimal(0)
     assert "size-class" not in outcomes  # excludes nobody alone
 
     client.force_login(world.user("lead.north"))
     page = client.get(reverse("insight:thresholds"), {"product": world.version.product_id})
-    assert page.status_code == 200 and "tax-rating" in page.content.decode()
+    # Conditions are named by their fact in words, not by their code (issue #18).
+    assert page.status_code == 200 and str(rules["tax-rating"]["label"]) in page.content.decode()
+    assert rules["tax-rating"]["label"] != "tax-rating"
     xlsx = client.get(reverse("insight:thresholds-export", args=["excluded_by_rule", "xlsx"]),
                       {"product": world.version.product_id})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
