@@ -62,8 +62,8 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
 
     exclusion_rows = [{
         # Named by the fact it tests, in the reader's language (a bare code says nothing).
-        "label": str(row.fact_label), "code": row.condition.code, "condition": f"{row.fact_label} {row.operator_label} "
-                                                  f"{row.value_display}",
+        "label": str(row.fact_label), "code": row.condition.code,
+        "condition": f"{row.fact_label} {row.operator_label} {row.value_display}",
         "failed": row.failed, "alone": row.excluded_alone,
         "with_others": row.excluded_with_others, "unknown": row.unknown,
         "share": (Decimal(row.failed) / report.enterprises) if report.enterprises else None,
