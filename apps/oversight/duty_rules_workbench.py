@@ -69,6 +69,20 @@ class DutyRuleForm(forms.Form):
                                          sort_keys=False)})
 
 
+def parameters_text(parameters) -> str:
+    """A duty's parameters as words ("min_officers 2; actions application.approved, …"), not a
+    Python dict; keys stay as written, since they are what the rule file says."""
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return str(_("yes") if v else _("no"))
+        if isinstance(v, list | tuple):
+            return ", ".join(value(x) for x in v)
+        if isinstance(v, dict):
+            return "; ".join(f"{k} {value(x)}" for k, x in v.items())
+        return str(v)
+    return value(parameters or {}) or "—"
+
+
 def duty_rules_diff(*, draft: DutyRuleSet, in_force: DutyRuleSet | None) -> list[str]:
     """The draft's duties against those in force, by code, in sentences."""
     old = {r.code: r for r in in_force.rules.all()} if in_force is not None else {}
@@ -78,17 +92,17 @@ def duty_rules_diff(*, draft: DutyRuleSet, in_force: DutyRuleSet | None) -> list
         before = old.get(code)
         if before is None:
             lines.append(_("New duty %(code)s: %(label)s, checked by %(evaluator)s with "
-                           "%(parameters)s.") % {"code": code, "label": rule.label_en,
+                           "%(parameters)s.") % {"code": code, "label": rule.label,
                                                  "evaluator": rule.evaluator,
-                                                 "parameters": rule.parameters or {}})
+                                                 "parameters": parameters_text(rule.parameters)})
             continue
         if (before.evaluator, before.parameters) != (rule.evaluator, rule.parameters):
             lines.append(_("Duty %(code)s is checked by %(evaluator)s with %(parameters)s "
                            "instead of %(old_evaluator)s with %(old_parameters)s.")
                          % {"code": code, "evaluator": rule.evaluator,
-                            "parameters": rule.parameters or {},
+                            "parameters": parameters_text(rule.parameters),
                             "old_evaluator": before.evaluator,
-                            "old_parameters": before.parameters or {}})
+                            "old_parameters": parameters_text(before.parameters)})
         if (before.label_en, before.label_zh) != (rule.label_en, rule.label_zh):
             lines.append(_("Duty %(code)s is renamed “%(label)s”.")
                          % {"code": code, "label": rule.label_en})
@@ -159,11 +173,18 @@ def duty_rules_draft_next(request):
     return redirect("oversight:duty-rules", rule_set_id=rule_set.pk)
 
 
+def _with_parameters_text(rule_set: DutyRuleSet) -> list:
+    rules = list(rule_set.rules.all())
+    for rule in rules:
+        rule.parameters_text = parameters_text(rule.parameters)
+    return rules
+
+
 def _context(request, rule_set: DutyRuleSet, **forms_) -> dict:
     in_force = _in_force()
     compare_to = in_force if in_force is not None and in_force.pk != rule_set.pk else None
     context = {
-        "rule_set": rule_set, "in_force": compare_to, "rules": rule_set.rules.all(),
+        "rule_set": rule_set, "in_force": compare_to, "rules": _with_parameters_text(rule_set),
         "diff": duty_rules_diff(draft=rule_set, in_force=compare_to),
         "rule_form": forms_.get("rule_form") or DutyRuleForm(),
         **version_controls(request, rule_set, **forms_),

@@ -64,7 +64,7 @@ def test_a_stricter_duty_shows_which_decided_files_it_would_fail(client, world, 
     assert examined >= 1
     change = next(c for c in changes if c.application.pk == application.pk)
     assert change.changes == ["two-officer-visit Fulfilled → Not fulfilled"]
-    assert any("min_officers': 3" in line for line in duty_rules_diff(
+    assert any("min_officers 3" in line for line in duty_rules_diff(
         draft=draft, in_force=DutyRuleSet.objects.get(version=1)))
     page = client.get(reverse("oversight:duty-rules", args=[draft.pk])).content.decode()
     assert application.reference in page
