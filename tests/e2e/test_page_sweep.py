@@ -110,8 +110,9 @@ NO_DEMO_OBJECT = {
     "monitoring:covenant": "monitoring.Covenant",
     "oversight:exemption": "oversight.ExemptionCase",
     "oversight:job": "oversight.ExportJob",
-    "investigations:reverification": "investigations.Reverification",
     "web:task-probe-detail": "core.TaskProbe",
+    # Sampled by chance: when the demo has one, `_extra_pages` sweeps it.
+    "investigations:reverification": "investigations.ReVerification",
 }
 
 
@@ -119,10 +120,14 @@ def _extra_pages() -> list[str]:
     """Pages the demo's state does not link (a polling checklist that has stopped polling, the
     score history only a reviewer's menu opens, ...), built from the demo's own rows."""
     from apps.applications.models import Application
+    from apps.investigations.models import ReVerification
     from apps.monitoring.inspection_models import Inspection
     from apps.parties.models import Enterprise
 
     urls = [reverse("oversight:home"), reverse("oversight:jobs")]
+    reverification = ReVerification.objects.order_by("pk").first()
+    if reverification is not None:
+        urls.append(reverse("investigations:reverification", args=[reverification.pk]))
     application = Application.objects.filter(branch__code="north").order_by("pk").first()
     if application is not None:
         urls += [reverse("documents:checklist", args=[application.pk]),
