@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.demo.seed import DEMO_PASSWORD
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +30,6 @@ def _shot(page, name):
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / name), full_page=True)
 
 
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-
-
 def test_account_manager_opens_a_customer_starts_and_submits_an_application(
         demo_site, customer, browser):
     context = browser.new_context(viewport={"width": 360, "height": 740})
@@ -54,12 +51,12 @@ def test_account_manager_opens_a_customer_starts_and_submits_an_application(
 
         expect(page.get_by_role("heading", name="Hengxin Hardware Co., Ltd.")).to_be_visible()
         expect(page.get_by_role("heading", name="Product eligibility")).to_be_visible()
-        _fits(page, 360)
+        assert_fits(page, 360)
         _shot(page, "enterprise-360.png")
 
         page.get_by_role("link", name="New application").click()
         page.get_by_label(re.compile("Tax-record credit loan")).check()
-        _fits(page, 360)
+        assert_fits(page, 360)
         _shot(page, "wizard-product-360.png")
         page.get_by_role("button", name="Next: terms").click()
 
@@ -72,7 +69,7 @@ def test_account_manager_opens_a_customer_starts_and_submits_an_application(
         page.get_by_role("button", name="Create draft").click()
         expect(page.locator("#id_amount_requested_error")).to_contain_text("This product lends")
         expect(page.get_by_label("Amount requested")).to_have_attribute("aria-invalid", "true")
-        _fits(page, 360)
+        assert_fits(page, 360)
         _shot(page, "wizard-terms-error-360.png")
 
         page.get_by_label("Amount requested").fill("500000")
@@ -86,7 +83,7 @@ def test_account_manager_opens_a_customer_starts_and_submits_an_application(
         expect(page.locator(".timeline")).to_contain_text("Application submitted")
         expect(page.locator(".timeline")).to_contain_text("Draft → Submitted")
         expect(page.get_by_role("button", name="Submit", exact=True)).to_have_count(0)
-        _fits(page, 360)
+        assert_fits(page, 360)
         _shot(page, "application-submitted-360.png")
         # The wizard's deliberate 400 is the only error response.
         assert [e for e in errors if not e.startswith("400 ")] == []

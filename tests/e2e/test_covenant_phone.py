@@ -4,10 +4,7 @@ the evidence form and back to the loan page's covenants section; nothing scrolls
 import re
 
 from apps.monitoring.covenant_models import CovenantCheck
-
-
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+from tests.e2e.layout import assert_fits
 
 
 def test_officer_submits_a_covenant_check_on_a_phone(demo_site, browser):
@@ -37,10 +34,10 @@ def test_officer_submits_a_covenant_check_on_a_phone(demo_site, browser):
         page.get_by_role("heading", name=re.compile("Welcome")).wait_for()
         page.goto(f"{demo_site}/monitoring/")
         page.get_by_role("heading", name="Covenant checks and annual reviews").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.locator(f'[data-covenant-check="{check.pk}"]').click()
         page.get_by_role("heading", name="Covenant check: Use of funds as agreed").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_label("Complied", exact=True).check()
         page.get_by_role("button", name="Submit for a second person").click()
         page.locator("#evidence-note").wait_for()  # required field: not sent empty
@@ -48,10 +45,10 @@ def test_officer_submits_a_covenant_check_on_a_phone(demo_site, browser):
             "Remittance voucher of 480,000 to Harbour Metals on the value date")
         page.get_by_role("button", name="Submit for a second person").click()
         page.get_by_text("Submitted, awaiting a second person").first.wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_role("link", name=f"Loan {loan.loan_number}").click()
         page.get_by_role("heading", name="Covenants and annual reviews").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         context.close()
     check.refresh_from_db()

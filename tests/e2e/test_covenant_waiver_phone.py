@@ -9,10 +9,7 @@ import re
 from django.utils import timezone
 
 from apps.monitoring.covenant_models import Covenant, CovenantCheck
-
-
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+from tests.e2e.layout import assert_fits
 
 
 def _sign_in(browser, site, username):
@@ -51,7 +48,7 @@ def test_waiver_proposed_and_approved_on_phones(demo_site, browser):
         page.get_by_role("heading", name="Covenants and annual reviews").wait_for()
         page.get_by_role("link", name="Covenant details, changes and waivers").click()
         page.get_by_role("heading", name="Amend, waive or end this covenant").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_label("Waive it for a period").check()
         page.get_by_label("Takes effect on (that day included)").fill(today.isoformat())
         # A last day before the start day: refused by the server, shown under that field.
@@ -62,12 +59,12 @@ def test_waiver_proposed_and_approved_on_phones(demo_site, browser):
         error = page.locator("#waived-until-error")
         error.wait_for()
         assert error.inner_text() == "The waiver must end on or after its start day."
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_label("For a waiver: last waived day (included)").fill(until.isoformat())
         page.get_by_role("button", name="Propose the change").click()
         page.get_by_text("Proposed, awaiting a second person").wait_for()
         assert page.get_by_role("button", name="Approve the change").count() == 0
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         officer_context.close()
 
@@ -75,12 +72,12 @@ def test_waiver_proposed_and_approved_on_phones(demo_site, browser):
     try:
         page.goto(f"{demo_site}/monitoring/covenants/{covenant.pk}/")
         page.get_by_role("button", name="Approve the change").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_label("Your note (required to reject)").fill("Agreed with the borrower")
         page.get_by_role("button", name="Approve the change").click()
         page.locator("#covenant-state").get_by_text("Waived for a period").wait_for()
         page.get_by_text("Not tested: the covenant was waived or ended").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         lead_context.close()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from apps.demo.seed import DEMO_PASSWORD
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +28,6 @@ def exemption_site(demo_site):
     return demo_site, case
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_exemption_pages_fit_a_phone(exemption_site, page, page_errors, language):
     site, case = exemption_site
@@ -45,7 +42,7 @@ def test_exemption_pages_fit_a_phone(exemption_site, page, page_errors, language
                  "/oversight/exemptions/dashboard/"):
         page.goto(f"{site}{path}")
         assert page.locator("h1").is_visible()
-        assert _fits(page), (language, path)
+        assert_fits(page, context=(language, path))
         if SCREENSHOT_DIR:
             name = path.strip("/").replace("/", "-") or "root"
             page.screenshot(path=str(Path(SCREENSHOT_DIR) / f"{name}-{language}.png"),

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.e2e.layout import assert_fits
+
 # page → [(chart key, how to find the legend's expected text in the chart's table)]
 CHARTS = {
     "/insight/pipeline/": [("open_by_state", "thead th", 2), ("time_in_step", "thead th", 2),
@@ -57,10 +59,6 @@ def _world():
     return firm, world.version.product_id
 
 
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_dashboards_on_a_phone(demo_site, browser, language):
     firm, product = _world()
@@ -87,10 +85,10 @@ def test_dashboards_on_a_phone(demo_site, browser, language):
                          page.locator(f"#section-{key} .chart svg text").all_text_contents()]
                 expected = page.locator(f"#section-{key} {cells}").nth(index).text_content()
                 assert expected.strip() in texts, (path, key, expected, texts)
-            _fits(page, 360)
+            assert_fits(page, 360)
         page.goto(f"{demo_site}/insight/notifications/")
         assert page.locator("#notices-signal").count() == 1
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         context.close()
     assert errors == []

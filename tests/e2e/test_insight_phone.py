@@ -7,12 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from tests.e2e.layout import assert_fits
+
 CHARTS_WITH_DATA = ["by_product", "by_industry", "by_size", "by_grade", "categories",
                     "npl_by_branch", "migration", "top_borrowers"]
-
-
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -59,11 +57,11 @@ def test_portfolio_dashboard_on_a_phone(demo_site, browser, page_errors, languag
                     1 if key == "migration" else
                     4 if key == "npl_by_branch" else 2).text_content()
             assert expected.strip() in [t.strip() for t in texts], (key, expected, texts)
-        _fits(page, 360)
+        assert_fits(page, 360)
         # The phone menu leads to the dashboard too.
         page.locator(".menu-toggle").click()
         page.locator('.nav a[href="/insight/portfolio/"]').wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         context.close()
     assert page_errors == []

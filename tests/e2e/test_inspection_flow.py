@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.demo.seed import DEMO_PASSWORD
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -40,10 +41,6 @@ def _login(page, base, username):
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def _saved(page, code):
     expect(page.locator(f"#item-{code} [data-role=status]")).to_have_text("Saved")
 
@@ -73,12 +70,12 @@ def test_officer_fills_and_submits_the_first_check_and_a_lead_reviews_it(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _login(page, demo_site, "postloan.north")
     page.goto(f"{demo_site}/monitoring/inspections/")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.locator(f"a[data-inspection='{first_inspection.pk}']").click()
     page.locator("[data-role=start]").click()
     expect(page.locator(".inv-status [data-state]")).to_have_attribute("data-state",
                                                                         "in_progress")
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     _text(page, "PLACE", "Workshop at 12 Harbour Road")
     _text(page, "RECEIVED_BY", "Ms Li, finance manager")
@@ -106,9 +103,9 @@ def test_officer_fills_and_submits_the_first_check_and_a_lead_reviews_it(
     page.get_by_label("Normal (正常)").check()
     page.get_by_label("Why this classification").fill("Funds used as agreed; sales steady.")
     page.get_by_label("Contact the client").check()
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone we support
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.locator("[data-role=submit]").click()
     expect(page.locator(".inv-status [data-state]")).to_have_attribute("data-state", "submitted")
     expect(page.locator("[data-role=proposed-class]")).to_have_text("Normal (正常)")
@@ -119,7 +116,7 @@ def test_officer_fills_and_submits_the_first_check_and_a_lead_reviews_it(
     _login(review, demo_site, "lead.north")
     review.goto(f"{demo_site}/monitoring/inspections/")
     review.locator(f"a[data-review='{first_inspection.pk}']").click()
-    _no_sideways_scroll(review)
+    assert_fits(review)
     review.get_by_label("Review note").fill("Seen on the file.")
     review.locator("[data-role=review]").click()
     expect(review.locator("dl.facts [data-state]")).to_have_attribute("data-state", "reviewed")

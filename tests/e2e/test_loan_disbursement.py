@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.demo.seed import DEMO_PASSWORD
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +32,6 @@ def _login(page, site, username):
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def test_two_tranches_four_eyes_and_the_loan_page(demo_site, approved_file, page, page_errors):
     page.set_viewport_size({"width": 360, "height": 780})
     _login(page, demo_site, "ops.north")
@@ -44,7 +41,7 @@ def test_two_tranches_four_eyes_and_the_loan_page(demo_site, approved_file, page
     section.get_by_label("Signing place").fill("North branch, room 2")
     section.get_by_role("button", name="Sign the contract").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Contract HT"))).to_be_visible()
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     for amount in ("200000", "100000"):
         page.get_by_label("Amount (yuan)").fill(amount)
@@ -63,7 +60,7 @@ def test_two_tranches_four_eyes_and_the_loan_page(demo_site, approved_file, page
     expect(page.get_by_role("button", name="Approve and book the loan")).to_have_count(0)
     loans = page.locator("#tranches").get_by_role("link", name=re.compile(r"^JJ"))
     expect(loans).to_have_count(2)
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     loans.first.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Loan JJ"))).to_be_visible()
@@ -71,12 +68,12 @@ def test_two_tranches_four_eyes_and_the_loan_page(demo_site, approved_file, page
     expect(page.get_by_test_id("schedule").locator("li")).to_have_count(
         approved_file.term_months)
     expect(page.get_by_role("heading", name="Repayments")).to_be_visible()
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     page.goto(f"{demo_site}/loans/")
     expect(page.get_by_role("heading", name="Loans")).to_be_visible()
     expect(page.locator(".loan-cards > li")).to_have_count(2)
-    _no_sideways_scroll(page)
+    assert_fits(page)
     approved_file.refresh_from_db()
     assert approved_file.state == "disbursed"
     assert page_errors == [], page_errors

@@ -4,10 +4,7 @@ a signal with a note and completing an action with evidence; nothing scrolls sid
 import re
 
 from apps.monitoring.models import Action, Signal
-
-
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+from tests.e2e.layout import assert_fits
 
 
 def test_post_loan_officer_works_a_signal_on_a_phone(demo_site, browser):
@@ -35,10 +32,10 @@ def test_post_loan_officer_works_a_signal_on_a_phone(demo_site, browser):
         page.get_by_role("heading", name=re.compile("Welcome")).wait_for()
         page.goto(f"{demo_site}/monitoring/")
         page.get_by_role("heading", name="Post-loan work list").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.get_by_role("link", name="Borrower obstructs inspection").click()
         page.get_by_role("heading", name=f"Loan {loan.loan_number}").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         page.locator(f"#signal-note-{signal.pk}").fill("Second visit agreed with the owner")
         page.locator(f"#signal-{signal.pk}").get_by_role(
             "button", name="Close with this note").click()
@@ -49,7 +46,7 @@ def test_post_loan_officer_works_a_signal_on_a_phone(demo_site, browser):
         page.locator(f"#action-note-{contact.pk}").fill("Called the owner, visit on Friday")
         page.locator(f"#action-{contact.pk}").get_by_role("button", name="Mark done").click()
         page.locator(f"#action-{contact.pk}").get_by_text("Done").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         context.close()
     assert Signal.objects.get(pk=signal.pk).state == "closed"

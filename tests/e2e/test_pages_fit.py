@@ -6,11 +6,9 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.e2e.layout import assert_fits
+
 LONG_NAME = "bank-statement-" + "x" * 60 + ".csv"
-
-
-def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def _sign_in(page, site, username):
@@ -45,15 +43,15 @@ def test_wide_tables_become_cards_on_a_phone(demo_site, browser):
         page.locator("#documents-checklist table.table").wait_for()
         # State, not time: the script has labelled the cells once the table has its class.
         page.locator("#documents-checklist table.table.reflow").wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         assert page.locator("table.reflow td[data-label]").count() > 0
         page.goto(f"{demo_site}/documents/applications/{application.pk}/upload/")
         page.locator("input[type=file]").first.wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
         context.clear_cookies()
         _sign_in(page, demo_site, "auditor.north")
         page.goto(f"{demo_site}/oversight/events/")
         page.locator("table.table.reflow").first.wait_for()
-        _fits(page, 360)
+        assert_fits(page, 360)
     finally:
         context.close()

@@ -27,6 +27,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.demo.seed import DEMO_PASSWORD
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -100,10 +101,6 @@ def _login(context, base, username):
     return page
 
 
-def _fits(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def _saved(page, code):
     expect(page.locator(f"#item-{code} [data-role=status]")).to_have_text("Saved")
 
@@ -150,12 +147,12 @@ def _do_first_inspection(browser, base, loan, inspection):
         page = _login(context, base, loan.officer.username)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{base}/monitoring/inspections/")
-        _fits(page)
+        assert_fits(page)
         page.locator(f"a[data-inspection='{inspection.pk}']").click()
         page.locator("[data-role=start]").click()
         expect(page.locator(".inv-status [data-state]")).to_have_attribute("data-state",
                                                                             "in_progress")
-        _fits(page)
+        assert_fits(page)
         _text(page, "PLACE", "Workshop at 12 Harbour Road")
         _text(page, "RECEIVED_BY", "Ms Li, finance manager")
         _radio(page, "COOPERATION", "cooperative")
@@ -175,13 +172,13 @@ def _do_first_inspection(browser, base, loan, inspection):
         page.get_by_role("link", name=re.compile("Next section")).click()
 
         _photos(page, "SITE_PHOTOS", 2)  # the disbursed file takes the photos
-        _fits(page)
+        assert_fits(page)
         page.get_by_role("link", name=re.compile("Finish")).last.click()
         expect(page.get_by_text("Nothing is missing")).to_be_visible()
         page.get_by_label("Normal (正常)").check()
         page.get_by_label("Why this classification").fill("Funds used as agreed; sales steady.")
         page.get_by_label("Contact the client").check()
-        _fits(page)
+        assert_fits(page)
         page.locator("[data-role=submit]").click()
         expect(page.locator(".inv-status [data-state]")).to_have_attribute("data-state",
                                                                             "submitted")
@@ -196,7 +193,8 @@ def _review_first_inspection(browser, base, inspection):
         page = _login(context, base, "lead.north")
         page.goto(f"{base}/monitoring/inspections/")
         page.locator(f"a[data-review='{inspection.pk}']").click()
-        _fits(page)
+        expect(page.get_by_label("Review note")).to_be_visible()
+        assert_fits(page)
         page.get_by_label("Review note").fill("Seen on the file; photos match the site.")
         page.locator("[data-role=review]").click()
         expect(page.locator("dl.facts [data-state]")).to_have_attribute("data-state",
@@ -219,12 +217,12 @@ def _import_feed(browser, base, csv_text: str):
     try:
         page = _login(context, base, "ops.north")
         page.goto(f"{base}/loans/feed/")
-        _fits(page)
+        assert_fits(page)
         page.get_by_label(re.compile("file", re.I)).first.set_input_files(
             {"name": "core-feed.csv", "mimeType": "text/csv", "buffer": csv_text.encode()})
         page.get_by_role("button", name="Import").click()
         expect(page.locator("table").get_by_text("Accepted").first).to_be_visible()
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()
 
@@ -292,7 +290,7 @@ def test_disbursed_loan_inspected_then_late_repayment_makes_it_special_mention(
     try:
         page = _login(context, demo_site, "reviewer.north")
         page.goto(f"{demo_site}/monitoring/review/")
-        _fits(page)
+        assert_fits(page)
         card = page.locator("li.card", has_text=loan.loan_number)
         card.get_by_label("Note").fill("Forty days late on principal: special mention.")
         card.get_by_role("button", name="Confirm").click()
@@ -314,7 +312,7 @@ def test_disbursed_loan_inspected_then_late_repayment_makes_it_special_mention(
         expect(page.get_by_text(re.compile("Category in force: Special mention"))).to_be_visible()
         panel = page.locator("#inspection-panel")
         expect(panel.get_by_role("link", name=re.compile("Special check"))).to_be_visible()
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()
     assert AuditEvent.objects.filter(action="monitoring_action.opened",
