@@ -18,7 +18,13 @@ _STATES = [S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL,
            S.CONTRACTED, S.DISBURSED, S.RETURNED, S.REJECTED, S.DISBURSED, S.WITHDRAWN,
            S.EXPIRED]
 _BOOKED = (S.CONTRACTED, S.DISBURSED)
-_APPROVER_BAND = Decimal("1000000")
+# The seed matrix routes an ungraded file to the branch approver up to 1,000,000 of exposure,
+# which counts the group's other lending too: the approver's file asks for well under it.
+_APPROVER_FILE_CAP = Decimal("600000")
+# The first file of the second round waits for the branch committee instead of staying a
+# draft (drafts are plenty), so the approver, a committee and the team lead all have work.
+_COMMITTEE_FILE_INDEX = len(_STATES)
+_COMMITTEE_FILE_FLOOR = Decimal("1200000")
 
 _PURPOSES = ["Buy raw materials for the next season's orders",
              "Pay suppliers ahead of the holiday peak",
@@ -40,10 +46,11 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
         branch_code = enterprise.branch.code
         manager = User.objects.get(username=f"am.{branch_code}")
         state = _STATES[index % len(_STATES)] if eligible else S.DRAFT
-        # A file waiting for approval stays within the branch approver's band of the seed
-        # matrix, so the demo approver has a file to sign (larger ones go to the committee).
-        cap = _APPROVER_BAND if state == S.IN_APPROVAL else Decimal("3000000")
-        low, high = chosen.amount_min, min(chosen.amount_max, cap)
+        low, high = chosen.amount_min, min(chosen.amount_max, Decimal("3000000"))
+        if eligible and index == _COMMITTEE_FILE_INDEX:
+            state, low = S.IN_APPROVAL, max(low, min(_COMMITTEE_FILE_FLOOR, high))
+        elif state == S.IN_APPROVAL:
+            high = min(high, _APPROVER_FILE_CAP)
         amount = Decimal(rng.randrange(int(low), int(high) + 1, 10000) if high > low else low)
         application = services.application_create(
             enterprise=enterprise, product_version=chosen, actor=manager,

@@ -73,6 +73,18 @@ def test_the_demo_book_has_histories_late_payers_and_is_seeded_once():
     assert run.state == "done" and run.loans_total >= len(late)
     assert Signal.objects.filter(loan__in=late).exists()
 
+    # Issue #18: the approver, a committee and a team lead each have work waiting.
+    from apps.accounts.models import User
+    from apps.applications.models import Application
+    from apps.applications.states import ApplicationState
+    from apps.approvals.selectors import inbox_count
+
+    assert sum(inbox_count(viewer=u) for u in User.objects.filter(
+        username__in=["approver.north", "approver.south"])) >= 1
+    assert any(inbox_count(viewer=u) for u in User.objects.filter(
+        committee_seats__isnull=False).distinct())
+    assert Application.objects.filter(state=ApplicationState.SUBMITTED).exists()
+
     before = _book()
     with translation.override("en"):
         seed_demo(with_business_data=True)
