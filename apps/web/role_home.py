@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.roles import Role
 from apps.applications.selectors import application_list
 from apps.applications.states import TERMINAL_STATES, ApplicationState
+from apps.approvals.selectors import inbox_count
 
 _PANELS = {
     Role.ACCOUNT_MANAGER: (_("Account manager"),
@@ -37,7 +38,6 @@ _ACTIVE = [state for state in ApplicationState if state not in TERMINAL_STATES]
 # The state each role's queue waits in (the list page filters by it).
 _QUEUES = {
     Role.RISK_REVIEWER: (ApplicationState.UNDER_REVIEW, _("Waiting for review")),
-    Role.APPROVER: (ApplicationState.IN_APPROVAL, _("Waiting for a decision")),
     Role.POST_LOAN_OFFICER: (ApplicationState.APPROVED, _("Approved, to contract")),
     Role.LOAN_OPERATIONS: (ApplicationState.APPROVED, _("Approved, to contract")),
 }
@@ -63,6 +63,21 @@ def _links(role, user, counts: dict) -> list[dict]:
     if role == Role.TEAM_LEAD:
         return [{"label": _("Branch pipeline (open files)"), "url": applications,
                  "count": sum(n for state, n in counts.items() if state != "mine")}]
+    if role in (Role.APPROVER, Role.COMMITTEE_MEMBER):
+        # The first number is what waits for this person (the inbox counts the same steps);
+        # an approver also sees how many files the branch has in approval altogether.
+        waiting = (_("Waiting for your signature") if role == Role.APPROVER
+                   else _("Waiting for your vote"))
+        links = [{"label": waiting, "url": reverse("approvals:inbox"),
+                  "count": inbox_count(viewer=user)}]
+        if role == Role.APPROVER:
+            state = ApplicationState.IN_APPROVAL
+            links.append({"label": _("All files in approval"),
+                          "url": f"{applications}?{urlencode({'state': state.value})}",
+                          "count": counts.get(state, 0)})
+        else:
+            links.append({"label": _("All applications"), "url": applications, "count": None})
+        return links
     if role in _QUEUES:
         state, label = _QUEUES[role]
         links = [{"label": label, "url": f"{applications}?{urlencode({'state': state.value})}",
@@ -89,7 +104,7 @@ def _links(role, user, counts: dict) -> list[dict]:
                  "url": reverse("oversight:duty-rules-list"), "count": None},
                 {"label": _("Decision policies"), "url": reverse("scoring:policies"),
                  "count": None}]
-    if role in (Role.AUDITOR, Role.ADMIN, Role.COMMITTEE_MEMBER):
+    if role in (Role.AUDITOR, Role.ADMIN):
         return [{"label": _("All applications"), "url": applications, "count": None}]
     return []
 

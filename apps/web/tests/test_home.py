@@ -67,3 +67,21 @@ def test_the_shell_has_the_accessibility_basics(client, user_named):
     assert 'href="#main"' in html and 'id="main"' in html
     assert 'aria-controls="site-menu"' in html
     assert '<label for="language-select"' in html
+
+
+def test_the_approver_card_counts_what_waits_for_them_as_the_inbox_does(world):
+    """Issue #18: the home card said 3 while the approver's inbox was empty (it counted every
+    file in approval in the branch, most of them routed to a committee)."""
+    from apps.approvals.seed import BRANCH_COMMITTEE
+    from apps.approvals.selectors import inbox_count
+    from apps.approvals.tests.factories import in_approval
+
+    in_approval(world, steps=(BRANCH_COMMITTEE,))  # in approval, but not the approver's
+    approver = world.user("approver.north")
+    links = next(p for p in role_panels(approver) if p["role"] == Role.APPROVER)["links"]
+    assert links[0]["url"] == reverse("approvals:inbox")
+    assert links[0]["count"] == inbox_count(viewer=approver) == 0
+    assert links[1]["count"] == 1  # the branch's files in approval, named as such
+    member = world.user("committee.north")
+    links = next(p for p in role_panels(member) if p["role"] == Role.COMMITTEE_MEMBER)["links"]
+    assert links[0]["count"] == inbox_count(viewer=member) == 1
