@@ -251,16 +251,22 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
     flags: list[dict] = []
     rows, mapping = _load(ctx, flags)
     extra: dict = {}
-    if mapping is None and rows is not None and "revenue" in fields:
-        from apps.documents.statements.check import inferred_tax_mapping
+    if mapping is None and rows is not None:  # issue 19: any layout, as statements
+        from apps.documents.statements.check import inferred_series_mapping
 
-        mapping, extra = inferred_tax_mapping(ctx, rows, flags)
+        kind = "tax_record" if "revenue" in fields else "utility_bill"
+        mapping, extra = inferred_series_mapping(ctx, rows, flags, kind)
     if mapping is None:
         return ({"verified": False, "unverified_reason":
                  "unreadable" if rows is None else "unconfirmed_mapping", **extra}, flags, False)
     series: dict[str, dict[str, Decimal]] = defaultdict(lambda: {f: ZERO for f in fields})
     skipped = 0
+    from apps.documents.statements.infer import _is_totals
+
     for row in rows[mapping.header_row + 1:]:
+        if _is_totals(row):  # 合计 / Total rows are not a month
+            skipped += 1
+            continue
         period = parse_period(cell(row, mapping, "period"))
         values = {f: parse_amount(cell(row, mapping, f)) for f in fields}
         if period is None or all(v is None for v in values.values()):
