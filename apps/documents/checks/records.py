@@ -280,6 +280,8 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
                             for m, vals in sorted(series.items())}}
     if not series:
         return findings, [*flags, flag("no_records")], True
+    if {"reading_start", "reading_end", "kwh"} <= set(mapping.columns):
+        _meter_check(ctx, rows, mapping, findings, flags)
     window = last_12(list(series))
     end = max(_month_index(m) for m in series)
     for f in fields:
@@ -294,6 +296,23 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
             if decline is not None and -change > decline:
                 flags.append(flag("series_decline", field=f, change=change, limit=decline))
     return findings, flags, False
+
+
+def _meter_check(ctx, rows, mapping, findings, flags) -> None:
+    """Meter readings are a utility record's running balance: usage = end − start, and each
+    start is the previous end. A record whose readings do not add up was edited or mis-read,
+    and its figures are not verified (issue 19, as a statement's balance)."""
+    from apps.documents.statements.infer import _is_totals, meter_breaks
+
+    body = [r for r in rows[mapping.header_row + 1:]
+            if not _is_totals(r) and parse_period(cell(r, mapping, "period"))]
+    breaks = meter_breaks(*[[parse_amount(cell(r, mapping, f)) for r in body]
+                            for f in ("reading_start", "reading_end", "kwh")])
+    findings["meter_breaks"] = breaks
+    limit = policy_or_flag(ctx, "documents.statement.balance_breaks_max", flags)
+    if limit is not None and breaks > limit:
+        flags.append(flag("meter_discontinuity", breaks=breaks, limit=limit))
+        findings.update(verified=False, unverified_reason="meter_discontinuity")
 
 
 def check_tax_record(ctx: CheckContext) -> CheckOutcome:

@@ -46,9 +46,10 @@ LEXICON: dict[str, tuple[str, ...]] = {
 TAX_LEXICON: dict[str, tuple[str, ...]] = {
     "period": ("税款所属期", "所属期", "所属月份", "申报期", "月份", "period", "month",
                "taxperiod"),
-    "revenue": ("应税销售额", "销售额", "营业收入", "收入", "revenue", "sales", "turnover",
-                "taxablesales"),
-    "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax"),
+    "revenue": ("应税销售额", "销售额", "营业收入", "收入", "计税依据", "计税销售额", "营业额",
+                "revenue", "sales", "turnover", "taxablesales", "taxbase"),
+    "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax", "vat",
+                 "vatpaid"),
 }
 TOTALS_WORDS = ("合计", "总计", "小计", "本页", "累计", "total", "subtotal", "sum")
 DIRECTION_IN = {"贷", "收", "收入", "c", "cr", "credit", "in", "+"}
@@ -374,8 +375,8 @@ def _text_columns(rows, width, skip) -> list[int]:
 
 
 UTILITY_LEXICON: dict[str, tuple[str, ...]] = {
-    "period": ("账期", "抄表月份", "计费月份", "结算月份", "所属期", "月份", "年月", "period",
-               "month", "billingperiod", "billingmonth"),
+    "period": ("账期", "抄表月份", "计费月份", "结算月份", "所属期", "月份", "年月", "期间",
+               "period", "month", "billingperiod", "billingmonth"),
     "kwh": ("用电量", "用水量", "用气量", "用量", "电量", "计费电量", "抄见电量", "kwh", "usage",
             "consumption", "units", "volume"),
     "cost": ("电费", "水费", "燃气费", "应缴金额", "实缴金额", "应收金额", "费用", "金额",
@@ -495,15 +496,21 @@ def _utility_columns(hits, numeric, reasons):
         meter = [(e - s) if s is not None and e is not None else None
                  for s, e in zip(numeric[start], numeric[end], strict=False)]
         columns.update(reading_start=start, reading_end=end)
-    usage = hits.get("kwh")
+    usage, named_cost = hits.get("kwh"), hits.get("cost")
     if usage not in numeric:
         usage = None
         if meter is not None:  # the column that is the meter's difference is the usage
             for c in numeric:
                 if c not in (start, end) and _equal_share(numeric[c], meter) >= 0.95:
                     usage = c
-                    reasons.append("usage_by_content")
                     break
+        elif named_cost in numeric:  # the column the named cost is a steady price of
+            steady = [(_steady_share(numeric[named_cost], numeric[c]), c) for c in numeric
+                      if c != named_cost]
+            steady = [(share, c) for share, c in steady if share >= 0.9]
+            usage = max(steady)[1] if steady else None
+        if usage is not None:
+            reasons.append("usage_by_content")
     if usage is None:
         return None, Decimal("0")
     columns["kwh"] = usage
@@ -522,6 +529,10 @@ def _utility_columns(hits, numeric, reasons):
         check = _meter_share(numeric[start], numeric[end], numeric[usage])
         if check < 1:
             reasons.append("meter_readings_disagree")
+            if hits.get("kwh") == usage:
+                # Every column named by its header: the mapping stands, and the readings that
+                # disagree are the figures' problem (meter_discontinuity at read time).
+                check = 1.0
     elif cost is not None:
         check = _steady_share(numeric[cost], numeric[usage])
     else:
@@ -535,6 +546,17 @@ def _equal_share(values, expected) -> float:
     if not pairs:
         return 0.0
     return sum(1 for v, e in pairs if v is not None and abs(v - e) <= CENT) / len(pairs)
+
+
+def meter_breaks(starts, ends, usage) -> int:
+    """Rows whose usage is not end − start, or whose start is not the neighbouring row's end
+    (the better of the two reading orders): the utility record's balance breaks."""
+    rows = [(s, e, u) for s, e, u in zip(starts, ends, usage, strict=False)
+            if s is not None and e is not None and u is not None]
+    bad = sum(1 for s, e, u in rows if abs(e - s - u) > CENT)
+    fwd = sum(1 for a, b in itertools.pairwise(rows) if abs(b[0] - a[1]) > CENT)
+    rev = sum(1 for a, b in itertools.pairwise(rows) if abs(a[0] - b[1]) > CENT)
+    return bad + min(fwd, rev)
 
 
 def _meter_share(starts, ends, usage) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from apps.documents.checks import records
@@ -97,4 +98,83 @@ def markdown(result: dict) -> str:
                   f"{unverified or 'none'} (`unconfirmed_mapping`: no balance column proves "
                   "the mapping, so a person confirms the proposal once; the rates above are "
                   "after that confirmation)."]
+    return "\n".join(lines)
+
+
+# --- tax and utility records (issue 19: any layout read as statements are) ---------------------
+
+def _series_profile(proposal: dict, kind: str):
+    from apps.documents.models import ColumnProfile
+
+    columns = {f: [proposal["headers"][i]] for f, i in proposal["columns"].items()}
+    required = [f for f in ("period", "revenue", "kwh") if f in columns]
+    return ColumnProfile(code="confirmed", kind=kind, columns=columns, required=required)
+
+
+def read_series(generated, directory: Path) -> dict:
+    """The real tax or utility check with no profile; a file whose mapping needed a person is
+    re-read with the proposal confirmed unchanged. What happened, and whether the figures that
+    were read are the true ones."""
+    path = directory / f"r.{generated.fmt}"
+    path.write_bytes(generated.data)
+    kind = generated.layout.kind
+    check = records.check_tax_record if kind == "tax_record" else records.check_utility_bill
+    field = "revenue" if kind == "tax_record" else "kwh"
+    found = check(context(path, generated.fmt, profiles=[])).findings
+    first = ("verified" if found.get("verified") is not False
+             else str(found.get("unverified_reason")))
+    confirmed = False
+    if found.get("unverified_reason") == "unconfirmed_mapping" and found.get("proposed_mapping"):
+        proposal = found["proposed_mapping"]
+        expected = {f: i for i, (f, _h) in enumerate(generated.layout.columns)
+                    if f in proposal["columns"]}
+        confirmed = proposal["columns"] == expected
+        found = check(context(path, generated.fmt,
+                              profiles=[_series_profile(proposal, kind)])).findings
+    value = found.get(f"{field}_12m")
+    verified = found.get("verified") is not False and value is not None
+    return {"first": first, "proposal_right": confirmed, "verified": verified,
+            "right": verified and Decimal(value) == generated.last_12(field),
+            "codes": {f["code"] for f in found.get("flags", []) if f.get("severity") != "info"},
+            "reason": found.get("unverified_reason")}
+
+
+def measure_series(*, per_layout: int = 5, seed0: int = 3000) -> dict:
+    """Per layout: read without asking, proposal right when asked, figures right in the end,
+    figures wrong yet verified (must be none); meter edits caught on utility layouts with
+    readings, and meter breaks on honest ones."""
+    directory = Path(tempfile.mkdtemp())
+    layouts, meter = {}, {"honest": 0, "false_flags": 0, "edited": 0, "caught": 0}
+    for layout in gen.SERIES_LAYOUTS:
+        results = [read_series(gen.series_record(seed0 + i, layout), directory)
+                   for i in range(per_layout)]
+        layouts[layout.name] = {
+            "kind": layout.kind, "files": per_layout,
+            "read_without_asking": sum(r["first"] == "verified" for r in results),
+            "asked": sum(r["first"] == "unconfirmed_mapping" for r in results),
+            "proposal_right": sum(r["proposal_right"] for r in results),
+            "right": sum(r["right"] for r in results),
+            "wrong_but_verified": sum(r["verified"] and not r["right"] for r in results)}
+        if {"reading_start", "reading_end"} <= {f for f, _h in layout.columns}:
+            meter["honest"] += per_layout
+            meter["false_flags"] += sum("meter_discontinuity" in r["codes"] for r in results)
+            for i in range(per_layout):
+                r = read_series(gen.series_record(seed0 + 700 + i, layout, edit=True), directory)
+                meter["edited"] += 1
+                meter["caught"] += r["reason"] == "meter_discontinuity"
+    return {"layouts": layouts, "meter": meter}
+
+
+def series_markdown(result: dict) -> str:
+    lines = ["| Layout | Kind | Read without asking | Asked; proposal right | Figures right "
+             "(after confirmation) | Wrong but verified |", "|---|---|---|---|---|---|"]
+    for name, row in result["layouts"].items():
+        n = row["files"]
+        lines.append(f"| {name} | {row['kind']} | {row['read_without_asking']}/{n} | "
+                     f"{row['asked']}/{n}; {row['proposal_right']}/{row['asked'] or 0} | "
+                     f"{row['right']}/{n} | {row['wrong_but_verified']}/{n} |")
+    m = result["meter"]
+    lines += ["", f"Meter readings (utility layouts with readings): edited usage caught "
+                  f"{m['caught']}/{m['edited']}, false flags on honest files "
+                  f"{m['false_flags']}/{m['honest']}."]
     return "\n".join(lines)
