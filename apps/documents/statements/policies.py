@@ -78,6 +78,11 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
     ("control.flows.severity", "2", "severity", _G,
      f"{_REF} §3.3 F2-F4 → R2 [G]",
      "Severity of a statement flow pattern (round trips, regular payments, cash)"),
+    ("control.flows.declared_debt_tolerance", "0.05", "ratio", _G,
+     f"{_REF} §3.3 D7 (undeclared liabilities); an instalment changes with a rate reset or "
+     "a rounding, and the officer declares a round figure [G]",
+     "How far a regular payment's monthly amount may be from a declared debt's repayment "
+     "and still be that debt"),
 ]
 
 
@@ -102,6 +107,8 @@ DESCRIPTIONS_ZH = {
     "documents.flow.cash_just_below_count_max": "刚低于大额现金标准的存现笔数上限",
     "control.figures.unverified.severity": "申报数据无法以已核实资料交叉核对时的风险等级",
     "control.flows.severity": "银行流水资金往来异常（回流、固定还款、现金）的风险等级",
+    "control.flows.declared_debt_tolerance": "按月固定付款金额与已申报负债月还款额的最大偏差比例，"
+                                             "在此范围内视为已申报负债",
 }
 
 
