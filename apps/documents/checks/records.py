@@ -240,7 +240,8 @@ def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
     summary = analyse_statement(read.txns, ctx, cash_keywords, flags)
     from apps.documents.statements.flows import analyse_flows
 
-    related = set((ctx.metadata or {}).get("related_parties") or [])
+    # Related parties: declared in the document's metadata, and the party graph's (issue 19).
+    related = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
     summary["flows"] = analyse_flows(read.txns, ctx.policy, flags, related=related,
                                      cash_words=cash_keywords)
     return CheckOutcome.of({**base, **summary}, flags)

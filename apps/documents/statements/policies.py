@@ -44,6 +44,11 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Issue 19: chained round trips; a counterparty paying more often than twice a month is "
      "a business partner, not a conduit [G]",
      "Most payments one way a counterparty may have to be searched as a round-trip conduit"),
+    ("documents.flow.round_trip_busy_multiple", "3", "ratio", _G,
+     "Issue 19: related parties from the party graph; a group firm that trades with the "
+     "borrower every week pays amounts that add up to anything, so only a return that stands "
+     "out from its ordinary payments is a round trip [G]",
+     "How many times a busy related partner's median payment a return must be to count"),
     ("documents.flow.regular_min_payments", "6", "payments", _G,
      f"{_REF} §3.3 D7 (undeclared liabilities); six monthly instalments [G]",
      "Monthly payments of a near-constant amount needed to look like debt service"),
@@ -96,6 +101,8 @@ DESCRIPTIONS_ZH = {
     "documents.flow.round_trip_min_cycles": "资金回流达到此次数才提示风险",
     "documents.flow.round_trip_min_share": "资金回流金额占全部收入达到此比例才提示风险",
     "documents.flow.conduit_max_transactions": "单方向交易笔数不超过此值的对手方才作为通道方检查",
+    "documents.flow.round_trip_busy_multiple": ("与借款人频繁往来的关联方回款须达到其付款中位数的"
+                                                "此倍数才计为资金回流"),
     "documents.flow.regular_min_payments": "金额基本固定的按月付款达到此笔数即疑似还款付息",
     "documents.flow.regular_interval_min_days": "同一系列中两次分期付款的最短间隔天数",
     "documents.flow.regular_interval_max_days": "同一系列中两次分期付款的最长间隔天数",

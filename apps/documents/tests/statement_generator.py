@@ -191,6 +191,47 @@ def plant_round_trips(txns: list[Txn], seed: int, route: str, *, cycles: int = 3
     return sorted(out, key=lambda t: t.date)
 
 
+CONTROLLER = "刘振华"  # the borrower's actual controller in the party graph
+GRAPH_OUT = "佛山市南海区宏图物流有限公司"  # a related enterprise (same controller)
+GRAPH_BACK = "中山市安达电子有限公司"  # a sibling firm that is also a regular customer
+
+
+def graph_related(txns: list[Txn], seed: int) -> list[str]:
+    """What the party graph relates to an honest borrower: its controller, and one of its
+    customers and one of its suppliers that are group firms trading with it normally."""
+    rng = random.Random(seed * 613)
+    customers = sorted({t.counterparty for t in txns if t.amount > 0 and t.description == "货款"
+                        and t.counterparty in CUSTOMERS})
+    suppliers = sorted({t.counterparty for t in txns if t.counterparty in SUPPLIERS})
+    return [CONTROLLER, *rng.sample(customers, min(1, len(customers))),
+            *rng.sample(suppliers, min(1, len(suppliers)))]
+
+
+def plant_graph_round_trips(txns: list[Txn], seed: int, *, cycles: int = 3) -> list[Txn]:
+    """Money sent to a related enterprise comes back, split in two, from a sibling firm that
+    is also a regular customer, or from the controller, 1-5 days later: names share nothing,
+    and the sibling pays too often to pass for a conduit, so only the party graph relates
+    them."""
+    rng = random.Random(seed * 3571)
+    end = max(t.date for t in txns)
+    start = min(t.date for t in txns)
+    out = list(txns)
+    for _ in range(30):  # the sibling firm buys from the borrower all year
+        out.append(Txn(start + dt.timedelta(days=rng.randrange((end - start).days)),
+                       _money(rng, 5000, 60000), GRAPH_BACK, "货款"))
+    for k in range(cycles):
+        day = end - dt.timedelta(days=30 + k * rng.randint(40, 90))
+        amount = _money(rng, 150000, 600000)
+        out.append(Txn(day, -amount, GRAPH_OUT, "运费", planted="graph"))
+        back_from = GRAPH_BACK if k % 2 == 0 else CONTROLLER
+        first = (amount * Decimal(rng.randint(30, 70)) / 100).quantize(CENT)
+        lag = rng.randint(1, 4)
+        out.append(Txn(day + dt.timedelta(days=lag), first, back_from, "货款", planted="graph"))
+        out.append(Txn(day + dt.timedelta(days=lag + 1), amount - first, back_from, "往来款",
+                       planted="graph"))
+    return sorted(out, key=lambda t: t.date)
+
+
 def plant_hidden_loan(txns: list[Txn], seed: int, *, months: int = 8) -> list[Txn]:
     """Equal monthly instalments to a private lender or a small-loan company, as a transfer."""
     rng = random.Random(seed * 104729)
@@ -303,6 +344,7 @@ class Generated:
     txns: list[Txn]
     planted: str = ""
     edits: list = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # the party graph's names
 
     @property
     def total_in(self) -> Decimal:
@@ -311,8 +353,10 @@ class Generated:
 
 def statement(seed: int, *, fake: str = "", rows: int = 600,
               layout: Layout | None = None) -> Generated:
-    """One statement; `fake` in "", split, lagged, chained, inflow, loan, cash, cash-heavy,
-    edited."""
+    """One statement; `fake` in "", split, lagged, chained, inflow, graph, loan, cash,
+    cash-heavy, edited. `related`: what the party graph relates to the borrower (its
+    controller and two group firms it trades with honestly; for "graph" also the firms the
+    round trips go through)."""
     rng = random.Random(seed)
     layout = layout or rng.choice(layouts())
     txns = honest(seed, rows=rows)
@@ -327,7 +371,12 @@ def statement(seed: int, *, fake: str = "", rows: int = 600,
         txns = plant_cash_heavy(txns, seed)
     elif fake == "edited":
         edits = edit_amounts(txns, seed)
-    return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits)
+    related = graph_related(txns, seed)
+    if fake == "graph":
+        txns = plant_graph_round_trips(txns, seed)
+        related += [GRAPH_OUT, GRAPH_BACK]
+    return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits,
+                     related)
 
 
 # --- tax and utility records ----------------------------------------------------------------

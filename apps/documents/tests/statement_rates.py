@@ -23,11 +23,14 @@ CONTROLS = {
     "round trips: lagged 4-7 days": ({"flow_round_trips"}, ["lagged"]),
     "round trips: chained through a conduit": ({"flow_round_trips"}, ["chained"]),
     "round trips: money in sent back to an affiliate": ({"flow_round_trips"}, ["inflow"]),
+    "round trips: through parties related in the party graph": ({"flow_round_trips"},
+                                                                ["graph"]),
     "regular payments (hidden loan)": ({"flow_regular_payments"}, ["loan"]),
     "cash just under the large-cash amount": ({"flow_cash_below_reporting"}, ["cash"]),
     "cash concentration": ({"flow_cash_concentration"}, ["cash-heavy"]),
 }
-FAKES = ["split", "lagged", "chained", "inflow", "loan", "cash", "cash-heavy", "edited"]
+FAKES = ["split", "lagged", "chained", "inflow", "graph", "loan", "cash", "cash-heavy",
+         "edited"]
 
 
 def confirmed_profile(proposal: dict):
@@ -43,18 +46,22 @@ def confirmed_profile(proposal: dict):
                          else [])
 
 
-def _codes(generated, directory: Path) -> set[str]:
+def _codes(generated, directory: Path, *, graph: bool = True) -> set[str]:
     """Flag codes of the check with no profile; a file whose mapping needed a person is
-    re-read once with the proposal confirmed, as an officer would (marked "confirmed")."""
+    re-read once with the proposal confirmed, as an officer would (marked "confirmed").
+    `graph`: the party graph's related names are known to the check (as in production)."""
     path = directory / f"s.{generated.fmt}"
     path.write_bytes(generated.data)
-    outcome = records.check_bank_statement(context(path, generated.fmt, profiles=[]))
+    related = frozenset(generated.related if graph else ())
+    outcome = records.check_bank_statement(context(path, generated.fmt, profiles=[],
+                                                   related_parties=related))
     extra = set()
     if outcome.findings.get("unverified_reason") == "unconfirmed_mapping":
         extra.add("unverified:unconfirmed_mapping")
         profile = confirmed_profile(outcome.findings["proposed_mapping"])
         outcome = records.check_bank_statement(context(path, generated.fmt,
-                                                       profiles=[profile]))
+                                                       profiles=[profile],
+                                                       related_parties=related))
     codes = {f["code"] for f in outcome.findings["flags"] if f.get("severity") != "info"}
     if outcome.findings.get("verified") is False:
         codes.add("unverified:" + str(outcome.findings.get("unverified_reason")))
