@@ -20,12 +20,22 @@ def main() -> None:
     parser.add_argument("--per-fake", type=int, default=20)
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--series", type=int, default=0, metavar="PER_LAYOUT",
+                        help="tax and utility records instead: files per layout")
     args = parser.parse_args()
     import django
 
     django.setup()
-    from apps.documents.tests.statement_rates import markdown, measure
+    from apps.documents.tests.statement_rates import (
+        markdown,
+        measure,
+        measure_series,
+        series_markdown,
+    )
 
+    if args.series:
+        print(series_markdown(measure_series(per_layout=args.series, seed0=args.seed)))
+        return
     print(markdown(measure(honest=args.honest, per_fake=args.per_fake, rows=args.rows,
                            seed0=args.seed)))
 

@@ -21,7 +21,10 @@ def _field_labels() -> dict[str, str]:
             "debit": _("Debit (money out)"), "credit": _("Credit (money in)"),
             "amount": _("Amount (signed)"), "direction": _("Debit/credit marker"),
             "balance": _("Balance"), "channel": _("Channel"), "period": _("Period"),
-            "revenue": _("Revenue"), "tax_paid": _("Tax paid")}
+            "revenue": _("Revenue"), "tax_paid": _("Tax paid"),
+            "kwh": _("Usage (kWh, m³)"), "cost": _("Cost"),
+            "reading_start": _("Meter reading at start"),
+            "reading_end": _("Meter reading at end")}
 
 
 def mapping_context(document, *, columns=None, bank="", error=""):

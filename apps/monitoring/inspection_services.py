@@ -412,6 +412,12 @@ def _findings(inspection: Inspection, *, now) -> tuple[list[dict], list[dict]]:
     document, values, resolver, figures = rule_inputs(inspection)
     flags = rules.red_flags(document, values, resolver, figures)
     checks = rules.cross_checks(document, values, resolver, figures)
+    # Issue 19: fresh statements or tax records that could not be read leave the cross-check
+    # without its evidence; say the declared figures went unverified, as before the loan.
+    from apps.investigations.controls.figures import unverified_figure_findings
+
+    checks += unverified_figure_findings(document, values, inspection.application_id,
+                                         policy=resolver)
     flags += _photo_controls(inspection, policy=resolver, now=now)
 
     def plain(findings) -> list[dict]:

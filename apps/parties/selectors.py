@@ -133,3 +133,24 @@ def enterprise_group_ids(*, enterprise_id: int,
     """
     return {enterprise_id} | {row["pk"] for row in enterprise_group_query(
         enterprise_id=enterprise_id, kinds=kinds)}
+
+
+def related_party_names(*, enterprise_id: int) -> set[str]:
+    """Names of the parties the graph relates to the enterprise, for the bank-statement check's
+    round trips (issue 19): the enterprises of its group (`enterprise_group_ids`: control,
+    shares, affiliation, siblings under one controller), the persons who control, own,
+    represent or guarantee it, and those persons' spouses. Not viewer-scoped: names feed a
+    check, they are not displayed here. Four queries."""
+    group = enterprise_group_ids(enterprise_id=enterprise_id) - {enterprise_id}
+    names = set(Enterprise.objects.filter(pk__in=group).values_list("name", flat=True))
+    edges = Relationship.objects.filter(to_enterprise_id=enterprise_id)
+    names |= set(Enterprise.objects.filter(
+        pk__in=edges.filter(from_enterprise__isnull=False).values("from_enterprise_id"))
+        .values_list("name", flat=True))
+    people = edges.filter(from_person__isnull=False).values("from_person_id")
+    spouses = Relationship.objects.filter(kind=RelationshipKind.SPOUSE_OF).filter(
+        Q(from_person_id__in=people) | Q(to_person_id__in=people))
+    names |= set(Person.objects.filter(
+        Q(pk__in=people) | Q(pk__in=spouses.values("from_person_id"))
+        | Q(pk__in=spouses.values("to_person_id"))).values_list("name", flat=True))
+    return {n.strip() for n in names if n and n.strip()}

@@ -41,6 +41,8 @@ class CheckContext:
     site: tuple[float, float] | None = None  # the enterprise's operating position
     profiles: list = field(default_factory=list)  # ColumnProfile rows of the record kind
     today: dt.date | None = None
+    # Names the party graph relates to the borrower (apps.parties.selectors), for round trips.
+    related_parties: frozenset = frozenset()
 
 
 @dataclass

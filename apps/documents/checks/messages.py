@@ -51,6 +51,9 @@ MESSAGES = {
     "balance_discontinuity": _("The running balance does not add up on %(breaks)s rows "
                                "(accepted: %(limit)s): the statement was edited or mis-read, so "
                                "its figures are not treated as verified."),
+    "meter_discontinuity": _("The meter readings do not add up on %(breaks)s rows (accepted: "
+                             "%(limit)s): the record was edited or mis-read, so its figures are "
+                             "not treated as verified."),
     "flow_round_trips": _("%(cycles)s round trips: %(amount)s sent out and returned within "
                           "%(lag_days)s days (same, related or chained counterparties; "
                           "flagged from %(limit)s)."),

@@ -240,7 +240,8 @@ def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
     summary = analyse_statement(read.txns, ctx, cash_keywords, flags)
     from apps.documents.statements.flows import analyse_flows
 
-    related = set((ctx.metadata or {}).get("related_parties") or [])
+    # Related parties: declared in the document's metadata, and the party graph's (issue 19).
+    related = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
     summary["flows"] = analyse_flows(read.txns, ctx.policy, flags, related=related,
                                      cash_words=cash_keywords)
     return CheckOutcome.of({**base, **summary}, flags)
@@ -251,16 +252,22 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
     flags: list[dict] = []
     rows, mapping = _load(ctx, flags)
     extra: dict = {}
-    if mapping is None and rows is not None and "revenue" in fields:
-        from apps.documents.statements.check import inferred_tax_mapping
+    if mapping is None and rows is not None:  # issue 19: any layout, as statements
+        from apps.documents.statements.check import inferred_series_mapping
 
-        mapping, extra = inferred_tax_mapping(ctx, rows, flags)
+        kind = "tax_record" if "revenue" in fields else "utility_bill"
+        mapping, extra = inferred_series_mapping(ctx, rows, flags, kind)
     if mapping is None:
         return ({"verified": False, "unverified_reason":
                  "unreadable" if rows is None else "unconfirmed_mapping", **extra}, flags, False)
     series: dict[str, dict[str, Decimal]] = defaultdict(lambda: {f: ZERO for f in fields})
     skipped = 0
+    from apps.documents.statements.infer import _is_totals
+
     for row in rows[mapping.header_row + 1:]:
+        if _is_totals(row):  # 合计 / Total rows are not a month
+            skipped += 1
+            continue
         period = parse_period(cell(row, mapping, "period"))
         values = {f: parse_amount(cell(row, mapping, f)) for f in fields}
         if period is None or all(v is None for v in values.values()):
@@ -274,6 +281,8 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
                             for m, vals in sorted(series.items())}}
     if not series:
         return findings, [*flags, flag("no_records")], True
+    if {"reading_start", "reading_end", "kwh"} <= set(mapping.columns):
+        _meter_check(ctx, rows, mapping, findings, flags)
     window = last_12(list(series))
     end = max(_month_index(m) for m in series)
     for f in fields:
@@ -288,6 +297,23 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
             if decline is not None and -change > decline:
                 flags.append(flag("series_decline", field=f, change=change, limit=decline))
     return findings, flags, False
+
+
+def _meter_check(ctx, rows, mapping, findings, flags) -> None:
+    """Meter readings are a utility record's running balance: usage = end − start, and each
+    start is the previous end. A record whose readings do not add up was edited or mis-read,
+    and its figures are not verified (issue 19, as a statement's balance)."""
+    from apps.documents.statements.infer import _is_totals, meter_breaks
+
+    body = [r for r in rows[mapping.header_row + 1:]
+            if not _is_totals(r) and parse_period(cell(r, mapping, "period"))]
+    breaks = meter_breaks(*[[parse_amount(cell(r, mapping, f)) for r in body]
+                            for f in ("reading_start", "reading_end", "kwh")])
+    findings["meter_breaks"] = breaks
+    limit = policy_or_flag(ctx, "documents.statement.balance_breaks_max", flags)
+    if limit is not None and breaks > limit:
+        flags.append(flag("meter_discontinuity", breaks=breaks, limit=limit))
+        findings.update(verified=False, unverified_reason="meter_discontinuity")
 
 
 def check_tax_record(ctx: CheckContext) -> CheckOutcome:

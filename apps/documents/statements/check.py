@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from apps.documents.checks import CheckContext, flag, policy_or_flag
 from apps.documents.checks.records import Transaction, parse_transactions
 from apps.documents.checks.tables import Mapping, TableUnreadable, match_profile, read_rows
-from apps.documents.statements.infer import infer_statement, infer_tax_record
+from apps.documents.statements.infer import infer_series, infer_statement
 from apps.documents.statements.read import balance_check, transactions
 
 
@@ -79,9 +79,10 @@ def _verified(ctx, flags, read: StatementRead, checked) -> StatementRead:
     return read
 
 
-def inferred_tax_mapping(ctx: CheckContext, rows: list[list], flags: list[dict]):
-    """(Mapping or None, findings to keep) for a tax record no profile matched."""
-    proposal = infer_tax_record(rows)
+def inferred_series_mapping(ctx: CheckContext, rows: list[list], flags: list[dict],
+                            kind: str = "tax_record"):
+    """(Mapping or None, findings to keep) for a tax or utility record no profile matched."""
+    proposal = infer_series(rows, kind)
     if proposal is None:
         return None, {"proposed_mapping": None}
     minimum = policy_or_flag(ctx, "documents.statement.infer_min_confidence", flags)

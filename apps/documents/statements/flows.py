@@ -131,10 +131,14 @@ def _subset(candidates: list[Transaction], target: Decimal, tolerance: Decimal,
 
 def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Decimal,
                       max_parts: int, min_amount: Decimal, conduit_max: int = 24,
-                      related: set[str] = frozenset()) -> list[Cycle]:
+                      related: set[str] = frozenset(),
+                      busy_multiple: Decimal | None = None) -> list[Cycle]:
     """Cycles in both directions (out then back in; in then back out), each return used once.
     A counterparty with more than `conduit_max` payments one way is a business partner and is
-    not searched as a conduit (which also keeps the search linear in the rows)."""
+    not searched as a conduit (which also keeps the search linear in the rows). Such a busy
+    partner's payments add up to almost anything within days, so a return from a busy partner
+    that is only related to the other end (a group firm, the controller) counts only when it
+    stands out: at least `busy_multiple` times the partner's median payment."""
     related_cores = {core_name(r) for r in related if r}
     cores = {t.counterparty: core_name(t.counterparty) for t in txns if t.counterparty}
     used: set[int] = set()
@@ -149,6 +153,8 @@ def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Deci
                 by_core[cores[t.counterparty]].append(t)
         dates = {core: [t.date.toordinal() for t in items] for core, items in by_core.items()}
         conduits = [core for core, items in by_core.items() if 2 <= len(items) <= conduit_max]
+        medians = {core: statistics.median(abs(t.amount) for t in items)
+                   for core, items in by_core.items() if len(items) > conduit_max}
         linked: dict[str, list[str]] = {}
         for seed in seeds:
             seed_core = cores[seed.counterparty]
@@ -172,6 +178,10 @@ def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Deci
                                           for t in match) else "related"
                 elif _related(seed_core, group_core, related_cores):
                     route = "related"
+                    if (busy_multiple is not None and group_core in medians
+                            and sum(abs(t.amount) for t in match)
+                            < busy_multiple * medians[group_core]):
+                        continue  # a busy group partner's ordinary payments, by chance
                 else:
                     chain_candidates[(seed_core, group_core)].append(
                         Cycle(seed, match, "chained"))
@@ -226,14 +236,15 @@ def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict],
     keys = ("documents.flow.round_trip_lag_days", "documents.flow.round_trip_tolerance",
             "documents.flow.round_trip_max_parts", "documents.flow.round_trip_min_amount",
             "documents.flow.round_trip_min_cycles", "documents.flow.conduit_max_transactions",
-            "documents.flow.round_trip_min_share")
+            "documents.flow.round_trip_min_share", "documents.flow.round_trip_busy_multiple")
     values = [_need(policy, k, flags) for k in keys]
     if any(v is None for v in values):
         return {}
-    lag, tolerance, parts, min_amount, min_cycles, conduit_max, min_share = values
+    lag, tolerance, parts, min_amount, min_cycles, conduit_max, min_share, busy = values
     cycles = round_trip_cycles(txns, lag_days=int(lag), tolerance=tolerance,
                                max_parts=int(parts), min_amount=min_amount,
-                               conduit_max=int(conduit_max), related=related)
+                               conduit_max=int(conduit_max), related=related,
+                               busy_multiple=busy)
     total_in = sum((t.amount for t in txns if t.amount > 0), ZERO)
     amount = sum((c.amount for c in cycles), ZERO)
     summary = {"round_trip_cycles": len(cycles), "round_trip_cycle_amount": str(amount),

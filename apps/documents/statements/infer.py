@@ -46,9 +46,10 @@ LEXICON: dict[str, tuple[str, ...]] = {
 TAX_LEXICON: dict[str, tuple[str, ...]] = {
     "period": ("税款所属期", "所属期", "所属月份", "申报期", "月份", "period", "month",
                "taxperiod"),
-    "revenue": ("应税销售额", "销售额", "营业收入", "收入", "revenue", "sales", "turnover",
-                "taxablesales"),
-    "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax"),
+    "revenue": ("应税销售额", "销售额", "营业收入", "收入", "计税依据", "计税销售额", "营业额",
+                "revenue", "sales", "turnover", "taxablesales", "taxbase"),
+    "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax", "vat",
+                 "vatpaid"),
 }
 TOTALS_WORDS = ("合计", "总计", "小计", "本页", "累计", "total", "subtotal", "sum")
 DIRECTION_IN = {"贷", "收", "收入", "c", "cr", "credit", "in", "+"}
@@ -373,38 +374,105 @@ def _text_columns(rows, width, skip) -> list[int]:
     return [i for _s, i in sorted(scored)]
 
 
-def infer_tax_record(rows: list[list]) -> ProposedMapping | None:
-    """Period, revenue and tax paid: by header, then by content (periods parse; revenue is the
-    larger money column; tax paid is a fraction of it on every row, which is the check)."""
-    header_row, hits = find_header(rows, TAX_LEXICON)
+UTILITY_LEXICON: dict[str, tuple[str, ...]] = {
+    "period": ("账期", "抄表月份", "计费月份", "结算月份", "所属期", "月份", "年月", "期间",
+               "period", "month", "billingperiod", "billingmonth"),
+    "kwh": ("用电量", "用水量", "用气量", "用量", "电量", "计费电量", "抄见电量", "kwh", "usage",
+            "consumption", "units", "volume"),
+    "cost": ("电费", "水费", "燃气费", "应缴金额", "实缴金额", "应收金额", "费用", "金额",
+             "cost", "charge", "charges", "amount", "amountdue", "billamount"),
+    "reading_start": ("起码", "上次读数", "上月示数", "上期读数", "startreading",
+                      "previousreading", "openingreading"),
+    "reading_end": ("止码", "本次读数", "本月示数", "本期读数", "endreading",
+                    "currentreading", "closingreading"),
+}
+SERIES_FIELDS = {"tax_record": ("period", "revenue", "tax_paid"),
+                 "utility_bill": ("period", "kwh", "cost")}
+SERIES_LEXICON = {"tax_record": TAX_LEXICON, "utility_bill": UTILITY_LEXICON}
+
+
+def _series_body(rows: list[list], lexicon):
+    header_row, hits = find_header(rows, lexicon)
     start = header_row + 1 if header_row is not None else 0
     body = [(i, r) for i, r in enumerate(rows[start:], start)
             if any(c not in (None, "") for c in r)]
     totals = [i for i, r in body if _is_totals(r)]
     data = [(i, r) for i, r in body if not _is_totals(r)]
+    return header_row, hits, totals, data
+
+
+def _period_column(plain: list[list], width: int, prefer: int | None):
+    """(column, share) of the first column whose cells parse as months (≥ 80%)."""
+    for index in ([prefer] if prefer is not None else []) + list(range(width)):
+        share = sum(parse_period(_cell(r, index)) is not None for r in plain) / len(plain)
+        if share >= 0.8 and not _mostly_plain_numbers(plain, index):
+            return index, share
+    return None, 0.0
+
+
+def _mostly_plain_numbers(plain, index) -> bool:
+    """A money column of values like 202512.50 must not pass for a period column."""
+    values = [str(_cell(r, index) or "").strip() for r in plain[:SAMPLE_ROWS]]
+    return sum(bool(re.fullmatch(r"\d+\.\d+|\d{7,}", v)) for v in values) > len(values) / 2
+
+
+def infer_tax_record(rows: list[list]) -> ProposedMapping | None:
+    """Period, revenue and tax paid: by header, then by content (periods parse; revenue is the
+    larger money column; tax paid is a fraction of it on every row, which is the check)."""
+    return infer_series(rows, "tax_record")
+
+
+def infer_utility_record(rows: list[list]) -> ProposedMapping | None:
+    """Period, usage (kWh, m³) and cost: by header, then by content. The checks are the
+    meter: with start and end readings, usage = end − start and each start is the previous
+    end (the utility's running balance); without them, cost / usage is the tariff, which holds
+    steady row after row."""
+    return infer_series(rows, "utility_bill")
+
+
+def infer_series(rows: list[list], kind: str) -> ProposedMapping | None:
+    """A monthly series (tax or utility record) in any layout: header lexicon first, content
+    second, a check on the content (tax a fraction of sales; usage the meter's difference, or
+    a steady tariff) and a confidence that is 1 only when the headers named every column the
+    content confirms."""
+    header_row, hits, totals, data = _series_body(rows, SERIES_LEXICON[kind])
     if not data:
         return None
     width = max(len(r) for _i, r in data[:SAMPLE_ROWS])
     plain = [r for _i, r in data]
-    period_col, period_share = hits.get("period"), 0.0
-    for index in ([period_col] if period_col is not None else []) + list(range(width)):
-        share = sum(parse_period(_cell(r, index)) is not None for r in plain) / len(plain)
-        if share >= 0.8:
-            period_col, period_share = index, share
-            break
-    if period_col is None or period_share < 0.8:
+    period_col, period_share = _period_column(plain, width, hits.get("period"))
+    if period_col is None:
         return None
     rows_ok = [(i, r) for i, r in data if parse_period(_cell(r, period_col))]
     plain = [r for _i, r in rows_ok]
     numeric = _numeric_columns(plain, width, {period_col})
     headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
-    reasons = []
+    reasons: list[str] = []
+    if kind == "tax_record":
+        columns, check = _tax_columns(hits, numeric, reasons)
+    else:
+        columns, check = _utility_columns(hits, numeric, reasons)
+    if columns is None:
+        return None
+    columns = {"period": period_col, **columns}
+    named = all(hits.get(f) == i for f, i in columns.items())
+    if header_row is None:
+        reasons.append("no_header_row")
+    confidence = (Decimal(str(round(period_share, 4))) * check
+                  * (Decimal("1") if named else Decimal("0.8")))
+    return ProposedMapping(kind=kind, header_row=header_row, columns=columns,
+                           headers=headers, confidence=confidence.quantize(Decimal("0.0001")),
+                           continuity=check, data_rows=[i for i, _r in rows_ok],
+                           totals_rows=totals, reasons=reasons)
+
+
+def _tax_columns(hits, numeric, reasons):
     revenue, tax = hits.get("revenue"), hits.get("tax_paid")
     if revenue not in numeric:
         revenue = max(numeric, key=lambda c: sum(v or 0 for v in numeric[c]), default=None)
         reasons.append("revenue_by_content")
     if revenue is None:
-        return None
+        return None, Decimal("0")
     if tax not in numeric or tax == revenue:
         tax = None
         for c in numeric:
@@ -412,19 +480,109 @@ def infer_tax_record(rows: list[list]) -> ProposedMapping | None:
                 tax = c
                 reasons.append("tax_paid_by_content")
                 break
-    columns = {"period": period_col, "revenue": revenue}
+    columns = {"revenue": revenue}
     check = Decimal("1")
     if tax is not None:
         columns["tax_paid"] = tax
         check = Decimal(str(round(_fraction_share(numeric[tax], numeric[revenue]), 4)))
-    named = sum(1 for f in ("period", "revenue", "tax_paid") if f in hits and
-                hits[f] == columns.get(f))
-    confidence = (Decimal(str(round(period_share, 4))) * check
-                  * (Decimal("1") if named == len(columns) else Decimal("0.8")))
-    return ProposedMapping(kind="tax_record", header_row=header_row, columns=columns,
-                           headers=headers, confidence=confidence.quantize(Decimal("0.0001")),
-                           continuity=check, data_rows=[i for i, _r in rows_ok],
-                           totals_rows=totals, reasons=reasons)
+    return columns, check
+
+
+def _utility_columns(hits, numeric, reasons):
+    columns: dict[str, int] = {}
+    start, end = hits.get("reading_start"), hits.get("reading_end")
+    meter = None
+    if start in numeric and end in numeric:
+        meter = [(e - s) if s is not None and e is not None else None
+                 for s, e in zip(numeric[start], numeric[end], strict=False)]
+        columns.update(reading_start=start, reading_end=end)
+    usage, named_cost = hits.get("kwh"), hits.get("cost")
+    if usage not in numeric:
+        usage = None
+        if meter is not None:  # the column that is the meter's difference is the usage
+            for c in numeric:
+                if c not in (start, end) and _equal_share(numeric[c], meter) >= 0.95:
+                    usage = c
+                    break
+        elif named_cost in numeric:  # the column the named cost is a steady price of
+            steady = [(_steady_share(numeric[named_cost], numeric[c]), c) for c in numeric
+                      if c != named_cost]
+            steady = [(share, c) for share, c in steady if share >= 0.9]
+            usage = max(steady)[1] if steady else None
+        if usage is not None:
+            reasons.append("usage_by_content")
+    if usage is None:
+        return None, Decimal("0")
+    columns["kwh"] = usage
+    cost = hits.get("cost")
+    if cost not in numeric or cost == usage:
+        cost = None
+        free = [c for c in numeric if c not in columns.values()]
+        steady = [(c, _steady_share(numeric[c], numeric[usage])) for c in free]
+        steady = [(c, s) for c, s in steady if s >= 0.9]
+        if steady:
+            cost = max(steady, key=lambda cs: cs[1])[0]
+            reasons.append("cost_by_content")
+    if cost is not None:
+        columns["cost"] = cost
+    if meter is not None:
+        check = _meter_share(numeric[start], numeric[end], numeric[usage])
+        if check < 1:
+            reasons.append("meter_readings_disagree")
+            if hits.get("kwh") == usage:
+                # Every column named by its header: the mapping stands, and the readings that
+                # disagree are the figures' problem (meter_discontinuity at read time).
+                check = 1.0
+    elif cost is not None:
+        check = _steady_share(numeric[cost], numeric[usage])
+    else:
+        check = 0.5  # usage alone: nothing checks it
+        reasons.append("no_usage_check")
+    return columns, Decimal(str(round(check, 4)))
+
+
+def _equal_share(values, expected) -> float:
+    pairs = [(v, e) for v, e in zip(values, expected, strict=False) if e is not None]
+    if not pairs:
+        return 0.0
+    return sum(1 for v, e in pairs if v is not None and abs(v - e) <= CENT) / len(pairs)
+
+
+def meter_breaks(starts, ends, usage) -> int:
+    """Rows whose usage is not end − start, or whose start is not the neighbouring row's end
+    (the better of the two reading orders): the utility record's balance breaks."""
+    rows = [(s, e, u) for s, e, u in zip(starts, ends, usage, strict=False)
+            if s is not None and e is not None and u is not None]
+    bad = sum(1 for s, e, u in rows if abs(e - s - u) > CENT)
+    fwd = sum(1 for a, b in itertools.pairwise(rows) if abs(b[0] - a[1]) > CENT)
+    rev = sum(1 for a, b in itertools.pairwise(rows) if abs(a[0] - b[1]) > CENT)
+    return bad + min(fwd, rev)
+
+
+def _meter_share(starts, ends, usage) -> float:
+    """Share of rows where usage = end − start and start = the previous row's end (either
+    reading order)."""
+    rows = [(s, e, u) for s, e, u in zip(starts, ends, usage, strict=False)
+            if s is not None and e is not None and u is not None]
+    if not rows:
+        return 0.0
+    good = sum(1 for s, e, u in rows if abs(e - s - u) <= CENT)
+    fwd = sum(1 for a, b in itertools.pairwise(rows) if abs(b[0] - a[1]) <= CENT)
+    rev = sum(1 for a, b in itertools.pairwise(rows) if abs(a[0] - b[1]) <= CENT)
+    chained = (max(fwd, rev) / (len(rows) - 1)) if len(rows) > 1 else 1.0
+    return (good / len(rows)) * chained
+
+
+def _steady_share(cost, usage) -> float:
+    """Share of rows whose price (cost / usage) is within 25% of the median price: a tariff
+    moves by tiers and seasons, not at random."""
+    prices = sorted(c / u for c, u in zip(cost, usage, strict=False)
+                    if c is not None and u and c > 0)
+    if len(prices) < 3:
+        return 0.0
+    median = prices[len(prices) // 2]
+    return sum(1 for p in prices if abs(p - median) <= median * Decimal("0.25")) / len(
+        [c for c in cost if c is not None] or [1])
 
 
 def _fraction_share(part: list, whole: list) -> float:

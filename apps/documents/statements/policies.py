@@ -44,6 +44,11 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Issue 19: chained round trips; a counterparty paying more often than twice a month is "
      "a business partner, not a conduit [G]",
      "Most payments one way a counterparty may have to be searched as a round-trip conduit"),
+    ("documents.flow.round_trip_busy_multiple", "3", "ratio", _G,
+     "Issue 19: related parties from the party graph; a group firm that trades with the "
+     "borrower every week pays amounts that add up to anything, so only a return that stands "
+     "out from its ordinary payments is a round trip [G]",
+     "How many times a busy related partner's median payment a return must be to count"),
     ("documents.flow.regular_min_payments", "6", "payments", _G,
      f"{_REF} §3.3 D7 (undeclared liabilities); six monthly instalments [G]",
      "Monthly payments of a near-constant amount needed to look like debt service"),
@@ -78,6 +83,11 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
     ("control.flows.severity", "2", "severity", _G,
      f"{_REF} §3.3 F2-F4 → R2 [G]",
      "Severity of a statement flow pattern (round trips, regular payments, cash)"),
+    ("control.flows.declared_debt_tolerance", "0.05", "ratio", _G,
+     f"{_REF} §3.3 D7 (undeclared liabilities); an instalment changes with a rate reset or "
+     "a rounding, and the officer declares a round figure [G]",
+     "How far a regular payment's monthly amount may be from a declared debt's repayment "
+     "and still be that debt"),
 ]
 
 
@@ -91,6 +101,8 @@ DESCRIPTIONS_ZH = {
     "documents.flow.round_trip_min_cycles": "资金回流达到此次数才提示风险",
     "documents.flow.round_trip_min_share": "资金回流金额占全部收入达到此比例才提示风险",
     "documents.flow.conduit_max_transactions": "单方向交易笔数不超过此值的对手方才作为通道方检查",
+    "documents.flow.round_trip_busy_multiple": ("与借款人频繁往来的关联方回款须达到其付款中位数的"
+                                                "此倍数才计为资金回流"),
     "documents.flow.regular_min_payments": "金额基本固定的按月付款达到此笔数即疑似还款付息",
     "documents.flow.regular_interval_min_days": "同一系列中两次分期付款的最短间隔天数",
     "documents.flow.regular_interval_max_days": "同一系列中两次分期付款的最长间隔天数",
@@ -102,6 +114,8 @@ DESCRIPTIONS_ZH = {
     "documents.flow.cash_just_below_count_max": "刚低于大额现金标准的存现笔数上限",
     "control.figures.unverified.severity": "申报数据无法以已核实资料交叉核对时的风险等级",
     "control.flows.severity": "银行流水资金往来异常（回流、固定还款、现金）的风险等级",
+    "control.flows.declared_debt_tolerance": "按月固定付款金额与已申报负债月还款额的最大偏差比例，"
+                                             "在此范围内视为已申报负债",
 }
 
 

@@ -27,16 +27,24 @@ from apps.documents.selectors import document_get
 from apps.documents.statements.infer import (
     LEXICON,
     TAX_LEXICON,
+    UTILITY_LEXICON,
     ProposedMapping,
+    infer_series,
     infer_statement,
-    infer_tax_record,
 )
 from apps.documents.statements.read import balance_continuity, transactions
 from apps.documents.states import CHECK_DONE, CheckKind, RecordKind
 
 KIND_BY_CHECK = {CheckKind.BANK_STATEMENT: RecordKind.BANK_STATEMENT,
-                 CheckKind.TAX_RECORD: RecordKind.TAX_RECORD}
-FIELDS = {RecordKind.BANK_STATEMENT: tuple(LEXICON), RecordKind.TAX_RECORD: tuple(TAX_LEXICON)}
+                 CheckKind.TAX_RECORD: RecordKind.TAX_RECORD,
+                 CheckKind.UTILITY_BILL: RecordKind.UTILITY_BILL}
+FIELDS = {RecordKind.BANK_STATEMENT: tuple(LEXICON), RecordKind.TAX_RECORD: tuple(TAX_LEXICON),
+          RecordKind.UTILITY_BILL: tuple(UTILITY_LEXICON)}
+
+
+def _infer(kind: str, rows: list[list]) -> ProposedMapping | None:
+    return (infer_statement(rows) if kind == RecordKind.BANK_STATEMENT
+            else infer_series(rows, str(kind)))
 
 
 class MappingInvalid(DomainError):
@@ -65,8 +73,7 @@ def proposal_for(document: Document) -> tuple[str, ProposedMapping | None, list[
     """(record kind, the reader's proposal, the first rows) for the confirmation page/API."""
     kind = _record_kind(document)
     rows = _rows(document)
-    proposal = (infer_statement(rows) if kind == RecordKind.BANK_STATEMENT
-                else infer_tax_record(rows))
+    proposal = _infer(kind, rows)
     return kind, proposal, rows
 
 
@@ -94,9 +101,12 @@ def _validate(kind: str, columns: dict, rows: list[list], proposal: ProposedMapp
                                    "debit and credit."),
                                  fields={"columns": [_("date and amount (or debit and credit) "
                                                        "are required.")]})
-    elif not {"period", "revenue"} <= set(columns):
+    elif kind == RecordKind.TAX_RECORD and not {"period", "revenue"} <= set(columns):
         raise MappingInvalid(_("A tax record needs a period and revenue."),
                              fields={"columns": [_("period and revenue are required.")]})
+    elif kind == RecordKind.UTILITY_BILL and not {"period", "kwh"} <= set(columns):
+        raise MappingInvalid(_("A utility record needs a period and the usage."),
+                             fields={"columns": [_("period and kwh are required.")]})
     sign = ("direction" if "direction" in columns else
             "signed" if "amount" in columns else "debit_credit")
     return ProposedMapping(kind=kind, header_row=proposal.header_row, columns=dict(columns),
@@ -121,8 +131,7 @@ def column_profile_confirm(*, document_id: int, actor: User, bank: str, columns:
         transition_check(document.recheck, actor=actor)  # 403 before 409
         kind = _record_kind(document)
         rows = _rows(document)
-        proposal = (infer_statement(rows) if kind == RecordKind.BANK_STATEMENT
-                    else infer_tax_record(rows))
+        proposal = _infer(kind, rows)
         mapping = _validate(kind, columns, rows, proposal, date_format)
         continuity = None
         if kind == RecordKind.BANK_STATEMENT:
@@ -142,7 +151,7 @@ def column_profile_confirm(*, document_id: int, actor: User, bank: str, columns:
         if previous is not None:  # the bank's older header variants still match
             for f, names in (previous.columns or {}).items():
                 aliases[f] = list(dict.fromkeys([*aliases.get(f, []), *names]))
-        required = [f for f in ("date", "amount", "debit", "credit", "period", "revenue")
+        required = [f for f in ("date", "amount", "debit", "credit", "period", "revenue", "kwh")
                     if f in mapping.columns]
         profile = ColumnProfile.objects.create(
             code=f"{slugify(family)[:30] or 'bank'}-{kind[:4]}-v{version}-{document.pk}"[:50],

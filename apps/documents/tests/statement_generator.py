@@ -191,6 +191,47 @@ def plant_round_trips(txns: list[Txn], seed: int, route: str, *, cycles: int = 3
     return sorted(out, key=lambda t: t.date)
 
 
+CONTROLLER = "刘振华"  # the borrower's actual controller in the party graph
+GRAPH_OUT = "佛山市南海区宏图物流有限公司"  # a related enterprise (same controller)
+GRAPH_BACK = "中山市安达电子有限公司"  # a sibling firm that is also a regular customer
+
+
+def graph_related(txns: list[Txn], seed: int) -> list[str]:
+    """What the party graph relates to an honest borrower: its controller, and one of its
+    customers and one of its suppliers that are group firms trading with it normally."""
+    rng = random.Random(seed * 613)
+    customers = sorted({t.counterparty for t in txns if t.amount > 0 and t.description == "货款"
+                        and t.counterparty in CUSTOMERS})
+    suppliers = sorted({t.counterparty for t in txns if t.counterparty in SUPPLIERS})
+    return [CONTROLLER, *rng.sample(customers, min(1, len(customers))),
+            *rng.sample(suppliers, min(1, len(suppliers)))]
+
+
+def plant_graph_round_trips(txns: list[Txn], seed: int, *, cycles: int = 3) -> list[Txn]:
+    """Money sent to a related enterprise comes back, split in two, from a sibling firm that
+    is also a regular customer, or from the controller, 1-5 days later: names share nothing,
+    and the sibling pays too often to pass for a conduit, so only the party graph relates
+    them."""
+    rng = random.Random(seed * 3571)
+    end = max(t.date for t in txns)
+    start = min(t.date for t in txns)
+    out = list(txns)
+    for _ in range(30):  # the sibling firm buys from the borrower all year
+        out.append(Txn(start + dt.timedelta(days=rng.randrange((end - start).days)),
+                       _money(rng, 5000, 60000), GRAPH_BACK, "货款"))
+    for k in range(cycles):
+        day = end - dt.timedelta(days=30 + k * rng.randint(40, 90))
+        amount = _money(rng, 150000, 600000)
+        out.append(Txn(day, -amount, GRAPH_OUT, "运费", planted="graph"))
+        back_from = GRAPH_BACK if k % 2 == 0 else CONTROLLER
+        first = (amount * Decimal(rng.randint(30, 70)) / 100).quantize(CENT)
+        lag = rng.randint(1, 4)
+        out.append(Txn(day + dt.timedelta(days=lag), first, back_from, "货款", planted="graph"))
+        out.append(Txn(day + dt.timedelta(days=lag + 1), amount - first, back_from, "往来款",
+                       planted="graph"))
+    return sorted(out, key=lambda t: t.date)
+
+
 def plant_hidden_loan(txns: list[Txn], seed: int, *, months: int = 8) -> list[Txn]:
     """Equal monthly instalments to a private lender or a small-loan company, as a transfer."""
     rng = random.Random(seed * 104729)
@@ -303,6 +344,7 @@ class Generated:
     txns: list[Txn]
     planted: str = ""
     edits: list = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # the party graph's names
 
     @property
     def total_in(self) -> Decimal:
@@ -311,8 +353,10 @@ class Generated:
 
 def statement(seed: int, *, fake: str = "", rows: int = 600,
               layout: Layout | None = None) -> Generated:
-    """One statement; `fake` in "", split, lagged, chained, inflow, loan, cash, cash-heavy,
-    edited."""
+    """One statement; `fake` in "", split, lagged, chained, inflow, graph, loan, cash,
+    cash-heavy, edited. `related`: what the party graph relates to the borrower (its
+    controller and two group firms it trades with honestly; for "graph" also the firms the
+    round trips go through)."""
     rng = random.Random(seed)
     layout = layout or rng.choice(layouts())
     txns = honest(seed, rows=rows)
@@ -327,51 +371,175 @@ def statement(seed: int, *, fake: str = "", rows: int = 600,
         txns = plant_cash_heavy(txns, seed)
     elif fake == "edited":
         edits = edit_amounts(txns, seed)
-    return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits)
+    related = graph_related(txns, seed)
+    if fake == "graph":
+        txns = plant_graph_round_trips(txns, seed)
+        related += [GRAPH_OUT, GRAPH_BACK]
+    return Generated(render(txns, layout, edits=edits), layout.fmt, layout, txns, fake, edits,
+                     related)
 
 
-# --- tax records -----------------------------------------------------------------------------
+# --- tax and utility records ----------------------------------------------------------------
 
-TAX_LAYOUTS = [
-    (["所属期", "应税销售额", "实缴税额"], "%Y-%m", True),
-    (["申报期", "已缴税额", "营业收入"], "%Y年%m月", False),
-    (["Tax period", "Taxable sales", "Tax paid"], "%Y-%m", True),
-    (["Month", "Revenue", "VAT"], "%Y%m", False),
-    (["月份", "收入", "缴纳税额", "备注"], "%Y/%m", True),
+@dataclass
+class SeriesLayout:
+    """A tax bureau's or a utility's export: which columns, named how, in what order."""
+
+    name: str
+    kind: str                       # "tax_record" | "utility_bill"
+    columns: list[tuple[str, str]]  # (field, header text); fields the reader does not map
+    period_format: str = "%Y-%m"    # are notes, tax type, rate, account, unit price
+    preamble: int = 1
+    totals: bool = False
+    newest_first: bool = False
+    fmt: str = "csv"
+    named: bool = True              # every mapped column named by a lexicon header
+
+    @property
+    def header(self) -> list[str]:
+        return [h for _f, h in self.columns]
+
+
+TAX_SERIES_LAYOUTS = [
+    SeriesLayout("tax-zh-vat", "tax_record",
+                 [("period", "所属期"), ("revenue", "应税销售额"), ("tax_paid", "实缴税额")],
+                 totals=True),
+    SeriesLayout("tax-zh-reordered", "tax_record",
+                 [("period", "申报期"), ("tax_paid", "已缴税额"), ("revenue", "营业收入")],
+                 period_format="%Y年%m月"),
+    SeriesLayout("tax-en", "tax_record",
+                 [("period", "Tax period"), ("revenue", "Taxable sales"),
+                  ("tax_paid", "Tax paid")], totals=True),
+    SeriesLayout("tax-en-vat", "tax_record",
+                 [("period", "Month"), ("revenue", "Revenue"), ("tax_paid", "VAT")],
+                 period_format="%Y%m"),
+    SeriesLayout("tax-zh-notes", "tax_record",
+                 [("period", "月份"), ("revenue", "收入"), ("tax_paid", "缴纳税额"),
+                  ("note", "备注")], period_format="%Y/%m", totals=True),
+    SeriesLayout("tax-zh-etax-xlsx", "tax_record",
+                 [("tax_type", "征收项目"), ("period", "税款所属期起"), ("revenue", "计税依据"),
+                  ("rate", "税率"), ("tax_paid", "实缴金额(元)"), ("note", "入库日期")],
+                 preamble=4, totals=True, fmt="xlsx"),
+    SeriesLayout("tax-en-newest", "tax_record",
+                 [("period", "Period ending"), ("tax_paid", "Tax remitted"),
+                  ("revenue", "Gross receipts")], period_format="%Y-%m-%d", preamble=3,
+                 newest_first=True, named=False),
 ]
+UTILITY_SERIES_LAYOUTS = [
+    SeriesLayout("utility-zh-meter", "utility_bill",
+                 [("period", "账期"), ("account", "户号"), ("reading_start", "起码"),
+                  ("reading_end", "止码"), ("kwh", "用电量(kWh)"), ("price", "电价"),
+                  ("cost", "电费(元)")], preamble=2, totals=True),
+    SeriesLayout("utility-zh-meter-reversed", "utility_bill",
+                 [("period", "抄表月份"), ("reading_end", "本月示数"),
+                  ("reading_start", "上月示数"), ("kwh", "抄见电量"), ("cost", "应缴金额")],
+                 period_format="%Y年%m月"),
+    SeriesLayout("utility-en", "utility_bill",
+                 [("period", "Billing period"), ("kwh", "Usage (kWh)"),
+                  ("cost", "Amount due")], totals=True),
+    SeriesLayout("utility-en-xlsx-newest", "utility_bill",
+                 [("period", "Month"), ("reading_start", "Previous reading"),
+                  ("reading_end", "Current reading"), ("kwh", "Units"), ("cost", "Charges")],
+                 preamble=3, newest_first=True, fmt="xlsx"),
+    SeriesLayout("utility-zh-water", "utility_bill",
+                 [("period", "月份"), ("kwh", "用水量(吨)"), ("cost", "水费")],
+                 period_format="%Y/%m"),
+    SeriesLayout("utility-en-notes", "utility_bill",
+                 [("period", "Period"), ("kwh", "Consumption"), ("cost", "Cost"),
+                  ("note", "Notes")], period_format="%Y%m", preamble=0),
+    SeriesLayout("utility-zh-unnamed", "utility_bill",
+                 [("period", "期间"), ("kwh", "数量"), ("cost", "应付金额")], named=False),
+]
+SERIES_LAYOUTS = TAX_SERIES_LAYOUTS + UTILITY_SERIES_LAYOUTS
+
+
+@dataclass
+class SeriesGenerated:
+    data: bytes
+    fmt: str
+    layout: SeriesLayout
+    monthly: dict[str, dict[str, Decimal]]  # "YYYY-MM" -> field -> value
+    edited: bool = False
+
+    def last_12(self, field_name: str) -> Decimal:
+        months = sorted(self.monthly)[-12:]
+        return sum((self.monthly[m][field_name] for m in months), Decimal(0))
+
+
+def _month_of(first: dt.date, k: int) -> dt.date:
+    return dt.date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+
+
+def series_record(seed: int, layout: SeriesLayout | None = None, *, months: int = 24,
+                  edit: bool = False) -> SeriesGenerated:
+    """One tax or utility record. Tax: VAT at 1-6% of monthly sales. Utility: a meter read
+    monthly, a tariff that moves by season (summer and winter peaks, within 10%). `edit`:
+    usage (utility) or revenue (tax) inflated on three months after the export, the meter
+    readings or the tax left as they were."""
+    rng = random.Random(seed)
+    layout = layout or rng.choice(SERIES_LAYOUTS)
+    first = dt.date(2024, 11, 1)
+    rate = Decimal(rng.choice(["0.01", "0.03", "0.06"]))
+    tariff = Decimal(rng.choice(["0.62", "0.85", "1.05"])) if "water" not in layout.name \
+        else Decimal(rng.choice(["3.45", "4.10", "5.20"]))
+    reading = Decimal(rng.randint(10000, 900000))
+    edited_months = set(rng.sample(range(months), 3)) if edit else set()
+    monthly: dict[str, dict[str, Decimal]] = {}
+    body = []
+    for k in range(months):
+        month = _month_of(first, k)
+        key = f"{month.year:04d}-{month.month:02d}"
+        cells = {"period": month.strftime(layout.period_format), "note": "", "tax_type": "增值税",
+                 "account": "0301234567", "rate": f"{rate:.0%}"}
+        if layout.kind == "tax_record":
+            revenue = _money(rng, 150000, 450000)
+            tax = (revenue * rate).quantize(CENT)
+            shown = (revenue * Decimal("1.6")).quantize(CENT) if k in edited_months else revenue
+            monthly[key] = {"revenue": revenue, "tax_paid": tax}
+            cells.update(revenue=f"{shown:.2f}", tax_paid=f"{tax:.2f}")
+            if layout.period_format == "%Y-%m-%d":  # period ending: the month's last day
+                cells["period"] = (_month_of(first, k + 1) - dt.timedelta(days=1)).strftime(
+                    layout.period_format)
+        else:
+            usage = Decimal(rng.randint(800, 30000))
+            season = Decimal("1.08") if month.month in (7, 8, 12, 1) else Decimal("1")
+            price = (tariff * season).quantize(Decimal("0.0001"))
+            cost = (usage * price).quantize(CENT)
+            shown = (usage * Decimal("1.5")).quantize(Decimal("1")) if k in edited_months \
+                else usage
+            monthly[key] = {"kwh": usage, "cost": cost}
+            cells.update(reading_start=f"{reading:.0f}", reading_end=f"{reading + usage:.0f}",
+                         kwh=f"{shown:.0f}", price=f"{price}", cost=f"{cost:.2f}")
+            reading += usage
+        body.append([cells[f] for f, _h in layout.columns])
+    if layout.newest_first:
+        body.reverse()
+    preamble = [["纳税人识别号:", "91440300MA5XXXXXX"], ["纳税人名称:", "示例贸易有限公司"],
+                ["查询期间:", "2024-11 - 2026-10"], ["打印日期:", "2026-11-20"]][:layout.preamble]
+    rows = [*preamble, *([layout.header] if any(layout.header) else []), *body]
+    if layout.totals:
+        rows.append(["合计", *["" for _c in layout.columns[1:]]])
+    if layout.fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return SeriesGenerated(out.getvalue(), "xlsx", layout, monthly, edit)
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return SeriesGenerated(text.getvalue().encode("gb18030"), "csv", layout, monthly, edit)
+
+
+TAX_LAYOUTS = TAX_SERIES_LAYOUTS  # the earlier name
 
 
 def tax_record(seed: int, *, months: int = 24) -> tuple[bytes, list, Decimal]:
-    """(CSV bytes, header, true revenue of the last 12 months) in one of the tax layouts."""
-    rng = random.Random(seed)
-    header, period_fmt, totals = TAX_LAYOUTS[seed % len(TAX_LAYOUTS)]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["纳税人识别号:", "91440300MA5XXXXXX"])
-    writer.writerow(header)
-    first = dt.date(2024, 11, 1)
-    last12 = Decimal(0)
-    for k in range(months):
-        month = dt.date(first.year + (first.month - 1 + k) // 12,
-                        (first.month - 1 + k) % 12 + 1, 1)
-        revenue = _money(rng, 200000, 400000)
-        tax = (revenue * Decimal("0.03")).quantize(CENT)
-        if k >= months - 12:
-            last12 += revenue
-        values = {0: month.strftime(period_fmt)}
-        row = []
-        for name in header:
-            low = name.lower()
-            if name == header[0]:
-                row.append(values[0])
-            elif (any(w in low for w in ("税", "tax", "vat")) and "销售" not in name
-                  and "sales" not in low):
-                row.append(f"{tax:.2f}")
-            elif name == "备注":
-                row.append("")
-            else:
-                row.append(f"{revenue:.2f}")
-        writer.writerow(row)
-    if totals:
-        writer.writerow(["合计", "", ""])
-    return out.getvalue().encode("utf-8"), header, last12
+    """(CSV bytes, header, true revenue of the last 12 months) in one of the first five tax
+    layouts (one preamble line, a header)."""
+    layout = TAX_SERIES_LAYOUTS[seed % 5]
+    generated = series_record(seed, layout, months=months)
+    return generated.data, layout.header, generated.last_12("revenue")

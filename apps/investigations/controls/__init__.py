@@ -110,11 +110,14 @@ def run_controls(investigation: Investigation, *, policy, now: dt.datetime) -> l
                 pk__in={m.other_application_id for m in matches}).values_list("pk", "reference"))
             return edited_reuse_findings(reuse=matches, references=references, policy=policy)
         run("edited photo reuse", edited_reuse)
-        from apps.investigations.controls.flows import flow_findings
+        from apps.investigations.controls.flows import declared_debts, flow_findings
 
+        answers = {a.item.code: a.value for a in investigation.answers.select_related("item")
+                   if not a.not_applicable}
         run("statement flows", lambda: flow_findings(source=source,
                                                      application_id=application_id,
-                                                     policy=policy))
+                                                     policy=policy,
+                                                     declared=declared_debts(answers)))
     run("narrative", lambda: narrative_findings(investigation=investigation, policy=policy))
     run("reworded narrative", lambda: reworded_findings(investigation=investigation,
                                                        policy=policy))

@@ -32,6 +32,7 @@ REASONS = {
     "unconfirmed_mapping": _("its columns were not recognised and nobody has confirmed them"),
     "unreadable": _("it could not be read"),
     "balance_discontinuity": _("its running balance does not add up"),
+    "meter_discontinuity": _("its meter readings do not add up"),
     "no_transactions": _("no transactions were found in it"),
     "pending": _("its checks have not finished"),
     "not_tabular": _("it is not a spreadsheet export"),

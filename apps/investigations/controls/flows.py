@@ -5,10 +5,14 @@ shown to the reviewer here with the transactions behind each one."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 from django.utils.translation import gettext_lazy as _
 
 from apps.investigations.controls.messages import control_finding
-from apps.investigations.controls.policies import severity
+from apps.investigations.controls.policies import need, severity
 from apps.investigations.rules import Finding
 
 MESSAGES = {
@@ -28,17 +32,130 @@ CODES = {"flow_round_trips": "FLOW_ROUND_TRIPS", "flow_regular_payments": "FLOW_
          "flow_cash_below_reporting": "FLOW_CASH_BELOW_REPORTING"}
 
 
-def flow_findings(*, source, application_id: int, policy) -> list[Finding]:
+# --- debts the officer declared (issue 19: only undeclared debt service is flagged) ----------
+
+# Answers that declare debts: a table of debts (a row per lender: who, monthly repayment) or a
+# single figure for the monthly repayments on all existing loans (lender unknown).
+LENDER_COLUMNS = ("lender", "creditor", "counterparty", "name")
+REPAYMENT_COLUMNS = ("monthly_repayment", "monthly_instalment", "instalment", "repayment",
+                     "monthly")
+DEBT_SERVICE_ITEMS = ("IPC_EXISTING_DEBT_SERVICE", "DECLARED_DEBT_SERVICE")
+
+_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}(?:省|市|自治区|区|县))+")
+_LEGAL = re.compile(
+    r"(有限责任公司|股份有限公司|有限公司|集团|分公司|公司|商行|经营部|工作室|"
+    r"\b(?:co|company|ltd|limited|inc|llc|corp|corporation|group|plc)\b\.?)",
+    re.IGNORECASE)
+_PUNCT = re.compile(r"[\s\.,()（）·\-_&]+")
+
+
+def _core(name: str) -> str:
+    """A lender's name without place, legal form or punctuation, as the statement's flow
+    analysis compares counterparties (深圳市快易小额贷款有限公司 → 快易小额贷款)."""
+    text = _LEGAL.sub("", _PLACE.sub("", str(name or "").strip()))
+    return _PUNCT.sub("", text).lower()
+
+
+def _money(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount > 0 else None
+
+
+@dataclass
+class DeclaredDebt:
+    lender: str               # "" when only the monthly total was declared
+    monthly: Decimal | None   # the monthly repayment declared, if any
+    item: str                 # the answer it came from
+
+    def as_json(self) -> dict:
+        return {"lender": self.lender, "monthly": None if self.monthly is None
+                else str(self.monthly), "item": self.item}
+
+
+def declared_debts(answers: dict) -> list[DeclaredDebt]:
+    """Debts the officer declared in the answers: rows of any table answer that name a lender
+    (with a monthly repayment if given), and the monthly debt-service figures."""
+    debts = []
+    for code, value in answers.items():
+        if code in DEBT_SERVICE_ITEMS and (amount := _money(value)) is not None:
+            debts.append(DeclaredDebt("", amount, code))
+        if not isinstance(value, list):
+            continue
+        for row in value:
+            if not isinstance(row, dict):
+                continue
+            lender = next((str(row[c]).strip() for c in LENDER_COLUMNS
+                           if str(row.get(c) or "").strip()), "")
+            monthly = next((m for c in REPAYMENT_COLUMNS
+                            if (m := _money(row.get(c))) is not None), None)
+            if lender:
+                debts.append(DeclaredDebt(lender, monthly, code))
+    return debts
+
+
+def _named(debt: DeclaredDebt, counterparty: str) -> bool:
+    a, b = _core(debt.lender), _core(counterparty)
+    return bool(a and b) and (a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a)))
+
+
+def match_declared(items: list[dict], debts: list[DeclaredDebt], *,
+                   tolerance: Decimal) -> dict[int, DeclaredDebt]:
+    """index of a `flow_regular_payments` item → the declared debt it services. By lender
+    first (the counterparty is the declared lender, whatever the amount), then by amount
+    (a declared repayment within `tolerance` of the series' monthly amount, a debt used once;
+    a declared monthly total absorbs the series it can hold)."""
+    matched: dict[int, DeclaredDebt] = {}
+    used: set[int] = set()
+    regular = [(i, it) for i, it in enumerate(items) if it.get("code") == "flow_regular_payments"]
+    for i, item in regular:
+        counterparty = str((item.get("params") or {}).get("counterparty") or "")
+        for k, debt in enumerate(debts):
+            if debt.lender and _named(debt, counterparty):
+                matched[i] = debt
+                used.add(k)
+                break
+    remaining = {k: d.monthly for k, d in enumerate(debts) if d.monthly is not None}
+    for i, item in regular:
+        if i in matched:
+            continue
+        monthly = _money((item.get("params") or {}).get("monthly"))
+        if monthly is None:
+            continue
+        for k, debt in enumerate(debts):
+            left = remaining.get(k)
+            if k in used and debt.lender or left is None:
+                continue
+            if debt.lender and abs(left - monthly) <= left * tolerance:
+                matched[i], remaining[k] = debt, None
+                used.add(k)
+                break
+            if not debt.lender and monthly <= left * (1 + tolerance):
+                matched[i], remaining[k] = debt, left - monthly
+                break
+    return matched
+
+
+def flow_findings(*, source, application_id: int, policy,
+                  declared: list[DeclaredDebt] | None = None) -> list[Finding]:
+    """The statements' flow flags as findings; a regular-payment series that services a debt
+    the officer declared (`declared`) is not flagged."""
     if not hasattr(source, "flow_findings"):
         return []
     items = source.flow_findings(application_id)
     if not items:
         return []
     level = severity(policy, "control.flows.severity")
+    skip: dict[int, DeclaredDebt] = {}
+    if declared and any(it.get("code") == "flow_regular_payments" for it in items):
+        skip = match_declared(items, declared,
+                              tolerance=need(policy, "control.flows.declared_debt_tolerance"))
     findings = []
-    for item in items:
+    for index, item in enumerate(items):
         code = item.get("code")
-        if code not in MESSAGES:
+        if code not in MESSAGES or index in skip:
             continue
         params = {k: v for k, v in (item.get("params") or {}).items()
                   if isinstance(v, str | int | float | bool)}
