@@ -6,15 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.accounts.roles import Role, sync_role_groups
 from apps.core.policy import PolicyVersionState as S
 from apps.investigations.models import PolicyValue
 from apps.investigations.policy import PolicyResolver
+from apps.investigations.tests.test_policy_workbench import officers  # noqa: F401
 from apps.monitoring.policy import K
 from apps.monitoring.schedule_policy import FIRST_DAYS, SchedulePolicy, seed_schedule_policies
 from apps.monitoring.seed import seed_monitoring
@@ -22,19 +20,7 @@ from apps.monitoring.seed import seed_monitoring
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officers():
-    sync_role_groups()
-    group = Group.objects.get(name=Role.POLICY_OFFICER)
-    made = []
-    for name in ("policy.one", "policy.two"):
-        user = User.objects.create_user(username=name, password="x")  # noqa: S106
-        user.groups.add(group)
-        made.append(User.objects.get(pk=user.pk))
-    return made
-
-
-def _draft_and_publish(client, officers, key: str, value: str) -> PolicyValue:
+def _draft_and_publish(client, officers, key: str, value: str) -> PolicyValue:  # noqa: F811
     drafter, checker = officers
     today = timezone.localdate()
     current = PolicyValue.objects.get(key=key)
@@ -63,7 +49,7 @@ def _draft_and_publish(client, officers, key: str, value: str) -> PolicyValue:
 
 
 def test_an_inspection_schedule_value_is_drafted_and_published_in_the_workbench(
-        client, officers):
+        client, officers):  # noqa: F811
     seed_schedule_policies()
     before = SchedulePolicy.in_force(timezone.localdate()).get(FIRST_DAYS)
 
@@ -76,7 +62,7 @@ def test_an_inspection_schedule_value_is_drafted_and_published_in_the_workbench(
 
 
 def test_an_early_warning_threshold_is_drafted_and_published_in_the_workbench(
-        client, officers):
+        client, officers):  # noqa: F811
     seed_monitoring()
 
     _draft_and_publish(client, officers, K.W07_DROP, "0.25")
