@@ -5,9 +5,14 @@ from django.utils.translation import ngettext
 from apps.core.models import IdempotencyRecord, OutboxMessage, TaskProbe
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Policy data in the admin: to read only. Its changes go through the policy workbench,
-    whose services check four-eyes, freeze published versions and audit every change."""
+class ReadOnlyAdminMixin:
+    """To read only in the admin: no add, change or delete, whatever the user's permissions
+    (a superuser's POST to the add or change view is refused with 403). Inlines of an admin
+    with this mixin are read-only as well, whichever inline classes it names.
+
+    For policy data (issue 17): its changes go through the policy workbench, whose services
+    check four-eyes, freeze published versions and audit every change; for records written by
+    services only: an admin edit would bypass their checks and audit events."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -17,6 +22,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_inlines(self, request, obj):
+        return [inline if issubclass(inline, ReadOnlyAdminMixin)
+                else type(inline.__name__, (ReadOnlyAdminMixin, inline), {})
+                for inline in super().get_inlines(request, obj)]
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A model admin to read only (see `ReadOnlyAdminMixin`)."""
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """An inline to read only: its rows shown, none added."""
+
+    extra = 0
 
 
 @admin.register(TaskProbe)

@@ -1,5 +1,10 @@
+"""Documents in the admin. Requirement sets are policy data edited in the policy workbench
+(drafted, published four-eyes and audited by the services; an admin edit would bypass all
+three, issue 17); documents, checks, waivers and reminders are written by services only."""
+
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.documents.models import (
     ColumnProfile,
     Document,
@@ -20,7 +25,7 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdmin):
     """Read-only: documents are created by the upload service (safety checks, storage, audit)
     and change state only through their transitions."""
 
@@ -29,38 +34,15 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ["state", "detected_format", "quarantined"]
     search_fields = ["sha256", "application__reference"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnly:
-    """Policy data changes only in the policy workbench (issue 17): drafted, published
-    four-eyes and audited by the services; an admin edit would bypass all three."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DocumentRequirementSet)
-class DocumentRequirementSetAdmin(_ReadOnly, admin.ModelAdmin):
+class DocumentRequirementSetAdmin(ReadOnlyAdmin):
     list_display = ["product", "version", "state", "effective_from", "effective_to"]
     list_filter = ["product", "state"]
 
 
 @admin.register(DocumentRequirement)
-class DocumentRequirementAdmin(_ReadOnly, admin.ModelAdmin):
+class DocumentRequirementAdmin(ReadOnlyAdmin):
     """Policy data: which documents each product needs before which move (§3.5)."""
 
     list_display = ["product", "document_type", "stage", "required", "min_count", "is_active",
@@ -76,32 +58,19 @@ class ColumnProfileAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Written by services (checks, waivers, reminders) with their audit events only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(DocumentCheck)
-class DocumentCheckAdmin(_ReadOnly):
+class DocumentCheckAdmin(ReadOnlyAdmin):
     list_display = ["document", "kind", "status", "attempts", "checker_version", "started_at",
                     "finished_at"]
     list_filter = ["kind", "status"]
 
 
 @admin.register(RequirementWaiver)
-class RequirementWaiverAdmin(_ReadOnly):
+class RequirementWaiverAdmin(ReadOnlyAdmin):
     list_display = ["application", "requirement", "waived_by", "created_at"]
 
 
 @admin.register(DocumentReminder)
-class DocumentReminderAdmin(_ReadOnly):
+class DocumentReminderAdmin(ReadOnlyAdmin):
     list_display = ["document", "window", "expires_on", "recipient", "sent_at"]
     list_filter = ["window"]

@@ -51,6 +51,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from apps.investigations.evidence import FIGURE_KEYS
 
 MAX_LENGTH = 2000
@@ -64,6 +67,15 @@ NUM, STR, BOOL, DATE, LIST, NULL, ANY = "number", "text", "boolean", "date", "li
 
 RESERVED_NAMES = {"true": True, "false": False, "null": None}
 
+# The static types in an author's language (the English words are the codes themselves).
+TYPE_LABELS = {NUM: gettext_lazy("number"), STR: gettext_lazy("text"),
+               BOOL: gettext_lazy("boolean"), DATE: gettext_lazy("date"),
+               LIST: gettext_lazy("list"), NULL: gettext_lazy("null"), ANY: gettext_lazy("any")}
+
+
+def type_label(kind: str) -> str:
+    return str(TYPE_LABELS.get(kind, kind))
+
 
 class RuleError(ValueError):
     """A rule that cannot be accepted (syntax, unknown name, type) or evaluated.
@@ -74,8 +86,9 @@ class RuleError(ValueError):
 
     def __init__(self, message: str, position: int | None = None, text: str = ""):
         self.message, self.position, self.text = message, position, text
-        where = f" (at character {position + 1})" if position is not None else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(message if position is None else _(
+            "%(message)s (at character %(position)s)") % {"message": message,
+                                                          "position": position + 1})
 
 
 class RuleEvaluationError(RuleError):
@@ -366,17 +379,23 @@ def is_valid_code(code: str) -> bool:
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
+# Said by the compiler and by the parser.
+_NESTED = gettext_lazy("the rule is nested too deeply (more than %(count)s levels)")
+_COMPREHENSIONS = gettext_lazy("comprehensions are not allowed")
+_YIELD = gettext_lazy("yield is not allowed")
 _REFUSED = {
-    ast.Subscript: "subscripts ([...] after a value) are not allowed; use CODE.column",
-    ast.Lambda: "lambdas are not allowed",
-    ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment (:=) is not allowed",
-    ast.Dict: "dictionaries are not allowed", ast.Set: "sets are not allowed; use [..]",
-    ast.Tuple: "tuples are not allowed; use [..]", ast.Starred: "starred arguments are not allowed",
-    ast.Await: "await is not allowed", ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
+    ast.Subscript: gettext_lazy("subscripts ([...] after a value) are not allowed; use "
+                                "CODE.column"),
+    ast.Lambda: gettext_lazy("lambdas are not allowed"),
+    ast.ListComp: _COMPREHENSIONS, ast.SetComp: _COMPREHENSIONS, ast.DictComp: _COMPREHENSIONS,
+    ast.GeneratorExp: _COMPREHENSIONS,
+    ast.JoinedStr: gettext_lazy("f-strings are not allowed"),
+    ast.NamedExpr: gettext_lazy("assignment (:=) is not allowed"),
+    ast.Dict: gettext_lazy("dictionaries are not allowed"),
+    ast.Set: gettext_lazy("sets are not allowed; use [..]"),
+    ast.Tuple: gettext_lazy("tuples are not allowed; use [..]"),
+    ast.Starred: gettext_lazy("starred arguments are not allowed"),
+    ast.Await: gettext_lazy("await is not allowed"), ast.Yield: _YIELD, ast.YieldFrom: _YIELD,
 }
 
 
@@ -409,31 +428,35 @@ class _Compiler:
     def literal_name(self, node: ast.Call, what: str) -> str:
         if len(node.args) != 1 or not (isinstance(node.args[0], ast.Constant)
                                        and isinstance(node.args[0].value, str)):
-            raise self.fail(f"{what}() takes one quoted name, e.g. {what}(\"X1\")", node)
+            raise self.fail(_('%(function)s() takes one quoted name, e.g. %(function)s("X1")')
+                            % {"function": what}, node)
         return node.args[0].value
 
     def item(self, code: str, node: ast.AST) -> ItemSpec:
         if code.startswith("__") or code.startswith("_"):
-            raise self.fail(f"names starting with '_' are not allowed: {code}", node)
+            raise self.fail(_("names starting with '_' are not allowed: %(name)s")
+                            % {"name": code}, node)
         self.references.add(code)
         if self.items is None:
             return ItemSpec()
         if code not in self.items:
-            raise self.fail(f"unknown item code {code!r}", node)
+            raise self.fail(_("unknown item code %(code)s") % {"code": repr(code)}, node)
         return self.items[code]
 
     def visit(self, node: ast.AST, depth: int) -> str:
         """Check one node and return its static type."""
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(f"rule is too complex (more than {MAX_NODES} parts)", node)
+            raise self.fail(_("rule is too complex (more than %(count)s parts)")
+                            % {"count": MAX_NODES}, node)
         if depth > MAX_DEPTH:
-            raise self.fail(f"rule is nested too deeply (more than {MAX_DEPTH} levels)", node)
+            raise self.fail(_NESTED % {"count": MAX_DEPTH}, node)
         if type(node) in _REFUSED:
-            raise self.fail(_REFUSED[type(node)], node)
+            raise self.fail(str(_REFUSED[type(node)]), node)
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
-            raise self.fail(f"{type(node).__name__} is not allowed in a rule", node)
+            raise self.fail(_("%(construct)s is not allowed in a rule")
+                            % {"construct": type(node).__name__}, node)
         return method(node, depth + 1)
 
     def visit_Constant(self, node, depth):
@@ -447,26 +470,28 @@ class _Compiler:
         if isinstance(value, (int, float)):
             node.decimal = self.decimal_literal(node)
             return NUM
-        raise self.fail(f"{type(value).__name__} literals are not allowed", node)
+        raise self.fail(_("%(type)s literals are not allowed")
+                        % {"type": type(value).__name__}, node)
 
     def decimal_literal(self, node) -> Decimal:
         # The float Python made is discarded: the source text is the exact decimal.
         source = ast.get_source_segment(self.text, node) or ""
         source = source.replace("_", "")
         if any(ch in source for ch in "eEjJxXoObB"):
-            raise self.fail("write numbers in plain decimal notation (no exponents, hex or "
-                            "complex)", node)
+            raise self.fail(_("write numbers in plain decimal notation (no exponents, hex "
+                              "or complex)"), node)
         try:
             return Decimal(source)
         except InvalidOperation as exc:
-            raise self.fail(f"not a number: {source}", node) from exc
+            raise self.fail(_("not a number: %(text)s") % {"text": source}, node) from exc
 
     def visit_Name(self, node, depth):
         if node.id in RESERVED_NAMES:
             node.reserved = True
             return NULL if node.id == "null" else BOOL
         if node.id in FUNCTIONS:
-            raise self.fail(f"{node.id} is a function; call it as {node.id}(...)", node)
+            raise self.fail(_("%(name)s is a function; call it as %(name)s(...)")
+                            % {"name": node.id}, node)
         return self.item(node.id, node).type
 
     def visit_Attribute(self, node, depth):
@@ -476,32 +501,36 @@ class _Compiler:
             chain.insert(0, current.attr)
             current = current.value
         if not isinstance(current, ast.Name) or len(chain) > 2:
-            raise self.fail("attribute access is only allowed as CODE.column or "
-                            "CODE.row.column", node)
+            raise self.fail(_("attribute access is only allowed as CODE.column or "
+                              "CODE.row.column"), node)
         if any(part.startswith("_") for part in [current.id, *chain]):
-            raise self.fail("names starting with '_' are not allowed", node)
+            raise self.fail(_("names starting with '_' are not allowed"), node)
         spec = self.item(current.id, current)
         node.path = (current.id, *chain)
         if self.items is None:
             return LIST if len(chain) == 1 else ANY
         if not spec.is_table:
-            raise self.fail(f"{current.id} is not a table; only table items have columns", node)
+            raise self.fail(_("%(code)s is not a table; only table items have columns")
+                            % {"code": current.id}, node)
         column = chain[-1]
         if column not in spec.columns:
-            raise self.fail(f"table {current.id} has no column {column!r}", node)
+            raise self.fail(_("table %(code)s has no column %(column)s")
+                            % {"code": current.id, "column": repr(column)}, node)
         if len(chain) == 2 and chain[0] not in spec.rows:
-            raise self.fail(f"table {current.id} has no row {chain[0]!r}", node)
+            raise self.fail(_("table %(code)s has no row %(row)s")
+                            % {"code": current.id, "row": repr(chain[0])}, node)
         return LIST if len(chain) == 1 else ANY
 
     def visit_BinOp(self, node, depth):
         if type(node.op) not in _BINOPS:
             symbol = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%"}.get(type(node.op))
-            raise self.fail(f"operator {symbol or type(node.op).__name__} is not allowed "
-                            "(only + - * /)", node)
+            raise self.fail(_("operator %(operator)s is not allowed (only + - * /)")
+                            % {"operator": symbol or type(node.op).__name__}, node)
         for side in (node.left, node.right):
             kind = self.visit(side, depth)
             if kind not in (NUM, ANY, NULL):
-                raise self.fail(f"arithmetic needs numbers, got {kind}", side)
+                raise self.fail(_("arithmetic needs numbers, got %(type)s")
+                                % {"type": type_label(kind)}, side)
         return NUM
 
     def visit_UnaryOp(self, node, depth):
@@ -510,9 +539,10 @@ class _Compiler:
             return BOOL
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             if kind not in (NUM, ANY, NULL):
-                raise self.fail(f"sign needs a number, got {kind}", node.operand)
+                raise self.fail(_("sign needs a number, got %(type)s")
+                                % {"type": type_label(kind)}, node.operand)
             return NUM
-        raise self.fail("operator ~ is not allowed", node)
+        raise self.fail(_("operator ~ is not allowed"), node)
 
     def visit_BoolOp(self, node, depth):
         for value in node.values:
@@ -528,41 +558,49 @@ class _Compiler:
         kinds = [self.visit(node.left, depth)]
         for op, right in zip(node.ops, node.comparators, strict=True):
             if type(op) not in _CMPOPS:
-                raise self.fail("'is' comparisons are not allowed; use == null", node)
+                raise self.fail(_("'is' comparisons are not allowed; use == null"), node)
             kinds.append(self.visit(right, depth))
             left_kind, right_kind = kinds[-2], kinds[-1]
             if isinstance(op, (ast.In, ast.NotIn)):
                 if right_kind not in (LIST, ANY, NULL):
-                    raise self.fail(f"'in' needs a list on its right, got {right_kind}", right)
+                    raise self.fail(_("'in' needs a list on its right, got %(type)s")
+                                    % {"type": type_label(right_kind)}, right)
             elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
                 known = {left_kind, right_kind} - {ANY, NULL}
                 if len(known) > 1 or known & {BOOL, LIST}:
-                    raise self.fail(f"cannot order {left_kind} against {right_kind}", node)
+                    raise self.fail(_("cannot order %(left)s against %(right)s")
+                                    % {"left": type_label(left_kind),
+                                       "right": type_label(right_kind)}, node)
             else:
                 known = {left_kind, right_kind} - {ANY, NULL}
                 if len(known) > 1:
-                    raise self.fail(f"comparing {left_kind} with {right_kind} is always false",
-                                    node)
+                    raise self.fail(_("comparing %(left)s with %(right)s is always false")
+                                    % {"left": type_label(left_kind),
+                                       "right": type_label(right_kind)}, node)
         return BOOL
 
     def visit_List(self, node, depth):
         if len(node.elts) > MAX_LIST_ITEMS:
-            raise self.fail(f"lists hold at most {MAX_LIST_ITEMS} items", node)
+            raise self.fail(_("lists hold at most %(count)s items")
+                            % {"count": MAX_LIST_ITEMS}, node)
         for element in node.elts:
             self.visit(element, depth)
         return LIST
 
     def visit_Call(self, node, depth):
         if not isinstance(node.func, ast.Name):
-            raise self.fail("only the built-in functions may be called, by name", node)
+            raise self.fail(_("only the built-in functions may be called, by name"), node)
         name = node.func.id
         if name.startswith("_"):
-            raise self.fail(f"names starting with '_' are not allowed: {name}", node)
+            raise self.fail(_("names starting with '_' are not allowed: %(name)s")
+                            % {"name": name}, node)
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise self.fail(f"unknown function {name}(); available: {known}", node)
+            raise self.fail(_("unknown function %(name)s(); available: %(known)s")
+                            % {"name": name, "known": known}, node)
         if node.keywords:
-            raise self.fail(f"{name}() takes no keyword arguments", node)
+            raise self.fail(_("%(name)s() takes no keyword arguments") % {"name": name},
+                            node)
         function = FUNCTIONS[name]
         if name in ("answer", "is_answered"):
             kind = self.item(self.literal_name(node, name), node).type
@@ -570,22 +608,26 @@ class _Compiler:
         if name == "policy":
             key = self.literal_name(node, name)
             if self.policy_keys is not None and key not in self.policy_keys:
-                raise self.fail(f"unknown policy key {key!r}", node)
+                raise self.fail(_("unknown policy key %(key)s") % {"key": repr(key)}, node)
             self.policy_refs.add(key)
             return NUM
         if name == "evidence":
             key = self.literal_name(node, name)
             if key not in FIGURE_KEYS:
-                raise self.fail(f"unknown evidence figure {key!r}; available: "
-                                f"{', '.join(sorted(FIGURE_KEYS))}", node)
+                raise self.fail(_("unknown evidence figure %(key)s; available: %(known)s")
+                                % {"key": repr(key), "known": ", ".join(sorted(FIGURE_KEYS))},
+                                node)
             self.evidence_refs.add(key)
             return NUM
         count = len(node.args)
         if count < function.min_args or (function.max_args is not None
                                          and count > function.max_args):
-            expected = (str(function.min_args) if function.min_args == function.max_args
-                        else f"at least {function.min_args}")
-            raise self.fail(f"{name}() takes {expected} argument(s), got {count}", node)
+            if function.min_args == function.max_args:
+                message = _("%(name)s() takes %(expected)s argument(s), got %(count)s")
+            else:
+                message = _("%(name)s() takes at least %(expected)s argument(s), got %(count)s")
+            raise self.fail(message % {"name": name, "expected": function.min_args,
+                                       "count": count}, node)
         kinds = [self.visit(arg, depth) for arg in node.args]
         if function.list_ok and count == 1 and kinds[0] == LIST:
             return function.returns
@@ -593,7 +635,9 @@ class _Compiler:
             if function.arg_type != ANY and kind not in (function.arg_type, ANY, NULL):
                 if function.arg_type == DATE and kind == STR:
                     continue  # an ISO date typed as text is checked at evaluation
-                raise self.fail(f"{name}() needs {function.arg_type} arguments, got {kind}", arg)
+                raise self.fail(_("%(name)s() needs %(expected)s arguments, got %(type)s")
+                                % {"name": name, "expected": type_label(function.arg_type),
+                                   "type": type_label(kind)}, arg)
         return function.returns
 
 
@@ -629,11 +673,12 @@ def compile_rule(text: str, *, items: Mapping[str, ItemSpec] | None = None,
     Raises RuleError with a position and a message a template author can act on.
     """
     if not isinstance(text, str) or not text.strip():
-        raise RuleError("the rule is empty")
+        raise RuleError(_("the rule is empty"))
     if len(text) > MAX_LENGTH:
-        raise RuleError(f"the rule is longer than {MAX_LENGTH} characters")
+        raise RuleError(_("the rule is longer than %(count)s characters")
+                        % {"count": MAX_LENGTH})
     if "\x00" in text:
-        raise RuleError("the rule contains a NUL character")
+        raise RuleError(_("the rule contains a NUL character"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
@@ -641,15 +686,16 @@ def compile_rule(text: str, *, items: Mapping[str, ItemSpec] | None = None,
         if exc.lineno is not None and exc.offset is not None:
             lines = text.strip().splitlines(keepends=True)
             position = sum(len(line) for line in lines[:exc.lineno - 1]) + exc.offset - 1
-        raise RuleError(f"syntax error: {exc.msg}", position, text) from None
+        raise RuleError(_("syntax error: %(problem)s") % {"problem": exc.msg}, position,
+                        text) from None
     except (RecursionError, MemoryError, ValueError):
         # CPython's parser itself gives up on pathological nesting before our depth check.
-        raise RuleError(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)") from None
+        raise RuleError(_NESTED % {"count": MAX_DEPTH}) from None
     compiler = _Compiler(text.strip(), items, policy_keys)
     kind = compiler.visit(tree.body, 0)
     if expect == BOOL and kind not in (BOOL, ANY, NULL):
-        raise RuleError(f"this rule must be a condition (true/false), but it gives a {kind}",
-                        0, text)
+        raise RuleError(_("this rule must be a condition (true/false), but it gives a %(type)s")
+                        % {"type": type_label(kind)}, 0, text)
     return CompiledRule(text=text.strip(), tree=tree, type=kind,
                         references=frozenset(compiler.references),
                         policy_keys=frozenset(compiler.policy_refs),

@@ -6,28 +6,29 @@ Policy officers only (403 for every other role, on the server); writes go throug
 `apps.investigations.policy_services`, which checks permission, state and four-eyes again.
 """
 
-import json
-
-import yaml
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from apps.accounts.roles import Role
-from apps.core.fsm import may_attempt
 from apps.core.policy import Evidence, PolicyVersionState
 from apps.investigations import policy_services as services
 from apps.investigations.models import PolicyValue
 from apps.investigations.policy import policy_values_in_force
-from apps.policy.workbench import run_on_form, version_command
+from apps.policy.workbench import (
+    ImportForm,
+    PublishForm,
+    document_response,
+    publish_retire_views,
+    read_document,
+    require_policy_officer,
+    run_on_form,
+    version_controls,
+)
 
 
 class PolicyValueForm(forms.Form):
@@ -49,26 +50,7 @@ class NewKeyForm(PolicyValueForm):
                            help_text=gettext_lazy("Lower-case letters, digits, dots, dashes."))
 
 
-class PublishForm(forms.Form):
-    effective_from = forms.DateField(label=gettext_lazy("in force from"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class RetireForm(forms.Form):
-    effective_to = forms.DateField(label=gettext_lazy("withdrawn from"),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=gettext_lazy("reason"), max_length=500)
-
-
-class ImportForm(forms.Form):
-    document = forms.FileField(label=gettext_lazy("YAML or JSON export"))
-
-
-def _require_policy_officer(user) -> None:
-    if not user.has_role(Role.POLICY_OFFICER):
-        raise PermissionDenied(_("Only policy officers use the policy workbench."))
-
-
+_require_policy_officer = require_policy_officer
 _run = run_on_form
 
 
@@ -146,20 +128,26 @@ def _context(request, value: PolicyValue, **forms_) -> dict:
         "diff": policy_value_diff(draft=value, in_force=compare_to),
         "history": PolicyValue.all_versions.filter(key=value.key).order_by("-version"),
         "form": forms_.get("form") or PolicyValueForm(initial=initial),
-        "publish_form": forms_.get("publish_form") or PublishForm(
-            initial={"effective_from": value.effective_from}),
-        "retire_form": forms_.get("retire_form") or RetireForm(initial={"effective_to": today}),
-        "may_publish": may_attempt(value.publish, actor=request.user),
-        "may_retire": may_attempt(value.retire, actor=request.user),
-        "drafted_by_me": value.created_by_id == request.user.pk,
+        **version_controls(request, value, **{
+            "publish_form": PublishForm(initial={"effective_from": value.effective_from}),
+            **forms_}),
     }
+
+
+def _value(value_id: int) -> PolicyValue:
+    return get_object_or_404(PolicyValue.all_versions, pk=value_id)
+
+
+def _page(request, value: PolicyValue, status: int = 200, **forms_):
+    return render(request, "investigations/policy/value.html",
+                  _context(request, value, **forms_), status=status)
 
 
 @login_required
 def policy_value_page(request, value_id: int):
     """One version of a threshold: editable while a draft, compared with the one in force."""
     _require_policy_officer(request.user)
-    value = get_object_or_404(PolicyValue.all_versions, pk=value_id)
+    value = _value(value_id)
     status, forms_ = 200, {}
     if request.method == "POST":
         form = PolicyValueForm(data=request.POST)
@@ -172,56 +160,21 @@ def policy_value_page(request, value_id: int):
             return redirect("investigations:policy-value", value_id=value.pk)
         forms_["form"] = form
         value.refresh_from_db()
-    return render(request, "investigations/policy/value.html",
-                  _context(request, value, **forms_), status=status)
+    return _page(request, value, status, **forms_)
 
 
-@login_required
-@require_POST
-def policy_value_publish(request, value_id: int):
-    _require_policy_officer(request.user)
-    value = get_object_or_404(PolicyValue.all_versions, pk=value_id)
-    return version_command(
-        request, version=value, form=PublishForm(data=request.POST),
-        service=lambda **kw: services.policy_value_publish(value_id=value.pk, **kw),
-        done=_("Version %(number)s is published."),
-        back=reverse("investigations:policy-value", kwargs={"value_id": value.pk}),
-        page=lambda form, status: render(request, "investigations/policy/value.html",
-                                         _context(request, value, publish_form=form),
-                                         status=status))
-
-
-@login_required
-@require_POST
-def policy_value_retire(request, value_id: int):
-    _require_policy_officer(request.user)
-    value = get_object_or_404(PolicyValue.all_versions, pk=value_id)
-    return version_command(
-        request, version=value, form=RetireForm(data=request.POST),
-        service=lambda **kw: services.policy_value_retire(value_id=value.pk, **kw),
-        done=_("Version %(number)s is retired."),
-        back=reverse("investigations:policy-value", kwargs={"value_id": value.pk}),
-        page=lambda form, status: render(request, "investigations/policy/value.html",
-                                         _context(request, value, retire_form=form),
-                                         status=status))
+policy_value_publish, policy_value_retire = publish_retire_views(
+    get_version=_value, url_name="investigations:policy-value", kwarg="value_id", page=_page,
+    publish=lambda v, **kw: services.policy_value_publish(value_id=v.pk, **kw),
+    retire=lambda v, **kw: services.policy_value_retire(value_id=v.pk, **kw))
 
 
 @login_required
 def policy_values_export_file(request, fmt: str):
     """Every published or retired version, as YAML or JSON, for another office to import."""
     _require_policy_officer(request.user)
-    if fmt not in ("json", "yaml"):
-        raise Http404("No such format")
-    document = services.policy_values_export()
-    if fmt == "json":
-        body, content_type = json.dumps(document, ensure_ascii=False, indent=2), \
-            "application/json"
-    else:
-        body, content_type = yaml.safe_dump(document, allow_unicode=True, sort_keys=False), \
-            "application/yaml"
-    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="policy-values.{fmt}"'
-    return response
+    return document_response(services.policy_values_export(), fmt=fmt,
+                             filename="policy-values")
 
 
 @login_required
@@ -233,11 +186,8 @@ def policy_values_import_file(request):
     form = ImportForm(data=request.POST, files=request.FILES)
     status, drafted = 400, []
     if form.is_valid():
-        try:
-            document = yaml.safe_load(form.cleaned_data["document"].read().decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
-            form.add_error("document", _("The file is neither YAML nor JSON."))
-        else:
+        document = read_document(form)
+        if document is not None:
             status = _run(form, lambda: drafted.extend(
                 services.policy_values_import(document, actor=request.user)))
     if status == 200:

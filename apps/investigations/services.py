@@ -40,9 +40,7 @@ class TemplateInvalid(ValidationError):
         self.issues = issues
         by_path: dict[str, list[str]] = {}
         for issue in issues:
-            by_path.setdefault(issue.path, []).append(
-                issue.message if issue.position is None
-                else f"{issue.message} (character {issue.position + 1})")
+            by_path.setdefault(issue.path, []).append(issue.problem)
         super().__init__(by_path)
 
 

@@ -50,12 +50,8 @@ class TemplateDocumentForm(forms.Form):
 
 
 def _issue_lines(issues) -> list[str]:
-    return [_("%(where)s: %(problem)s") % {
-        "where": issue.path,
-        "problem": issue.message if issue.position is None else
-        _("%(message)s (character %(position)s)") % {"message": issue.message,
-                                                      "position": issue.position + 1}}
-        for issue in issues]
+    return [_("%(where)s: %(problem)s") % {"where": issue.path, "problem": issue.problem}
+            for issue in issues]
 
 
 def _in_force(code: str) -> ChecklistTemplate | None:

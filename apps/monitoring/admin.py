@@ -4,6 +4,7 @@ classifications and runs are read-only here — they change only through the ser
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.monitoring.models import (
     Action,
     Classification,
@@ -21,11 +22,6 @@ class AddOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(AddOnlyAdmin):
-    def has_add_permission(self, request):
         return False
 
 

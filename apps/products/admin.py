@@ -3,20 +3,12 @@ policy workbench (apps.products.workbench) and its services."""
 
 from django.contrib import admin
 
-from apps.core.admin import ReadOnlyAdmin
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from apps.products.models import CreditProduct, EntryCondition, ProductVersion
 
 
-class ConditionInline(admin.TabularInline):
+class ConditionInline(ReadOnlyTabularInline):
     model = EntryCondition
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditProduct)

@@ -71,14 +71,3 @@ class ConditionForm(forms.Form):
             "value": shown, "reason_en": condition.reason_en, "reason_zh": condition.reason_zh,
             "source_citation": condition.source_citation, "evidence": condition.evidence,
             "effective_from": condition.effective_from})
-
-
-class PublishForm(forms.Form):
-    effective_from = forms.DateField(label=_("in force from"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class RetireForm(forms.Form):
-    effective_to = forms.DateField(label=_("withdrawn from"),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=_("reason"), max_length=500)

@@ -1,5 +1,10 @@
+"""Scoring in the admin, read-only: decision policies are policy data edited in the policy
+workbench (four-eyes, audited); the other records are written by services only (with their
+audit events), and an edited artefact would no longer match its hash."""
+
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.scoring.models import (
     DecisionPolicy,
     DriftReport,
@@ -10,20 +15,6 @@ from apps.scoring.models import (
     ScoreResult,
     TrainingJob,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Scoring records are written by services only (with their audit events): an edit here
-    would bypass the audit trail, and an edited artefact would no longer match its hash."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ModelVersion)
