@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import uuid
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -103,6 +104,33 @@ def _hit_sql(*, sync_off: bool) -> tuple[str, list[str]]:
     return sql, [f.attname for f in Pull._meta.concrete_fields]
 
 
+def _cursor():
+    """A cursor for the hit: Django's own (logged, wrapped as usual), but binding on the server
+    and preparing the statement once per connection, so a hit is not planned again each time
+    (planning is most of the statement's time). Setting `DATAHUB_CACHE_HIT_PREPARED = False`
+    gives the plain cursor back (a connection pooler that cannot keep prepared statements)."""
+    if not getattr(settings, "DATAHUB_CACHE_HIT_PREPARED", True):
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class Preparing(ServerBindingCursor):
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=True, **kwargs)
+
+        def _convert_query(self, query, params=None):
+            # Kept where Django's query log reads the text sent ($1 … placeholders).
+            self._query = converted = super()._convert_query(query, params)
+            return converted
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns automatic preparing off (None also refuses prepare=True); its own
+        # client-binding cursors never prepare, so only this cursor's statement is.
+        raw.prepare_threshold = 2**31 - 1
+    return connection._prepare_cursor(Preparing(raw))
+
+
 def cache_answer(*, enterprise_id: int, source: str, purpose: str, actor,
                  application_id: int | None, person_id: int | None = None) -> Pull | None:
     """The cache pull answering this request, or None when the locking path must decide
@@ -130,7 +158,7 @@ def cache_answer(*, enterprise_id: int, source: str, purpose: str, actor,
               "succeeded": PullState.SUCCEEDED, "now": now, "enterprise": enterprise_id,
               "query_id": uuid.uuid4(), "actor": actor.pk,
               "all_branches": actor.sees_all_branches, "viewer_branch": actor.branch_id}
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -42,8 +42,8 @@ def test_the_hit_is_one_statement_and_writes_the_portable_paths_row(on_postgresq
     with CaptureQueriesContext(connection) as seen:
         hit = ask(people, people.lead)
     assert len(seen.captured_queries) == 1, [q["sql"] for q in seen.captured_queries]
-    sql = seen.captured_queries[0]["sql"].upper()
-    assert sql.lstrip().startswith("WITH RECURSIVE") and "RETURNING" in sql
+    sql = seen.captured_queries[0]["sql"].upper()           # prepared: $1 … placeholders
+    assert sql.lstrip().startswith("WITH RECURSIVE") and "RETURNING" in sql and "$1" in sql
     assert "FOR UPDATE" not in sql and "AUDIT_AUDITEVENT" not in sql
     stored = Pull.objects.get(pk=hit.pk)
     for pull in (hit, stored):
@@ -56,6 +56,21 @@ def test_the_hit_is_one_statement_and_writes_the_portable_paths_row(on_postgresq
         assert pull.audit_pending and pull.changes == [] and pull.person_id is None
         assert pull.finished_at is not None and pull.query_id != paid.query_id
     assert hub.registry.calls == 1
+
+
+def test_the_hit_without_preparing_is_the_same_one_statement(on_postgresql, hub, people,
+                                                              settings):
+    settings.DATAHUB_CACHE_HIT_PREPARED = False
+    consent_for(people.firm, people.am)
+    paid = paid_answer(people)
+    warm(people.lead)
+    with CaptureQueriesContext(connection) as seen:
+        hit = ask(people, people.lead)
+    assert len(seen.captured_queries) == 1
+    sql = seen.captured_queries[0]["sql"].upper()
+    assert sql.lstrip().startswith("WITH RECURSIVE") and "RETURNING" in sql
+    assert "FOR UPDATE" not in sql and "AUDIT_AUDITEVENT" not in sql
+    assert hit.channel == Channel.CACHE and hit.answered_by_id == paid.pk
 
 
 def test_the_hit_refuses_without_consent(on_postgresql, hub, people):
