@@ -92,7 +92,7 @@ def test_a_new_legal_representative_is_a_w12_input(hub, loan, heard):
 @pytest.mark.django_db
 def test_without_a_post_loan_consent_nothing_is_pulled(hub, loan):
     consent_for(loan.enterprise, loan.application.account_manager, purpose="pre_loan")
-    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 3, "budget_stop": 0}
+    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 5, "budget_stop": 0}
     assert not Pull.objects.exists()
 
 
@@ -138,9 +138,9 @@ def test_guarantors_and_the_legal_representative_are_refreshed_with_their_own_co
     consent_for(loan.enterprise, officer, purpose="post_loan", sources=["bureau"],
                 person=shareholder_only)
     counts = refresh_due()
-    # the enterprise's report and the guarantor's; the legal representative has no consent,
-    # the controller is not refreshed on the schedule
-    assert counts == {"requested": 2, "cached": 0, "no_consent": 3, "budget_stop": 0}
+    # the enterprise's report and the guarantor's; registry, court, tax, utility and the legal
+    # representative have no consent, the controller is not refreshed on the schedule
+    assert counts == {"requested": 2, "cached": 0, "no_consent": 5, "budget_stop": 0}
     person_pull = Pull.objects.get(person__isnull=False)
     assert (person_pull.person_id, person_pull.source, person_pull.purpose) == (
         guarantor.pk, "bureau", "post_loan")
