@@ -7,7 +7,8 @@
     audit event, outbox row, commit, send) and run by `celery worker --pool prefork -c 4`
     (claim, query, records, breaker, audit): from the first request to the last pull stored.
     Target: ≤ 2x the baseline;
-  * cache hit: the same N requests again inside the freshness window, each answered from the
+  * cache hit (alone with --cache-only, the paid answers then made in this process): the
+    same N requests again inside the freshness window, each answered from the
     cache without a lock (one cache pull row written, nothing sent): p50 / p95, target p95 <
     5 ms; then the time the periodic sweep takes to write their N audit events in bulk.
 
@@ -42,11 +43,67 @@ def _recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _worker_phase(args, court, firms, officer):
+    """Baseline (direct searches) then the same pulls through a prefork worker; returns
+    (status, direct seconds, requesting seconds, worker seconds)."""
+    import requests
+
+    from apps.datahub import services
+    from apps.datahub.models import Pull
+    from apps.datahub.states import PullState
+
+    # Baseline: the same searches, sent directly, one after another.
+    session = requests.Session()
+    t0 = time.perf_counter()
+    for f in firms:
+        session.post(court.url + "/api/v2/search", timeout=5,
+                     json={"request_id": str(uuid.uuid4()),
+                           "subject": {"uscc": f.uscc, "name": f.name}}).raise_for_status()
+    t_direct = time.perf_counter() - t0
+    court.service.reset()
+    court.service.latency = args.latency
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+         "--concurrency", str(args.concurrency), "--queues", "interactive", "--hostname",
+         f"{TOKEN}@localhost", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(3)  # let the worker connect; its start-up is not the pulls' time
+        if worker.poll() is not None:
+            print("worker did not start", file=sys.stderr)
+            return 1, 0, 0, 0
+        t0 = time.perf_counter()
+        for f in firms:
+            services.pull_request(enterprise_id=f.pk, source="court", purpose="pre_loan",
+                                  actor=officer)
+        t_requested = time.perf_counter() - t0
+        deadline = time.monotonic() + 600
+        while Pull.objects.filter(state__in=[PullState.REQUESTED, PullState.RUNNING]).exists():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                print("pulls did not finish", file=sys.stderr)
+                return 1, 0, 0, 0
+            time.sleep(0.05)
+        t_worker = time.perf_counter() - t0
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+    return 0, t_direct, t_requested, t_worker
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pulls", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--cache-only", action="store_true",
+                        help="only the cache-hit part: the paid answers are made in this "
+                             "process (no baseline, no worker)")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL",
                             "postgres://postgres@127.0.0.1:5432/credence_bench_datahub")
@@ -69,7 +126,6 @@ def main() -> int:
     import django
 
     django.setup()
-    import requests
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -93,47 +149,17 @@ def main() -> int:
                 valid_from=today, valid_until=today, document_reference="B", recorded_by=officer)
         for f in firms])
 
-    # Baseline: the same searches, sent directly, one after another.
-    session = requests.Session()
-    t0 = time.perf_counter()
-    for f in firms:
-        session.post(court.url + "/api/v2/search", timeout=5,
-                     json={"request_id": str(uuid.uuid4()),
-                           "subject": {"uscc": f.uscc, "name": f.name}}).raise_for_status()
-    t_direct = time.perf_counter() - t0
-    court.service.reset()
-    court.service.latency = args.latency
-
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
-         "--concurrency", str(args.concurrency), "--queues", "interactive", "--hostname",
-         f"{TOKEN}@localhost", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, start_new_session=True)
-    try:
-        time.sleep(3)  # let the worker connect; its start-up is not the pulls' time
-        if worker.poll() is not None:
-            print("worker did not start", file=sys.stderr)
-            return 1
-        t0 = time.perf_counter()
+    if args.cache_only:
+        court.service.latency = 0
+        t_direct = t_worker = t_requested = 0.0
         for f in firms:
-            services.pull_request(enterprise_id=f.pk, source="court", purpose="pre_loan",
-                                  actor=officer)
-        t_requested = time.perf_counter() - t0
-        deadline = time.monotonic() + 600
-        while Pull.objects.filter(state__in=[PullState.REQUESTED, PullState.RUNNING]).exists():
-            if time.monotonic() > deadline or worker.poll() is not None:
-                print("pulls did not finish", file=sys.stderr)
-                return 1
-            time.sleep(0.05)
-        t_worker = time.perf_counter() - t0
-    finally:
-        if worker.poll() is None:
-            worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-
+            pull = services.pull_request(enterprise_id=f.pk, source="court",
+                                         purpose="pre_loan", actor=officer)
+            services.pull_run(pull_id=pull.pk)
+    else:
+        status, t_direct, t_requested, t_worker = _worker_phase(args, court, firms, officer)
+        if status:
+            return status
     failed = Pull.objects.exclude(state=PullState.SUCCEEDED).count()
     calls = court.service.calls
     # The machine's database round trip in this run (SELECT 1), to read the cache-hit times
@@ -173,14 +199,19 @@ def main() -> int:
     court.stop()
     times.sort()
     p50, p95 = statistics.median(times), times[int(len(times) * 0.95) - 1]
-    ratio = t_worker / t_direct
-    print(f"  ({args.pulls} court pulls, {args.latency * 1000:.0f} ms source latency, "
-          f"prefork -c {args.concurrency}; {calls} queries reached the source, {failed} "
-          f"pulls not succeeded; requesting took {t_requested:.1f} s of the worker phase; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    print(f"datahub pulls through the worker: {t_worker:.1f} s for {args.pulls}, "
-          f"{ratio:.2f}x the direct in-process queries ({t_direct:.1f} s); target <= 2x: "
-          f"{'met' if ratio <= 2 else 'MISSED'}")
+    ratio = t_worker / t_direct if t_direct else 0.0
+    if args.cache_only:
+        print(f"  ({args.pulls} court answers made in this process, then asked again; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    else:
+        print(f"  ({args.pulls} court pulls, {args.latency * 1000:.0f} ms source latency, "
+              f"prefork -c {args.concurrency}; {calls} queries reached the source, {failed} "
+              f"pulls not succeeded; requesting took {t_requested:.1f} s of the worker phase; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    if not args.cache_only:
+        print(f"datahub pulls through the worker: {t_worker:.1f} s for {args.pulls}, "
+              f"{ratio:.2f}x the direct in-process queries ({t_direct:.1f} s); target <= 2x: "
+              f"{'met' if ratio <= 2 else 'MISSED'}")
     print(f"datahub cache hit: p50 {p50:.1f} ms, p95 {p95:.1f} ms; target p95 < 5 ms: "
           f"{'met' if p95 < 5 else 'MISSED'}")
     print(f"  (database round trip SELECT 1 in this run: p50 {trip50:.2f} ms, p95 {trip95:.2f} "

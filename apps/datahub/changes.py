@@ -3,6 +3,11 @@
 new pledge of equity, W12 a new legal representative or a change of shareholders, W02 a new
 overdue or non-performing loan at another bank in the credit report.
 
+Tax and utility answers are monthly series: an answer bringing a month the previous one did
+not have (or the first answer) is one change, W07 `tax_series` or W08 `utility_series`,
+naming its newest month; whether the series is a sharp drop is monitoring's rule, read on
+every month pulled so far (apps/monitoring/external_signals.py).
+
 Facts only: each change is a signal `code`, a `kind`, a `key` and what was `observed` (and
 the `baseline` it replaced, where there is one). How severe each kind is, is monitoring's
 policy (apps/monitoring/external_signals.py), never decided here.
@@ -17,6 +22,9 @@ bureau's code for the bank): the bank's own arrears can show as W02 as well as W
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+# Sources answering monthly series → (signal code, kind of change).
+SERIES_SOURCES = {"tax": ("W07", "tax_series"), "utility": ("W08", "utility_series")}
 
 
 def _by_kind(records: Iterable) -> dict[str, dict[str, dict]]:
@@ -51,6 +59,13 @@ def changes_between(source: str, before: Iterable | None, after: Iterable, *,
     changes: list[dict] = []
     if source == "bureau":
         return _bureau_changes(old, new, subject)
+    if source in SERIES_SOURCES:
+        code, kind = SERIES_SOURCES[source]
+        came = sorted(set(new.get("month", {})) - set(old.get("month", {})))
+        if not came:
+            return []
+        return [{"code": code, "kind": kind, "key": came[-1],
+                 "observed": f"{source} months to {max(new['month'])} ({len(came)} new)"}]
     if source == "court":
         for key, data in sorted(new.get("dishonest", {}).items()):
             if key not in old.get("dishonest", {}):

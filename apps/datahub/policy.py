@@ -54,6 +54,16 @@ DATAHUB_POLICIES: list[tuple[str, str, str, str]] = [
      "Loans on the book: the registry is asked again when its answer is this old"),
     ("datahub.court.refresh_days", "30", "days",
      "Loans on the book: the court lists are searched again when the answer is this old"),
+    ("datahub.tax.refresh_days", "30", "days",
+     "Loans on the book: the tax bureau is asked again when its answer is this old (domain "
+     "reference §4.1 off-site data refresh: tax monthly [G]; feeds W07)"),
+    ("datahub.utility.refresh_days", "30", "days",
+     "Loans on the book: the utilities are asked again when their answer is this old (domain "
+     "reference §4.1 off-site data refresh: utilities monthly [G]; feeds W08)"),
+    ("datahub.bureau.person_refresh_days", "30", "days",
+     "Loans on the book: the credit report of each guarantor and of the legal representative "
+     "(with their own consent) is asked again when this old (domain reference §4.1 off-site "
+     "data refresh: credit report monthly [G]; §4.3 W02, W15)"),
     ("datahub.http.backoff_seconds", "0.5", "seconds",
      "First back-off between attempts; doubled after each failure"),
     ("datahub.http.backoff_max_seconds", "8", "seconds", "Longest back-off between attempts"),

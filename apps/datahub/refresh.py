@@ -2,9 +2,13 @@
 book still carries, each source whose `datahub.<source>.refresh_days` is in force is asked
 again once its last answer is that old. The pulls are ordinary ones (purpose post-loan, the
 loan's branch charged, consent and budget checked, the outbox, the cache); their changes reach
-monitoring through `apps.datahub.hooks` when they are stored. These are the enterprise's own
-reports; the persons around it (guarantors …) are asked about on request, not on this
-schedule."""
+monitoring through `apps.datahub.hooks` when they are stored.
+
+The persons around such an enterprise (its guarantors and legal representative) are
+refreshed the same way by the sources that answer about persons, each once its
+`datahub.<source>.person_refresh_days` is in force, and only with that person's own
+post-loan consent: a W02 of a guarantor's credit report reaches the loan like the
+enterprise's."""
 
 from __future__ import annotations
 
@@ -12,18 +16,23 @@ import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.task_names import TaskName
+from apps.datahub.connectors import PERSON_SOURCES
 from apps.datahub.models import Pull
 from apps.datahub.policy import HubPolicy
 from apps.datahub.services import BudgetExhausted, consent_in_force, pull_open
 from apps.datahub.states import IN_FLIGHT, Channel, PullState, Purpose, Source
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
-from apps.parties.models import Enterprise
+from apps.parties.models import Enterprise, Person, Relationship, RelationshipKind
 
 log = logging.getLogger(__name__)
+
+# The persons refreshed on the schedule (the others are asked about on request).
+REFRESHED_PERSONS = (RelationshipKind.GUARANTOR, RelationshipKind.LEGAL_REPRESENTATIVE)
 
 
 def refresh_due(*, now: dt.datetime | None = None, limit: int = 1000) -> dict[str, int]:
@@ -69,6 +78,57 @@ def refresh_due(*, now: dt.datetime | None = None, limit: int = 1000) -> dict[st
                     continue
             opened += 1
             counts["cached" if pull.channel == Channel.CACHE else "requested"] += 1
+    opened += _persons_due(subjects, now=now, policy=policy, counts=counts,
+                           limit=limit - opened)
     if any(counts.values()):
         log.info("datahub refresh: %s", counts)
     return counts
+
+
+def _persons_due(subjects: list[tuple[int, int]], *, now: dt.datetime, policy: HubPolicy,
+                 counts: dict[str, int], limit: int) -> int:
+    """The persons' refreshes (see the module docstring), counted into `counts` (a person
+    without a consent of their own is `no_consent`); returns how many pulls were opened."""
+    branch_of = dict(subjects)
+    links = list(Relationship.objects.filter(to_enterprise_id__in=list(branch_of),
+                                             kind__in=REFRESHED_PERSONS,
+                                             from_person__isnull=False)
+                 .values_list("to_enterprise_id", "from_person_id")
+                 .order_by("to_enterprise_id", "from_person_id").distinct())
+    opened = 0
+    for source in sorted(PERSON_SOURCES):
+        days = policy.get(f"datahub.{source}.person_refresh_days")
+        if days is None or not links:
+            continue
+        since = now - dt.timedelta(days=float(days))
+        person_ids = {p for _, p in links}
+        recent = set(Pull.objects.filter(source=source, person_id__in=person_ids).filter(
+            Q(state__in=IN_FLIGHT, channel=Channel.HTTP)
+            | Q(state=PullState.SUCCEEDED, fetched_at__gte=since,
+                channel__in=[Channel.HTTP, Channel.FILE])).values_list("person_id", flat=True))
+        for enterprise_id, person_id in links:
+            if person_id in recent or opened >= limit:
+                continue
+            recent.add(person_id)   # a person behind two borrowers is asked once
+            with transaction.atomic():
+                enterprise = Enterprise.objects.select_for_update(
+                    of=("self",), no_key=True).get(pk=enterprise_id)
+                consent = consent_in_force(enterprise_id=enterprise_id, source=source,
+                                           purpose=Purpose.POST_LOAN,
+                                           on=timezone.localdate(now), person_id=person_id)
+                if consent is None:
+                    counts["no_consent"] += 1
+                    continue
+                try:
+                    pull = pull_open(enterprise=enterprise, source=source,
+                                     purpose=Purpose.POST_LOAN, consent=consent,
+                                     branch_id=branch_of[enterprise_id], application_id=None,
+                                     actor=None, now=now,
+                                     task=TaskName.DATAHUB_REFRESH_PULL_RUN,
+                                     person=Person.objects.get(pk=person_id))
+                except BudgetExhausted:
+                    counts["budget_stop"] += 1
+                    continue
+            opened += 1
+            counts["cached" if pull.channel == Channel.CACHE else "requested"] += 1
+    return opened

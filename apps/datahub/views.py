@@ -1,15 +1,20 @@
 """Pages: an enterprise's external-data pulls (with what each cost or saved and, for a failed
-pull, why in a sentence), and the month's cost report of the viewer's branches."""
+pull, why in a sentence), the officer's request for a pull and its outcome (updating itself
+until the source has answered), and the month's cost report of the viewer's branches."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from apps.datahub import selectors
+from apps.core.exceptions import DomainError
+from apps.datahub import selectors, services
 from apps.datahub.api.views import month_bounds
+from apps.datahub.forms import PullRequestForm
 from apps.datahub.states import Channel, PullState
 from apps.parties.selectors import enterprise_get
 
@@ -51,6 +56,53 @@ def enterprise_pulls_view(request, enterprise_id: int):
     consents = selectors.consent_list(viewer=request.user, enterprise_id=enterprise.pk)[:10]
     return render(request, "datahub/enterprise_pulls.html",
                   {"enterprise": enterprise, "page": page, "consents": consents})
+
+
+@login_required
+@permission_required("datahub.add_pull", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def pull_request_view(request, enterprise_id: int):
+    """Choose the source, the purpose and (for the credit bureau) the person; the service
+    checks consent, budget and scope, and its refusal is shown on the form."""
+    enterprise = enterprise_get(viewer=request.user, enterprise_id=enterprise_id)
+    form = PullRequestForm(request.POST or None, enterprise=enterprise)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data["person"]
+        try:
+            pull = services.pull_request(
+                enterprise_id=enterprise.pk, source=form.cleaned_data["source"],
+                purpose=form.cleaned_data["purpose"], actor=request.user,
+                person_id=person.pk if person is not None else None)
+        except DomainError as exc:
+            refusal = exc.detail
+        except DjangoValidationError as exc:
+            refusal = " ".join(exc.messages)
+        else:
+            return redirect("datahub:pull", pull_id=pull.pk)
+    status = 409 if refusal else 200
+    return render(request, "datahub/pull_request.html",
+                  {"enterprise": enterprise, "form": form, "refusal": refusal,
+                   "consents": selectors.consent_list(viewer=request.user,
+                                                      enterprise_id=enterprise.pk)[:10]},
+                  status=status)
+
+
+@login_required
+@permission_required("datahub.view_pull", raise_exception=True)
+def pull_view(request, pull_id: int):
+    """One pull's outcome: waiting (the card asks again every two seconds), answered (what
+    came back, with its provenance) or failed (why, in a sentence)."""
+    pull = selectors.pull_get(viewer=request.user, pull_id=pull_id)
+    pull.sentence = pull_sentence(pull)
+    waiting = pull.state in (PullState.REQUESTED, PullState.RUNNING)
+    answer = pull.answered_by if pull.channel == Channel.CACHE else pull
+    records = [] if waiting or pull.state == PullState.FAILED else list(
+        answer.records.order_by("kind", "key")[:50])
+    template = ("datahub/partials/pull_status.html" if request.headers.get("HX-Request")
+                else "datahub/pull.html")
+    return render(request, template, {"pull": pull, "waiting": waiting, "records": records,
+                                      "answer": answer})
 
 
 @login_required

@@ -133,6 +133,10 @@ def _seed_business() -> dict[str, int]:
     products = seed_products(effective_from=today.replace(month=1, day=1))
     branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
     parties = seed_demo_enterprises(branches)
+    # Data-pull consents: the demo's external-data requests and refreshes are not refused.
+    from apps.datahub.demo import seed_demo_consents
+
+    consents = seed_demo_consents()
     # Document requirements, column profiles and check thresholds: the walk collects files.
     from apps.documents.seed import seed_documents
 
@@ -160,7 +164,7 @@ def _seed_business() -> dict[str, int]:
     loans = seed_demo_loans(today=today)
     if loans.get("loans"):
         loans.update(_monitoring_run(today))
-    return {"products": products, **parties, "applications": applications,
+    return {"products": products, **parties, **consents, "applications": applications,
             "checklist templates": templates, **document_counts, **approvals, **monitoring,
             **loans}
 

@@ -1,5 +1,6 @@
 """Early-warning signals from outside data (§4.3): W02 (credit bureau), W10 (court), W11
-(pledges of equity), W12 (legal representative, shareholders).
+(pledges of equity), W12 (legal representative, shareholders), W07 (tax paid) and W08
+(electricity and water use) from pulled tax and utility months.
 
 The data hub finds what changed between two answers of a source (apps/datahub/changes.py:
 facts only, each change a `code` and a `kind`) and announces each change for every loan the
@@ -9,6 +10,14 @@ switches a kind off), never a constant here, and the signal is raised through
 `signal_raise`, which de-duplicates per loan and code, opens the mandatory actions and
 writes the `signal.raised` audit event scoped to the loan's application, enterprise and
 branch. The rules themselves (`EXTERNAL_RULES`) are `SignalRule` rows like every other.
+
+W07 and W08 are rules on series, not single facts: when a tax or utility answer brings new
+months, the listener reads every month pulled so far for the enterprise (`datahub.Record`,
+the newest answer winning a month) and applies the same evaluators as the documents' series
+(`evaluators.w07_tax_drop` / `w08_utility_drop`: the last `signal.w0x.window_months` against
+the same months a year earlier, firing above `signal.w0x.drop_ratio_gt`, both seeded by
+`apps.monitoring.seed` with their citation); W08 is read on electricity and on water. The
+signal is raised at the rule's level; a series that does not fire raises nothing.
 
 Monitoring sits above the hub in the layers (it may import it), but only needs the hook.
 """
@@ -91,6 +100,64 @@ def _level(key: str, *, on: dt.date) -> int:
     return int(Decimal(row))
 
 
+# Kind of change → (evaluator, the monthly record's fields it reads, what they are).
+SERIES_KINDS = {
+    ("W07", "tax_series"): ("tax", ("tax_paid",)),
+    ("W08", "utility_series"): ("utility", ("kwh", "water_m3")),
+}
+
+
+def pulled_series(*, enterprise_id: int, source: str, field: str) -> dict[str, Decimal]:
+    """{"YYYY-MM": value} of every month the hub pulled from `source` about the enterprise
+    (not about a person), a later answer winning its month."""
+    from apps.datahub.models import Record
+
+    series: dict[str, Decimal] = {}
+    rows = (Record.objects.filter(enterprise_id=enterprise_id, source=source, kind="month",
+                                  person__isnull=True)
+            .order_by("fetched_at", "id").values_list("key", "data"))
+    for month, data in rows:
+        try:
+            series[month] = Decimal(str(data[field]))
+        except (KeyError, ArithmeticError, TypeError, ValueError):
+            continue
+    return series
+
+
+def series_observations(code: str, series_by_field: dict[str, dict[str, Decimal]], *,
+                        policy) -> list:
+    """The evaluator's observation for each field's series (W07: tax paid; W08: electricity,
+    water), those that fire first."""
+    from apps.monitoring import evaluators as ev
+
+    evaluate = ev.w07_tax_drop if code == "W07" else ev.w08_utility_drop
+    found = []
+    for field, series in series_by_field.items():
+        observation = evaluate(series, policy)
+        observation.details["field"] = field
+        found.append(observation)
+    return sorted(found, key=lambda o: -o.level)
+
+
+def _series_raise(*, loan_id: int, code: str, kind: str, source: str):
+    from apps.loans.models import Loan
+    from apps.monitoring.policy import Policy
+    from apps.monitoring.services.signals import signal_raise
+
+    hub_source, fields = SERIES_KINDS[(code, kind)]
+    enterprise_id = Loan.objects.values_list("enterprise_id", flat=True).get(pk=loan_id)
+    series = {f: pulled_series(enterprise_id=enterprise_id, source=hub_source, field=f)
+              for f in fields}
+    fired = [o for o in series_observations(code, series, policy=Policy()) if o.level > 0]
+    if not fired:
+        return None
+    o = fired[0]
+    observed = (f"{o.details['field']} {', '.join(o.details['months'])}: {o.observed} "
+                f"against {o.baseline} a year earlier (−{o.details['drop_ratio']})")
+    return signal_raise(loan_id=loan_id, code=code, observed=observed, source=source,
+                        baseline=o.baseline)
+
+
 def external_change_raise(*, loan_id: int, code: str, kind: str, source: str, observed: str,
                           details: dict | None = None, **_ignored):
     """The hub's change listener: one change on one loan → its signal at the policy's level
@@ -98,6 +165,8 @@ def external_change_raise(*, loan_id: int, code: str, kind: str, source: str, ob
     the level is not in force: the hub logs it and keeps the pull (see its hooks)."""
     from apps.monitoring.services.signals import signal_raise
 
+    if (code, kind) in SERIES_KINDS:
+        return _series_raise(loan_id=loan_id, code=code, kind=kind, source=source)
     key = LEVEL_KEYS.get((code, kind))
     if key is None:
         return None

@@ -111,6 +111,7 @@ NO_DEMO_OBJECT = {
     "oversight:exemption": "oversight.ExemptionCase",
     "oversight:job": "oversight.ExportJob",
     "web:task-probe-detail": "core.TaskProbe",
+    "datahub:pull": "datahub.Pull",
     # Sampled by chance: when the demo has one, `_extra_pages` sweeps it.
     "investigations:reverification": "investigations.ReVerification",
 }

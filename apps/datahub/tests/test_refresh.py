@@ -92,7 +92,7 @@ def test_a_new_legal_representative_is_a_w12_input(hub, loan, heard):
 @pytest.mark.django_db
 def test_without_a_post_loan_consent_nothing_is_pulled(hub, loan):
     consent_for(loan.enterprise, loan.application.account_manager, purpose="pre_loan")
-    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 3, "budget_stop": 0}
+    assert refresh_due() == {"requested": 0, "cached": 0, "no_consent": 5, "budget_stop": 0}
     assert not Pull.objects.exists()
 
 
@@ -112,3 +112,64 @@ def test_a_failing_listener_does_not_lose_the_pull(hub, loan):
         assert Pull.objects.get(pk=pull.pk).changes[0]["code"] == "W10"
     finally:
         hooks.unregister_change_listener(broken)
+
+
+def link(loan, kind, name):
+    from apps.parties.models import Relationship
+    from apps.parties.tests.factories import PersonFactory
+
+    person = PersonFactory(name=name)
+    Relationship.objects.create(kind=kind, from_person=person, to_enterprise=loan.enterprise)
+    return person
+
+
+@pytest.mark.django_db
+def test_guarantors_and_the_legal_representative_are_refreshed_with_their_own_consent(
+        hub, loan, heard):
+    from apps.parties.models import RelationshipKind
+
+    officer = loan.application.account_manager
+    guarantor = link(loan, RelationshipKind.GUARANTOR, "周保")
+    legal_rep = link(loan, RelationshipKind.LEGAL_REPRESENTATIVE, "钱法")
+    shareholder_only = link(loan, RelationshipKind.ACTUAL_CONTROLLER, "孙控")
+    consent_for(loan.enterprise, officer, purpose="post_loan", sources=["bureau"])
+    consent_for(loan.enterprise, officer, purpose="post_loan", sources=["bureau"],
+                person=guarantor)
+    consent_for(loan.enterprise, officer, purpose="post_loan", sources=["bureau"],
+                person=shareholder_only)
+    counts = refresh_due()
+    # the enterprise's report and the guarantor's; registry, court, tax, utility and the legal
+    # representative have no consent, the controller is not refreshed on the schedule
+    assert counts == {"requested": 2, "cached": 0, "no_consent": 5, "budget_stop": 0}
+    person_pull = Pull.objects.get(person__isnull=False)
+    assert (person_pull.person_id, person_pull.source, person_pull.purpose) == (
+        guarantor.pk, "bureau", "post_loan")
+    assert person_pull.branch_id == loan.branch_id and person_pull.requested_by is None
+    assert OutboxMessage.objects.filter(task_name="datahub.refresh_pull_run").count() == 2
+    assert not Pull.objects.filter(person__in=[legal_rep, shareholder_only]).exists()
+    for pull in Pull.objects.all():
+        services.pull_run(pull_id=pull.pk)
+    heard.clear()
+    assert refresh_due()["requested"] == 0                          # answered within 30 days
+    # past the person's interval (policy), asked again; a new overdue is the loan's W02
+    Pull.objects.filter(person=guarantor).update(
+        fetched_at=timezone.now() - dt.timedelta(days=31))
+    hub.bureau.add_loan(guarantor.resident_id, "L-9", status="overdue", dpd=40)
+    refresh_due()
+    again = Pull.objects.get(person=guarantor, state="requested")
+    services.pull_run(pull_id=again.pk)
+    assert [c["code"] for c in heard] == ["W02"] and "周保" in heard[0]["observed"]
+
+
+@pytest.mark.django_db
+def test_without_the_person_refresh_policy_persons_are_not_refreshed(hub, loan):
+    from apps.investigations.models import PolicyValue
+    from apps.parties.models import RelationshipKind
+
+    officer = loan.application.account_manager
+    guarantor = link(loan, RelationshipKind.GUARANTOR, "周保")
+    consent_for(loan.enterprise, officer, purpose="post_loan", sources=["bureau"],
+                person=guarantor)
+    PolicyValue.objects.filter(key="datahub.bureau.person_refresh_days").delete()
+    refresh_due()
+    assert not Pull.objects.filter(person=guarantor).exists()

@@ -99,3 +99,103 @@ def test_every_kind_has_its_level_in_policy():
     keys = {k for k, *_ in EXTERNAL_POLICY}
     assert set(LEVEL_KEYS.values()) == keys
     assert {code for code, _kind in LEVEL_KEYS} == {r[0] for r in EXTERNAL_RULES}
+
+
+# W07 / W08 from pulled tax and utility months --------------------------------------------
+
+
+def _months(first: str, values: list[str]) -> dict[str, Decimal]:
+    from apps.monitoring.evaluators import _months_back
+
+    return {_months_back(first, -i): Decimal(v) for i, v in enumerate(values)}
+
+
+def _year_on_year(before: str, now: str) -> dict[str, Decimal]:
+    """Oct–Dec 2024 at `before` a month, Oct–Dec 2025 at `now` a month (and filler between)."""
+    series = _months("2024-10", [before] * 3 + ["100"] * 9)
+    series.update(_months("2025-10", [now] * 3))
+    return series
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("now", "fires"), [("70.00", False),     # exactly 30 % down: no
+                                            ("69.99", True),      # just over 30 %: fires
+                                            ("100", False)])
+def test_w07_fires_above_the_policy_drop_and_not_at_it(now, fires):
+    from apps.monitoring.external_signals import series_observations
+    from apps.monitoring.policy import Policy
+
+    seed_monitoring()
+    [o] = series_observations("W07", {"tax_paid": _year_on_year("100", now)}, policy=Policy())
+    assert (o.level > 0) is fires
+    if fires:
+        assert o.details["months"] == ["2025-10", "2025-11", "2025-12"]
+        assert (o.observed, o.baseline) == ("209.97", "300")
+
+
+@pytest.mark.django_db
+def test_w08_reads_water_as_well_as_electricity_and_needs_a_year_of_months():
+    from apps.monitoring.external_signals import series_observations
+    from apps.monitoring.policy import Policy
+
+    seed_monitoring()
+    found = series_observations("W08", {"kwh": _year_on_year("100", "100"),
+                                        "water_m3": _year_on_year("100", "60")},
+                                policy=Policy())
+    assert [(o.details["field"], o.level > 0) for o in found] == [("water_m3", True),
+                                                                    ("kwh", False)]
+    short = _months("2025-01", ["100"] * 12)        # no year-earlier months: nothing to say
+    assert series_observations("W08", {"kwh": short}, policy=Policy())[0].level == 0
+
+
+@pytest.mark.django_db
+def test_w07_threshold_is_policy_data():
+    from apps.monitoring.external_signals import series_observations
+    from apps.monitoring.policy import Policy
+
+    seed_monitoring()
+    series = {"tax_paid": _year_on_year("100", "75")}           # 25 % down
+    assert series_observations("W07", series, policy=Policy())[0].level == 0
+    _publish("signal.w07.drop_ratio_gt", "0.20")
+    assert series_observations("W07", series, policy=Policy())[0].level > 0
+
+
+def _earlier_tax_answer(enterprise, tax_paid: str) -> None:
+    """A tax answer of a year before the stand-in's (2024 months), stored as the hub would."""
+    from apps.datahub.models import Record
+
+    fetched = timezone.now() - dt.timedelta(days=400)
+    pull = Pull.objects.create(enterprise=enterprise, branch_id=enterprise.branch_id,
+                               source="tax", purpose="post_loan", channel="file",
+                               state="succeeded", price=0, fetched_at=fetched,
+                               finished_at=fetched, format_version="tax/1")
+    Record.objects.bulk_create([
+        Record(pull=pull, enterprise=enterprise, source="tax", kind="month", key=month,
+               data={"month": month, "sales": "1", "tax_paid": tax_paid},
+               query_id=pull.query_id, fetched_at=fetched, format_version="tax/1")
+        for month in _months("2024-01", ["0"] * 12)])
+
+
+@pytest.mark.django_db
+def test_a_tax_refresh_with_a_sharp_drop_raises_w07_on_the_active_loan(hub, loan):  # noqa: F811
+    consent_for(loan.enterprise, loan.application.account_manager, purpose="post_loan",
+                sources=["tax"])
+    _earlier_tax_answer(loan.enterprise, "20000.00")      # the stand-in answers 7,500 a month
+    [pull] = _refresh_and_run()
+    assert pull.source == "tax"
+    signal = Signal.objects.get(loan=loan)
+    assert (signal.code, signal.level) == ("W07", 2)
+    assert "2025-10, 2025-11, 2025-12" in signal.observed and signal.baseline == "60000.00"
+    assert str(pull.query_id) in signal.source
+    assert AuditEvent.objects.filter(action="signal.raised").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_tax_refresh_without_a_drop_raises_nothing(hub, loan):  # noqa: F811
+    consent_for(loan.enterprise, loan.application.account_manager, purpose="post_loan",
+                sources=["tax", "utility"])
+    _earlier_tax_answer(loan.enterprise, "7500.00")
+    pulls = _refresh_and_run()
+    assert sorted(p.source for p in pulls) == ["tax", "utility"]
+    assert not Signal.objects.exists()
+    assert Pull.objects.get(pk=pulls[0].pk).changes[0]["code"] in ("W07", "W08")
