@@ -218,15 +218,13 @@ def _classify_range_in_sql(*, first_id: int, last_id: int, as_of: dt.date,
         signals = signals_apply(observations=_data_observations(stubs, policy=policy),
                                 on=as_of, rules=rules, policy=policy, refresh_levels=False,
                                 raised_before=w01["raised"])
-    with _phase("floors and risk status"):
+    # One statement: floors, risk status and (for a run) the month's snapshot.
+    with _phase("floors, risk status and snapshot"):
         loans = run_set.floors_upsert(first_id=first_id, last_id=last_id, as_of=as_of,
-                                      policy=policy)
+                                      policy=policy, run=run)
     with _phase("proposals"):
         proposals = run_set.proposals_write(first_id=first_id, last_id=last_id, as_of=as_of,
                                             policy=policy, run=run) if loans else 0
-    if run is not None:
-        with _phase("snapshot"):
-            _snapshots_insert(run=run, as_of=as_of, first_id=first_id, last_id=last_id)
     return {"loans": loans, "signals_opened": len(w01["opened"]) + len(signals["opened"]),
             "signals_updated": len(w01["updated"]) + len(signals["updated"]),
             "signals_resolved": len(w01["resolved"]) + len(signals["resolved"]),
