@@ -68,18 +68,9 @@ def classification_run_start(*, as_of: dt.date | None = None) -> ClassificationR
         return run
     policy = Policy(on=as_of)
     size = policy.integer(K.RUN_CHUNK_SIZE)
-    ids = Loan.objects.filter(state__in=OPEN_STATES).order_by("pk").values_list("pk", flat=True)
-    chunks, batch = [], []
-    # Streaming the ids keeps memory flat in the size of the book (one chunk at a time).
-    for loan_id in ids.iterator(chunk_size=10_000):
-        batch.append(loan_id)
-        if len(batch) == size:
-            chunks.append(ClassificationRunChunk(run=run, first_loan_id=batch[0],
-                                                 last_loan_id=batch[-1], loans=len(batch)))
-            batch = []
-    if batch:
-        chunks.append(ClassificationRunChunk(run=run, first_loan_id=batch[0],
-                                             last_loan_id=batch[-1], loans=len(batch)))
+    chunks = [ClassificationRunChunk(run=run, first_loan_id=first, last_loan_id=last,
+                                     loans=loans)
+              for first, last, loans in _chunk_bounds(size)]
     ClassificationRunChunk.objects.bulk_create(chunks)
     run.chunks_total = len(chunks)
     run.loans_total = sum(c.loans for c in chunks)
@@ -92,6 +83,21 @@ def classification_run_start(*, as_of: dt.date | None = None) -> ClassificationR
     for chunk in run.chunks.all():
         enqueue_on_commit(TaskName.MONITORING_CLASSIFY_CHUNK, chunk_id=chunk.pk)
     return run
+
+
+def _chunk_bounds(size: int) -> list[tuple[int, int, int]]:
+    """(first id, last id, loans) of each run of `size` consecutive open loans, in id order,
+    numbered by the database: one row per chunk comes back, not one per loan (streaming
+    20,000 ids through a server cursor was a tenth of a no-change run)."""
+    sql = f"""
+    SELECT MIN(id), MAX(id), COUNT(*)
+    FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS chunk
+          FROM loans_loan WHERE {dialect.in_ids("state", "states")}) numbered
+    GROUP BY chunk ORDER BY chunk
+    """  # noqa: S608 - fragments from apps.monitoring.dialect, values bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"size": size, "states": dialect.id_list(OPEN_STATES)})
+        return cursor.fetchall()
 
 
 def classification_chunks_reconcile(*, now: dt.datetime | None = None) -> int:
@@ -212,15 +218,13 @@ def _classify_range_in_sql(*, first_id: int, last_id: int, as_of: dt.date,
         signals = signals_apply(observations=_data_observations(stubs, policy=policy),
                                 on=as_of, rules=rules, policy=policy, refresh_levels=False,
                                 raised_before=w01["raised"])
-    with _phase("floors and risk status"):
+    # One statement: floors, risk status and (for a run) the month's snapshot.
+    with _phase("floors, risk status and snapshot"):
         loans = run_set.floors_upsert(first_id=first_id, last_id=last_id, as_of=as_of,
-                                      policy=policy)
+                                      policy=policy, run=run)
     with _phase("proposals"):
         proposals = run_set.proposals_write(first_id=first_id, last_id=last_id, as_of=as_of,
                                             policy=policy, run=run) if loans else 0
-    if run is not None:
-        with _phase("snapshot"):
-            _snapshots_insert(run=run, as_of=as_of, first_id=first_id, last_id=last_id)
     return {"loans": loans, "signals_opened": len(w01["opened"]) + len(signals["opened"]),
             "signals_updated": len(w01["updated"]) + len(signals["updated"]),
             "signals_resolved": len(w01["resolved"]) + len(signals["resolved"]),

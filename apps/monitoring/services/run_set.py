@@ -161,15 +161,35 @@ def loans_with_other_data(first_id: int, last_id: int):
 
 # --- floors and risk status -----------------------------------------------------------------
 
-def _floors_sql() -> str:
+# The month's snapshot, written by the same statement as the risk status (`_floors_sql` with
+# a run): each open loan's category in force (the upsert never changes it) and the floor just
+# computed, which is what the row-by-row path's `_snapshots_insert` reads back afterwards.
+# Idempotent on (as_of, loan).
+_SNAPSHOT = """,
+snapshot AS (
+  INSERT INTO monitoring_classificationsnapshot (run_id, as_of, loan_id, branch_id,
+      product_id, officer_id, vintage, category, floor, outstanding)
+  SELECT %(run)s, %(as_of)s, b.id, b.branch_id, pv.product_id, b.officer_id,
+         to_char(b.value_date, 'YYYY"Q"Q'), b.category,
+         (%(categories)s::text[])[f.floor_rank], b.outstanding_principal
+  FROM floors f JOIN base b ON b.id = f.id
+  JOIN products_productversion pv ON pv.id = b.product_version_id
+  ON CONFLICT (as_of, loan_id) DO NOTHING
+  RETURNING 1
+)"""
+
+
+def _floors_sql(*, snapshot: bool = False) -> str:
     """The chunk's floors and reasons (see `apps.monitoring.floors` for the rules; the reasons
     are the same JSON, in the same order: dpd, restructured, signal, cross-default), upserted
-    into the risk status with the warning level; returns the number of loans."""
+    into the risk status with the warning level, and with `snapshot` the month's snapshot
+    rows; returns the number of loans."""
     return """
 WITH base AS (
   SELECT l.id, l.enterprise_id, GREATEST(l.dpd_principal, l.dpd_interest) AS dpd,
          COALESCE(rs.category, 'normal') AS category, rr.restructured_on,
-         COALESCE(sg.level, 0) AS signal_level
+         COALESCE(sg.level, 0) AS signal_level, l.branch_id, l.officer_id,
+         l.product_version_id, l.value_date, l.outstanding_principal
   FROM loans_loan l
   LEFT JOIN monitoring_loanriskstatus rs ON rs.loan_id = l.id
   LEFT JOIN (SELECT loan_id, MAX(restructured_on) AS restructured_on
@@ -276,13 +296,15 @@ written AS (
      OR monitoring_loanriskstatus.floor_as_of IS DISTINCT FROM EXCLUDED.floor_as_of
      OR monitoring_loanriskstatus.warning_level IS DISTINCT FROM EXCLUDED.warning_level
   RETURNING 1
-)
+)""" + (_SNAPSHOT if snapshot else "") + """
 SELECT (SELECT COUNT(*) FROM base), (SELECT COUNT(*) FROM written)
 """  # noqa: S608 - constant text, values bound
 
 
-def floors_upsert(*, first_id: int, last_id: int, as_of: dt.date, policy: Policy) -> int:
-    """Floors and risk status for the chunk (see `_floors_sql`); returns the loans."""
+def floors_upsert(*, first_id: int, last_id: int, as_of: dt.date, policy: Policy,
+                  run=None) -> int:
+    """Floors and risk status for the chunk, and the run's snapshot rows if a run is given
+    (see `_floors_sql`); returns the loans."""
     dpd_keys = (K.FLOOR_SPECIAL_MENTION_DPD_GT, K.FLOOR_SUBSTANDARD_DPD_GT,
                 K.FLOOR_DOUBTFUL_DPD_GT, K.FLOOR_LOSS_DPD_GT)
     substandard = 3
@@ -307,8 +329,9 @@ def floors_upsert(*, first_id: int, last_id: int, as_of: dt.date, policy: Policy
         "l2_policy": json.dumps(policy.versions(K.SIGNAL_FLOOR_L2)),
         "l3_policy": json.dumps(policy.versions(K.SIGNAL_FLOOR_L3)),
         "share_policy": json.dumps(policy.versions(K.CROSS_DEFAULT_SHARE_GT)),
+        "run": run.pk if run is not None else None,
     }
-    ((loans, _written),) = _execute(_floors_sql(), params)
+    ((loans, _written),) = _execute(_floors_sql(snapshot=run is not None), params)
     return loans
 
 
