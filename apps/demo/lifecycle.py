@@ -76,7 +76,19 @@ def _site(application: Application) -> tuple[Decimal, Decimal]:
     return _FALLBACK_SITE
 
 
-def _investigate(application: Application, manager: User) -> Application:
+def _honest_value(item: Item, application: Application):
+    """The honest walk's answer: text written from the enterprise's own facts, different in
+    every file (issue #18); other answers as `_demo_value` for now."""
+    from apps.demo.narratives import narrative
+
+    if item.answer_type == AnswerType.TEXT:
+        chinese = not (item.label_en or "").strip()
+        return narrative(application.enterprise, item.code, chinese=chinese,
+                         min_length=item.min_length or 0, seed=application.pk)
+    return _demo_value(item, application)
+
+
+def _investigate(application: Application, manager: User, *, honest: bool = False) -> Application:
     """The pre-lending investigation, through its services: the account manager and a second
     account manager of the branch investigate, both check in, the branch's risk reviewer (who
     may still review the application: not an investigator) accepts."""
@@ -102,7 +114,8 @@ def _investigate(application: Application, manager: User) -> Application:
                  .exclude(answer_type=AnswerType.DERIVED).exclude(pk__in=answered))
         for item in items:
             workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
-                                 value=_demo_value(item, application),
+                                 value=(_honest_value if honest else _demo_value)(
+                                     item, application),
                                  evidence=_demo_evidence(item), actor=manager)
         lat, lng = _site(application)
         checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
@@ -166,8 +179,9 @@ _ROAD = [
     (S.SUBMITTED, "am", lambda a, u: services.application_submit(application_id=a.pk, actor=u)),
     # Reaching investigating runs the whole investigation to acceptance, so a file "in
     # investigation" can be sent to review at once (as the application tests expect).
-    (S.INVESTIGATING, "am", lambda a, u: _investigate(
-        services.application_start_investigation(application_id=a.pk, actor=u), u)),
+    (S.INVESTIGATING, "am", lambda a, u, honest=False: _investigate(
+        services.application_start_investigation(application_id=a.pk, actor=u), u,
+        honest=honest)),
     (S.UNDER_REVIEW, "am", lambda a, u: services.application_send_to_review(
         application_id=_collect_documents(a, u).pk, actor=u)),
     (S.IN_APPROVAL, "reviewer", lambda a, u: _send_to_approval(a, u)),
@@ -191,8 +205,11 @@ _EXITS = {
 }
 
 
-def walk_to_state(application: Application, state: str, *, branch_code: str) -> Application:
-    """Move `application` (a draft) to `state` with the branch's demo staff."""
+def walk_to_state(application: Application, state: str, *, branch_code: str,
+                  honest: bool = False) -> Application:
+    """Move `application` (a draft) to `state` with the branch's demo staff. With `honest`
+    (the demo seed only), the investigation is answered as a real visit would be (issue #18);
+    the default keeps the quick box-ticked walk the tests rely on."""
     def staff(prefix: str | None) -> User | None:
         return None if prefix is None else User.objects.get(username=f"{prefix}.{branch_code}")
 
@@ -203,7 +220,10 @@ def walk_to_state(application: Application, state: str, *, branch_code: str) -> 
     for _reached, prefix, move in _ROAD:
         if application.state == target:
             break
-        application = move(application, staff(prefix))
+        if honest and _reached == S.INVESTIGATING:
+            application = move(application, staff(prefix), honest=True)
+        else:
+            application = move(application, staff(prefix))
     if exit_move is not None:
         application = exit_move[1](application, staff(exit_move[0]))
     return Application.objects.get(pk=application.pk)
