@@ -76,11 +76,53 @@ def _site(application: Application) -> tuple[Decimal, Decimal]:
     return _FALLBACK_SITE
 
 
+def _honest_figures(application: Application) -> dict:
+    """Figures an honest visit finds, consistent with the enterprise's declared revenue and the
+    loan asked for, so the template's figure rules and cross-checks hold (issue #18)."""
+    enterprise = application.enterprise
+    sales = Decimal(enterprise.annual_revenue or 5_000_000)
+    months = max(int(application.term_months or 12), 1)
+    instalment = (Decimal(application.amount_requested) / months * Decimal("1.05"))
+    free_cf = max(sales * Decimal("0.04"), instalment * Decimal("2.5"))
+    cogs = sales * Decimal("0.7")
+    balance = {"cash": sales * Decimal("0.08"), "receivables": sales * Decimal("0.12"),
+               "inventory": cogs * 40 / 365, "fixed_assets": sales * Decimal("0.25"),
+               "payables": sales * Decimal("0.06"), "bank_loans": sales * Decimal("0.10"),
+               "private_loans": Decimal(0)}
+    equity = (sum(balance[k] for k in ("cash", "receivables", "inventory", "fixed_assets"))
+              - sum(balance[k] for k in ("payables", "bank_loans", "private_loans")))
+    staff = enterprise.employees or 12
+    figures = {
+        "A4_AMOUNT": application.amount_requested, "B2_M1_COUNT": 0, "B3_INQUIRIES": 2,
+        "B3_APPROVALS": 1, "B5_CARD_UTILISATION": 35, "B6_ONLINE_LOANS": 0,
+        "C4_TOP_CUSTOMER_SHARE": 28, "C6_HEAD_OBSERVED": staff, "C6_HEAD_SOCIAL": staff,
+        "C6_HEAD_DECLARED": staff, "D2_ANNUAL_SALES": sales, "D2_ANNUAL_COGS": cogs,
+        "D2_MONTHLY_FREE_CF": free_cf, "D3_INSTALMENT": instalment,
+        "D4_LOGISTICS_SALES": sales * Decimal("0.95"),
+        "D5_OPENING_EQUITY": equity * Decimal("0.5"), "D5_RETAINED_PROFIT": equity * Decimal("0.6"),
+        "D5_INJECTIONS": 0, "D5_DRAWINGS": equity * Decimal("0.1"),
+        "E1_KWH_12M": sales * Decimal("0.04"), "E1_KWH_PRIOR_12M": sales * Decimal("0.038"),
+        "E3_VAT_SALES_12M": sales * Decimal("0.98"), "E3_TAX_PAID_12M": sales * Decimal("0.03"),
+        "E3_TAX_PAID_PRIOR_12M": sales * Decimal("0.028"),
+        "F2_TOTAL_INFLOW_12M": sales * Decimal("1.10"), "F2_EXCLUDED_12M": sales * Decimal("0.08"),
+        "F5_AVG_BALANCE": instalment * 3, "H2_VALUE": Decimal(application.amount_requested) * 2,
+    }
+    return {"balance": balance, **{k: str(Decimal(v).quantize(Decimal(1)))
+                                   for k, v in figures.items()}}
+
+
 def _honest_value(item: Item, application: Application):
     """The honest walk's answer: text written from the enterprise's own facts, different in
-    every file (issue #18); other answers as `_demo_value` for now."""
+    every file; figures consistent with the enterprise's profile (issue #18)."""
     from apps.demo.narratives import narrative
 
+    figures = _honest_figures(application)
+    if item.code in figures:
+        return figures[item.code]
+    if item.answer_type == AnswerType.TABLE and item.code == "D1_BALANCE":
+        return [{"row": row, "amount": str(amount.quantize(Decimal(1))),
+                 "basis": "counted on site" if row == "inventory" else "ledger and statements"}
+                for row, amount in figures["balance"].items()]
     if item.answer_type == AnswerType.TEXT:
         chinese = not (item.label_en or "").strip()
         return narrative(application.enterprise, item.code, chinese=chinese,
