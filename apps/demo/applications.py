@@ -12,6 +12,10 @@ from apps.demo.lifecycle import walk_to_state
 from apps.parties.models import Enterprise
 from apps.products.selectors import eligibility_for_enterprise
 
+# The one file walked box-ticked (same text, made-up photo ids, a visit of seconds): the
+# example of what the investigation controls catch (issue #18). Every other file is honest.
+_BOX_TICKED_FILE_INDEX = 3
+
 # States in the order they are dealt out, so every state appears even with few enterprises;
 # disbursed twice, so the loan book has enough borrowers for its mix of behaviours.
 _STATES = [S.DRAFT, S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.APPROVED,
@@ -64,5 +68,5 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
             # Contracting and drawing are the loan book's (apps.loans.demo): it contracts every
             # approved file through its services, so each disbursed file has a contract and loans.
             walk_to_state(application, S.APPROVED if state in _BOOKED else state,
-                          branch_code=branch_code)
+                          branch_code=branch_code, honest=index != _BOX_TICKED_FILE_INDEX)
     return created

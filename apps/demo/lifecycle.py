@@ -76,7 +76,61 @@ def _site(application: Application) -> tuple[Decimal, Decimal]:
     return _FALLBACK_SITE
 
 
-def _investigate(application: Application, manager: User) -> Application:
+def _honest_figures(application: Application) -> dict:
+    """Figures an honest visit finds, consistent with the enterprise's declared revenue and the
+    loan asked for, so the template's figure rules and cross-checks hold (issue #18)."""
+    enterprise = application.enterprise
+    sales = Decimal(enterprise.annual_revenue or 5_000_000)
+    months = max(int(application.term_months or 12), 1)
+    instalment = (Decimal(application.amount_requested) / months * Decimal("1.05"))
+    free_cf = max(sales * Decimal("0.04"), instalment * Decimal("2.5"))
+    cogs = sales * Decimal("0.7")
+    balance = {"cash": sales * Decimal("0.08"), "receivables": sales * Decimal("0.12"),
+               "inventory": cogs * 40 / 365, "fixed_assets": sales * Decimal("0.25"),
+               "payables": sales * Decimal("0.06"), "bank_loans": sales * Decimal("0.10"),
+               "private_loans": Decimal(0)}
+    equity = (sum(balance[k] for k in ("cash", "receivables", "inventory", "fixed_assets"))
+              - sum(balance[k] for k in ("payables", "bank_loans", "private_loans")))
+    staff = enterprise.employees or 12
+    figures = {
+        "A4_AMOUNT": application.amount_requested, "B2_M1_COUNT": 0, "B3_INQUIRIES": 2,
+        "B3_APPROVALS": 1, "B5_CARD_UTILISATION": 35, "B6_ONLINE_LOANS": 0,
+        "C4_TOP_CUSTOMER_SHARE": 28, "C6_HEAD_OBSERVED": staff, "C6_HEAD_SOCIAL": staff,
+        "C6_HEAD_DECLARED": staff, "D2_ANNUAL_SALES": sales, "D2_ANNUAL_COGS": cogs,
+        "D2_MONTHLY_FREE_CF": free_cf, "D3_INSTALMENT": instalment,
+        "D4_LOGISTICS_SALES": sales * Decimal("0.95"),
+        "D5_OPENING_EQUITY": equity * Decimal("0.5"), "D5_RETAINED_PROFIT": equity * Decimal("0.6"),
+        "D5_INJECTIONS": 0, "D5_DRAWINGS": equity * Decimal("0.1"),
+        "E1_KWH_12M": sales * Decimal("0.04"), "E1_KWH_PRIOR_12M": sales * Decimal("0.038"),
+        "E3_VAT_SALES_12M": sales * Decimal("0.98"), "E3_TAX_PAID_12M": sales * Decimal("0.03"),
+        "E3_TAX_PAID_PRIOR_12M": sales * Decimal("0.028"),
+        "F2_TOTAL_INFLOW_12M": sales * Decimal("1.10"), "F2_EXCLUDED_12M": sales * Decimal("0.08"),
+        "F5_AVG_BALANCE": instalment * 3, "H2_VALUE": Decimal(application.amount_requested) * 2,
+    }
+    return {"balance": balance, **{k: str(Decimal(v).quantize(Decimal(1)))
+                                   for k, v in figures.items()}}
+
+
+def _honest_value(item: Item, application: Application):
+    """The honest walk's answer: text written from the enterprise's own facts, different in
+    every file; figures consistent with the enterprise's profile (issue #18)."""
+    from apps.demo.narratives import narrative
+
+    figures = _honest_figures(application)
+    if item.code in figures:
+        return figures[item.code]
+    if item.answer_type == AnswerType.TABLE and item.code == "D1_BALANCE":
+        return [{"row": row, "amount": str(amount.quantize(Decimal(1))),
+                 "basis": "counted on site" if row == "inventory" else "ledger and statements"}
+                for row, amount in figures["balance"].items()]
+    if item.answer_type == AnswerType.TEXT:
+        chinese = not (item.label_en or "").strip()
+        return narrative(application.enterprise, item.code, chinese=chinese,
+                         min_length=item.min_length or 0, seed=application.pk)
+    return _demo_value(item, application)
+
+
+def _investigate(application: Application, manager: User, *, honest: bool = False) -> Application:
     """The pre-lending investigation, through its services: the account manager and a second
     account manager of the branch investigate, both check in, the branch's risk reviewer (who
     may still review the application: not an investigator) accepts."""
@@ -102,7 +156,8 @@ def _investigate(application: Application, manager: User) -> Application:
                  .exclude(answer_type=AnswerType.DERIVED).exclude(pk__in=answered))
         for item in items:
             workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
-                                 value=_demo_value(item, application),
+                                 value=(_honest_value if honest else _demo_value)(
+                                     item, application),
                                  evidence=_demo_evidence(item), actor=manager)
         lat, lng = _site(application)
         checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
@@ -166,8 +221,9 @@ _ROAD = [
     (S.SUBMITTED, "am", lambda a, u: services.application_submit(application_id=a.pk, actor=u)),
     # Reaching investigating runs the whole investigation to acceptance, so a file "in
     # investigation" can be sent to review at once (as the application tests expect).
-    (S.INVESTIGATING, "am", lambda a, u: _investigate(
-        services.application_start_investigation(application_id=a.pk, actor=u), u)),
+    (S.INVESTIGATING, "am", lambda a, u, honest=False: _investigate(
+        services.application_start_investigation(application_id=a.pk, actor=u), u,
+        honest=honest)),
     (S.UNDER_REVIEW, "am", lambda a, u: services.application_send_to_review(
         application_id=_collect_documents(a, u).pk, actor=u)),
     (S.IN_APPROVAL, "reviewer", lambda a, u: _send_to_approval(a, u)),
@@ -191,8 +247,11 @@ _EXITS = {
 }
 
 
-def walk_to_state(application: Application, state: str, *, branch_code: str) -> Application:
-    """Move `application` (a draft) to `state` with the branch's demo staff."""
+def walk_to_state(application: Application, state: str, *, branch_code: str,
+                  honest: bool = False) -> Application:
+    """Move `application` (a draft) to `state` with the branch's demo staff. With `honest`
+    (the demo seed only), the investigation is answered as a real visit would be (issue #18);
+    the default keeps the quick box-ticked walk the tests rely on."""
     def staff(prefix: str | None) -> User | None:
         return None if prefix is None else User.objects.get(username=f"{prefix}.{branch_code}")
 
@@ -203,7 +262,10 @@ def walk_to_state(application: Application, state: str, *, branch_code: str) -> 
     for _reached, prefix, move in _ROAD:
         if application.state == target:
             break
-        application = move(application, staff(prefix))
+        if honest and _reached == S.INVESTIGATING:
+            application = move(application, staff(prefix), honest=True)
+        else:
+            application = move(application, staff(prefix))
     if exit_move is not None:
         application = exit_move[1](application, staff(exit_move[0]))
     return Application.objects.get(pk=application.pk)

@@ -85,6 +85,22 @@ def test_the_demo_book_has_histories_late_payers_and_is_seeded_once():
         committee_seats__isnull=False).distinct())
     assert Application.objects.filter(state=ApplicationState.SUBMITTED).exists()
 
+    # Issue #18: honest files carry none of the box-ticking findings the honest walk already
+    # avoids (copied narratives, made-up figures); the one box-ticked file carries them.
+    from apps.investigations.models import Investigation
+
+    box_ticking = {"NARRATIVE_COPIED", "NARRATIVE_REWORDED", "BALANCE_THIN", "LEVERAGE_HIGH",
+                   "INFLOW_BELOW_DECLARED", "SALES_XCHECK", "EQUITY_CHECK",
+                   "INSTALMENT_UNAFFORDABLE", "ONLINE_LOANS_BURST", "REPEATED_DELINQUENCY"}
+    flagged = {}
+    for investigation in Investigation.objects.all():
+        codes = {f.get("code") for f in [*(investigation.red_flags or []),
+                                         *(investigation.cross_check_findings or [])]}
+        flagged[investigation.pk] = codes & box_ticking
+    assert len(flagged) >= 10
+    (ticked,) = [pk for pk, codes in flagged.items() if codes]
+    assert flagged[ticked] >= box_ticking - {"NARRATIVE_COPIED", "NARRATIVE_REWORDED"}
+
     before = _book()
     with translation.override("en"):
         seed_demo(with_business_data=True)
