@@ -321,12 +321,13 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
                 scored = _score_chunk(rows, policy.document, model, reasons)
                 created = write(scored, job=job, version=version, policy=policy,
                                 reasons=reasons)
+                RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows),
+                                                              created=F("created") + created)
+                # The audit lock comes last: taken just before commit, held only for the append.
                 audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
                     "chunk": n, "model_version": version.version,
                     "policy_version": policy.version, "count": len(rows),
                     "created": created, "application_ids": [r[1] for r in rows]})
-                RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows),
-                                                              created=F("created") + created)
             if not connection.in_atomic_block:  # a caller's transaction keeps its connection
                 close_old_connections()
     except Exception as exc:
