@@ -21,25 +21,18 @@ Every threshold is a policy value (`statements/policies.py`); a missing one is a
 from __future__ import annotations
 
 import bisect
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from apps.core.names import core_name
 from apps.documents.checks import flag
 from apps.documents.checks.records import Transaction
 
 ZERO = Decimal("0")
 QUOTED = 12  # transactions quoted per finding (the finding says how many there were)
-
-_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}(?:省|市|自治区|区|县))+")
-_LEGAL = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|集团|分公司|公司|商行|经营部|工作室|"
-    r"\b(?:co|company|ltd|limited|inc|llc|corp|corporation|group|plc)\b\.?)",
-    re.IGNORECASE)
-_PUNCT = re.compile(r"[\s\.,()（）·\-_&]+")
 
 # Words that explain a regular payment as an operating expense (not debt service).
 EXPENSE_WORDS = ("工资", "薪", "房租", "租金", "物业", "水费", "电费", "燃气", "社保", "公积金",
@@ -48,13 +41,6 @@ EXPENSE_WORDS = ("工资", "薪", "房租", "租金", "物业", "水费", "电�
 LENDER_WORDS = ("贷款", "还款", "借款", "利息", "分期", "小贷", "小额贷款", "融资", "金融", "担保",
                 "典当", "loan", "repay", "interest", "instal", "credit", "finance", "lending")
 CASH_WORDS = ("现金", "取现", "存现", "atm", "cash")
-
-
-def core_name(name: str) -> str:
-    """深圳市华达贸易有限公司 → 华达贸易; "Acme Trading Co., Ltd." → acmetrading."""
-    text = _PLACE.sub("", name.strip())
-    text = _LEGAL.sub("", text)
-    return _PUNCT.sub("", text).lower()
 
 
 def quote(txns: list[Transaction]) -> list[dict]:

@@ -5,12 +5,12 @@ shown to the reviewer here with the transactions behind each one."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.names import core_name
 from apps.investigations.controls.messages import control_finding
 from apps.investigations.controls.policies import need, severity
 from apps.investigations.rules import Finding
@@ -40,21 +40,6 @@ LENDER_COLUMNS = ("lender", "creditor", "counterparty", "name")
 REPAYMENT_COLUMNS = ("monthly_repayment", "monthly_instalment", "instalment", "repayment",
                      "monthly")
 DEBT_SERVICE_ITEMS = ("IPC_EXISTING_DEBT_SERVICE", "DECLARED_DEBT_SERVICE")
-
-_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}(?:省|市|自治区|区|县))+")
-_LEGAL = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|集团|分公司|公司|商行|经营部|工作室|"
-    r"\b(?:co|company|ltd|limited|inc|llc|corp|corporation|group|plc)\b\.?)",
-    re.IGNORECASE)
-_PUNCT = re.compile(r"[\s\.,()（）·\-_&]+")
-
-
-def _core(name: str) -> str:
-    """A lender's name without place, legal form or punctuation, as the statement's flow
-    analysis compares counterparties (深圳市快易小额贷款有限公司 → 快易小额贷款)."""
-    text = _LEGAL.sub("", _PLACE.sub("", str(name or "").strip()))
-    return _PUNCT.sub("", text).lower()
-
 
 def _money(value) -> Decimal | None:
     try:
@@ -97,7 +82,7 @@ def declared_debts(answers: dict) -> list[DeclaredDebt]:
 
 
 def _named(debt: DeclaredDebt, counterparty: str) -> bool:
-    a, b = _core(debt.lender), _core(counterparty)
+    a, b = core_name(debt.lender), core_name(counterparty)
     return bool(a and b) and (a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a)))
 
 
