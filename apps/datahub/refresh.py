@@ -60,24 +60,7 @@ def refresh_due(*, now: dt.datetime | None = None, limit: int = 1000) -> dict[st
             if enterprise_id in recent or opened >= limit:
                 continue
             recent.add(enterprise_id)   # one loan per enterprise is enough
-            with transaction.atomic():
-                enterprise = Enterprise.objects.select_for_update(
-                    of=("self",), no_key=True).get(pk=enterprise_id)
-                consent = consent_in_force(enterprise_id=enterprise_id, source=source,
-                                           purpose=Purpose.POST_LOAN, on=timezone.localdate(now))
-                if consent is None:
-                    counts["no_consent"] += 1
-                    continue
-                try:
-                    pull = pull_open(enterprise=enterprise, source=source,
-                                     purpose=Purpose.POST_LOAN, consent=consent,
-                                     branch_id=branch_id, application_id=None, actor=None,
-                                     now=now, task=TaskName.DATAHUB_REFRESH_PULL_RUN)
-                except BudgetExhausted:
-                    counts["budget_stop"] += 1
-                    continue
-            opened += 1
-            counts["cached" if pull.channel == Channel.CACHE else "requested"] += 1
+            opened += _open_refresh(enterprise_id, branch_id, source, now=now, counts=counts)
     opened += _persons_due(subjects, now=now, policy=policy, counts=counts,
                            limit=limit - opened)
     if any(counts.values()):
@@ -110,25 +93,31 @@ def _persons_due(subjects: list[tuple[int, int]], *, now: dt.datetime, policy: H
             if person_id in recent or opened >= limit:
                 continue
             recent.add(person_id)   # a person behind two borrowers is asked once
-            with transaction.atomic():
-                enterprise = Enterprise.objects.select_for_update(
-                    of=("self",), no_key=True).get(pk=enterprise_id)
-                consent = consent_in_force(enterprise_id=enterprise_id, source=source,
-                                           purpose=Purpose.POST_LOAN,
-                                           on=timezone.localdate(now), person_id=person_id)
-                if consent is None:
-                    counts["no_consent"] += 1
-                    continue
-                try:
-                    pull = pull_open(enterprise=enterprise, source=source,
-                                     purpose=Purpose.POST_LOAN, consent=consent,
-                                     branch_id=branch_of[enterprise_id], application_id=None,
-                                     actor=None, now=now,
-                                     task=TaskName.DATAHUB_REFRESH_PULL_RUN,
-                                     person=Person.objects.get(pk=person_id))
-                except BudgetExhausted:
-                    counts["budget_stop"] += 1
-                    continue
-            opened += 1
-            counts["cached" if pull.channel == Channel.CACHE else "requested"] += 1
+            opened += _open_refresh(enterprise_id, branch_of[enterprise_id], source, now=now,
+                                    counts=counts, person_id=person_id)
     return opened
+
+
+def _open_refresh(enterprise_id: int, branch_id: int, source: str, *, now: dt.datetime,
+                  counts: dict[str, int], person_id: int | None = None) -> int:
+    """One post-loan refresh of the enterprise (or of one of its persons) under the
+    enterprise's row lock, counted into `counts`; returns 1 when a pull was opened."""
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update(
+            of=("self",), no_key=True).get(pk=enterprise_id)
+        consent = consent_in_force(enterprise_id=enterprise_id, source=source,
+                                   purpose=Purpose.POST_LOAN, on=timezone.localdate(now),
+                                   person_id=person_id)
+        if consent is None:
+            counts["no_consent"] += 1
+            return 0
+        try:
+            pull = pull_open(enterprise=enterprise, source=source, purpose=Purpose.POST_LOAN,
+                             consent=consent, branch_id=branch_id, application_id=None,
+                             actor=None, now=now, task=TaskName.DATAHUB_REFRESH_PULL_RUN,
+                             person=Person.objects.get(pk=person_id) if person_id else None)
+        except BudgetExhausted:
+            counts["budget_stop"] += 1
+            return 0
+    counts["cached" if pull.channel == Channel.CACHE else "requested"] += 1
+    return 1
