@@ -23,9 +23,12 @@ from apps.monitoring.tests.test_external_signals import (  # noqa: F401 (the loa
     loan,
 )
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="the set-based path is PostgreSQL's")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the set-based path is PostgreSQL's"
+    ),
+]
 
 QUARTER = ("2025-10", "2025-11", "2025-12")
 _n = itertools.count(1)
@@ -40,13 +43,22 @@ def _tax_upload(loan, *, tax_paid: str, finished_at: dt.datetime):  # noqa: F811
     seed_documents()
     n = next(_n)
     document = Document.objects.create(
-        application=loan.application, document_type=DocumentType.objects.order_by("id").first(),
-        storage_name=f"w07/{n}", content_type="text/csv", size=1, sha256=f"{n:064d}",
-        stored_sha256=f"{n:064d}", uploaded_by=loan.application.account_manager)
+        application=loan.application,
+        document_type=DocumentType.objects.order_by("id").first(),
+        storage_name=f"w07/{n}",
+        content_type="text/csv",
+        size=1,
+        sha256=f"{n:064d}",
+        stored_sha256=f"{n:064d}",
+        uploaded_by=loan.application.account_manager,
+    )
     DocumentCheck.objects.create(
-        document=document, kind="tax_record", status="passed", finished_at=finished_at,
-        findings={"monthly": {m: {"revenue": "250000.00", "tax_paid": tax_paid}
-                              for m in QUARTER}})
+        document=document,
+        kind="tax_record",
+        status="passed",
+        finished_at=finished_at,
+        findings={"monthly": {m: {"revenue": "250000.00", "tax_paid": tax_paid} for m in QUARTER}},
+    )
 
 
 def _w07(loan) -> tuple:  # noqa: F811
@@ -69,8 +81,9 @@ def _monthly_run(loan) -> tuple:  # noqa: F811
 
 
 def _pulled_w07(loan) -> None:  # noqa: F811
-    consent_for(loan.enterprise, loan.application.account_manager, purpose="post_loan",
-                sources=["tax"])
+    consent_for(
+        loan.enterprise, loan.application.account_manager, purpose="post_loan", sources=["tax"]
+    )
     _earlier_tax_answer(loan.enterprise, "20000.00")
     [pull] = _refresh_and_run()
     assert pull.source == "tax"
@@ -79,8 +92,7 @@ def _pulled_w07(loan) -> None:  # noqa: F811
 
 def test_pulled_w07_stays_open_through_the_run_until_a_newer_upload_clears_it(hub, loan):  # noqa: F811
     # An upload older than the pull, saying tax held up: the pulled months are newer and win.
-    _tax_upload(loan, tax_paid="20000.00",
-                finished_at=timezone.now() - dt.timedelta(days=1))
+    _tax_upload(loan, tax_paid="20000.00", finished_at=timezone.now() - dt.timedelta(days=1))
     _pulled_w07(loan)
     state, level, observed, baseline = _monthly_run(loan)
     assert (state, level, baseline) == ("open", 2, "60000.00")
@@ -90,7 +102,7 @@ def test_pulled_w07_stays_open_through_the_run_until_a_newer_upload_clears_it(hu
     # A newer upload: tax held up in October–December 2025 after all → resolved.
     _tax_upload(loan, tax_paid="20000.00", finished_at=timezone.now())
     state, level, *_ = _monthly_run(loan)
-    assert state == "closed"             # resolved: closed by the run
+    assert state == "closed"  # resolved: closed by the run
 
 
 def test_pulled_w07_is_resolved_by_a_newer_pull_without_the_drop(hub, loan):  # noqa: F811
@@ -101,7 +113,7 @@ def test_pulled_w07_is_resolved_by_a_newer_pull_without_the_drop(hub, loan):  # 
     hub.tax.tax_paid = dict.fromkeys(QUARTER, "20000.00")
     [pull] = _refresh_and_run()
     assert (pull.source, Pull.objects.get(pk=pull.pk).state) == ("tax", "succeeded")
-    assert _w07(loan)[0] == "open"              # the refresh raises; it does not resolve
+    assert _w07(loan)[0] == "open"  # the refresh raises; it does not resolve
     assert _monthly_run(loan)[0] == "closed"  # resolved
 
 
@@ -111,26 +123,54 @@ def test_a_run_raises_w08_from_pulled_water_months_alone(hub, loan):  # noqa: F8
     from apps.datahub.models import Record
 
     fetched = timezone.now()
-    pull = Pull.objects.create(enterprise=loan.enterprise, branch_id=loan.branch_id,
-                               source="utility", purpose="post_loan", channel="file",
-                               state="succeeded", price=0, fetched_at=fetched,
-                               finished_at=fetched, format_version="utility/1")
+    pull = Pull.objects.create(
+        enterprise=loan.enterprise,
+        branch_id=loan.branch_id,
+        source="utility",
+        purpose="post_loan",
+        channel="file",
+        state="succeeded",
+        price=0,
+        fetched_at=fetched,
+        finished_at=fetched,
+        format_version="utility/1",
+    )
     months = [f"2024-{m:02d}" for m in range(10, 13)] + [f"2025-{m:02d}" for m in range(1, 13)]
-    Record.objects.bulk_create([
-        Record(pull=pull, enterprise=loan.enterprise, source="utility", kind="month", key=m,
-               data={"month": m, "kwh": "12000.0",
-                     "water_m3": "100.0" if m in QUARTER else "310.0"},
-               query_id=pull.query_id, fetched_at=fetched, format_version="utility/1")
-        for m in months])
+    Record.objects.bulk_create(
+        [
+            Record(
+                pull=pull,
+                enterprise=loan.enterprise,
+                source="utility",
+                kind="month",
+                key=m,
+                data={
+                    "month": m,
+                    "kwh": "12000.0",
+                    "water_m3": "100.0" if m in QUARTER else "310.0",
+                },
+                query_id=pull.query_id,
+                fetched_at=fetched,
+                format_version="utility/1",
+            )
+            for m in months
+        ]
+    )
     today = timezone.localdate()
     savepoint = transaction.savepoint()
     classify_range(first_id=loan.pk, last_id=loan.pk, as_of=today, in_sql=True)
-    in_sql = list(Signal.objects.filter(loan=loan).values_list("code", "level", "baseline",
-                                                                "source", "details"))
+    in_sql = list(
+        Signal.objects.filter(loan=loan).values_list(
+            "code", "level", "baseline", "source", "details"
+        )
+    )
     transaction.savepoint_rollback(savepoint)
     classify_range(first_id=loan.pk, last_id=loan.pk, as_of=today, in_sql=False)
-    rows = list(Signal.objects.filter(loan=loan).values_list("code", "level", "baseline",
-                                                              "source", "details"))
+    rows = list(
+        Signal.objects.filter(loan=loan).values_list(
+            "code", "level", "baseline", "source", "details"
+        )
+    )
     assert in_sql == rows
     [(code, level, baseline, source, details)] = rows
     assert (code, level, baseline, details["field"]) == ("W08", 2, "930.0", "water_m3")
