@@ -1,8 +1,9 @@
 """The monthly classification and signal run (§5.3): Celery beat fires one sweep; the sweep
 records a run for the as-of day and enqueues one task per chunk of loan ids; each chunk does
 set-based work: signals from the data Credence has (W01 DPD, W03/W07/W08 tax and utility
-series, W09 inflows, score deterioration), the rule floors, the loans' risk status, the
-proposals where the floor differs from the category in force, and the month's snapshot.
+series from documents and from the data hub's pulled months, W09 inflows, score
+deterioration), the rule floors, the loans' risk status, the proposals where the floor
+differs from the category in force, and the month's snapshot.
 
 Chunks are idempotent (a done chunk is a no-op; every write is an upsert or guarded by a
 unique key), so the reconciler may re-send a chunk whose message was lost.
