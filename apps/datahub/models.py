@@ -60,6 +60,12 @@ class Consent(TimeStampedModel):
         who = f"{self.enterprise_id}" + (f"/person {self.person_id}" if self.person_id else "")
         return f"{who}: {', '.join(self.sources)} until {self.valid_until}"
 
+    @property
+    def source_names(self) -> list[str]:
+        """The sources covered as the pages name them (Business registry …), not their codes."""
+        labels = dict(Source.choices)
+        return [str(labels.get(code, code)) for code in self.sources]
+
 
 class Pull(WorkflowModel):
     """One request for one source's data about one enterprise (see the module docstring)."""

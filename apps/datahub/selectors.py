@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.selectors import visible_branch_ids
-from apps.datahub.models import Consent, Pull
+from apps.datahub.models import Consent, Pull, Record
 from apps.datahub.states import Channel, PullState
 
 
@@ -61,3 +62,36 @@ def cost_report(*, viewer, start: dt.datetime, end: dt.datetime) -> dict:
             "by_officer": grouped("requested_by__username"),
             "by_product": grouped("application__product_version__product__code"),
             "by_source": grouped("source")}
+
+
+# Sources answering monthly series, and the figures each month carries (connectors/tax.py,
+# connectors/utility.py).
+MONTHLY_FIELDS: dict[str, tuple[str, ...]] = {"tax": ("sales", "tax_paid"),
+                                              "utility": ("kwh", "water_m3")}
+
+
+def monthly_records() -> QuerySet[Record]:
+    """Every month pulled from a monthly source about an enterprise itself (not about one of
+    its persons). A system read (no viewer): the monthly run and the signal listener."""
+    return Record.objects.filter(kind="month", source__in=list(MONTHLY_FIELDS),
+                                 person__isnull=True)
+
+
+def pulled_months(*, enterprise_ids: Iterable[int]
+                  ) -> dict[int, dict[str, dict[str, tuple[dt.datetime, Decimal]]]]:
+    """{enterprise: {figure: {"YYYY-MM": (fetched at, value)}}} of every month pulled about
+    these enterprises (figures as `MONTHLY_FIELDS` names them), a later answer winning its
+    month; a figure a record lacks or cannot be read as a number is skipped. One query."""
+    out: dict[int, dict[str, dict[str, tuple[dt.datetime, Decimal]]]] = {}
+    rows = (monthly_records().filter(enterprise_id__in=list(enterprise_ids))
+            .order_by("fetched_at", "id")
+            .values_list("enterprise_id", "source", "key", "data", "fetched_at"))
+    for enterprise_id, source, month, data, fetched_at in rows.iterator(chunk_size=2000):
+        figures = out.setdefault(enterprise_id, {})
+        for name in MONTHLY_FIELDS[source]:
+            try:
+                value = Decimal(str((data or {})[name]))
+            except (KeyError, InvalidOperation, TypeError):
+                continue
+            figures.setdefault(name, {})[month] = (fetched_at, value)
+    return out

@@ -12,14 +12,17 @@ writes the `signal.raised` audit event scoped to the loan's application, enterpr
 branch. The rules themselves (`EXTERNAL_RULES`) are `SignalRule` rows like every other.
 
 W07 and W08 are rules on series, not single facts: when a tax or utility answer brings new
-months, the listener reads every month pulled so far for the enterprise (`datahub.Record`,
-the newest answer winning a month) and applies the same evaluators as the documents' series
+months, the listener reads the loan's monthly series as the monthly run reads them
+(`apps.monitoring.services.run.monthly_series`: every month pulled so far for the enterprise,
+through `apps.datahub.selectors.pulled_months`, merged with the months parsed from the
+loan's documents, the later of the two winning a month) and applies the same evaluators
 (`evaluators.w07_tax_drop` / `w08_utility_drop`: the last `signal.w0x.window_months` against
 the same months a year earlier, firing above `signal.w0x.drop_ratio_gt`, both seeded by
 `apps.monitoring.seed` with their citation); W08 is read on electricity and on water. The
 signal is raised at the rule's level; a series that does not fire raises nothing.
 
-Monitoring sits above the hub in the layers (it may import it), but only needs the hook.
+Monitoring sits above the hub in the layers: it hears of changes through the hook and reads
+the pulled months through the hub's selector.
 """
 
 from __future__ import annotations
@@ -107,23 +110,6 @@ SERIES_KINDS = {
 }
 
 
-def pulled_series(*, enterprise_id: int, source: str, field: str) -> dict[str, Decimal]:
-    """{"YYYY-MM": value} of every month the hub pulled from `source` about the enterprise
-    (not about a person), a later answer winning its month."""
-    from apps.datahub.models import Record
-
-    series: dict[str, Decimal] = {}
-    rows = (Record.objects.filter(enterprise_id=enterprise_id, source=source, kind="month",
-                                  person__isnull=True)
-            .order_by("fetched_at", "id").values_list("key", "data"))
-    for month, data in rows:
-        try:
-            series[month] = Decimal(str(data[field]))
-        except (KeyError, ArithmeticError, TypeError, ValueError):
-            continue
-    return series
-
-
 def series_observations(code: str, series_by_field: dict[str, dict[str, Decimal]], *,
                         policy) -> list:
     """The evaluator's observation for each field's series (W07: tax paid; W08: electricity,
@@ -142,11 +128,15 @@ def series_observations(code: str, series_by_field: dict[str, dict[str, Decimal]
 def _series_raise(*, loan_id: int, code: str, kind: str, source: str):
     from apps.loans.models import Loan
     from apps.monitoring.policy import Policy
+    from apps.monitoring.services.run import _loan_stubs, monthly_series
     from apps.monitoring.services.signals import signal_raise
 
-    hub_source, fields = SERIES_KINDS[(code, kind)]
-    enterprise_id = Loan.objects.values_list("enterprise_id", flat=True).get(pk=loan_id)
-    series = {f: pulled_series(enterprise_id=enterprise_id, source=hub_source, field=f)
+    _hub_source, fields = SERIES_KINDS[(code, kind)]
+    # The months the monthly run reads too (pulled and uploaded, the later winning a month):
+    # what raises here is what the next run keeps open.
+    [loan] = _loan_stubs(0, 0, Loan.objects.filter(pk=loan_id)).values()
+    timed = monthly_series({loan.application_id: loan}).get(loan.application_id, {})
+    series = {f: {month: value for month, (_at, value, _o) in timed.get(f, {}).items()}
               for f in fields}
     fired = [o for o in series_observations(code, series, policy=Policy()) if o.level > 0]
     if not fired:

@@ -104,6 +104,29 @@ def test_cost_report_counts_spent_and_saved_per_branch_and_officer(hub, people):
         == 400
 
 
+def test_cost_report_counts_per_product(hub):
+    """A pull made for an application counts under its product; one made for no application
+    under none."""
+    from apps.applications.tests.factories import World
+
+    world = World()
+    manager = world.user("am.north")
+    application = world.draft()
+    consent_for(application.enterprise, manager, sources=["court", "registry"])
+    for source, application_id in (("court", application.pk), ("registry", None)):
+        pull = services.pull_request(enterprise_id=application.enterprise_id, source=source,
+                                     purpose="pre_loan", actor=manager,
+                                     application_id=application_id)
+        assert services.pull_run(pull_id=pull.pk) == "succeeded"
+    report = client_for(world.user("lead.north")).get("/api/v1/datahub/costs/").json()
+    products = {r["application__product_version__product__code"]: r
+                for r in report["by_product"]}
+    code = application.product_version.product.code
+    assert set(products) == {code, None}
+    assert products[code]["paid"] == 1 and products[code]["spent"] == "3.00"
+    assert products[None]["paid"] == 1
+
+
 def test_a_court_export_is_imported_with_provenance_and_reused_by_the_cache(hub, people):
     rows = ("uscc,list,case_no,court,date,amount,status,obligation\n"
             f"{people.firm.uscc},dishonest,(2025)浙01执1号,中院,2025-08-15,,none,付款\n"

@@ -18,6 +18,10 @@ def test_request_page_refuses_without_consent_then_requests_and_shows_the_outcom
     assert refused.status_code == 409 and "consent" in refused.content.decode()
     assert not Pull.objects.exists()
     consent_for(people.firm, people.am)
+    # The consent on file names its sources as sentences do, not by their codes.
+    listed = client.get(url).content.decode()
+    assert "Business registry" in listed and "Court enforcement and dishonest-debtor" in listed
+    assert "registry, court" not in listed and "court, registry" not in listed
     done = client.post(url, {"source": "court", "purpose": "pre_loan"})
     pull = Pull.objects.get()
     assert done.status_code == 302 and done.url == reverse("datahub:pull", args=[pull.pk])

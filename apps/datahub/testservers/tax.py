@@ -13,13 +13,16 @@ class TaxService(TestService):
     def reset(self) -> None:
         super().reset()
         self.rating = "A"
+        # Months answering another tax paid than the usual 7,500 ({"YYYY-MM": "20000.00"}).
+        self.tax_paid: dict[str, str] = {}
 
     def answer(self, method, path, query, body):
         if method != "GET" or not (path.startswith("/v1/taxpayers/")
                                    and path.endswith("/profile")):
             return 404, {"error": "no_such_endpoint"}
         uscc = path.split("/")[3]
-        months = [{"month": m, "sales": "250000.00", "tax_paid": "7500.00"} for m in _months()]
+        months = [{"month": m, "sales": "250000.00",
+                   "tax_paid": self.tax_paid.get(m, "7500.00")} for m in _months()]
         if self.mode == "malformed":
             months[3]["tax_paid"] = "n/a"
         return 200, {"format": "tax/1", "request_id": (query.get("request_id") or [""])[0],

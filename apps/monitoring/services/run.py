@@ -1,8 +1,9 @@
 """The monthly classification and signal run (§5.3): Celery beat fires one sweep; the sweep
 records a run for the as-of day and enqueues one task per chunk of loan ids; each chunk does
 set-based work: signals from the data Credence has (W01 DPD, W03/W07/W08 tax and utility
-series, W09 inflows, score deterioration), the rule floors, the loans' risk status, the
-proposals where the floor differs from the category in force, and the month's snapshot.
+series from documents and from the data hub's pulled months, W09 inflows, score
+deterioration), the rule floors, the loans' risk status, the proposals where the floor
+differs from the category in force, and the month's snapshot.
 
 Chunks are idempotent (a done chunk is a no-op; every write is an upsert or guarded by a
 unique key), so the reconciler may re-send a chunk whose message was lost.
@@ -17,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -382,25 +384,39 @@ def _observations(stubs: dict[int, LoanRef], *, as_of, policy,
 
 
 def _data_observations(stubs: dict[int, LoanRef], *, policy) -> list[LoanObservation]:
-    """The signals from parsed documents (W03, W07, W08, W09) and re-scores (W23)."""
+    """The signals from monthly series (W03, W07, W08, W09: parsed documents and the months
+    the data hub pulled) and re-scores (W23)."""
+    from apps.monitoring.external_signals import series_observations
+
     observations = []
     by_app = {loan.application_id: loan for loan in stubs.values()}
-    for app_id, series in _document_series(list(by_app)).items():
+    # Translated once per chunk, not per loan: (uploaded, pulled) for each series.
+    sources = {"W03": (_("tax records"), _("tax records")),
+               "W07": (_("tax records"), _("tax bureau data pulled by the data hub")),
+               "W08": (_("utility records"), _("utility data pulled by the data hub")),
+               "W09": (_("bank statements"), _("bank statements"))}
+    for app_id, timed in monthly_series(by_app).items():
         loan = by_app[app_id]
+        series = {name: {month: value for month, (_at, value, _o) in months.items()}
+                  for name, months in timed.items()}
         found = []
         if series.get("revenue"):
             found.append(ev.w03_revenue_decline(series["revenue"], policy))
         if series.get("tax_paid"):
             found.append(ev.w07_tax_drop(series["tax_paid"], policy))
-        if series.get("kwh"):
-            found.append(ev.w08_utility_drop(series["kwh"], policy))
+        utility = {name: series[name] for name in ("kwh", "water_m3") if series.get(name)}
+        if utility:
+            # Electricity and water: the one that fires (the first read when neither does).
+            found.append(series_observations("W08", utility, policy=policy)[0])
         if series.get("in"):
             found.append(ev.w09_inflows_fall(series["in"], policy=policy,
                                              loan_month=loan.value_date.strftime("%Y-%m")))
-        source = {"W03": _("tax records"), "W07": _("tax records"),
-                  "W08": _("utility records"), "W09": _("bank statements")}
-        observations += [LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
-                                         source[o.code], o.details) for o in found]
+        for o in found:
+            field = o.details.get("field") or {"W03": "revenue", "W07": "tax_paid",
+                                               "W09": "in"}[o.code]
+            pulled = _newest_origin(timed[field]) == PULLED
+            observations.append(LoanObservation(loan, o.code, o.level, o.observed, o.baseline,
+                                                sources[o.code][pulled], o.details))
     for app_id, (decision, latest) in _score_pairs(by_app).items():
         o = ev.w23_score_drop(at_decision=decision, latest=latest, policy=policy)
         observations.append(LoanObservation(by_app[app_id], o.code, o.level, o.observed,
@@ -410,9 +426,42 @@ def _data_observations(stubs: dict[int, LoanRef], *, policy) -> list[LoanObserva
 
 SERIES_FIELDS = {"tax_record": ("revenue", "tax_paid"), "utility_bill": ("kwh",),
                  "bank_statement": ("in",)}
+# The data hub's monthly figures the run reads: tax paid (W07), electricity and water (W08).
+PULLED_FIELDS = ("tax_paid", "kwh", "water_m3")
+UPLOADED, PULLED = "document", "data hub"
+
+# {application: {figure: {"YYYY-MM": (as of, value, origin)}}}
+TimedSeries = dict[int, dict[str, dict[str, tuple[dt.datetime, Decimal, str]]]]
 
 
-def _document_series(application_ids: list[int]) -> dict[int, dict[str, dict[str, Decimal]]]:
+def _newest_origin(months: dict[str, tuple]) -> str:
+    """Where the newest month of a series came from."""
+    return months[max(months)][2]
+
+
+def monthly_series(by_app: dict[int, LoanRef]) -> TimedSeries:
+    """Each loan's monthly series: the months parsed from its application's documents and the
+    months the data hub pulled about its enterprise, the later of the two winning a month (a
+    document as of its check's end, a pull as of its fetch), so a signal raised from pulled
+    data is read again from the same months by the next run, and resolved only when the
+    newest data, pulled or uploaded, no longer shows it."""
+    from apps.datahub.selectors import pulled_months
+
+    series = _document_series(list(by_app))
+    pulled = pulled_months(enterprise_ids={loan.enterprise_id for loan in by_app.values()})
+    for app_id, loan in by_app.items():
+        for name, months in pulled.get(loan.enterprise_id, {}).items():
+            if name not in PULLED_FIELDS:
+                continue
+            mine = series[app_id][name]
+            for month, (at, value) in months.items():
+                if month not in mine or mine[month][0] <= at:
+                    mine[month] = (at, value, PULLED)
+    return {app_id: figures for app_id, figures in series.items()
+            if any(figures.values())}
+
+
+def _document_series(application_ids: list[int]) -> TimedSeries:
     """Monthly series parsed from the loans' documents (later documents win a month)."""
     from apps.documents.models import Document, DocumentCheck
 
@@ -420,14 +469,15 @@ def _document_series(application_ids: list[int]) -> dict[int, dict[str, dict[str
         document__in=Document.objects.filter(any_of(Document, "application", application_ids)),
         kind__in=list(SERIES_FIELDS),
         status__in=["passed", "attention", "failed"])
-        .order_by("finished_at", "pk").values_list("document__application_id", "kind",
-                                                   "findings"))
-    series: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    for app_id, kind, findings in checks.iterator(chunk_size=2000):
+        .annotate(at=Coalesce("finished_at", "created_at"))
+        .order_by("at", "pk").values_list("document__application_id", "kind", "findings",
+                                          "at"))
+    series: TimedSeries = defaultdict(lambda: defaultdict(dict))
+    for app_id, kind, findings, at in checks.iterator(chunk_size=2000):
         for month, values in (findings or {}).get("monthly", {}).items():
             for name in SERIES_FIELDS[kind]:
                 try:
-                    series[app_id][name][month] = Decimal(str(values[name]))
+                    series[app_id][name][month] = (at, Decimal(str(values[name])), UPLOADED)
                 except (KeyError, InvalidOperation, TypeError):
                     continue
     return series

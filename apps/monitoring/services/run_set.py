@@ -147,16 +147,19 @@ def w01_apply(*, first_id: int, last_id: int, policy: Policy, rule, now) -> dict
 
 def loans_with_other_data(first_id: int, last_id: int):
     """The chunk's open loans that have data for the signals computed in Python (parsed
-    documents, re-scores): the only ones the run builds references for."""
+    documents, months the data hub pulled about the enterprise, re-scores): the only ones
+    the run builds references for."""
+    from apps.datahub.selectors import monthly_records
     from apps.documents.models import DocumentCheck
     from apps.monitoring.services.run import SERIES_FIELDS
     from apps.scoring.models import ScoreResult
 
     documents = DocumentCheck.objects.filter(
         document__application_id=OuterRef("application_id"), kind__in=list(SERIES_FIELDS))
+    pulled = monthly_records().filter(enterprise_id=OuterRef("enterprise_id"))
     scores = ScoreResult.objects.filter(application_id=OuterRef("application_id"))
     return Loan.objects.filter(pk__range=(first_id, last_id), state__in=OPEN_STATES).filter(
-        Exists(documents) | Exists(scores))
+        Exists(documents) | Exists(pulled) | Exists(scores))
 
 
 # --- floors and risk status -----------------------------------------------------------------
