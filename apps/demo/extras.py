@@ -63,22 +63,34 @@ def _scoring(today) -> dict[str, int]:
 
 
 def _committee_session(today) -> dict[str, int]:
-    """The branch committee's waiting file on the agenda of a session three days from now."""
-    from apps.approvals.models import ApprovalStep, CommitteeSession
+    """Each committee with files waiting puts them on its next session's agenda (three days
+    from now); the north branch committee's regular session is on the calendar even when
+    nothing waits for it yet (its agenda is then set as files arrive)."""
+    from apps.approvals.models import ApprovalStep, Committee, CommitteeMember, CommitteeSession
     from apps.approvals.services.committee import committee_session_schedule
     from apps.approvals.states import StepState
 
     if CommitteeSession.objects.exists():
         return {}
-    step = (ApprovalStep.objects.filter(state=StepState.WAITING, committee__isnull=False,
-                                        committee__code="north-credit-committee")
-            .select_related("committee").order_by("pk").first())
-    if step is None:
-        return {}
+    waiting: dict[int, list[int]] = {}
+    for step_id, committee_id in (ApprovalStep.objects.filter(
+            state=StepState.WAITING, committee__isnull=False).order_by("pk")
+            .values_list("pk", "committee_id")):
+        waiting.setdefault(committee_id, []).append(step_id)
+    north = Committee.objects.filter(code="north-credit-committee").first()
+    if north is not None:
+        waiting.setdefault(north.pk, [])
     when = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=3), dt.time(14)))
-    committee_session_schedule(committee=step.committee, scheduled_for=when,
-                               step_ids=[step.pk], actor=_user("committee.north"))
-    return {"committee sessions": 1}
+    sessions = 0
+    for committee in Committee.objects.filter(pk__in=waiting).order_by("pk"):
+        member = (CommitteeMember.objects.filter(committee=committee).order_by("pk")
+                  .select_related("user").first())
+        if member is None:
+            continue
+        committee_session_schedule(committee=committee, scheduled_for=when,
+                                   step_ids=waiting[committee.pk], actor=member.user)
+        sessions += 1
+    return {"committee sessions": sessions}
 
 
 def _covenants(today) -> dict[str, int]:

@@ -102,6 +102,8 @@ NO_DEMO_OBJECT = {
 def _extra_pages() -> list[str]:
     """Pages the demo's state does not link (a polling checklist that has stopped polling, the
     score history only a reviewer's menu opens, ...), built from the demo's own rows."""
+    from django.apps import apps
+
     from apps.applications.models import Application
     from apps.documents.models import Document
     from apps.investigations.models import ReVerification
@@ -122,13 +124,34 @@ def _extra_pages() -> list[str]:
                                         document_type__code="bank_statement").order_by("pk").first()
     if statement is not None:
         urls.append(reverse("documents:column-mapping", args=[statement.pk]))
+    # The data pulls of an enterprise that has some (the demo's court-list import), which
+    # link each pull's page.
     enterprise = Enterprise.objects.filter(branch__code="north").order_by("pk").first()
     if enterprise is not None:
         urls.append(reverse("datahub:enterprise-pulls", args=[enterprise.pk]))
     inspection = Inspection.objects.filter(loan__branch__code="north").order_by("pk").first()
     if inspection is not None:
         urls.append(reverse("monitoring:inspection_review", args=[inspection.pk]))
+    # Pages reached from a list of their own kind (a job's page after its button, a pull from
+    # the enterprise's pulls, a draft's row from the draft): one of each from the demo's rows.
+    for route, model, filters in _ONE_OF_EACH:
+        row = apps.get_model(model).objects.filter(**filters).order_by("pk").first()
+        if row is not None:
+            urls.append(reverse(route, args=[row.pk]))
     return urls
+
+
+# (route, model, filters) for `_extra_pages`: the north branch's where the row has a branch.
+_ONE_OF_EACH = (
+    ("datahub:pull", "datahub.Pull", {"branch__code": "north"}),
+    ("oversight:job", "oversight.ExportJob", {}),
+    ("scoring:training-job", "scoring.TrainingJob", {}),
+    ("scoring:rescoring-job", "scoring.RescoringJob", {}),
+    ("approvals:session-detail", "approvals.CommitteeSession",
+     {"committee__code": "north-credit-committee"}),
+    ("approvals:matrix-rule", "approvals.AuthorityRule", {"matrix__state": "draft"}),
+    ("oversight:duty-rule", "oversight.DutyRule", {"rule_set__state": "draft"}),
+)
 
 
 def _all_routes() -> dict[str, str]:
@@ -151,12 +174,33 @@ def _all_routes() -> dict[str, str]:
     return found
 
 
-@pytest.fixture
-def demo_book(db):
+@pytest.fixture(scope="module")
+def _demo_seeded(django_db_setup, django_db_blocker):
+    """The demo book, seeded once for this module's tests (the seed is most of their time) in
+    a transaction rolled back after the last one; each test runs in a savepoint inside it."""
+    from django.db import transaction
+
     from apps.demo.seed import seed_demo
 
-    with translation.override("en"):
-        seed_demo(with_business_data=True)
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        try:
+            with translation.override("en"):
+                seed_demo(with_business_data=True)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo_book(_demo_seeded, db):
+    """The seeded demo, as it is after `make run`'s seed (what each test changes is undone)."""
 
 
 def _client(username: str | None, language: str) -> Client:
