@@ -164,9 +164,13 @@ def _seed_business() -> dict[str, int]:
     loans = seed_demo_loans(today=today)
     if loans.get("loans"):
         loans.update(_monitoring_run(today))
+    # One object of every other kind a page shows (models, sessions, covenants, cases, ...).
+    from apps.demo.extras import seed_demo_extras
+
+    extras = seed_demo_extras(today=today)
     return {"products": products, **parties, **consents, "applications": applications,
             "checklist templates": templates, **document_counts, **approvals, **monitoring,
-            **loans}
+            **loans, **extras}
 
 
 def _monitoring_run(today) -> dict[str, int]:

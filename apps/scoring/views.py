@@ -77,6 +77,20 @@ _ACTIONS = {
 }
 
 
+def _bin_label(b) -> str:
+    """A bin as a reader names it: a yes/no answer, "missing" and "any other value" in the
+    reader's language (the model stores the training data's own values)."""
+    if b.missing:
+        return _("Missing")
+    if b.categories is None:
+        return b.label
+    words = {"yes": _("yes"), "no": _("no")}
+    parts = [words.get(value, value) for value in b.categories]
+    if b.other:
+        parts.append(_("any other value"))
+    return ", ".join(parts)
+
+
 def _points_table(version) -> list[dict]:
     if version.kind != ModelKind.SCORECARD:
         return []
@@ -84,7 +98,8 @@ def _points_table(version) -> list[dict]:
     table = card.points_table()
     return [{"feature": f, "label": BY_NAME[f].description if f in BY_NAME else f,
              "iv": card.binnings[f].iv,
-             "bins": [{"label": b.label, "woe": b.woe, "count": b.good + b.bad, "points": p}
+             "bins": [{"label": _bin_label(b), "woe": b.woe, "count": b.good + b.bad,
+                       "points": p}
                       for b, p in zip(card.binnings[f].bins, table[f], strict=True)]}
             for f in card.features]
 

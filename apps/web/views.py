@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -10,10 +9,9 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import Role
 from apps.core.health import health_report
 from apps.core.models import TaskProbe
-from apps.core.queue import enqueue_on_commit
 from apps.core.signals import permission_refused
-from apps.core.task_names import TaskName
 from apps.web.role_home import role_panels
+from apps.web.services import task_probe_send
 
 
 @login_required
@@ -53,10 +51,7 @@ def system_status(request):
 def task_probe_create(request):
     """Send a task from this web request; the page then polls until the worker has run it."""
     _require_admin(request.user)
-    with transaction.atomic():
-        probe = TaskProbe.objects.create(requested_by=request.user)
-        # On commit: a worker must never look for a probe row that is not there yet.
-        enqueue_on_commit(TaskName.CORE_PING, probe_id=str(probe.pk))
+    probe = task_probe_send(actor=request.user)
     return render(request, "web/partials/task_probe.html", {"probe": probe}, status=201)
 
 
