@@ -68,6 +68,9 @@ TUNING_GRID: list[dict] = [
 ]
 TUNING_ROUNDS = 200
 TUNING_PATIENCE = 30  # early stopping: rounds without a better mean fold AUC
+# Fewer rounds win unless more improve the folds' mean AUC by more than this (as the
+# scorecard's classing: a finer model must earn its extra parts).
+TUNING_TOLERANCE = 0.001
 TUNING_FOLDS = 5
 SMALL_DATA_ROUNDS = 150
 SMALL_DATA_CANDIDATE = TUNING_GRID[1]
@@ -320,7 +323,8 @@ def _tune(columns: dict, kinds: dict[str, str], y: np.ndarray, features: list[st
 
     Every fold's category codes and linear start are fitted on that fold's training part only,
     so the held part is scored as unseen data. Candidates boost in lockstep across the folds
-    and stop when the mean held-out AUC has not improved for `TUNING_PATIENCE` rounds."""
+    and stop when the mean held-out AUC has not improved for `TUNING_PATIENCE` rounds; the
+    round kept is the earliest within `TUNING_TOLERANCE` of the best."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -357,30 +361,29 @@ def _tune(columns: dict, kinds: dict[str, str], y: np.ndarray, features: list[st
             boosters.append(_Newton(fold["x_train"], y[fold["train"]], train_offset,
                                     candidate, monotonic, seed))
             held.append(test_offset.copy())
-        top, top_round, oof, since = -1.0, 0, None, 0
-        if candidate["start"] == "linear":  # round 0: the linear start alone
-            top = float(np.mean([roc_auc_score(y[f["test"]], m)
-                                 for f, m in zip(folds, held, strict=True)]))
-            oof = np.empty(len(y))
-            for f, m in zip(folds, held, strict=True):
-                oof[f["test"]] = m
-        for round_ in range(1, TUNING_ROUNDS + 1):
-            for booster, fold, margins in zip(boosters, folds, held, strict=True):
-                margins += rate * booster.step().predict(fold["x_test"])
+        # Running bests (round, out-of-fold margins, mean held-out AUC) within
+        # TUNING_TOLERANCE of the best so far; the earliest is chosen (fewest rounds; from the
+        # linear start, round 0 is the start alone).
+        kept, top, since = [], -1.0, 0
+        for round_ in range(0 if candidate["start"] == "linear" else 1, TUNING_ROUNDS + 1):
+            if round_:
+                for booster, fold, margins in zip(boosters, folds, held, strict=True):
+                    margins += rate * booster.step().predict(fold["x_test"])
             auc = float(np.mean([roc_auc_score(y[f["test"]], m)
                                  for f, m in zip(folds, held, strict=True)]))
             if auc > top + 1e-12:
-                top, top_round, since = auc, round_, 0
+                top, since = auc, 0
                 oof = np.empty(len(y))
                 for f, m in zip(folds, held, strict=True):
                     oof[f["test"]] = m
+                kept = [k for k in kept if k[2] >= top - TUNING_TOLERANCE] + [(round_, oof, auc)]
             else:
                 since += 1
                 if since >= TUNING_PATIENCE:
                     break
         if candidate["start"] == "linear":
             candidate = {**candidate, "linear_c": c_best, "linear_form": form_best}
-        results.append((candidate, top_round, oof, top))
+        results.append((candidate, *kept[0]))
     return results
 
 
