@@ -2,9 +2,12 @@
 (issue 6 "Challenger", issue 20 "a challenger that wins").
 
 Boosting: Newton boosting of the logistic loss (`_Newton`), scikit-learn regression trees as
-base learners, from a constant or from a linear start (a ridge logistic regression on the
-standardised numbers and one-hot categories), tuned by cross-validation on the training rows
-only (`_tune`, `_choose`; docs/scoring/champion-and-challengers.md).
+base learners, from a constant or from a linear start (ridge logistic regressions on the
+standardised numbers, the scorecard's coarse classes of the numbers and one-hot categories,
+averaged over their forms and L2 strengths), tuned by cross-validation on the training rows
+only (`_tune`, `_choose`; docs/scoring/champion-and-challengers.md): the folds choose the
+candidate and its number of rounds — from the linear start 0 rounds, the start alone, is a
+candidate too — and prefer fewer rounds unless more earn `TUNING_TOLERANCE` AUC.
 
 Inputs: numeric columns as they are (missing values go down the branch the trees learnt for
 them); categorical columns coded by their training bad rate (rank, so splits on the code group
