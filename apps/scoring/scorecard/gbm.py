@@ -2,9 +2,12 @@
 (issue 6 "Challenger", issue 20 "a challenger that wins").
 
 Boosting: Newton boosting of the logistic loss (`_Newton`), scikit-learn regression trees as
-base learners, from a constant or from a linear start (a ridge logistic regression on the
-standardised numbers and one-hot categories), tuned by cross-validation on the training rows
-only (`_tune`, `_choose`; docs/scoring/champion-and-challengers.md).
+base learners, from a constant or from a linear start (ridge logistic regressions on the
+standardised numbers, the scorecard's coarse classes of the numbers and one-hot categories,
+averaged over their forms and L2 strengths), tuned by cross-validation on the training rows
+only (`_tune`, `_choose`; docs/scoring/champion-and-challengers.md): the folds choose the
+candidate and its number of rounds — from the linear start 0 rounds, the start alone, is a
+candidate too — and prefer fewer rounds unless more earn `TUNING_TOLERANCE` AUC.
 
 Inputs: numeric columns as they are (missing values go down the branch the trees learnt for
 them); categorical columns coded by their training bad rate (rank, so splits on the code group
@@ -57,21 +60,37 @@ LEARNING_RATE = 0.1
 # Stumps build an additive model (one shape function per characteristic, like a scorecard with
 # fine bins); deeper trees add interactions where the data carry them. From the linear start
 # the trees only correct what a straight line in each characteristic misses.
+# A candidate may shrink its steps below LEARNING_RATE ("learning_rate"): slower, smaller
+# corrections of the linear start, for data where it is already close to right. From the linear
+# start, 0 rounds (the start alone) is a candidate too: the folds decide whether trees help.
 TUNING_GRID: list[dict] = [
     {"start": "constant", "max_leaf_nodes": 2, "min_samples_leaf": 20},
     {"start": "constant", "max_leaf_nodes": 4, "min_samples_leaf": 40},
     {"start": "linear", "max_leaf_nodes": 2, "min_samples_leaf": 40},
+    {"start": "linear", "max_leaf_nodes": 2, "min_samples_leaf": 80, "learning_rate": 0.03},
 ]
 TUNING_ROUNDS = 200
 TUNING_PATIENCE = 30  # early stopping: rounds without a better mean fold AUC
+# Fewer rounds win unless more improve the folds' mean AUC by more than this (as the
+# scorecard's classing: a finer model must earn its extra parts).
+TUNING_TOLERANCE = 0.001
 TUNING_FOLDS = 5
 SMALL_DATA_ROUNDS = 150
 SMALL_DATA_CANDIDATE = TUNING_GRID[1]
 TUNING_MIN_BADS = 60  # per class: fewer and fold AUCs rank candidates by noise
-# Inverse L2 strength of the linear start, chosen by the folds' mean AUC of the start alone;
-# the untuned fallback is the one-hot baseline's setting.
+# The linear start is a ridge logistic regression. What it sees of a number: the standardised
+# value ("raw"), one-hot indicators of the scorecard's monotonic coarse classes ("bins", as
+# `binning.fit_numeric` classes it on the same rows), or both ("raw+bins"); categories are
+# always one-hot. "average" is the equal-weight average of the raw and the bins fits at every
+# inverse L2 strength of LINEAR_C_GRID — itself a linear model (averaged coefficients). On
+# small data, picking one form and one C by the folds' AUC picks fold noise (German credit:
+# the pick scored 0.01 AUC below a fixed C in the outer folds); the average does not pick.
 LINEAR_C_GRID = (0.05, 0.2, 1.0)
-LINEAR_C = 1.0
+LINEAR_C = 1.0  # the one-hot baseline's setting, for single fits
+LINEAR_FORMS = ("raw", "bins", "raw+bins", "average")
+# The linear starts the folds choose among (form, C): one, so there is nothing to pick.
+LINEAR_STARTS = (("average", None),)
+LINEAR_FORM = "raw"  # untuned fits (small data, tests) keep the one-hot baseline's start
 MIN_HESSIAN = 1e-6
 
 
@@ -117,11 +136,19 @@ def _logit(p: float) -> float:
 # --- the linear start -----------------------------------------------------------------------
 
 def _fit_linear(x: np.ndarray, y: np.ndarray, kinds: list[str], n_codes: list[int],
-                seed: int, c: float = LINEAR_C) -> dict:
+                seed: int, c: float = LINEAR_C, form: str = LINEAR_FORM) -> dict:
     """Ridge logistic regression on the model matrix: numbers median-imputed (with a missing
-    indicator where training rows miss them) and standardised, category codes one-hot (codes
-    unseen in training, i.e. missing, weigh 0). Returned as JSON terms, one per feature, each
-    with its training mean so that contributions are deviations from the average row."""
+    indicator where training rows miss them) and, per `form`, standardised and/or one-hot in
+    their monotonic coarse classes; category codes one-hot (codes unseen in training, i.e.
+    missing, weigh 0). Returned as JSON terms, one per feature, each with its training mean so
+    that contributions are deviations from the average row."""
+    from apps.scoring.scorecard.binning import fit_numeric
+
+    if form == "average":
+        return _average_linear([_fit_linear(x, y, kinds, n_codes, seed, grid_c, one)
+                                for one in ("raw", "bins") for grid_c in LINEAR_C_GRID],
+                               kinds, x)
+    raw, binned = form in ("raw", "raw+bins"), form in ("bins", "raw+bins")
     blocks, layout = [], []
     for j, kind in enumerate(kinds):
         v = x[:, j]
@@ -131,12 +158,18 @@ def _fit_linear(x: np.ndarray, y: np.ndarray, kinds: list[str], n_codes: list[in
             filled = np.where(miss, median, v)
             center, scale = float(filled.mean()), float(filled.std())
             scale = scale if scale > 1e-12 else 1.0
-            blocks.append(((filled - center) / scale)[:, None])
+            if raw:
+                blocks.append(((filled - center) / scale)[:, None])
             has_missing = bool(miss.any())
             if has_missing:
                 blocks.append(miss[:, None].astype(float))
+            splits = fit_numeric("x", v, y).splits if binned else None
+            if binned:
+                onehot = np.zeros((len(v), len(splits) + 1))
+                onehot[np.arange(len(v)), np.searchsorted(splits, filled, side="left")] = 1.0
+                blocks.append(onehot)
             layout.append({"median": median, "center": center, "scale": scale,
-                           "missing": has_missing})
+                           "missing": has_missing, "splits": splits})
         else:
             onehot = np.zeros((len(v), n_codes[j]))
             seen = ~miss
@@ -150,18 +183,52 @@ def _fit_linear(x: np.ndarray, y: np.ndarray, kinds: list[str], n_codes: list[in
     for kind, spec in zip(kinds, layout, strict=True):
         if kind == NUMERIC:
             term = {"median": spec["median"], "center": spec["center"],
-                    "scale": spec["scale"], "coef": float(coef[at]), "missing_coef": 0.0}
-            at += 1
+                    "scale": spec["scale"], "coef": 0.0, "missing_coef": 0.0}
+            if raw:
+                term["coef"] = float(coef[at])
+                at += 1
             if spec["missing"]:
                 term["missing_coef"] = float(coef[at])
                 at += 1
+            if spec["splits"] is not None:
+                size = len(spec["splits"]) + 1
+                term["splits"] = [float(s) for s in spec["splits"]]
+                term["bin_weights"] = [float(w) for w in coef[at:at + size]]
+                at += size
         else:
             term = {"weights": [float(w) for w in coef[at:at + spec["codes"]]]}
             at += spec["codes"]
         terms.append(term)
+    assert at == len(coef)
     linear = {"intercept": float(lr.intercept_[0]), "terms": terms}
     raw = _linear_raw(linear, kinds, x)
     for term, column in zip(terms, raw.T, strict=True):
+        term["mean"] = float(column.mean())
+    return linear
+
+
+def _average_linear(fits: list[dict], kinds: list[str], x: np.ndarray) -> dict:
+    """The equal-weight average of linear starts fitted on the same rows: their margins'
+    average is one linear model whose weights are the averaged weights (numbers' medians,
+    scales and coarse classes are the same in every fit; a fit without a part weighs it 0)."""
+    terms = []
+    for j, kind in enumerate(kinds):
+        parts = [fit["terms"][j] for fit in fits]
+        if kind == NUMERIC:
+            term = {k: parts[0][k] for k in ("median", "center", "scale")}
+            term["coef"] = float(np.mean([t["coef"] for t in parts]))
+            term["missing_coef"] = float(np.mean([t["missing_coef"] for t in parts]))
+            binned = [t for t in parts if "splits" in t]
+            if binned:
+                term["splits"] = binned[0]["splits"]
+                term["bin_weights"] = [float(w) for w in np.sum(
+                    [t["bin_weights"] for t in binned], axis=0) / len(parts)]
+        else:
+            term = {"weights": [float(w) for w in np.mean([t["weights"] for t in parts],
+                                                           axis=0)]}
+        terms.append(term)
+    linear = {"intercept": float(np.mean([fit["intercept"] for fit in fits])), "terms": terms}
+    for term, column in zip(terms, _linear_raw(linear, kinds, x).T, strict=True):
         term["mean"] = float(column.mean())
     return linear
 
@@ -174,9 +241,12 @@ def _scaled_linear(terms: list[dict], weight: float) -> dict:
             out.append({"weights": [w * weight for w in term["weights"]],
                         "mean": term["mean"] * weight})
         else:
-            out.append({**term, "coef": term["coef"] * weight,
-                        "missing_coef": term["missing_coef"] * weight,
-                        "mean": term["mean"] * weight})
+            scaled = {**term, "coef": term["coef"] * weight,
+                      "missing_coef": term["missing_coef"] * weight,
+                      "mean": term["mean"] * weight}
+            if "bin_weights" in term:
+                scaled["bin_weights"] = [w * weight for w in term["bin_weights"]]
+            out.append(scaled)
     return {"terms": out}
 
 
@@ -187,8 +257,13 @@ def _linear_raw(linear: dict, kinds: list[str], x: np.ndarray) -> np.ndarray:
         v = x[:, j]
         miss = np.isnan(v)
         if kind == NUMERIC:
-            z = (np.where(miss, term["median"], v) - term["center"]) / term["scale"]
+            filled = np.where(miss, term["median"], v)
+            z = (filled - term["center"]) / term["scale"]
             out[:, j] = term["coef"] * z + term["missing_coef"] * miss
+            if "bin_weights" in term:  # the coarse class of the (imputed) value
+                at = np.searchsorted(np.asarray(term["splits"], dtype=float), filled,
+                                     side="left")
+                out[:, j] += np.asarray(term["bin_weights"], dtype=float)[at]
         else:
             weights = np.append(np.asarray(term["weights"], dtype=float), 0.0)
             out[:, j] = weights[np.where(miss, len(weights) - 1, v).astype(np.int64)]
@@ -211,6 +286,7 @@ class _Newton:
 
     def __init__(self, x, y, offset, candidate: dict, monotonic: list[int], seed: int):
         self.x, self.y, self.margin = x, y, np.array(offset, dtype=float)
+        self.rate = float(candidate.get("learning_rate", LEARNING_RATE))
         self.params = {"max_leaf_nodes": candidate["max_leaf_nodes"],
                        "min_samples_leaf": candidate["min_samples_leaf"],
                        "random_state": seed,
@@ -222,19 +298,19 @@ class _Newton:
         h = np.maximum(p * (1 - p), MIN_HESSIAN)
         tree = DecisionTreeRegressor(**self.params).fit(self.x, (self.y - p) / h,
                                                         sample_weight=h)
-        self.margin += LEARNING_RATE * tree.predict(self.x)
+        self.margin += self.rate * tree.predict(self.x)
         self.trees.append(tree)
         return tree
 
 
 def _prepare(columns: dict, kinds: dict[str, str], y, features: list[str], seed: int,
-             linear: bool, c: float = LINEAR_C):
+             linear: bool, c: float = LINEAR_C, form: str = LINEAR_FORM):
     """Category codes, model matrix and (if asked) the linear start fitted on these rows."""
     codes = {f: _category_codes(columns[f], y) for f in features if kinds[f] == CATEGORICAL}
     x = _matrix(columns, features, kinds, codes)
     kind_list = [kinds[f] for f in features]
-    start = (_fit_linear(x, y, kind_list, [len(codes.get(f, ())) for f in features], seed, c)
-             if linear else None)
+    start = (_fit_linear(x, y, kind_list, [len(codes.get(f, ())) for f in features], seed, c,
+                         form) if linear else None)
     return codes, x, start
 
 
@@ -250,7 +326,8 @@ def _tune(columns: dict, kinds: dict[str, str], y: np.ndarray, features: list[st
 
     Every fold's category codes and linear start are fitted on that fold's training part only,
     so the held part is scored as unseen data. Candidates boost in lockstep across the folds
-    and stop when the mean held-out AUC has not improved for `TUNING_PATIENCE` rounds."""
+    and stop when the mean held-out AUC has not improved for `TUNING_PATIENCE` rounds; the
+    round kept is the earliest within `TUNING_TOLERANCE` of the best."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -262,46 +339,54 @@ def _tune(columns: dict, kinds: dict[str, str], y: np.ndarray, features: list[st
         codes, x_train, _start = _prepare(part, kinds, y[train], features, seed, linear=False)
         x_test = _matrix({f: _take(columns[f], test) for f in features}, features, kinds, codes)
         n_codes = [len(codes.get(f, ())) for f in features]
-        starts = {c: _fit_linear(x_train, y[train], kind_list, n_codes, seed, c)
-                  for c in LINEAR_C_GRID}
+        starts = {(form, c): _fit_linear(x_train, y[train], kind_list, n_codes, seed,
+                                         c or LINEAR_C, form)
+                  for form, c in LINEAR_STARTS}
         folds.append({"train": train, "test": test, "x_train": x_train, "x_test": x_test,
                       "offsets": {
                           "constant": (_offset(None, kind_list, x_train, y[train]),
                                        _offset(None, kind_list, x_test, y[train])),
-                          **{("linear", c): (_offset(s, kind_list, x_train, y[train]),
-                                             _offset(s, kind_list, x_test, y[train]))
-                             for c, s in starts.items()}}})
-    # The linear start's L2 strength: the best mean held-out AUC of the start alone.
-    c_best = max(LINEAR_C_GRID, key=lambda c: np.mean(
-        [roc_auc_score(y[f["test"]], f["offsets"][("linear", c)][1]) for f in folds]))
+                          **{("linear", *key): (_offset(s, kind_list, x_train, y[train]),
+                                                _offset(s, kind_list, x_test, y[train]))
+                             for key, s in starts.items()}}})
+    # The linear start's form and L2 strength: the best mean held-out AUC of the start alone
+    # (ties go to the first listed).
+    form_best, c_best = max(starts, key=lambda key: np.mean(
+        [roc_auc_score(y[f["test"]], f["offsets"][("linear", *key)][1]) for f in folds]))
     for fold in folds:
-        fold["offsets"]["linear"] = fold["offsets"][("linear", c_best)]
+        fold["offsets"]["linear"] = fold["offsets"][("linear", form_best, c_best)]
     results = []
     for candidate in TUNING_GRID:
         boosters, held = [], []
+        rate = float(candidate.get("learning_rate", LEARNING_RATE))
         for fold in folds:
             train_offset, test_offset = fold["offsets"][candidate["start"]]
             boosters.append(_Newton(fold["x_train"], y[fold["train"]], train_offset,
                                     candidate, monotonic, seed))
             held.append(test_offset.copy())
-        top, top_round, oof, since = -1.0, 0, None, 0
-        for round_ in range(1, TUNING_ROUNDS + 1):
-            for booster, fold, margins in zip(boosters, folds, held, strict=True):
-                margins += LEARNING_RATE * booster.step().predict(fold["x_test"])
+        # Running bests (round, out-of-fold margins, mean held-out AUC) within
+        # TUNING_TOLERANCE of the best so far; the earliest is chosen (fewest rounds; from the
+        # linear start, round 0 is the start alone).
+        kept, top, since = [], -1.0, 0
+        for round_ in range(0 if candidate["start"] == "linear" else 1, TUNING_ROUNDS + 1):
+            if round_:
+                for booster, fold, margins in zip(boosters, folds, held, strict=True):
+                    margins += rate * booster.step().predict(fold["x_test"])
             auc = float(np.mean([roc_auc_score(y[f["test"]], m)
                                  for f, m in zip(folds, held, strict=True)]))
             if auc > top + 1e-12:
-                top, top_round, since = auc, round_, 0
+                top, since = auc, 0
                 oof = np.empty(len(y))
                 for f, m in zip(folds, held, strict=True):
                     oof[f["test"]] = m
+                kept = [k for k in kept if k[2] >= top - TUNING_TOLERANCE] + [(round_, oof, auc)]
             else:
                 since += 1
                 if since >= TUNING_PATIENCE:
                     break
         if candidate["start"] == "linear":
-            candidate = {**candidate, "linear_c": c_best}
-        results.append((candidate, top_round, oof, top))
+            candidate = {**candidate, "linear_c": c_best, "linear_form": form_best}
+        results.append((candidate, *kept[0]))
     return results
 
 
@@ -381,10 +466,11 @@ class GradientBoostingModel(JsonArtefact):
             calibration_note = "platt, 20% stratified holdback"
         # Codes and the linear start come from the rows the trees learn from.
         part = {f: _take(columns[f], fit_rows) for f in features}
-        linear_c = next((c.get("linear_c", LINEAR_C) for c, _ in members
-                         if c["start"] == "linear"), None)
-        codes, x_fit, start = _prepare(part, kinds, y[fit_rows], features, seed,
-                                       linear=linear_c is not None, c=linear_c or LINEAR_C)
+        own_start = next((c for c, _ in members if c["start"] == "linear"), None)
+        codes, x_fit, start = _prepare(
+            part, kinds, y[fit_rows], features, seed, linear=own_start is not None,
+            c=(own_start or {}).get("linear_c") or LINEAR_C,
+            form=(own_start or {}).get("linear_form", LINEAR_FORM))
         weight = 1.0 / len(members)  # members' margins are averaged
         trees, baseline, linear = [], 0.0, None
         expected_margin = np.zeros(len(fit_rows))
@@ -394,7 +480,7 @@ class GradientBoostingModel(JsonArtefact):
                               candidate, monotonic, seed)
             for _ in range(int(rounds)):
                 booster.step()
-            trees += [_export(t, LEARNING_RATE * weight) for t in booster.trees]
+            trees += [_export(t, booster.rate * weight) for t in booster.trees]
             expected_margin += weight * booster.margin
             if own is None:
                 baseline += weight * _logit(float(np.mean(y[fit_rows])))
@@ -512,13 +598,15 @@ class GradientBoostingModel(JsonArtefact):
             raise ArtefactError("features and kinds must match, kinds numeric or categorical")
         if set(codes) != {f for f in features if kinds[f] == CATEGORICAL}:
             raise ArtefactError("every categorical feature needs its category codes")
-        if not all(_is_number(v) for v in numbers) or not isinstance(trees, list) or not trees:
+        linear = data.get("linear")
+        # No trees is a model only with a linear start (the folds chose 0 boosting rounds).
+        if not all(_is_number(v) for v in numbers) or not isinstance(trees, list) \
+                or not (trees or linear is not None):
             raise ArtefactError("baseline, calibration and trees must be present and finite")
         if not calibration["a"] > 0:
             raise ArtefactError("calibration slope must be positive (risk must rise with margin)")
         for i, tree in enumerate(trees):
             _check_tree(tree, len(features), i)
-        linear = data.get("linear")
         if linear is not None:
             _check_linear(linear, features, kinds, codes)
         return cls(target=data.get("target", ""), features=features, kinds=kinds, codes=codes,
@@ -537,10 +625,20 @@ def _check_linear(linear, features: list[str], kinds: dict, codes: dict) -> None
             raise ArtefactError(f"linear term of {f}: malformed")
         if kinds[f] == NUMERIC:
             keys = ("median", "center", "scale", "coef", "missing_coef", "mean")
-            if set(term) != set(keys) or not all(_is_number(term[k]) for k in keys) \
-                    or not term["scale"] > 0:
+            if set(term) - {"splits", "bin_weights"} != set(keys) \
+                    or not all(_is_number(term[k]) for k in keys) or not term["scale"] > 0:
                 raise ArtefactError(f"linear term of {f}: needs finite {', '.join(keys)}, "
                                     "scale > 0")
+            if ("splits" in term) != ("bin_weights" in term):
+                raise ArtefactError(f"linear term of {f}: splits and bin weights go together")
+            if "splits" in term:
+                splits, weights = term["splits"], term["bin_weights"]
+                if not (isinstance(splits, list) and isinstance(weights, list)
+                        and len(weights) == len(splits) + 1
+                        and all(_is_number(v) for v in splits + weights)
+                        and all(a < b for a, b in zip(splits[:-1], splits[1:], strict=True))):
+                    raise ArtefactError(f"linear term of {f}: needs increasing finite splits "
+                                        "and one finite weight per class")
         else:
             weights = term.get("weights")
             if set(term) != {"weights", "mean"} or not _is_number(term["mean"]) \

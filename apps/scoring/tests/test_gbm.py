@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.model_selection import train_test_split
 
 from apps.scoring.scorecard.data import training_set_read
 from apps.scoring.scorecard.gbm import GradientBoostingModel
@@ -103,3 +104,48 @@ def test_linear_start_adds_up_and_round_trips(monkeypatch, tmp_path):
     broken["linear"]["terms"][numeric]["scale"] = 0.0
     with pytest.raises(ArtefactError, match="linear term"):
         GradientBoostingModel.from_dict(broken)
+
+
+def test_linear_start_alone_is_the_average_of_its_fits_and_round_trips(monkeypatch, tmp_path):
+    """0 boosting rounds (the folds may choose the linear start alone): the artefact has no
+    trees, its linear start is the average of the raw and binned ridge fits over the C grid
+    (one linear model), contributions add up, the JSON round-trips and bad classes are refused."""
+    from apps.scoring.scorecard import gbm
+
+    path = tmp_path / "sme.csv"
+    write_csv(path, 1200, seed=8)
+    data = training_set_read(csv_path=path, target="default")
+    monkeypatch.setattr(gbm, "SMALL_DATA_CANDIDATE", {
+        "start": "linear", "linear_form": "average", "max_leaf_nodes": 2,
+        "min_samples_leaf": 40})
+    monkeypatch.setattr(gbm, "SMALL_DATA_ROUNDS", 0)
+    model = GradientBoostingModel.fit(data.columns, data.kinds, data.y, target="default",
+                                      seed=8, tune=False)
+    assert model.trees == [] and model.linear is not None
+    numeric = [j for j, f in enumerate(model.features) if model.kinds[f] == "numeric"]
+    assert any("bin_weights" in model.linear["terms"][j] for j in numeric)
+    x = model.matrix(data.columns)
+    margin, contrib = model.margin_matrix(x, contributions=True)
+    assert np.allclose(model.baseline + contrib.sum(axis=1), margin, atol=1e-9)
+    # The averaged start's margin is the mean of its member fits' margins, each fitted on the
+    # rows the model learnt from (the 80% the calibration holdback leaves).
+    kinds = [model.kinds[f] for f in model.features]
+    n_codes = [len(model.codes.get(f, ())) for f in model.features]
+    rows, _ = train_test_split(np.arange(len(data.y)), test_size=0.2, stratify=data.y,
+                               random_state=8)
+    members = [gbm._fit_linear(x[rows], data.y[rows], kinds, n_codes, 8, c, form)
+               for form in ("raw", "bins") for c in gbm.LINEAR_C_GRID]
+    expected = np.mean([gbm._linear_margin(m, kinds, x) for m in members], axis=0)
+    assert np.allclose(margin, expected, atol=1e-9)
+    assert discrimination(data.y, model.predict_proba(data.columns))["auc"] > 0.7
+    loaded = GradientBoostingModel.from_json(model.to_json(), expected_sha256=model.sha256)
+    assert np.array_equal(loaded.predict_proba(data.columns), model.predict_proba(data.columns))
+    broken = json.loads(model.to_json())
+    j = next(j for j in numeric if "bin_weights" in broken["linear"]["terms"][j])
+    broken["linear"]["terms"][j]["bin_weights"].append(0.0)
+    with pytest.raises(ArtefactError, match="one finite weight per class"):
+        GradientBoostingModel.from_dict(broken)
+    no_start = json.loads(model.to_json())
+    no_start["linear"] = None
+    with pytest.raises(ArtefactError, match="trees must be present"):
+        GradientBoostingModel.from_dict(no_start)
