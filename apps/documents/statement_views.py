@@ -22,6 +22,7 @@ def _field_labels() -> dict[str, str]:
             "amount": _("Amount (signed)"), "direction": _("Debit/credit marker"),
             "balance": _("Balance"), "channel": _("Channel"), "period": _("Period"),
             "revenue": _("Revenue"), "tax_paid": _("Tax paid"),
+            "rate": _("Tax rate (税率 / 征收率)"),
             "kwh": _("Usage (kWh, m³)"), "cost": _("Cost"),
             "reading_start": _("Meter reading at start"),
             "reading_end": _("Meter reading at end")}
