@@ -18,6 +18,7 @@ PREVIEW_ROWS = 5
 
 def _field_labels() -> dict[str, str]:
     return {"date": _("Date"), "description": _("Description"), "counterparty": _("Counterparty"),
+            "counterparty_account": _("Counterparty account"),
             "debit": _("Debit (money out)"), "credit": _("Credit (money in)"),
             "amount": _("Amount (signed)"), "direction": _("Debit/credit marker"),
             "balance": _("Balance"), "channel": _("Channel"), "period": _("Period"),

@@ -37,6 +37,7 @@ class Transaction:
     counterparty: str
     description: str
     channel: str
+    account: str = ""  # the counterparty's account number, when the export has it
 
 
 def _text(value) -> str:
@@ -65,7 +66,8 @@ def parse_transactions(rows: list[list], mapping) -> tuple[list[Transaction], in
             continue
         txns.append(Transaction(day, amount, _text(cell(row, mapping, "counterparty")),
                                 _text(cell(row, mapping, "description")),
-                                _text(cell(row, mapping, "channel"))))
+                                _text(cell(row, mapping, "channel")),
+                                _text(cell(row, mapping, "counterparty_account"))))
     txns.sort(key=lambda t: t.date)
     return txns, skipped
 
@@ -238,10 +240,13 @@ def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
                                [*flags, flag("no_transactions")], fail=True)
     cash_keywords = read.profile.cash_keywords if read.profile is not None else []
     summary = analyse_statement(read.txns, ctx, cash_keywords, flags)
+    from apps.core.names import RelatedParties
     from apps.documents.statements.flows import analyse_flows
 
-    # Related parties: declared in the document's metadata, and the party graph's (issue 19).
-    related = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
+    # Related parties: the party graph's by identity (accounts, USCC, registered names and
+    # aliases), names declared in the document's metadata as text (issue 19).
+    names = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
+    related = RelatedParties(ctx.related_identities, names)
     summary["flows"] = analyse_flows(read.txns, ctx.policy, flags, related=related,
                                      cash_words=cash_keywords)
     return CheckOutcome.of({**base, **summary}, flags)

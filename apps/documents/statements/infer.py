@@ -35,6 +35,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
                     "details", "memo", "remark", "particulars"),
     "counterparty": ("对方户名", "对方账户名称", "对方名称", "交易对手", "对方单位", "收/付款人",
                      "counterparty", "payee", "payer", "beneficiary", "otherparty"),
+    "counterparty_account": ("对方账号", "对方卡号", "对方账户", "对手账号", "收/付款人账号",
+                             "counterpartyaccount", "payeeaccount", "accountno", "accountnumber"),
     "debit": ("借方", "支出", "付出", "转出", "debit", "withdrawal", "paidout", "moneyout", "dr"),
     "credit": ("贷方", "收入", "存入", "转入", "credit", "deposit", "paidin", "moneyin", "cr"),
     "amount": ("交易金额", "发生额", "金额", "amount", "value"),
@@ -281,8 +283,8 @@ def infer_statement(rows: list[list]) -> ProposedMapping | None:
                                          isinstance(_cell(r, date_col), dt.date))]
     plain = [r for _i, r in dated]
     headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
-    skip = {date_col} | {hits[f] for f in ("description", "counterparty", "channel", "direction")
-                         if f in hits}
+    skip = {date_col} | {hits[f] for f in ("description", "counterparty", "channel", "direction",
+                                           "counterparty_account") if f in hits}
     numeric = _numeric_columns(plain, width, skip)
     direction_col = hits.get("direction")
     directions = [(_direction(_cell(r, direction_col)) if direction_col is not None else 0)
@@ -346,7 +348,7 @@ def infer_statement(rows: list[list]) -> ProposedMapping | None:
         if not header_agree:
             confidence = min(confidence, Decimal("0.9"))
     columns = {"date": date_col, **columns}
-    for f in ("description", "counterparty", "channel"):
+    for f in ("description", "counterparty", "channel", "counterparty_account"):
         if f in hits and hits[f] not in columns.values():
             columns[f] = hits[f]
     if "counterparty" not in columns:  # the most varied text column that is not a description
