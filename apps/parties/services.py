@@ -268,7 +268,7 @@ def party_alias_add(*, actor, kind: str, value: str, enterprise: Enterprise | No
     else:
         branches = set(Enterprise.objects.filter(relationships_in__from_person=person)
                        .values_list("branch_id", flat=True))
-        _require(actor, "parties.change_person", branch_ids=branches)
+        _require(actor, "parties.change_enterprise", branch_ids=branches)
     alias = PartyAlias(kind=kind, value=str(value or "").strip(), enterprise=enterprise,
                        person=person, source=source)
     alias.full_clean(exclude=["normalised"])
