@@ -22,6 +22,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--series", type=int, default=0, metavar="PER_LAYOUT",
                         help="tax and utility records instead: files per layout")
+    parser.add_argument("--tax-check", type=int, default=0, metavar="PER_LAYOUT",
+                        help="the tax records' arithmetic check instead: files per layout")
     args = parser.parse_args()
     import django
 
@@ -30,9 +32,15 @@ def main() -> None:
         markdown,
         measure,
         measure_series,
+        measure_tax_checks,
         series_markdown,
+        tax_check_markdown,
     )
 
+    if args.tax_check:
+        print(tax_check_markdown(measure_tax_checks(per_layout=args.tax_check,
+                                                    seed0=args.seed)))
+        return
     if args.series:
         print(series_markdown(measure_series(per_layout=args.series, seed0=args.seed)))
         return

@@ -122,15 +122,15 @@ def _context_factory(document: Document, requirements, path):
     policy = PolicyResolver()
     validity_days = _validity_days(document, requirements)
     profiles: dict[str, list] | None = None
-    related: frozenset | None = None
+    related: tuple | None = None
 
     def context(kind: str) -> CheckContext:
         nonlocal profiles, related
         kind_profiles = []
         if kind == K.BANK_STATEMENT and related is None:
-            from apps.parties.selectors import related_party_names
+            from apps.parties.selectors import related_party_identities
 
-            related = frozenset(related_party_names(enterprise_id=enterprise.pk))
+            related = tuple(related_party_identities(enterprise_id=enterprise.pk))
         if kind in _RECORD_KIND:
             if profiles is None:
                 profiles = {}
@@ -142,7 +142,7 @@ def _context_factory(document: Document, requirements, path):
             document_type=document.document_type.code, metadata=document.metadata,
             uploaded_at=document.uploaded_at, policy=policy, valid_until=document.valid_until,
             validity_days=validity_days, site=site, profiles=kind_profiles,
-            related_parties=related or frozenset())
+            related_identities=related or ())
     return context
 
 

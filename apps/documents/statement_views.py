@@ -18,10 +18,12 @@ PREVIEW_ROWS = 5
 
 def _field_labels() -> dict[str, str]:
     return {"date": _("Date"), "description": _("Description"), "counterparty": _("Counterparty"),
+            "counterparty_account": _("Counterparty account"),
             "debit": _("Debit (money out)"), "credit": _("Credit (money in)"),
             "amount": _("Amount (signed)"), "direction": _("Debit/credit marker"),
             "balance": _("Balance"), "channel": _("Channel"), "period": _("Period"),
             "revenue": _("Revenue"), "tax_paid": _("Tax paid"),
+            "rate": _("Tax rate (税率 / 征收率)"),
             "kwh": _("Usage (kWh, m³)"), "cost": _("Cost"),
             "reading_start": _("Meter reading at start"),
             "reading_end": _("Meter reading at end")}

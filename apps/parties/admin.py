@@ -3,7 +3,13 @@ policy data whose changes need four-eyes sign-off, which the admin cannot give."
 
 from django.contrib import admin
 
-from apps.parties.models import Enterprise, Person, Relationship, SizeStandard
+from apps.parties.models import (
+    Enterprise,
+    PartyAlias,
+    Person,
+    Relationship,
+    SizeStandard,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,3 +67,10 @@ class RelationshipAdmin(ReadOnlyAdmin):
                     "to_person", "stake_percent")
     list_filter = ("kind",)
     list_select_related = ("from_person", "from_enterprise", "to_enterprise", "to_person")
+
+
+@admin.register(PartyAlias)
+class PartyAliasAdmin(ReadOnlyAdmin):
+    list_display = ("value", "kind", "enterprise", "person", "source")
+    list_filter = ("kind",)
+    search_fields = ("value", "normalised")

@@ -14,4 +14,5 @@ class PartiesConfig(AppConfig):
             "enterprise.updated": _("Enterprise updated"),
             "person.created": _("Person created"),
             "relationship.added": _("Relationship added"),
+            "party_alias.added": _("Party alias or account recorded"),
         })

@@ -361,3 +361,60 @@ class Relationship(TimeStampedModel):
     def branch_id(self) -> int | None:
         """The managing branch of the enterprise the edge points at (for the audit trail)."""
         return self.to_enterprise.branch_id if self.to_enterprise_id else None
+
+
+class AliasKind(models.TextChoices):
+    NAME = "name", _("Other name (trade name, former name, short name)")
+    ACCOUNT = "account", _("Bank account number")
+
+
+def normalise_alias(kind: str, value: str) -> str:
+    """What an alias is compared by: an account's digits and letters; a name without spaces,
+    punctuation or case (the full name: place and legal form are part of a registered name)."""
+    import re
+
+    text = str(value or "").strip().lower()
+    if kind == AliasKind.ACCOUNT:
+        return re.sub(r"[^0-9a-z]", "", text)
+    text = text.replace("（", "(").replace("）", ")")
+    return re.sub(r"[\s\.,()·\-_&'\"]+", "", text)
+
+
+class PartyAlias(TimeStampedModel):
+    """A name or bank account a party is known by besides its registered name (issue 19):
+    a trade name on invoices, a former name, a controller's personal account. The statement
+    check matches counterparties to the party graph by these, not by name text alone."""
+
+    enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="aliases", verbose_name=_("enterprise"))
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="aliases", verbose_name=_("person"))
+    kind = models.CharField(_("kind"), max_length=16, choices=AliasKind.choices)
+    value = models.CharField(_("name or account"), max_length=200)
+    normalised = models.CharField(_("compared as"), max_length=200, db_index=True,
+                                  editable=False)
+    source = models.CharField(_("where it was learned"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("party alias")
+        verbose_name_plural = _("party aliases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enterprise__isnull=False, person__isnull=True)
+                | Q(enterprise__isnull=True, person__isnull=False),
+                name="parties_alias_one_party"),
+            models.UniqueConstraint(fields=["enterprise", "kind", "normalised"],
+                                    condition=Q(enterprise__isnull=False),
+                                    name="parties_alias_enterprise_unique"),
+            models.UniqueConstraint(fields=["person", "kind", "normalised"],
+                                    condition=Q(person__isnull=False),
+                                    name="parties_alias_person_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise or self.person}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.normalised = normalise_alias(self.kind, self.value)
+        super().save(*args, **kwargs)

@@ -11,6 +11,7 @@ from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
 from apps.parties.models import (
     Enterprise,
+    PartyAlias,
     Person,
     Relationship,
     RelationshipKind,
@@ -154,3 +155,40 @@ def related_party_names(*, enterprise_id: int) -> set[str]:
         Q(pk__in=people) | Q(pk__in=spouses.values("from_person_id"))
         | Q(pk__in=spouses.values("to_person_id"))).values_list("name", flat=True))
     return {n.strip() for n in names if n and n.strip()}
+
+
+def related_party_identities(*, enterprise_id: int) -> list:
+    """The parties of `related_party_names` as identities (apps.core.names.PartyIdentity):
+    registered name, USCC, the names and bank accounts recorded for each (`PartyAlias`), so
+    the statement check matches a counterparty by who it is, not by how its name is spelt
+    (issue 19). Not viewer-scoped: they feed a check. Six queries."""
+    from apps.core.names import PartyIdentity
+
+    group = enterprise_group_ids(enterprise_id=enterprise_id) - {enterprise_id}
+    edges = Relationship.objects.filter(to_enterprise_id=enterprise_id)
+    enterprise_ids = group | set(edges.filter(from_enterprise__isnull=False)
+                                 .values_list("from_enterprise_id", flat=True))
+    people = set(edges.filter(from_person__isnull=False).values_list("from_person_id", flat=True))
+    spouses = Relationship.objects.filter(kind=RelationshipKind.SPOUSE_OF).filter(
+        Q(from_person_id__in=people) | Q(to_person_id__in=people))
+    person_ids = people | {p for pair in spouses.values_list("from_person_id", "to_person_id")
+                           for p in pair}
+    aliases: dict[str, dict[str, list[str]]] = {}
+    for alias in PartyAlias.objects.filter(Q(enterprise_id__in=enterprise_ids)
+                                           | Q(person_id__in=person_ids)):
+        key = (f"enterprise:{alias.enterprise_id}" if alias.enterprise_id
+               else f"person:{alias.person_id}")
+        aliases.setdefault(key, {}).setdefault(alias.kind, []).append(alias.value)
+    found = []
+    for pk, name, uscc in Enterprise.objects.filter(pk__in=enterprise_ids).values_list(
+            "pk", "name", "uscc"):
+        known = aliases.get(f"enterprise:{pk}", {})
+        found.append(PartyIdentity(key=f"enterprise:{pk}", kind="enterprise", name=name,
+                                   uscc=uscc, aliases=tuple(known.get("name", ())),
+                                   accounts=tuple(known.get("account", ()))))
+    for pk, name in Person.objects.filter(pk__in=person_ids).values_list("pk", "name"):
+        known = aliases.get(f"person:{pk}", {})
+        found.append(PartyIdentity(key=f"person:{pk}", kind="person", name=name,
+                                   aliases=tuple(known.get("name", ())),
+                                   accounts=tuple(known.get("account", ()))))
+    return sorted(found, key=lambda p: p.key)

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
 from apps.org.models import Branch
-from apps.parties.models import Enterprise, Person, Relationship, RelationshipKind
+from apps.parties.models import (
+    Enterprise,
+    PartyAlias,
+    Person,
+    Relationship,
+    RelationshipKind,
+)
 from apps.parties.money import YUAN_PER_WAN, Currency
 from apps.parties.selectors import person_find, size_standard_rules
 from apps.parties.size import SizeFigures, SizeResult, classify_size
@@ -249,3 +255,29 @@ def relationship_add(*, actor, kind: str, from_person: Person | None = None,
         "to": _party_payload(relationship.target), "stake_percent": stake, "note": note,
     })
     return relationship
+
+
+@transaction.atomic
+def party_alias_add(*, actor, kind: str, value: str, enterprise: Enterprise | None = None,
+                    person: Person | None = None, source: str = "") -> PartyAlias:
+    """Record a name or bank account a party is known by (issue 19: the statement check
+    matches counterparties to the party graph by these). The actor must be allowed to change
+    the party and see its branch; a person's branch is that of the enterprises it relates to."""
+    if enterprise is not None:
+        _require(actor, "parties.change_enterprise", branch_ids={enterprise.branch_id})
+    else:
+        branches = set(Enterprise.objects.filter(relationships_in__from_person=person)
+                       .values_list("branch_id", flat=True))
+        _require(actor, "parties.change_enterprise", branch_ids=branches)
+    alias = PartyAlias(kind=kind, value=str(value or "").strip(), enterprise=enterprise,
+                       person=person, source=source)
+    alias.full_clean(exclude=["normalised"])
+    alias.save()
+    audit_record(action="party_alias.added", actor=actor, subject=alias, payload={
+        "party": _party_payload(enterprise or person), "kind": kind,
+        # an account number is shown masked in the trail, as on statements
+        "value": alias.value if kind != "account" else f"****{alias.normalised[-4:]}",
+        "source": source},
+        branch_id=enterprise.branch_id if enterprise is not None else None,
+        enterprise_id=enterprise.pk if enterprise is not None else None)
+    return alias

@@ -43,6 +43,9 @@ class CheckContext:
     today: dt.date | None = None
     # Names the party graph relates to the borrower (apps.parties.selectors), for round trips.
     related_parties: frozenset = frozenset()
+    # The same parties by identity (apps.core.names.PartyIdentity: registered name, USCC,
+    # aliases, accounts): matched before any name text.
+    related_identities: tuple = ()
 
 
 @dataclass

@@ -54,6 +54,12 @@ MESSAGES = {
     "meter_discontinuity": _("The meter readings do not add up on %(breaks)s rows (accepted: "
                              "%(limit)s): the record was edited or mis-read, so its figures are "
                              "not treated as verified."),
+    "tax_inconsistent": _("The tax record does not add up in %(breaks)s places (accepted: "
+                          "%(limit)s): %(rate_breaks)s months whose tax is not their taxable "
+                          "base times the rate, %(totals_breaks)s totals that are not the sum "
+                          "of the months, %(period_breaks)s months listed twice or missing. "
+                          "The record was edited or mis-read, so its figures are not treated "
+                          "as verified."),
     "flow_round_trips": _("%(cycles)s round trips: %(amount)s sent out and returned within "
                           "%(lag_days)s days (same, related or chained counterparties; "
                           "flagged from %(limit)s)."),

@@ -37,6 +37,7 @@ class Transaction:
     counterparty: str
     description: str
     channel: str
+    account: str = ""  # the counterparty's account number, when the export has it
 
 
 def _text(value) -> str:
@@ -65,7 +66,8 @@ def parse_transactions(rows: list[list], mapping) -> tuple[list[Transaction], in
             continue
         txns.append(Transaction(day, amount, _text(cell(row, mapping, "counterparty")),
                                 _text(cell(row, mapping, "description")),
-                                _text(cell(row, mapping, "channel"))))
+                                _text(cell(row, mapping, "channel")),
+                                _text(cell(row, mapping, "counterparty_account"))))
     txns.sort(key=lambda t: t.date)
     return txns, skipped
 
@@ -238,10 +240,13 @@ def check_bank_statement(ctx: CheckContext) -> CheckOutcome:
                                [*flags, flag("no_transactions")], fail=True)
     cash_keywords = read.profile.cash_keywords if read.profile is not None else []
     summary = analyse_statement(read.txns, ctx, cash_keywords, flags)
+    from apps.core.names import RelatedParties
     from apps.documents.statements.flows import analyse_flows
 
-    # Related parties: declared in the document's metadata, and the party graph's (issue 19).
-    related = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
+    # Related parties: the party graph's by identity (accounts, USCC, registered names and
+    # aliases), names declared in the document's metadata as text (issue 19).
+    names = set((ctx.metadata or {}).get("related_parties") or []) | set(ctx.related_parties)
+    related = RelatedParties(ctx.related_identities, names)
     summary["flows"] = analyse_flows(read.txns, ctx.policy, flags, related=related,
                                      cash_words=cash_keywords)
     return CheckOutcome.of({**base, **summary}, flags)
@@ -283,6 +288,8 @@ def _series(ctx: CheckContext, fields: tuple[str, ...]) -> tuple[dict, list[dict
         return findings, [*flags, flag("no_records")], True
     if {"reading_start", "reading_end", "kwh"} <= set(mapping.columns):
         _meter_check(ctx, rows, mapping, findings, flags)
+    if {"revenue", "tax_paid"} <= set(mapping.columns):
+        _tax_check(ctx, rows, mapping, findings, flags)
     window = last_12(list(series))
     end = max(_month_index(m) for m in series)
     for f in fields:
@@ -314,6 +321,42 @@ def _meter_check(ctx, rows, mapping, findings, flags) -> None:
     if limit is not None and breaks > limit:
         flags.append(flag("meter_discontinuity", breaks=breaks, limit=limit))
         findings.update(verified=False, unverified_reason="meter_discontinuity")
+
+
+def _tax_check(ctx, rows, mapping, findings, flags) -> None:
+    """A tax record's arithmetic is its running balance (issue 19): tax = base × rate on every
+    row (the rate column's, or the one rate the record keeps to), totals rows = the sum of the
+    periods, each month once. A record that breaks it was edited or mis-read — revenue
+    inflated with the tax left alone — and its figures are not verified."""
+    from apps.documents.statements.infer import _is_totals, tax_record_check
+
+    start = mapping.header_row + 1
+    data, totals = [], []
+    for index, row in enumerate(rows[start:], start):
+        if not any(c not in (None, "") for c in row):
+            continue
+        if _is_totals(row):
+            totals.append(index)
+        elif parse_period(cell(row, mapping, "period")):
+            data.append(index)
+    checked = tax_record_check(rows, mapping.columns, data, totals, ctx.policy)
+    if checked is None:
+        for key in ("documents.tax.rate_tolerance", "documents.tax.rounding_cny",
+                    "documents.tax.flat_rate_share_min"):
+            policy_or_flag(ctx, key, flags)
+        return
+    findings["tax_check"] = checked.as_json()
+    limit = policy_or_flag(ctx, "documents.tax.breaks_max", flags)
+    if limit is not None and checked.breaks > limit:
+        flags.append(flag("tax_inconsistent", breaks=checked.breaks, limit=limit,
+                          rate_breaks=len(checked.rate_breaks),
+                          totals_breaks=len(checked.totals_breaks),
+                          period_breaks=len(checked.duplicate_periods)
+                          + len(checked.missing_periods),
+                          rows=checked.rate_breaks[:12], totals=checked.totals_breaks,
+                          duplicate_periods=checked.duplicate_periods[:12],
+                          missing_periods=checked.missing_periods[:12]))
+        findings.update(verified=False, unverified_reason="tax_inconsistent")
 
 
 def check_tax_record(ctx: CheckContext) -> CheckOutcome:

@@ -82,7 +82,7 @@ def _verified(ctx, flags, read: StatementRead, checked) -> StatementRead:
 def inferred_series_mapping(ctx: CheckContext, rows: list[list], flags: list[dict],
                             kind: str = "tax_record"):
     """(Mapping or None, findings to keep) for a tax or utility record no profile matched."""
-    proposal = infer_series(rows, kind)
+    proposal = infer_series(rows, kind, ctx.policy)
     if proposal is None:
         return None, {"proposed_mapping": None}
     minimum = policy_or_flag(ctx, "documents.statement.infer_min_confidence", flags)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from apps.core.names import core_name
+from apps.core.names import Match, RelatedParties, core_name
 from apps.documents.checks import flag
 from apps.documents.checks.records import Transaction
 
@@ -53,14 +53,22 @@ class Cycle:
     seed: Transaction
     returns: list[Transaction]
     route: str  # "same" | "related" | "chained"
+    # How the two ends of a "related" cycle were related: "identity" (an account, USCC,
+    # registered name or recorded alias of the party graph) or "text" (names alone); and how
+    # each end was matched to the graph ("account", "alias", ..., "text", "kin_name").
+    related_by: str = ""
+    matched: tuple[str, str] = ("", "")
 
     @property
     def amount(self) -> Decimal:
         return abs(self.seed.amount)
 
     def as_json(self) -> dict:
-        return {"route": self.route, "lag_days": (self.returns[-1].date - self.seed.date).days,
-                "parts": len(self.returns), "transactions": quote([self.seed, *self.returns])}
+        found = {"route": self.route, "lag_days": (self.returns[-1].date - self.seed.date).days,
+                 "parts": len(self.returns), "transactions": quote([self.seed, *self.returns])}
+        if self.related_by:
+            found.update(related_by=self.related_by, matched_by=list(self.matched))
+        return found
 
 
 Policy = Callable[[str], Decimal | None]
@@ -115,18 +123,55 @@ def _subset(candidates: list[Transaction], target: Decimal, tolerance: Decimal,
     return None
 
 
+def _parties(related) -> RelatedParties:
+    if isinstance(related, RelatedParties):
+        return related
+    return RelatedParties(names=[r for r in related or () if r])
+
+
+def _party(parties: RelatedParties, t: Transaction) -> Match | None:
+    return parties.match(t.counterparty, getattr(t, "account", ""), t.description)
+
+
+def _relation(seed_core: str, seed_match: Match | None, core: str,
+              core_matches: dict[str, Match]) -> tuple[str, tuple[str, str]] | None:
+    """("identity" | "text", how each end matched) when the two counterparties are related:
+    both matched to the party graph (identity only if both ends matched by identity), or
+    their names share a core (华达贸易 and 华达贸易香港: text)."""
+    other = core_matches.get(core)
+    if seed_match is not None and other is not None:
+        both = seed_match.by_identity and other.by_identity
+        return ("identity" if both else "text"), (seed_match.how, other.how)
+    if _related(seed_core, core, set()):
+        return "text", ("kin_name", "kin_name")
+    return None
+
+
 def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Decimal,
                       max_parts: int, min_amount: Decimal, conduit_max: int = 24,
-                      related: set[str] = frozenset(),
+                      related: set[str] | RelatedParties = frozenset(),
                       busy_multiple: Decimal | None = None) -> list[Cycle]:
     """Cycles in both directions (out then back in; in then back out), each return used once.
     A counterparty with more than `conduit_max` payments one way is a business partner and is
     not searched as a conduit (which also keeps the search linear in the rows). Such a busy
     partner's payments add up to almost anything within days, so a return from a busy partner
     that is only related to the other end (a group firm, the controller) counts only when it
-    stands out: at least `busy_multiple` times the partner's median payment."""
-    related_cores = {core_name(r) for r in related if r}
+    stands out: at least `busy_multiple` times the partner's median payment.
+
+    `related`: the parties related to the borrower (`RelatedParties`: matched by account,
+    USCC, registered name or alias, with names as a marked fallback), or bare names (text)."""
+    parties = _parties(related)
     cores = {t.counterparty: core_name(t.counterparty) for t in txns if t.counterparty}
+    matches = {id(t): _party(parties, t) for t in txns if t.counterparty} if parties else {}
+    # A core's match: by identity if any of its transactions matched so (a same-named
+    # counterparty on another account does not), else by text.
+    core_matches: dict[str, Match] = {}
+    for t in txns:
+        found = matches.get(id(t))
+        if found is not None:
+            current = core_matches.get(cores[t.counterparty])
+            if current is None or (found.by_identity and not current.by_identity):
+                core_matches[cores[t.counterparty]] = found
     used: set[int] = set()
     cycles: list[Cycle] = []
     chain_candidates: dict[tuple[str, str], list[Cycle]] = defaultdict(list)
@@ -141,29 +186,39 @@ def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Deci
         conduits = [core for core, items in by_core.items() if 2 <= len(items) <= conduit_max]
         medians = {core: statistics.median(abs(t.amount) for t in items)
                    for core, items in by_core.items() if len(items) > conduit_max}
-        linked: dict[str, list[str]] = {}
+        linked: dict[tuple[str, Match | None], list[tuple[str, tuple | None]]] = {}
         for seed in seeds:
             seed_core = cores[seed.counterparty]
-            if seed_core not in linked:
-                near = [c for c in by_core if c == seed_core or _related(seed_core, c,
-                                                                         related_cores)]
-                linked[seed_core] = near + [c for c in conduits if c not in near]
+            seed_match = matches.get(id(seed))
+            if (seed_core, seed_match) not in linked:
+                near = [(c, None if c == seed_core else
+                         _relation(seed_core, seed_match, c, core_matches)) for c in by_core]
+                near = [(c, rel) for c, rel in near if c == seed_core or rel is not None]
+                linked[(seed_core, seed_match)] = near + [
+                    (c, None) for c in conduits if c not in {n for n, _r in near}]
             first, last = seed.date.toordinal(), seed.date.toordinal() + lag_days
-            for group_core in linked[seed_core]:
+            for group_core, relation in linked[(seed_core, seed_match)]:
                 days = dates[group_core]
                 start = bisect.bisect_left(days, first)
                 stop = bisect.bisect_right(days, last)
                 candidates = [t for t in by_core[group_core][start:stop] if id(t) not in used]
+                if relation is not None and relation[1][1] != "kin_name":
+                    # only the returns that are the related party (not a namesake)
+                    candidates = [t for t in candidates if matches.get(id(t)) is not None]
                 if not candidates:
                     continue
                 match = _subset(candidates, abs(seed.amount), tolerance, max_parts)
                 if match is None:
                     continue
+                related_by, matched = "", ("", "")
                 if group_core == seed_core:
                     route = "same" if all(t.counterparty == seed.counterparty
                                           for t in match) else "related"
-                elif _related(seed_core, group_core, related_cores):
+                    if route == "related":
+                        related_by, matched = "text", ("kin_name", "kin_name")
+                elif relation is not None:
                     route = "related"
+                    related_by, matched = relation
                     if (busy_multiple is not None and group_core in medians
                             and sum(abs(t.amount) for t in match)
                             < busy_multiple * medians[group_core]):
@@ -173,7 +228,7 @@ def round_trip_cycles(txns: list[Transaction], *, lag_days: int, tolerance: Deci
                         Cycle(seed, match, "chained"))
                     continue
                 used.update(id(t) for t in match)
-                cycles.append(Cycle(seed, match, route))
+                cycles.append(Cycle(seed, match, route, related_by, matched))
                 break
     cycles += _chains(txns, chain_candidates, cores, used)
     return sorted(cycles, key=lambda c: c.seed.date)
@@ -218,7 +273,7 @@ def _chains(txns, candidates, cores, used) -> list[Cycle]:
 
 
 def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict], *,
-                     related: set[str] = frozenset()) -> dict:
+                     related: set[str] | RelatedParties = frozenset()) -> dict:
     keys = ("documents.flow.round_trip_lag_days", "documents.flow.round_trip_tolerance",
             "documents.flow.round_trip_max_parts", "documents.flow.round_trip_min_amount",
             "documents.flow.round_trip_min_cycles", "documents.flow.conduit_max_transactions",
@@ -233,13 +288,17 @@ def round_trip_flags(txns: list[Transaction], policy: Policy, flags: list[dict],
                                busy_multiple=busy)
     total_in = sum((t.amount for t in txns if t.amount > 0), ZERO)
     amount = sum((c.amount for c in cycles), ZERO)
+    by_text = sum(1 for c in cycles if c.related_by == "text")
+    by_identity = sum(1 for c in cycles if c.related_by == "identity")
     summary = {"round_trip_cycles": len(cycles), "round_trip_cycle_amount": str(amount),
                "round_trip_routes": {r: sum(1 for c in cycles if c.route == r)
-                                     for r in ("same", "related", "chained")}}
+                                     for r in ("same", "related", "chained")},
+               "round_trip_related_by": {"identity": by_identity, "text": by_text}}
     share = (amount / total_in).quantize(Decimal("0.0001")) if total_in else ZERO
     if len(cycles) >= min_cycles and share >= min_share:
         flags.append(flag("flow_round_trips", cycles=len(cycles), amount=amount, share=share,
                           limit=min_cycles, lag_days=int(lag),
+                          related_by_identity=by_identity, related_by_text=by_text,
                           examples=[c.as_json() for c in cycles[:QUOTED]]))
     return summary
 
@@ -249,7 +308,8 @@ def _has(words, *texts) -> bool:
     return any(w in joined for w in words)
 
 
-def regular_payment_flags(txns: list[Transaction], policy: Policy, flags: list[dict]) -> dict:
+def regular_payment_flags(txns: list[Transaction], policy: Policy, flags: list[dict], *,
+                          related: set[str] | RelatedParties = frozenset()) -> dict:
     keys = ("documents.flow.regular_min_payments", "documents.flow.regular_interval_min_days",
             "documents.flow.regular_interval_max_days", "documents.flow.regular_amount_spread_max",
             "documents.flow.regular_min_amount", "documents.flow.regular_share_min")
@@ -274,13 +334,19 @@ def regular_payment_flags(txns: list[Transaction], policy: Policy, flags: list[d
         if _has(EXPENSE_WORDS, *(f"{t.counterparty} {t.description}" for t in run)):
             continue
         series.append(run)
+    parties = _parties(related)
     for run in series:
         amounts = [-t.amount for t in run]
+        extra = {}
+        party = _party(parties, run[0]) if parties and run[0].counterparty else None
+        if party is not None:  # paid to a related party: a declared lender must be that party
+            extra["related_party"] = {"key": party.key, "matched_by": party.how,
+                                      "names": parties.names_of.get(party.key, [])}
         flags.append(flag(
             "flow_regular_payments", counterparty=run[0].counterparty or run[0].description,
             payments=len(run), monthly=statistics.median(amounts), limit=min_payments,
             lender=_has(LENDER_WORDS, *(f"{t.counterparty} {t.description}" for t in run)),
-            transactions=quote(run)))
+            transactions=quote(run), **extra))
     return {"regular_payment_series": len(series)}
 
 
@@ -331,11 +397,12 @@ def cash_flags(txns: list[Transaction], policy: Policy, flags: list[dict], *,
 
 
 def analyse_flows(txns: list[Transaction], policy: Policy, flags: list[dict], *,
-                  related: set[str] = frozenset(), cash_words=()) -> dict:
+                  related: set[str] | RelatedParties = frozenset(), cash_words=()) -> dict:
     """Every flow pattern over one statement's transactions; the summary goes in the check's
     findings, the flags (with the transactions quoted) beside the other flags."""
     summary = {}
+    related = _parties(related)
     summary.update(round_trip_flags(txns, policy, flags, related=related))
-    summary.update(regular_payment_flags(txns, policy, flags))
+    summary.update(regular_payment_flags(txns, policy, flags, related=related))
     summary.update(cash_flags(txns, policy, flags, cash_words=cash_words))
     return summary

@@ -35,6 +35,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
                     "details", "memo", "remark", "particulars"),
     "counterparty": ("对方户名", "对方账户名称", "对方名称", "交易对手", "对方单位", "收/付款人",
                      "counterparty", "payee", "payer", "beneficiary", "otherparty"),
+    "counterparty_account": ("对方账号", "对方卡号", "对方账户", "对手账号", "收/付款人账号",
+                             "counterpartyaccount", "payeeaccount", "accountno", "accountnumber"),
     "debit": ("借方", "支出", "付出", "转出", "debit", "withdrawal", "paidout", "moneyout", "dr"),
     "credit": ("贷方", "收入", "存入", "转入", "credit", "deposit", "paidin", "moneyin", "cr"),
     "amount": ("交易金额", "发生额", "金额", "amount", "value"),
@@ -50,6 +52,8 @@ TAX_LEXICON: dict[str, tuple[str, ...]] = {
                 "revenue", "sales", "turnover", "taxablesales", "taxbase"),
     "tax_paid": ("实缴税额", "已缴税额", "实缴", "缴纳税额", "应纳税额", "taxpaid", "tax", "vat",
                  "vatpaid"),
+    # 税率 / 征收率: the rate the tax was computed at, the tax record's check (taxcheck.py)
+    "rate": ("税率", "征收率", "预征率", "rate", "taxrate", "vatrate", "levyrate"),
 }
 TOTALS_WORDS = ("合计", "总计", "小计", "本页", "累计", "total", "subtotal", "sum")
 DIRECTION_IN = {"贷", "收", "收入", "c", "cr", "credit", "in", "+"}
@@ -279,8 +283,8 @@ def infer_statement(rows: list[list]) -> ProposedMapping | None:
                                          isinstance(_cell(r, date_col), dt.date))]
     plain = [r for _i, r in dated]
     headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
-    skip = {date_col} | {hits[f] for f in ("description", "counterparty", "channel", "direction")
-                         if f in hits}
+    skip = {date_col} | {hits[f] for f in ("description", "counterparty", "channel", "direction",
+                                           "counterparty_account") if f in hits}
     numeric = _numeric_columns(plain, width, skip)
     direction_col = hits.get("direction")
     directions = [(_direction(_cell(r, direction_col)) if direction_col is not None else 0)
@@ -344,7 +348,7 @@ def infer_statement(rows: list[list]) -> ProposedMapping | None:
         if not header_agree:
             confidence = min(confidence, Decimal("0.9"))
     columns = {"date": date_col, **columns}
-    for f in ("description", "counterparty", "channel"):
+    for f in ("description", "counterparty", "channel", "counterparty_account"):
         if f in hits and hits[f] not in columns.values():
             columns[f] = hits[f]
     if "counterparty" not in columns:  # the most varied text column that is not a description
@@ -430,11 +434,14 @@ def infer_utility_record(rows: list[list]) -> ProposedMapping | None:
     return infer_series(rows, "utility_bill")
 
 
-def infer_series(rows: list[list], kind: str) -> ProposedMapping | None:
+def infer_series(rows: list[list], kind: str, policy=None) -> ProposedMapping | None:
     """A monthly series (tax or utility record) in any layout: header lexicon first, content
     second, a check on the content (tax a fraction of sales; usage the meter's difference, or
     a steady tariff) and a confidence that is 1 only when the headers named every column the
-    content confirms."""
+    content confirms. A tax record's columns that the headers did not name are proven by the
+    record's own arithmetic (`taxcheck.py`: tax = base × rate, totals = sum of the periods,
+    each month once), which needs the policy's tolerances (`policy`); without it, or when
+    no rate or totals apply, they are not proven and a person confirms them."""
     header_row, hits, totals, data = _series_body(rows, SERIES_LEXICON[kind])
     if not data:
         return None
@@ -445,7 +452,8 @@ def infer_series(rows: list[list], kind: str) -> ProposedMapping | None:
         return None
     rows_ok = [(i, r) for i, r in data if parse_period(_cell(r, period_col))]
     plain = [r for _i, r in rows_ok]
-    numeric = _numeric_columns(plain, width, {period_col})
+    rate_col = hits.get("rate") if kind == "tax_record" else None
+    numeric = _numeric_columns(plain, width, {period_col, rate_col} - {None})
     headers = [str(c or "").strip() for c in rows[header_row]] if header_row is not None else []
     reasons: list[str] = []
     if kind == "tax_record":
@@ -458,12 +466,45 @@ def infer_series(rows: list[list], kind: str) -> ProposedMapping | None:
     named = all(hits.get(f) == i for f, i in columns.items())
     if header_row is None:
         reasons.append("no_header_row")
-    confidence = (Decimal(str(round(period_share, 4))) * check
-                  * (Decimal("1") if named else Decimal("0.8")))
+    proof = Decimal("1") if named else Decimal("0.8")
+    tax_check = None
+    if kind == "tax_record" and "tax_paid" in columns:
+        tax_check = tax_record_check(rows, columns, [i for i, _r in rows_ok], totals, policy)
+        if tax_check is None:
+            reasons.append("tax_check_not_run")
+        elif not tax_check.applicable:
+            reasons.append("no_tax_check")
+        elif not named:  # the record's arithmetic is what proves a column found by content
+            proof = tax_check.share
+            reasons.append("proven_by_tax_check" if proof == 1 else "tax_check_breaks")
+    confidence = Decimal(str(round(period_share, 4))) * check * proof
     return ProposedMapping(kind=kind, header_row=header_row, columns=columns,
                            headers=headers, confidence=confidence.quantize(Decimal("0.0001")),
                            continuity=check, data_rows=[i for i, _r in rows_ok],
                            totals_rows=totals, reasons=reasons)
+
+
+def tax_record_check(rows: list[list], columns: dict[str, int], data_rows: list[int],
+                     totals_rows: list[int], policy):
+    """`taxcheck.check_tax` over a tax record's rows under a mapping (inferred or a
+    profile's); None without policy values."""
+    from apps.documents.checks.tables import parse_period
+    from apps.documents.statements.taxcheck import check_tax, parse_rate
+
+    if policy is None:
+        return None
+
+    def values(indices, name, parse):
+        col = columns.get(name)
+        return [parse(_cell(rows[i], col)) if col is not None else None for i in indices]
+
+    rates = values(data_rows, "rate", parse_rate) if "rate" in columns else None
+    totals = list(zip(values(totals_rows, "revenue", parse_amount),
+                      values(totals_rows, "tax_paid", parse_amount), strict=False))
+    return check_tax(values(data_rows, "period", parse_period),
+                     values(data_rows, "revenue", parse_amount),
+                     values(data_rows, "tax_paid", parse_amount), rates=rates,
+                     totals=totals, policy=policy)
 
 
 def _tax_columns(hits, numeric, reasons):
@@ -481,6 +522,9 @@ def _tax_columns(hits, numeric, reasons):
                 reasons.append("tax_paid_by_content")
                 break
     columns = {"revenue": revenue}
+    rate = hits.get("rate")
+    if rate is not None and rate not in (revenue, tax):
+        columns["rate"] = rate
     check = Decimal("1")
     if tax is not None:
         columns["tax_paid"] = tax

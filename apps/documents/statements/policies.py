@@ -21,6 +21,25 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      f"{_REF} §3.3 F (statement authenticity): a bank's export is internally consistent, so "
      "a row whose running balance does not add up was edited or mis-read [G]",
      "Rows whose running balance does not add up accepted before the figures are unverified"),
+    ("documents.tax.rate_tolerance", "0.01", "ratio", _G,
+     "VAT is computed per invoice and rounded to the fen (增值税暂行条例 art. 4 and 11; "
+     "发票管理办法), so a month's tax can differ from base × rate by a small share; issue 19: "
+     "a tax record's arithmetic is its internal check [G]",
+     "How far a month's tax may be from its taxable base times its rate, as a share of it"),
+    ("documents.tax.rounding_cny", "1", "CNY", _G,
+     "Rounding to the fen on each invoice and each line of a return adds up to cents, not "
+     "yuan (税收征收管理法实施细则: amounts in yuan to the fen) [G]",
+     "Smallest difference in yuan counted as a break of a tax record's rate or totals"),
+    ("documents.tax.flat_rate_share_min", "0.5", "ratio", _M,
+     "A small-scale taxpayer pays VAT at one levy rate on its sales (增值税暂行条例 art. 12: "
+     "3%; 财政部 税务总局公告2023年第19号: 1% to 2027), so most months sit on one rate; a "
+     "general taxpayer pays output less input tax (art. 4), which follows no rate",
+     "Share of months on one rate for a record without a rate column to be held to it"),
+    ("documents.tax.breaks_max", "0", "rows", _G,
+     f"{_REF} §3.3 E (tax records as evidence of sales): a bureau's export is internally "
+     "consistent, so a month off its rate, a total that is not the sum, or a month listed "
+     "twice or missing was edited or mis-read [G]",
+     "Breaks of a tax record's arithmetic accepted before its figures are unverified"),
     ("documents.flow.round_trip_lag_days", "7", "days", _G,
      f"{_REF} §3.3 F2/F3 fast-in-fast-out; issue 19: returns lagged a few days [G]",
      "Days within which money sent out and returned counts as a round trip"),
@@ -94,6 +113,12 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
 DESCRIPTIONS_ZH = {
     "documents.statement.infer_min_confidence": "推断的列映射置信度达到此值时无需人工确认即可读取",
     "documents.statement.balance_breaks_max": "余额不连续的行数超过此值时，流水数据视为未核实",
+    "documents.tax.rate_tolerance": "某月税额与计税依据乘以税率之差占应纳税额的最大比例",
+    "documents.tax.rounding_cny": "纳税记录税率或合计核对中计为不符的最小差额（元）",
+    "documents.tax.flat_rate_share_min": ("无税率列的纳税记录须有此比例的月份按同一税率计税，"
+                                          "才按该税率核对"),
+    "documents.tax.breaks_max": ("纳税记录计算不符（税率、合计、所属期重复或缺失）超过此数时，"
+                                 "数据视为未核实"),
     "documents.flow.round_trip_lag_days": "资金转出后在此天数内回流即视为资金回流（过桥）",
     "documents.flow.round_trip_tolerance": "回流金额可比转出金额少的最大比例（手续费等）",
     "documents.flow.round_trip_max_parts": "回流金额最多可拆分的笔数",

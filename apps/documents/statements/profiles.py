@@ -43,8 +43,12 @@ FIELDS = {RecordKind.BANK_STATEMENT: tuple(LEXICON), RecordKind.TAX_RECORD: tupl
 
 
 def _infer(kind: str, rows: list[list]) -> ProposedMapping | None:
-    return (infer_statement(rows) if kind == RecordKind.BANK_STATEMENT
-            else infer_series(rows, str(kind)))
+    if kind == RecordKind.BANK_STATEMENT:
+        return infer_statement(rows)
+    from apps.investigations.policy import PolicyResolver
+
+    # the tax record's arithmetic proves columns found by content, as in the check
+    return infer_series(rows, str(kind), PolicyResolver())
 
 
 class MappingInvalid(DomainError):

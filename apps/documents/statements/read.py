@@ -57,7 +57,8 @@ def transactions(rows: list[list], mapping: ProposedMapping) -> tuple[list[Trans
             continue
         txns.append(Transaction(day, amount, _text(_get(row, mapping, "counterparty")),
                                 _text(_get(row, mapping, "description")),
-                                _text(_get(row, mapping, "channel"))))
+                                _text(_get(row, mapping, "channel")),
+                                _text(_get(row, mapping, "counterparty_account"))))
     skipped += len(mapping.totals_rows)
     txns.sort(key=lambda t: t.date)
     return txns, skipped

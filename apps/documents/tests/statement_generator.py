@@ -471,11 +471,15 @@ def _month_of(first: dt.date, k: int) -> dt.date:
 
 
 def series_record(seed: int, layout: SeriesLayout | None = None, *, months: int = 24,
-                  edit: bool = False) -> SeriesGenerated:
-    """One tax or utility record. Tax: VAT at 1-6% of monthly sales. Utility: a meter read
-    monthly, a tariff that moves by season (summer and winter peaks, within 10%). `edit`:
-    usage (utility) or revenue (tax) inflated on three months after the export, the meter
-    readings or the tax left as they were."""
+                  edit: bool | str = False, regime: str = "small") -> SeriesGenerated:
+    """One tax or utility record. Tax: a small-scale taxpayer's VAT at a 1%, 3% or 6% levy
+    rate of monthly sales, or (`regime="general"`) a general taxpayer's output tax at 13% less
+    input tax, which follows no rate (no rate column then); a totals row, where the layout has
+    one, carries the sums. Utility: a meter read monthly, a tariff that moves by season
+    (summer and winter peaks, within 10%). `edit`: usage (utility) or revenue (tax) inflated on
+    three months after the export, the meter readings or the tax left as they were;
+    `edit="revenue_and_tax"` (tax records): revenue and tax both inflated, at the rate, and
+    the totals row left as exported."""
     rng = random.Random(seed)
     layout = layout or rng.choice(SERIES_LAYOUTS)
     first = dt.date(2024, 11, 1)
@@ -485,6 +489,7 @@ def series_record(seed: int, layout: SeriesLayout | None = None, *, months: int 
     reading = Decimal(rng.randint(10000, 900000))
     edited_months = set(rng.sample(range(months), 3)) if edit else set()
     monthly: dict[str, dict[str, Decimal]] = {}
+    totals = {"revenue": Decimal(0), "tax_paid": Decimal(0)}
     body = []
     for k in range(months):
         month = _month_of(first, k)
@@ -494,9 +499,19 @@ def series_record(seed: int, layout: SeriesLayout | None = None, *, months: int 
         if layout.kind == "tax_record":
             revenue = _money(rng, 150000, 450000)
             tax = (revenue * rate).quantize(CENT)
-            shown = (revenue * Decimal("1.6")).quantize(CENT) if k in edited_months else revenue
+            if regime == "general":  # output VAT at 13% less 55-95% of it as input VAT
+                output = revenue * Decimal("0.13")
+                tax = (output * (1 - Decimal(rng.randint(55, 95)) / 100)).quantize(CENT)
+                cells["rate"] = ""
+            shown, shown_tax = revenue, tax
+            if k in edited_months:
+                shown = (revenue * Decimal("1.6")).quantize(CENT)
+                if edit == "revenue_and_tax":
+                    shown_tax = (tax * Decimal("1.6")).quantize(CENT)
             monthly[key] = {"revenue": revenue, "tax_paid": tax}
-            cells.update(revenue=f"{shown:.2f}", tax_paid=f"{tax:.2f}")
+            totals["revenue"] += revenue if edit == "revenue_and_tax" else shown
+            totals["tax_paid"] += tax if edit == "revenue_and_tax" else shown_tax
+            cells.update(revenue=f"{shown:.2f}", tax_paid=f"{shown_tax:.2f}")
             if layout.period_format == "%Y-%m-%d":  # period ending: the month's last day
                 cells["period"] = (_month_of(first, k + 1) - dt.timedelta(days=1)).strftime(
                     layout.period_format)
@@ -517,8 +532,9 @@ def series_record(seed: int, layout: SeriesLayout | None = None, *, months: int 
     preamble = [["纳税人识别号:", "91440300MA5XXXXXX"], ["纳税人名称:", "示例贸易有限公司"],
                 ["查询期间:", "2024-11 - 2026-10"], ["打印日期:", "2026-11-20"]][:layout.preamble]
     rows = [*preamble, *([layout.header] if any(layout.header) else []), *body]
-    if layout.totals:
-        rows.append(["合计", *["" for _c in layout.columns[1:]]])
+    if layout.totals:  # a tax record's totals row carries the sums (utilities' stays blank)
+        sums = {f: f"{v:.2f}" for f, v in totals.items()} if layout.kind == "tax_record" else {}
+        rows.append(["合计", *[sums.get(f, "") for f, _h in layout.columns[1:]]])
     if layout.fmt == "xlsx":
         from openpyxl import Workbook
 

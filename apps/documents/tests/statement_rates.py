@@ -187,6 +187,56 @@ def series_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def measure_tax_checks(*, per_layout: int = 10, seed0: int = 4000) -> dict:
+    """The tax record's arithmetic (taxcheck.py) over every tax layout: false flags on honest
+    small-scale (one levy rate) and general-taxpayer (output less input tax) records; revenue
+    inflated on three months with the tax left alone; revenue and tax inflated together at the
+    rate with the totals row left as exported (caught only where a totals row has figures)."""
+    directory = Path(tempfile.mkdtemp())
+    honest = {r: {"files": 0, "false_flags": 0} for r in ("small", "general")}
+    faked = {"revenue": {"files": 0, "caught": 0},
+             "revenue_and_tax": {"files": 0, "caught": 0, "files_with_totals": 0,
+                                 "caught_with_totals": 0}}
+    for layout in gen.TAX_SERIES_LAYOUTS:
+        for i in range(per_layout):
+            seed = seed0 + i
+            for regime, row in honest.items():
+                r = read_series(gen.series_record(seed, layout, regime=regime), directory)
+                row["files"] += 1
+                row["false_flags"] += "tax_inconsistent" in r["codes"]
+            for edit, row in faked.items():
+                r = read_series(gen.series_record(seed + 500, layout, edit=edit), directory)
+                caught = r["reason"] == "tax_inconsistent"
+                row["files"] += 1
+                row["caught"] += caught
+                if "files_with_totals" in row and layout.totals:
+                    row["files_with_totals"] += 1
+                    row["caught_with_totals"] += caught
+    return {"honest": honest, "faked": faked}
+
+
+def tax_check_markdown(result: dict) -> str:
+    h, f = result["honest"], result["faked"]
+
+    def pct(a, b):
+        return f"{100 * a / b:.0f}% ({a}/{b})" if b else "-"
+
+    both = f["revenue_and_tax"]
+    small = pct(h["small"]["false_flags"], h["small"]["files"])
+    general = pct(h["general"]["false_flags"], h["general"]["files"])
+    revenue = pct(f["revenue"]["caught"], f["revenue"]["files"])
+    together = pct(both["caught"], both["files"])
+    with_totals = pct(both["caught_with_totals"], both["files_with_totals"])
+    return "\n".join([
+        "| Tax records | Flagged `tax_inconsistent` |", "|---|---|",
+        f"| honest, small-scale (one levy rate) | {small} (false flags) |",
+        f"| honest, general taxpayer (output less input tax) | {general} (false flags) |",
+        f"| revenue inflated on 3 months, tax left alone | {revenue} (detection) |",
+        f"| revenue and tax inflated together, totals row left | {together} (detection); "
+        f"layouts with a totals row {with_totals} |",
+    ])
+
+
 # --- regular payments against the debts the officer declared -----------------------------------
 
 def _regular_items(generated, directory: Path) -> list[dict]:

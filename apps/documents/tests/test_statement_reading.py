@@ -82,7 +82,8 @@ def test_tax_layouts_are_inferred(tmp_path, seed):
         assert outcome.findings["unverified_reason"] == "unconfirmed_mapping"
 
 
-SERIES_FIELDS = {"period", "revenue", "tax_paid", "kwh", "cost", "reading_start", "reading_end"}
+SERIES_FIELDS = {"period", "revenue", "tax_paid", "rate", "kwh", "cost", "reading_start",
+                 "reading_end"}
 
 
 @pytest.mark.parametrize("layout", gen.SERIES_LAYOUTS, ids=lambda layout: layout.name)
@@ -101,9 +102,13 @@ def test_every_tax_and_utility_layout_is_read_or_proposed_correctly(tmp_path, la
              else records.check_utility_bill)
     found = check(context(path, generated.fmt, profiles=[])).findings
     field = "revenue" if layout.kind == "tax_record" else "kwh"
-    if layout.named:  # every column named and the content agrees: read without asking
+    if layout.named or layout.kind == "tax_record":
+        # every column named and the content agrees, or (tax) a column found by content and
+        # proven by the record's arithmetic (tax = base × rate on every month): read
         assert found.get("verified") is True, found
         assert Decimal(found[f"{field}_12m"]) == generated.last_12(field)
+        if not layout.named:
+            assert "proven_by_tax_check" in found["inferred_mapping"]["reasons"]
     else:  # a column named by content only: proposed, and the figures say unverified
         assert found["verified"] is False
         assert found["unverified_reason"] == "unconfirmed_mapping"

@@ -33,6 +33,7 @@ REASONS = {
     "unreadable": _("it could not be read"),
     "balance_discontinuity": _("its running balance does not add up"),
     "meter_discontinuity": _("its meter readings do not add up"),
+    "tax_inconsistent": _("its tax does not follow from its sales (rate or totals)"),
     "no_transactions": _("no transactions were found in it"),
     "pending": _("its checks have not finished"),
     "not_tabular": _("it is not a spreadsheet export"),

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.names import core_name
+from apps.core.names import core_name, full_name
 from apps.investigations.controls.messages import control_finding
 from apps.investigations.controls.policies import need, severity
 from apps.investigations.rules import Finding
@@ -27,6 +27,11 @@ MESSAGES = {
     "flow_cash_below_reporting": _("Statement %(document)s: %(count)s cash deposits just under "
                                    "the large-cash amount of %(reporting_amount)s."),
 }
+# Round trips whose two ends were related by their names only, not by who they are.
+TEXT_ONLY = _("Found by the bank-statement check of document %(document)s. "
+              "%(related_by_text)s of the round trips relate their counterparties by name "
+              "only (no account, USCC, registered name or recorded alias of the party graph "
+              "matched): check who they are before relying on them.")
 CODES = {"flow_round_trips": "FLOW_ROUND_TRIPS", "flow_regular_payments": "FLOW_REGULAR_PAYMENTS",
          "flow_cash_concentration": "FLOW_CASH_CONCENTRATION",
          "flow_cash_below_reporting": "FLOW_CASH_BELOW_REPORTING"}
@@ -86,6 +91,22 @@ def _named(debt: DeclaredDebt, counterparty: str) -> bool:
     return bool(a and b) and (a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a)))
 
 
+def lender_match(debt: DeclaredDebt, params: dict) -> str:
+    """How a declared lender names a regular-payment series' counterparty: "identity" when the
+    counterparty is a party of the borrower's graph (matched by account, USCC, registered name
+    or alias) and the lender is that party's registered name or a recorded alias; "text" when
+    the counterparty is no identified party and the names share a core (place and legal form
+    stripped); "" otherwise. A related party identified as such is never taken for a declared
+    lender whose name merely resembles it (issue 19)."""
+    if not debt.lender:
+        return ""
+    party = params.get("related_party") or {}
+    if party and party.get("matched_by") != "text":
+        names = {full_name(n) for n in party.get("names") or []}
+        return "identity" if full_name(debt.lender) in names else ""
+    return "text" if _named(debt, str(params.get("counterparty") or "")) else ""
+
+
 def match_declared(items: list[dict], debts: list[DeclaredDebt], *,
                    tolerance: Decimal) -> dict[int, DeclaredDebt]:
     """index of a `flow_regular_payments` item → the declared debt it services. By lender
@@ -96,9 +117,9 @@ def match_declared(items: list[dict], debts: list[DeclaredDebt], *,
     used: set[int] = set()
     regular = [(i, it) for i, it in enumerate(items) if it.get("code") == "flow_regular_payments"]
     for i, item in regular:
-        counterparty = str((item.get("params") or {}).get("counterparty") or "")
+        params = item.get("params") or {}
         for k, debt in enumerate(debts):
-            if debt.lender and _named(debt, counterparty):
+            if lender_match(debt, params):
                 matched[i] = debt
                 used.add(k)
                 break
@@ -148,9 +169,12 @@ def flow_findings(*, source, application_id: int, policy,
         transactions = (item.get("params") or {}).get("transactions") or [
             t for example in (item.get("params") or {}).get("examples") or []
             for t in example.get("transactions", [])]
+        explanation = _("Found by the bank-statement check of document %(document)s.")
+        if code == "flow_round_trips" and params.get("related_by_text"):
+            explanation = TEXT_ONLY
         findings.append(control_finding(
             code=CODES[code], severity=level, message=MESSAGES[code],
-            explanation=_("Found by the bank-statement check of document %(document)s."),
+            explanation=explanation,
             inputs={"document_id": item.get("document_id"), "transactions": transactions,
                     "pattern": item.get("params")},
             document=item.get("document_id"), **params))
