@@ -49,6 +49,7 @@ def _read(user) -> dict:
             perms |= backend.get_all_permissions(user)
     subtree = sorted(branch_subtree_ids(branch_id=user.branch_id)) if user.branch_id else []
     return {
+        "uid": user.pk,
         "v": user.authz_version,
         "branch": user.branch_id,
         "su": user.is_superuser,
@@ -62,6 +63,7 @@ def _read(user) -> dict:
 def _fresh(entry, user) -> bool:
     return (
         isinstance(entry, dict)
+        and entry.get("uid") == user.pk
         and entry.get("v") == user.authz_version
         and entry.get("branch") == user.branch_id
         and entry.get("su") == user.is_superuser

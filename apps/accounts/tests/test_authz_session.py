@@ -89,3 +89,12 @@ def test_a_stale_copy_saved_back_does_not_revive_revoked_rights(world, rf, clien
     stale.save()  # an instance read before the revocation, saved after it
     assert not _request_user(rf, session, approver.pk).has_role(Role.APPROVER)
     assert User.objects.get(pk=approver.pk).first_name == "Renamed"
+
+
+def test_rights_kept_for_one_person_are_never_lent_to_another(world, rf, client):
+    approver, manager = world.user("approver.north"), world.user("am.north")
+    client.force_login(approver)
+    session = client.session
+    assert _request_user(rf, session, approver.pk).has_role(Role.APPROVER)
+    other = _request_user(rf, session, manager.pk)  # same session, another user row
+    assert other.roles == manager.roles and not other.has_role(Role.APPROVER)
