@@ -8,7 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and roles")
 
     def ready(self) -> None:
-        from apps.accounts import receivers  # noqa: F401  (login and lockout events)
+        from apps.accounts import (  # noqa: F401  (login and lockout events; rights versions)
+            authz,
+            receivers,
+        )
         from apps.accounts.roles import sync_role_groups
         from apps.audit.registry import register_actions
 

@@ -21,10 +21,23 @@ class User(AbstractUser):
         _("authority level"), null=True, blank=True,
         help_text=_("For approvers: the level of the authority matrix this person may sign at."),
     )
+    # Raised (in the changing transaction) whenever what this person may do changes: their
+    # roles, their or their roles' permissions, the branch tree. A signed-in page's roles,
+    # permissions and branch subtree are kept in the session with the version they were read
+    # at (apps.accounts.authz), so a change takes effect on the very next request.
+    authz_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def save(self, *args, **kwargs):
+        # A stale instance saved back must never lower the version a change just raised
+        # (that would revive cached rights): only apps.accounts.authz writes it, by UPDATE.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name != "authz_version"]
+        super().save(*args, **kwargs)
 
     @cached_property
     def roles(self) -> frozenset[str]:

@@ -16,6 +16,9 @@ def visible_branch_ids(*, viewer: User) -> set[int] | None:
         return None
     if viewer.branch_id is None:
         return set()
+    primed = getattr(viewer, "_authz_subtree", None)  # read once per session (accounts.authz)
+    if primed is not None and primed[0] == viewer.branch_id:
+        return set(primed[1])
     return branch_subtree_ids(branch_id=viewer.branch_id)
 
 

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Roles, permissions and branch subtree kept in the session until they change (issue 23).
+    "apps.accounts.authz.AuthzSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -134,6 +136,13 @@ else:
     # Without health checks the first request after a PostgreSQL restart gets a 500.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # PostgreSQL's JIT compiles any statement whose estimate passes jit_above_cost: the score's
+    # group exposure (correlated sub-selects per file) passed it once the portfolio grew, and
+    # spent 3.3 s of 3.3 s compiling for 11 rows (docs/scaling.md, issue 23 (2)). Our statements
+    # are short and indexed: off per connection, DATABASE_JIT=true to hand it back to the server.
+    if not env.bool("DATABASE_JIT", default=False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
