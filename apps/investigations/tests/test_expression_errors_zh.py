@@ -23,18 +23,27 @@ def chinese_pending():
     trans_real._translations.clear()
 
 
-@pytest.mark.parametrize(("text", "answers", "english", "chinese"), [
-    ("N > 5", {"N": "seven"}, "comparison needs a number, got 'seven'",
-     "比较 需要数字，实际为 'seven'"),
-    ("abs(N)", {"N": "seven"}, "abs() needs a number, got 'seven'",
-     "abs() 需要数字，实际为 'seven'"),
-    ("N + 1", {"N": 0.1}, "N is a float", "N 是浮点数"),
-    ("-N", {"N": "x"}, "sign needs a number, got 'x'", "正负号 需要数字，实际为 'x'"),
-    ('policy("gone") > 1', {}, "policy value 'gone' is not in force",
-     "政策参数 'gone' 未生效"),
-])
-def test_evaluation_errors_in_both_languages(chinese_pending, text, answers, english,
-                                             chinese):
+@pytest.mark.parametrize(
+    ("text", "answers", "english", "chinese"),
+    [
+        (
+            "N > 5",
+            {"N": "seven"},
+            "comparison needs a number, got 'seven'",
+            "比较 需要数字，实际为 'seven'",
+        ),
+        (
+            "abs(N)",
+            {"N": "seven"},
+            "abs() needs a number, got 'seven'",
+            "abs() 需要数字，实际为 'seven'",
+        ),
+        ("N + 1", {"N": 0.1}, "N is a float", "N 是浮点数"),
+        ("-N", {"N": "x"}, "sign needs a number, got 'x'", "正负号 需要数字，实际为 'x'"),
+        ('policy("gone") > 1', {}, "policy value 'gone' is not in force", "政策参数 'gone' 未生效"),
+    ],
+)
+def test_evaluation_errors_in_both_languages(chinese_pending, text, answers, english, chinese):
     with translation.override("en"), pytest.raises(RuleEvaluationError) as in_english:
         value(text, answers, policy=POLICY)
     assert english in str(in_english.value)
