@@ -51,6 +51,8 @@ MACHINES = {
     "scoring.DecisionPolicy": "decision_policy",
     "oversight.DutyRuleSet": "duty_rule_set",
     "documents.DocumentRequirementSet": "document_requirement_set",
+    "monitoring.SignalRule": "signal_rule",
+    "monitoring.LevelActionTable": "level_action_table",
 }
 
 

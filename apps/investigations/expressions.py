@@ -162,6 +162,16 @@ def format_value(value: Any) -> str:
 # Value conversion
 
 
+# What an evaluation error names: an item code or a function stays as written (it is what the
+# rule says); the few words the interpreter itself uses are translated.
+_WHAT_WORDS = {"": gettext_lazy("value"), "comparison": gettext_lazy("comparison"),
+               "sign": gettext_lazy("sign")}
+
+
+def _what(what: str) -> str:
+    return str(_WHAT_WORDS.get(what, what))
+
+
 def to_value(raw: Any, *, where: str = "") -> Any:
     """Normalise an answer into the language's value domain. Floats are refused, not rounded:
     money arrives as Decimal or as text from JSON."""
@@ -170,8 +180,8 @@ def to_value(raw: Any, *, where: str = "") -> Any:
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
-        raise RuleEvaluationError(f"{where or 'value'} is a float; send numbers as text or "
-                                  "Decimal so no precision is lost")
+        raise RuleEvaluationError(_("%(what)s is a float; send numbers as text or Decimal so "
+                                    "no precision is lost") % {"what": _what(where)})
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
@@ -180,7 +190,8 @@ def to_value(raw: Any, *, where: str = "") -> Any:
         return [to_value(v, where=where) for v in raw]
     if isinstance(raw, dict):
         return {k: to_value(v, where=where) for k, v in raw.items()}
-    raise RuleEvaluationError(f"{where or 'value'} has an unsupported type {type(raw).__name__}")
+    raise RuleEvaluationError(_("%(what)s has an unsupported type %(type)s")
+                              % {"what": _what(where), "type": type(raw).__name__})
 
 
 def evidence_number(raw: Any) -> Any:
@@ -199,7 +210,8 @@ def as_number(value: Any, what: str) -> Decimal | None:
                 return Decimal(value.strip())
             except InvalidOperation:
                 pass
-        raise RuleEvaluationError(f"{what} needs a number, got {format_value(value)}")
+        raise RuleEvaluationError(_("%(what)s needs a number, got %(value)s")
+                                  % {"what": _what(what), "value": format_value(value)})
     return value
 
 
@@ -213,15 +225,16 @@ def _as_date(value: Any, what: str) -> dt.date | None:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise RuleEvaluationError(f"{what} needs a date, got {format_value(value)}")
+    raise RuleEvaluationError(_("%(what)s needs a date, got %(value)s")
+                              % {"what": _what(what), "value": format_value(value)})
 
 
 def _as_list(value: Any, what: str) -> list | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise RuleEvaluationError(f"{what} needs a list (a table column), got "
-                                  f"{format_value(value)}")
+        raise RuleEvaluationError(_("%(what)s needs a list (a table column), got %(value)s")
+                                  % {"what": _what(what), "value": format_value(value)})
     return value
 
 
@@ -271,7 +284,8 @@ def fn_len(x):
         return None
     if isinstance(x, (str, list)):
         return Decimal(len(x.strip() if isinstance(x, str) else x))
-    raise RuleEvaluationError(f"len() needs text or a list, got {format_value(x)}")
+    raise RuleEvaluationError(_("len() needs text or a list, got %(value)s")
+                              % {"value": format_value(x)})
 
 
 def fn_ratio(a, b):
@@ -713,7 +727,8 @@ def _kleene_not(value):
 def _truth(value) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise RuleEvaluationError(f"expected true/false, got {format_value(value)}")
+    raise RuleEvaluationError(_("expected true/false, got %(value)s")
+                              % {"value": format_value(value)})
 
 
 class _Interpreter:
@@ -736,7 +751,8 @@ class _Interpreter:
             try:
                 return self.eval(node)
             except (ArithmeticError, InvalidOperation) as exc:
-                raise RuleEvaluationError(f"arithmetic failed: {exc}") from None
+                raise RuleEvaluationError(_("arithmetic failed: %(problem)s")
+                                          % {"problem": exc}) from None
 
     def eval(self, node) -> Any:
         return getattr(self, f"eval_{type(node).__name__}")(node)
@@ -755,7 +771,8 @@ class _Interpreter:
         if rows is None:
             return None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise RuleEvaluationError(f"{code} should be a table (a list of rows)")
+            raise RuleEvaluationError(_("%(code)s should be a table (a list of rows)")
+                                      % {"code": code})
         if len(chain) == 1:
             return [row.get(chain[0]) for row in rows]
         row = next((r for r in rows if r.get("row") == chain[0]), None)
@@ -850,8 +867,8 @@ class _Interpreter:
             key = node.args[0].value
             value = self.context.policy(key)
             if value is None:
-                raise RuleEvaluationError(f"policy value {key!r} is not in force", None,
-                                          self.text)
+                raise RuleEvaluationError(_("policy value %(key)s is not in force")
+                                          % {"key": repr(key)}, None, self.text)
             value = to_value(value, where=f"policy {key}")
             self.evaluation.policies[key] = value
             return value
@@ -885,6 +902,6 @@ def _comparable(left, right):
     if isinstance(left, dt.date) or isinstance(right, dt.date):
         return _as_date(left, "comparison"), _as_date(right, "comparison")
     if type(left) is not type(right) or isinstance(left, (bool, list, dict)):
-        raise RuleEvaluationError(f"cannot order {format_value(left)} against "
-                                  f"{format_value(right)}")
+        raise RuleEvaluationError(_("cannot order %(left)s against %(right)s")
+                                  % {"left": format_value(left), "right": format_value(right)})
     return left, right

@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from apps.investigations import expressions as ex
 from apps.investigations.evidence import FIGURE_KEYS, evidence_placeholder
 
@@ -201,8 +203,8 @@ def _threshold_value(threshold: Mapping, policy, code: str) -> tuple[Decimal, di
     if "policy" in threshold:
         value = policy(threshold["policy"])
         if value is None:
-            raise ex.RuleEvaluationError(f"{code}: policy value {threshold['policy']!r} is not "
-                                         "in force")
+            raise ex.RuleEvaluationError(_("%(code)s: policy value %(key)s is not in force")
+                                         % {"code": code, "key": repr(threshold["policy"])})
         value = ex.to_value(value)
         return value, {threshold["policy"]: value}
     return Decimal(str(threshold["value"])), {}

@@ -1,40 +1,39 @@
-"""Admin of post-loan risk: rule tables are versioned data (a new version is a new row, an
-old one is never edited, so past results stay explainable); signals, actions,
-classifications and runs are read-only here — they change only through the services."""
+"""Admin of post-loan risk, read only. Signal rules and the level → action table are versioned
+policy data edited in the policy workbench (apps.monitoring.rules_workbench) through services
+that draft, publish four-eyes and audit; an admin edit would bypass all three (issue 17).
+Signals, actions, classifications and runs change only through their services."""
 
 from django.contrib import admin
 
-from apps.core.admin import ReadOnlyAdmin
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from apps.monitoring.models import (
     Action,
     Classification,
     ClassificationRun,
     LevelActionRule,
+    LevelActionTable,
     Signal,
     SignalRule,
 )
 
 
-class AddOnlyAdmin(admin.ModelAdmin):
-    """Versioned rule data: add a new version, never change or delete one in use."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SignalRule)
-class SignalRuleAdmin(AddOnlyAdmin):
-    list_display = ("code", "version", "name_en", "level", "implies_floor", "evidence",
+class SignalRuleAdmin(ReadOnlyAdmin):
+    list_display = ("code", "version", "state", "name_en", "level", "implies_floor", "evidence",
                     "effective_from", "effective_to")
-    list_filter = ("code", "evidence")
+    list_filter = ("code", "state", "evidence")
 
 
-@admin.register(LevelActionRule)
-class LevelActionRuleAdmin(AddOnlyAdmin):
-    list_display = ("version", "level", "kind", "deadline_policy_key", "effective_from")
+class LevelActionRuleInline(ReadOnlyTabularInline):
+    model = LevelActionRule
+    fields = ("level", "kind", "deadline_policy_key", "evidence", "source_citation")
+    readonly_fields = fields
+
+
+@admin.register(LevelActionTable)
+class LevelActionTableAdmin(ReadOnlyAdmin):
+    list_display = ("version", "state", "effective_from", "effective_to", "source_citation")
+    inlines = [LevelActionRuleInline]
 
 
 @admin.register(Signal)

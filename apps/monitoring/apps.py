@@ -27,6 +27,15 @@ class MonitoringConfig(AppConfig):
             "monitoring_action.done": _("Monitoring action done"),
             "monitoring_action.waived": _("Monitoring action waived"),
             "monitoring_action.overdue": _("Monitoring action overdue"),
+            # The policy workbench's early-warning rules (issue 17).
+            "signal_rule.created": _("Early-warning signal rule drafted"),
+            "signal_rule.changed": _("Early-warning signal rule draft changed"),
+            "signal_rule.published": _("Early-warning signal rule published"),
+            "signal_rule.retired": _("Early-warning signal rule retired"),
+            "level_action_table.created": _("Level action table drafted"),
+            "level_action_table.changed": _("Level action table draft changed"),
+            "level_action_table.published": _("Level action table published"),
+            "level_action_table.retired": _("Level action table retired"),
         })
         self._ready_inspections()
         from apps.monitoring import covenant_wiring, external_signals, wiring

@@ -13,8 +13,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from apps.core.models import TimeStampedModel, WorkflowModel
-from apps.core.policy import Evidence
+from apps.core.models import (
+    PolicyVersionPart,
+    PublishedVersion,
+    TimeStampedModel,
+    WorkflowModel,
+)
+from apps.core.policy import Evidence, PolicyVersionState
 from apps.monitoring.permissions import (
     may_approve_upgrade,
     may_confirm_classification,
@@ -260,13 +265,32 @@ class ClassificationSnapshot(models.Model):
         return f"{self.as_of} {self.loan_id}: {self.category}"
 
 
-class SignalRule(TimeStampedModel):
+class PolicyDraftsHidden(models.Manager):
+    """What every reader of a rule table sees: published and retired versions, never a draft,
+    so a rule being drafted in the workbench is read by no run until a second officer
+    publishes it. The workbench reads drafts through `all_versions`."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(state=PolicyVersionState.DRAFT)
+
+
+class SignalRule(PublishedVersion):
     """One version of an early-warning rule from the §4.3 catalogue (data, not code).
 
     `thresholds` names the policy keys the evaluator reads (never literal numbers); `levels`
     maps a band to a level where the rule has several (W01: dpd bands). `implies_floor`: an
     open signal of this rule sets the classification floor of its level (W01 does not: its
-    floor is the DPD floor itself)."""
+    floor is the DPD floor itself).
+
+    The versions of one code are a series of the shared policy-version machine
+    (`PublishedVersion`, driven by `apps.policy.versioning`): drafted in the policy workbench,
+    published four-eyes, frozen once published, the version before it retiring the day the new
+    one starts. Rows written directly by seeds (the system, as before the workbench) are
+    published as they are created."""
+
+    publish_permission = "monitoring.publish_signalrule"
+    audit_prefix = "signal_rule"
+    series_fields = ("code",)
 
     code = models.CharField(_("code"), max_length=10)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -280,12 +304,14 @@ class SignalRule(TimeStampedModel):
     source = models.CharField(_("data source"), max_length=100, blank=True)
     evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
                                 default=Evidence.DESIGN)
-    source_citation = models.CharField(_("source"), max_length=300, blank=True)
     effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+
+    objects = PolicyDraftsHidden()
+    all_versions = models.Manager()
 
     class Meta:
         ordering = ["code", "-version"]
+        permissions = [("publish_signalrule", _("Can publish early-warning signal rules"))]
         verbose_name = _("signal rule")
         verbose_name_plural = _("signal rules")
         constraints = [models.UniqueConstraint(fields=["code", "version"],
@@ -293,6 +319,13 @@ class SignalRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        """A row the workbench did not draft (`drafting`) is the system's: in force as
+        written, as every seed has always done."""
+        if self._state.adding and not getattr(self, "drafting", False):
+            self.__dict__["state"] = PolicyVersionState.PUBLISHED  # behind the protected field
+        super().save(*args, **kwargs)
 
     @property
     def name(self) -> str:
@@ -388,26 +421,54 @@ class Signal(WorkflowModel):
         self.close_note, self.closed_at = note, at
 
 
-class LevelActionRule(TimeStampedModel):
-    """Data: the mandatory actions each warning level requires (§4.4 table), one version of
-    the table at a time. The deadline is a policy key (days), read when the action opens."""
+class LevelActionTable(PublishedVersion):
+    """One version of the level → mandatory actions table (§4.4): one series of the shared
+    policy-version machine (`PublishedVersion`, driven by `apps.policy.versioning`), drafted
+    in the policy workbench as a copy of the table in force, published four-eyes, frozen once
+    published, the version before it retiring the day the new one starts."""
 
-    version = models.PositiveIntegerField(_("version"))
+    publish_permission = "monitoring.publish_levelactiontable"
+    audit_prefix = "level_action_table"
+    series_fields = ()
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    effective_from = models.DateField(_("effective from"))
+
+    class Meta:
+        ordering = ["-version"]
+        permissions = [("publish_levelactiontable",
+                        _("Can publish the warning level action table"))]
+        verbose_name = _("level action table")
+        verbose_name_plural = _("level action tables")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class LevelActionRule(PolicyVersionPart, TimeStampedModel):
+    """Data: one mandatory action a warning level requires (a row of the §4.4 table), frozen
+    with its table version. The deadline is a policy key (days), read when the action opens."""
+
+    policy_version_field = "table"
+
+    table = models.ForeignKey(LevelActionTable, on_delete=models.PROTECT, related_name="rules",
+                              verbose_name=_("table version"))
     level = models.PositiveSmallIntegerField(_("level"), choices=WarningLevel.choices)
     kind = models.CharField(_("action"), max_length=20, choices=ActionKind.choices)
     deadline_policy_key = models.CharField(_("deadline policy key"), max_length=120)
     evidence = models.CharField(_("evidence"), max_length=1, choices=Evidence.choices,
                                 default=Evidence.DESIGN)
     source_citation = models.CharField(_("source"), max_length=300, blank=True)
-    effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
 
     class Meta:
-        ordering = ["version", "level", "kind"]
+        ordering = ["table", "level", "kind"]
         verbose_name = _("level action rule")
         verbose_name_plural = _("level action rules")
-        constraints = [models.UniqueConstraint(fields=["version", "level", "kind"],
+        constraints = [models.UniqueConstraint(fields=["table", "level", "kind"],
                                                name="monitoring_level_action_once")]
+
+    def __str__(self) -> str:
+        return f"L{self.level} {self.kind}"
 
 
 class Action(WorkflowModel):

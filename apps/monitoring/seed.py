@@ -11,9 +11,10 @@ from django.db import transaction
 
 from apps.core.policy import Evidence
 from apps.monitoring.covenant_policy import COVENANT_POLICY
-from apps.monitoring.models import LevelActionRule, SignalRule
+from apps.monitoring.models import LevelActionRule, LevelActionTable, SignalRule
 from apps.monitoring.policy import K
 from apps.monitoring.states import ActionKind as A
+from apps.policy.versioning import version_publish
 
 V, M, G = Evidence.VERIFIED, Evidence.UNVERIFIED, Evidence.DESIGN
 ORDER = "《商业银行金融资产风险分类办法》 CBIRC/PBOC Order 2023 No. 1"
@@ -151,12 +152,17 @@ def seed_monitoring(*, effective_from: dt.date = dt.date(2023, 7, 1)) -> dict[st
     from apps.monitoring.external_signals import seed_external_signals
 
     seed_external_signals(effective_from=effective_from)
-    if not LevelActionRule.objects.exists():
+    if not LevelActionTable.objects.exists():
+        # Drafted and published by the system (actor None), through the one publish service.
+        citation = "Domain reference §4.4 mandatory actions [G]"
+        table = LevelActionTable.objects.create(version=1, effective_from=effective_from,
+                                                source_citation=citation)
         for level, kinds in ACTIONS_V1.items():
             for kind in kinds:
                 LevelActionRule.objects.create(
-                    version=1, level=level, kind=kind, deadline_policy_key=K.deadline(level),
-                    evidence=G, source_citation="Domain reference §4.4 mandatory actions [G]",
-                    effective_from=effective_from)
+                    table=table, level=level, kind=kind, deadline_policy_key=K.deadline(level),
+                    evidence=G, source_citation=citation)
                 counts["level actions"] += 1
+        version_publish(model=LevelActionTable, pk=table.pk, actor=None,
+                        effective_from=effective_from)
     return counts

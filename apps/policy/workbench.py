@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import Role
 from apps.core.exceptions import DomainError
 from apps.core.fsm import may_attempt
+from apps.policy.versioning import version_publish, version_retire
 
 
 def errors_on_form(form, exc: ValidationError) -> None:
@@ -56,18 +57,29 @@ def run_on_form(form, call) -> int:
     return 200
 
 
+def form_command(request, *, form, call, done: str, back: str, page, before_page=None):
+    """POST of a workbench form: `call(**cleaned_data)` runs as one service call (a refusal
+    goes on the form, nothing saved); then back to `back` with `done` as the message, or
+    `page(form, status)` shows the page again with the errors."""
+    status = 400
+    if form.is_valid():
+        status = run_on_form(form, lambda: call(**form.cleaned_data))
+    if status == 200:
+        messages.success(request, done)
+        return redirect(back)
+    if before_page is not None:
+        before_page()
+    return page(form, status)
+
+
 def version_command(request, *, version, form, service, done: str, back: str, page):
     """POST of a publish or retire form for one version. `service(actor, **cleaned_data)`;
     `done` a message with %(number)s; `back` the version page's URL; `page(form, status)`
     renders that page with the bound form."""
-    status = 400
-    if form.is_valid():
-        status = run_on_form(form, lambda: service(actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, done % {"number": version.version})
-        return redirect(back)
-    version.refresh_from_db()
-    return page(form, status)
+    return form_command(request, form=form,
+                        call=lambda **kw: service(actor=request.user, **kw),
+                        done=done % {"number": version.version}, back=back, page=page,
+                        before_page=version.refresh_from_db)
 
 
 # --- what every kind's workbench page shares: the role check, the publish/retire forms, the
@@ -196,3 +208,15 @@ def publish_retire_views(*, get_version, publish, retire, url_name: str, kwarg: 
                        done=_("Version %(number)s is retired."))
 
     return publish_view, retire_view
+
+
+def version_views(*, model, url_name: str, kwarg: str, page, check=None, payload=None):
+    """`publish_retire_views` for a kind published by the shared services as they are
+    (`version_publish` with the kind's `check` and audit `payload`, `version_retire`), its
+    versions read through the base manager (drafts included)."""
+    return publish_retire_views(
+        get_version=lambda pk: get_object_or_404(model._base_manager, pk=pk),
+        url_name=url_name, kwarg=kwarg, page=page,
+        publish=lambda version, **kw: version_publish(model=model, pk=version.pk, check=check,
+                                                      payload=payload, **kw),
+        retire=lambda version, **kw: version_retire(model=model, pk=version.pk, **kw))

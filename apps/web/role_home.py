@@ -102,6 +102,10 @@ def _links(role, user, counts: dict) -> list[dict]:
                  "url": reverse("documents:requirements-list"), "count": None},
                 {"label": _("Due-diligence duty rules"),
                  "url": reverse("oversight:duty-rules-list"), "count": None},
+                {"label": _("Early-warning signal rules"),
+                 "url": reverse("monitoring:signal-rules"), "count": None},
+                {"label": _("Actions by warning level"),
+                 "url": reverse("monitoring:level-actions-list"), "count": None},
                 {"label": _("Decision policies"), "url": reverse("scoring:policies"),
                  "count": None}]
     if role in (Role.AUDITOR, Role.ADMIN):

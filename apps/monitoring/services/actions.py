@@ -14,20 +14,21 @@ from apps.core.fsm import transition_check
 from apps.investigations.policy import policy_values_in_force
 from apps.monitoring.bulk_rows import insert_rows
 from apps.monitoring.hooks import request_special_inspections
-from apps.monitoring.models import Action, LevelActionRule
+from apps.monitoring.models import Action, LevelActionRule, LevelActionTable
 from apps.monitoring.policy import MissingPolicy, Policy
 from apps.monitoring.services.audit import audit_loan_event
 from apps.monitoring.sql import any_of
 from apps.monitoring.states import ActionKind, ActionState
+from apps.policy.versioning import version_in_force
 
 
 def level_action_rules(*, on: dt.date) -> dict[int, list[LevelActionRule]]:
-    """The level → actions table in force on a day: the highest version effective then."""
-    rules = (LevelActionRule.objects.filter(effective_from__lte=on)
-             .exclude(effective_to__lte=on).order_by("-version", "level", "kind"))
-    version = rules.values_list("version", flat=True).first()
+    """The level → actions table in force on a day (the highest version, where versions
+    overlap), as level → its rows."""
+    version = (version_in_force(LevelActionTable.objects, on=on).order_by("-version")
+               .values_list("pk", flat=True).first())
     table: dict[int, list[LevelActionRule]] = {}
-    for rule in rules.filter(version=version):
+    for rule in LevelActionRule.objects.filter(table_id=version).order_by("level", "kind"):
         table.setdefault(rule.level, []).append(rule)
     return table
 

@@ -12,7 +12,6 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from apps.monitoring.services.actions import actions_open_missing
 from apps.monitoring.services.audit import audit_loan_event
 from apps.monitoring.sql import any_of
 from apps.monitoring.states import OPEN_SIGNAL_STATES, SignalState, WarningLevel
+from apps.policy.versioning import version_in_force
 
 
 @dataclass
@@ -44,10 +44,8 @@ class LoanObservation:
 
 
 def signal_rules_in_force(*, on: dt.date) -> dict[str, SignalRule]:
-    """code → the highest rule version effective on `on`."""
-    rules = (SignalRule.objects.filter(effective_from__lte=on)
-             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
-             .order_by("code", "-version"))
+    """code → the rule version in force on `on` (the highest, where versions overlap)."""
+    rules = version_in_force(SignalRule.objects, on=on).order_by("code", "-version")
     current: dict[str, SignalRule] = {}
     for rule in rules:
         current.setdefault(rule.code, rule)

@@ -23,6 +23,7 @@ GOVERNED = [
     "approvals.authoritymatrix",
     "documents.documentrequirementset", "documents.documentrequirement",
     "oversight.dutyruleset",
+    "monitoring.signalrule", "monitoring.levelactiontable",
 ]
 
 
@@ -33,12 +34,14 @@ def root(world, client):
     from apps.documents.requirement_services import requirement_set_draft
     from apps.documents.seed import seed_documents
     from apps.investigations.seed import seed_builtin_templates
+    from apps.monitoring.seed import seed_monitoring
     from apps.scoring.services.registry import decision_policy_ensure
 
     user = User.objects.create_superuser(username="root", email="root@example.com",
                                          password="x-not-used-x")
     seed_builtin_templates()
     seed_matrix()
+    seed_monitoring()
     decision_policy_ensure()
     seed_documents(with_requirements=True)
     requirement_set_draft(product_id=world.version.product_id, actor=user)
