@@ -54,7 +54,7 @@ class StepClock(models.Model):
             models.Index(fields=["application_id", "seq"], name="insight_clock_app_seq"),
             # The dashboard: moves out in a period, by branch (index-only on PostgreSQL).
             models.Index(fields=["left_at"], name="insight_clock_left",
-                         include=["branch_id", "product_id", "step", "seconds"]),
+                         include=["branch_id", "product_id", "step", "seconds", "seq"]),
         ]
 
     def __str__(self) -> str:

@@ -4,12 +4,13 @@ policy, and how products and branches convert applications into decisions.
 Deadlines are policy data (`pipeline.deadline_days.<state>`, domain reference §0.2), read as
 the values in force today; a state without one is shown as "no deadline set", never measured
 against a constant. Time spent in a step comes from the audit trail (each move of an
-application records `from` and `to`), so it is the time the bank actually took, and it is
-measured in the database with one windowed query however long the history.
+application records `from` and `to`), so it is the time the bank actually took; it is read from
+the step clock summary (apps/insight/summaries.py, kept by beat from a watermark) plus the moves
+since its watermark, never by a window over the whole history.
 
 Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
-open files by state, open files by state and person, waiting approval steps, time in each
-step, decisions by product, decisions by branch, product and branch names.
+the summary's watermark, open files by state, open files by state and person, waiting approval
+steps, time in each step, decisions by product, decisions by branch, product and branch names.
 """
 
 import datetime as dt
@@ -27,7 +28,6 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -42,8 +42,8 @@ from apps.approvals.models import ApprovalStep
 from apps.approvals.states import StepState
 from apps.audit.models import AuditEvent
 from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
-from apps.insight.models import StepClock, SummaryWatermark
-from apps.insight.summaries import MOVES, STEP_CLOCK, clock_rows_sql
+from apps.insight.models import StepClock
+from apps.insight.summaries import MOVES, clock_rows_sql, watermark
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
@@ -125,12 +125,13 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # --- open files by state and age against the deadline --------------------------------
     # The last move into the current state: past the summary's watermark if there is one
     # (an index probe), else the file's latest step clock row.
-    mark = Coalesce(Subquery(SummaryWatermark.objects.filter(name=STEP_CLOCK)
-                             .values("seq")[:1]), Value(0))
+    # The watermark is read once, as a value: the planner then sees the tail past it as the
+    # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
+    mark = watermark()
     recent = Subquery(AuditEvent.objects.filter(
         application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
         .values("occurred_at")[:1])
-    clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"))
+    clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"), seq__lte=mark)
                        .order_by("-seq").values("left_at")[:1])
     waiting = scoped.filter(state__in=WAITING_STATES).annotate(
         entered=Coalesce(recent, clocked, F("updated_at")))
@@ -200,7 +201,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     step_rows = []
     for step, n, avg_seconds, max_seconds, over in _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits):
+            limits=limits, mark=mark):
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -279,14 +280,14 @@ def _zh() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def _step_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
+def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> list[tuple]:
     """(step, files that left it in [start, end), average seconds, longest, past deadline).
 
     One query over the step clock summary (apps/insight/summaries.py): its rows of moves out
     during the period, plus the moves past its watermark computed the same way from the trail
-    (a few, as beat keeps the summary a minute behind), so the figures are never stale. The
-    watermark is read inside the same statement, so the two parts neither overlap nor leave a
-    gap."""
+    (a few, as beat keeps the summary a minute behind), so the figures are never stale. Both
+    parts are bounded by the same watermark `mark` (summary rows up to it, trail after it), so
+    a refresh committing meanwhile neither doubles nor drops a move."""
     if branches is not None and not branches:
         return []
     filters, params = ["m.left_at >= %s", "m.left_at < %s", "m.seconds IS NOT NULL"], [start, end]
@@ -297,9 +298,7 @@ def _step_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
         filters.append("m.product_id = %s")
         params.append(product_id)
     where = " AND ".join(filters)
-    tail, moves = clock_rows_sql(
-        lower="COALESCE((SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s), 0)",
-        upper=False)
+    tail, moves = clock_rows_sql(upper=False)
     late_case = "0"
     late_params: list = []
     if limits:
@@ -311,9 +310,9 @@ def _step_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
         "SELECT m.step, COUNT(*), AVG(m.seconds), MAX(m.seconds), "  # noqa: S608 - fixed fragments
         "SUM(" + late_case + ") FROM ("
         "SELECT c.step, c.seconds, c.left_at, c.branch_id, c.product_id "
-        "FROM insight_stepclock c UNION ALL "
+        "FROM insight_stepclock c WHERE c.seq <= %s UNION ALL "
         "SELECT t.step, t.seconds, t.left_at, t.branch_id, t.product_id FROM (" + tail + ") t"
         ") m WHERE " + where + " GROUP BY m.step")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*late_params, STEP_CLOCK, *moves, *params])
+        cursor.execute(sql, [*late_params, mark, mark, *moves, *params])
         return [(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in cursor.fetchall()]

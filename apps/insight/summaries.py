@@ -11,7 +11,7 @@ Safe to run twice at once: a run locks the watermark row for each batch (the sec
 then finds the batch done) and rows are keyed by the move's `seq` (a repeat inserts nothing).
 Beat runs it every minute (`insight.summaries_refresh`); `manage.py insight_summaries
 [--rebuild]` runs it by hand. The pipeline page reads the summary plus the moves since the
-watermark (`STEP_CLOCK_TAIL_SQL`), so it is never stale, only slower if beat stops.
+watermark (`clock_rows_sql(upper=False)`), so it is never stale, only slower if beat stops.
 """
 
 from django.db import connection, transaction
@@ -56,6 +56,12 @@ def clock_rows_sql(*, lower: str = "%s", upper: bool) -> tuple[str, list]:
         "JOIN applications_application a ON a.id = b.application_id "
         "JOIN products_productversion v ON v.id = a.product_version_id")
     return sql, list(MOVES)
+
+
+def watermark() -> int:
+    """The step clock's watermark: moves up to it are summarised, later ones are the tail."""
+    found = SummaryWatermark.objects.filter(name=STEP_CLOCK).values_list("seq", flat=True)
+    return next(iter(found), 0)
 
 
 def _head() -> int:

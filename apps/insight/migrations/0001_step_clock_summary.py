@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'step clock',
                 'verbose_name_plural': 'step clocks',
                 'default_permissions': (),
-                'indexes': [models.Index(fields=['application_id', 'seq'], name='insight_clock_app_seq'), models.Index(fields=['left_at'], include=('branch_id', 'product_id', 'step', 'seconds'), name='insight_clock_left')],
+                'indexes': [models.Index(fields=['application_id', 'seq'], name='insight_clock_app_seq'), models.Index(fields=['left_at'], include=('branch_id', 'product_id', 'step', 'seconds', 'seq'), name='insight_clock_left')],
             },
         ),
     ]

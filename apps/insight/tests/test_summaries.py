@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.applications.models import Application
 from apps.insight.models import StepClock, SummaryWatermark
 from apps.insight.pipeline import PipelineFilters, _step_durations, deadlines, pipeline_dashboard
-from apps.insight.summaries import MOVES, STEP_CLOCK, refresh_step_clock
+from apps.insight.summaries import MOVES, STEP_CLOCK, refresh_step_clock, watermark
 from apps.insight.tests.test_pipeline import _file, _move
 from apps.investigations.models import PolicyValue
 
@@ -109,7 +109,8 @@ def _all_figures(world) -> list:
             for days in (7, 90, 365):
                 query = {"branches": branches, "product_id": product_id,
                          "start": now - dt.timedelta(days=days), "end": now, "limits": limits}
-                found.append((sorted(_step_durations(**query)), _trail_durations(**query)))
+                found.append((sorted(_step_durations(**query, mark=watermark())),
+                              _trail_durations(**query)))
     return found
 
 
