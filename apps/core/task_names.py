@@ -45,3 +45,4 @@ class TaskName(StrEnum):
     DATAHUB_REFRESH_SWEEP = "datahub.refresh_sweep"
     DATAHUB_REFRESH_PULL_RUN = "datahub.refresh_pull_run"
     DATAHUB_CACHE_HITS_AUDIT = "datahub.cache_hits_audit"
+    INSIGHT_SUMMARIES_REFRESH = "insight.summaries_refresh"

@@ -4,12 +4,13 @@ policy, and how products and branches convert applications into decisions.
 Deadlines are policy data (`pipeline.deadline_days.<state>`, domain reference §0.2), read as
 the values in force today; a state without one is shown as "no deadline set", never measured
 against a constant. Time spent in a step comes from the audit trail (each move of an
-application records `from` and `to`), so it is the time the bank actually took, and it is
-measured in the database with one windowed query however long the history.
+application records `from` and `to`), so it is the time the bank actually took; it is read from
+the step clock summary (apps/insight/summaries.py, kept by beat from a watermark) plus the moves
+since its watermark, never by a window over the whole history.
 
 Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
-open files by state, open files by state and person, waiting approval steps, time in each
-step, decisions by product, decisions by branch, product and branch names.
+the summary's watermark, open files by state, open files by state and person, waiting approval
+steps, time in each step, decisions by product, decisions by branch, product and branch names.
 """
 
 import datetime as dt
@@ -41,6 +42,8 @@ from apps.approvals.models import ApprovalStep
 from apps.approvals.states import StepState
 from apps.audit.models import AuditEvent
 from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
+from apps.insight.models import StepClock
+from apps.insight.summaries import MOVES, clock_rows_sql, watermark
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
@@ -51,12 +54,6 @@ DEADLINE_KEY = "pipeline.deadline_days.{state}"
 # own work, not a queue; terminal states do not wait).
 WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
                   S.APPROVED, S.CONTRACTED)
-# The audit actions that move an application (each records payload "from" and "to").
-MOVES = ("application.submitted", "application.investigation_started",
-         "application.sent_to_review", "application.returned",
-         "application.investigation_resumed", "application.sent_to_approval",
-         "application.approved", "application.rejected", "application.contracted",
-         "application.disbursed", "application.withdrawn", "application.expired")
 REACHED_APPROVAL = (S.APPROVED, S.CONTRACTED, S.DISBURSED)
 DEFAULT_PERIOD_DAYS = 90
 DAY = 86400
@@ -126,11 +123,18 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     scoped = _applications(branches, filters)
 
     # --- open files by state and age against the deadline --------------------------------
-    entered = Subquery(AuditEvent.objects.filter(
-        application_id=OuterRef("pk"), action__in=MOVES).order_by("-seq")
+    # The last move into the current state: past the summary's watermark if there is one
+    # (an index probe), else the file's latest step clock row.
+    # The watermark is read once, as a value: the planner then sees the tail past it as the
+    # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
+    mark = watermark()
+    recent = Subquery(AuditEvent.objects.filter(
+        application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
         .values("occurred_at")[:1])
+    clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"), seq__lte=mark)
+                       .order_by("-seq").values("left_at")[:1])
     waiting = scoped.filter(state__in=WAITING_STATES).annotate(
-        entered=Coalesce(entered, F("updated_at")))
+        entered=Coalesce(recent, clocked, F("updated_at")))
     late = Q(pk__in=[])
     for state, days in limits.items():
         late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
@@ -197,7 +201,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     step_rows = []
     for step, n, avg_seconds, max_seconds, over in _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits):
+            limits=limits, mark=mark):
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -276,49 +280,39 @@ def _zh() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def _step_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
+def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> list[tuple]:
     """(step, files that left it in [start, end), average seconds, longest, past deadline).
 
-    One query: the audit moves of the applications that moved in the period, each paired with
-    the move before it (LAG over the application's chain), so a step's time is from the move
-    into it to the move out of it. Only moves out during the period count."""
-    postgres = connection.vendor == "postgresql"
-    step = "e.payload ->> 'from'" if postgres else "json_extract(e.payload, '$.from')"
-    seconds = ("EXTRACT(EPOCH FROM (m.occurred_at - m.entered))" if postgres
-               else "((julianday(m.occurred_at) - julianday(m.entered)) * 86400.0)")
-    params: list = []
-    moves = ", ".join(["%s"] * len(MOVES))
-    where = [f"e.action IN ({moves})"]
-    params += list(MOVES)
+    One query over the step clock summary (apps/insight/summaries.py): its rows of moves out
+    during the period, plus the moves past its watermark computed the same way from the trail
+    (a few, as beat keeps the summary a minute behind), so the figures are never stale. Both
+    parts are bounded by the same watermark `mark` (summary rows up to it, trail after it), so
+    a refresh committing meanwhile neither doubles nor drops a move."""
+    if branches is not None and not branches:
+        return []
+    filters, params = ["m.left_at >= %s", "m.left_at < %s", "m.seconds IS NOT NULL"], [start, end]
     if branches is not None:
-        if not branches:
-            return []
-        where.append("a.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
+        filters.append("m.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
         params += sorted(branches)
     if product_id is not None:
-        where.append("v.product_id = %s")
+        filters.append("m.product_id = %s")
         params.append(product_id)
-    # Only applications that moved in the period: their earlier moves give the entry times.
-    where.append("e.application_id IN (SELECT p.application_id FROM audit_auditevent p "  # noqa: S608 - placeholders only
-                 f"WHERE p.occurred_at >= %s AND p.occurred_at < %s AND p.action IN ({moves}))")
-    params += [start, end, *MOVES]
+    where = " AND ".join(filters)
+    tail, moves = clock_rows_sql(upper=False)
     late_case = "0"
     late_params: list = []
     if limits:
         late_case = "CASE " + " ".join(
-            f"WHEN m.step = %s AND {seconds} > %s THEN 1" for _ in limits) + " ELSE 0 END"
+            "WHEN m.step = %s AND m.seconds > %s THEN 1" for _ in limits) + " ELSE 0 END"
         for state, days in limits.items():
             late_params += [state, float(days) * DAY]
     sql = (
-        "WITH m AS (SELECT e.occurred_at, " + step + " AS step, "  # noqa: S608 - fixed fragments
-        "LAG(e.occurred_at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS entered "
-        "FROM audit_auditevent e JOIN applications_application a ON a.id = e.application_id "
-        "JOIN products_productversion v ON v.id = a.product_version_id "
-        "WHERE " + " AND ".join(where) + ") "
-        "SELECT m.step, COUNT(*), AVG(" + seconds + "), MAX(" + seconds + "), "
-        "SUM(" + late_case + ") FROM m "
-        "WHERE m.entered IS NOT NULL AND m.occurred_at >= %s AND m.occurred_at < %s "
-        "GROUP BY m.step")
+        "SELECT m.step, COUNT(*), AVG(m.seconds), MAX(m.seconds), "  # noqa: S608 - fixed fragments
+        "SUM(" + late_case + ") FROM ("
+        "SELECT c.step, c.seconds, c.left_at, c.branch_id, c.product_id "
+        "FROM insight_stepclock c WHERE c.seq <= %s UNION ALL "
+        "SELECT t.step, t.seconds, t.left_at, t.branch_id, t.product_id FROM (" + tail + ") t"
+        ") m WHERE " + where + " GROUP BY m.step")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *late_params, start, end])
+        cursor.execute(sql, [*late_params, mark, mark, *moves, *params])
         return [(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in cursor.fetchall()]

@@ -415,6 +415,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datahub.cache_hits_audit",
         "schedule": crontab(minute="*"),
     },
+    # The dashboards' summaries (apps/insight/summaries.py): the audit events since the last
+    # run, from a watermark; the pipeline page adds the few since, so it is never stale.
+    "insight-summaries-refresh": {
+        "task": "insight.summaries_refresh",
+        "schedule": crontab(minute="*"),
+    },
     # Pending loans whose value date has come become active (idempotent; catches up missed days).
     "loans-activate-due-daily": {
         "task": "loans.loans_activate_due",

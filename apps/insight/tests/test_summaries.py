@@ -1,0 +1,210 @@
+"""The step clock summary against the computation it replaces: the pipeline's time in each step
+read from the summary (with or without a tail past its watermark, after a rebuild) equals the
+window over the whole audit trail, in several branches, steps and periods; the refresh is
+incremental, idempotent, and safe when two run at once."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+
+from apps.applications.models import Application
+from apps.insight.models import StepClock, SummaryWatermark
+from apps.insight.pipeline import PipelineFilters, _step_durations, deadlines, pipeline_dashboard
+from apps.insight.summaries import MOVES, STEP_CLOCK, refresh_step_clock, watermark
+from apps.insight.tests.test_pipeline import _file, _move
+from apps.investigations.models import PolicyValue
+
+DAY = 86400
+
+
+def _trail_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
+    """The computation before the summary (PostgreSQL), verbatim: a LAG window over every move
+    of the applications that moved in the period."""
+    params: list = []
+    moves = ", ".join(["%s"] * len(MOVES))
+    where = [f"e.action IN ({moves})"]
+    params += list(MOVES)
+    if branches is not None:
+        if not branches:
+            return []
+        where.append("a.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
+        params += sorted(branches)
+    if product_id is not None:
+        where.append("v.product_id = %s")
+        params.append(product_id)
+    where.append("e.application_id IN (SELECT p.application_id FROM audit_auditevent p "  # noqa: S608
+                 f"WHERE p.occurred_at >= %s AND p.occurred_at < %s AND p.action IN ({moves}))")
+    params += [start, end, *MOVES]
+    seconds = "EXTRACT(EPOCH FROM (m.occurred_at - m.entered))"
+    late_case, late_params = "0", []
+    if limits:
+        late_case = "CASE " + " ".join(
+            f"WHEN m.step = %s AND {seconds} > %s THEN 1" for _ in limits) + " ELSE 0 END"
+        for state, days in limits.items():
+            late_params += [state, float(days) * DAY]
+    sql = (
+        "WITH m AS (SELECT e.occurred_at, e.payload ->> 'from' AS step, "  # noqa: S608
+        "LAG(e.occurred_at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS entered "
+        "FROM audit_auditevent e JOIN applications_application a ON a.id = e.application_id "
+        "JOIN products_productversion v ON v.id = a.product_version_id "
+        "WHERE " + " AND ".join(where) + ") "
+        "SELECT m.step, COUNT(*), AVG(" + seconds + "), MAX(" + seconds + "), "
+        "SUM(" + late_case + ") FROM m "
+        "WHERE m.entered IS NOT NULL AND m.occurred_at >= %s AND m.occurred_at < %s "
+        "GROUP BY m.step")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *late_params, start, end])
+        return sorted((r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in cursor.fetchall())
+
+
+@pytest.fixture
+def trail(world):
+    """Files in both branches through several steps, some moved before the period, one sent
+    back and resumed, one whose every move is older than the period."""
+    for state, days in (("submitted", 2), ("investigating", 5), ("under_review", 3)):
+        PolicyValue.objects.create(key=f"pipeline.deadline_days.{state}", value=Decimal(days),
+                                   unit="days", version=1,
+                                   effective_from=timezone.localdate() - dt.timedelta(days=30))
+    chains = [
+        (world.north, [("application.submitted", "draft", "submitted", 100),
+                       ("application.investigation_started", "submitted", "investigating", 95),
+                       ("application.sent_to_review", "investigating", "under_review", 80),
+                       ("application.sent_to_approval", "under_review", "in_approval", 10.5)]),
+        (world.north, [("application.submitted", "draft", "submitted", 40),
+                       ("application.investigation_started", "submitted", "investigating", 37.25),
+                       ("application.sent_to_review", "investigating", "under_review", 20),
+                       ("application.returned", "under_review", "returned", 18),
+                       ("application.investigation_resumed", "returned", "investigating", 15.5),
+                       ("application.sent_to_review", "investigating", "under_review", 9)]),
+        (world.south, [("application.submitted", "draft", "submitted", 30),
+                       ("application.investigation_started", "submitted", "investigating", 29),
+                       ("application.sent_to_review", "investigating", "under_review", 21.3)]),
+        (world.south, [("application.submitted", "draft", "submitted", 200),
+                       ("application.withdrawn", "submitted", "withdrawn", 150)]),
+        (world.north, [("application.submitted", "draft", "submitted", 4)]),
+    ]
+    files = []
+    for branch, moves in chains:
+        application = _file(world, branch=branch, state=moves[-1][2])
+        for action, source, target, days_ago in moves:
+            _move(application, action, source, target, days_ago)
+        files.append(application)
+    return files
+
+
+def _all_figures(world) -> list:
+    """The time-in-step figures for every scope and period the page can ask for, both ways."""
+    limits = deadlines()
+    now = timezone.now()
+    product = world.version.product_id
+    found = []
+    for branches in (None, {world.north.pk}, {world.south.pk}, {world.north.pk, world.south.pk},
+                     set()):
+        for product_id in (None, product, product + 10_000):
+            for days in (7, 90, 365):
+                query = {"branches": branches, "product_id": product_id,
+                         "start": now - dt.timedelta(days=days), "end": now, "limits": limits}
+                found.append((sorted(_step_durations(**query, mark=watermark())),
+                              _trail_durations(**query)))
+    return found
+
+
+def _assert_equal_to_the_trail(world):
+    figures = _all_figures(world)
+    assert any(summary for summary, _ in figures)
+    for summary, trail in figures:
+        assert summary == trail
+
+
+def _pages(world):
+    return [pipeline_dashboard(viewer=world.user(who), filters=PipelineFilters())
+            for who in ("lead.north", "lead.south")]
+
+
+def _rows(dashboards):
+    return [[(c.key, c.rows) for c in d["charts"]] + [d["facts"]] for d in dashboards]
+
+
+def test_summary_figures_equal_the_trail_with_tail_summary_and_rebuild(world, trail):
+    before = _rows(_pages(world))
+    _assert_equal_to_the_trail(world)  # nothing summarised yet: all of it is the tail
+
+    assert refresh_step_clock() == 16  # one row per move
+    assert SummaryWatermark.objects.get(name=STEP_CLOCK).seq == max(
+        StepClock.objects.values_list("seq", flat=True))
+    _assert_equal_to_the_trail(world)
+    assert _rows(_pages(world)) == before
+    north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
+    # In the last 90 days, north's files left "investigating" after 15, 17.25 and 6.5 days.
+    assert (north["investigating"]["moves"], north["investigating"]["average"]) == (
+        3, Decimal("12.9"))
+    assert north["investigating"]["late_share"] == 1
+
+    # New moves land past the watermark: read from the tail until the next run.
+    _move(trail[4], "application.investigation_started", "submitted", "investigating", 1)
+    _move(trail[2], "application.sent_to_approval", "under_review", "in_approval", 0.5)
+    _assert_equal_to_the_trail(world)
+    assert refresh_step_clock() == 2
+    assert refresh_step_clock() == 0  # idempotent
+    _assert_equal_to_the_trail(world)
+
+    summarised = sorted(StepClock.objects.values_list(
+        "seq", "step", "entered_at", "left_at", "seconds", "branch_id"))
+    call_command("insight_summaries", "--rebuild", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert sorted(StepClock.objects.values_list(
+        "seq", "step", "entered_at", "left_at", "seconds", "branch_id")) == summarised
+    _assert_equal_to_the_trail(world)
+
+
+def test_small_batches_pair_each_move_with_the_one_before_across_batches(world, trail):
+    refresh_step_clock(batch=1)
+    _assert_equal_to_the_trail(world)
+    first = StepClock.objects.filter(application_id=trail[1].pk).order_by("seq")
+    assert [row.step for row in first] == [
+        "draft", "submitted", "investigating", "under_review", "returned", "investigating"]
+    assert first[0].seconds is None and first[1].seconds == Decimal(2.75 * DAY)
+
+
+def test_open_files_age_from_the_summary_and_its_tail(world, trail):
+    before = _charts(_pages(world)[0])["open_by_state"].rows
+    refresh_step_clock()
+    assert _charts(_pages(world)[0])["open_by_state"].rows == before
+    _move(trail[4], "application.investigation_started", "submitted", "investigating", 1)
+    Application.objects.filter(pk=trail[4].pk).update(state="investigating")  # the move's row
+    rows = {r["label"]: r for r in _charts(_pages(world)[0])["open_by_state"].rows}
+    assert rows["Investigating"]["oldest"] == Decimal("1.0")  # the tail's move, not the clock
+    refresh_step_clock()
+    assert {r["label"]: r for r in _charts(_pages(world)[0])["open_by_state"].rows} == rows
+
+
+def _charts(dashboard):
+    return {chart.key: chart for chart in dashboard["charts"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_at_once_summarise_each_move_once(world, trail):
+    errors, results = [], []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(refresh_step_clock(batch=4))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(results) == 16 and StepClock.objects.count() == 16
+    _assert_equal_to_the_trail(world)
