@@ -130,10 +130,12 @@ def _honest_value(item: Item, application: Application):
     return _demo_value(item, application)
 
 
-def _investigate(application: Application, manager: User, *, honest: bool = False) -> Application:
+def _investigate(application: Application, manager: User, *, honest: bool = False,
+                clock=None) -> Application:
     """The pre-lending investigation, through its services: the account manager and a second
     account manager of the branch investigate, both check in, the branch's risk reviewer (who
-    may still review the application: not an investigator) accepts."""
+    may still review the application: not an investigator) accepts. With `honest`, the visit
+    is made as a real one (`_honest_visit`) under the seed's story clock."""
     from apps.investigations.seed import seed_builtin_templates
 
     branch_code = manager.username.split(".", 1)[1]
@@ -147,6 +149,11 @@ def _investigate(application: Application, manager: User, *, honest: bool = Fals
             assisting_officer=assistant, actor=manager)
     if investigation.state == InvestigationState.ACCEPTED:
         return application
+    if honest and investigation.state in (InvestigationState.ASSIGNED,
+                                          *workflow.EDITABLE_STATES):
+        if clock is None:
+            raise ValueError("An honest visit takes real time: walk it under a story clock.")
+        investigation = _honest_visit(investigation, application, manager, clock=clock)
     if investigation.state == InvestigationState.ASSIGNED:
         investigation = workflow.investigation_start(investigation_id=investigation.pk,
                                                      actor=manager)
@@ -156,8 +163,7 @@ def _investigate(application: Application, manager: User, *, honest: bool = Fals
                  .exclude(answer_type=AnswerType.DERIVED).exclude(pk__in=answered))
         for item in items:
             workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
-                                 value=(_honest_value if honest else _demo_value)(
-                                     item, application),
+                                 value=_demo_value(item, application),
                                  evidence=_demo_evidence(item), actor=manager)
         lat, lng = _site(application)
         checked_in = set(investigation.check_ins.values_list("officer_id", flat=True))
@@ -172,10 +178,155 @@ def _investigate(application: Application, manager: User, *, honest: bool = Fals
                                     officer=User.objects.get(pk=officer_id), lat=lat, lng=lng)
         investigation = workflow.investigation_submit(investigation_id=investigation.pk,
                                                       actor=manager)
+    if honest and clock is not None:
+        # The reviewer reads the submitted file at the office before accepting it.
+        clock.advance(_minutes(_rng(application, "review").uniform(8, 20)))
     workflow.investigation_accept(investigation_id=investigation.pk,
                                   actor=User.objects.get(username=f"reviewer.{branch_code}"),
                                   comment="Site visit and figures are consistent.")
     return application
+
+
+# An honest visit's pace. Answers take a multiple of the policy's least plausible time per
+# answer (control.section.min_seconds_per_item), so a policy change moves the demo with it:
+# quick answers (yes/no, figures, choices) and written ones (text, tables), in that multiple.
+_PACE_QUICK = (1.8, 2.4)
+_PACE_WRITTEN = (3.0, 5.0)
+_SECTION_WALK_S = (30, 90)       # moving on to the next part of the site
+_PHOTO_S = (15, 45)               # framing and taking one photo
+_STAY_EXTRA_MIN = (5, 25)         # beyond the policy's least time on site
+_ARRIVAL_S = (20, 90)             # the second officer checks in a little after the first
+_SUBMIT_AFTER_MIN = (2, 8)        # submitted from the car park after checking out
+_REVIEW_MIN = (8, 20)             # the reviewer reads the file before accepting
+
+
+def _minutes(value: float) -> dt.timedelta:
+    return dt.timedelta(minutes=value)
+
+
+def _seconds(value: float) -> dt.timedelta:
+    return dt.timedelta(seconds=value)
+
+
+def _rng(application: Application, what: str):
+    import random
+
+    return random.Random(f"visit:{application.pk}:{what}")
+
+
+def _visit_policy() -> dict[str, float]:
+    """The control thresholds an honest visit must clear, from the policy in force (the demo
+    follows the policy, never its own constants); a missing value makes the control say so."""
+    from apps.investigations.policy import PolicyResolver
+
+    policy = PolicyResolver()
+
+    def value(key: str, default: str) -> float:
+        found = policy(key)
+        return float(found if found is not None else default)
+
+    return {"per_item_s": value("control.section.min_seconds_per_item", "15"),
+            "on_site_min": value("control.site.min_minutes", "60"),
+            "together_min": value("control.visit.min_overlap_minutes", "40")}
+
+
+def _is_written(item: Item) -> bool:
+    return item.answer_type in (AnswerType.TEXT, AnswerType.TABLE)
+
+
+def _photos_wanted(item: Item) -> int:
+    count = int((item.evidence or {}).get("photo_count") or 0)
+    return max(count, 1) if item.answer_type == AnswerType.PHOTO else count
+
+
+def _visit_items(template_id: int):
+    return list(Item.objects.filter(template_id=template_id, required=True)
+                .exclude(answer_type=AnswerType.DERIVED).select_related("section")
+                .order_by("section__order", "section_id", "order", "pk"))
+
+
+def honest_visit_bound(template_id: int) -> dt.timedelta:
+    """The longest an honest investigation on this template can take, arrival to acceptance:
+    the seed starts its story clock this much per file before the present."""
+    policy = _visit_policy()
+    items = _visit_items(template_id)
+    sections = len({item.section_id for item in items})
+    answering = sum(policy["per_item_s"] * (_PACE_WRITTEN if _is_written(item)
+                                            else _PACE_QUICK)[1] for item in items)
+    photos = sum(_photos_wanted(item) for item in items) * _PHOTO_S[1]
+    visit = max(2 * _ARRIVAL_S[1] + answering + photos + sections * _SECTION_WALK_S[1],
+                60 * (max(policy["on_site_min"], policy["together_min"]) + _STAY_EXTRA_MIN[1]))
+    return _seconds(visit) + _minutes(_SUBMIT_AFTER_MIN[1] + _REVIEW_MIN[1] + 5)
+
+
+def _honest_visit(investigation: Investigation, application: Application, manager: User, *,
+                  clock) -> Investigation:
+    """Both officers arrive and check in together, the lead opens the form; they answer section
+    by section at a human pace (each section by one of them), take every photo the checklist
+    asks for on the spot (uploaded and checked through the documents service, the answers
+    citing those documents), stay the policy's time on site, check out and submit (issue #18).
+    The story clock moves forward between the steps."""
+    from apps.documents.demo import site_photo_take
+
+    rng = _rng(application, "visit")
+    policy = _visit_policy()
+    lat, lng = _site(application)
+    lead, assistant = manager, investigation.assisting_officer
+    arrived = clock.now()
+    if investigation.state == InvestigationState.ASSIGNED:
+        investigation = workflow.investigation_start(investigation_id=investigation.pk,
+                                                     actor=lead)
+    for officer in (lead, assistant):
+        clock.advance(_seconds(rng.uniform(*_ARRIVAL_S)))
+        workflow.site_check_in(investigation_id=investigation.pk, officer=officer,
+                               lat=f"{_jitter(lat, rng):.6f}", lng=f"{_jitter(lng, rng):.6f}",
+                               accuracy_m=Decimal(rng.randint(5, 15)))
+    answered = set(investigation.answers.values_list("item_id", flat=True))
+    sections: list[int] = []
+    taken = 0
+    for item in _visit_items(investigation.template_id):
+        if item.pk in answered:
+            continue
+        if item.section_id not in sections:
+            if sections:
+                clock.advance(_seconds(rng.uniform(*_SECTION_WALK_S)))
+            sections.append(item.section_id)
+        photos = []
+        for _n in range(_photos_wanted(item)):
+            clock.advance(_seconds(rng.uniform(*_PHOTO_S)))
+            taken += 1
+            photos.append(str(site_photo_take(
+                application, lead, site=(lat, lng), item_code=item.code,
+                seed=10_000_000 + application.pk * 100 + taken)))
+        pace = _PACE_WRITTEN if _is_written(item) else _PACE_QUICK
+        clock.advance(_seconds(policy["per_item_s"] * rng.uniform(*pace)))
+        evidence = _demo_evidence(item)
+        evidence.pop("photos", None)
+        if item.answer_type == AnswerType.PHOTO:
+            value = photos
+        else:
+            value = _honest_value(item, application)
+            if photos:
+                evidence["photos"] = photos
+        # The two officers share the form: alternate sections are the assistant's.
+        officer = lead if len(sections) % 2 else assistant
+        workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
+                             value=value, evidence=evidence, actor=officer)
+    # Both stay until the policy's time on site has passed, with a margin, then leave.
+    stay = max(policy["on_site_min"], policy["together_min"]) + rng.uniform(*_STAY_EXTRA_MIN)
+    clock.advance_to(arrived + _minutes(stay))
+    for officer in (assistant, lead):
+        clock.advance(_seconds(rng.uniform(10, 60)))
+        workflow.site_check_out(investigation_id=investigation.pk, officer=officer,
+                                lat=f"{_jitter(lat, rng):.6f}", lng=f"{_jitter(lng, rng):.6f}")
+    clock.advance(_minutes(rng.uniform(*_SUBMIT_AFTER_MIN)))
+    return workflow.investigation_submit(investigation_id=investigation.pk, actor=lead)
+
+
+def _jitter(value, rng, metres: float = 20) -> float:
+    """A phone's reading of `value` (degrees): within `metres` of it."""
+    return float(value) + rng.uniform(-metres, metres) / 111_000
+
 
 def _send_to_approval(application: Application, reviewer: User) -> Application:
     """The reviewer's structured opinion fixes the route (seeding the matrix, committees and
@@ -221,9 +372,9 @@ _ROAD = [
     (S.SUBMITTED, "am", lambda a, u: services.application_submit(application_id=a.pk, actor=u)),
     # Reaching investigating runs the whole investigation to acceptance, so a file "in
     # investigation" can be sent to review at once (as the application tests expect).
-    (S.INVESTIGATING, "am", lambda a, u, honest=False: _investigate(
+    (S.INVESTIGATING, "am", lambda a, u, honest=False, clock=None: _investigate(
         services.application_start_investigation(application_id=a.pk, actor=u), u,
-        honest=honest)),
+        honest=honest, clock=clock)),
     (S.UNDER_REVIEW, "am", lambda a, u: services.application_send_to_review(
         application_id=_collect_documents(a, u).pk, actor=u)),
     (S.IN_APPROVAL, "reviewer", lambda a, u: _send_to_approval(a, u)),
@@ -247,11 +398,19 @@ _EXITS = {
 }
 
 
+def investigates(state: str) -> bool:
+    """Whether walking a draft to `state` runs its investigation."""
+    target = _EXITS[state][0] if state in _EXITS else state
+    road = [reached for reached, _prefix, _move in _ROAD]
+    return target in road and road.index(target) >= road.index(S.INVESTIGATING)
+
+
 def walk_to_state(application: Application, state: str, *, branch_code: str,
-                  honest: bool = False) -> Application:
+                  honest: bool = False, clock=None) -> Application:
     """Move `application` (a draft) to `state` with the branch's demo staff. With `honest`
-    (the demo seed only), the investigation is answered as a real visit would be (issue #18);
-    the default keeps the quick box-ticked walk the tests rely on."""
+    (the demo seed only), the investigation is made as a real visit would be, taking its time
+    on `clock` (`apps.demo.clock.StoryClock`; issue #18); the default keeps the quick
+    box-ticked walk the tests rely on."""
     def staff(prefix: str | None) -> User | None:
         return None if prefix is None else User.objects.get(username=f"{prefix}.{branch_code}")
 
@@ -263,7 +422,7 @@ def walk_to_state(application: Application, state: str, *, branch_code: str,
         if application.state == target:
             break
         if honest and _reached == S.INVESTIGATING:
-            application = move(application, staff(prefix), honest=True)
+            application = move(application, staff(prefix), honest=True, clock=clock)
         else:
             application = move(application, staff(prefix))
     if exit_move is not None:

@@ -49,6 +49,33 @@ def _file(code: str, application, n: int, site) -> tuple[str, bytes, dict]:
     return f"{code}.pdf", samples.pdf(lines), {}
 
 
+def _near(value, metres: float, rng) -> float:
+    """`value` (degrees) moved by up to `metres` either way (a degree is about 111 km)."""
+    return float(value) + rng.uniform(-metres, metres) / 111_000
+
+
+def site_photo_take(application, actor, *, site, seed: int, item_code: str = "") -> int:
+    """One photo taken on the site visit now and uploaded from the officer's phone at once, as
+    the investigation form does (issue #18): a distinct picture whose EXIF time is seconds ago
+    and whose GPS is a few dozen metres from `site`, the phone's position beside it; checked at
+    once, so the investigation's photo controls can read it. Returns the document's id."""
+    import random
+
+    rng = random.Random(seed)
+    taken = timezone.localtime(timezone.now() - dt.timedelta(seconds=rng.randint(5, 40)))
+    lat, lng = _near(site[0], 40, rng), _near(site[1], 40, rng)
+    extra = {"device_lat": Decimal(f"{_near(lat, 6, rng):.6f}"),
+             "device_lng": Decimal(f"{_near(lng, 6, rng):.6f}"),
+             "device_accuracy_m": Decimal(rng.randint(4, 15))}
+    data = samples.photo(seed=seed, lat=lat, lng=lng, taken_at=taken.replace(tzinfo=None))
+    document = services.document_upload(
+        application_id=application.pk, document_type_code="site_photo",
+        uploaded_file=_Upload(f"IMG_{taken:%Y%m%d_%H%M%S}.jpg", data), actor=actor,
+        item_code=item_code, **extra)
+    checking.document_check(document_id=document.pk)
+    return document.pk
+
+
 def collect_required_documents(application, actor, *, site) -> int:
     """Upload and check every required document still missing; returns how many files.
     Runs inside the demo seed's transaction."""

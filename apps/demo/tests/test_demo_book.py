@@ -18,6 +18,81 @@ from apps.loans.models import (
 from apps.loans.states import LoanState
 from apps.monitoring.models import ClassificationRun, Signal
 
+# The controls a real visit passes and a box-ticked one fails: photos not among the file's
+# checked photos, a visit of seconds, officers not on site together, sections ticked in a rush.
+VISIT_CONTROLS = {"PHOTO_NOT_ON_FILE", "SITE_VISIT_SHORT", "VISIT_NOT_TOGETHER", "SECTION_RUSHED"}
+# Nor any other finding on the honest visits' photos, check-ins or section times.
+VISIT_PREFIXES = ("PHOTO_", "SITE_", "VISIT_", "SECTION_")
+
+
+def _assert_visits_are_honest(ticked: int, *, seeded_before) -> None:
+    """Issue #18: every honest demo investigation is a real visit the controls pass: photos
+    taken on site and on file, both officers there together for the policy's time, sections
+    answered at a human pace, all in the past; the box-ticked file is caught by each control;
+    the scores spread over several grades."""
+    from apps.audit.models import AuditEvent
+    from apps.documents.models import Document
+    from apps.investigations.models import AnswerType, Investigation, PolicyValue
+    from apps.investigations.states import InvestigationState
+    from apps.scoring.models import ScoreResult
+    from apps.scoring.services import application_score
+
+    def policy(key: str):
+        return PolicyValue.objects.filter(key=key).order_by("-version").first().value
+
+    codes = {}
+    for investigation in Investigation.objects.all():
+        codes[investigation.pk] = {f.get("code") for f in investigation.red_flags or []}
+    assert codes[ticked] >= VISIT_CONTROLS, codes[ticked]
+    honest = Investigation.objects.exclude(pk=ticked).prefetch_related("check_ins", "answers")
+    assert honest.count() >= 10
+    problems = []  # every file's shortfalls at once, not only the first
+    for investigation in honest:
+        reference = investigation.application.reference
+        visit_flags = {c for c in codes[investigation.pk] if c.startswith(VISIT_PREFIXES)}
+        if visit_flags:
+            problems.append((reference, "flags", sorted(visit_flags)))
+        check_ins = list(investigation.check_ins.all())
+        assert {c.officer_id for c in check_ins} == investigation.officer_ids
+        together = (min(c.checked_out_at for c in check_ins)
+                    - max(c.at for c in check_ins)).total_seconds() / 60
+        on_site = min((c.checked_out_at - c.at).total_seconds() / 60 for c in check_ins)
+        if (together < policy("control.visit.min_overlap_minutes")
+                or on_site < policy("control.site.min_minutes")):
+            problems.append((reference, "time on site", round(together), round(on_site)))
+        # Every photo an answer cites is a checked site photo of this application.
+        cited = set()
+        for answer in investigation.answers.select_related("item"):
+            if answer.item.answer_type == AnswerType.PHOTO:
+                cited |= set(answer.value)
+            cited |= set((answer.evidence or {}).get("photos") or [])
+        photos = Document.objects.filter(pk__in=[int(c) for c in cited],
+                                         application_id=investigation.application_id,
+                                         document_type__code="site_photo")
+        if not cited or photos.count() != len(cited) or not all(
+                p.metadata.get("exif", {}).get("gps") for p in photos):
+            problems.append((reference, "photos", sorted(cited)))
+        moments = [investigation.started_at, investigation.submitted_at,
+                   investigation.accepted_at or investigation.submitted_at, seeded_before]
+        if moments != sorted(moments):
+            problems.append((reference, "moments", investigation.state, moments))
+    assert not problems, problems
+    # Distinct pictures (no reuse between files either: no PHOTO_REUSED above).
+    hashes = Document.objects.filter(document_type__code="site_photo").values_list("sha256",
+                                                                                   flat=True)
+    assert len(set(hashes)) == len(hashes)
+    # Nothing the story wrote is dated in the future.
+    assert not AuditEvent.objects.filter(occurred_at__gt=seeded_before).exists()
+    assert not Document.objects.filter(uploaded_at__gt=seeded_before).exists()
+    assert Investigation.objects.filter(state=InvestigationState.ACCEPTED).count() >= 10
+
+    # The worker scores each accepted file (here, as it would); the grades spread.
+    for application_id in Investigation.objects.filter(
+            state=InvestigationState.ACCEPTED).values_list("application_id", flat=True):
+        application_score(application_id=application_id)
+    grades = sorted(ScoreResult.objects.values_list("grade", flat=True))
+    assert len(set(grades)) >= 2, grades
+
 
 def _book() -> tuple:
     return (LoanContract.objects.count(), Loan.objects.count(), RepaymentEvent.objects.count(),
@@ -100,6 +175,7 @@ def test_the_demo_book_has_histories_late_payers_and_is_seeded_once():
     assert len(flagged) >= 10
     (ticked,) = [pk for pk, codes in flagged.items() if codes]
     assert flagged[ticked] >= box_ticking - {"NARRATIVE_COPIED", "NARRATIVE_REWORDED"}
+    _assert_visits_are_honest(ticked, seeded_before=timezone.now())
 
     before = _book()
     with translation.override("en"):
