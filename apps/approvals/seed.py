@@ -8,7 +8,6 @@ Levels: 1 branch approver, 2 branch head, 3 head-office approver, 4 chief risk o
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -26,6 +25,7 @@ from apps.approvals.services.matrix import (
     authority_rule_add,
 )
 from apps.approvals.states import MatrixState
+from apps.core.policy import seeded_policy_effective_from
 from apps.org.models import Branch
 from apps.products.models import CreditProduct
 
@@ -86,7 +86,7 @@ def seed_matrix() -> AuthorityMatrix:
                                    amount_up_to=up_to, grades=grades, policy_exception=exception,
                                    steps=steps, source_citation=SOURCE)
     return authority_matrix_publish(matrix_id=matrix.pk,
-                                    effective_from=timezone.localdate().replace(month=1, day=1))
+                                    effective_from=seeded_policy_effective_from())
 
 
 def _person(username, branch, roles, level=None, first="", last=""):

@@ -1,6 +1,9 @@
 """Vocabulary shared by every piece of policy data (domain reference §0.1–§0.2)."""
 
+import datetime as dt
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,3 +22,12 @@ class PolicyVersionState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     RETIRED = "retired", _("Retired")
+
+
+def seeded_policy_effective_from(today: dt.date | None = None) -> dt.date:
+    """When policy the system seeds itself (products, the authority matrix, the decision
+    policy) takes effect: 1 January of last year. This year's 1 January would leave nothing in
+    force for a demo story told under a clock set a day or two back when seeding on 1 or 2
+    January."""
+    today = today or timezone.localdate()
+    return dt.date(today.year - 1, 1, 1)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.services import user_create
+from apps.core.policy import seeded_policy_effective_from
 from apps.org.models import Branch
 from apps.org.services import branch_create
 
@@ -130,7 +131,7 @@ def _seed_business() -> dict[str, int]:
     from apps.products.seed import seed_products
 
     today = timezone.localdate()
-    products = seed_products(effective_from=today.replace(month=1, day=1))
+    products = seed_products(effective_from=seeded_policy_effective_from(today))
     branches = Branch.objects.filter(code__in=DEMO_STAFF_BRANCHES)
     parties = seed_demo_enterprises(branches)
     # Data-pull consents: the demo's external-data requests and refreshes are not refused.

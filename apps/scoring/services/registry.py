@@ -19,6 +19,7 @@ from django.db.models import CharField, Func
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core.policy import seeded_policy_effective_from
 from apps.policy.versioning import (
     version_in_force,
     version_next_number,
@@ -156,7 +157,7 @@ def decision_policy_ensure() -> DecisionPolicy:
     with transaction.atomic():
         policy, created = DecisionPolicy.objects.get_or_create(
             version=1, defaults={"document": validate_policy(DEFAULT_POLICY),
-                                 "effective_from": timezone.localdate().replace(month=1, day=1),
+                                 "effective_from": seeded_policy_effective_from(),
                                  "source_citation": "Credence design defaults (domain reference "
                                                     "§7.2, §7.3) [G]"})
         if created:
