@@ -45,4 +45,5 @@ class TaskName(StrEnum):
     DATAHUB_REFRESH_SWEEP = "datahub.refresh_sweep"
     DATAHUB_REFRESH_PULL_RUN = "datahub.refresh_pull_run"
     DATAHUB_CACHE_HITS_AUDIT = "datahub.cache_hits_audit"
+    DATAHUB_PULL_SWEEP = "datahub.pull_sweep"
     INSIGHT_SUMMARIES_REFRESH = "insight.summaries_refresh"

@@ -22,6 +22,8 @@ class DatahubConfig(AppConfig):
             "datahub.pull_answered_from_cache": _("External data pull answered from the cache"),
             "datahub.pull_succeeded": _("External data pull completed"),
             "datahub.pull_failed": _("External data pull failed"),
+            "datahub.pull_resent": _("External data pull sent again (its worker stopped or "
+                                     "its message was lost)"),
             "datahub.file_imported": _("External data file imported"),
         })
         # Court hits become cross-check findings of the investigation (investigations sits

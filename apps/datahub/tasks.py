@@ -48,3 +48,13 @@ def cache_hits_audit() -> int:
     from apps.datahub.cache import cache_hits_audit as audit
 
     return audit()
+
+
+@shared_task(name=TaskName.DATAHUB_PULL_SWEEP, acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=240, time_limit=300)
+def pull_sweep() -> dict:
+    """Every two minutes: send again the pulls whose worker died mid-query or whose message
+    was lost (apps/datahub/sweep.py; safe to repeat: a pull runs once under its row lock)."""
+    from apps.datahub.sweep import pull_sweep as sweep
+
+    return sweep()

@@ -415,6 +415,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datahub.cache_hits_audit",
         "schedule": crontab(minute="*"),
     },
+    # Pulls whose worker died mid-query or whose message was lost, sent again
+    # (apps/datahub/sweep.py; DATAHUB_PULL_LOST_MINUTES).
+    "datahub-pull-sweep": {
+        "task": "datahub.pull_sweep",
+        "schedule": crontab(minute="*/2"),
+    },
     # The dashboards' summaries (apps/insight/summaries.py): the audit events since the last
     # run, from a watermark; the pipeline page adds the few since, so it is never stale.
     "insight-summaries-refresh": {
