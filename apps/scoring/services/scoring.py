@@ -34,8 +34,8 @@ from apps.scoring.services.failures import (
     score_failure_resolve,
     score_failure_sweep,
 )
-from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
-from apps.scoring.services.shadow import shadow_scores_record
+from apps.scoring.services.registry import decision_policy_ensure, model_of
+from apps.scoring.services.shadow import scoring_models, shadow_scores_record
 from apps.scoring.states import ScoreTrigger
 
 logger = logging.getLogger(__name__)
@@ -64,19 +64,26 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     Challengers the policy names score the same input in shadow (`services.shadow`)."""
     # Reads only, outside the write transaction; the application row is read once (nothing
     # here locks it: the score is idempotent per input hash, see the module docstring).
-    application = Application.objects.select_related("enterprise").get(pk=application_id)
+    # Whether a failure is open is read with the row (a failure recorded after this read is
+    # re-run by the sweeper, which finds this score and resolves it then).
+    application = (Application.objects.select_related("enterprise")
+                   .annotate(score_failure_open=Exists(ScoreFailure.objects.filter(
+                       application_id=OuterRef("pk"), state__in=OPEN_STATES)))
+                   .get(pk=application_id))
     record = application_features(application_id, application=application)
     with transaction.atomic():
-        version = champion_ensure(for_scoring=True)
-        _check_features(version)
         policy = decision_policy_ensure()
+        # The champion and the challengers scoring in shadow, in one read.
+        version, challengers = scoring_models(policy)
+        _check_features(version)
         existing = ScoreResult.objects.filter(application_id=application_id,
                                               model_version=version,
                                               input_hash=record.input_hash).first()
         if existing is not None:
             # delivered twice, or nothing changed since the last score; a re-run of a failure
             # whose cause went away finds the earlier score and is resolved by it
-            score_failure_resolve(application=application, score=existing)
+            if application.score_failure_open:
+                score_failure_resolve(application=application, score=existing)
             return existing
         model = model_of(version)
         columns = records_to_columns([record.values], model.feature_kinds)
@@ -101,10 +108,11 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         except IntegrityError:
             return ScoreResult.objects.get(application_id=application_id, model_version=version,
                                            input_hash=record.input_hash)
-        score_failure_resolve(application=application, score=result)
+        if application.score_failure_open:
+            score_failure_resolve(application=application, score=result)
         # Challengers score the same input in shadow: stored apart, never read by decisions.
         shadow_scores_record(application_id=application_id, record=record, snapshot=snapshot,
-                             policy=policy, trigger=trigger)
+                             policy=policy, trigger=trigger, versions=challengers)
         audit_record(action="score.computed", actor=actor, subject=application, payload={
             "score_result": result.pk, "model_version": version.version,
             "input_hash": record.input_hash, "policy_version": policy.version,
