@@ -71,27 +71,31 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                        application_id=OuterRef("pk"), state__in=OPEN_STATES)))
                    .get(pk=application_id))
     record = application_features(application_id, application=application)
-    with transaction.atomic():
-        policy = decision_policy_ensure()
-        # The champion and the challengers scoring in shadow, in one read.
-        version, challengers = scoring_models(policy)
-        _check_features(version)
-        existing = ScoreResult.objects.filter(application_id=application_id,
-                                              model_version=version,
-                                              input_hash=record.input_hash).first()
-        if existing is not None:
-            # delivered twice, or nothing changed since the last score; a re-run of a failure
-            # whose cause went away finds the earlier score and is resolved by it
-            if application.score_failure_open:
+    # The policy in force, the champion and the challengers scoring in shadow (one read), and
+    # the existing result, still before the write transaction: a replay (delivered twice,
+    # nothing changed) opens none. Seeding a missing policy or model has its own transaction.
+    policy = decision_policy_ensure()
+    version, challengers = scoring_models(policy)
+    _check_features(version)
+    existing = ScoreResult.objects.filter(application_id=application_id, model_version=version,
+                                          input_hash=record.input_hash).first()
+    if existing is not None:
+        # delivered twice, or nothing changed since the last score; a re-run of a failure
+        # whose cause went away finds the earlier score and is resolved by it
+        if application.score_failure_open:
+            with transaction.atomic():
                 score_failure_resolve(application=application, score=existing)
-            return existing
-        model = model_of(version)
-        columns = records_to_columns([record.values], model.feature_kinds)
-        scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
-        advice = recommend(policy.document, score=scored["score"], values=record.values,
-                           red_flag_codes=record.red_flag_codes,
-                           amount_requested=application.amount_requested,
-                           annual_revenue=application.enterprise.annual_revenue)
+        return existing
+    model = model_of(version)
+    columns = records_to_columns([record.values], model.feature_kinds)
+    scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
+    advice = recommend(policy.document, score=scored["score"], values=record.values,
+                       red_flag_codes=record.red_flag_codes,
+                       amount_requested=application.amount_requested,
+                       annual_revenue=application.enterprise.annual_revenue)
+    # The writes: snapshot, result (a concurrent twin's insert wins, see below), the failure
+    # it resolves, shadow scores and the audit event, in one transaction.
+    with transaction.atomic():
         snapshot, _created = FeatureSnapshot.objects.get_or_create(
             application_id=application_id, input_hash=record.input_hash,
             defaults={"spec_version": record.canonical()["spec"], "values": record.values,

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.django_db
 # Reads: application (+ open failure), investigation, document figures, pulled figures, answers,
 # policy values, group exposure, decision policy, champion and shadow challengers in one,
 # existing result, snapshot. Writes: savepoint + insert + release, audit lock + chain head +
-# insert. (The test's own transaction adds the outer savepoint and its release.)
+# insert, in one transaction (a savepoint and its release here, inside the test's). A replay
+# reads the same and opens no transaction.
 FRESH_QUERIES = 19
-REPLAY_QUERIES = 12
+REPLAY_QUERIES = 10
 
 
 def _queries(application_id) -> list[str]:
