@@ -47,9 +47,18 @@ class Answer:
                 "channel": p.channel}
 
 
-def latest_answers(enterprise_id: int) -> dict[str, Answer]:
-    """source → the newest paid answer about the enterprise itself (three queries)."""
-    paid = Pull.objects.filter(enterprise_id=enterprise_id, person__isnull=True,
+def latest_answers(enterprise_id, *, application_id: int | None = None) -> dict[str, Answer]:
+    """source → the newest paid answer about the enterprise itself (three queries; one when
+    nothing was pulled). `application_id`: the enterprise of that application, read in the
+    same query instead of first on its own (the scoring worker's feature assembly)."""
+    if application_id is not None:
+        from apps.applications.models import Application
+
+        who = Q(enterprise_id__in=Application.objects.filter(pk=application_id)
+                .values("enterprise_id"))
+    else:
+        who = Q(enterprise_id=enterprise_id)
+    paid = Pull.objects.filter(who, person__isnull=True,
                                state=PullState.SUCCEEDED,
                                channel__in=[Channel.HTTP, Channel.FILE])
     newest = list(paid.values("source").annotate(at=Max("fetched_at")))
@@ -99,8 +108,7 @@ def _application_enterprise(application_id: int) -> int | None:
 
 def pulled_figures(application_id: int) -> dict[str, tuple[Decimal, dict]]:
     """key → (value, provenance) for the figures the pulled data gives (the evidence hook)."""
-    enterprise_id = _application_enterprise(application_id)
-    return pulled_figures_of(latest_answers(enterprise_id)) if enterprise_id else {}
+    return pulled_figures_of(latest_answers(None, application_id=application_id))
 
 
 def _bureau_state(answer: Answer) -> dict:

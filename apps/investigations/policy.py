@@ -39,12 +39,29 @@ class PolicyResolver:
     """
 
     def __init__(self, *, on: dt.date | None = None):
-        self._values = policy_values_in_force(on=on)
+        self._on = on
+        self._values: dict[str, tuple[int, Decimal]] | None = None
         self.used: dict[str, int] = {}
 
+    def _load(self) -> dict[str, tuple[int, Decimal]]:
+        """key → (version, value) in force, read on the first key asked for (a run whose rules
+        name no policy value reads nothing) and as plain pairs, not whole rows: scoring one
+        application builds a resolver, and the rows' descriptions and citations were a
+        tenth of its feature assembly (bench_scoring_worker)."""
+        on = self._on or timezone.localdate()
+        rows = (PolicyValue.objects.filter(effective_from__lte=on)
+                .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+                .order_by("key", "-version").values_list("key", "version", "value"))
+        values: dict[str, tuple[int, Decimal]] = {}
+        for key, version, value in rows:
+            values.setdefault(key, (version, value))
+        return values
+
     def __call__(self, key: str) -> Decimal | None:
-        row = self._values.get(key)
-        if row is None:
+        if self._values is None:
+            self._values = self._load()
+        found = self._values.get(key)
+        if found is None:
             return None
-        self.used[key] = row.version
-        return row.value
+        self.used[key] = found[0]
+        return found[1]

@@ -340,6 +340,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=8 *
 # acks_late is set per task, only on idempotent ones, always with reject_on_worker_lost: a
 # task whose pool child is killed goes back to the queue at once instead of being lost.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Database connections outlive a task, as they outlive a web request (CONN_MAX_AGE): Celery's
+# Django fixup otherwise closes the connection before and after every task, so each task paid
+# a new PostgreSQL backend (connect, authenticate, cold catalogue caches) — about half of
+# scoring one application in bench_scoring_worker (issue #20). The fixup still closes it after
+# this many tasks; between tasks config/celery.py closes a broken or expired one, as Django
+# does between requests.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=500)
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

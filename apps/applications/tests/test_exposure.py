@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.applications.exposure import exposure_of, group_exposure
+from apps.applications.exposure import exposure_of, group_exposure, group_exposure_total
 from apps.applications.states import ApplicationState as S
 from apps.applications.tests.factories import World
 from apps.parties.models import Relationship, RelationshipKind
@@ -26,6 +26,10 @@ def test_exposure_sums_booked_approved_and_pipeline_for_the_group():
     assert (exposure.existing, exposure.approved, exposure.requested) == (
         Decimal("500000"), 0, Decimal("200000"))
     assert exposure.total == Decimal("700000")
+    # the scoring worker's compiled form of the same query, for both members of the group
+    assert group_exposure_total(enterprise_id=booked.enterprise_id) == Decimal("700000")
+    assert group_exposure_total(enterprise_id=sister.pk) == Decimal("700000")
+    assert group_exposure_total(enterprise_id=world.enterprise().pk) == 0
 
 
 def test_closed_files_do_not_count():
@@ -88,6 +92,7 @@ def test_outstanding_balance_replaces_the_approved_amount_once_loans_exist():
     assert exposure.existing == Decimal("120000")
     assert exposure.approved == Decimal("200000")
     assert exposure.total == Decimal("320000")
+    assert group_exposure_total(enterprise_id=booked.enterprise_id) == Decimal("320000")
 
 
 def test_a_closed_contract_leaves_only_what_is_still_outstanding():

@@ -34,8 +34,8 @@ from apps.scoring.services.failures import (
     score_failure_resolve,
     score_failure_sweep,
 )
-from apps.scoring.services.registry import champion_ensure, decision_policy_ensure, model_of
-from apps.scoring.services.shadow import shadow_scores_record
+from apps.scoring.services.registry import decision_policy_ensure, model_of
+from apps.scoring.services.shadow import scoring_models, shadow_scores_record
 from apps.scoring.states import ScoreTrigger
 
 logger = logging.getLogger(__name__)
@@ -64,27 +64,38 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     Challengers the policy names score the same input in shadow (`services.shadow`)."""
     # Reads only, outside the write transaction; the application row is read once (nothing
     # here locks it: the score is idempotent per input hash, see the module docstring).
-    application = Application.objects.select_related("enterprise").get(pk=application_id)
+    # Whether a failure is open is read with the row (a failure recorded after this read is
+    # re-run by the sweeper, which finds this score and resolves it then).
+    application = (Application.objects.select_related("enterprise")
+                   .annotate(score_failure_open=Exists(ScoreFailure.objects.filter(
+                       application_id=OuterRef("pk"), state__in=OPEN_STATES)))
+                   .get(pk=application_id))
     record = application_features(application_id, application=application)
+    # The policy in force, the champion and the challengers scoring in shadow (one read), and
+    # the existing result, still before the write transaction: a replay (delivered twice,
+    # nothing changed) opens none. Seeding a missing policy or model has its own transaction.
+    policy = decision_policy_ensure()
+    version, challengers = scoring_models(policy)
+    _check_features(version)
+    existing = ScoreResult.objects.filter(application_id=application_id, model_version=version,
+                                          input_hash=record.input_hash).first()
+    if existing is not None:
+        # delivered twice, or nothing changed since the last score; a re-run of a failure
+        # whose cause went away finds the earlier score and is resolved by it
+        if application.score_failure_open:
+            with transaction.atomic():
+                score_failure_resolve(application=application, score=existing)
+        return existing
+    model = model_of(version)
+    columns = records_to_columns([record.values], model.feature_kinds)
+    scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
+    advice = recommend(policy.document, score=scored["score"], values=record.values,
+                       red_flag_codes=record.red_flag_codes,
+                       amount_requested=application.amount_requested,
+                       annual_revenue=application.enterprise.annual_revenue)
+    # The writes: snapshot, result (a concurrent twin's insert wins, see below), the failure
+    # it resolves, shadow scores and the audit event, in one transaction.
     with transaction.atomic():
-        version = champion_ensure(for_scoring=True)
-        _check_features(version)
-        policy = decision_policy_ensure()
-        existing = ScoreResult.objects.filter(application_id=application_id,
-                                              model_version=version,
-                                              input_hash=record.input_hash).first()
-        if existing is not None:
-            # delivered twice, or nothing changed since the last score; a re-run of a failure
-            # whose cause went away finds the earlier score and is resolved by it
-            score_failure_resolve(application=application, score=existing)
-            return existing
-        model = model_of(version)
-        columns = records_to_columns([record.values], model.feature_kinds)
-        scored = model.predict(columns, grades=policy.document["grades"], top_k=REASONS_SHOWN)[0]
-        advice = recommend(policy.document, score=scored["score"], values=record.values,
-                           red_flag_codes=record.red_flag_codes,
-                           amount_requested=application.amount_requested,
-                           annual_revenue=application.enterprise.annual_revenue)
         snapshot, _created = FeatureSnapshot.objects.get_or_create(
             application_id=application_id, input_hash=record.input_hash,
             defaults={"spec_version": record.canonical()["spec"], "values": record.values,
@@ -101,10 +112,11 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         except IntegrityError:
             return ScoreResult.objects.get(application_id=application_id, model_version=version,
                                            input_hash=record.input_hash)
-        score_failure_resolve(application=application, score=result)
+        if application.score_failure_open:
+            score_failure_resolve(application=application, score=result)
         # Challengers score the same input in shadow: stored apart, never read by decisions.
         shadow_scores_record(application_id=application_id, record=record, snapshot=snapshot,
-                             policy=policy, trigger=trigger)
+                             policy=policy, trigger=trigger, versions=challengers)
         audit_record(action="score.computed", actor=actor, subject=application, payload={
             "score_result": result.pk, "model_version": version.version,
             "input_hash": record.input_hash, "policy_version": policy.version,

@@ -16,27 +16,45 @@ from django.db import IntegrityError, transaction
 from apps.scoring.features.assemble import records_to_columns
 from apps.scoring.models import ModelVersion, ShadowScore
 from apps.scoring.policy import DEFAULT_SHADOW_STATES
-from apps.scoring.services.registry import model_of, scoring_versions
+from apps.scoring.services.registry import champion_ensure, model_of, scoring_versions
 from apps.scoring.states import ModelVersionState
 
 logger = logging.getLogger(__name__)
 
 
+def _shadow_states(policy) -> list[str]:
+    return [s for s in policy.document.get("shadow_states", DEFAULT_SHADOW_STATES)
+            if s != ModelVersionState.CHAMPION]
+
+
 def shadow_versions(policy) -> list[ModelVersion]:
     """The challengers the policy in force has score in shadow (never the champion)."""
-    states = [s for s in policy.document.get("shadow_states", DEFAULT_SHADOW_STATES)
-              if s != ModelVersionState.CHAMPION]
+    states = _shadow_states(policy)
     if not states:
         return []
     return list(scoring_versions(ModelVersion.objects.filter(state__in=states)).order_by("pk"))
 
 
-def shadow_scores_record(*, application_id: int, record, snapshot, policy,
-                         trigger: str) -> list[ShadowScore]:
-    """Score one assembled input with every shadow challenger; idempotent per (model version,
+def scoring_models(policy) -> tuple[ModelVersion, list[ModelVersion]]:
+    """(the champion, the challengers `shadow_versions` names) as scoring reads them, in one
+    query; the shipped default is installed when there is no champion (`champion_ensure`).
+    Only the version in the champion state is returned as the champion."""
+    states = [ModelVersionState.CHAMPION, *_shadow_states(policy)]
+    versions = list(scoring_versions(ModelVersion.objects.filter(state__in=states))
+                    .order_by("pk"))
+    champions = [v for v in versions if v.state == ModelVersionState.CHAMPION]
+    challengers = [v for v in versions if v.state != ModelVersionState.CHAMPION]
+    champion = champions[0] if champions else champion_ensure(for_scoring=True)
+    return champion, challengers
+
+
+def shadow_scores_record(*, application_id: int, record, snapshot, policy, trigger: str,
+                         versions: list[ModelVersion] | None = None) -> list[ShadowScore]:
+    """Score one assembled input with every shadow challenger (`versions`, when the caller
+    read them with the champion: `scoring_models`); idempotent per (model version,
     application, input hash). Called inside the champion's scoring transaction."""
     written = []
-    for version in shadow_versions(policy):
+    for version in shadow_versions(policy) if versions is None else versions:
         try:
             with transaction.atomic():  # a savepoint: one challenger's failure stays its own
                 model = model_of(version)

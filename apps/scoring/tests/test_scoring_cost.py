@@ -1,0 +1,68 @@
+"""What scoring one application costs (issue #20, bench_scoring_worker): its queries are pinned
+so an N+1 or a repeated read cannot creep back, and the per-process cache of parsed models never
+keeps a replaced champion deciding."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.audit.models import AuditEvent
+from apps.scoring import services
+from apps.scoring.models import ModelVersion, ScoreResult
+from apps.scoring.scorecard.model import Scaling, Scorecard
+from apps.scoring.selectors import latest_score
+from apps.scoring.states import ModelVersionState
+
+pytestmark = pytest.mark.django_db
+
+# Reads: application (+ open failure), investigation, document figures, pulled figures, answers,
+# policy values, group exposure, decision policy, champion and shadow challengers in one,
+# existing result, snapshot. Writes: savepoint + insert + release, audit lock + chain head +
+# insert, in one transaction (a savepoint and its release here, inside the test's). A replay
+# reads the same and opens no transaction.
+FRESH_QUERIES = 19
+REPLAY_QUERIES = 10
+
+
+def _queries(application_id) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        services.application_score(application_id=application_id)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
+    services.application_score(application_id=investigated.pk)  # installs model and policy
+    ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    fresh = _queries(investigated.pk)
+    assert len(fresh) == FRESH_QUERIES, "\n".join(fresh)
+    assert sum(q.startswith("INSERT") for q in fresh) == 2  # the result and its audit event
+    assert sum('FROM "scoring_modelversion"' in q for q in fresh) == 1
+    replay = _queries(investigated.pk)
+    assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
+    assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)
+
+
+def test_a_new_champion_decides_at_once_though_the_old_one_is_parsed_in_this_process(
+        world, investigated):
+    old = services.champion_ensure()
+    first = services.application_score(application_id=investigated.pk)  # old model cached
+    model = Scorecard.from_json(old.artefact)
+    model.scaling = Scaling(base_score=700.0, base_odds=19.0, pdo=50.0)  # 100 points higher
+    new = ModelVersion.objects.create(
+        version="champion-2", kind=old.kind, artefact=model.to_json(),
+        artefact_sha256=model.sha256,
+        training_data_sha256=old.training_data_sha256, target=old.target,
+        features=old.features, training_profile=old.training_profile,
+        trained_by=world.user("reviewer.north"))
+    services.model_version_validate(version_id=new.pk, actor=world.user("admin.north"))
+    services.model_version_request_promotion(version_id=new.pk, actor=world.user("admin.north"),
+                                             reason="Recalibrated")
+    services.model_version_approve_promotion(version_id=new.pk,
+                                             actor=world.user("reviewer.south"))
+    second = services.application_score(application_id=investigated.pk)
+    assert second.pk != first.pk and second.model_version_id == new.pk
+    assert second.input_hash == first.input_hash
+    assert second.score == pytest.approx(first.score + 100)
+    assert latest_score(application_id=investigated.pk) == second
+    assert ModelVersion.objects.get(pk=old.pk).state == ModelVersionState.RETIRED
+    assert AuditEvent.objects.filter(action="score.computed").count() == 2
