@@ -124,6 +124,7 @@ def _summaries() -> None:
 
     with connection.cursor() as cursor:  # what autovacuum does to a table just filled
         cursor.execute("VACUUM ANALYZE insight_stepclock")
+        cursor.execute("VACUUM ANALYZE insight_openfile")
     print(f"  (insight summaries caught up: {written:,} moves in {time.perf_counter() - t0:.1f} s;"
           f" a second run: {refresh_step_clock():,} moves)")
 

@@ -59,3 +59,30 @@ class StepClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} left {self.step} (#{self.seq})"
+
+
+class OpenFile(models.Model):
+    """One open application (in a waiting state) and since when it has been in its state: the
+    time of its latest move in the trail (its last update if it never moved), with its branch
+    and product, so the pipeline's open files by state and age are a scan of this table
+    instead of two index probes per open file. Kept by the same refresh as the step clock
+    (same watermark, same lock); a file that closes is removed."""
+
+    application_id = models.BigIntegerField(_("application"), primary_key=True)
+    state = models.CharField(_("state"), max_length=30)
+    since = models.DateTimeField(_("in this state since"))
+    branch_id = models.BigIntegerField(_("branch"))
+    product_id = models.BigIntegerField(_("product"))
+
+    class Meta:
+        verbose_name = _("open file")
+        verbose_name_plural = _("open files")
+        default_permissions = ()
+        indexes = [
+            # The dashboard: open files of some branches, by state (index-only on PostgreSQL).
+            models.Index(fields=["branch_id", "state"], name="insight_open_branch_state",
+                         include=["since", "product_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.state} since {self.since:%Y-%m-%d}"

@@ -43,17 +43,20 @@ from apps.approvals.states import StepState
 from apps.audit.models import AuditEvent
 from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
 from apps.insight.models import StepClock
-from apps.insight.summaries import MOVES, clock_rows_sql, watermark
+from apps.insight.summaries import (
+    MOVES,
+    WAITING_STATES,
+    clock_rows_sql,
+    open_tail_sql,
+    watermark,
+)
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
 from apps.products.models import CreditProduct
 
 DEADLINE_KEY = "pipeline.deadline_days.{state}"
-# The states a file waits in on its way to money, in workflow order (draft is the officer's
-# own work, not a queue; terminal states do not wait).
-WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
-                  S.APPROVED, S.CONTRACTED)
+# WAITING_STATES (apps/insight/summaries.py): the states a file waits in, in workflow order.
 REACHED_APPROVAL = (S.APPROVED, S.CONTRACTED, S.DISBURSED)
 DEFAULT_PERIOD_DAYS = 90
 DAY = 86400
@@ -138,8 +141,12 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     late = Q(pk__in=[])
     for state, days in limits.items():
         late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
-    by_state = {r["state"]: r for r in waiting.values("state").annotate(
-        files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
+    if mark:
+        by_state = _open_by_state(branches=branches, product_id=filters.product_id,
+                                  limits=limits, now=now, mark=mark)
+    else:  # never summarised: from the trail, one probe per open file
+        by_state = {r["state"]: r for r in waiting.values("state").annotate(
+            files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
     state_rows = []
     for state in WAITING_STATES:
         row = by_state.get(str(state))
@@ -278,6 +285,43 @@ def _zh() -> bool:
     from django.utils.translation import get_language
 
     return (get_language() or "").startswith("zh")
+
+
+def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str, dict]:
+    """state → open files, past the deadline, oldest `since`: one query over the open files
+    summary (apps/insight/summaries.py) for the files not moved past the watermark `mark`,
+    plus those that did (the tail: the application's state now and its latest move)."""
+    if branches is not None and not branches:
+        return {}
+    tail, moves = open_tail_sql()
+    waiting = ", ".join(["%s"] * len(WAITING_STATES))
+    scope, scope_params = ["f.state IN (" + waiting + ")"], [str(s) for s in WAITING_STATES]
+    if branches is not None:
+        scope.append("f.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
+        scope_params += sorted(branches)
+    if product_id is not None:
+        scope.append("f.product_id = %s")
+        scope_params.append(product_id)
+    where = " AND ".join(scope)
+    late_case, late_params = "0", []
+    if limits:
+        late_case = "CASE " + " ".join(
+            "WHEN f.state = %s AND f.since < %s THEN 1" for _ in limits) + " ELSE 0 END"
+        for state, days in limits.items():
+            late_params += [state, now - dt.timedelta(days=float(days))]
+    sql = (
+        "WITH t AS (" + tail + ") "  # noqa: S608 - fixed fragments
+        "SELECT f.state, COUNT(*), SUM(" + late_case + "), MIN(f.since) FROM ("
+        "SELECT o.state, o.since, o.branch_id, o.product_id FROM insight_openfile o "
+        "WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.application_id = o.application_id) "
+        "UNION ALL SELECT a.state, t.since, a.branch_id, v.product_id FROM t "
+        "JOIN applications_application a ON a.id = t.application_id "
+        "JOIN products_productversion v ON v.id = a.product_version_id"
+        ") f WHERE " + where + " GROUP BY f.state")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [mark, *moves, *late_params, *scope_params])
+        return {r[0]: {"files": r[1], "late": int(r[2] or 0), "oldest": r[3]}
+                for r in cursor.fetchall()}
 
 
 def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> list[tuple]:

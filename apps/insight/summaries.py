@@ -7,6 +7,14 @@ application's latest StepClock row). The audit trail's `seq` is handed out under
 until commit (apps/audit/services.py), so events become visible in `seq` order and nothing
 can appear behind the watermark.
 
+The same run keeps the open files summary (one row per application in a waiting state, since
+when, apps/insight/models.py OpenFile) under the same watermark and lock: each application
+moved in a batch gets its state (read from the application, as the page reads it) and the
+time of its latest move; one no longer waiting is removed. A run from watermark 0 (the first,
+or --rebuild) first enters every waiting application at its last update, for files that
+never moved. The page reads the summary for files not moved since the watermark and the
+application plus its latest move for those that did (`open_tail_sql`).
+
 Safe to run twice at once: a run locks the watermark row for each batch (the second waits,
 then finds the batch done) and rows are keyed by the move's `seq` (a repeat inserts nothing).
 Beat runs it every minute (`insight.summaries_refresh`); `manage.py insight_summaries
@@ -16,9 +24,14 @@ watermark (`clock_rows_sql(upper=False)`), so it is never stale, only slower if 
 
 from django.db import connection, transaction
 
-from apps.insight.models import StepClock, SummaryWatermark
+from apps.applications.states import ApplicationState as S
+from apps.insight.models import OpenFile, StepClock, SummaryWatermark
 
 STEP_CLOCK = "step_clock"
+# The states a file waits in on its way to money, in workflow order (draft is the officer's
+# own work, not a queue; terminal states do not wait): the open files the summary keeps.
+WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
+                  S.APPROVED, S.CONTRACTED)
 BATCH = 200_000
 # The audit actions that move an application (each records payload "from" and "to").
 MOVES = ("application.submitted", "application.investigation_started",
@@ -58,6 +71,56 @@ def clock_rows_sql(*, lower: str = "%s", upper: bool) -> tuple[str, list]:
     return sql, list(MOVES)
 
 
+def _waiting() -> tuple[str, list]:
+    return ", ".join(["%s"] * len(WAITING_STATES)), [str(s) for s in WAITING_STATES]
+
+
+def open_tail_sql() -> tuple[str, list]:
+    """SELECT of the applications moved past a watermark (its placeholder comes first):
+    application_id and the time of its latest move, `since`."""
+    moves = ", ".join(["%s"] * len(MOVES))
+    sql = ("SELECT m.application_id, e.occurred_at AS since FROM ("  # noqa: S608 - fixed fragments
+           "SELECT t.application_id, MAX(t.seq) AS seq FROM audit_auditevent t "
+           f"WHERE t.seq > %s AND t.action IN ({moves}) AND t.application_id IS NOT NULL "
+           "GROUP BY t.application_id) m JOIN audit_auditevent e ON e.seq = m.seq")
+    return sql, list(MOVES)
+
+
+def _refresh_open_files(cursor, *, after: int, upper: int) -> None:
+    """Upsert the open files moved in (after, upper]; remove those no longer waiting."""
+    moves = ", ".join(["%s"] * len(MOVES))
+    waiting, states = _waiting()
+    moved = ("SELECT t.application_id, MAX(t.seq) AS seq FROM audit_auditevent t "  # noqa: S608
+             f"WHERE t.seq > %s AND t.seq <= %s AND t.action IN ({moves}) "
+             "AND t.application_id IS NOT NULL GROUP BY t.application_id")
+    cursor.execute(
+        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id) "  # noqa: S608
+        "SELECT a.id, a.state, e.occurred_at, a.branch_id, v.product_id FROM (" + moved + ") m "
+        "JOIN audit_auditevent e ON e.seq = m.seq "
+        "JOIN applications_application a ON a.id = m.application_id "
+        "JOIN products_productversion v ON v.id = a.product_version_id "
+        f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO UPDATE SET "
+        "state = excluded.state, since = excluded.since, branch_id = excluded.branch_id, "
+        "product_id = excluded.product_id", [after, upper, *MOVES, *states])
+    cursor.execute(
+        "DELETE FROM insight_openfile WHERE application_id IN ("  # noqa: S608
+        "SELECT a.id FROM (" + moved + ") m JOIN applications_application a "
+        f"ON a.id = m.application_id WHERE a.state NOT IN ({waiting}))",
+        [after, upper, *MOVES, *states])
+
+
+def _seed_open_files(cursor) -> None:
+    """Every waiting application at its last update (a run from watermark 0): the batches
+    then give those that moved the time of their latest move."""
+    waiting, states = _waiting()
+    cursor.execute(
+        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id) "  # noqa: S608
+        "SELECT a.id, a.state, a.updated_at, a.branch_id, v.product_id "
+        "FROM applications_application a "
+        "JOIN products_productversion v ON v.id = a.product_version_id "
+        f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO NOTHING", states)
+
+
 def watermark() -> int:
     """The step clock's watermark: moves up to it are summarised, later ones are the tail."""
     found = SummaryWatermark.objects.filter(name=STEP_CLOCK).values_list("seq", flat=True)
@@ -91,8 +154,12 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
             mark = SummaryWatermark.objects.select_for_update(of=("self",)).get(pk=mark.pk)
             if rebuild and first:
                 StepClock.objects.all().delete()
+                OpenFile.objects.all().delete()
                 mark.seq = 0
             first = False
+            if mark.seq == 0 and head:
+                with connection.cursor() as cursor:
+                    _seed_open_files(cursor)
             if mark.seq >= head:
                 mark.save(update_fields=["seq", "updated_at"])
                 return written
@@ -104,5 +171,6 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
                     "step, entered_at, left_at, seconds) SELECT * FROM (" + select + ") n "
                     "WHERE true ON CONFLICT (seq) DO NOTHING", [mark.seq, upper, *moves])
                 written += max(cursor.rowcount, 0)
+                _refresh_open_files(cursor, after=mark.seq, upper=upper)
             mark.seq = upper
             mark.save(update_fields=["seq", "updated_at"])

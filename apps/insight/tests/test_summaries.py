@@ -10,12 +10,27 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.applications.models import Application
-from apps.insight.models import StepClock, SummaryWatermark
-from apps.insight.pipeline import PipelineFilters, _step_durations, deadlines, pipeline_dashboard
-from apps.insight.summaries import MOVES, STEP_CLOCK, refresh_step_clock, watermark
+from apps.audit.models import AuditEvent
+from apps.insight.models import OpenFile, StepClock, SummaryWatermark
+from apps.insight.pipeline import (
+    PipelineFilters,
+    _open_by_state,
+    _step_durations,
+    deadlines,
+    pipeline_dashboard,
+)
+from apps.insight.summaries import (
+    MOVES,
+    STEP_CLOCK,
+    WAITING_STATES,
+    refresh_step_clock,
+    watermark,
+)
 from apps.insight.tests.test_pipeline import _file, _move
 from apps.investigations.models import PolicyValue
 
@@ -121,6 +136,44 @@ def _assert_equal_to_the_trail(world):
         assert summary == trail
 
 
+def _trail_open_by_state(*, branches, product_id, limits, now) -> dict:
+    """The open files by state before any summary, verbatim: each waiting application's latest
+    move in the trail (its last update if none), one probe per file."""
+    scoped = Application.objects.order_by()
+    if branches is not None:
+        scoped = scoped.filter(branch_id__in=branches)
+    if product_id is not None:
+        scoped = scoped.filter(product_version__product_id=product_id)
+    entered = Subquery(AuditEvent.objects.filter(
+        application_id=OuterRef("pk"), action__in=MOVES).order_by("-seq")
+        .values("occurred_at")[:1])
+    waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+        entered=Coalesce(entered, F("updated_at")))
+    late = Q(pk__in=[])
+    for state, days in limits.items():
+        late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
+    return {r["state"]: {"files": r["files"], "late": r["late"], "oldest": r["oldest"]}
+            for r in waiting.values("state").annotate(
+                files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
+
+
+def _assert_open_files_equal_the_trail(world):
+    """The open files summary plus its tail equals the per-file computation, in every scope
+    (only once summarised: before, the page computes it the old way)."""
+    limits, now = deadlines(), timezone.now()
+    product = world.version.product_id
+    seen = 0
+    for branches in (None, {world.north.pk}, {world.south.pk}, {world.north.pk, world.south.pk},
+                     set()):
+        for product_id in (None, product, product + 10_000):
+            query = {"branches": branches, "product_id": product_id, "limits": limits,
+                     "now": now}
+            summary = _open_by_state(**query, mark=max(watermark(), 1))
+            assert summary == _trail_open_by_state(**query)
+            seen += sum(r["files"] for r in summary.values())
+    assert seen
+
+
 def _pages(world):
     return [pipeline_dashboard(viewer=world.user(who), filters=PipelineFilters())
             for who in ("lead.north", "lead.south")]
@@ -134,10 +187,16 @@ def test_summary_figures_equal_the_trail_with_tail_summary_and_rebuild(world, tr
     before = _rows(_pages(world))
     _assert_equal_to_the_trail(world)  # nothing summarised yet: all of it is the tail
 
+    _assert_open_files_equal_the_trail(world)  # all of it the tail
+
     assert refresh_step_clock() == 16  # one row per move
     assert SummaryWatermark.objects.get(name=STEP_CLOCK).seq == max(
         StepClock.objects.values_list("seq", flat=True))
     _assert_equal_to_the_trail(world)
+    _assert_open_files_equal_the_trail(world)
+    # Open files only: the withdrawn one is not kept.
+    assert sorted(OpenFile.objects.values_list("application_id", "state")) == sorted(
+        (f.pk, f.state) for f in trail if f.state != "withdrawn")
     assert _rows(_pages(world)) == before
     north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
     # In the last 90 days, north's files left "investigating" after 15, 17.25 and 6.5 days.
@@ -148,22 +207,56 @@ def test_summary_figures_equal_the_trail_with_tail_summary_and_rebuild(world, tr
     # New moves land past the watermark: read from the tail until the next run.
     _move(trail[4], "application.investigation_started", "submitted", "investigating", 1)
     _move(trail[2], "application.sent_to_approval", "under_review", "in_approval", 0.5)
+    Application.objects.filter(pk=trail[4].pk).update(state="investigating")  # the moves' rows
+    Application.objects.filter(pk=trail[2].pk).update(state="in_approval")
+    # A file closes (in the tail: gone from the page before the next run).
+    _move(trail[0], "application.rejected", "in_approval", "rejected", 0.25)
+    Application.objects.filter(pk=trail[0].pk).update(state="rejected")
     _assert_equal_to_the_trail(world)
-    assert refresh_step_clock() == 2
+    _assert_open_files_equal_the_trail(world)
+    assert refresh_step_clock() == 3
     assert refresh_step_clock() == 0  # idempotent
     _assert_equal_to_the_trail(world)
+    _assert_open_files_equal_the_trail(world)
+    assert not OpenFile.objects.filter(application_id=trail[0].pk).exists()
+    assert OpenFile.objects.get(application_id=trail[2].pk).state == "in_approval"
 
     summarised = sorted(StepClock.objects.values_list(
         "seq", "step", "entered_at", "left_at", "seconds", "branch_id"))
+    opened = sorted(OpenFile.objects.values_list(
+        "application_id", "state", "since", "branch_id", "product_id"))
     call_command("insight_summaries", "--rebuild", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert sorted(StepClock.objects.values_list(
         "seq", "step", "entered_at", "left_at", "seconds", "branch_id")) == summarised
+    assert sorted(OpenFile.objects.values_list(
+        "application_id", "state", "since", "branch_id", "product_id")) == opened
     _assert_equal_to_the_trail(world)
+    _assert_open_files_equal_the_trail(world)
+
+
+def test_open_files_never_moved_are_summarised_at_their_last_update(world, trail):
+    """A waiting file with no move in the trail (imported history) ages from its last update,
+    as before the summary; the first run enters it."""
+    from apps.insight.tests.test_pipeline import _file as new_file
+
+    quiet = new_file(world, state="under_review")
+    refresh_step_clock()
+    row = OpenFile.objects.get(application_id=quiet.pk)
+    assert (row.state, row.since) == ("under_review", Application.objects.get(
+        pk=quiet.pk).updated_at)
+    _assert_open_files_equal_the_trail(world)
+    _move(quiet, "application.sent_to_approval", "under_review", "in_approval", 2)
+    Application.objects.filter(pk=quiet.pk).update(state="in_approval")
+    _assert_open_files_equal_the_trail(world)  # from the tail
+    refresh_step_clock()
+    _assert_open_files_equal_the_trail(world)
+    assert OpenFile.objects.get(application_id=quiet.pk).state == "in_approval"
 
 
 def test_small_batches_pair_each_move_with_the_one_before_across_batches(world, trail):
     refresh_step_clock(batch=1)
     _assert_equal_to_the_trail(world)
+    _assert_open_files_equal_the_trail(world)
     first = StepClock.objects.filter(application_id=trail[1].pk).order_by("seq")
     assert [row.step for row in first] == [
         "draft", "submitted", "investigating", "under_review", "returned", "investigating"]
@@ -208,3 +301,4 @@ def test_two_refreshes_at_once_summarise_each_move_once(world, trail):
     assert not errors
     assert sum(results) == 16 and StepClock.objects.count() == 16
     _assert_equal_to_the_trail(world)
+    _assert_open_files_equal_the_trail(world)
