@@ -76,39 +76,143 @@ def _site(application: Application) -> tuple[Decimal, Decimal]:
     return _FALLBACK_SITE
 
 
-def _honest_figures(application: Application) -> dict:
-    """Figures an honest visit finds, consistent with the enterprise's declared revenue and the
-    loan asked for, so the template's figure rules and cross-checks hold (issue #18)."""
+# What honest visits find differs from firm to firm (issue #18: a spread of grades). Each
+# profile is a kind of firm a branch lends to, its ranges inside the policy's red-flag limits
+# as seeded (leverage under 0.7, instalment under 0.6 of free cash flow, largest customer at
+# most half of sales, card use under 80%, fewer than 6 late payments, no fall in tax or
+# electricity beyond 30%): an honest file raises no flag, yet the scorecard weighs each one
+# differently. Ranges are (low, high) drawn per file; choices are drawn from the list.
+_PROFILES = {
+    # An established firm: owns its premises, little debt, a healthy margin, growing.
+    "established": {"leverage": (0.22, 0.32), "cogs_share": (0.58, 0.70),
+                    "debt_service": (0.10, 0.30), "free_cf_share": (0.04, 0.06), "m1": (0, 0),
+                    "card": (10, 35), "top_customer": (12, 30), "kwh_trend": (0.03, 0.12),
+                    "tax_trend": (0.05, 0.20), "premises": ["owned"],
+                    "statements": ["paper", "e_statement"], "private_share": (0, 0)},
+    # A trader on a thin margin, renting its shop, a few large buyers, sales flat and tax
+    # down year on year, most of its cash flow already spoken for, cards in use.
+    "thin_margin_trader": {"leverage": (0.45, 0.58), "cogs_share": (0.87, 0.91),
+                           "debt_service": (0.30, 0.45), "free_cf_share": (0.008, 0.012),
+                           "m1": (1, 1), "card": (52, 62), "top_customer": (44, 50),
+                           "kwh_trend": (-0.08, 0.0), "tax_trend": (-0.22, -0.16),
+                           "premises": ["leased"], "statements": ["e_statement", "in_house"],
+                           "private_share": (0, 0)},
+    # A young firm: a short credit history with one late payment, cards in use, renting,
+    # growing fast.
+    "young_firm": {"leverage": (0.40, 0.55), "cogs_share": (0.74, 0.82),
+                   "debt_service": (0.35, 0.50), "free_cf_share": (0.02, 0.035), "m1": (1, 1),
+                   "card": (52, 66), "top_customer": (40, 50), "kwh_trend": (0.05, 0.18),
+                   "tax_trend": (0.08, 0.25), "premises": ["leased"],
+                   "statements": ["in_house", "e_statement"], "private_share": (0, 0)},
+    # A manufacturer carrying bank and private debt for its plant, in a softer year: orders,
+    # electricity and tax down, cards in use, a large buyer it depends on.
+    "leveraged_manufacturer": {"leverage": (0.62, 0.68), "cogs_share": (0.78, 0.85),
+                               "debt_service": (0.45, 0.58), "free_cf_share": (0.015, 0.025),
+                               "m1": (0, 0), "card": (67, 75), "top_customer": (44, 50),
+                               "kwh_trend": (-0.12, -0.05), "tax_trend": (-0.25, -0.16),
+                               "premises": ["owned"], "statements": ["in_house"],
+                               "private_share": (0.02, 0.05)},
+}
+# Which kind of firm an enterprise is follows its trade (GB/T 4754 section): plant-heavy
+# trades (manufacturing, utilities, construction) carry debt, trading ones (wholesale and
+# retail, transport, hotels and catering) run on thin margins, the rest are established.
+# Firms registered less than _YOUNG_FIRM_YEARS ago are young firms, and micro firms (sales
+# under _MICRO_SALES) established ones: the branch lends to them on a long relationship only.
+_PROFILE_BY_INDUSTRY = {"C": "leveraged_manufacturer", "D": "leveraged_manufacturer",
+                        "E": "leveraged_manufacturer", "F": "thin_margin_trader",
+                        "G": "thin_margin_trader", "H": "thin_margin_trader"}
+_YOUNG_FIRM_YEARS = 5
+_MICRO_SALES = Decimal("1000000")
+
+
+def honest_profile(application: Application) -> tuple[str, dict]:
+    """The kind of firm this application's enterprise is (one of `_PROFILES`) and what the
+    honest visit finds there, drawn once per application within the profile's ranges."""
+    cached = getattr(application, "_demo_profile", None)
+    if cached is not None:
+        return cached
     enterprise = application.enterprise
+    registered = enterprise.registration_date
+    age = ((timezone.localdate() - registered).days / 365.25) if registered else None
+    if Decimal(enterprise.annual_revenue or 0) < _MICRO_SALES:
+        name = "established"
+    elif age is not None and age < _YOUNG_FIRM_YEARS:
+        name = "young_firm"
+    else:
+        name = _PROFILE_BY_INDUSTRY.get(enterprise.industry, "established")
+    application._demo_profile = (name, _profile_draw(application, name))
+    return application._demo_profile
+
+
+def _profile_draw(application: Application, name: str) -> dict:
+    import random
+
+    # Keyed by the enterprise's registration code, not a row id: the same firm draws the same
+    # figures in every seed.
+    enterprise = application.enterprise
+    rng = random.Random(f"profile:{enterprise.uscc or enterprise.name}:{name}")
+    return {k: (rng.choice(v) if isinstance(v[0], str)
+                else rng.randint(*v) if isinstance(v[0], int)
+                else Decimal(str(round(rng.uniform(*v), 3))))
+            for k, v in _PROFILES[name].items()}
+
+
+def _honest_figures(application: Application) -> dict:
+    """Figures an honest visit finds, consistent with the enterprise's declared revenue, the
+    loan asked for and the firm's profile (`honest_profile`), so the template's figure rules
+    and cross-checks hold (issue #18)."""
+    enterprise = application.enterprise
+    _name, profile = honest_profile(application)
     sales = Decimal(enterprise.annual_revenue or 5_000_000)
     months = max(int(application.term_months or 12), 1)
     instalment = (Decimal(application.amount_requested) / months * Decimal("1.05"))
-    free_cf = max(sales * Decimal("0.04"), instalment * Decimal("2.5"))
-    cogs = sales * Decimal("0.7")
-    balance = {"cash": sales * Decimal("0.08"), "receivables": sales * Decimal("0.12"),
-               "inventory": cogs * 40 / 365, "fixed_assets": sales * Decimal("0.25"),
-               "payables": sales * Decimal("0.06"), "bank_loans": sales * Decimal("0.10"),
-               "private_loans": Decimal(0)}
-    equity = (sum(balance[k] for k in ("cash", "receivables", "inventory", "fixed_assets"))
-              - sum(balance[k] for k in ("payables", "bank_loans", "private_loans")))
+    # A firm's free cash flow covers the instalment by its profile's debt service ratio, and
+    # is at least its profile's share of sales (large firms service small loans easily).
+    free_cf = max(sales * profile["free_cf_share"], instalment / profile["debt_service"])
+    cogs = sales * profile["cogs_share"]
+    assets = {"cash": sales * Decimal("0.08"), "receivables": sales * Decimal("0.12"),
+              "inventory": cogs * 40 / 365, "fixed_assets": sales * Decimal("0.25")}
+    total_assets = sum(assets.values())
+    payables = sales * Decimal("0.06")
+    private = sales * profile["private_share"]
+    # Bank debt is what brings liabilities to the profile's share of the assets.
+    bank = max(total_assets * profile["leverage"] - payables - private, Decimal(0))
+    balance = {**assets, "payables": payables, "bank_loans": bank, "private_loans": private}
+    equity = total_assets - payables - bank - private
     staff = enterprise.employees or 12
+    kwh = sales * Decimal("0.04")
+    tax = sales * Decimal("0.03")
     figures = {
-        "A4_AMOUNT": application.amount_requested, "B2_M1_COUNT": 0, "B3_INQUIRIES": 2,
-        "B3_APPROVALS": 1, "B5_CARD_UTILISATION": 35, "B6_ONLINE_LOANS": 0,
-        "C4_TOP_CUSTOMER_SHARE": 28, "C6_HEAD_OBSERVED": staff, "C6_HEAD_SOCIAL": staff,
-        "C6_HEAD_DECLARED": staff, "D2_ANNUAL_SALES": sales, "D2_ANNUAL_COGS": cogs,
-        "D2_MONTHLY_FREE_CF": free_cf, "D3_INSTALMENT": instalment,
+        "A4_AMOUNT": application.amount_requested, "B2_M1_COUNT": profile["m1"],
+        "B3_INQUIRIES": 2 + profile["m1"], "B3_APPROVALS": 1,
+        "B5_CARD_UTILISATION": profile["card"], "B6_ONLINE_LOANS": 0,
+        "C4_TOP_CUSTOMER_SHARE": profile["top_customer"], "C6_HEAD_OBSERVED": staff,
+        "C6_HEAD_SOCIAL": staff, "C6_HEAD_DECLARED": staff, "D2_ANNUAL_SALES": sales,
+        "D2_ANNUAL_COGS": cogs, "D2_MONTHLY_FREE_CF": free_cf, "D3_INSTALMENT": instalment,
         "D4_LOGISTICS_SALES": sales * Decimal("0.95"),
         "D5_OPENING_EQUITY": equity * Decimal("0.5"), "D5_RETAINED_PROFIT": equity * Decimal("0.6"),
         "D5_INJECTIONS": 0, "D5_DRAWINGS": equity * Decimal("0.1"),
-        "E1_KWH_12M": sales * Decimal("0.04"), "E1_KWH_PRIOR_12M": sales * Decimal("0.038"),
-        "E3_VAT_SALES_12M": sales * Decimal("0.98"), "E3_TAX_PAID_12M": sales * Decimal("0.03"),
-        "E3_TAX_PAID_PRIOR_12M": sales * Decimal("0.028"),
+        "E1_KWH_12M": kwh, "E1_KWH_PRIOR_12M": kwh / (1 + profile["kwh_trend"]),
+        "E3_VAT_SALES_12M": sales * Decimal("0.98"), "E3_TAX_PAID_12M": tax,
+        "E3_TAX_PAID_PRIOR_12M": tax / (1 + profile["tax_trend"]),
         "F2_TOTAL_INFLOW_12M": sales * Decimal("1.10"), "F2_EXCLUDED_12M": sales * Decimal("0.08"),
         "F5_AVG_BALANCE": instalment * 3, "H2_VALUE": Decimal(application.amount_requested) * 2,
     }
     return {"balance": balance, **{k: str(Decimal(v).quantize(Decimal(1)))
                                    for k, v in figures.items()}}
+
+
+def _honest_choice(item: Item, application: Application):
+    """The honest answer to a choice the profile decides (premises, statements' source) or
+    the enterprise's record does (its tax grade); None where the first choice stands."""
+    _name, profile = honest_profile(application)
+    codes = {c["code"] for c in item.choices or []}
+    rating = application.enterprise.tax_credit_rating
+    wanted = {"C2_PREMISES": profile["premises"], "F1_SOURCE": profile["statements"],
+              # The grade on record; a firm graded C or D on record (which the template flags
+              # R3) or without a grade keeps the walk's first choice, as before.
+              "B9_TAX_GRADE": rating if rating in ("A", "B", "M") else None}.get(item.code)
+    return wanted if wanted in codes else None
 
 
 def _honest_value(item: Item, application: Application):
@@ -127,6 +231,10 @@ def _honest_value(item: Item, application: Application):
         chinese = not (item.label_en or "").strip()
         return narrative(application.enterprise, item.code, chinese=chinese,
                          min_length=item.min_length or 0, seed=application.pk)
+    if item.answer_type == AnswerType.SINGLE_CHOICE:
+        choice = _honest_choice(item, application)
+        if choice is not None:
+            return choice
     return _demo_value(item, application)
 
 

@@ -86,12 +86,27 @@ def _assert_visits_are_honest(ticked: int, *, seeded_before) -> None:
     assert not Document.objects.filter(uploaded_at__gt=seeded_before).exists()
     assert Investigation.objects.filter(state=InvestigationState.ACCEPTED).count() >= 10
 
-    # The worker scores each accepted file (here, as it would); the grades spread.
-    for application_id in Investigation.objects.filter(
-            state=InvestigationState.ACCEPTED).values_list("application_id", flat=True):
-        application_score(application_id=application_id)
+    # The worker scores each accepted file (here, as it would); the honest files alone spread
+    # over at least three grades (issue #18: the firms differ, not only the box-ticked file),
+    # none of them flagged by the template's rules or cross-checks at submission.
+    from apps.demo.lifecycle import honest_profile
+
+    ticked_application = Investigation.objects.get(pk=ticked).application_id
+    honest_grades, kinds = {}, set()
+    for investigation in Investigation.objects.filter(
+            state=InvestigationState.ACCEPTED).select_related("application__enterprise"):
+        score = application_score(application_id=investigation.application_id)
+        if investigation.application_id == ticked_application:
+            continue
+        honest_grades[investigation.application.reference] = score.grade
+        kinds.add(honest_profile(investigation.application)[0])
+        findings = [*(investigation.red_flags or []), *(investigation.cross_check_findings or [])]
+        assert not findings, (investigation.application.reference, findings)
+    assert len(set(honest_grades.values())) >= 3, honest_grades
+    assert "A" in honest_grades.values(), honest_grades
+    assert len(kinds) >= 3, kinds
     grades = sorted(ScoreResult.objects.values_list("grade", flat=True))
-    assert len(set(grades)) >= 2, grades
+    assert len(set(grades)) >= 3, grades
 
 
 def _book() -> tuple:
