@@ -4,8 +4,11 @@ Two kinds (found by the worker-kill drill, bench/drills/drill_pull_worker_kill.p
   * running, with its claim run out: the worker died mid-query. Redis hands an unacknowledged
     task back only after its visibility timeout (ten minutes), the price reserved in the
     branch's budget all the while;
-  * requested longer than DATAHUB_PULL_LOST_MINUTES ago and never claimed: the message was
-    lost after the outbox sent it (Redis keeps nothing on disk).
+  * requested longer than DATAHUB_PULL_LOST_MINUTES (5, as for document checks) ago and never
+    claimed: the message was lost after the outbox sent it (Redis keeps nothing on disk), or
+    sat prefetched in a worker that was killed (back only after the visibility timeout). A
+    pull merely queued behind a long backlog is sent again too; the extra message finds it
+    done or held and costs one row read.
 Sending twice is safe: the task decides under the pull's row lock (`services._claim`), so a
 pull runs once and is charged once. Each re-send is recorded in the outbox in its own short
 transaction, with an audit event naming the reason.
@@ -48,7 +51,7 @@ def _resend(pull_id: int, reason: str, now: dt.datetime) -> bool:
 
 
 def _lost_before(now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(minutes=getattr(settings, "DATAHUB_PULL_LOST_MINUTES", 15))
+    return now - dt.timedelta(minutes=getattr(settings, "DATAHUB_PULL_LOST_MINUTES", 5))
 
 
 def _still_stranded(pull: Pull, now: dt.datetime) -> bool:
