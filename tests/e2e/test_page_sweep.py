@@ -87,7 +87,12 @@ NOT_PAGES = {
     "oversight:duty-rules-export", "oversight:duty-rules-import", "oversight:duty-rules-next",
     "oversight:duty-rules-publish", "oversight:duty-rules-retire", "scoring:policy-export",
     "scoring:policy-import", "scoring:policy-next", "scoring:policy-publish",
-    "scoring:policy-retire",
+    "scoring:policy-retire", "monitoring:signal-rule-draft", "monitoring:signal-rule-publish",
+    "monitoring:signal-rule-retire", "monitoring:signal-rules-export",
+    "monitoring:signal-rules-import", "monitoring:level-actions-next",
+    "monitoring:level-actions-import", "monitoring:level-action-add",
+    "monitoring:level-action-remove", "monitoring:level-actions-publish",
+    "monitoring:level-actions-retire", "monitoring:level-actions-export",
 }
 
 # Pages whose object the demo book cannot have on purpose. The sweep cannot read them; the check
@@ -151,6 +156,7 @@ _ONE_OF_EACH = (
      {"committee__code": "north-credit-committee"}),
     ("approvals:matrix-rule", "approvals.AuthorityRule", {"matrix__state": "draft"}),
     ("oversight:duty-rule", "oversight.DutyRule", {"rule_set__state": "draft"}),
+    ("monitoring:level-action", "monitoring.LevelActionRule", {}),
 )
 
 
