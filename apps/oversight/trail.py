@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -82,10 +83,24 @@ def _state_label(action: str, value) -> str:
     return str(value)
 
 
-def _answer_text(new: dict) -> str:
+def _answer_text(new: dict, choices: dict[str, str] | None = None) -> str:
+    """The answer as the officer chose it: a choice by its label in the reader's language
+    ("None (credit loan)", not the stored code "none")."""
     if new.get("not_applicable"):
         return _("Not applicable: %(reason)s") % {"reason": new.get("na_reason") or ""}
-    return _value_text(new.get("value"))
+    value = new.get("value")
+    if choices:
+        if isinstance(value, str):
+            value = choices.get(value, value)
+        elif isinstance(value, list):
+            value = [choices.get(v, v) if isinstance(v, str) else v for v in value]
+    return _value_text(value)
+
+
+def _choice_labels(item: Item) -> dict[str, str]:
+    language = "zh" if (get_language() or "").startswith("zh") else "en"
+    return {c["code"]: c.get(language) or c.get("en") or c["code"]
+            for c in item.choices or [] if isinstance(c, dict) and "code" in c}
 
 
 def _url(name: str, *args) -> str:
@@ -95,7 +110,8 @@ def _url(name: str, *args) -> str:
         return ""
 
 
-def _summary(event: AuditEvent, items: dict | None = None) -> tuple[str, list[tuple[str, str]]]:
+def _summary(event: AuditEvent, items: dict | None = None,
+             choices: dict[str, dict[str, str]] | None = None) -> tuple[str, list[tuple[str, str]]]:
     """A sentence of what happened and the evidence it points to."""
     payload, evidence = event.payload or {}, []
     parts = []
@@ -111,8 +127,9 @@ def _summary(event: AuditEvent, items: dict | None = None) -> tuple[str, list[tu
         # The question as the officer read it, its code after it for those who search by code.
         label = (items or {}).get(code)
         parts.append(_("%(item)s: %(old)s → %(new)s") % {
-            "item": f"{label} ({code})" if label else code, "old": _answer_text(old) or "—",
-            "new": _answer_text(new) or "—"})
+            "item": f"{label} ({code})" if label else code,
+            "old": _answer_text(old, (choices or {}).get(code)) or "—",
+            "new": _answer_text(new, (choices or {}).get(code)) or "—"})
     elif event.action == "investigation.site_checked_in":
         parts.append(_("at %(lat)s, %(lng)s") % {"lat": payload.get("lat"),
                                                  "lng": payload.get("lng")})
@@ -143,15 +160,17 @@ def build_trail(application: Application) -> Trail:
     """The application's timeline, snapshots and people in four queries (events, items,
     people's groups, investigation), whatever the number of events."""
     investigation = Investigation.objects.filter(application=application).first()
-    items = {}
+    items, choices = {}, {}
     if investigation is not None:
-        items = {item.code: item.label for item in
-                 Item.objects.filter(template_id=investigation.template_id)
-                 .only("code", "label_en", "label_zh")}
+        for item in (Item.objects.filter(template_id=investigation.template_id)
+                     .only("code", "label_en", "label_zh", "choices")):
+            items[item.code] = item.label
+            if item.choices:
+                choices[item.code] = _choice_labels(item)
     steps, snapshots, answers = [], [], {}
     people: dict[int | None, Person] = {}
     for event in application_trail_events(application.pk).iterator(chunk_size=1000):
-        summary, evidence = _summary(event, items)
+        summary, evidence = _summary(event, items, choices)
         step = Step(event=event, label=action_label(event.action), summary=summary,
                     evidence=evidence)
         if event.action == "investigation.answer_saved":
@@ -161,7 +180,7 @@ def build_trail(application: Application) -> Trail:
         if event.action == "investigation.submitted":
             snapshots.append(Snapshot(
                 seq=event.seq, round=event.payload.get("round"), at=event.occurred_at,
-                answers=[(code, items.get(code, ""), _answer_text(new))
+                answers=[(code, items.get(code, ""), _answer_text(new, choices.get(code)))
                          for code, new in sorted(answers.items())]))
             step.snapshot = len(snapshots) - 1
         steps.append(step)

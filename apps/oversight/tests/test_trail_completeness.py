@@ -119,6 +119,14 @@ def _checklist_as_submitted_is_replayed_from_the_answer_events(walked):
     answered = {a.item.code for a in investigation.answers.select_related("item")}
     assert {code for code, _label, _value in snapshot.answers} == answered
     assert all(label for _code, label, _value in snapshot.answers)
+    # A choice reads as the officer chose it (its label), never as the stored code.
+    shown = {code: value for code, _label, value in snapshot.answers}
+    chosen = [a for a in investigation.answers.select_related("item")
+              if a.item.answer_type == "single_choice" and not a.not_applicable]
+    assert chosen
+    for answer in chosen:
+        labels = {c["code"]: c["en"] for c in answer.item.choices}
+        assert shown[answer.item.code] == labels[answer.value], answer.item.code
     assert any(step.snapshot == 0 and step.event.action == "investigation.submitted"
                for step in trail.steps)
     people = {p.name for p in trail.people}
