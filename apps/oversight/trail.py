@@ -85,7 +85,7 @@ def _state_label(action: str, value) -> str:
 
 def _answer_text(new: dict, choices: dict[str, str] | None = None) -> str:
     """The answer as the officer chose it: a choice by its label in the reader's language
-    ("None (credit loan)", not the stored code "none")."""
+    ("No collateral (credit loan)", not the stored code "none")."""
     if new.get("not_applicable"):
         return _("Not applicable: %(reason)s") % {"reason": new.get("na_reason") or ""}
     value = new.get("value")

@@ -33,7 +33,7 @@ class DayCount(models.TextChoices):
 
 
 class CollateralType(models.TextChoices):
-    NONE = "none", _("None (credit loan)")
+    NONE = "none", _("No collateral (credit loan)")
     PROPERTY = "property", _("Property mortgage")
     GUARANTEE_PERSON = "guarantee_person", _("Personal guarantee")
     GUARANTEE_COMPANY = "guarantee_company", _("Guarantee company")
