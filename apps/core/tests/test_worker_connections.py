@@ -24,6 +24,9 @@ def test_an_eager_task_leaves_the_callers_connection_and_transaction_alone():
     assert connection.connection is before and connection.in_atomic_block
 
 
+# A real server connection: closing SQLite's in-memory test connection would drop the test
+# database under every later test on the worker.
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_between_tasks_a_connection_that_failed_is_closed_and_a_healthy_one_kept(monkeypatch):
     worker_task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
