@@ -138,7 +138,7 @@ def _batch_end(*, after: int, batch: int, head: int) -> int:
     batches count events, whatever the gaps in seq."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT seq FROM audit_auditevent WHERE seq > %s AND seq <= %s "
-                       "ORDER BY seq OFFSET %s LIMIT 1", [after, head, batch - 1])
+                       "ORDER BY seq LIMIT 1 OFFSET %s", [after, head, batch - 1])
         found = cursor.fetchone()
     return found[0] if found else head
 
