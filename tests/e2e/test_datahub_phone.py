@@ -4,7 +4,7 @@ all fit without sideways scrolling, for an enterprise with a long name and a per
 
 import pytest
 
-from tests.e2e.layout import assert_fits
+from tests.e2e.layout import assert_fits, phone_signed_in
 
 LONG_NAME = "浙江省杭州市余杭区未来科技城精密机械制造股份有限公司第一分公司（测试）"
 
@@ -28,17 +28,7 @@ def _enterprise_with_consent():
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_request_page_fits_a_phone(demo_site, browser, page_errors, language):
     firm = _enterprise_with_consent()
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    context.add_cookies([{"name": "django_language", "value": language, "url": demo_site}])
-    page = context.new_page()
-    page.on("console", lambda msg: page_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    try:
-        page.goto(f"{demo_site}/accounts/login/")
-        page.locator("#id_username").fill("am.north")
-        page.locator("#id_password").fill("credence-demo")
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(lambda url: "/accounts/login" not in url)
+    with phone_signed_in(browser, demo_site, "am.north", language, page_errors) as page:
         page.goto(f"{demo_site}/datahub/enterprises/{firm.pk}/request/")
         assert page.locator("html").get_attribute("lang") == language
         page.locator("#consents-title").wait_for()
@@ -51,7 +41,5 @@ def test_request_page_fits_a_phone(demo_site, browser, page_errors, language):
         page.locator("form.card button[type=submit]").click()
         page.locator("#refusal").wait_for()
         assert_fits(page, 360)
-    finally:
-        context.close()
     # The refused request answers 409 (the form with its refusal): that one is expected.
     assert [e for e in page_errors if "409" not in e] == []

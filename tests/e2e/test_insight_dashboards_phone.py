@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.e2e.layout import assert_fits
+from tests.e2e.layout import assert_fits, phone_signed_in
 
 # page → [(chart key, how to find the legend's expected text in the chart's table)]
 CHARTS = {
@@ -62,18 +62,8 @@ def _world():
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_dashboards_on_a_phone(demo_site, browser, language):
     firm, product = _world()
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    context.add_cookies([{"name": "django_language", "value": language, "url": demo_site}])
-    page = context.new_page()
     errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        page.goto(f"{demo_site}/accounts/login/")
-        page.locator("#id_username").fill("lead.north")
-        page.locator("#id_password").fill("credence-demo")
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(lambda url: "/accounts/login" not in url)
+    with phone_signed_in(browser, demo_site, "lead.north", language, errors) as page:
         pages = {**CHARTS, f"/insight/enterprises/{firm.pk}/": [("relations", "tbody td", 0)]}
         pages[f"/insight/thresholds/?product={product}"] = pages.pop("/insight/thresholds/")
         for path, charts in pages.items():
@@ -89,6 +79,4 @@ def test_dashboards_on_a_phone(demo_site, browser, language):
         page.goto(f"{demo_site}/insight/notifications/")
         assert page.locator("#notices-signal").count() == 1
         assert_fits(page, 360)
-    finally:
-        context.close()
     assert errors == []

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.e2e.layout import assert_fits
+from tests.e2e.layout import assert_fits, phone_signed_in
 
 CHARTS_WITH_DATA = ["by_product", "by_industry", "by_size", "by_grade", "categories",
                     "npl_by_branch", "migration", "top_borrowers"]
@@ -32,17 +32,7 @@ def test_portfolio_dashboard_on_a_phone(demo_site, browser, page_errors, languag
     Loan.objects.filter(pk=late.pk).update(dpd_principal=95)
     run(today)
 
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    context.add_cookies([{"name": "django_language", "value": language, "url": demo_site}])
-    page = context.new_page()
-    page.on("console", lambda msg: page_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    try:
-        page.goto(f"{demo_site}/accounts/login/")
-        page.locator("#id_username").fill("lead.north")
-        page.locator("#id_password").fill("credence-demo")
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(lambda url: "/accounts/login" not in url)
+    with phone_signed_in(browser, demo_site, "lead.north", language, page_errors) as page:
         page.goto(f"{demo_site}/insight/portfolio/")
         assert page.locator("html").get_attribute("lang") == language
         for key in CHARTS_WITH_DATA:
@@ -62,6 +52,4 @@ def test_portfolio_dashboard_on_a_phone(demo_site, browser, page_errors, languag
         page.locator(".menu-toggle").click()
         page.locator('.nav a[href="/insight/portfolio/"]').wait_for()
         assert_fits(page, 360)
-    finally:
-        context.close()
     assert page_errors == []
