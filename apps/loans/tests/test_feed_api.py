@@ -17,8 +17,8 @@ from apps.loans.tests.test_feed_import import HEADER, rep
 
 # Dialect-neutral: PostgreSQL decides plain batches set-based (apps.loans.feed_sql, held equal
 # to the reference engine by test_feed_paths.py); SQLite runs the reference engine with the
-# reads of apps.loans.feed_portable.
-pytestmark = pytest.mark.django_db
+# reads of apps.loans.feed_portable. On PostgreSQL every test runs on both engines (`feed_path`).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_path")]
 URL = "/api/v1/loans/feed/"
 TODAY = timezone.localdate()
 

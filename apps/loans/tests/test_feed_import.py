@@ -20,8 +20,8 @@ from apps.loans.tests.factories_servicing import ServicingWorld
 
 # Dialect-neutral: PostgreSQL decides plain batches set-based (apps.loans.feed_sql, held equal
 # to the reference engine by test_feed_paths.py); SQLite runs the reference engine with the
-# reads of apps.loans.feed_portable.
-pytestmark = pytest.mark.django_db
+# reads of apps.loans.feed_portable. On PostgreSQL every test runs on both engines (`feed_path`).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_path")]
 
 HEADER = ["source_record_id", "kind", "loan_number", "date", "principal", "interest",
           "reverses", "outstanding_principal", "overdue_principal", "overdue_interest"]

@@ -125,6 +125,42 @@ def test_bad_rows(world, tmp_path, settings):
         assert result["outcome"] == "refused" or rows[0][0] == "N1" and len(rows) == 2, rows
 
 
+def test_a_file_of_good_and_bad_rows_is_refused_alike_by_both_engines(world, tmp_path,
+                                                                      settings, monkeypatch):
+    """One file mixing good rows with an unknown loan, a negative amount, a date before the
+    loan's value date, a record id re-sent with different figures and a future date: both
+    engines refuse the whole file, name the same lines with the same reasons in both
+    languages, and write nothing; the set-based check is what sends it to the row engine."""
+    loan, other = world.loan(), world.loan(branch=world.south)
+    v = loan.value_date
+    import_rows(tmp_path, [rep("OLD", loan, v + dt.timedelta(days=30), "1000", "50")],
+                name="first.csv")
+    rows = [rep("G1", loan, v + dt.timedelta(days=31), "500", "20"),            # line 2: good
+            ["U1", "repayment", "NO-SUCH-LOAN", TODAY.isoformat(), "1", "0", "", "", "", ""],
+            rep("G2", other, other.value_date + dt.timedelta(days=5), "10", "1"),  # good
+            rep("NEG", loan, v + dt.timedelta(days=32), "-5.00", "1"),           # line 5
+            bal("GB", loan, TODAY, "9000", "100", "3"),                           # good
+            rep("EARLY", loan, v - dt.timedelta(days=1), "5", "0"),              # line 7
+            rep("OLD", loan, v + dt.timedelta(days=30), "999", "50"),            # line 8
+            rep("LATE", loan, TODAY + dt.timedelta(days=1), "5", "0")]           # line 9
+    checks = []
+    real_check = feed_sql.check
+    monkeypatch.setattr(feed_sql, "check", lambda **kw: checks.append(real_check(**kw))
+                        or checks[-1])
+    result = assert_same(lambda: import_rows(tmp_path, rows), settings)
+    assert result["outcome"] == "refused" and result["new"] == 0
+    assert [(line, code) for line, _f, code, _p, _en in result["errors"]] == [
+        (3, "unknown_loan"), (5, "negative_amount"), (7, "before_value_date"),
+        (8, "duplicate_different"), (9, "future_date")]
+    # Nothing of the file was written: only the first file's repayment is stored.
+    assert [e[0] for e in result["state"][0]] == ["OLD"]
+    # The set-based run classified the file in SQL and found the five bad rows there.
+    assert len(checks) == 1 and checks[0][0] == 5
+    batch = import_rows(tmp_path, rows)
+    assert all(e["reason_en"] and e["reason_zh"] and e["reason_zh"] != e["reason_en"]
+               for e in batch.errors)
+
+
 # Cells the reference engine reads one way or another: spellings, spaces, signs, nonsense.
 DATES = ["{d}", "{d:%Y%m%d}", "{d:%Y/%m/%d}", "{d:%Y/%-m/%-d}", " {d} ", "{d}x", "2026-02-30",
          "2026-13-01", "0000-01-01", "20261301", "", "tomorrow", "{d:%d/%m/%Y}", "١٢٣٤-٠١-٠١"]
