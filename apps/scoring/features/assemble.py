@@ -174,10 +174,14 @@ def compute_values(*, enterprise: dict, terms: dict, checklist: dict, findings: 
     return {f.name: _clean(f.kind, raw[f.name]) for f in FEATURES}
 
 
+_UNREAD = object()
+
+
 def application_features(application_id: int, *, as_of: dt.date | None = None,
-                         application=None) -> FeatureRecord:
+                         application=None, investigation=_UNREAD) -> FeatureRecord:
     """Read every source of one application and assemble its feature record (`application`:
-    the row with its enterprise, when the caller has read it already)."""
+    the row with its enterprise, `investigation`: its investigation with the template, or
+    None when it has none, when the caller has read them already)."""
     from django.utils import timezone
 
     from apps.applications.exposure import group_exposure_total
@@ -189,8 +193,9 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
         application = Application.objects.select_related("enterprise").get(pk=application_id)
     enterprise = application.enterprise
     as_of = as_of or timezone.localdate()
-    investigation = (Investigation.objects.filter(application_id=application_id)
-                     .select_related("template").first())
+    if investigation is _UNREAD:
+        investigation = (Investigation.objects.filter(application_id=application_id)
+                         .select_related("template").first())
     findings, flag_codes = None, []
     if investigation is not None and investigation.submission_count:
         flags = investigation.red_flags or []
