@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Func
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -168,16 +169,27 @@ def decision_policy_cached(policy_id: int | None) -> DecisionPolicy:
     """The decision policy with this id (the one in force, read by the caller), from the
     process's cache of published versions; the seeding `decision_policy_ensure` when none is
     in force."""
-    if policy_id is None:
-        return decision_policy_ensure()
-    policy = _POLICIES.get(policy_id)
+    policy = _POLICIES.get(policy_id) if policy_id is not None else None
     if policy is None:
-        policy = DecisionPolicy.objects.get(pk=policy_id)
+        policy = (DecisionPolicy.objects.get(pk=policy_id) if policy_id is not None
+                  else decision_policy_ensure())
         if policy.state != PolicyVersionState.DRAFT:
             if len(_POLICIES) >= _POLICIES_MAX:
                 _POLICIES.clear()
-            _POLICIES[policy_id] = policy
+            _POLICIES[policy.pk] = policy
     return policy
+
+
+def _forget_policies(**kwargs) -> None:
+    """Any save or delete of a decision policy in this process empties the cache: nothing
+    published is edited, but a row's id can come back with other contents after a rollback
+    (SQLite reuses ids; the test suite rolls back every test)."""
+    _POLICIES.clear()
+
+
+post_save.connect(_forget_policies, sender=DecisionPolicy, dispatch_uid="scoring_policy_cache")
+post_delete.connect(_forget_policies, sender=DecisionPolicy,
+                    dispatch_uid="scoring_policy_cache_delete")
 
 
 def decision_policy_ensure() -> DecisionPolicy:
