@@ -24,6 +24,7 @@ from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
+from apps.investigations.policy import policy_values_changed_at
 from apps.scoring.features.assemble import application_features, records_to_columns
 from apps.scoring.features.spec import FEATURE_NAMES
 from apps.scoring.models import FeatureSnapshot, ScoreFailure, ScoreResult
@@ -70,21 +71,24 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # Reads only, outside the write transaction; the application row is read once (nothing
     # here locks it: the score is idempotent per input hash, see the module docstring), with
     # its investigation and template, whether a failure is open (a failure recorded after this
-    # read is re-run by the sweeper, which finds this score and resolves it then) and which
+    # read is re-run by the sweeper, which finds this score and resolves it then), which
     # decision policy is in force (its published version is cached by id in the process, so
-    # a publish decides the next score).
+    # a publish decides the next score) and when the policy values last changed (those in
+    # force are cached per change the same way).
     application = (Application.objects.select_related("enterprise", "investigation__template")
                    .annotate(score_failure_open=Exists(ScoreFailure.objects.filter(
                        application_id=OuterRef("pk"), state__in=OPEN_STATES)),
                        policy_in_force_id=Subquery(decision_policies_in_force()
-                                                   .values("pk")[:1]))
+                                                   .values("pk")[:1]),
+                       policy_values_changed_at=policy_values_changed_at())
                    .get(pk=application_id))
     try:
         investigation = application.investigation
     except ObjectDoesNotExist:
         investigation = None
-    record = application_features(application_id, application=application,
-                                  investigation=investigation)
+    record = application_features(
+        application_id, application=application, investigation=investigation,
+        policy_changed_at=(application.policy_values_changed_at,))
     # The champion and the challengers scoring in shadow (one read), and the existing result,
     # still before the write transaction: a replay (delivered twice, nothing changed) opens
     # none. Seeding a missing policy or model has its own transaction.

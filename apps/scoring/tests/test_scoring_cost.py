@@ -16,14 +16,14 @@ from apps.scoring.states import ModelVersionState
 pytestmark = pytest.mark.django_db
 
 # Reads: application (+ its investigation and template, open failure, id of the decision
-# policy in force: the published policy itself is cached by id), document figures, pulled
-# figures, answers, policy values, group exposure, champion and shadow challengers in one,
-# existing result. Writes: snapshot upsert, result insert (no savepoint of its own: a twin's
+# policy in force and when the policy values last changed: the published policy and the values
+# in force are cached by those in the process), document figures, pulled figures, answers,
+# group exposure, champion and shadow challengers in one, existing result. Writes: snapshot upsert, result insert (no savepoint of its own: a twin's
 # conflict rolls the whole transaction back), audit lock + chain head + insert, in one
 # transaction (a savepoint and its release here, inside the test's). A replay reads the same
 # and opens no transaction. (Was 19 and 10.)
-FRESH_QUERIES = 15
-REPLAY_QUERIES = 8
+FRESH_QUERIES = 14
+REPLAY_QUERIES = 7
 
 
 def _queries(application_id) -> list[str]:
