@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.core.policy import PolicyVersionState
 from apps.investigations.models import PolicyValue
 from apps.investigations.policy import PolicyResolver, policy_values_changed_at
 from apps.scoring import services
@@ -40,9 +41,10 @@ def test_values_in_force_are_read_once_per_change_and_a_new_version_is_seen_at_o
     with django_assert_num_queries(0):  # same change: the values in force from the cache
         assert PolicyResolver(changed_at=changed)(KEY) == Decimal("0.7")
     # Written as another process would be seen: bulk_create sends no signal here, so only
-    # the changed stamp tells the cache.
-    PolicyValue.objects.bulk_create([PolicyValue(
-        key=KEY, value=Decimal("0.8"), unit="ratio", version=2,
-        effective_from=dt.date(2024, 6, 1), evidence="G")])
+    # the changed stamp tells the cache (and skips save(), which publishes a direct write).
+    newer = PolicyValue(key=KEY, value=Decimal("0.8"), unit="ratio", version=2,
+                        effective_from=dt.date(2024, 6, 1), evidence="G")
+    newer.__dict__["state"] = PolicyVersionState.PUBLISHED
+    PolicyValue.objects.bulk_create([newer])
     resolver = PolicyResolver(changed_at=_changed_at())
     assert resolver(KEY) == Decimal("0.8") and resolver.used == {KEY: 2}
