@@ -102,8 +102,10 @@ def _template_document(template) -> dict:
     return document
 
 
-def _checklist_values(investigation) -> dict:
-    """Answers and derived values of the investigation, by item code (N/A counts as unknown)."""
+def _checklist_values(investigation, policy_changed_at=None) -> dict:
+    """Answers and derived values of the investigation, by item code (N/A counts as unknown).
+    `policy_changed_at`: `policy_values_changed_at()` read by the caller (the policy values
+    are then read once per process and change)."""
     if investigation is None:
         return {}
     from apps.investigations.policy import PolicyResolver
@@ -117,7 +119,8 @@ def _checklist_values(investigation) -> dict:
                    .values_list("item__code", "value"))
     try:
         return derived_values(_template_document(investigation.template), answers,
-                              PolicyResolver())
+                              PolicyResolver() if policy_changed_at is None
+                              else PolicyResolver(changed_at=policy_changed_at[0]))
     except Exception:  # noqa: BLE001 - a rule that cannot evaluate leaves its values unknown
         return answers
 
@@ -174,10 +177,16 @@ def compute_values(*, enterprise: dict, terms: dict, checklist: dict, findings: 
     return {f.name: _clean(f.kind, raw[f.name]) for f in FEATURES}
 
 
+_UNREAD = object()
+
+
 def application_features(application_id: int, *, as_of: dt.date | None = None,
-                         application=None) -> FeatureRecord:
+                         application=None, investigation=_UNREAD,
+                         policy_changed_at=None) -> FeatureRecord:
     """Read every source of one application and assemble its feature record (`application`:
-    the row with its enterprise, when the caller has read it already)."""
+    the row with its enterprise, `investigation`: its investigation with the template, or
+    None when it has none, when the caller has read them already; `policy_changed_at`:
+    `(policy_values_changed_at(),)` read with them)."""
     from django.utils import timezone
 
     from apps.applications.exposure import group_exposure_total
@@ -189,8 +198,9 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
         application = Application.objects.select_related("enterprise").get(pk=application_id)
     enterprise = application.enterprise
     as_of = as_of or timezone.localdate()
-    investigation = (Investigation.objects.filter(application_id=application_id)
-                     .select_related("template").first())
+    if investigation is _UNREAD:
+        investigation = (Investigation.objects.filter(application_id=application_id)
+                         .select_related("template").first())
     findings, flag_codes = None, []
     if investigation is not None and investigation.submission_count:
         flags = investigation.red_flags or []
@@ -206,7 +216,8 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
                     "size_class": enterprise.size_class, "industry": enterprise.industry,
                     "tax_credit_rating": enterprise.tax_credit_rating},
         terms={"amount_requested": application.amount_requested},
-        checklist=_checklist_values(investigation), findings=findings, figures=figures,
+        checklist=_checklist_values(investigation, policy_changed_at), findings=findings,
+        figures=figures,
         exposure_total=group_exposure_total(enterprise_id=enterprise.pk))
     sources = {"as_of": as_of.isoformat(),
                "investigation_id": investigation.pk if investigation else None,

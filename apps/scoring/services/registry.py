@@ -16,10 +16,11 @@ from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Func
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.policy import seeded_policy_effective_from
+from apps.core.policy import PolicyVersionState, seeded_policy_effective_from
 from apps.policy.versioning import (
     version_in_force,
     version_next_number,
@@ -142,11 +143,53 @@ def champion_ensure(*, for_scoring: bool = False) -> ModelVersion:
     return champion
 
 
-def decision_policy_in_force(on=None) -> DecisionPolicy | None:
-    """The version in force on a day (default today): never a draft."""
+def decision_policies_in_force(on=None):
+    """The versions in force on a day (default today), the one that applies first: never a
+    draft. A queryset, so the scoring worker reads the id of the first with the application
+    (`decision_policy_cached`)."""
     on = on or timezone.localdate()
     return version_in_force(DecisionPolicy.objects.all(), on=on) \
-        .order_by("-effective_from", "-version").first()
+        .order_by("-effective_from", "-version")
+
+
+def decision_policy_in_force(on=None) -> DecisionPolicy | None:
+    """The version in force on a day (default today): never a draft."""
+    return decision_policies_in_force(on).first()
+
+
+# Published decision policies by id: what scoring reads of one (version, document) never
+# changes once it is published (a change is a new version, and only drafts are edited), so the
+# worker reads only which id is in force (one subquery of a read it makes anyway) and a publish
+# is seen on the next score.
+_POLICIES: dict[int, DecisionPolicy] = {}
+_POLICIES_MAX = 16
+
+
+def decision_policy_cached(policy_id: int | None) -> DecisionPolicy:
+    """The decision policy with this id (the one in force, read by the caller), from the
+    process's cache of published versions; the seeding `decision_policy_ensure` when none is
+    in force."""
+    policy = _POLICIES.get(policy_id) if policy_id is not None else None
+    if policy is None:
+        policy = (DecisionPolicy.objects.get(pk=policy_id) if policy_id is not None
+                  else decision_policy_ensure())
+        if policy.state != PolicyVersionState.DRAFT:
+            if len(_POLICIES) >= _POLICIES_MAX:
+                _POLICIES.clear()
+            _POLICIES[policy.pk] = policy
+    return policy
+
+
+def _forget_policies(**kwargs) -> None:
+    """Any save or delete of a decision policy in this process empties the cache: nothing
+    published is edited, but a row's id can come back with other contents after a rollback
+    (SQLite reuses ids; the test suite rolls back every test)."""
+    _POLICIES.clear()
+
+
+post_save.connect(_forget_policies, sender=DecisionPolicy, dispatch_uid="scoring_policy_cache")
+post_delete.connect(_forget_policies, sender=DecisionPolicy,
+                    dispatch_uid="scoring_policy_cache_delete")
 
 
 def decision_policy_ensure() -> DecisionPolicy:

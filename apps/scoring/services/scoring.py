@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from apps.audit.services import audit_record
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
+from apps.investigations.policy import policy_values_changed_at
 from apps.scoring.features.assemble import application_features, records_to_columns
 from apps.scoring.features.spec import FEATURE_NAMES
 from apps.scoring.models import FeatureSnapshot, ScoreFailure, ScoreResult
@@ -34,7 +35,12 @@ from apps.scoring.services.failures import (
     score_failure_resolve,
     score_failure_sweep,
 )
-from apps.scoring.services.registry import decision_policy_ensure, model_of
+from apps.scoring.services.registry import (
+    decision_policies_in_force,
+    decision_policy_cached,
+    decision_policy_ensure,
+    model_of,
+)
 from apps.scoring.services.shadow import scoring_models, shadow_scores_record
 from apps.scoring.states import ScoreTrigger
 
@@ -63,18 +69,30 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     """Score the application with the champion now; returns the stored (or existing) result.
     Challengers the policy names score the same input in shadow (`services.shadow`)."""
     # Reads only, outside the write transaction; the application row is read once (nothing
-    # here locks it: the score is idempotent per input hash, see the module docstring).
-    # Whether a failure is open is read with the row (a failure recorded after this read is
-    # re-run by the sweeper, which finds this score and resolves it then).
-    application = (Application.objects.select_related("enterprise")
+    # here locks it: the score is idempotent per input hash, see the module docstring), with
+    # its investigation and template, whether a failure is open (a failure recorded after this
+    # read is re-run by the sweeper, which finds this score and resolves it then), which
+    # decision policy is in force (its published version is cached by id in the process, so
+    # a publish decides the next score) and when the policy values last changed (those in
+    # force are cached per change the same way).
+    application = (Application.objects.select_related("enterprise", "investigation__template")
                    .annotate(score_failure_open=Exists(ScoreFailure.objects.filter(
-                       application_id=OuterRef("pk"), state__in=OPEN_STATES)))
+                       application_id=OuterRef("pk"), state__in=OPEN_STATES)),
+                       policy_in_force_id=Subquery(decision_policies_in_force()
+                                                   .values("pk")[:1]),
+                       policy_values_changed_at=policy_values_changed_at())
                    .get(pk=application_id))
-    record = application_features(application_id, application=application)
-    # The policy in force, the champion and the challengers scoring in shadow (one read), and
-    # the existing result, still before the write transaction: a replay (delivered twice,
-    # nothing changed) opens none. Seeding a missing policy or model has its own transaction.
-    policy = decision_policy_ensure()
+    try:
+        investigation = application.investigation
+    except ObjectDoesNotExist:
+        investigation = None
+    record = application_features(
+        application_id, application=application, investigation=investigation,
+        policy_changed_at=(application.policy_values_changed_at,))
+    # The champion and the challengers scoring in shadow (one read), and the existing result,
+    # still before the write transaction: a replay (delivered twice, nothing changed) opens
+    # none. Seeding a missing policy or model has its own transaction.
+    policy = decision_policy_cached(application.policy_in_force_id)
     version, challengers = scoring_models(policy)
     _check_features(version)
     existing = ScoreResult.objects.filter(application_id=application_id, model_version=version,
@@ -93,37 +111,47 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                        red_flag_codes=record.red_flag_codes,
                        amount_requested=application.amount_requested,
                        annual_revenue=application.enterprise.annual_revenue)
-    # The writes: snapshot, result (a concurrent twin's insert wins, see below), the failure
-    # it resolves, shadow scores and the audit event, in one transaction.
-    with transaction.atomic():
-        snapshot, _created = FeatureSnapshot.objects.get_or_create(
-            application_id=application_id, input_hash=record.input_hash,
-            defaults={"spec_version": record.canonical()["spec"], "values": record.values,
-                      "red_flag_codes": record.red_flag_codes, "sources": record.sources})
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent twin may have won the insert
-                result = ScoreResult.objects.create(
-                    application_id=application_id, model_version=version, snapshot=snapshot,
-                    input_hash=record.input_hash, probability=scored["probability"],
-                    score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
-                    policy=policy, recommendation=advice["recommendation"],
-                    knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
-                    price_band=advice["price_band"], trigger=trigger)
-        except IntegrityError:
-            return ScoreResult.objects.get(application_id=application_id, model_version=version,
-                                           input_hash=record.input_hash)
-        if application.score_failure_open:
-            score_failure_resolve(application=application, score=result)
-        # Challengers score the same input in shadow: stored apart, never read by decisions.
-        shadow_scores_record(application_id=application_id, record=record, snapshot=snapshot,
-                             policy=policy, trigger=trigger, versions=challengers)
-        audit_record(action="score.computed", actor=actor, subject=application, payload={
-            "score_result": result.pk, "model_version": version.version,
-            "input_hash": record.input_hash, "policy_version": policy.version,
-            "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
-            "grade": result.grade, "recommendation": result.recommendation,
-            "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
-            "missing": record.missing})
+    # The writes: snapshot, result, the failure it resolves, shadow scores and the audit
+    # event, in one transaction. A concurrent twin (same application, model and input) that
+    # committed first makes the result's insert fail: the whole transaction is rolled back
+    # and the twin's result returned (no savepoint around the insert: two round trips less).
+    try:
+        with transaction.atomic():
+            # The snapshot in one statement whether or not an earlier score stored it (insert,
+            # or on the same input keep the stored one: its values are those hashed).
+            snapshot = FeatureSnapshot(
+                application_id=application_id, input_hash=record.input_hash,
+                spec_version=record.canonical()["spec"], values=record.values,
+                red_flag_codes=record.red_flag_codes, sources=record.sources)
+            FeatureSnapshot.objects.bulk_create(
+                [snapshot], update_conflicts=True, unique_fields=["application", "input_hash"],
+                update_fields=["spec_version"])
+            result = ScoreResult.objects.create(
+                application_id=application_id, model_version=version, snapshot=snapshot,
+                input_hash=record.input_hash, probability=scored["probability"],
+                score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
+                policy=policy, recommendation=advice["recommendation"],
+                knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
+                price_band=advice["price_band"], trigger=trigger)
+            if application.score_failure_open:
+                score_failure_resolve(application=application, score=result)
+            # Challengers score the same input in shadow: stored apart, never read by decisions.
+            shadow_scores_record(application_id=application_id, record=record,
+                                 snapshot=snapshot, policy=policy, trigger=trigger,
+                                 versions=challengers)
+            audit_record(action="score.computed", actor=actor, subject=application, payload={
+                "score_result": result.pk, "model_version": version.version,
+                "input_hash": record.input_hash, "policy_version": policy.version,
+                "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
+                "grade": result.grade, "recommendation": result.recommendation,
+                "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
+                "missing": record.missing})
+    except IntegrityError:
+        twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
+                                          input_hash=record.input_hash).first()
+        if twin is None:
+            raise
+        return twin
     return result
 
 

@@ -15,13 +15,15 @@ from apps.scoring.states import ModelVersionState
 
 pytestmark = pytest.mark.django_db
 
-# Reads: application (+ open failure), investigation, document figures, pulled figures, answers,
-# policy values, group exposure, decision policy, champion and shadow challengers in one,
-# existing result, snapshot. Writes: savepoint + insert + release, audit lock + chain head +
-# insert, in one transaction (a savepoint and its release here, inside the test's). A replay
-# reads the same and opens no transaction.
-FRESH_QUERIES = 19
-REPLAY_QUERIES = 10
+# Reads: application (+ its investigation and template, open failure, id of the decision
+# policy in force and when the policy values last changed: the published policy and the values
+# in force are cached by those in the process), document figures, pulled figures, answers,
+# group exposure, champion and shadow challengers in one, existing result. Writes: snapshot upsert, result insert (no savepoint of its own: a twin's
+# conflict rolls the whole transaction back), audit lock + chain head + insert, in one
+# transaction (a savepoint and its release here, inside the test's). A replay reads the same
+# and opens no transaction. (Was 19 and 10.)
+FRESH_QUERIES = 14
+REPLAY_QUERIES = 7
 
 
 def _queries(application_id) -> list[str]:
@@ -35,7 +37,8 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     ScoreResult.objects.filter(application_id=investigated.pk).delete()
     fresh = _queries(investigated.pk)
     assert len(fresh) == FRESH_QUERIES, "\n".join(fresh)
-    assert sum(q.startswith("INSERT") for q in fresh) == 2  # the result and its audit event
+    # the snapshot (an upsert, which replaced a read), the result and its audit event
+    assert sum(q.startswith("INSERT") for q in fresh) == 3
     assert sum('FROM "scoring_modelversion"' in q for q in fresh) == 1
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
