@@ -93,6 +93,7 @@ def _seed(rows_wanted: int) -> None:
         steps.append(ApprovalStep(
             route=route, position=1, kind="individual", level=1, label_en="Branch approver",
             deadline_hours=48, remind_after_hours=24, state=StepState.WAITING, opened_at=opened,
+            amount_basis=route.amount_basis,
             due_at=opened + dt.timedelta(hours=48), remind_at=opened + dt.timedelta(hours=24)))
     ApprovalStep.objects.bulk_create(steps, batch_size=2000)
     with connection.cursor() as cursor:  # fresh statistics, as autovacuum would give a bank
