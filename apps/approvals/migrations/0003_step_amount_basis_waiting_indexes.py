@@ -28,20 +28,26 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='approvalstep',
             name='amount_basis',
-            field=apps.parties.money.MoneyField(decimal_places=2, default=0, max_digits=18, verbose_name='amount measured (group exposure)'),
+            field=apps.parties.money.MoneyField(
+                decimal_places=2, default=0, max_digits=18,
+                verbose_name='amount measured (group exposure)'),
             preserve_default=False,
         ),
         migrations.RunPython(copy_route_amounts, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name='approvalstep',
-            index=models.Index(condition=models.Q(('state', 'waiting')), fields=['opened_at', 'id'], name='approvals_step_waiting_opened'),
+            index=models.Index(condition=models.Q(('state', 'waiting')), fields=['opened_at', 'id'],
+                               name='approvals_step_waiting_opened'),
         ),
         migrations.AddIndex(
             model_name='approvalstep',
-            index=models.Index(condition=models.Q(('state', 'waiting')), fields=['due_at', 'id'], name='approvals_step_waiting_due'),
+            index=models.Index(condition=models.Q(('state', 'waiting')), fields=['due_at', 'id'],
+                               name='approvals_step_waiting_due'),
         ),
         migrations.AddIndex(
             model_name='approvalstep',
-            index=models.Index(condition=models.Q(('state', 'waiting')), fields=['amount_basis', 'id'], name='approvals_step_waiting_amount'),
+            index=models.Index(condition=models.Q(('state', 'waiting')),
+                               fields=['amount_basis', 'id'],
+                               name='approvals_step_waiting_amount'),
         ),
     ]
