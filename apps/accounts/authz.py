@@ -9,10 +9,16 @@ person or of one of their roles, a role renamed or deleted, any change to the br
 next request then sees a newer version than the session's and reads them again, so a revoked
 role stops working on the very next request, on every web process. Nothing is skipped: the
 checks still run, against the same sets, only their reading is saved.
+
+API callers with a token have no session: `authz_prime_cached` (through
+`apps.accounts.authentication.CachedRightsTokenAuthentication`) keeps the same
+sets in Django's cache under (person, authz_version), with the same freshness test, so a
+token call also sees a change on its very next request.
 """
 
 from django.contrib.auth.middleware import get_user
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -23,6 +29,10 @@ from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
 
 SESSION_KEY = "_authz"
+CACHE_PREFIX = "authz"
+# How long an API caller's sets stay in the cache unused. Not a staleness bound: a change is
+# seen on the next request whatever this is (the key carries the version); it only frees memory.
+CACHE_SECONDS = 8 * 60 * 60
 
 
 def authz_bump(*, user_ids=None, group_ids=None, everyone: bool = False) -> None:
@@ -71,6 +81,15 @@ def _fresh(entry, user) -> bool:
     )
 
 
+def _apply(user, entry) -> None:
+    """Hand `user` the kept sets: has_role, has_perm and the branch scope read no table."""
+    user.__dict__["roles"] = frozenset(entry["roles"])
+    perms = set(entry["perms"])
+    user._perm_cache = perms  # ModelBackend's own per-instance caches
+    user._user_perm_cache = user._group_perm_cache = perms
+    user._authz_subtree = (entry["branch"], frozenset(entry["subtree"]))
+
+
 def authz_prime(request, user):
     """Give `user` its roles, permissions and subtree from the session, or read and keep them."""
     if not getattr(user, "is_authenticated", False) or not isinstance(user, User):
@@ -79,11 +98,31 @@ def authz_prime(request, user):
     if not _fresh(entry, user):
         entry = _read(user)
         request.session[SESSION_KEY] = entry
-    user.__dict__["roles"] = frozenset(entry["roles"])
-    perms = set(entry["perms"])
-    user._perm_cache = perms  # ModelBackend's own per-instance caches
-    user._user_perm_cache = user._group_perm_cache = perms
-    user._authz_subtree = (entry["branch"], frozenset(entry["subtree"]))
+    _apply(user, entry)
+    return user
+
+
+def _cache_key(user) -> str:
+    # The session auth hash (an HMAC of the password hash) tells apart two rows that share an
+    # id and version (a restored database, rolled-back test rows) and drops the entry on a
+    # password change too.
+    return f"{CACHE_PREFIX}:{user.pk}:{user.authz_version}:{user.get_session_auth_hash()[:20]}"
+
+
+def authz_prime_cached(user):
+    """The same for a caller without a session (an API token): the sets are kept in Django's
+    cache under the person and their `authz_version`. A change raises the version, so the next
+    request looks under a new key and reads them again; the old entry is never consulted (it
+    ages out). The entry is checked against the row as the session's is (`_fresh`), so a moved
+    branch or a lost superuser flag is never served from the cache either."""
+    if not getattr(user, "is_authenticated", False) or not isinstance(user, User):
+        return user
+    key = _cache_key(user)
+    entry = cache.get(key)
+    if not _fresh(entry, user):
+        entry = _read(user)
+        cache.set(key, entry, CACHE_SECONDS)
+    _apply(user, entry)
     return user
 
 

@@ -328,6 +328,10 @@ class ApprovalStep(WorkflowModel):
     session = models.ForeignKey(CommitteeSession, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="agenda",
                                 verbose_name=_("committee session"))
+    # The route's amount, copied when the route is frozen (route_resolve; the route's amount
+    # never changes after): the inbox sorts waiting steps by it through its own index, reading
+    # only a page's rows instead of joining and sorting every waiting file.
+    amount_basis = MoneyField(_("amount measured (group exposure)"))
 
     class Meta:
         ordering = ["route", "position"]
@@ -335,7 +339,18 @@ class ApprovalStep(WorkflowModel):
         verbose_name_plural = _("approval steps")
         constraints = [models.UniqueConstraint(fields=["route", "position"],
                                                name="approvals_step_position_unique")]
-        indexes = [models.Index(fields=["state", "kind", "level"])]
+        # The inbox's sort orders over waiting steps only (a few thousand rows however many
+        # steps the bank has signed), each ending on the id as the inbox's orderings do: a
+        # page is an index walk that stops after the page.
+        indexes = [
+            models.Index(fields=["state", "kind", "level"]),
+            models.Index(fields=["opened_at", "id"], condition=models.Q(state=StepState.WAITING),
+                         name="approvals_step_waiting_opened"),
+            models.Index(fields=["due_at", "id"], condition=models.Q(state=StepState.WAITING),
+                         name="approvals_step_waiting_due"),
+            models.Index(fields=["amount_basis", "id"], condition=models.Q(state=StepState.WAITING),
+                         name="approvals_step_waiting_amount"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.route_id}.{self.position}"

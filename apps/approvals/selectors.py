@@ -27,7 +27,8 @@ from apps.approvals.sod import waiting_steps
 INBOX_ORDERINGS = {
     "waiting": ("opened_at", "pk"), "-waiting": ("-opened_at", "-pk"),
     "due": ("due_at", "pk"), "-due": ("-due_at", "-pk"),
-    "amount": ("route__amount_basis", "pk"), "-amount": ("-route__amount_basis", "-pk"),
+    # the step's copy of the route's amount: sorted through the waiting steps' own index
+    "amount": ("amount_basis", "pk"), "-amount": ("-amount_basis", "-pk"),
     "grade": ("route__grade", "pk"), "-grade": ("-route__grade", "-pk"),
 }
 

@@ -242,7 +242,7 @@ REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes an anonymous call a 401, not a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.accounts.authentication.CachedRightsTokenAuthentication",  # + rights kept by version
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -112,7 +112,8 @@ def route_resolve(*, application, opinion, actor) -> ApprovalRoute:
             route=route, position=position, kind=spec["kind"], level=spec.get("level"),
             committee=committee, label_en=spec["label"], label_zh=spec.get("label_zh", ""),
             deadline_hours=spec["deadline_hours"],
-            remind_after_hours=spec["remind_after_hours"])
+            remind_after_hours=spec["remind_after_hours"],
+            amount_basis=basis)  # the inbox sorts by the step's copy
     PolicyException.objects.filter(pk__in=[e.pk for e in exceptions]).update(route=route)
     for text in opinion.conditions:
         ConditionPrecedent.objects.create(application=application, route=route, text=text,

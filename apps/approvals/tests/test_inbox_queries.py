@@ -105,3 +105,31 @@ def test_a_live_delegation_lends_its_level_to_the_inbox_inside_the_one_query(wor
     assert inbox_count(viewer=head) == 1
     delegation_revoke(delegation_id=live.pk, actor=head)
     assert inbox_count(viewer=deputy) == 0
+
+
+def test_sorting_by_amount_reads_the_steps_copy_of_the_route_amount(world, client):
+    """The inbox sorts by the step's own copy of its route's amount (an index over waiting
+    steps); the copy is made when the route is frozen and is the route's amount."""
+    from decimal import Decimal
+
+    from apps.approvals.models import ApprovalStep
+    from apps.approvals.selectors import inbox_list
+
+    for amount in ("300000", "500000", "200000"):
+        in_approval(world, proposed_amount=Decimal(amount))
+    approver = world.user("approver.north")
+    steps = list(ApprovalStep.objects.select_related("route"))
+    assert len(steps) == 3
+    assert all(s.amount_basis == s.route.amount_basis for s in steps)
+    assert len({s.amount_basis for s in steps}) == 3
+    by_route = sorted(steps, key=lambda s: s.route.amount_basis, reverse=True)
+    assert [s.pk for s in inbox_list(viewer=approver, ordering="-amount")] == [
+        s.pk for s in by_route]
+    assert [s.pk for s in inbox_list(viewer=approver, ordering="amount")] == [
+        s.pk for s in reversed(by_route)]
+    client.force_login(approver)
+    _inbox(client, sort="-amount")  # the session's first page keeps the rights
+    page, queries = _inbox(client, sort="-amount")
+    assert len(queries) <= 3, [q["sql"][:120] for q in queries]
+    assert page.index(by_route[0].route.application.reference) < page.index(
+        by_route[-1].route.application.reference)
