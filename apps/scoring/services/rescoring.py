@@ -143,45 +143,47 @@ def _read_chunk(snapshot_ids: list[int]) -> list[tuple]:
 
 
 def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
-    """PostgreSQL: the chunk's model columns typed by the database, in one query, instead of
-    decoding 5,000 JSON documents in Python and picking their keys row by row (most of a
-    chunk's Python time). The same columns as `records_to_columns` on `_read_chunk`'s values:
-    a numeric feature holding a JSON number is read as float8 (numeric text → double, correctly
-    rounded, as Python's JSON decoder does), null or absent as NaN; a categorical holding a
-    JSON string is read as that string, "" / null / absent as None.
+    """PostgreSQL: the chunk's model columns picked out of the snapshots by the database, in one
+    query, instead of decoding 5,000 JSON documents in Python and picking their keys row by row
+    (most of a chunk's Python time). The same columns as `records_to_columns` on `_read_chunk`'s
+    values:
 
-    Anything else (a number stored for a categorical, a string or boolean for a numeric: the
-    Python path would coerce them its own way) makes the query say so, and the caller reads the
-    chunk the portable way. Returns (rows, columns) with rows as `_read_chunk`'s, values left
-    out (None), or None when the chunk needs the portable path."""
+    - numeric: each value's text (`->>`) converted by numpy with Python's `float()`, as
+      `records_to_columns` converts the decoded value (a JSON number's text is its exact
+      decimal, so the double is the same; a number held as a string converts the same way);
+      null or absent → NaN. A text `float()` refuses (a boolean, an object) sends the chunk
+      down the portable path, which treats it its own way;
+    - categorical: a JSON string as it is, "" / null / absent → None; any other JSON type (a
+      number, a boolean: `str()` of the decoded value would spell it differently) makes the
+      query say so, and the chunk goes down the portable path.
+
+    Returns (rows, columns), rows as `_read_chunk`'s with the values left out (None), or None
+    when the chunk needs the portable path."""
     names = list(kinds)
-    picks, odd = [], []
-    for k, name in enumerate(names):
-        cell = f"j.c{k}"
-        if kinds[name] == NUMERIC:
-            picks.append(f"CASE WHEN jsonb_typeof({cell}) = 'number' THEN {cell}::float8 END")
-            odd.append(f"jsonb_typeof({cell}) NOT IN ('number', 'null')")
-        else:
-            picks.append(f"CASE WHEN jsonb_typeof({cell}) = 'string' "
-                         f"THEN NULLIF({cell} #>> '{{}}', '') END")
-            odd.append(f"jsonb_typeof({cell}) NOT IN ('string', 'null')")
-    lateral = ", ".join(f"s.values -> %s AS c{k}" for k in range(len(names)))
-    # Only generated column aliases are joined into the text; feature names are parameters.
+    categorical = [n for n in names if kinds[n] != NUMERIC]
+    odd = " OR ".join(["jsonb_typeof(s.values -> %s) NOT IN ('string', 'null')"]
+                      * len(categorical)) or "false"
+    # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
-           "NULLIF(s.red_flag_codes, '[]'::jsonb)::text, "
-           f"COALESCE({' OR '.join(odd) or 'false'}, false)"
-           + "".join(f", {p}" for p in picks) +
-           f" FROM scoring_featuresnapshot s CROSS JOIN LATERAL (SELECT {lateral or 'NULL'}) j "
-           "WHERE s.id = ANY(%s) ORDER BY s.id")
+           f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false)"
+           + ", s.values ->> %s" * len(names) +
+           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s) ORDER BY s.id")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*names, snapshot_ids])
+        cursor.execute(sql, [*categorical, *names, snapshot_ids])
         fetched = cursor.fetchall()
     if any(r[4] for r in fetched):
         return None
-    rows = [(i, a, h, None, json.loads(r) if r else []) for i, a, h, r, *_ in fetched]
     cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
-    columns = {name: (np.array(cells[k], dtype=float) if kinds[name] == NUMERIC
-                      else list(cells[k])) for k, name in enumerate(names)}
+    columns = {}
+    for k, name in enumerate(names):
+        if kinds[name] == NUMERIC:
+            try:
+                columns[name] = np.array(cells[k], dtype=float)
+            except ValueError:
+                return None
+        else:
+            columns[name] = [None if v == "" else v for v in cells[k]]
+    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
     return rows, columns
 
 
