@@ -249,21 +249,28 @@ class ScoreResult(models.Model):
     """
 
     application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
-                                    related_name="+", verbose_name=_("application"))
+                                    related_name="+", verbose_name=_("application"),
+                                    db_index=False)  # led by scoring_result_idempotent/latest
+    # Model version, snapshot, policy and job: on PostgreSQL checked once per statement by
+    # triggers, not per row by constraints (migration 0010_score_result_set_based_keys: a
+    # re-score chunk's commit spent more on 25,000 row checks than on its insert).
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
                                       related_name="scores", verbose_name=_("model version"),
-                                      db_index=False)  # led by scoring_result_recent
+                                      db_index=False,  # led by scoring_result_recent
+                                      db_constraint=False)
     # Indexes cost every bulk re-score: only those a query uses (snapshots and policies are
     # read from a result, never searched by).
     snapshot = models.ForeignKey(FeatureSnapshot, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("input snapshot"), db_index=False)
+                                 verbose_name=_("input snapshot"), db_index=False,
+                                 db_constraint=False)
     input_hash = models.CharField(_("input hash"), max_length=64)
     probability = models.FloatField(_("probability of default"))
     score = models.FloatField(_("score"))
     grade = models.CharField(_("grade"), max_length=10)
     reasons = models.JSONField(_("reason codes"), default=list)
     policy = models.ForeignKey(DecisionPolicy, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("decision policy"), db_index=False)
+                               verbose_name=_("decision policy"), db_index=False,
+                               db_constraint=False)
     recommendation = models.CharField(_("recommendation"), max_length=10,
                                       choices=Recommendation.choices)
     knockouts = models.JSONField(_("knock-out rules hit"), default=list)
@@ -272,7 +279,8 @@ class ScoreResult(models.Model):
     price_band = models.CharField(_("price band"), max_length=20, blank=True)
     trigger = models.CharField(_("trigger"), max_length=30, choices=ScoreTrigger.choices)
     job = models.ForeignKey(RescoringJob, null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="+", verbose_name=_("re-scoring job"), db_index=False)
+                            related_name="+", verbose_name=_("re-scoring job"), db_index=False,
+                            db_constraint=False)
     created_at = models.DateTimeField(_("scored at"), auto_now_add=True)
 
     class Meta:
