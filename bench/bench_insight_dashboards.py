@@ -116,17 +116,20 @@ def _audit_events(count: int) -> None:
 def _summaries() -> None:
     """What beat does every minute (apps/insight/summaries.py): the dashboards' summaries catch
     up from their watermark; timed, as it is the cost moved off the page."""
+    from apps.insight.portfolio_facts import refresh_portfolio_facts
     from apps.insight.summaries import refresh_step_clock
 
     t0 = time.perf_counter()
     written = refresh_step_clock()
+    facts = refresh_portfolio_facts()
     from django.db import connection
 
     with connection.cursor() as cursor:  # what autovacuum does to a table just filled
         cursor.execute("VACUUM ANALYZE insight_stepclock")
         cursor.execute("VACUUM ANALYZE insight_openfile")
-    print(f"  (insight summaries caught up: {written:,} moves in {time.perf_counter() - t0:.1f} s;"
-          f" a second run: {refresh_step_clock():,} moves)")
+        cursor.execute("VACUUM ANALYZE insight_loanfact")
+    print(f"  (insight summaries caught up: {written:,} moves and {facts:,} loan facts in "
+          f"{time.perf_counter() - t0:.1f} s; a second run: {refresh_step_clock():,} moves)")
 
 
 def _measure(client, url: str, requests: int) -> tuple[int, float, float]:

@@ -8,6 +8,8 @@ trail's `seq` by a beat task (apps/insight/summaries.py). Nothing else writes th
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.parties.money import MoneyField
+
 
 class SummaryWatermark(models.Model):
     """How far a summary has read the audit trail: every event with seq <= `seq` is in it.
@@ -86,3 +88,84 @@ class OpenFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.state} since {self.since:%Y-%m-%d}"
+
+
+class FactWatermark(models.Model):
+    """How current a per-row summary (not one read from the audit trail) is: every change
+    written before `as_of` is in it; rows changed since (by their `updated_at`) are the tail
+    the page reads live. The row is also the summary's lock during a refresh."""
+
+    name = models.CharField(_("summary"), max_length=50, primary_key=True)
+    as_of = models.DateTimeField(_("changes summarised up to"))
+    # The days-past-due floor of non-performing loans the cells were counted with (policy
+    # data; the page reads the cells only while the policy in force says the same).
+    npa_dpd_gt = models.IntegerField(_("NPL floor in days past due"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("summary watermark (time)")
+        verbose_name_plural = _("summary watermarks (time)")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.as_of:%Y-%m-%d %H:%M:%S}"
+
+
+class LoanFact(models.Model):
+    """One open loan as the portfolio dashboard groups it: its branch, product, borrower
+    (industry, size class), officer, value date, grade and PD at approval (the latest
+    decision score), category and rule floor in force, days past due and outstanding
+    principal, so the page's breakdowns are one scan of this narrow table instead of a join
+    of loans, borrowers and risk status with a score look-up per loan. Kept by
+    apps/insight/portfolio_facts.py; closed loans are removed."""
+
+    loan_id = models.BigIntegerField(_("loan"), primary_key=True)
+    branch_id = models.BigIntegerField(_("branch"))
+    product_id = models.BigIntegerField(_("product"))
+    enterprise_id = models.BigIntegerField(_("borrower"))
+    officer_id = models.BigIntegerField(_("responsible officer"))
+    value_date = models.DateField(_("value date"))
+    industry = models.CharField(_("industry section"), max_length=1)
+    size_class = models.CharField(_("size class"), max_length=8, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, null=True, blank=True)
+    probability = models.FloatField(_("probability of default"), null=True, blank=True)
+    category = models.CharField(_("category in force"), max_length=20, null=True, blank=True)
+    floor = models.CharField(_("rule floor"), max_length=20, null=True, blank=True)
+    # The longer of days past due on principal and on interest (the NPL floor reads either).
+    dpd = models.PositiveIntegerField(_("days past due"))
+    outstanding = MoneyField(_("outstanding principal"))
+
+    class Meta:
+        verbose_name = _("loan fact")
+        verbose_name_plural = _("loan facts")
+        default_permissions = ()
+        indexes = [models.Index(fields=["branch_id"], name="insight_fact_branch")]
+
+    def __str__(self) -> str:
+        return f"loan {self.loan_id}"
+
+
+class PortfolioCell(models.Model):
+    """The loan facts added up by everything the portfolio page groups by except the borrower
+    and the value date: branch, product, industry, size class, grade, category, floor and
+    whether the days past due pass the NPL floor; loans and outstanding principal. Rebuilt
+    from the facts by each refresh (a few hundred rows for a book of any size), so the page's
+    breakdowns add up cells instead of loans. A page filtered by value date reads the facts."""
+
+    branch_id = models.BigIntegerField(_("branch"))
+    product_id = models.BigIntegerField(_("product"))
+    industry = models.CharField(_("industry section"), max_length=1)
+    size_class = models.CharField(_("size class"), max_length=8, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, null=True, blank=True)
+    category = models.CharField(_("category in force"), max_length=20, null=True, blank=True)
+    floor = models.CharField(_("rule floor"), max_length=20, null=True, blank=True)
+    dpd_npa = models.BooleanField(_("past the NPL floor in days past due"))
+    loans = models.IntegerField(_("loans"))
+    outstanding = MoneyField(_("outstanding principal"))
+
+    class Meta:
+        verbose_name = _("portfolio cell")
+        verbose_name_plural = _("portfolio cells")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.branch_id}/{self.product_id}: {self.loans}"

@@ -1,7 +1,8 @@
 """Reads for the insight dashboards, each scoped to the branches the viewer may see.
 
 Every figure is an aggregate computed by the database (GROUP BY), never a loop over loans: the
-portfolio page runs the same number of queries for ten loans or a hundred thousand. NPL ratios
+portfolio page runs the same number of queries for ten loans or a hundred thousand; its book
+breakdowns are one statement over the portfolio facts (apps/insight/portfolio_facts.py). NPL ratios
 and the migration matrix are monitoring's own selectors (one definition of "non-performing"
 in the bank), narrowed by the dashboard's filters.
 """
@@ -10,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import get_language, gettext_lazy, ngettext
@@ -19,18 +20,16 @@ from django.utils.translation import gettext as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
-from apps.loans.models import Loan
-from apps.loans.states import OPEN_LOAN_STATES
+from apps.insight.portfolio_facts import book_breakdowns
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.models import ClassificationSnapshot
-from apps.monitoring.policy import PolicyNotConfigured
+from apps.monitoring.policy import K, MissingPolicy, Policy, PolicyNotConfigured
 from apps.monitoring.states import CATEGORY_RANK, NPA_CATEGORIES, Category
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
 from apps.parties.industries import Industry
 from apps.parties.size import SizeClass
 from apps.products.models import CreditProduct
-from apps.scoring.selectors import decision_scores
 
 # Who may open the portfolio dashboard: those who answer for a book (team leads, i.e. branch
 # heads), those who judge its risk, and the bank-wide readers. Account managers see their
@@ -105,11 +104,6 @@ def product_name(product) -> str:
     return (product.name_zh if zh else product.name_en) or product.code
 
 
-def _open_book(scope: Scope):
-    # order_by(): the model's default ordering would otherwise join every GROUP BY.
-    return Loan.objects.filter(scope.loans, state__in=OPEN_LOAN_STATES).order_by()
-
-
 def _share(part: Decimal, whole: Decimal) -> Decimal:
     return (part / whole) if whole else Decimal(0)
 
@@ -133,26 +127,25 @@ def _outstanding_chart(key: str, title, label_column, rows, total: Decimal) -> C
         rows=rows)
 
 
-def _group(book, field: str) -> list[dict]:
-    return list(book.values(key=F(field)).annotate(
-        loans=Count("pk"), outstanding=Coalesce(Sum("outstanding_principal"), Decimal(0))))
-
-
 def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
     """Every figure of the portfolio page: headline facts and the charts, in page order.
 
-    Queries, whatever the size of the book: the viewer's scope, one per breakdown (category,
-    product, industry, size class, grade), the top borrowers, the NPL ratio and its policy,
-    the run dates, the migration matrix and the vintage snapshots."""
+    Queries, whatever the size of the book: the viewer's scope, the NPL floor's policy, one
+    for every breakdown (category, product, industry, size class, grade, NPL by branch, top
+    borrowers) after one for the summary's watermark, product names, the tolerance, the run
+    dates, the migration matrix and the vintage snapshots."""
     scope = portfolio_scope(viewer=viewer, filters=filters)
-    book = _open_book(scope)
+    npa_dpd_gt, gap = _npa_dpd_floor()
+    # Every breakdown of the book in one statement, from the portfolio facts where built
+    # (apps/insight/portfolio_facts.py), the same figures as the loans give live.
+    grouped = book_breakdowns(loans_q=scope.loans, branch_ids=scope.branch_ids,
+                              filters=filters, npa_dpd_gt=npa_dpd_gt)
 
     # Five categories: grouped by (category in force, floor); at most 25 rows to combine.
     by_category: dict[str, dict] = {c: {"loans": 0, "outstanding": Decimal(0)}
                                     for c in Category.values}
-    for row in book.values("risk_status__category", "risk_status__floor").annotate(
-            loans=Count("pk"), outstanding=Coalesce(Sum("outstanding_principal"), Decimal(0))):
-        cell = by_category[_effective(row["risk_status__category"], row["risk_status__floor"])]
+    for row in grouped["category"]:
+        cell = by_category[_effective(row["key"], row["name"])]
         cell["loans"] += row["loans"]
         cell["outstanding"] += row["outstanding"]
     total = sum((c["outstanding"] for c in by_category.values()), Decimal(0))
@@ -172,24 +165,24 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
         summary=_("%(share)s of the outstanding principal is classified substandard, doubtful "
                   "or loss.") % {"share": _percent(_share(npa, total))} if loans else "")
 
+    def rows_of(dim: str, key=lambda k: k) -> list[dict]:
+        return [{"key": key(r["key"]), "loans": r["loans"], "outstanding": r["outstanding"]}
+                for r in grouped[dim]]
+
     products = {p.pk: p for p in CreditProduct.objects.all()}
     product_rows = [{**r, "label": product_name(products[r["key"]]) if r["key"] in products
                      else str(UNKNOWN)}
-                    for r in _group(book, "product_version__product_id")]
+                    for r in rows_of("product", key=lambda k: int(k) if k is not None else k)]
     industry_labels = dict(Industry.choices)
     industry_rows = [{**r, "label": str(industry_labels.get(r["key"], UNKNOWN))}
-                     for r in _group(book, "enterprise__industry")]
+                     for r in rows_of("industry")]
     size_labels = dict(SizeClass.choices)
     size_rows = [{**r, "label": str(size_labels.get(r["key"], UNKNOWN))}
-                 for r in _group(book, "enterprise__size_class")]
-    latest_grade = Subquery(decision_scores().filter(application_id=OuterRef("application_id"))
-                            .order_by("-created_at", "-id").values("grade")[:1])
-    grade_rows = [{**r, "label": r["key"] or str(UNGRADED)}
-                  for r in _group(book.annotate(grade=latest_grade), "grade")]
+                 for r in rows_of("size")]
+    grade_rows = [{**r, "label": r["key"] or str(UNGRADED)} for r in rows_of("grade")]
 
-    top = list(book.values("enterprise_id", "enterprise__name").annotate(
-        loans=Count("pk"), outstanding=Coalesce(Sum("outstanding_principal"), Decimal(0)))
-        .order_by("-outstanding", "enterprise__name")[:TOP_BORROWERS])
+    top = [{"enterprise_id": int(r["key"]), "enterprise__name": r["name"], "loans": r["loans"],
+            "outstanding": r["outstanding"]} for r in grouped["top"]]
     for row in top:
         row["label"], row["share"] = row["enterprise__name"], _share(row["outstanding"], total)
     top_share = _share(sum((r["outstanding"] for r in top), Decimal(0)), total)
@@ -205,7 +198,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
                           "principal.", len(top))
                  % {"n": len(top), "share": _percent(top_share)}) if top else "")
 
-    npl = _npl(viewer=viewer, scope=scope)
+    npl = _npl(rows=grouped["branch"], gap=gap)
     runs = monitoring.run_dates(limit=VINTAGE_RUNS)
     migration = _migration(viewer=viewer, scope=scope, filters=filters, runs=runs)
     vintages = _vintage_curves(scope=scope, filters=filters, runs=runs)
@@ -233,15 +226,30 @@ def _percent(ratio: Decimal) -> str:
     return formats.number_format(ratio * 100, 2, use_l10n=True) + "%"
 
 
-def _npl(*, viewer, scope: Scope) -> dict:
-    """NPL ratio by branch against the tolerance (bank NPL + policy margin, §4.6), from
-    monitoring's definition (category, floor or today's DPD past the 次级 floor)."""
-    tolerance = monitoring.npl_tolerance()
+def _npa_dpd_floor() -> tuple[int | None, str | None]:
+    """Days past due beyond which a loan is non-performing today (the 次级 floor in
+    policy), or why it cannot be read."""
     try:
-        rows = monitoring.npl_ratios(viewer=viewer, by="branch", within=scope.loans)
-        gap = None
-    except PolicyNotConfigured as missing:
-        rows, gap = [], str(missing.detail)
+        return Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT), None
+    except MissingPolicy as missing:
+        return None, str(PolicyNotConfigured(str(missing)).detail)
+
+
+def _npl(*, rows: list[dict], gap: str | None) -> dict:
+    """NPL ratio by branch against the tolerance (bank NPL + policy margin, §4.6), by
+    monitoring's definition (category, floor or today's DPD past the 次级 floor; as
+    `monitoring.selectors.npl_ratios`), from the book's branch breakdown (by name)."""
+    tolerance = monitoring.npl_tolerance()
+    by_name: dict[str, dict] = {}
+    for found in rows:
+        row = by_name.setdefault(found["name"], {"key": found["name"], "loans": 0,
+                                                 "total": Decimal(0), "npa": Decimal(0)})
+        row["loans"] += found["loans"]
+        row["total"] += found["outstanding"]
+        row["npa"] += found["npa"]
+    rows = sorted(by_name.values(), key=lambda r: str(r["key"]))
+    for row in rows:
+        row["ratio"] = row["npa"] / row["total"] if row["total"] else Decimal(0)
     total = sum((r["total"] for r in rows), Decimal(0))
     npa = sum((r["npa"] for r in rows), Decimal(0))
     ratio = _share(npa, total) if rows else None

@@ -8,6 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from apps.insight.portfolio_facts import refresh_portfolio_facts
 from apps.insight.summaries import refresh_step_clock
 
 
@@ -22,4 +23,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         written = refresh_step_clock(rebuild=rebuild)
         self.stdout.write(f"step clock: {written} moves summarised "
+                          f"in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        written = refresh_portfolio_facts(rebuild=rebuild)
+        self.stdout.write(f"portfolio facts: {written} loans written "
                           f"in {time.perf_counter() - started:.1f} s")
