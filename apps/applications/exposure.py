@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from apps.applications.models import Application
@@ -93,9 +93,11 @@ def group_exposure_total(*, enterprise_id: int) -> Decimal:
     from apps.core.compiled import compiled_rows
 
     # Compiled once per process (the ORM's build of this query cost more than running it).
+    # Every column a sum of amounts: Decimal, as the ORM gives it (SQLite returns floats).
     row = compiled_rows("group_exposure_total", lambda marker: _sum_query(
         Application.objects.filter(
-            enterprise_id__in=enterprise_group_query(enterprise_id=marker))), enterprise_id)[0]
+            enterprise_id__in=enterprise_group_query(enterprise_id=marker))), enterprise_id,
+        output_fields=[DecimalField()] * len(_SUMS))[0]
     existing, approved, requested = _sums(sums=dict(zip(_SUMS, row, strict=True)))
     return existing + approved + requested
 

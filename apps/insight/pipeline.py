@@ -48,6 +48,8 @@ from apps.insight.summaries import (
     WAITING_STATES,
     clock_rows_sql,
     open_tail_sql,
+    read_datetime,
+    sql_datetime,
     watermark,
 )
 from apps.investigations.policy import policy_values_in_force
@@ -308,7 +310,7 @@ def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str,
         late_case = "CASE " + " ".join(
             "WHEN f.state = %s AND f.since < %s THEN 1" for _ in limits) + " ELSE 0 END"
         for state, days in limits.items():
-            late_params += [state, now - dt.timedelta(days=float(days))]
+            late_params += [state, sql_datetime(now - dt.timedelta(days=float(days)))]
     sql = (
         "WITH t AS (" + tail + ") "  # noqa: S608 - fixed fragments
         "SELECT f.state, COUNT(*), SUM(" + late_case + "), MIN(f.since) FROM ("
@@ -320,7 +322,7 @@ def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str,
         ") f WHERE " + where + " GROUP BY f.state")
     with connection.cursor() as cursor:
         cursor.execute(sql, [mark, *moves, *late_params, *scope_params])
-        return {r[0]: {"files": r[1], "late": int(r[2] or 0), "oldest": r[3]}
+        return {r[0]: {"files": r[1], "late": int(r[2] or 0), "oldest": read_datetime(r[3])}
                 for r in cursor.fetchall()}
 
 
@@ -334,7 +336,8 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> l
     a refresh committing meanwhile neither doubles nor drops a move."""
     if branches is not None and not branches:
         return []
-    filters, params = ["m.left_at >= %s", "m.left_at < %s", "m.seconds IS NOT NULL"], [start, end]
+    filters = ["m.left_at >= %s", "m.left_at < %s", "m.seconds IS NOT NULL"]
+    params: list = [sql_datetime(start), sql_datetime(end)]
     if branches is not None:
         filters.append("m.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
         params += sorted(branches)

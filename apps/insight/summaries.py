@@ -22,7 +22,11 @@ Beat runs it every minute (`insight.summaries_refresh`); `manage.py insight_summ
 watermark (`clock_rows_sql(upper=False)`), so it is never stale, only slower if beat stops.
 """
 
+import datetime as dt
+
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.applications.states import ApplicationState as S
 from apps.insight.models import OpenFile, StepClock, SummaryWatermark
@@ -41,12 +45,42 @@ MOVES = ("application.submitted", "application.investigation_started",
          "application.disbursed", "application.withdrawn", "application.expired")
 
 
+def seconds_sql(later: str, earlier: str) -> str:
+    """SQL for the seconds from timestamp column `earlier` to `later`, to the microsecond on
+    both databases. SQLite keeps a timestamp as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+    (Django's adapter), and its julianday() rounds to the millisecond: the whole seconds come
+    from julianday() of the first 19 characters (exact once rounded), the fraction from the
+    text after them ('' or '.ffffff', read as 0 or 0.ffffff)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return (f"(ROUND((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19)))"
+            f" * 86400.0) + CAST('0' || substr({later}, 20) AS REAL)"
+            f" - CAST('0' || substr({earlier}, 20) AS REAL))")
+
+
+def sql_datetime(value: dt.datetime) -> dt.datetime | str:
+    """An aware datetime as a raw-SQL parameter compared with stored timestamps: unchanged on
+    PostgreSQL; on SQLite the stored text form (UTC), since the driver's own adapter writes
+    the local offset ('+08:00') and text compares as text."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def read_datetime(value) -> dt.datetime | None:
+    """A timestamp read by raw SQL as an aware datetime: SQLite gives the stored UTC text for a
+    computed column (MIN, a UNION), PostgreSQL an aware datetime."""
+    if value is None or (isinstance(value, dt.datetime) and timezone.is_aware(value)):
+        return value
+    if not isinstance(value, dt.datetime):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
+
+
 def _dialect() -> dict[str, str]:
     if connection.vendor == "postgresql":
         return {"step": "e.payload ->> 'from'",
-                "seconds": "EXTRACT(EPOCH FROM (b.occurred_at - b.entered))"}
+                "seconds": seconds_sql("b.occurred_at", "b.entered")}
     return {"step": "json_extract(e.payload, '$.from')",
-            "seconds": "((julianday(b.occurred_at) - julianday(b.entered)) * 86400.0)"}
+            "seconds": seconds_sql("b.occurred_at", "b.entered")}
 
 
 def clock_rows_sql(*, lower: str = "%s", upper: bool) -> tuple[str, list]:

@@ -29,6 +29,8 @@ from apps.insight.summaries import (
     STEP_CLOCK,
     WAITING_STATES,
     refresh_step_clock,
+    seconds_sql,
+    sql_datetime,
     watermark,
 )
 from apps.insight.tests.test_pipeline import _file, _move
@@ -39,7 +41,11 @@ DAY = 86400
 
 def _trail_durations(*, branches, product_id, start, end, limits) -> list[tuple]:
     """The computation before the summary (PostgreSQL), verbatim: a LAG window over every move
-    of the applications that moved in the period."""
+    of the applications that moved in the period. On SQLite the same window, with its JSON
+    function, the summary's seconds expression and timestamps as its stored text."""
+    postgresql = connection.vendor == "postgresql"
+    if not postgresql:
+        start, end = sql_datetime(start), sql_datetime(end)
     params: list = []
     moves = ", ".join(["%s"] * len(MOVES))
     where = [f"e.action IN ({moves})"]
@@ -55,7 +61,9 @@ def _trail_durations(*, branches, product_id, start, end, limits) -> list[tuple]
     where.append("e.application_id IN (SELECT p.application_id FROM audit_auditevent p "  # noqa: S608
                  f"WHERE p.occurred_at >= %s AND p.occurred_at < %s AND p.action IN ({moves}))")
     params += [start, end, *MOVES]
-    seconds = "EXTRACT(EPOCH FROM (m.occurred_at - m.entered))"
+    seconds = ("EXTRACT(EPOCH FROM (m.occurred_at - m.entered))" if postgresql
+               else seconds_sql("m.occurred_at", "m.entered"))
+    step = "e.payload ->> 'from'" if postgresql else "json_extract(e.payload, '$.from')"
     late_case, late_params = "0", []
     if limits:
         late_case = "CASE " + " ".join(
@@ -63,7 +71,7 @@ def _trail_durations(*, branches, product_id, start, end, limits) -> list[tuple]
         for state, days in limits.items():
             late_params += [state, float(days) * DAY]
     sql = (
-        "WITH m AS (SELECT e.occurred_at, e.payload ->> 'from' AS step, "  # noqa: S608
+        "WITH m AS (SELECT e.occurred_at, " + step + " AS step, "  # noqa: S608
         "LAG(e.occurred_at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS entered "
         "FROM audit_auditevent e JOIN applications_application a ON a.id = e.application_id "
         "JOIN products_productversion v ON v.id = a.product_version_id "
