@@ -207,9 +207,11 @@ WITH base AS (
 firm_loans AS (
   SELECT l.id, l.enterprise_id, l.outstanding_principal,
          GREATEST(l.dpd_principal, l.dpd_interest) AS dpd
-  FROM loans_loan l
-  WHERE l.enterprise_id IN (SELECT DISTINCT enterprise_id FROM base)
-    AND l.state = ANY(%(states)s)
+  FROM (SELECT DISTINCT enterprise_id FROM base) e
+  CROSS JOIN LATERAL (
+    SELECT l.id, l.enterprise_id, l.outstanding_principal, l.dpd_principal, l.dpd_interest
+    FROM loans_loan l
+    WHERE l.enterprise_id = e.enterprise_id AND l.state = ANY(%(states)s)) l
 ),
 exposure AS (
   SELECT f.enterprise_id, SUM(f.outstanding_principal) AS total,
