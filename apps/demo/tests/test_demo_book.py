@@ -31,6 +31,7 @@ def _assert_visits_are_honest(ticked: int, *, seeded_before) -> None:
     answered at a human pace, all in the past; the box-ticked file is caught by each control;
     the scores spread over several grades."""
     from apps.audit.models import AuditEvent
+    from apps.demo.clock import in_working_hours
     from apps.documents.models import Document
     from apps.investigations.models import AnswerType, Investigation, PolicyValue
     from apps.investigations.states import InvestigationState
@@ -44,6 +45,10 @@ def _assert_visits_are_honest(ticked: int, *, seeded_before) -> None:
     for investigation in Investigation.objects.all():
         codes[investigation.pk] = {f.get("code") for f in investigation.red_flags or []}
     assert codes[ticked] >= VISIT_CONTROLS, codes[ticked]
+    # The box-ticked visit is seconds long, but on a working day too (issue #18: no night visits).
+    ticked_check_ins = list(Investigation.objects.get(pk=ticked).check_ins.all())
+    assert ticked_check_ins and all(in_working_hours(c.at, c.checked_out_at - c.at)
+                                    for c in ticked_check_ins), ticked_check_ins
     honest = Investigation.objects.exclude(pk=ticked).prefetch_related("check_ins", "answers")
     assert honest.count() >= 10
     problems = []  # every file's shortfalls at once, not only the first
@@ -54,6 +59,10 @@ def _assert_visits_are_honest(ticked: int, *, seeded_before) -> None:
             problems.append((reference, "flags", sorted(visit_flags)))
         check_ins = list(investigation.check_ins.all())
         assert {c.officer_id for c in check_ins} == investigation.officer_ids
+        arrived = min(c.at for c in check_ins)
+        if not in_working_hours(arrived, max(c.checked_out_at for c in check_ins) - arrived):
+            problems.append((reference, "visit out of working hours",
+                             timezone.localtime(arrived).isoformat()))
         together = (min(c.checked_out_at for c in check_ins)
                     - max(c.at for c in check_ins)).total_seconds() / 60
         on_site = min((c.checked_out_at - c.at).total_seconds() / 60 for c in check_ins)

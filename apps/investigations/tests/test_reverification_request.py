@@ -2,6 +2,9 @@
 sample): the service (permission, branch, state, one per file, reason, audit), its API (201,
 400, 403, 404, 409) and the button on the application and review pages."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +13,10 @@ from apps.accounts.roles import Role
 from apps.applications.states import ApplicationState
 from apps.audit.models import AuditEvent
 from apps.core.exceptions import TransitionConflict
+from apps.investigations.controls import policies
 from apps.investigations.controls.reverification import reverification_request
-from apps.investigations.models import Investigation, ReVerification
+from apps.investigations.models import Investigation, PolicyValue, ReVerification
+from apps.investigations.seed import seed_builtin_templates
 from apps.investigations.states import InvestigationState, ReVerificationState
 from apps.investigations.tests.api import conftest as api_fixtures
 from apps.investigations.tests.api.conftest import assert_error
@@ -22,10 +27,22 @@ investigating, assigned = api_fixtures.investigating, api_fixtures.assigned
 REASON = "The supplier named in C3 could not be found on the map."
 
 
+def _no_random_sample() -> None:
+    """A sample rate of 0 in force, so the random draw on acceptance never opens one (it
+    depends on the row's id) and each test decides what exists."""
+    policies.seed_control_policies()
+    key = "control.reverify.sample_rate"
+    latest = PolicyValue.objects.filter(key=key).order_by("-version").first()
+    PolicyValue.objects.create(key=key, value=Decimal("0"), version=latest.version + 1,
+                               effective_from=dt.date(2024, 1, 2), source_citation="test")
+
+
 @pytest.fixture
 def accepted(world):
     """A north file whose investigation (am.north and assistant.north) a reviewer accepted;
     the random sample did not draw it."""
+    seed_builtin_templates()
+    _no_random_sample()
     application = world.in_state(ApplicationState.INVESTIGATING)
     investigation = Investigation.objects.get(application=application)
     assert investigation.state == InvestigationState.ACCEPTED
