@@ -132,8 +132,9 @@ def test_api_request_and_its_refusals(world, api_as, assigned, accepted):
     assert again["code"] == "transition_not_allowed"
 
 
-def test_the_operation_and_its_refusals_are_in_the_schema(client):
-    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+def test_the_operation_and_its_refusals_are_in_the_schema(api_as):
+    schema = api_as("lead.north").get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/v1/investigations/{investigation_id}/request-reverification/"]
     assert {"201", "400", "403", "404", "409"} <= set(operation["post"]["responses"])
 
