@@ -21,6 +21,8 @@ from apps.datahub.testservers import demo_env  # noqa: E402  (stdlib only)
 
 PYTHON = sys.executable
 PORT = os.environ.get("PORT", "8000")
+# The demo firms' tax facts the seed writes and the tax bureau's stand-in answers from.
+FACTS = ROOT / "var" / "datahub-demo-facts.json"
 HOST = os.environ.get("HOST", "127.0.0.1")
 
 
@@ -32,6 +34,7 @@ def _env() -> dict:
     # The data hub's sources: the local stand-ins below unless real services are configured.
     for name, url in demo_env().items():
         env.setdefault(name, url)
+    env.setdefault("DATAHUB_DEMO_FACTS", str(FACTS))
     return env
 
 
@@ -77,7 +80,7 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
 def main() -> int:
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
-    _manage("seed_demo")
+    _manage("seed_demo", "--datahub-facts", str(FACTS))
     processes = {
         # The stand-ins for the outside data services (registry, court, tax, utility, credit
         # bureau) on the loopback, so the demo's data pulls reach something that answers.

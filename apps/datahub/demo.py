@@ -50,3 +50,15 @@ def seed_demo_consents(*, officer_prefix: str = "am") -> dict[str, int]:
                                actor=officer, person_id=person.pk)
                 created += 1
     return {"data-pull consents": created}
+
+
+def demo_taxpayer_facts() -> dict[str, dict]:
+    """USCC → what the tax bureau's stand-in answers for each enterprise (issue #18: a firm
+    graded C on record is not answered A by the bureau either): its grade on record (M, a new
+    taxpayer's, when it has none, as the honest visit answers) and its monthly sales."""
+    facts = {}
+    for uscc, rating, revenue in Enterprise.objects.exclude(uscc="").order_by("pk").values_list(
+            "uscc", "tax_credit_rating", "annual_revenue"):
+        monthly = (revenue or 0) / 12
+        facts[uscc] = {"credit_rating": rating or "M", "monthly_sales": f"{monthly:.2f}"}
+    return facts

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.applications import services
 from apps.applications.states import ApplicationState as S
-from apps.demo.clock import StoryClock, real_now
+from apps.demo.clock import StoryClock, real_now, visit_starts
 from apps.demo.lifecycle import honest_visit_bound, investigates, walk_to_state
 from apps.parties.models import Enterprise
 from apps.products.selectors import eligibility_for_enterprise
@@ -36,6 +36,10 @@ _COMMITTEE_FILE_FLOOR = Decimal("1200000")
 # Between the story's end and the present: the seed's own running time (the clock ticks with
 # real time) and the walks after the last visit fit in it.
 _STORY_MARGIN = dt.timedelta(minutes=45)
+# Beyond the longest visit, each slot leaves room for the seed's running time between visits.
+_SLOT_PAD = dt.timedelta(minutes=10)
+# Before the first visit: the files drawn up and submitted that morning.
+_STORY_LEAD = dt.timedelta(minutes=30)
 
 _PURPOSES = ["Buy raw materials for the next season's orders",
              "Pay suppliers ahead of the holiday peak",
@@ -49,8 +53,9 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
     demo staff; those qualifying for nothing get a draft, so the refusal can be seen.
 
     The walk runs under a story clock (issue #18): each honest investigation is a site visit of
-    over an hour, so the story starts that long per visit before now and moves only forward;
-    each visit begins in its own slot, and the clock stops before the present."""
+    over an hour, each in its own slot of a past working day (`visit_starts`: weekdays, inside
+    working hours), so the story starts that many working days back and moves only forward;
+    the clock stops before the present."""
     rng = random.Random(seed)
     today = timezone.localdate()
     plan = []
@@ -71,16 +76,23 @@ def seed_demo_applications(*, seed: int = 20261128) -> int:
     # The files waiting for someone (a reviewer, an approver, a committee) are walked last, so
     # they reached their inbox recently rather than at the story's start, days ago.
     order = sorted(range(len(plan)), key=lambda i: plan[i][2] in _WAITING)
-    visits = sum(1 for _e, _c, state, _a, eligible, honest in plan
-                 if eligible and honest and investigates(state))
-    slot = _visit_slot()
-    start = real_now() - slot * visits - _STORY_MARGIN
+    # Every site visit gets its slot, the box-ticked one's (seconds long) too: in working
+    # hours like the rest.
+    visits = sum(1 for _e, _c, state, _a, eligible, _honest in plan
+                 if eligible and investigates(state))
+    # The longest visit plus room for the seed's own running time (the clock ticks with real
+    # time), so a day's last visit still ends in working hours.
+    slot = _visit_slot() + _SLOT_PAD
+    # Each visit in a slot of the working day (never at night or at the weekend), the
+    # latest slots that end before the margin; the story starts a little before the first.
+    starts = visit_starts(visits, slot, before=real_now() - _STORY_MARGIN)
+    start = (starts[0] if starts else real_now() - _STORY_MARGIN - slot) - _STORY_LEAD
     created = visit = 0
     with StoryClock(start) as clock:
         for index in order:
             enterprise, chosen, state, amount, eligible, honest = plan[index]
-            if eligible and honest and investigates(state):
-                clock.advance_to(start + slot * visit)
+            if eligible and investigates(state):
+                clock.advance_to(starts[visit])
                 visit += 1
             branch_code = enterprise.branch.code
             manager = User.objects.get(username=f"am.{branch_code}")

@@ -7,6 +7,10 @@ the past, flows with real time and is moved only forward, and stops before the p
 timestamp the services write (`timezone.now()`, auto_now fields, EXIF times built from it) is
 then a plausible past moment, and nothing is dated in the future. The later lifecycle (loans,
 monitoring) runs after the clock has stopped, on the real clock.
+
+Site visits happen in working hours (`visit_starts`): officers call on a firm on a weekday
+between the start and the end of the working day, never at night, so the story's visits are
+spread over the past working days, several a day.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import datetime as dt
 
 import time_machine
 from time_machine import escape_hatch
+
+# The working day a site visit must fit in, local time (settings.TIME_ZONE), Monday to Friday.
+# The demo's story, not a control threshold: no control reads it.
+WORKDAY_START = dt.time(9, 0)
+WORKDAY_END = dt.time(17, 30)
+WORKDAYS = (0, 1, 2, 3, 4)
 
 
 class StoryOverrun(RuntimeError):
@@ -71,3 +81,38 @@ class StoryClock:
         """Move to `moment` if it is still ahead; a moment already past leaves the clock as is."""
         ahead = moment - self.now()
         return self.advance(ahead) if ahead > dt.timedelta(0) else self.now()
+
+
+def in_working_hours(start: dt.datetime, length: dt.timedelta) -> bool:
+    """Whether a visit from `start` (aware) lasting `length` is on a working day, inside it."""
+    from django.utils import timezone
+
+    local = timezone.localtime(start)
+    end = timezone.localtime(start + length)
+    return (local.weekday() in WORKDAYS and end.date() == local.date()
+            and local.time() >= WORKDAY_START and end.time() <= WORKDAY_END)
+
+
+def visit_starts(count: int, slot: dt.timedelta, *, before: dt.datetime) -> list[dt.datetime]:
+    """`count` moments, oldest first, at which a visit of at most `slot` begins and ends
+    within the working day, back to back from the day's start, the last ending by `before`
+    (aware): the latest such slots, going back over as many working days as they need."""
+    from django.utils import timezone
+
+    if slot <= dt.timedelta(0) or slot > (dt.datetime.combine(dt.date.min, WORKDAY_END)
+                                          - dt.datetime.combine(dt.date.min, WORKDAY_START)):
+        raise ValueError("A visit slot must fit in one working day.")
+    zone = timezone.get_current_timezone()
+    starts: list[dt.datetime] = []
+    day = timezone.localtime(before).date()
+    while len(starts) < count:
+        if day.weekday() in WORKDAYS:
+            moment = timezone.make_aware(dt.datetime.combine(day, WORKDAY_START), zone)
+            today = []
+            while in_working_hours(moment, slot):
+                if moment + slot <= before:
+                    today.append(moment)
+                moment += slot
+            starts = today[-(count - len(starts)):] + starts
+        day -= dt.timedelta(days=1)
+    return starts

@@ -7,8 +7,9 @@ loans and re-scores the book, a committee member puts the waiting file on a sess
 a post-loan officer types a covenant and the daily covenant sweep schedules checks and annual
 reviews, the daily exemption sweep opens the written-off loan's case, an auditor exports that
 file's trail, an administrator sends a task probe, a team lead imports the month's court
-enforcement list, and a policy officer starts the next version of each policy the workbench
-edits. The jobs' tasks, also sent on commit, find their work done (each is idempotent).
+enforcement list and asks for one accepted file to be re-verified, and a policy officer starts
+the next version of each policy the workbench edits. The jobs' tasks, also sent on commit,
+find their work done (each is idempotent).
 
 Idempotent: each part is skipped when its kind of object exists.
 """
@@ -27,7 +28,7 @@ from apps.accounts.models import User
 def seed_demo_extras(*, today: dt.date) -> dict[str, int]:
     counts: dict[str, int] = {}
     for part in (_scoring, _committee_session, _covenants, _exemption_cases, _audit_export,
-                 _task_probe, _court_list, _policy_drafts):
+                 _task_probe, _court_list, _reverification_request, _policy_drafts):
         counts.update(part(today))
     return counts
 
@@ -182,6 +183,30 @@ def _court_list(today) -> dict[str, int]:
                          data=rows.encode(), purpose=Purpose.PRE_LOAN,
                          actor=_user("lead.north"))
     return {"court list pulls": len(result.pulls)}
+
+
+def _reverification_request(today) -> dict[str, int]:
+    """The north team lead doubts one accepted file (the latest accepted investigation of the
+    branch not yet re-verified) and asks for its re-verification, which is then on his list
+    (the random sample on acceptance may or may not have drawn another)."""
+    from apps.investigations.controls.reverification import reverification_request
+    from apps.investigations.models import Investigation, ReVerification
+    from apps.investigations.states import InvestigationState
+
+    if ReVerification.objects.filter(requested_by__isnull=False).exists():
+        return {}
+    lead = _user("lead.north")
+    investigation = (Investigation.objects.filter(
+        state=InvestigationState.ACCEPTED, application__branch__code="north",
+        reverification__isnull=True).exclude(lead_officer=lead).exclude(assisting_officer=lead)
+        .order_by("-accepted_at", "-pk").first())
+    if investigation is None:
+        return {}
+    reverification_request(
+        investigation_id=investigation.pk, actor=lead,
+        reason="The declared sales rose faster than the electricity used; call the two "
+               "largest customers named in the file to confirm the orders.")
+    return {"re-verifications requested": 1}
 
 
 def _policy_drafts(today) -> dict[str, int]:

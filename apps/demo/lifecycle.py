@@ -122,6 +122,9 @@ _PROFILE_BY_INDUSTRY = {"C": "leveraged_manufacturer", "D": "leveraged_manufactu
                         "E": "leveraged_manufacturer", "F": "thin_margin_trader",
                         "G": "thin_margin_trader", "H": "thin_margin_trader"}
 _YOUNG_FIRM_YEARS = 5
+# A firm with no grade on record has not been graded yet: a new taxpayer's grade is M (纳税信用
+# M级, newly registered or without a full year of filings), not A.
+_NO_TAX_GRADE = "M"
 _MICRO_SALES = Decimal("1000000")
 
 
@@ -202,6 +205,29 @@ def _honest_figures(application: Application) -> dict:
                                    for k, v in figures.items()}}
 
 
+def document_figures(application: Application) -> dict:
+    """What the firm's own bank statements and tax returns show (issue #18): the inflows and
+    VAT sales an honest visit types (`_honest_figures`, from its declared sales) and the year
+    before by its profile's tax trend. So the documents' cross-checks pass on an honest file,
+    and catch the box-ticked one, whose typed figures were made up."""
+    figures = _honest_figures(application)
+    _name, profile = honest_profile(application)
+    revenue = Decimal(figures["E3_VAT_SALES_12M"])
+    return {"bank.inflows_12m": Decimal(figures["F2_TOTAL_INFLOW_12M"]),
+            "tax.revenue_12m": revenue,
+            "tax.prior_revenue_12m": (revenue / (1 + profile["tax_trend"])).quantize(
+                Decimal(1))}
+
+
+def _collect_on_site(application: Application, officer: User) -> None:
+    """The statements and tax returns (and every other required document) collected and
+    uploaded during the visit, before the officers submit: the cross-checks read them."""
+    from apps.documents.demo import collect_required_documents
+
+    collect_required_documents(application, officer, site=_site(application),
+                               figures=document_figures(application))
+
+
 def _honest_choice(item: Item, application: Application):
     """The honest answer to a choice the profile decides (premises, statements' source) or
     the enterprise's record does (its tax grade); None where the first choice stands."""
@@ -209,9 +235,9 @@ def _honest_choice(item: Item, application: Application):
     codes = {c["code"] for c in item.choices or []}
     rating = application.enterprise.tax_credit_rating
     wanted = {"C2_PREMISES": profile["premises"], "F1_SOURCE": profile["statements"],
-              # The grade on record; a firm graded C or D on record (which the template flags
-              # R3) or without a grade keeps the walk's first choice, as before.
-              "B9_TAX_GRADE": rating if rating in ("A", "B", "M") else None}.get(item.code)
+              # The grade on record, whatever it is: a firm graded C is answered C (which the
+              # template rightly flags R3), never the first choice, A (issue #18).
+              "B9_TAX_GRADE": rating or _NO_TAX_GRADE}.get(item.code)
     return wanted if wanted in codes else None
 
 
@@ -284,6 +310,8 @@ def _investigate(application: Application, manager: User, *, honest: bool = Fals
                 checked_out_at__isnull=True).values_list("officer_id", flat=True).distinct():
             workflow.site_check_out(investigation_id=investigation.pk,
                                     officer=User.objects.get(pk=officer_id), lat=lat, lng=lng)
+        if clock is not None:  # the demo seed's box-ticked file: the firm's real documents
+            _collect_on_site(application, manager)
         investigation = workflow.investigation_submit(investigation_id=investigation.pk,
                                                       actor=manager)
     if honest and clock is not None:
@@ -420,6 +448,7 @@ def _honest_visit(investigation: Investigation, application: Application, manage
         officer = lead if len(sections) % 2 else assistant
         workflow.answer_save(investigation_id=investigation.pk, item_code=item.code,
                              value=value, evidence=evidence, actor=officer)
+    _collect_on_site(application, lead)
     # Both stay until the policy's time on site has passed, with a margin, then leave.
     stay = max(policy["on_site_min"], policy["together_min"]) + rng.uniform(*_STAY_EXTRA_MIN)
     clock.advance_to(arrived + _minutes(stay))
@@ -529,8 +558,8 @@ def walk_to_state(application: Application, state: str, *, branch_code: str,
     for _reached, prefix, move in _ROAD:
         if application.state == target:
             break
-        if honest and _reached == S.INVESTIGATING:
-            application = move(application, staff(prefix), honest=True, clock=clock)
+        if clock is not None and _reached == S.INVESTIGATING:
+            application = move(application, staff(prefix), honest=honest, clock=clock)
         else:
             application = move(application, staff(prefix))
     if exit_move is not None:

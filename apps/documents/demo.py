@@ -3,6 +3,7 @@ through the real upload service and checks (used by apps/demo's lifecycle walk).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -30,8 +31,46 @@ class _Upload:
         yield self._data
 
 
-def _file(code: str, application, n: int, site) -> tuple[str, bytes, dict]:
+def _scaled(txns: list, inflows: Decimal) -> list:
+    """The sample account with every amount scaled so its inflows total `inflows` (outflows
+    by the same factor): the firm's own scale of business, same pattern of trade."""
+    total = sum((t.amount for t in txns if t.amount > 0), Decimal(0))
+    factor = inflows / total
+    return [dataclasses.replace(t, amount=(t.amount * factor).quantize(Decimal("0.01")))
+            for t in txns]
+
+
+def _tax_returns(*, seed: int, revenue_12m: Decimal, prior_12m: Decimal) -> bytes:
+    """24 monthly VAT returns (税款所属期, 销售额, 实缴税额, small-scale 3% levy) whose last 12
+    months total `revenue_12m` and the 12 before `prior_12m`, month to month uneven."""
+    import csv
+    import io
+    import random
+
+    rng = random.Random(seed)
+    periods = samples._months(timezone.localdate(), 24)
+    rows = []
+    for year_total, months in ((prior_12m, periods[:12]), (revenue_12m, periods[12:])):
+        weights = [Decimal(rng.randint(90, 110)) for _ in months]
+        amounts = [(year_total * w / sum(weights)).quantize(Decimal("0.01")) for w in weights]
+        amounts[-1] += year_total.quantize(Decimal("0.01")) - sum(amounts)  # exact total
+        rows += list(zip(months, amounts, strict=True))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["税款所属期", "销售额", "实缴税额"])
+    for period, revenue in rows:
+        writer.writerow([period, f"{revenue:.2f}", f"{revenue * Decimal('0.03'):.2f}"])
+    return out.getvalue().encode("utf-8")
+
+
+def _file(code: str, application, n: int, site, figures: dict | None = None,
+          count: int = 1) -> tuple[str, bytes, dict]:
+    """One document of type `code`. With `figures` (the firm's own: `bank.inflows_12m`,
+    `tax.revenue_12m`, `tax.prior_revenue_12m`), the statements and the tax returns are at
+    the firm's scale, split over the `count` documents of the type; without, the samples'
+    fixed scale."""
     seed = application.pk * 100 + n
+    figures = figures or {}
     if code == "site_photo":
         taken = timezone.localtime(timezone.now() - dt.timedelta(hours=1)).replace(tzinfo=None)
         lat, lng = float(site[0]) + 0.0003 * n, float(site[1])
@@ -39,8 +78,16 @@ def _file(code: str, application, n: int, site) -> tuple[str, bytes, dict]:
                 {"device_lat": Decimal(str(site[0])), "device_lng": Decimal(str(site[1])),
                  "device_accuracy_m": Decimal("10")})
     if code == "bank_statement":
-        return "statement.csv", samples.statement_cn_csv(samples.transactions(seed=seed)), {}
+        txns = samples.transactions(seed=seed)
+        if figures.get("bank.inflows_12m"):
+            txns = _scaled(txns, Decimal(figures["bank.inflows_12m"]) / count)
+        return "statement.csv", samples.statement_cn_csv(txns), {}
     if code == "tax_record":
+        if figures.get("tax.revenue_12m"):
+            revenue = Decimal(figures["tax.revenue_12m"]) / count
+            prior = Decimal(figures.get("tax.prior_revenue_12m") or figures["tax.revenue_12m"])
+            return "vat-returns.csv", _tax_returns(seed=seed, revenue_12m=revenue,
+                                                   prior_12m=prior / count), {}
         return "vat-returns.csv", samples.tax_csv(seed=seed), {}
     if code == "utility_bill":
         return "electricity.csv", samples.electricity_csv(seed=seed), {}
@@ -76,16 +123,18 @@ def site_photo_take(application, actor, *, site, seed: int, item_code: str = "")
     return document.pk
 
 
-def collect_required_documents(application, actor, *, site) -> int:
+def collect_required_documents(application, actor, *, site, figures: dict | None = None) -> int:
     """Upload and check every required document still missing; returns how many files.
-    Runs inside the demo seed's transaction."""
+    Runs inside the demo seed's transaction. `figures`: the firm's own figures the bank
+    statements and tax returns show (see `_file`), so they agree with its declared sales."""
     uploaded = 0
     for row in checklist_rows(application):
         if not row.blocking:
             continue
         code = row.requirement.document_type.code
         for n in range(row.satisfied_count, row.requirement.min_count):
-            name, data, extra = _file(code, application, n, site)
+            name, data, extra = _file(code, application, n, site, figures,
+                                      count=row.requirement.min_count)
             document = services.document_upload(
                 application_id=application.pk, document_type_code=code,
                 uploaded_file=_Upload(name, data), actor=actor,

@@ -39,6 +39,7 @@ class InvestigationsConfig(AppConfig):
             "investigation.site_checked_out": _("Site check-out recorded"),
             "investigation.reopened": _("Accepted investigation reopened for rework"),
             "reverification.opened": _("Investigation sampled for re-verification"),
+            "reverification.requested": _("Re-verification requested by a team lead"),
             "reverification.completed": _("Re-verification completed"),
         })
         # The officers who investigated may not review or approve the file (审贷分离).

@@ -56,3 +56,11 @@ class ReVerificationForm(forms.Form):
                             widget=forms.Textarea(attrs={"rows": 4}),
                             help_text=_("Required when discrepancies were found: say what did "
                                         "not match."))
+
+
+class ReVerificationRequestForm(forms.Form):
+    """A team lead asks for an accepted file to be re-verified; the reason is required by the
+    service (the form's own check only saves a round trip)."""
+
+    reason = forms.CharField(label=_("Why should this file be re-verified?"), max_length=4000,
+                             widget=forms.Textarea(attrs={"rows": 2}))

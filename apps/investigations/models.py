@@ -319,6 +319,16 @@ def investigator(investigation: "Investigation", user) -> bool:
     return _is_investigator(investigation, user)
 
 
+def reverification_requester(investigation: "Investigation", user) -> bool:
+    """A team lead who did not investigate the file may ask for its re-verification (§3.4:
+    besides the random sample, a supervisor re-checks a file he doubts). The branch is the
+    service's check (a lead of another branch never sees the file)."""
+    from apps.accounts.roles import Role
+
+    return (user is not None and user.is_authenticated and user.has_role(Role.TEAM_LEAD)
+            and not _is_investigator(investigation, user))
+
+
 class Investigation(WorkflowModel):
     """The pre-lending investigation of one application, on the template version it began on.
 
@@ -400,6 +410,14 @@ class Investigation(WorkflowModel):
     def return_for_correction(self, *, by, at) -> None:
         """Back to the officers with item-level comments (退回补正)."""
         self.reviewed_by, self.reviewed_at = by, at
+
+    @transition(field=state, source=InvestigationState.ACCEPTED,
+                target=InvestigationState.ACCEPTED, permission=reverification_requester)
+    def request_reverification(self) -> None:
+        """A team lead asks for this accepted file to be re-verified (§3.4). The investigation
+        stays accepted: the move exists so that who may ask, and from which state, are the
+        state machine's to say (403 not you, 409 not now); the service opens the
+        re-verification."""
 
     @transition(field=state, source=InvestigationState.ACCEPTED,
                 target=InvestigationState.RETURNED)
@@ -545,9 +563,19 @@ class ReVerification(WorkflowModel):
                                     verbose_name=_("assigned to"))
     state = FSMField(_("state"), default=ReVerificationState.OPEN,
                      choices=ReVerificationState.choices, protected=True, db_index=True)
-    sample_rate = models.DecimalField(_("sample rate"), max_digits=7, decimal_places=6)
-    draw = models.DecimalField(_("draw"), max_digits=7, decimal_places=6,
-                               help_text=_("The seeded random number that selected the file."))
+    sample_rate = models.DecimalField(_("sample rate"), max_digits=7, decimal_places=6,
+                                      null=True, blank=True,
+                                      help_text=_("Empty when a team lead asked for it."))
+    draw = models.DecimalField(_("draw"), max_digits=7, decimal_places=6, null=True, blank=True,
+                               help_text=_("The seeded random number that selected the file; "
+                                           "empty when a team lead asked for it."))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"),
+                                     help_text=_("The team lead who asked for it; empty when "
+                                                 "the random sample drew the file."))
+    reason = models.TextField(_("reason"), blank=True,
+                              help_text=_("Why the team lead asked for it."))
     outcome = models.CharField(_("outcome"), max_length=20, choices=ReVerificationOutcome.choices,
                                blank=True)
     method = models.CharField(_("method"), max_length=10, choices=ReVerificationMethod.choices,
@@ -559,9 +587,22 @@ class ReVerification(WorkflowModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("re-verification")
         verbose_name_plural = _("re-verifications")
+        constraints = [
+            # Either the random sample drew the file (with its rate and draw) or a team lead
+            # asked for it: never neither, so every row says why the file is re-checked.
+            models.CheckConstraint(
+                condition=(models.Q(sample_rate__isnull=False, draw__isnull=False)
+                           | models.Q(requested_by__isnull=False)),
+                name="investigations_reverification_drawn_or_requested"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.investigation_id} ({self.state})"
+
+    @property
+    def requested(self) -> bool:
+        """Asked for by a team lead, not drawn by the random sample."""
+        return self.requested_by_id is not None
 
     @transition(field=state, source=ReVerificationState.OPEN, target=ReVerificationState.DONE,
                 permission=reverifier)

@@ -1,6 +1,7 @@
-"""Pages of the random re-verification (§3.4): the team lead's list of files sampled for a
-re-visit or call-back, one page per file to record what was found, and the per-officer
-outcomes (§4.5 officer quality) for team leads and the risk side.
+"""Pages of the re-verification (§3.4): the team lead's list of files sampled (or asked for)
+for a re-visit or call-back, one page per file to record what was found, the per-officer
+outcomes (§4.5 officer quality) for team leads and the risk side, and the team lead's request
+to re-verify one accepted file.
 
 Reads go through the viewer-scoped selectors (another branch's file is a 404); the outcome is
 recorded by `reverification_complete`, which checks again that the actor is the assigned team
@@ -12,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from apps.core.exceptions import DomainError
@@ -21,9 +23,11 @@ from apps.investigations.controls.reverification import (
     officer_outcome_rows,
     reverification_complete,
     reverification_get,
+    reverification_request,
     reverifications_assigned,
 )
-from apps.investigations.forms import ReVerificationForm
+from apps.investigations.forms import ReVerificationForm, ReVerificationRequestForm
+from apps.investigations.selectors import investigation_get
 from apps.investigations.states import ReVerificationState
 
 
@@ -78,3 +82,36 @@ def reverification_page(request, reverification_id: int):
         "application": reverification.investigation.application,
         "form": form if may_record else None,
     }, status=status)
+
+
+@login_required
+@require_POST
+def reverification_request_page(request, investigation_id: int):
+    """A team lead asks for this accepted investigation to be re-verified and lands on the
+    re-verification's page; a refusal comes back as a message on the application's page.
+    The service checks role, branch and state again."""
+    investigation = investigation_get(viewer=request.user, investigation_id=investigation_id)
+    back = redirect("applications:detail", application_id=investigation.application_id)
+    form = ReVerificationRequestForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, _("Re-verification not requested: %(error)s")
+                           % {"error": error})
+        return back
+    try:
+        reverification = reverification_request(investigation_id=investigation.pk,
+                                                actor=request.user, **form.cleaned_data)
+    except PermissionDenied as exc:
+        permission_refused.send(sender=reverification_request_page, request=request,
+                                reason=str(exc))
+        return render(request, "403.html", status=403)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+        return back
+    except (DomainError, TransitionNotAllowed, ConcurrentTransition) as exc:
+        messages.error(request, getattr(exc, "detail", "") or _(
+            "This investigation cannot be re-verified now."))
+        return back
+    messages.success(request, _("Re-verification requested: it is on your list."))
+    return redirect("investigations:reverification", reverification.pk)

@@ -24,6 +24,8 @@ urlpatterns = [
          name="reverifications"),
     path("reverifications/<int:reverification_id>/", reverification_views.reverification_page,
          name="reverification"),
+    path("<int:investigation_id>/request-reverification/",
+         reverification_views.reverification_request_page, name="request-reverification"),
 ]
 
 urlpatterns += [

@@ -27,7 +27,10 @@ from apps.core.exceptions import DomainError
 from apps.core.signals import permission_refused
 from apps.investigations import workflow
 from apps.investigations.actions import available_actions
-from apps.investigations.controls.reverification import reverification_for_investigation
+from apps.investigations.controls.reverification import (
+    may_request_reverification,
+    reverification_for_investigation,
+)
 from apps.investigations.display import answer_display
 from apps.investigations.evidence import pulled_item_values
 from apps.investigations.forms import AcceptForm, AssignForm, CheckInForm, return_comments
@@ -76,6 +79,9 @@ def _application_section(request, application) -> dict | None:
     data["is_officer"] = request.user.pk in investigation.officer_ids
     data["reverification"] = reverification_for_investigation(viewer=request.user,
                                                               investigation=investigation)
+    data["may_request_reverification"] = (data["reverification"] is None
+                                           and may_request_reverification(
+                                               viewer=request.user, investigation=investigation))
     return data
 
 
@@ -284,14 +290,17 @@ def investigation_review(request, investigation_id: int):
                            for item in section.items]}
                 for section in view.sections]
     actions = available_actions(investigation, request.user)
+    reverification = reverification_for_investigation(viewer=request.user,
+                                                      investigation=investigation)
     return render(request, "investigations/review.html", {
         "investigation": investigation, "application": investigation.application,
         "view": view, "sections": sections, "actions": actions,
         "accept_form": AcceptForm() if "accept" in actions else None,
         "may_return": "return" in actions,
         "general_flags": [f for f in view.red_flags if not f.get("item")],
-        "reverification": reverification_for_investigation(viewer=request.user,
-                                                           investigation=investigation),
+        "reverification": reverification,
+        "may_request_reverification": reverification is None and may_request_reverification(
+            viewer=request.user, investigation=investigation),
     })
 
 

@@ -31,3 +31,34 @@ def test_seeded_policy_is_in_force_before_a_story_that_starts_days_back(seeded_o
     from apps.core.policy import seeded_policy_effective_from
 
     assert seeded_policy_effective_from(seeded_on) <= seeded_on - dt.timedelta(days=30)
+
+
+@pytest.mark.parametrize("before_local", [
+    dt.datetime(2026, 12, 7, 0, 40),    # Monday just after midnight: last week's slots
+    dt.datetime(2026, 12, 9, 13, 5),    # Wednesday lunchtime: the morning counts
+    dt.datetime(2026, 12, 12, 22, 0),   # Saturday night
+    dt.datetime(2026, 12, 14, 9, 20),   # Monday, before a first visit could end
+])
+def test_site_visits_are_slotted_in_working_hours(before_local):
+    """Issue #18: no night-time or weekend visits, however late the seed runs; the latest
+    slots, oldest first, none overlapping, the last ending by `before`."""
+    from django.utils import timezone
+
+    from apps.demo.clock import WORKDAY_END, WORKDAY_START, in_working_hours, visit_starts
+
+    before = timezone.make_aware(before_local)
+    slot = dt.timedelta(minutes=107)
+    starts = visit_starts(23, slot, before=before)
+    assert len(starts) == 23
+    assert starts == sorted(starts)
+    assert all(b - a >= slot for a, b in zip(starts, starts[1:], strict=False))
+    assert starts[-1] + slot <= before
+    for start in starts:
+        local = timezone.localtime(start)
+        assert local.weekday() < 5 and in_working_hours(start, slot)
+        assert local.time() >= WORKDAY_START and (local + slot).time() <= WORKDAY_END
+    # The latest slots: no working-hours slot fits between the last one and `before`.
+    after = starts[-1] + slot
+    assert not (in_working_hours(after, slot) and after + slot <= before)
+    with pytest.raises(ValueError):
+        visit_starts(1, dt.timedelta(hours=9), before=before)

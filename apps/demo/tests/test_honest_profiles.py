@@ -101,3 +101,67 @@ def test_the_profiles_score_apart_on_the_champion(three_products):
     # below the established firm.
     established = scores.pop("established")
     assert all(established - score > 100 for score in scores.values()), (established, scores)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rating", ["A", "B", "M", "C", "D", ""])
+def test_the_tax_grade_answered_is_the_one_on_record(three_products, rating):
+    """Issue #18: a firm graded C on record is answered C (and flagged R3 for it), never A; a
+    firm without a grade is a new taxpayer, M."""
+    items, document = three_products
+    (grade_item,) = [item for item in items if item.code == "B9_TAX_GRADE"]
+    application = _application(*FIRMS[0][:3], rating)
+    answer = lifecycle._honest_value(grade_item, application)
+    assert answer == (rating or "M")
+    values = derived_values(document, _answers(items, application), PolicyResolver())
+    flagged = {f.code for f in red_flags(document, values, PolicyResolver())}
+    assert ("TAX_GRADE_LOW" in flagged) == (rating in ("C", "D"))
+
+
+def _document_evidence(application) -> dict:
+    """The figures the demo's documents for this firm give, read back from the files made:
+    bank inflows summed from the statement's transactions, the tax returns' last 12 months."""
+    import csv
+    import io
+
+    from apps.documents import demo as documents_demo
+    from apps.documents import samples
+
+    figures = lifecycle.document_figures(application)
+    txns = documents_demo._scaled(samples.transactions(seed=7), figures["bank.inflows_12m"])
+    rows = list(csv.reader(io.StringIO(documents_demo._tax_returns(
+        seed=7, revenue_12m=figures["tax.revenue_12m"],
+        prior_12m=figures["tax.prior_revenue_12m"]).decode())))[1:]
+    assert len(rows) == 24 and all(
+        Decimal(tax) == (Decimal(revenue) * Decimal("0.03")).quantize(Decimal("0.01"))
+        for _period, revenue, tax in rows)  # the tax check's 3% levy holds on every row
+    return {"bank.inflows_12m": sum(t.amount for t in txns if t.amount > 0),
+            "tax.revenue_12m": sum(Decimal(revenue) for _p, revenue, _t in rows[12:])}
+
+
+@pytest.mark.django_db
+def test_documents_agree_with_honest_answers_and_catch_made_up_ones(three_products):
+    """Issue #18: the demo's bank statements and tax returns are at each firm's declared scale:
+    the documents' cross-checks pass on every honest profile and firm size, and flag the
+    box-ticked answers (the walk's made-up figures) against the same documents."""
+    items, document = three_products
+    policy = PolicyResolver()
+    document_checks = {"SALES_VS_TAX_DOCUMENTS", "SALES_VS_BANK_DOCUMENTS",
+                       "TYPED_TAX_VS_DOCUMENTS", "TYPED_INFLOWS_VS_DOCUMENTS"}
+    problems = []
+    for name, firm in itertools.product(lifecycle._PROFILES, FIRMS):
+        for drawn in _edges(name):
+            application = _application(*firm)
+            application._demo_profile = (name, drawn)
+            evidence = _document_evidence(application)
+            values = derived_values(document, _answers(items, application), policy,
+                                    evidence.get)
+            found = cross_checks(document, values, policy, evidence.get)
+            if found:
+                problems.append((name, firm[0], [f.code for f in found]))
+            ticked = {item.code: lifecycle._demo_value(item, application) for item in items}
+            made_up = derived_values(document, ticked, policy, evidence.get)
+            caught = {f.code for f in cross_checks(document, made_up, policy, evidence.get)}
+            if not caught & document_checks:
+                problems.append((name, firm[0], "box-ticked not caught"))
+    assert not problems, problems

@@ -1,4 +1,5 @@
-"""Integration API for the random re-verification of accepted investigations (§3.4).
+"""Integration API for the re-verification of accepted investigations (§3.4): drawn at random
+on acceptance, or asked for by a team lead (`ReVerificationRequestApi`).
 
 As for the investigation commands: the record is looked up through the viewer-scoped selector
 first (another branch's answers 404), the input serializer carries only what the caller sets,
@@ -6,22 +7,24 @@ and `reverification_complete` decides the rest (only the assigned team lead, onc
 refusals rendered as `{code, detail, fields}`. Recording accepts an `Idempotency-Key`.
 """
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import IDEMPOTENCY_ERRORS, IdempotentCommandMixin
-from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER
+from apps.core.schema import COMMAND_ERRORS, IDEMPOTENCY_KEY_HEADER, ErrorSerializer
 from apps.investigations.api.views import TEXT_MAX_LENGTH, PersonSerializer
 from apps.investigations.controls.reverification import (
     may_read_reverifications,
     officer_outcome_rows,
     reverification_complete,
     reverification_get,
+    reverification_request,
     reverifications_assigned,
 )
+from apps.investigations.selectors import investigation_get
 from apps.investigations.states import (
     ReVerificationMethod,
     ReVerificationOutcome,
@@ -44,8 +47,16 @@ class ReVerificationSerializer(serializers.Serializer):
                                    help_text="The team lead who re-verifies; null when the "
                                              "branch had none.")
     state = serializers.ChoiceField(choices=ReVerificationState.choices)
-    sampled_at = serializers.DateTimeField(source="created_at")
-    sample_rate = serializers.DecimalField(max_digits=7, decimal_places=6)
+    sampled_at = serializers.DateTimeField(source="created_at",
+                                           help_text="When it was drawn or asked for.")
+    sample_rate = serializers.DecimalField(max_digits=7, decimal_places=6, allow_null=True,
+                                           help_text="The policy rate it was drawn at; null "
+                                                     "when a team lead asked for it.")
+    requested_by = PersonSerializer(allow_null=True,
+                                    help_text="The team lead who asked for it; null when the "
+                                              "random sample drew the file.")
+    reason = serializers.CharField(help_text="Why the team lead asked for it; empty when "
+                                             "drawn.")
     method = serializers.CharField(help_text="revisit or callback; empty while open.")
     outcome = serializers.CharField(help_text="confirmed or discrepancies; empty while open.")
     notes = serializers.CharField()
@@ -135,3 +146,38 @@ class OfficerOutcomesApi(APIView):
             raise PermissionDenied
         rows = [row for row in officer_outcome_rows(viewer=request.user) if row["officer"]]
         return Response(OfficerOutcomeSerializer(rows, many=True).data)
+
+
+class ReVerificationRequestApi(IdempotentCommandMixin, APIView):
+    """POST: a team lead of the file's branch who did not investigate it asks for the accepted
+    investigation to be re-verified, and is assigned it. One re-verification per
+    investigation, drawn or asked for."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=TEXT_MAX_LENGTH,
+                                       help_text="Why the file should be re-verified.")
+
+        class Meta:
+            ref_name = "ReVerificationRequestInput"
+
+    @extend_schema(
+        operation_id="investigations_request_reverification", request=InputSerializer,
+        responses={201: ReVerificationSerializer, **COMMAND_ERRORS, **IDEMPOTENCY_ERRORS,
+                   403: OpenApiResponse(ErrorSerializer, description=(
+                       "Not a team lead of the file's branch, or an officer who investigated "
+                       "it.")),
+                   404: OpenApiResponse(ErrorSerializer, description=(
+                       "No such investigation, or one the caller may not see.")),
+                   409: OpenApiResponse(ErrorSerializer, description=(
+                       "The investigation is not accepted, or already has a "
+                       "re-verification."))},
+        parameters=[IDEMPOTENCY_KEY_HEADER])
+    def post(self, request, investigation_id: int):
+        investigation_get(viewer=request.user, investigation_id=investigation_id)  # else 404
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reverification = reverification_request(investigation_id=investigation_id,
+                                                actor=request.user, **data.validated_data)
+        return Response(ReVerificationSerializer(reverification_get(
+            viewer=request.user, reverification_id=reverification.pk)).data,
+            status=status.HTTP_201_CREATED)

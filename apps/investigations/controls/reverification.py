@@ -1,5 +1,7 @@
-"""Random re-verification of accepted investigations (domain reference §3.4: the risk side
-calls back or revisits a sample, e.g. 5% [G]; results feed officer quality, §4.5).
+"""Re-verification of accepted investigations (domain reference §3.4: the risk side calls
+back or revisits a sample, e.g. 5% [G]; results feed officer quality, §4.5). Most are drawn at
+random on acceptance (below); a team lead may also ask for one on a file he doubts
+(`reverification_request`).
 
 The draw is deterministic per investigation: an HMAC of the investigation id under the
 installation's secret key gives a number in [0, 1), compared with the policy sample rate. The
@@ -25,7 +27,8 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
-from apps.core.fsm import transition_check
+from apps.core.exceptions import TransitionConflict
+from apps.core.fsm import may_attempt, transition_check
 from apps.investigations.controls.policies import need
 from apps.investigations.models import Investigation, ReVerification
 from apps.investigations.states import (
@@ -73,6 +76,47 @@ def reverification_sample(*, investigation: Investigation, policy) -> ReVerifica
                  payload={"investigation": investigation.pk, "sample_rate": str(rate),
                           "draw": str(draw), "assigned_to": lead.pk if lead else None})
     return reverification
+
+
+@transaction.atomic
+def reverification_request(*, investigation_id: int, actor, reason: str) -> ReVerification:
+    """A team lead asks for an accepted investigation to be re-verified, and does it himself
+    (§3.4; the random sample covers the rest). Checked: a team lead who did not investigate
+    the file (the transition's `permission=`, 403), of the file's branch (403), the
+    investigation accepted (409), none opened yet for it (409: one per investigation, drawn
+    or asked for), and a reason (400)."""
+    # Lock the investigation first: two leads asking at once must open one, not two.
+    investigation = (Investigation.objects.select_for_update(no_key=True, of=("self",))
+                     .select_related("application").get(pk=investigation_id))
+    transition_check(investigation.request_reverification, actor=actor)
+    branch_ids = visible_branch_ids(viewer=actor)
+    application = investigation.application
+    if branch_ids is not None and application.branch_id not in branch_ids:
+        raise PermissionDenied(_("This record belongs to another branch."))
+    existing = ReVerification.objects.filter(investigation=investigation).first()
+    if existing is not None:
+        raise TransitionConflict(detail=_("This investigation already has a re-verification "
+                                          "(%(state)s).") % {
+            "state": existing.get_state_display()})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the file should be re-verified.")})
+    investigation.request_reverification()  # stays accepted; nothing to save on it
+    reverification = ReVerification.objects.create(
+        investigation=investigation, assigned_to=actor, requested_by=actor, reason=reason)
+    audit_record(action="reverification.requested", actor=actor, subject=reverification,
+                 application_id=application.pk, branch_id=application.branch_id,
+                 payload={"investigation": investigation.pk, "reason": reason,
+                          "assigned_to": actor.pk,
+                          "officers": sorted(investigation.officer_ids)})
+    return reverification
+
+
+def may_request_reverification(*, viewer, investigation: Investigation) -> bool:
+    """Whether to offer the request button: the move is open to the viewer and the file has
+    no re-verification yet (a hint; `reverification_request` checks everything again)."""
+    return (may_attempt(investigation.request_reverification, actor=viewer)
+            and not ReVerification.objects.filter(investigation=investigation).exists())
 
 
 @transaction.atomic

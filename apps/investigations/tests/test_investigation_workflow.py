@@ -22,8 +22,9 @@ from apps.investigations.states import InvestigationState as S
 
 pytestmark = pytest.mark.django_db
 
-TRANSITIONS = ["start", "submit", "accept", "return_for_correction"]
+TRANSITIONS = ["start", "submit", "accept", "return_for_correction", "request_reverification"]
 ALLOWED = {
+    (S.ACCEPTED, "request_reverification"),  # a self-loop: the file stays accepted
     (S.ASSIGNED, "start"),
     (S.IN_PROGRESS, "submit"),
     (S.RETURNED, "submit"),
