@@ -124,8 +124,11 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
             caught, later = target.get("caught", 0), target.get("later", 0)
             target["early_detection"] = _ratio(caught, caught + later)
 
-    # Random re-verification (§3.4): counts for both officers of the investigation.
-    done = ReVerification.objects.filter(outcome__in=ReVerificationOutcome.values)
+    # Random re-verification (§3.4): counts for both officers of the investigation. Only the
+    # random draws: a team lead asks for one where something already looked wrong, so the
+    # requested ones would make a mismatch rate of the files chosen for suspicion.
+    done = ReVerification.objects.filter(outcome__in=ReVerificationOutcome.values,
+                                         requested_by__isnull=True)
     for person in ("lead_officer", "assisting_officer"):
         found = scoped(done, field="investigation__application__branch_id",
                        person=f"investigation__{person}_id")

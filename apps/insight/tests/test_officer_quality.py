@@ -82,3 +82,17 @@ def test_quality_metrics_by_investigating_officer(world, client):
     assert page.status_code == 200 and "section-officer_quality" in page.content.decode()
     csv = client.get(reverse("insight:officers-export", args=["officer_quality", "csv"]))
     assert "am.north" in csv.content.decode("utf-8-sig")
+
+
+def test_a_requested_re_verification_is_no_random_sample(world):
+    """A team lead asks for a re-verification where something already looked wrong: its outcome
+    says nothing of the officer's random mismatch rate, which counts the random draws only."""
+    investigation = _investigation(world, world.loan(), [])
+    lead = world.user("lead.north")
+    ReVerification.objects.create(
+        investigation=investigation, assigned_to=lead, state="done", requested_by=lead,
+        reason="The stock photographed looks like another shop's.", outcome="discrepancies",
+        completed_at=NOW)
+    rows = {r["label"]: r for r in officer_quality(viewer=lead, everyone=True).rows}
+    assert "reverified" not in rows.get("am.north", {})
+    assert rows.get("am.north", {}).get("mismatch_rate") is None
