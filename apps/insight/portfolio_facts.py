@@ -37,6 +37,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.insight.models import FactWatermark
+from apps.insight.summaries import read_datetime
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
 from apps.monitoring import dialect
@@ -115,8 +116,8 @@ def _state() -> tuple[dt.datetime | None, bool, int | None]:
         found = cursor.fetchone()
     if not found:
         return None, False, None
-    as_of, models_changed = (connection.ops.convert_datetimefield_value(v, None, connection)
-                             if isinstance(v, str) else v for v in found[:2])
+    # SQLite's driver gives a naive datetime or the stored UTC text; PostgreSQL an aware one.
+    as_of, models_changed = (read_datetime(v) for v in found[:2])
     return as_of, models_changed is not None and models_changed >= as_of, found[2]
 
 
