@@ -31,6 +31,12 @@ from apps.investigations.selectors import investigation_get
 from apps.investigations.states import ReVerificationState
 
 
+def _refused(request, view, exc: PermissionDenied):
+    """The 403 page for a refusal the service raised, recorded like every other refusal."""
+    permission_refused.send(sender=view, request=request, reason=str(exc))
+    return render(request, "403.html", status=403)
+
+
 @login_required
 def reverification_list_page(request):
     """Mine (open first) and, for readers, the per-officer outcomes of their branches."""
@@ -60,9 +66,7 @@ def reverification_page(request, reverification_id: int):
                 reverification_complete(reverification_id=reverification.pk,
                                         actor=request.user, **form.cleaned_data)
             except PermissionDenied as exc:
-                permission_refused.send(sender=reverification_page, request=request,
-                                        reason=str(exc))
-                return render(request, "403.html", status=403)
+                return _refused(request, reverification_page, exc)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     for error in errors:
@@ -102,9 +106,7 @@ def reverification_request_page(request, investigation_id: int):
         reverification = reverification_request(investigation_id=investigation.pk,
                                                 actor=request.user, **form.cleaned_data)
     except PermissionDenied as exc:
-        permission_refused.send(sender=reverification_request_page, request=request,
-                                reason=str(exc))
-        return render(request, "403.html", status=403)
+        return _refused(request, reverification_request_page, exc)
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)
