@@ -15,7 +15,7 @@ from apps.accounts.roles import Role, sync_role_groups
 from apps.core.policy import PolicyVersionState as S
 from apps.scoring import services
 from apps.scoring.models import DecisionPolicy
-from apps.scoring.policy_workbench import decision_policy_diff
+from apps.scoring.policy_workbench import decision_policy_diff, decision_policy_impact
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,64 @@ def test_other_roles_are_refused(client, world, officers, username):
         assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.state == S.DRAFT
+
+
+def _flipped(document: dict, *, grade: str, now: str) -> tuple[dict, str]:
+    """The same policy advising differently on `grade`: decline where it advised otherwise,
+    else approve with no knock-out (a knock-out only ever makes advice stricter)."""
+    after = "approve" if now == "decline" else "decline"
+    flipped = {**document, "recommendation_by_grade": {
+        **document["recommendation_by_grade"], grade: after}}
+    if after == "approve":
+        flipped["knockouts"] = []
+    return flipped, after
+
+
+def test_the_preview_names_whose_advice_the_draft_would_change(client, world, officers,
+                                                                investigated):
+    result = services.application_score(application_id=investigated.pk)
+    draft = services.decision_policy_draft_next(actor=officers[0])
+    assert decision_policy_impact(viewer=officers[0], draft=draft) == (1, [])
+    flipped, after = _flipped(draft.document, grade=result.grade, now=result.recommendation)
+    services.decision_policy_save(policy_id=draft.pk, actor=officers[0], document=flipped)
+    draft.refresh_from_db()
+
+    examined, changes = decision_policy_impact(viewer=officers[0], draft=draft)
+    client.force_login(officers[0])
+    page = client.get(reverse("scoring:policy", args=[draft.pk])).content.decode()
+
+    assert examined == 1
+    assert [(c.reference, c.before, c.after) for c in changes] == [(
+        investigated.reference, f"{result.grade} / {result.recommendation}",
+        f"{result.grade} / {after}")]
+    assert investigated.reference in page
+    # The preview is the viewer's branches only: a south officer sees none of the north file.
+    south = User.objects.create_user(username="policy.south.preview", password="x",  # noqa: S106
+                                     branch=world.south)
+    south.groups.add(Group.objects.get(name=Role.POLICY_OFFICER))
+    assert decision_policy_impact(viewer=User.objects.get(pk=south.pk), draft=draft) == (0, [])
+    # The file's own stored advice is untouched: only a published policy decides.
+    before = result.recommendation
+    result.refresh_from_db()
+    assert result.recommendation == before
+
+
+def test_retire_withdraws_the_policy_in_force_and_needs_the_publisher(client, world, officers):
+    draft = services.decision_policy_draft_next(actor=officers[0])
+    client.force_login(officers[1])
+    today = timezone.localdate().isoformat()
+    assert client.post(reverse("scoring:policy-publish", args=[draft.pk]),
+                       {"effective_from": today}).status_code == 302
+    retire = reverse("scoring:policy-retire", args=[draft.pk])
+    form = {"effective_to": today, "reason": "Superseded by the branch's new grade table."}
+
+    client.force_login(world.user("approver.north"))
+    assert client.post(retire, form).status_code == 403
+    draft.refresh_from_db()
+    assert draft.state == S.PUBLISHED
+    client.force_login(officers[1])
+    assert client.post(retire, {"effective_to": today}).status_code == 400  # no reason
+    assert client.post(retire, form).status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == S.RETIRED
+    assert client.post(retire, form).status_code == 409
