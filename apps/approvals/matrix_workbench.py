@@ -33,6 +33,7 @@ from apps.policy.workbench import (
     parse_document,
     publish_retire_views,
     require_policy_officer,
+    row_views,
     run_on_form,
     version_controls,
 )
@@ -183,52 +184,18 @@ def matrix_page(request, matrix_id: int):
     return _page(request, matrix, status, matrix_form=form)
 
 
-@login_required
-@require_POST
-def rule_add(request, matrix_id: int):
-    require_policy_officer(request.user)
-    matrix = _matrix(matrix_id)
-    form = RuleForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = run_on_form(form, lambda: services.authority_rule_add(
-            matrix_id=matrix.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Row added."))
-        return redirect("approvals:matrix", matrix_id=matrix.pk)
-    return _page(request, matrix, status, rule_form=form)
-
-
-@login_required
-def rule_edit(request, rule_id: int):
-    """Change one row of a draft; refused wholesale when any field is wrong."""
-    require_policy_officer(request.user)
-    rule = get_object_or_404(AuthorityRule.objects.select_related("matrix", "product"),
-                             pk=rule_id)
-    status = 200
-    if request.method == "POST":
-        form = RuleForm(data=request.POST)
-        status = 400
-        if form.is_valid():
-            status = run_on_form(form, lambda: services.authority_rule_update(
-                rule_id=rule.pk, actor=request.user, **form.cleaned_data))
-        if status == 200:
-            messages.success(request, _("Row %(row)s saved.") % {"row": rule.row})
-            return redirect("approvals:matrix", matrix_id=rule.matrix_id)
-    else:
-        form = RuleForm.for_rule(rule)
-    return render(request, "approvals/matrix_wb/rule.html",
-                  {"rule": rule, "matrix": rule.matrix, "form": form}, status=status)
-
-
-@login_required
-@require_POST
-def rule_remove(request, rule_id: int):
-    require_policy_officer(request.user)
-    rule = get_object_or_404(AuthorityRule, pk=rule_id)
-    services.authority_rule_remove(rule_id=rule.pk, actor=request.user)
-    messages.success(request, _("Row %(row)s removed.") % {"row": rule.row})
-    return redirect("approvals:matrix", matrix_id=rule.matrix_id)
+rule_add, rule_edit, rule_remove = row_views(
+    get_version=_matrix, rows=AuthorityRule.objects.select_related("matrix", "product"),
+    version_attr="matrix", url_name="approvals:matrix", kwarg="matrix_id", page=_page,
+    add_form="rule_form", form_class=RuleForm, initial_form=RuleForm.for_rule,
+    row_template="approvals/matrix_wb/rule.html",
+    row_context=lambda rule: {"rule": rule, "matrix": rule.matrix},
+    add=lambda m, **kw: services.authority_rule_add(matrix_id=m.pk, **kw),
+    update=lambda rule, **kw: services.authority_rule_update(rule_id=rule.pk, **kw),
+    remove=lambda rule, **kw: services.authority_rule_remove(rule_id=rule.pk, **kw),
+    added=lambda: _("Row added."),
+    saved=lambda rule: _("Row %(row)s saved.") % {"row": rule.row},
+    removed=lambda rule: _("Row %(row)s removed.") % {"row": rule.row})
 
 
 matrix_publish, matrix_retire = publish_retire_views(

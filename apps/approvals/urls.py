@@ -32,6 +32,6 @@ urlpatterns += [
     path("matrix/<int:matrix_id>/publish/", wb.matrix_publish, name="matrix-publish"),
     path("matrix/<int:matrix_id>/retire/", wb.matrix_retire, name="matrix-retire"),
     path("matrix/<int:matrix_id>/export.<str:fmt>", wb.matrix_export_file, name="matrix-export"),
-    path("matrix/rows/<int:rule_id>/", wb.rule_edit, name="matrix-rule"),
-    path("matrix/rows/<int:rule_id>/remove/", wb.rule_remove, name="matrix-rule-remove"),
+    path("matrix/rows/<int:row_id>/", wb.rule_edit, name="matrix-rule"),
+    path("matrix/rows/<int:row_id>/remove/", wb.rule_remove, name="matrix-rule-remove"),
 ]

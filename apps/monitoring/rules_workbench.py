@@ -35,6 +35,7 @@ from apps.policy.workbench import (
     form_command,
     import_command,
     require_policy_officer,
+    row_views,
     version_controls,
     version_views,
 )
@@ -298,46 +299,18 @@ def level_actions_page(request, table_id: int):
     return _table_page(request, get_object_or_404(LevelActionTable, pk=table_id))
 
 
-@login_required
-@require_POST
-def level_action_add(request, table_id: int):
-    require_policy_officer(request.user)
-    table = get_object_or_404(LevelActionTable, pk=table_id)
-    return form_command(
-        request, form=LevelActionForm(data=request.POST),
-        call=lambda **kw: services.level_action_add(table_id=table.pk, actor=request.user,
-                                                    **kw),
-        done=_("Action added."), back=reverse("monitoring:level-actions", args=[table.pk]),
-        page=lambda form, status: _table_page(request, table, status, row_form=form))
-
-
-@login_required
-def level_action_edit(request, rule_id: int):
-    require_policy_officer(request.user)
-    row = get_object_or_404(LevelActionRule.objects.select_related("table"), pk=rule_id)
-
-    def page(form, status=200):
-        return render(request, "monitoring/rules_wb/level_row.html",
-                      {"row": row, "table": row.table, "form": form}, status=status)
-
-    if request.method != "POST":
-        return page(LevelActionForm.for_row(row))
-    return form_command(
-        request, form=LevelActionForm(data=request.POST),
-        call=lambda **kw: services.level_action_update(rule_id=row.pk, actor=request.user,
-                                                       **kw),
-        done=_("Action saved."), back=reverse("monitoring:level-actions", args=[row.table_id]),
-        page=page)
-
-
-@login_required
-@require_POST
-def level_action_remove(request, rule_id: int):
-    require_policy_officer(request.user)
-    row = get_object_or_404(LevelActionRule, pk=rule_id)
-    services.level_action_remove(rule_id=row.pk, actor=request.user)
-    messages.success(request, _("Action removed."))
-    return redirect("monitoring:level-actions", table_id=row.table_id)
+level_action_add, level_action_edit, level_action_remove = row_views(
+    get_version=lambda pk: get_object_or_404(LevelActionTable, pk=pk),
+    rows=LevelActionRule.objects.select_related("table"), version_attr="table",
+    url_name="monitoring:level-actions", kwarg="table_id", page=_table_page,
+    add_form="row_form", form_class=LevelActionForm, initial_form=LevelActionForm.for_row,
+    row_template="monitoring/rules_wb/level_row.html",
+    row_context=lambda row: {"row": row, "table": row.table},
+    add=lambda t, **kw: services.level_action_add(table_id=t.pk, **kw),
+    update=lambda row, **kw: services.level_action_update(rule_id=row.pk, **kw),
+    remove=lambda row, **kw: services.level_action_remove(rule_id=row.pk, **kw),
+    added=lambda: _("Action added."), saved=lambda row: _("Action saved."),
+    removed=lambda row: _("Action removed."))
 
 
 level_actions_publish, level_actions_retire = version_views(

@@ -37,8 +37,8 @@ urlpatterns += [
          name="level-actions-retire"),
     path("level-actions/<int:table_id>/export/<slug:fmt>/", wb.level_actions_export,
          name="level-actions-export"),
-    path("level-actions/rows/<int:rule_id>/", wb.level_action_edit, name="level-action"),
-    path("level-actions/rows/<int:rule_id>/remove/", wb.level_action_remove,
+    path("level-actions/rows/<int:row_id>/", wb.level_action_edit, name="level-action"),
+    path("level-actions/rows/<int:row_id>/remove/", wb.level_action_remove,
          name="level-action-remove"),
 ]
 urlpatterns += [path("", include("apps.monitoring.inspection_urls")),

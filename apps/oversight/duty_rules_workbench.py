@@ -34,7 +34,7 @@ from apps.policy.workbench import (
     parse_document,
     publish_retire_views,
     require_policy_officer,
-    run_on_form,
+    row_views,
     version_controls,
 )
 
@@ -206,50 +206,18 @@ def duty_rules_page(request, rule_set_id: int):
     return _page(request, get_object_or_404(DutyRuleSet, pk=rule_set_id))
 
 
-@login_required
-@require_POST
-def duty_rule_add(request, rule_set_id: int):
-    require_policy_officer(request.user)
-    rule_set = get_object_or_404(DutyRuleSet, pk=rule_set_id)
-    form = DutyRuleForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = run_on_form(form, lambda: services.duty_rule_add(
-            rule_set_id=rule_set.pk, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Duty added."))
-        return redirect("oversight:duty-rules", rule_set_id=rule_set.pk)
-    return _page(request, rule_set, status, rule_form=form)
-
-
-@login_required
-def duty_rule_edit(request, rule_id: int):
-    require_policy_officer(request.user)
-    rule = get_object_or_404(DutyRule.objects.select_related("rule_set"), pk=rule_id)
-    status = 200
-    if request.method == "POST":
-        form = DutyRuleForm(data=request.POST)
-        status = 400
-        if form.is_valid():
-            status = run_on_form(form, lambda: services.duty_rule_update(
-                rule_id=rule.pk, actor=request.user, **form.cleaned_data))
-        if status == 200:
-            messages.success(request, _("Duty saved."))
-            return redirect("oversight:duty-rules", rule_set_id=rule.rule_set_id)
-    else:
-        form = DutyRuleForm.for_rule(rule)
-    return render(request, "oversight/duty_rules_wb/rule.html",
-                  {"rule": rule, "rule_set": rule.rule_set, "form": form}, status=status)
-
-
-@login_required
-@require_POST
-def duty_rule_remove(request, rule_id: int):
-    require_policy_officer(request.user)
-    rule = get_object_or_404(DutyRule, pk=rule_id)
-    services.duty_rule_remove(rule_id=rule.pk, actor=request.user)
-    messages.success(request, _("Duty removed."))
-    return redirect("oversight:duty-rules", rule_set_id=rule.rule_set_id)
+duty_rule_add, duty_rule_edit, duty_rule_remove = row_views(
+    get_version=lambda pk: get_object_or_404(DutyRuleSet, pk=pk),
+    rows=DutyRule.objects.select_related("rule_set"), version_attr="rule_set",
+    url_name="oversight:duty-rules", kwarg="rule_set_id", page=_page, add_form="rule_form",
+    form_class=DutyRuleForm, initial_form=DutyRuleForm.for_rule,
+    row_template="oversight/duty_rules_wb/rule.html",
+    row_context=lambda rule: {"rule": rule, "rule_set": rule.rule_set},
+    add=lambda s, **kw: services.duty_rule_add(rule_set_id=s.pk, **kw),
+    update=lambda rule, **kw: services.duty_rule_update(rule_id=rule.pk, **kw),
+    remove=lambda rule, **kw: services.duty_rule_remove(rule_id=rule.pk, **kw),
+    added=lambda: _("Duty added."), saved=lambda rule: _("Duty saved."),
+    removed=lambda rule: _("Duty removed."))
 
 
 duty_rules_publish, duty_rules_retire = publish_retire_views(

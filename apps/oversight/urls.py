@@ -42,7 +42,7 @@ urlpatterns += [
     path("duty-rules/<int:rule_set_id>/retire/", wb.duty_rules_retire, name="duty-rules-retire"),
     path("duty-rules/<int:rule_set_id>/export.<str:fmt>", wb.duty_rules_export,
          name="duty-rules-export"),
-    path("duty-rules/duties/<int:rule_id>/", wb.duty_rule_edit, name="duty-rule"),
-    path("duty-rules/duties/<int:rule_id>/remove/", wb.duty_rule_remove,
+    path("duty-rules/duties/<int:row_id>/", wb.duty_rule_edit, name="duty-rule"),
+    path("duty-rules/duties/<int:row_id>/remove/", wb.duty_rule_remove,
          name="duty-rule-remove"),
 ]

@@ -220,3 +220,62 @@ def version_views(*, model, url_name: str, kwarg: str, page, check=None, payload
         publish=lambda version, **kw: version_publish(model=model, pk=version.pk, check=check,
                                                       payload=payload, **kw),
         retire=lambda version, **kw: version_retire(model=model, pk=version.pk, **kw))
+
+
+def row_views(*, get_version, rows, version_attr: str, url_name: str, kwarg: str, page,
+              add_form: str, form_class, initial_form, row_template: str, row_context,
+              add, update, remove, added, saved, removed):
+    """The add, edit and remove views of the rows of one kind of versioned policy (authority
+    matrix rows, entry conditions, duty rules, level actions), written once for every kind:
+    policy officers only (403), then one service call whose refusal goes on the form (the
+    version no longer a draft: 409; a wrong field: 400, by field; nothing saved).
+
+    `get_version(pk)` the version (404 when absent), `rows` the rows' queryset,
+    `version_attr` the row's field naming its version; `url_name`/`kwarg` the version's page,
+    `page(request, version, status, **forms)` renders it with the add form as `add_form`;
+    `initial_form(row)` the edit form of a row, shown by `row_template` with
+    `row_context(row)`; `add(version, actor, **fields)`, `update(row, actor, **fields)` and
+    `remove(row, actor)` the kind's services; `added()`, `saved(row)`, `removed(row)` the
+    messages said after each."""
+    def version_page(pk) -> str:
+        return reverse(url_name, kwargs={kwarg: pk})
+
+    @login_required
+    @require_POST
+    def add_view(request, **kwargs):
+        require_policy_officer(request.user)
+        version = get_version(kwargs[kwarg])
+        return form_command(
+            request, form=form_class(data=request.POST),
+            call=lambda **fields: add(version, actor=request.user, **fields),
+            done=added(), back=version_page(version.pk),
+            page=lambda form, status: page(request, version, status, **{add_form: form}))
+
+    @login_required
+    def edit_view(request, row_id: int):
+        """Change one row of a draft; refused wholesale when any field is wrong."""
+        require_policy_officer(request.user)
+        row = get_object_or_404(rows, pk=row_id)
+
+        def row_page(form, status=200):
+            return render(request, row_template, {**row_context(row), "form": form},
+                          status=status)
+
+        if request.method != "POST":
+            return row_page(initial_form(row))
+        return form_command(
+            request, form=form_class(data=request.POST),
+            call=lambda **fields: update(row, actor=request.user, **fields),
+            done=saved(row), back=version_page(getattr(row, f"{version_attr}_id")),
+            page=row_page)
+
+    @login_required
+    @require_POST
+    def remove_view(request, row_id: int):
+        require_policy_officer(request.user)
+        row = get_object_or_404(rows, pk=row_id)
+        remove(row, actor=request.user)  # a refusal is the error page (403 before 409)
+        messages.success(request, removed(row))
+        return redirect(version_page(getattr(row, f"{version_attr}_id")))
+
+    return add_view, edit_view, remove_view

@@ -22,6 +22,7 @@ from apps.policy.workbench import (
     import_command,
     publish_retire_views,
     require_policy_officer,
+    row_views,
     run_on_form,
     version_controls,
 )
@@ -116,54 +117,23 @@ def version_page(request, version_id: int):
     return _version_page(request, version, status, **forms)
 
 
-@login_required
-@require_POST
-def condition_add(request, version_id: int):
-    _require_policy_officer(request.user)
-    version = _version(version_id)
-    form = ConditionForm(data=request.POST)
-    status = 400
-    if form.is_valid():
-        status = _run(form, lambda: services.entry_condition_add(
-            version=version, actor=request.user, **form.cleaned_data))
-    if status == 200:
-        messages.success(request, _("Entry condition added."))
-        return redirect("products:workbench-version", version_id=version.pk)
-    return _version_page(request, version, status, condition_form=form)
+def _condition_update(condition, *, actor, code=None, **fields):
+    """A condition's code names it in the rules and reports: an edit keeps it."""
+    return services.entry_condition_update(condition_id=condition.pk, actor=actor, **fields)
 
 
-@login_required
-def condition_edit(request, condition_id: int):
-    """Change one condition of a draft; refused wholesale when any field is wrong."""
-    _require_policy_officer(request.user)
-    condition = get_object_or_404(EntryCondition.objects.select_related("version__product"),
-                                  pk=condition_id)
-    status = 200
-    if request.method == "POST":
-        form = ConditionForm(data=request.POST)
-        status = 400
-        if form.is_valid():
-            fields = {k: v for k, v in form.cleaned_data.items() if k != "code"}
-            status = _run(form, lambda: services.entry_condition_update(
-                condition_id=condition.pk, actor=request.user, **fields))
-        if status == 200:
-            messages.success(request, _("Entry condition saved."))
-            return redirect("products:workbench-version", version_id=condition.version_id)
-    else:
-        form = ConditionForm.for_condition(condition)
-    return render(request, "products/workbench/condition.html",
-                  {"condition": condition, "version": condition.version, "form": form},
-                  status=status)
-
-
-@login_required
-@require_POST
-def condition_remove(request, condition_id: int):
-    _require_policy_officer(request.user)
-    condition = get_object_or_404(EntryCondition, pk=condition_id)
-    services.entry_condition_remove(condition_id=condition.pk, actor=request.user)
-    messages.success(request, _("Entry condition removed."))
-    return redirect("products:workbench-version", version_id=condition.version_id)
+condition_add, condition_edit, condition_remove = row_views(
+    get_version=_version, rows=EntryCondition.objects.select_related("version__product"),
+    version_attr="version", url_name="products:workbench-version", kwarg="version_id",
+    page=_version_page, add_form="condition_form", form_class=ConditionForm,
+    initial_form=ConditionForm.for_condition, row_template="products/workbench/condition.html",
+    row_context=lambda condition: {"condition": condition, "version": condition.version},
+    add=lambda version, **kw: services.entry_condition_add(version=version, **kw),
+    update=_condition_update,
+    remove=lambda condition, **kw: services.entry_condition_remove(
+        condition_id=condition.pk, **kw),
+    added=lambda: _("Entry condition added."), saved=lambda c: _("Entry condition saved."),
+    removed=lambda c: _("Entry condition removed."))
 
 
 version_publish, version_retire = publish_retire_views(
