@@ -119,7 +119,7 @@ class PartyAliasForm(forms.Form):
     ("enterprise:<id>" | "person:<id>", label)."""
 
     party = forms.ChoiceField(label=_("Whose"))
-    kind = forms.ChoiceField(label=_("Kind"), widget=forms.RadioSelect,
+    kind = forms.ChoiceField(label=_("Alias type"), widget=forms.RadioSelect,
                              choices=AliasKind.choices)
     value = forms.CharField(label=_("Name or account number"), max_length=200,
                             widget=forms.TextInput(attrs={"autocomplete": "off",
