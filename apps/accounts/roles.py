@@ -32,12 +32,12 @@ class Role(TextChoices):
 ALL_BRANCH_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 _VIEW_PARTIES = {"parties.view_enterprise", "parties.view_person", "parties.view_relationship",
-                 "products.view_creditproduct"}
+                 "parties.view_partyalias", "products.view_creditproduct"}
 # Those who query the credit bureau and sign contracts need full ID numbers (PIPL art. 28:
 # sensitive data only where needed); the others see them masked.
 _EDIT_PARTIES = _VIEW_PARTIES | {"parties.add_enterprise", "parties.change_enterprise",
                                  "parties.add_person", "parties.add_relationship",
-                                 "parties.view_full_resident_id"}
+                                 "parties.view_full_resident_id", "parties.add_partyalias"}
 
 # Due-diligence duty rules and export jobs (apps.oversight): auditors read, admins version.
 _VIEW_OVERSIGHT = {"oversight.view_dutyruleset", "oversight.view_dutyrule",
@@ -50,8 +50,10 @@ _VIEW_EXEMPTIONS = {"oversight.view_exemptioncase", "oversight.view_exemptionper
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.ACCOUNT_MANAGER: {"org.view_branch", *_EDIT_PARTIES},
     Role.TEAM_LEAD: {"org.view_branch", "accounts.view_user", *_EDIT_PARTIES},
+    # The reviewer reads the statements and learns a related firm's trade name or a
+    # controller's account from them (issue 19): it records them as party aliases.
     Role.RISK_REVIEWER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id",
-                         "scoring.publish_decisionpolicy"},
+                         "parties.add_partyalias", "scoring.publish_decisionpolicy"},
     Role.APPROVER: {"org.view_branch", *_VIEW_PARTIES},
     Role.COMMITTEE_MEMBER: {"org.view_branch", *_VIEW_PARTIES},
     Role.POST_LOAN_OFFICER: {"org.view_branch", *_VIEW_PARTIES, "parties.view_full_resident_id"},

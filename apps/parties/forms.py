@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.parties.industries import Industry
-from apps.parties.models import RelationshipKind, TaxCreditRating
+from apps.parties.models import AliasKind, RelationshipKind, TaxCreditRating
 from apps.parties.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
 
 
@@ -111,3 +111,24 @@ class PersonRelationshipForm(forms.Form):
         elif data.get("kind") not in (None, RelationshipKind.SHAREHOLDER) and stake is not None:
             self.add_error("stake_percent", _("Only shareholders have a stake."))
         return data
+
+
+class PartyAliasForm(forms.Form):
+    """Another name or a bank account of the enterprise or of a person around it (issue 19):
+    the statement check matches counterparties by them. `parties` are the choices, as
+    ("enterprise:<id>" | "person:<id>", label)."""
+
+    party = forms.ChoiceField(label=_("Whose"))
+    kind = forms.ChoiceField(label=_("Alias type"), widget=forms.RadioSelect,
+                             choices=AliasKind.choices)
+    value = forms.CharField(label=_("Name or account number"), max_length=200,
+                            widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                          "spellcheck": "false"}))
+    source = forms.CharField(
+        label=_("Where it was learned"), max_length=200, required=False,
+        help_text=_("For example: the invoice header, the bank's account enquiry, the "
+                    "statement of document 123."))
+
+    def __init__(self, *args, parties: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].choices = parties

@@ -65,6 +65,22 @@ def relationship_list(*, viewer: User, enterprise_id: int) -> QuerySet[Relations
             .order_by("kind", "id"))
 
 
+def alias_persons(*, enterprise: Enterprise) -> QuerySet[Person]:
+    """The persons whose aliases an enterprise's page lists and takes: those with an edge to it
+    (controller, shareholder, legal representative, guarantor)."""
+    return (Person.objects.filter(relationships_out__to_enterprise=enterprise).distinct()
+            .order_by("name", "id"))
+
+
+def party_alias_list(*, viewer: User, enterprise_id: int) -> QuerySet[PartyAlias]:
+    """The names and accounts recorded for one visible enterprise and the persons around it
+    (404 if the enterprise is not visible)."""
+    enterprise = enterprise_get(viewer=viewer, enterprise_id=enterprise_id)
+    persons = alias_persons(enterprise=enterprise).values("pk")
+    return (PartyAlias.objects.filter(Q(enterprise=enterprise) | Q(person__in=persons))
+            .select_related("enterprise", "person").order_by("person_id", "kind", "id"))
+
+
 def person_find(*, resident_id: str) -> Person | None:
     """The person holding this ID number, found by its keyed hash (the number is not searched
     in clear). For de-duplication in services; callers decide what the viewer may see."""

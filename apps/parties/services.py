@@ -18,11 +18,13 @@ from apps.accounts.selectors import visible_branch_ids
 from apps.audit.services import audit_record
 from apps.org.models import Branch
 from apps.parties.models import (
+    AliasKind,
     Enterprise,
     PartyAlias,
     Person,
     Relationship,
     RelationshipKind,
+    normalise_alias,
 )
 from apps.parties.money import YUAN_PER_WAN, Currency
 from apps.parties.selectors import person_find, size_standard_rules
@@ -262,15 +264,23 @@ def party_alias_add(*, actor, kind: str, value: str, enterprise: Enterprise | No
                     person: Person | None = None, source: str = "") -> PartyAlias:
     """Record a name or bank account a party is known by (issue 19: the statement check
     matches counterparties to the party graph by these). The actor must be allowed to change
-    the party and see its branch; a person's branch is that of the enterprises it relates to."""
+    record aliases (`parties.add_partyalias`: account managers, team leads, risk reviewers) and
+    see the party's branch; a person's branches are those of the enterprises it relates to,
+    and a person related to no enterprise takes no alias (no branch to check it against)."""
     if enterprise is not None:
-        _require(actor, "parties.change_enterprise", branch_ids={enterprise.branch_id})
+        _require(actor, "parties.add_partyalias", branch_ids={enterprise.branch_id})
     else:
         branches = set(Enterprise.objects.filter(relationships_in__from_person=person)
                        .values_list("branch_id", flat=True))
-        _require(actor, "parties.change_enterprise", branch_ids=branches)
+        if not branches:
+            raise ValidationError(_("Record this person's relation to an enterprise first."))
+        _require(actor, "parties.add_partyalias", branch_ids=branches)
     alias = PartyAlias(kind=kind, value=str(value or "").strip(), enterprise=enterprise,
                        person=person, source=source)
+    if kind in AliasKind.values and PartyAlias.objects.filter(
+            enterprise=enterprise, person=person, kind=kind,
+            normalised=normalise_alias(kind, alias.value)).exists():
+        raise ValidationError({"value": _("This is already recorded for this party.")})
     alias.full_clean(exclude=["normalised"])
     alias.save()
     audit_record(action="party_alias.added", actor=actor, subject=alias, payload={

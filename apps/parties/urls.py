@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:enterprise_id>/edit/", views.enterprise_edit, name="enterprise-edit"),
     path("<int:enterprise_id>/relations/new/", views.relationship_new,
          name="relationship-new"),
+    path("<int:enterprise_id>/aliases/", views.party_aliases, name="party-aliases"),
 ]

@@ -24,11 +24,18 @@ from django.utils.translation import gettext as _
 from apps.accounts.selectors import visible_branch_ids
 from apps.core.signals import permission_refused
 from apps.parties import services
-from apps.parties.forms import EnterpriseForm, EnterpriseSearchForm, PersonRelationshipForm
-from apps.parties.models import Enterprise, RelationshipKind
+from apps.parties.forms import (
+    EnterpriseForm,
+    EnterpriseSearchForm,
+    PartyAliasForm,
+    PersonRelationshipForm,
+)
+from apps.parties.models import AliasKind, Enterprise, RelationshipKind
 from apps.parties.selectors import (
+    alias_persons,
     enterprise_get,
     enterprise_list,
+    party_alias_list,
     person_find,
     person_id_display,
     relationship_list,
@@ -136,6 +143,7 @@ def enterprise_detail(request, enterprise_id: int):
         "sections": sections,
         "may_change": request.user.has_perm("parties.change_enterprise"),
         "may_relate": request.user.has_perm("parties.add_relationship"),
+        "may_see_aliases": request.user.has_perm("parties.view_partyalias"),
     })
 
 
@@ -310,3 +318,53 @@ def relationship_new(request, enterprise_id: int):
         "form": form, "enterprise": enterprise,
         "partial": "parties/partials/relationship_form.html",
         "action": reverse("parties:relationship-new", args=[enterprise.pk])})
+
+
+# --- other names and accounts (issue 19: statement counterparties matched by identity) -------
+
+def _alias_shown(viewer, alias) -> str:
+    """An account in full to those who may record aliases, else masked as in the audit trail."""
+    if alias.kind != AliasKind.ACCOUNT or viewer.has_perm("parties.add_partyalias"):
+        return alias.value
+    return f"****{alias.normalised[-4:]}"
+
+
+@login_required
+@permission_required("parties.view_partyalias", raise_exception=True)
+def party_aliases(request, enterprise_id: int):
+    """The other names (trade name, former name) and bank accounts recorded for the enterprise
+    and the persons around it, and a form to record one (`services.party_alias_add`: permission,
+    branch and audit there). 404 outside the viewer's branches."""
+    enterprise = enterprise_get(viewer=request.user, enterprise_id=enterprise_id)
+    persons = {p.pk: p for p in alias_persons(enterprise=enterprise)}
+    parties = [(f"enterprise:{enterprise.pk}", enterprise.name)] + [
+        (f"person:{pk}", person.name) for pk, person in persons.items()]
+    may_add = request.user.has_perm("parties.add_partyalias")
+    form = PartyAliasForm(request.POST or None, parties=parties)
+    if request.method == "POST":
+        if not may_add:
+            raise PermissionDenied(_("You may not record other names or accounts."))
+        if form.is_valid():
+            data = form.cleaned_data
+            kind, pk = data["party"].split(":")
+            target = ({"enterprise": enterprise} if kind == "enterprise"
+                      else {"person": persons[int(pk)]})
+            try:
+                services.party_alias_add(actor=request.user, kind=data["kind"],
+                                         value=data["value"], source=data["source"], **target)
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                return _refused(request, exc)
+            else:
+                messages.success(request, _("%(value)s recorded for %(party)s.") % {
+                    "value": data["value"], "party": dict(parties)[data["party"]]})
+                return redirect(reverse("parties:party-aliases", args=[enterprise.pk]))
+    aliases = sorted(party_alias_list(viewer=request.user, enterprise_id=enterprise.pk),
+                     key=lambda a: (a.person_id is not None, a.person_id or 0, a.kind, a.pk))
+    rows = [{"party": alias.enterprise.name if alias.enterprise_id else alias.person.name,
+             "kind": alias.get_kind_display(), "value": _alias_shown(request.user, alias),
+             "source": alias.source, "created": alias.created_at} for alias in aliases]
+    return render(request, "parties/alias_list.html", {
+        "enterprise": enterprise, "rows": rows, "form": form if may_add else None},
+        status=400 if form.errors else 200)

@@ -107,6 +107,11 @@ STATEMENT_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "a rounding, and the officer declares a round figure [G]",
      "How far a regular payment's monthly amount may be from a declared debt's repayment "
      "and still be that debt"),
+    ("control.flows.declared_debt_differs.severity", "1", "severity", _G,
+     f"{_REF} §3.3 D7 (declared liabilities checked against the statement); issue 19: paid "
+     "less than declared is a note (a prepaid or rescheduled loan, a rounded declaration); "
+     "paid more takes control.flows.severity (understated debt service) [G]",
+     "Severity when a declared lender is paid less a month than the repayment declared"),
 ]
 
 
@@ -141,6 +146,9 @@ DESCRIPTIONS_ZH = {
     "control.flows.severity": "银行流水资金往来异常（回流、固定还款、现金）的风险等级",
     "control.flows.declared_debt_tolerance": "按月固定付款金额与已申报负债月还款额的最大偏差比例，"
                                              "在此范围内视为已申报负债",
+    "control.flows.declared_debt_differs.severity": ("向已申报贷款人的按月还款少于申报月还款额时的"
+                                                     "风险等级（多于申报额时按资金往来异常等级，"
+                                                     "即少报还款负担）"),
 }
 
 

@@ -252,13 +252,19 @@ def _regular_items(generated, directory: Path) -> list[dict]:
 
 def declared_cases(generated) -> dict[str, dict]:
     """The officer's answers for one hidden-loan statement: the loan declared by lender (a
-    debts table, the instalment rounded), declared by amount only (the monthly debt-service
-    figure, rounded up to the hundred), or not declared (another debt declared instead)."""
+    debts table, the instalment rounded), declared by lender with its repayment understated
+    (60% of the instalment) or overstated (150%), declared by amount only (the monthly
+    debt-service figure, rounded up to the hundred), or not declared (another debt declared
+    instead)."""
     loan = [t for t in generated.txns if t.planted == "loan"]
     lender, instalment = loan[0].counterparty, -loan[0].amount
     rounded = (instalment / 100).to_integral_value() * 100
     return {
         "declared_by_lender": {"DEBTS": [{"lender": lender, "monthly_repayment": str(rounded)}]},
+        "understated_by_lender": {"DEBTS": [{"lender": lender,
+                                             "monthly_repayment": str(rounded * 6 / 10)}]},
+        "overstated_by_lender": {"DEBTS": [{"lender": lender,
+                                            "monthly_repayment": str(rounded * 15 / 10)}]},
         "declared_by_amount": {"IPC_EXISTING_DEBT_SERVICE": str(rounded + 100)},
         "undeclared": {"DEBTS": [{"lender": "中国工商银行深圳分行",
                                   "monthly_repayment": str(rounded * 3 + 1234)}]},
@@ -290,22 +296,38 @@ def measure_declared_debts(*, files: int = 20, rows: int = 300, seed0: int = 700
             found = flow_findings(source=Source(items), application_id=1, policy=policy,
                                   declared=declared_debts(answers))
             counts[case] += any(f.code == "FLOW_REGULAR_PAYMENTS" for f in found)
+            differs = [f for f in found if f.code == "FLOW_DECLARED_DEBT_DIFFERS"]
+            counts[f"{case}:differs"] += bool(differs)
+            counts[f"{case}:differs_r2"] += any(f.severity == "R2" for f in differs)
         honest = _regular_items(gen.statement(seed0 + 500 + i, rows=rows), directory)
         found = flow_findings(source=Source(honest), application_id=1, policy=policy,
                               declared=[])
         counts["honest"] += any(f.code == "FLOW_REGULAR_PAYMENTS" for f in found)
+        counts["honest:differs"] += any(f.code == "FLOW_DECLARED_DEBT_DIFFERS" for f in found)
     return {"files": files, **counts}
 
 
 def declared_markdown(result: dict) -> str:
     n = result["files"]
+
+    def row(label: str, case: str, undeclared_kind: str, differs_kind: str) -> str:
+        return (f"| {label} | {result.get(case, 0)}/{n} ({undeclared_kind}) | "
+                f"{result.get(case + ':differs', 0)}/{n} ({differs_kind}) |")
+
     return "\n".join([
-        "| Case | Flagged as undeclared debt service |", "|---|---|",
-        f"| hidden loan, not declared (another debt declared) | {result['undeclared']}/{n} "
-        "(detection) |",
-        f"| hidden loan declared by lender (debts table) | {result['declared_by_lender']}/{n} "
-        "(false flags) |",
-        f"| hidden loan declared by monthly amount only | {result['declared_by_amount']}/{n} "
-        "(false flags) |",
-        f"| honest statement, no loan, nothing declared | {result['honest']}/{n} "
-        "(false flags) |"])
+        "| Case | Flagged as undeclared debt service (`FLOW_REGULAR_PAYMENTS`) "
+        "| Declared amount differs (`FLOW_DECLARED_DEBT_DIFFERS`) |", "|---|---|---|",
+        row("hidden loan, not declared (another debt declared)", "undeclared", "detection",
+            "not expected"),
+        row("hidden loan declared by lender (debts table, instalment rounded)",
+            "declared_by_lender", "false flags", "false flags"),
+        row("declared by lender, repayment understated (60%)", "understated_by_lender",
+            "false flags",
+            f"detection; at R2: {result.get('understated_by_lender:differs_r2', 0)}"),
+        row("declared by lender, repayment overstated (150%)", "overstated_by_lender",
+            "false flags",
+            f"detection; at R2: {result.get('overstated_by_lender:differs_r2', 0)}"),
+        row("hidden loan declared by monthly amount only", "declared_by_amount", "false flags",
+            "false flags"),
+        row("honest statement, no loan, nothing declared", "honest", "false flags",
+            "false flags")])

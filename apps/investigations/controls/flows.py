@@ -27,6 +27,21 @@ MESSAGES = {
     "flow_cash_below_reporting": _("Statement %(document)s: %(count)s cash deposits just under "
                                    "the large-cash amount of %(reporting_amount)s."),
 }
+# A series paid to a lender the officer declared, at another monthly amount than declared.
+DIFFERS_MORE = _("Statement %(document)s: %(payments)s monthly payments of about %(monthly)s to "
+                 "%(counterparty)s, the declared lender %(lender)s, whose repayment was declared "
+                 "at %(declared)s a month: the debt service is understated by %(difference)s a "
+                 "month.")
+DIFFERS_LESS = _("Statement %(document)s: %(payments)s monthly payments of about %(monthly)s to "
+                 "%(counterparty)s, the declared lender %(lender)s, whose repayment was declared "
+                 "at %(declared)s a month: %(difference)s a month less than declared; check "
+                 "the declared figure.")
+DIFFERS_EXPLANATION = _("Found by the bank-statement check of document %(document)s. The "
+                        "payments go to a lender the officer declared (matched %(lender_match)s), "
+                        "so the debt is not hidden, but its amount is not the declared one "
+                        "(tolerance %(tolerance)s).")
+BY_IDENTITY = _("by the party's identity")
+BY_NAME = _("by name")
 # Round trips whose two ends were related by their names only, not by who they are.
 TEXT_ONLY = _("Found by the bank-statement check of document %(document)s. "
               "%(related_by_text)s of the round trips relate their counterparties by name "
@@ -35,6 +50,7 @@ TEXT_ONLY = _("Found by the bank-statement check of document %(document)s. "
 CODES = {"flow_round_trips": "FLOW_ROUND_TRIPS", "flow_regular_payments": "FLOW_REGULAR_PAYMENTS",
          "flow_cash_concentration": "FLOW_CASH_CONCENTRATION",
          "flow_cash_below_reporting": "FLOW_CASH_BELOW_REPORTING"}
+DIFFERS_CODE = "FLOW_DECLARED_DEBT_DIFFERS"
 
 
 # --- debts the officer declared (issue 19: only undeclared debt service is flagged) ----------
@@ -144,10 +160,48 @@ def match_declared(items: list[dict], debts: list[DeclaredDebt], *,
     return matched
 
 
+def declared_difference(item: dict, debt: DeclaredDebt, *,
+                        tolerance: Decimal) -> Decimal | None:
+    """What a series pays a month beyond (positive) or short of (negative) the repayment
+    declared for the lender it was matched to by name, when that is more than `tolerance` of
+    the declared repayment; None when it is within it, or nothing can be compared (no lender,
+    no declared repayment, no monthly amount)."""
+    monthly = _money((item.get("params") or {}).get("monthly"))
+    if not debt.lender or debt.monthly is None or monthly is None:
+        return None
+    difference = monthly - debt.monthly
+    return difference if abs(difference) > debt.monthly * tolerance else None
+
+
+def _differs_finding(item: dict, debt: DeclaredDebt, difference: Decimal, *, policy,
+                     tolerance: Decimal) -> Finding:
+    """A series that services a declared debt at another amount than declared (issue 19): paid
+    more, the declared debt service is understated (the flows' severity, as for an undeclared
+    debt); paid less, a note at `control.flows.declared_debt_differs.severity`."""
+    params = item.get("params") or {}
+    more = difference > 0
+    level = severity(policy, "control.flows.severity" if more
+                     else "control.flows.declared_debt_differs.severity")
+    return control_finding(
+        code=DIFFERS_CODE, severity=level, message=DIFFERS_MORE if more else DIFFERS_LESS,
+        explanation=DIFFERS_EXPLANATION,
+        inputs={"document_id": item.get("document_id"),
+                "transactions": params.get("transactions") or [], "pattern": params,
+                "declared": debt.as_json(), "difference": str(difference)},
+        document=item.get("document_id"), payments=params.get("payments", ""),
+        monthly=params.get("monthly", ""), counterparty=params.get("counterparty", ""),
+        lender=debt.lender, declared=f"{debt.monthly:,.2f}",
+        difference=f"{abs(difference):,.2f}",
+        lender_match=BY_IDENTITY if lender_match(debt, params) == "identity" else BY_NAME,
+        tolerance=f"{tolerance:.0%}")
+
+
 def flow_findings(*, source, application_id: int, policy,
                   declared: list[DeclaredDebt] | None = None) -> list[Finding]:
     """The statements' flow flags as findings; a regular-payment series that services a debt
-    the officer declared (`declared`) is not flagged."""
+    the officer declared (`declared`) is not flagged as undeclared — but one paid to a declared
+    lender at a monthly amount other than the declared repayment (beyond the tolerance) is
+    shown as `FLOW_DECLARED_DEBT_DIFFERS`, quoting both figures."""
     if not hasattr(source, "flow_findings"):
         return []
     items = source.flow_findings(application_id)
@@ -155,13 +209,20 @@ def flow_findings(*, source, application_id: int, policy,
         return []
     level = severity(policy, "control.flows.severity")
     skip: dict[int, DeclaredDebt] = {}
+    tolerance = Decimal(0)
     if declared and any(it.get("code") == "flow_regular_payments" for it in items):
-        skip = match_declared(items, declared,
-                              tolerance=need(policy, "control.flows.declared_debt_tolerance"))
+        tolerance = need(policy, "control.flows.declared_debt_tolerance")
+        skip = match_declared(items, declared, tolerance=tolerance)
     findings = []
     for index, item in enumerate(items):
         code = item.get("code")
-        if code not in MESSAGES or index in skip:
+        if index in skip:
+            difference = declared_difference(item, skip[index], tolerance=tolerance)
+            if difference is not None:
+                findings.append(_differs_finding(item, skip[index], difference, policy=policy,
+                                                 tolerance=tolerance))
+            continue
+        if code not in MESSAGES:
             continue
         params = {k: v for k, v in (item.get("params") or {}).items()
                   if isinstance(v, str | int | float | bool)}

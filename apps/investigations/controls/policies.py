@@ -108,6 +108,46 @@ CONTROL_POLICIES: list[tuple[str, str, str, str, str, str]] = [
      "Share of accepted investigations re-verified by a team lead"),
 ]
 
+# The Chinese explanation of each control policy (issue 19: every control's values explained in
+# both languages), seeded with the English one.
+DESCRIPTIONS_ZH: dict[str, str] = {
+    "control.photo.site_radius_m": "现场照片须在距经营地址此距离之内拍摄",
+    "control.photo.off_site.severity": "照片拍摄地点不在现场时的风险等级",
+    "control.photo.time_tolerance_minutes": "照片拍摄时间可超出调查时段前后的最大分钟数",
+    "control.photo.outside_window.severity": "照片拍摄时间在调查时段之外时的风险等级",
+    "control.photo.device_gap_m": "照片GPS位置与上传时手机位置之间可接受的最大距离",
+    "control.photo.device_gap.severity": "照片GPS位置与手机位置不一致时的风险等级",
+    "control.photo.missing_metadata.severity": "照片缺少拍摄时间或位置信息时的风险等级",
+    "control.photo.unchecked.severity": "照片尚未经资料检查读取或无法找到时的风险等级",
+    "control.photo.phash_max_distance": "感知哈希相差不超过此位数即视为同一张照片",
+    "control.photo.reuse.severity": "照片取自其他申请时的风险等级",
+    "control.photo.duplicate.severity": "同一档案中重复上传同一张照片时的风险等级",
+    "control.photo.fingerprint_max_distance": "照片指纹窗口相差不超过此位数即视为一致",
+    "control.photo.fingerprint_candidate_distance": "作为候选照片检出时窗口对的最大距离（位）",
+    "control.photo.fingerprint_min_pairs": ("两张照片被判定为同一照片（经编辑）所需的"
+                                            "最少一致窗口对数"),
+    "control.photo.edited_reuse.severity": "照片为其他档案或此前阶段照片的编辑副本时的风险等级",
+    "control.narrative.similarity_max": "调查叙述与其他客户报告的最大可接受相似度",
+    "control.narrative.severity": "调查叙述抄自其他报告时的风险等级",
+    "control.narrative.min_chars": "少于此字数的叙述不做比对（文字过少，无法判断）",
+    "control.narrative.candidates": "与同一题目（及同一调查人员）最近的多少份回答进行比对",
+    "control.narrative.sentence_match_min": "同义词归并后相似度达到此值的句子视为同一段落",
+    "control.narrative.reworded_share_max": "叙述中改写自其他客户报告的内容所占的最大可接受比例",
+    "control.narrative.reworded.severity": "叙述改写自其他客户报告时的风险等级",
+    "control.site.min_minutes": "每位调查人员在现场的最短时间（分钟）",
+    "control.site.short_visit.severity": "现场时间短于最低要求或未签退时的风险等级",
+    "control.site.check_in_off_site.severity": "签到地点不在经营地址时的风险等级",
+    "control.visit.min_overlap_minutes": "两位调查人员须同时在现场的最短时间（分钟）",
+    "control.visit.not_together.severity": "两位调查人员未共同实地调查时的风险等级",
+    "control.section.min_seconds_per_item": "同一部分内每个回答的最短合理用时（秒）",
+    "control.section.min_items": "回答少于此数的部分不计时",
+    "control.section.rushed.severity": "某部分填写速度快得不合理时的风险等级",
+    "control.evidence.unavailable.severity": "资料检查结果无法提供给控制规则时的风险等级",
+    "control.not_configured.severity": "因缺少政策参数而无法运行控制规则时的风险等级",
+    "control.reverify.sample_rate": "已接受的调查中由团队负责人抽样复核的比例",
+}
+
+
 SEVERITIES = {1: "R1", 2: "R2", 3: "R3"}
 
 
@@ -144,6 +184,7 @@ def seed_control_policies() -> list[str]:
             key=key, version=1,
             defaults={"value": Decimal(value), "unit": unit, "evidence": evidence,
                       "source_citation": source, "description_en": description,
+                      "description_zh": DESCRIPTIONS_ZH.get(key, ""),
                       "effective_from": dt.date(2024, 1, 1)})
         if was_created:
             created.append(key)

@@ -78,3 +78,64 @@ def test_declared_against_undeclared_rates_on_generated_statements():
     assert result["undeclared"] >= 0.9 * n, result
     for case in ("declared_by_lender", "declared_by_amount", "honest"):
         assert result[case] <= 0.05 * n, (case, result)
+
+
+def _differs(found):
+    return [f for f in found if f.code == "FLOW_DECLARED_DEBT_DIFFERS"]
+
+
+def test_a_declared_lender_paid_more_than_declared_is_understated_debt_service():
+    policy = statement_policy_values().get
+    items = [_series("深圳市快易小额贷款有限公司", "12000.00")]
+    declared = declared_debts({"DEBTS": [{"lender": "快易小额贷款有限公司",
+                                          "monthly_repayment": "8000"}]})
+    found = flow_findings(source=Source(items), application_id=1, policy=policy,
+                          declared=declared)
+    assert [f.code for f in found] == ["FLOW_DECLARED_DEBT_DIFFERS"]  # not "undeclared"
+    finding = found[0]
+    assert finding.severity == "R2"  # the flows' severity: the burden is understated
+    assert "12000.00" in finding.message_en and "8,000.00" in finding.message_en
+    assert "understated by 4,000.00" in finding.message_en
+    assert finding.inputs["declared"] == {"lender": "快易小额贷款有限公司", "monthly": "8000",
+                                          "item": "DEBTS"}
+    assert finding.inputs["transactions"] == items[0]["params"]["transactions"]
+    assert "by name" in finding.explanation
+
+
+def test_a_declared_lender_paid_less_than_declared_is_a_note():
+    policy = statement_policy_values().get
+    items = [_series("深圳市快易小额贷款有限公司", "5000.00")]
+    declared = declared_debts({"DEBTS": [{"lender": "快易小额贷款有限公司",
+                                          "monthly_repayment": "8000"}]})
+    found = flow_findings(source=Source(items), application_id=1, policy=policy,
+                          declared=declared)
+    assert [(f.code, f.severity) for f in found] == [("FLOW_DECLARED_DEBT_DIFFERS", "R1")]
+    assert "3,000.00 a month less than declared" in found[0].message_en
+
+
+def test_a_declared_repayment_within_the_tolerance_or_without_an_amount_is_silent():
+    policy = statement_policy_values().get
+    items = [_series("深圳市快易小额贷款有限公司", "8300.00")]  # 3.75% over 8,000: within 5%
+    for row in ({"lender": "快易小额贷款有限公司", "monthly_repayment": "8000"},
+                {"lender": "快易小额贷款有限公司"}):  # no amount declared: nothing to compare
+        found = flow_findings(source=Source(items), application_id=1, policy=policy,
+                              declared=declared_debts({"DEBTS": [row]}))
+        assert found == [], row
+    # just past the tolerance it surfaces
+    found = flow_findings(source=Source([_series("深圳市快易小额贷款有限公司", "8500.00")]),
+                          application_id=1, policy=policy,
+                          declared=declared_debts({"DEBTS": [
+                              {"lender": "快易小额贷款有限公司", "monthly_repayment": "8000"}]}))
+    assert [f.code for f in found] == ["FLOW_DECLARED_DEBT_DIFFERS"]
+
+
+def test_a_declared_debt_amount_differing_on_generated_statements():
+    result = measure_declared_debts(files=12)
+    n = result["files"]
+    for case in ("understated_by_lender", "overstated_by_lender"):
+        assert result[f"{case}:differs"] >= 0.9 * n, (case, result)
+        assert result.get(case, 0) <= 0.05 * n, (case, result)  # never called undeclared
+    assert result["understated_by_lender:differs_r2"] == result["understated_by_lender:differs"]
+    assert result.get("overstated_by_lender:differs_r2", 0) == 0
+    for case in ("declared_by_lender", "declared_by_amount", "honest", "undeclared"):
+        assert result.get(f"{case}:differs", 0) <= 0.05 * n, (case, result)
