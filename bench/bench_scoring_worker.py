@@ -13,12 +13,17 @@ and result backend) against PostgreSQL:
     sent at once, as the outbox relay sends them after the investigations are accepted, until
     every score is stored, in files/s; baseline: as many no-op pings sent at once until every
     answer is back (tasks/s). The files are copies of the bench application (its row, its
-    investigation and answers) with their own references, so each is a fresh score;
+    investigation and answers) with their own references, so each is a fresh score. Measured
+    twice: on the solo worker above, and on a worker as the interactive queue is deployed
+    (`--pool prefork`, `--concurrency` processes, default 2 = CELERY_INTERACTIVE_CONCURRENCY's
+    default in docker-compose.yml; prefetch 1, acks_late), pings and scores on that same
+    worker, with files of their own;
   * with `--rescore-rows N` (issue #23 (2)): N more files with feature snapshots, a second
     worker on a bulk queue of its own running the portfolio re-score (`scoring.rescoring_run`,
-    chunks of 5,000), and, while it runs, fresh scores on the interactive worker as above: their
-    p95 as a ratio to the idle p95 of this run (target <= 2x). The fresh score is the task the
-    investigation's acceptance queues, from send to stored result.
+    chunks of the service's default size, printed), and, while it runs, fresh scores on the
+    interactive worker as above: their p95 as a ratio to the idle p95 of this run (target
+    <= 2x). The fresh score is the task the investigation's acceptance queues, from send to
+    stored result.
 
 Runs in a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/credence_bench_scoring), dropped and recreated, and on Redis
@@ -65,6 +70,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--files", type=int, default=50,
                         help="accepted files scored at once for the throughput figure")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="processes of the deployed-like interactive worker for the second "
+                             "intake figure (0: skip it)")
     parser.add_argument("--same-enterprise", action="store_true",
                         help="(the old set-up, kept to reproduce it) give the re-scored files "
                              "the bench application's enterprise instead of their own")
@@ -100,6 +108,7 @@ def main() -> int:
     with translation.override("en"):
         application = World().in_state("investigating")
         copies = _copies(application, args.files)
+        pooled = _copies(application, args.files, first=args.files) if args.concurrency else []
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
          "--queues", QUEUE, "--hostname", f"{TOKEN}@localhost", "--loglevel", "WARNING",
@@ -109,7 +118,7 @@ def main() -> int:
     def call(name: str, **kwargs):
         return app.send_task(str(name), kwargs=kwargs, queue=QUEUE).get(timeout=30)
 
-    during = None
+    during = pool_rates = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -136,18 +145,11 @@ def main() -> int:
             t0 = time.perf_counter()
             assert call(TaskName.APPLICATION_SCORE, application_id=application.pk) == result_id
             replay.append(time.perf_counter() - t0)
-        rates = {}
-        for label, sends in (
-                ("ping", [(TaskName.CORE_PING, {}) for _ in copies]),
-                ("score", [(TaskName.APPLICATION_SCORE, {"application_id": pk})
-                           for pk in copies])):
-            t0 = time.perf_counter()
-            results = [app.send_task(str(name), kwargs=kw, queue=QUEUE) for name, kw in sends]
-            for result in results:
-                result.get(timeout=300)
-            rates[label] = len(sends) / (time.perf_counter() - t0)
+        rates = _burst_rates(app, QUEUE, copies)
         stored = ScoreResult.objects.filter(application_id__in=copies).count()
         assert stored == len(copies), f"{stored} of {len(copies)} scores stored"
+        pool_rates = (_intake_on_pool(args.concurrency, application, pooled)
+                      if args.concurrency else None)
         during = _during_rescore(args.rescore_rows, application, call,
                                  same_enterprise=args.same_enterprise,
                                  after_samples=args.samples) if args.rescore_rows else None
@@ -177,11 +179,20 @@ def main() -> int:
     print(f"intake to decision ({len(copies)} accepted files' scores sent at once, until all "
           f"stored): {rates['score']:.1f} files/s = {rates['score'] / rates['ping']:.2f}x the "
           f"no-op round trip throughput ({rates['ping']:.0f} tasks/s; target >= 0.25x)")
+    if pool_rates is not None:
+        print(f"intake to decision on the interactive worker as deployed (prefork, concurrency "
+              f"{args.concurrency}, prefetch 1; {len(pooled)} other files): "
+              f"{pool_rates['score']:.1f} files/s = "
+              f"{pool_rates['score'] / pool_rates['ping']:.2f}x the no-op round trip throughput "
+              f"on the same worker ({pool_rates['ping']:.0f} tasks/s; target >= 0.25x)")
     if during is not None:
         d_fresh, d_ping, seconds, after = during
         (dp50, dp95), (dg50, dg95) = _percentiles(d_fresh), _percentiles(d_ping)
         a50, a95 = _percentiles(after)
-        print(f"  (re-score of {args.rescore_rows:,} files on a bulk worker: {seconds:.1f} s; "
+        from apps.scoring.services.rescoring import DEFAULT_CHUNK
+
+        print(f"  (re-score of {args.rescore_rows:,} files on a bulk worker in chunks of "
+              f"{DEFAULT_CHUNK:,}: {seconds:.1f} s; "
               f"{len(d_fresh)} fresh scores meanwhile; no-op round trip meanwhile p50 "
               f"{dg50:.1f} ms, p95 {dg95:.1f} ms)")
         print(f"score one application during the re-score: p50 {dp50:.1f} ms, p95 {dp95:.1f} ms "
@@ -242,7 +253,7 @@ def _during_rescore(rows: int, application, call, *, same_enterprise: bool,
     FeatureSnapshot.objects.bulk_create(snapshots, batch_size=5000)
     actor = User.objects.filter(groups__name="risk_reviewer").first() or \
         User.objects.filter(is_superuser=True).first()
-    job = services.rescoring_start(actor=actor, chunk_size=5000)
+    job = services.rescoring_start(actor=actor)  # the shipped chunk size
     bulk_queue = f"{TOKEN}.bulk"
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
@@ -290,7 +301,66 @@ def _during_rescore(rows: int, application, call, *, same_enterprise: bool,
     return scores, pings, seconds, after
 
 
-def _copies(application, count: int) -> list[int]:
+def _burst_rates(app, queue: str, copies: list[int]) -> dict[str, float]:
+    """As many pings, then the copies' scores, sent at once to `queue` until every answer
+    is back: tasks/s and files/s."""
+    from apps.core.task_names import TaskName
+
+    rates = {}
+    for label, sends in (
+            ("ping", [(TaskName.CORE_PING, {}) for _ in copies]),
+            ("score", [(TaskName.APPLICATION_SCORE, {"application_id": pk}) for pk in copies])):
+        t0 = time.perf_counter()
+        results = [app.send_task(str(name), kwargs=kw, queue=queue) for name, kw in sends]
+        for result in results:
+            result.get(timeout=300)
+        rates[label] = len(sends) / (time.perf_counter() - t0)
+    return rates
+
+
+def _intake_on_pool(concurrency: int, application, copies: list[int]) -> dict[str, float]:
+    """The intake figure on a worker started as the interactive queue is deployed (prefork,
+    `concurrency` processes; the settings' prefetch multiplier 1 and the tasks' acks_late),
+    baseline and scores on that worker; every process warmed first."""
+    from apps.core.task_names import TaskName
+    from apps.scoring.models import ScoreResult
+    from config.celery import app
+
+    queue = f"{TOKEN}.pool"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+         "--concurrency", str(concurrency), "--queues", queue, "--hostname",
+         f"{TOKEN}-pool@localhost", "--loglevel", "WARNING", "--without-gossip",
+         "--without-mingle"],
+        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                app.send_task(str(TaskName.CORE_PING), queue=queue).get(timeout=30)
+                break
+            except Exception:
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the prefork worker did not start") from None
+        for _ in range(3):  # warm every process: connection, model cache, first score
+            for result in [app.send_task(str(TaskName.APPLICATION_SCORE), queue=queue,
+                                         kwargs={"application_id": application.pk})
+                           for _ in range(2 * concurrency)]:
+                result.get(timeout=120)
+        rates = _burst_rates(app, queue, copies)
+        stored = ScoreResult.objects.filter(application_id__in=copies).count()
+        assert stored == len(copies), f"{stored} of {len(copies)} scores stored"
+        return rates
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+
+def _copies(application, count: int, first: int = 0) -> list[int]:
     """`count` copies of an application in investigation with its investigation and answers
     (same enterprise, own reference): files to score, made without the services' cost."""
     from apps.applications.models import Application
@@ -299,7 +369,7 @@ def _copies(application, count: int) -> list[int]:
     investigation = Investigation.objects.get(application=application)
     answers = list(Answer.objects.filter(investigation=investigation))
     ids = []
-    for n in range(count):
+    for n in range(first, first + count):
         copy = Application.objects.get(pk=application.pk)
         copy.pk, copy.reference = None, f"BSW{n:06d}"
         copy.save()

@@ -2,6 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from apps.applications.exposure import exposure_of, group_exposure, group_exposure_total
 from apps.applications.states import ApplicationState as S
@@ -113,3 +114,40 @@ def test_state_codes_match_the_loans_app():
 
     assert set(exposure.OPEN_LOAN_STATES) == {str(s) for s in OPEN_LOAN_STATES}
     assert exposure.CONTRACT_SIGNED == ContractState.SIGNED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="the plan is PostgreSQL's; SQLite has no planner statistics")
+def test_the_group_exposure_reads_the_group_by_index_not_every_application():
+    """Issue #23 (2): with the group as one OR-ed filter over all enterprises, PostgreSQL
+    estimated it at a share of every enterprise and summed the group by scanning every
+    application (68 ms at 20,000 files, in every score). The group is a UNION of index
+    lookups now; its applications are read through the enterprise index."""
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.applications.models import Application
+    from apps.parties.models import Enterprise
+    from apps.parties.validators import uscc_check_char
+
+    world = World()
+    file = world.draft(amount_requested=Decimal("100000"))
+    enterprise = Enterprise.objects.get(pk=file.enterprise_id)
+    copied = {f.attname: getattr(enterprise, f.attname) for f in Enterprise._meta.concrete_fields
+              if f.attname not in ("id", "uscc", "name")}
+    others = Enterprise.objects.bulk_create(
+        [Enterprise(**copied, name=f"Book {n}", uscc=f"91330107{n:09d}"
+                    + uscc_check_char(f"91330107{n:09d}")) for n in range(2000)])
+    fields = {f.attname: getattr(file, f.attname) for f in Application._meta.concrete_fields
+              if f.attname not in ("id", "reference", "enterprise_id")}
+    Application.objects.bulk_create(
+        [Application(**fields, enterprise_id=others[n % len(others)].pk, reference=f"BK{n:07d}")
+         for n in range(12000)], batch_size=4000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE applications_application")
+        cursor.execute("ANALYZE parties_enterprise")
+    with CaptureQueriesContext(connection) as queries:
+        assert group_exposure_total(enterprise_id=file.enterprise_id) == Decimal("100000")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on applications_application" not in plan, plan

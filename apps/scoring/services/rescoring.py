@@ -51,7 +51,11 @@ from apps.scoring.services.registry import champion_ensure, decision_policy_ensu
 from apps.scoring.states import ModelVersionState, RescoringJobState, ScoreTrigger
 
 logger = logging.getLogger(__name__)
-DEFAULT_CHUNK = 5000
+# Rows per chunk, and so per write transaction. A score computed meanwhile for a file of the
+# chunk (same model, same input: the same result key) waits for that transaction to end, and
+# the audit chain's lock is taken just before each commit: 1,000 rows keep both waits to about
+# a tenth of a second (issue #23 (2); at 5,000 an approver's score waited about a second).
+DEFAULT_CHUNK = 1000
 _CENT = Decimal("0.01")
 
 
@@ -396,11 +400,14 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         write = _writer(version)
         for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
             chunk = snapshot_ids[start:start + job.chunk_size]
+            # Read and scored before the write transaction: snapshots are never changed once
+            # stored (only their spec label on a re-store of the same input), so the
+            # transaction holds only the writes, the progress and the audit event.
+            typed = (_read_chunk_columns(chunk, model.feature_kinds)
+                     if connection.vendor == "postgresql" else None)
+            rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
+            scored = _score_chunk(rows, policy.document, model, reasons, columns)
             with transaction.atomic():
-                typed = (_read_chunk_columns(chunk, model.feature_kinds)
-                         if connection.vendor == "postgresql" else None)
-                rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
-                scored = _score_chunk(rows, policy.document, model, reasons, columns)
                 created = write(scored, job=job, version=version, policy=policy,
                                 reasons=reasons)
                 RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows),
