@@ -79,7 +79,7 @@ def _volume_from_loans(*, viewer, branches, within: Q) -> dict[str, dict]:
 
 def _with_inspections(rows: dict[str, dict], *, viewer, branches, everyone: bool
                       ) -> dict[str, dict]:
-
+    """The inspections columns: due so far, and the share submitted by the due date."""
     today = timezone.localdate()
     inspections = Inspection.objects.filter(due_date__lt=today).order_by()
     if branches is not None:
