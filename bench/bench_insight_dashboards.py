@@ -122,6 +122,9 @@ def _summaries() -> None:
     t0 = time.perf_counter()
     written = refresh_step_clock()
     facts = refresh_portfolio_facts()
+    from apps.insight.officer_facts import refresh_officer_cells
+
+    refresh_officer_cells()
     from django.db import connection
 
     with connection.cursor() as cursor:  # what autovacuum does to a table just filled

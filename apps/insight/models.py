@@ -169,3 +169,27 @@ class PortfolioCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id}/{self.product_id}: {self.loans}"
+
+
+class OfficerCell(models.Model):
+    """The portfolio facts added up by what the officer scorecard groups by: branch,
+    responsible officer, category, floor and whether the days past due pass the NPL floor;
+    loans and outstanding principal. Rebuilt from the facts under their watermark's lock
+    (apps/insight/officer_facts.py), a few rows per officer, so the scorecard's volume and
+    NPL columns add up cells instead of grouping every open loan twice."""
+
+    branch_id = models.BigIntegerField(_("branch"))
+    officer_id = models.BigIntegerField(_("responsible officer"))
+    category = models.CharField(_("category in force"), max_length=20, null=True, blank=True)
+    floor = models.CharField(_("rule floor"), max_length=20, null=True, blank=True)
+    dpd_npa = models.BooleanField(_("past the NPL floor in days past due"))
+    loans = models.IntegerField(_("loans"))
+    outstanding = MoneyField(_("outstanding principal"))
+
+    class Meta:
+        verbose_name = _("officer cell")
+        verbose_name_plural = _("officer cells")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.branch_id}/{self.officer_id}: {self.loans}"

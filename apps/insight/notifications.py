@@ -13,13 +13,16 @@ what is due today or late is shown. E-mail goes out where the owning app sends i
 step notices, reminders and escalations: `apps.approvals.services.notifications`;
 inspection and action escalations in monitoring): this page does not send a second one.
 
-A fixed number of queries: a count and a first page (LIST_LIMIT rows) per kind.
+A fixed number of queries: per kind, its first page (LIST_LIMIT rows) with the kind's total
+beside each row (a window count), rather than a count and then the page: the page's cost is
+its round trips and the building of each query (issue #22).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +32,7 @@ from apps.accounts.roles import Role
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
 from apps.approvals.selectors import inbox_list
-from apps.investigations.policy import policy_values_in_force
+from apps.investigations.models import PolicyValue
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.inspection_selectors import inspection_list
 from apps.monitoring.inspection_states import OPEN_INSPECTION_STATES
@@ -56,8 +59,22 @@ class Notice:
 
 
 def _horizon() -> int:
-    row = policy_values_in_force().get(DUE_SOON_KEY)
-    return int(row.value) if row is not None else 0
+    """The notice period in days: the key's highest version in force today (the rule of
+    `policy_values_in_force`, read for this one key rather than every value in force)."""
+    today = timezone.localdate()
+    value = (PolicyValue.objects.filter(key=DUE_SOON_KEY, effective_from__lte=today)
+             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=today))
+             .order_by("-version").values_list("value", flat=True).first())
+    return int(value) if value is not None else 0
+
+
+def _first_page(queryset: QuerySet) -> tuple[int, list]:
+    """(total, the first LIST_LIMIT rows) in one query: the total is a window count over
+    every matching row, taken before the LIMIT; no row, no total to read: 0. A window
+    rather than a scalar subquery: the selectors' querysets (the inbox's conflict checks
+    above all) cost more to build into SQL than to run, so each is compiled once."""
+    rows = list(queryset.annotate(notice_total=Window(Count("pk")))[:LIST_LIMIT])
+    return (rows[0].notice_total if rows else 0), rows
 
 
 def notification_centre(*, viewer) -> dict:
@@ -68,62 +85,75 @@ def notification_centre(*, viewer) -> dict:
     until = today + dt.timedelta(days=horizon)
     sections = []
 
-    steps = inbox_list(viewer=viewer)
+    total, steps = _first_page(inbox_list(viewer=viewer))
     approvals = [Notice(
         "approval", _("%(reference)s (%(enterprise)s) waits for you at “%(step)s”.") % {
             "reference": s.route.application.reference,
             "enterprise": s.route.application.enterprise.name, "step": s.label},
         reverse("approvals:inbox"), timezone.localtime(s.due_at).date() if s.due_at else None,
-        late=bool(s.due_at and s.due_at < now)) for s in steps[:LIST_LIMIT]]
-    sections.append(("approval", steps.count(), approvals))
+        late=bool(s.due_at and s.due_at < now)) for s in steps]
+    sections.append(("approval", total, approvals))
 
-    mine = application_list(viewer=viewer).filter(account_manager=viewer)
-    returned = mine.filter(state=ApplicationState.RETURNED).order_by("updated_at", "id")
-    sections.append(("returned", returned.count(), [Notice(
+    # Returned and assigned files in one query: each kind ranked and counted in its own
+    # window, its first LIST_LIMIT rows kept.
+    kind = Case(When(state=ApplicationState.RETURNED, then=Value("returned")),
+                default=Value("assignment"))
+    mine = application_list(viewer=viewer).filter(account_manager=viewer, state__in=[
+        ApplicationState.RETURNED, ApplicationState.SUBMITTED, ApplicationState.INVESTIGATING])
+    files = {"returned": [], "assignment": []}
+    for a in mine.annotate(
+            notice_kind=kind, notice_total=Window(Count("pk"), partition_by=kind),
+            notice_rank=Window(RowNumber(), partition_by=kind,
+                               order_by=[F("updated_at").asc(), F("id").asc()])
+    ).filter(notice_rank__lte=LIST_LIMIT).order_by("updated_at", "id"):
+        files[a.notice_kind].append(a)
+    returned, assigned = files["returned"], files["assignment"]
+    total = returned[0].notice_total if returned else 0
+    sections.append(("returned", total, [Notice(
         "returned", _("%(reference)s (%(enterprise)s) was returned to you for rework.") % {
             "reference": a.reference, "enterprise": a.enterprise.name},
         reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
-        for a in returned[:LIST_LIMIT]]))
+        for a in returned]))
 
-    assigned = mine.filter(state__in=[ApplicationState.SUBMITTED,
-                                      ApplicationState.INVESTIGATING]).order_by("updated_at", "id")
-    sections.append(("assignment", assigned.count(), [Notice(
+    total = assigned[0].notice_total if assigned else 0
+    sections.append(("assignment", total, [Notice(
         "assignment", _("%(reference)s (%(enterprise)s) is yours: %(state)s.") % {
             "reference": a.reference, "enterprise": a.enterprise.name,
             "state": a.get_state_display()},
         reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
-        for a in assigned[:LIST_LIMIT]]))
+        for a in assigned]))
 
-    inspections = inspection_list(viewer=viewer).filter(
+    inspections_total, inspections = _first_page(inspection_list(viewer=viewer).filter(
         officer=viewer, state__in=OPEN_INSPECTION_STATES, due_date__lte=until).order_by(
-        "due_date", "id")
-    actions = monitoring.action_list(viewer=viewer).filter(owner=viewer, due_date__lte=until)
+        "due_date", "id"))
+    actions_total, actions = _first_page(monitoring.action_list(viewer=viewer).filter(
+        owner=viewer, due_date__lte=until))
     deadlines = [Notice(
         "deadline", _("Inspection of %(loan)s (%(enterprise)s) due on %(day)s.") % {
             "loan": i.loan.loan_number, "enterprise": i.loan.enterprise.name,
             "day": _date(i.due_date)},
         reverse("monitoring:inspection_form", args=[i.pk]), i.due_date, i.due_date < today)
-        for i in inspections[:LIST_LIMIT]]
+        for i in inspections]
     deadlines += [Notice(
         "deadline", _("%(action)s on %(loan)s (%(enterprise)s) due on %(day)s.") % {
             "action": a.get_kind_display(), "loan": a.loan.loan_number,
             "enterprise": a.loan.enterprise.name, "day": _date(a.due_date)},
         reverse("monitoring:loan", args=[a.loan_id]), a.due_date, a.due_date < today)
-        for a in actions[:LIST_LIMIT]]
+        for a in actions]
     deadlines.sort(key=lambda n: (n.when or today, n.text))
-    sections.append(("deadline", inspections.count() + actions.count(), deadlines[:LIST_LIMIT]))
+    sections.append(("deadline", inspections_total + actions_total, deadlines[:LIST_LIMIT]))
 
     watched = Q(loan__officer=viewer)
     if viewer.has_role(Role.TEAM_LEAD):
         watched |= Q(level__gte=2)  # the branch's serious signals reach its head
-    signals = monitoring.signal_list(viewer=viewer).filter(watched).order_by("-level",
-                                                                            "raised_at", "id")
-    sections.append(("signal", signals.count(), [Notice(
+    total, signals = _first_page(monitoring.signal_list(viewer=viewer).filter(watched)
+                                 .order_by("-level", "raised_at", "id"))
+    sections.append(("signal", total, [Notice(
         "signal", _("Level %(level)s signal on %(loan)s (%(enterprise)s): %(rule)s.") % {
             "level": s.level, "loan": s.loan.loan_number, "enterprise": s.loan.enterprise.name,
             "rule": s.rule.name},
         reverse("monitoring:loan", args=[s.loan_id]) + f"#signal-{s.pk}",
-        timezone.localtime(s.raised_at).date(), s.level >= 3) for s in signals[:LIST_LIMIT]]))
+        timezone.localtime(s.raised_at).date(), s.level >= 3) for s in signals]))
 
     return {
         "sections": [{"kind": kind, "label": KINDS[kind], "total": total, "notices": notices,

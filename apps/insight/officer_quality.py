@@ -15,15 +15,28 @@
 - Exemption outcomes: the officer's decided exemption tiers, after appeal where there was
   one: full / reduced / none.
 
-Each column is one grouped query (findings are matched as their code in the stored JSON text,
-which reads the same on PostgreSQL and SQLite); a fixed number of queries whatever the number
-of officers or loans. Team leads and the bank-wide roles see every officer of their branches;
-anyone else sees only their own row (the same rule as the first part of the scorecard).
+Each column group is one grouped query, all sent as one statement (findings are matched as
+their code in the stored JSON text, which reads the same on PostgreSQL and SQLite); one
+query whatever the number of officers or loans. Team leads and the bank-wide roles see every
+officer of their branches; anyone else sees only their own row (the same rule as the first
+part of the scorecard).
 """
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery, TextField, Value
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils.translation import gettext as _
 
@@ -59,6 +72,30 @@ def _ratio(part, whole) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)) if whole else None
 
 
+_COUNTS = ("n1", "n2", "n3", "n4")
+
+
+def _grouped(parts: dict[str, QuerySet]) -> dict[str, list[dict]]:
+    """Run every grouped query in one statement (a UNION ALL, each part tagged), so the page
+    pays one round trip rather than one per column group (issue #22). Each part selects
+    `name` and some of n1..n4 (counts) and `mean`; the rest read as None."""
+    selects, params = [], []
+    for tag, queryset in parts.items():
+        sql, part_params = queryset.query.sql_with_params()
+        names = set(queryset.query.annotation_select) | set(queryset.query.values_select)
+        columns = [f"t.{c}" if c in names else "NULL" for c in (*_COUNTS, "mean")]
+        selects.append(f"SELECT %s, t.name, {', '.join(columns)} FROM ({sql}) t")  # noqa: S608 - ORM SQL, values bound
+        params += [tag, *part_params]
+    out: dict[str, list[dict]] = {tag: [] for tag in parts}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        for tag, name, *values in cursor.fetchall():
+            counts = {c: int(v) if v is not None else 0
+                      for c, v in zip(_COUNTS, values[:-1], strict=True)}
+            out[tag].append({"name": name, **counts, "mean": values[-1]})
+    return out
+
+
 def officer_quality(*, viewer, everyone: bool) -> Chart:
     """One row per officer with investigations, loans or exemption decisions in scope."""
     branches = visible_branch_ids(viewer=viewer)
@@ -79,20 +116,12 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
                          .order_by("-created_at", "-id").values("probability")[:1])
     npa = [str(c) for c in NPA_CATEGORIES]
     loans = scoped(Loan.objects.filter(application__investigation__isnull=False),
-                   person="application__investigation__lead_officer_id")
-    for r in loans.annotate(pd=latest_pd).values(
-            "application__investigation__lead_officer__username").annotate(
-            loans=Count("pk"),
-            defaulted=Count("pk", filter=Q(risk_status__category__in=npa)
-                            | Q(risk_status__floor__in=npa)),
-            expected=Avg("pd")):
-        target = row(r["application__investigation__lead_officer__username"])
-        target.update(loans=r["loans"], defaulted=r["defaulted"])
-        target["default_rate"] = _ratio(r["defaulted"], r["loans"])
-        if r["expected"] is not None:
-            target["expected_pd"] = Decimal(str(round(r["expected"], 4)))
-            target["vs_expected"] = (target["default_rate"] / target["expected_pd"]).quantize(
-                Decimal("0.01")) if target["expected_pd"] else None
+                   person="application__investigation__lead_officer_id").annotate(pd=latest_pd)
+    parts = {"loans": loans.values(name=F("application__investigation__lead_officer__username"))
+             .annotate(n1=Count("pk"),
+                       n2=Count("pk", filter=Q(risk_status__category__in=npa)
+                                | Q(risk_status__floor__in=npa)),
+                       mean=Avg("pd"))}
 
     # Early detection: serious flags caught before lending, against serious signals later
     # on loans of files that had none.
@@ -101,28 +130,19 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
         findings=Cast("red_flags", TextField()), checks=Cast("cross_check_findings",
                                                              TextField()))
     serious = _mentions("findings", SERIOUS) | _mentions("checks", SERIOUS)
-    for r in investigations.values("lead_officer__username").annotate(
-            files=Count("pk"), caught=Count("pk", filter=serious),
-            photo_geo=Count("pk", filter=_mentions("findings", PHOTO_GEO_CODES)),
-            copied=Count("pk", filter=_mentions("findings", COPIED_CODES))):
-        target = row(r["lead_officer__username"])
-        target.update(files=r["files"], caught=r["caught"])
-        target["photo_geo_ok"] = _ratio(r["files"] - r["photo_geo"], r["files"])
-        target["copied"] = _ratio(r["copied"], r["files"])
+    parts["files"] = investigations.values(name=F("lead_officer__username")).annotate(
+        n1=Count("pk"), n2=Count("pk", filter=serious),
+        n3=Count("pk", filter=_mentions("findings", PHOTO_GEO_CODES)),
+        n4=Count("pk", filter=_mentions("findings", COPIED_CODES)))
     unflagged = Investigation.objects.filter(application_id=OuterRef("loan__application_id")) \
         .annotate(findings=Cast("red_flags", TextField()),
                   checks=Cast("cross_check_findings", TextField())).filter(serious)
     missed = scoped(Signal.objects.filter(level__gte=SERIOUS_SIGNAL_LEVEL,
                                           loan__application__investigation__isnull=False),
                     person="loan__application__investigation__lead_officer_id")
-    missed = missed.exclude(Exists(unflagged))
-    for r in missed.values("loan__application__investigation__lead_officer__username") \
-            .annotate(later=Count("loan_id", distinct=True)):
-        row(r["loan__application__investigation__lead_officer__username"])["later"] = r["later"]
-    for target in rows.values():
-        if "caught" in target or "later" in target:
-            caught, later = target.get("caught", 0), target.get("later", 0)
-            target["early_detection"] = _ratio(caught, caught + later)
+    parts["later"] = missed.exclude(Exists(unflagged)).values(
+        name=F("loan__application__investigation__lead_officer__username")).annotate(
+        n1=Count("loan_id", distinct=True))
 
     # Random re-verification (§3.4): counts for both officers of the investigation. Only the
     # random draws: a team lead asks for one where something already looked wrong, so the
@@ -132,26 +152,49 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
     for person in ("lead_officer", "assisting_officer"):
         found = scoped(done, field="investigation__application__branch_id",
                        person=f"investigation__{person}_id")
-        for r in found.values(f"investigation__{person}__username").annotate(
-                checked=Count("pk"),
-                mismatched=Count("pk", filter=Q(outcome=ReVerificationOutcome.DISCREPANCIES))):
-            target = row(r[f"investigation__{person}__username"])
-            target["reverified"] = target.get("reverified", 0) + r["checked"]
-            target["_mismatched"] = target.get("_mismatched", 0) + r["mismatched"]
-    for target in rows.values():
-        if target.get("reverified"):
-            target["mismatch_rate"] = _ratio(target.pop("_mismatched"), target["reverified"])
+        parts[person] = found.values(name=F(f"investigation__{person}__username")).annotate(
+            n1=Count("pk"),
+            n2=Count("pk", filter=Q(outcome=ReVerificationOutcome.DISCREPANCIES)))
 
     # Exemption outcomes: the tier that stands (after appeal when there was one).
     people = scoped(ExemptionPerson.objects.exclude(tier=""), field="case__branch_id",
                     person="user_id").annotate(final=Coalesce(
         NullIf("appeal_outcome", Value("")), "tier"))
-    for r in people.values("user__username").annotate(
-            full=Count("pk", filter=Q(final=Tier.FULL)),
-            reduced=Count("pk", filter=Q(final=Tier.REDUCED)),
-            none=Count("pk", filter=Q(final=Tier.NONE))):
-        target = row(r["user__username"])
-        target["exemptions"] = f"{r['full']} / {r['reduced']} / {r['none']}"
+    parts["exemptions"] = people.values(name=F("user__username")).annotate(
+        n1=Count("pk", filter=Q(final=Tier.FULL)),
+        n2=Count("pk", filter=Q(final=Tier.REDUCED)),
+        n3=Count("pk", filter=Q(final=Tier.NONE)))
+
+    found = _grouped(parts)
+    for r in found["loans"]:
+        target = row(r["name"])
+        target.update(loans=r["n1"], defaulted=r["n2"])
+        target["default_rate"] = _ratio(r["n2"], r["n1"])
+        if r["mean"] is not None:
+            target["expected_pd"] = Decimal(str(round(r["mean"], 4)))
+            target["vs_expected"] = (target["default_rate"] / target["expected_pd"]).quantize(
+                Decimal("0.01")) if target["expected_pd"] else None
+    for r in found["files"]:
+        target = row(r["name"])
+        target.update(files=r["n1"], caught=r["n2"])
+        target["photo_geo_ok"] = _ratio(r["n1"] - r["n3"], r["n1"])
+        target["copied"] = _ratio(r["n4"], r["n1"])
+    for r in found["later"]:
+        row(r["name"])["later"] = r["n1"]
+    for target in rows.values():
+        if "caught" in target or "later" in target:
+            caught, later = target.get("caught", 0), target.get("later", 0)
+            target["early_detection"] = _ratio(caught, caught + later)
+    for person in ("lead_officer", "assisting_officer"):
+        for r in found[person]:
+            target = row(r["name"])
+            target["reverified"] = target.get("reverified", 0) + r["n1"]
+            target["_mismatched"] = target.get("_mismatched", 0) + r["n2"]
+    for target in rows.values():
+        if target.get("reverified"):
+            target["mismatch_rate"] = _ratio(target.pop("_mismatched"), target["reverified"])
+    for r in found["exemptions"]:
+        row(r["name"])["exemptions"] = f"{r['n1']} / {r['n2']} / {r['n3']}"
 
     ordered = sorted(rows.values(), key=lambda r: r["label"])
     return Chart(

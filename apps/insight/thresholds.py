@@ -46,9 +46,9 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
         product = next((p for p in products if p.pk == product_id), None)
         if product is None:
             raise Http404("No such product")
-    versions = report_versions(product=product)
+    versions = report_versions(product=product, on=on)
     if version is None:
-        chosen = default_report_version(product=product, on=on)
+        chosen = default_report_version(product=product, on=on, versions=versions)
     else:
         chosen = next((v for v in versions if v.version == version), None)
         if chosen is None:

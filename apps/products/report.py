@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet, TextChoices
+from django.db.models import Exists, OuterRef, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
 from apps.parties.models import Enterprise
+from apps.policy.versioning import version_in_force
 from apps.products.conditions import ConditionOutcome, Operator, evaluate_condition
 from apps.products.facts import FACTS, controller_edges_prefetch
 from apps.products.models import CreditProduct, EntryCondition, ProductVersion
@@ -207,22 +208,40 @@ def _scoped_enterprises(branch_ids: set[int] | None) -> QuerySet[Enterprise]:
 
 def _scoped_applications(branch_ids: set[int] | None, product: CreditProduct):
     """This product's applications (any version) of enterprises the viewer may see, taken
-    at a branch the viewer may see (the application selector's branch rule)."""
+    at a branch the viewer may see (the application selector's branch rule).
+
+    By the product's version ids rather than a join to the versions: the planner then sees
+    how many applications each version has (its statistics on the column) and reads a
+    product few applied for through the index, instead of joining the branch's every
+    application to its version first (issue #22: 180 ms for none at 100,000 files)."""
+    versions = list(ProductVersion.objects.filter(product_id=product.pk)
+                    .values_list("pk", flat=True))
     applications = _applications_model()._default_manager.filter(
-        product_version__product=product)
+        product_version_id__in=versions)
     if branch_ids is not None:
         applications = applications.filter(branch_id__in=branch_ids,
                                            enterprise__branch_id__in=branch_ids)
     return applications
 
 
-def report_versions(*, product: CreditProduct) -> list[ProductVersion]:
-    """Every version of the product, newest first, for the version select."""
-    return list(product.versions.order_by("-version"))
+def report_versions(*, product: CreditProduct, on: dt.date | None = None) -> list[ProductVersion]:
+    """Every version of the product, newest first, for the version select. With `on`, each
+    carries `in_force` (in force on that day), so the default needs no second read."""
+    versions = product.versions.order_by("-version")
+    if on is not None:
+        versions = versions.annotate(in_force=Exists(version_in_force(
+            ProductVersion.objects.filter(pk=OuterRef("pk")), on=on)))
+    return list(versions)
 
 
-def default_report_version(*, product: CreditProduct, on: dt.date) -> ProductVersion | None:
-    """The version in force on `on`; else the newest one (a product not yet published)."""
+def default_report_version(*, product: CreditProduct, on: dt.date,
+                           versions: list[ProductVersion] | None = None
+                           ) -> ProductVersion | None:
+    """The version in force on `on`; else the newest one (a product not yet published).
+    `versions`: the product's, from `report_versions(on=on)` (no query then)."""
+    if versions is not None:
+        in_force = sorted((v for v in versions if v.in_force), key=lambda v: v.pk)
+        return in_force[0] if in_force else (versions[0] if versions else None)
     return (product_version_in_force(product_id=product.pk, on=on)
             or product.versions.order_by("-version").first())
 
@@ -252,9 +271,12 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     enterprise_ids = {e.pk for e in enterprises}
 
     applications: dict[int, list[dict]] = defaultdict(list)
-    for row in applications_qs.filter(enterprise_id__in=enterprises_qs.values("pk")).values(
+    # Every scoped application's enterprise is a scoped enterprise (same branch rule), so the
+    # enterprises already read are the filter: no second run of their query inside this one.
+    for row in applications_qs.order_by().values(
             "enterprise_id", "product_version_id", "state", "eligibility"):
-        applications[row["enterprise_id"]].append(row)
+        if row["enterprise_id"] in enterprise_ids:
+            applications[row["enterprise_id"]].append(row)
 
     rows = [ConditionRow(
         condition=condition, fact_label=str(FACTS[condition.fact].label),

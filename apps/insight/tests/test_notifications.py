@@ -94,3 +94,24 @@ def test_query_count_does_not_grow_with_notices(world, client):
     with CaptureQueriesContext(connection) as large:
         assert client.get(reverse("insight:notifications")).status_code == 200
     assert len(large) == len(small) <= 25, [q["sql"][:80] for q in large.captured_queries]
+
+
+def test_totals_count_past_the_first_page(world, monkeypatch):
+    """Each kind's total is read beside its first page: the whole count, not the page's."""
+    from apps.insight import notifications
+
+    monkeypatch.setattr(notifications, "LIST_LIMIT", 2)
+    for _ in range(3):
+        _file(world, "returned")
+    _file(world, "submitted")
+    _file(world, "returned", manager="am.south")
+    manager = _sections(notification_centre(viewer=world.user("am.north")))
+    assert (manager["returned"]["total"], len(manager["returned"]["notices"])) == (3, 2)
+    assert (manager["assignment"]["total"], len(manager["assignment"]["notices"])) == (1, 1)
+
+    loan = world.loan()
+    for days in (1, 2, 3):
+        _inspection(loan, due_days_ago=days)
+    officer = _sections(notification_centre(viewer=world.user("postloan.north")))
+    assert (officer["deadline"]["total"], len(officer["deadline"]["notices"])) == (3, 2)
+    assert officer["approval"]["total"] == 0 and officer["approval"]["notices"] == []

@@ -17,6 +17,7 @@ from apps.products.report import (
     Population,
     default_report_version,
     performance_by_enterprise,
+    report_versions,
     threshold_report,
 )
 
@@ -186,6 +187,18 @@ def test_default_version_is_the_one_in_force(world):
                                   on=timezone.localdate()) == world.version
 
 
+def test_default_version_from_the_listed_versions_matches_the_query(world):
+    product, today = world.version.product, timezone.localdate()
+    listed = report_versions(product=product, on=today)
+    assert default_report_version(product=product, on=today, versions=listed) == world.version
+    # Before the version's start nothing is in force: both fall back to the newest.
+    before = world.version.effective_from - dt.timedelta(days=1)
+    listed = report_versions(product=product, on=before)
+    assert not any(v.in_force for v in listed)
+    assert default_report_version(product=product, on=before, versions=listed) \
+        == default_report_version(product=product, on=before) == listed[0]
+
+
 @pytest.mark.parametrize("count", [5, 30])
 def test_query_count_does_not_grow_with_applicants(world, count, django_assert_max_num_queries):
     for index in range(count):
@@ -193,9 +206,10 @@ def test_query_count_does_not_grow_with_applicants(world, count, django_assert_m
     viewer = world.user("lead.north")
     viewer.roles  # noqa: B018 (roles are cached per request; load them outside the count)
 
-    # Branch subtree, conditions, enterprises, controller edges, applications; the loan
-    # book's outcome source adds one (no loans here: see apps/loans/tests/test_performance.py).
-    with django_assert_max_num_queries(6):
+    # Branch subtree, conditions, the product's version ids, enterprises, controller edges,
+    # applications; the loan book's outcome source adds one (no loans here: see
+    # apps/loans/tests/test_performance.py).
+    with django_assert_max_num_queries(7):
         report = threshold_report(viewer=viewer, version=world.version,
                                   on=timezone.localdate())
     assert report.enterprises == count

@@ -8,6 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from apps.insight.officer_facts import refresh_officer_cells
 from apps.insight.portfolio_facts import refresh_portfolio_facts
 from apps.insight.summaries import refresh_step_clock
 
@@ -27,4 +28,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         written = refresh_portfolio_facts(rebuild=rebuild)
         self.stdout.write(f"portfolio facts: {written} loans written "
+                          f"in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        written = refresh_officer_cells()
+        self.stdout.write(f"officer cells: {written} cells written "
                           f"in {time.perf_counter() - started:.1f} s")
