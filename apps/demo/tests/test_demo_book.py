@@ -3,11 +3,11 @@ imported through the core-banking feed, most paying on time, a few late, one res
 one written off, the post-loan run done; and seeding again adds nothing."""
 
 import pytest
-from django.db import connection
 from django.utils import timezone, translation
 
 from apps.audit.models import AuditEvent
 from apps.demo.seed import seed_demo
+from apps.demo.tests.ids import ids_moved_on
 from apps.loans.models import (
     FeedImport,
     Loan,
@@ -130,28 +130,10 @@ def _book() -> tuple:
             ClassificationRun.objects.count(), Signal.objects.count())
 
 
-def _ids_moved_on(by: int) -> None:
-    """Every table's next id `by` further on, as the rest of the suite leaves them before this
-    test in one process (neither a rollback nor a flush takes a sequence back): the demo must
-    make the same files whatever ids it gets (apps.documents.demo.demo_seed)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT schemaname, sequencename FROM pg_sequences "
-                           "WHERE schemaname = current_schema()")
-            for schema, name in cursor.fetchall():
-                qualified = f'"{schema}"."{name}"'
-                cursor.execute("SELECT setval(%s, nextval(%s) + %s)", [qualified, qualified, by])
-        elif connection.vendor == "sqlite":  # rolled back with the test
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT name, 0 FROM "
-                           "sqlite_master WHERE type = 'table' AND sql LIKE '%%AUTOINCREMENT%%' "
-                           "AND name NOT IN (SELECT name FROM sqlite_sequence)")
-            cursor.execute("UPDATE sqlite_sequence SET seq = seq + %s", [by])
-
-
 @pytest.mark.django_db
 def test_the_demo_book_has_histories_late_payers_and_is_seeded_once():
     today = timezone.localdate()
-    _ids_moved_on(1913)
+    ids_moved_on(1913)
     with translation.override("en"):
         seed_demo(with_business_data=True)
     loans = list(Loan.objects.order_by("pk"))
