@@ -21,15 +21,8 @@ run: $(STAMP)
 # machines have 2 cores); TEST_PROCESSES=0 runs it in this process.
 TEST_PROCESSES ?= 2
 
-# The two tests that seed the whole demo book run last, each file in a worker process of its
-# own: after the rest of the suite in the same process they found parts of the demo missing
-# (the court-list pull, the draft duty rules, an honest file flagged), which they never do in a
-# fresh process, as `make run` seeds it. The state that leaks between tests is not found yet.
-DEMO_SEED_TESTS := apps/demo/tests/test_demo_book.py tests/e2e/test_page_sweep.py
-
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(addprefix --ignore=,$(DEMO_SEED_TESTS)) $(PYTEST_ARGS)
-	$(PY) -m pytest -n 2 --dist loadfile $(DEMO_SEED_TESTS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
 
 # Issue #18's page sweep with every role's every page loaded in the browser at both widths (the
 # suite loads each kind of page once per language, plus every role's home page).

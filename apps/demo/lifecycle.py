@@ -245,6 +245,7 @@ def _honest_value(item: Item, application: Application):
     """The honest walk's answer: text written from the enterprise's own facts, different in
     every file; figures consistent with the enterprise's profile (issue #18)."""
     from apps.demo.narratives import narrative
+    from apps.documents.demo import demo_seed
 
     figures = _honest_figures(application)
     if item.code in figures:
@@ -256,7 +257,7 @@ def _honest_value(item: Item, application: Application):
     if item.answer_type == AnswerType.TEXT:
         chinese = not (item.label_en or "").strip()
         return narrative(application.enterprise, item.code, chinese=chinese,
-                         min_length=item.min_length or 0, seed=application.pk)
+                         min_length=item.min_length or 0, seed=demo_seed(application))
     if item.answer_type == AnswerType.SINGLE_CHOICE:
         choice = _honest_choice(item, application)
         if choice is not None:
@@ -347,7 +348,9 @@ def _seconds(value: float) -> dt.timedelta:
 def _rng(application: Application, what: str):
     import random
 
-    return random.Random(f"visit:{application.pk}:{what}")
+    from apps.documents.demo import demo_seed
+
+    return random.Random(f"visit:{demo_seed(application)}:{what}")
 
 
 def _visit_policy() -> dict[str, float]:
@@ -402,7 +405,7 @@ def _honest_visit(investigation: Investigation, application: Application, manage
     asks for on the spot (uploaded and checked through the documents service, the answers
     citing those documents), stay the policy's time on site, check out and submit (issue #18).
     The story clock moves forward between the steps."""
-    from apps.documents.demo import site_photo_take
+    from apps.documents.demo import demo_seed, site_photo_take
 
     rng = _rng(application, "visit")
     policy = _visit_policy()
@@ -433,7 +436,7 @@ def _honest_visit(investigation: Investigation, application: Application, manage
             taken += 1
             photos.append(str(site_photo_take(
                 application, lead, site=(lat, lng), item_code=item.code,
-                seed=10_000_000 + application.pk * 100 + taken)))
+                seed=10_000_000 + demo_seed(application) * 100 + taken)))
         pace = _PACE_WRITTEN if _is_written(item) else _PACE_QUICK
         clock.advance(_seconds(policy["per_item_s"] * rng.uniform(*pace)))
         evidence = _demo_evidence(item)

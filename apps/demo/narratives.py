@@ -87,7 +87,9 @@ def _facts(enterprise, rng: random.Random) -> dict:
 def narrative(enterprise, item_code: str, *, chinese: bool, min_length: int = 0,
               seed: int = 0) -> str:
     """A text answer about `enterprise` for item `item_code`, different for every file."""
-    rng = random.Random(f"{seed}:{enterprise.pk}:{item_code}")
+    # The enterprise by its registration code, not its row id (see `demo_seed`): the same
+    # text in every seed, whatever the process wrote before.
+    rng = random.Random(f"{seed}:{enterprise.uscc or enterprise.name}:{item_code}")
     facts = _facts(enterprise, rng)
     openings, middles, closings = ((_ZH_OPENINGS, _ZH_MIDDLES, _ZH_CLOSINGS) if chinese
                                    else (_OPENINGS, _MIDDLES, _CLOSINGS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.utils import timezone
@@ -19,6 +20,19 @@ _PDF_TEXT = {
     "guarantee_letter": ["Letter of guarantee", "Guarantor: Municipal SME Guarantee Co."],
     "financial_statement": ["Balance sheet and income statement", "Audited"],
 }
+
+
+def demo_seed(application) -> int:
+    """The number the demo's draws about `application` start from (its documents, photos,
+    narratives and visit), the same in every seed: taken from the enterprise's registration
+    code and the product, never from a row id. An id is whatever the database's sequence
+    gives next, and sequences move on with every row written before in the process (neither
+    a rollback nor a flush takes them back): draws keyed by ids made other files when the demo
+    was seeded after other tests had run, and one of them tripped a control (an honest file
+    flagged, the court-list pull and the drafts missing)."""
+    enterprise = application.enterprise
+    key = f"{enterprise.uscc or enterprise.name}:{application.product_version.product.code}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:5], "big")
 
 
 class _Upload:
@@ -69,7 +83,7 @@ def _file(code: str, application, n: int, site, figures: dict | None = None,
     `tax.revenue_12m`, `tax.prior_revenue_12m`), the statements and the tax returns are at
     the firm's scale, split over the `count` documents of the type; without, the samples'
     fixed scale."""
-    seed = application.pk * 100 + n
+    seed = demo_seed(application) * 100 + n
     figures = figures or {}
     if code == "site_photo":
         taken = timezone.localtime(timezone.now() - dt.timedelta(hours=1)).replace(tzinfo=None)

@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 
 from apps.audit.models import AuditEvent
 from apps.demo.seed import seed_demo
+from apps.demo.tests.ids import ids_moved_on
 from apps.loans.models import (
     FeedImport,
     Loan,
@@ -132,6 +133,7 @@ def _book() -> tuple:
 @pytest.mark.django_db
 def test_the_demo_book_has_histories_late_payers_and_is_seeded_once():
     today = timezone.localdate()
+    ids_moved_on(1913)
     with translation.override("en"):
         seed_demo(with_business_data=True)
     loans = list(Loan.objects.order_by("pk"))
