@@ -90,6 +90,51 @@ def compiled_query(key: str, run: Callable[[int], object], value: int, *,
                     tuple(output_fields))
 
 
+@dataclass(frozen=True)
+class CompiledInstances(Compiled):
+    """A compiled queryset of model instances: its rows are built into instances as the ORM's
+    ModelIterable builds them (deferred fields left deferred, annotations set)."""
+
+    model: type | None = None
+    field_names: tuple = ()
+    model_columns: tuple = (0, 0)
+    annotations: tuple = ()
+
+    def convert(self, rows) -> list:
+        start, end = self.model_columns
+        found = []
+        for row in super().convert(rows):
+            instance = self.model.from_db(connection.alias, self.field_names, row[start:end])
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+
+_INSTANCES: dict[tuple, tuple] = {}
+
+
+def compiled_instances(key: str, queryset) -> CompiledInstances:
+    """The instances `queryset` gives (no related objects selected), compiled once per process
+    under `key`; its parameters must not change while the key is the same."""
+    cache_key = (connection.alias, key)
+    compiled = _INSTANCES.get(cache_key)
+    if compiled is None:
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        select, klass_info = compiler.select, compiler.klass_info
+        if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
+            raise RuntimeError(f"{key}: select_related is not supported")
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        compiled = _INSTANCES[cache_key] = (
+            sql, tuple(params), tuple(s[0].output_field for s in select),
+            tuple(s[0].target.attname for s in select[start:end]), (start, end),
+            tuple(compiler.annotation_col_map.items()))
+    sql, params, fields, names, columns, annotations = compiled
+    return CompiledInstances(key, sql, params, fields, model=queryset.model, field_names=names,
+                             model_columns=columns, annotations=annotations)
+
+
 def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
                   output_fields: Sequence[Field]) -> list[tuple]:
     """The rows of the query `run(MARKER)` executes, with `value` for the marker, each column

@@ -201,11 +201,23 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
     the row with its enterprise, `investigation`: its investigation with the template, or
     None when it has none, when the caller has read them already; `policy_changed_at`:
     `(policy_values_changed_at(),)` read with them)."""
+    from apps.core.compiled import run
+
+    return run(application_features_steps(
+        application_id, as_of=as_of, application=application, investigation=investigation,
+        policy_changed_at=policy_changed_at))
+
+
+def application_features_steps(application_id: int, *, as_of: dt.date | None = None,
+                               application=None, investigation=_UNREAD,
+                               policy_changed_at=None):
+    """`application_features` as a step of `apps.core.compiled.run_together` (the scoring
+    worker sends the sources' reads with the scoring models')."""
     from django.utils import timezone
 
     from apps.applications.exposure import group_exposure_total_steps
     from apps.applications.models import Application
-    from apps.core.compiled import run_together
+    from apps.core.compiled import together
     from apps.investigations.evidence import figures_with_provenance_steps
     from apps.investigations.models import Investigation
 
@@ -226,7 +238,7 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
     # The sources' reads are independent: sent together, one round trip on PostgreSQL
     # (apps.core.compiled.run_together; each was a round trip of its own, bench_scoring_worker).
     # Pulled figures (the data hub's tax and utility answers) are used when present.
-    (figures, pulled), checklist, exposure_total = run_together(
+    (figures, pulled), checklist, exposure_total = yield from together(
         figures_with_provenance_steps(application_id),
         _checklist_values_steps(investigation, policy_changed_at),
         group_exposure_total_steps(enterprise_id=enterprise.pk))
