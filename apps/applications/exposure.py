@@ -90,15 +90,23 @@ def group_exposure(*, enterprise_id: int) -> Exposure:
 def group_exposure_total(*, enterprise_id: int) -> Decimal:
     """`group_exposure(...).total` in one query: the group is a subquery of the sums (for the
     scoring worker, which needs the figure, not the members)."""
-    from apps.core.compiled import compiled_rows
+    from apps.core.compiled import run
+
+    return run(group_exposure_total_steps(enterprise_id=enterprise_id))
+
+
+def group_exposure_total_steps(*, enterprise_id: int):
+    """`group_exposure_total` as a step of `apps.core.compiled.run_together` (the scoring
+    worker sends it with the application's other reads)."""
+    from apps.core.compiled import compiled_query
 
     # Compiled once per process (the ORM's build of this query cost more than running it).
     # Every column a sum of amounts: Decimal, as the ORM gives it (SQLite returns floats).
-    row = compiled_rows("group_exposure_total", lambda marker: _sum_query(
+    (rows,) = yield [compiled_query("group_exposure_total", lambda marker: _sum_query(
         Application.objects.filter(
             enterprise_id__in=enterprise_group_query(enterprise_id=marker))), enterprise_id,
-        output_fields=[DecimalField()] * len(_SUMS))[0]
-    existing, approved, requested = _sums(sums=dict(zip(_SUMS, row, strict=True)))
+        output_fields=[DecimalField()] * len(_SUMS))]
+    existing, approved, requested = _sums(sums=dict(zip(_SUMS, rows[0], strict=True)))
     return existing + approved + requested
 
 

@@ -14,7 +14,8 @@ int, PostgreSQL as a Decimal; both come back as Decimal for a DecimalField).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Field, Value
@@ -47,14 +48,31 @@ def _converters(fields: Sequence[Field]) -> list[tuple[Value, list]]:
     return found
 
 
-def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
-                  output_fields: Sequence[Field]) -> list[tuple]:
-    """The rows of the query `run(MARKER)` executes, with `value` for the marker, each column
-    converted as the ORM converts a computed value of its field in `output_fields`.
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled query with its value filled in: sent alone (`rows_of`) or in one round trip
+    with others (`run_together`)."""
 
-    `run` executes exactly one query (e.g. `lambda v: qs(v).aggregate(...)`); the first call
-    in a process executes nothing: the SQL it would send is kept instead. The cache is per
-    database alias vendor and key; the query's shape must not depend on the value."""
+    key: str
+    sql: str
+    params: tuple
+    output_fields: Sequence[Field]
+
+    def convert(self, rows) -> list[tuple]:
+        """The driver's rows as the ORM would give them (see `compiled_rows`)."""
+        converters = _converters(self.output_fields)
+        if rows and len(rows[0]) != len(converters):
+            raise RuntimeError(f"{self.key}: {len(rows[0])} columns, "
+                               f"{len(converters)} output fields")
+        return [tuple(_convert(v, expression, found)
+                      for v, (expression, found) in zip(row, converters, strict=True))
+                for row in rows]
+
+
+def compiled_query(key: str, run: Callable[[int], object], value: int, *,
+                   output_fields: Sequence[Field]) -> Compiled:
+    """The query `run(MARKER)` executes, compiled once per process (see `compiled_rows`), with
+    `value` in the marker's places; nothing is sent."""
     cache_key = (connection.alias, key)
     compiled = _SQL.get(cache_key)
     if compiled is None:
@@ -68,15 +86,159 @@ def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
     sql, params = compiled
     if MARKER not in params:
         raise RuntimeError(f"{key}: the value does not appear in the compiled query")
+    return Compiled(key, sql, tuple(value if p == MARKER else p for p in params),
+                    tuple(output_fields))
+
+
+@dataclass(frozen=True)
+class CompiledInstances(Compiled):
+    """A compiled queryset of model instances: its rows are built into instances as the ORM's
+    ModelIterable builds them (deferred fields left deferred, annotations set)."""
+
+    model: type | None = None
+    field_names: tuple = ()
+    model_columns: tuple = (0, 0)
+    annotations: tuple = ()
+
+    def convert(self, rows) -> list:
+        start, end = self.model_columns
+        found = []
+        for row in super().convert(rows):
+            instance = self.model.from_db(connection.alias, self.field_names, row[start:end])
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+
+_INSTANCES: dict[tuple, tuple] = {}
+
+
+def compiled_instances(key: str, queryset) -> CompiledInstances:
+    """The instances `queryset` gives (no related objects selected), compiled once per process
+    under `key`; its parameters must not change while the key is the same."""
+    cache_key = (connection.alias, key)
+    compiled = _INSTANCES.get(cache_key)
+    if compiled is None:
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        select, klass_info = compiler.select, compiler.klass_info
+        if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
+            raise RuntimeError(f"{key}: select_related is not supported")
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        compiled = _INSTANCES[cache_key] = (
+            sql, tuple(params), tuple(s[0].output_field for s in select),
+            tuple(s[0].target.attname for s in select[start:end]), (start, end),
+            tuple(compiler.annotation_col_map.items()))
+    sql, params, fields, names, columns, annotations = compiled
+    return CompiledInstances(key, sql, params, fields, model=queryset.model, field_names=names,
+                             model_columns=columns, annotations=annotations)
+
+
+def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
+                  output_fields: Sequence[Field]) -> list[tuple]:
+    """The rows of the query `run(MARKER)` executes, with `value` for the marker, each column
+    converted as the ORM converts a computed value of its field in `output_fields`.
+
+    `run` executes exactly one query (e.g. `lambda v: qs(v).aggregate(...)`); the first call
+    in a process executes nothing: the SQL it would send is kept instead. The cache is per
+    database alias vendor and key; the query's shape must not depend on the value."""
+    query = compiled_query(key, run, value, output_fields=output_fields)
+    return query.convert(_send([query])[0])
+
+
+def _send(queries: Sequence[Compiled]) -> list[list[tuple]]:
+    """The driver's rows of each query. On PostgreSQL several go in one round trip: one text
+    of several statements, which psycopg's client-side cursor (Django's default, no
+    server-side binding) sends with the simple query protocol, one result set each. Elsewhere
+    (SQLite, or server-side binding) one after another."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, tuple(value if p == MARKER else p for p in params))
-        rows = cursor.fetchall()
-    converters = _converters(output_fields)
-    if rows and len(rows[0]) != len(converters):
-        raise RuntimeError(f"{key}: {len(rows[0])} columns, {len(converters)} output fields")
-    return [tuple(_convert(v, expression, found)
-                  for v, (expression, found) in zip(row, converters, strict=True))
-            for row in rows]
+        if len(queries) > 1 and connection.vendor == "postgresql" and _client_side(cursor):
+            cursor.execute("; ".join(q.sql for q in queries),
+                           tuple(p for q in queries for p in q.params))
+            found = [cursor.fetchall()]
+            while cursor.nextset():
+                found.append(cursor.fetchall())
+            if len(found) != len(queries):  # pragma: no cover - a statement gave no result
+                raise RuntimeError(f"{len(queries)} queries, {len(found)} results")
+            return found
+        found = []
+        for query in queries:
+            cursor.execute(query.sql, query.params)
+            found.append(cursor.fetchall())
+        return found
+
+
+def _client_side(cursor) -> bool:
+    import psycopg
+
+    return isinstance(cursor.cursor, psycopg.ClientCursor)
+
+
+# --- reads sent together ---------------------------------------------------------------------
+#
+# A *step* is a generator that yields a list of `Compiled` queries, receives their converted
+# rows (a list of row lists, in the same order), may yield again, and returns its result:
+#
+#     def figures_steps(application_id):
+#         (rows,) = yield [compiled_query("figures", ..., application_id, output_fields=...)]
+#         return {key: value for key, value in rows}
+#
+# `run_together(a, b, c)` advances every step at once, so the queries of independent reads
+# (the scoring worker's document figures, pulled figures, answers and group exposure) cost one
+# round trip to the database instead of one each; `run(step)` runs one on its own.
+
+
+def run_together(*steps: Generator) -> list:
+    """The results of `steps`, their queries of each round sent in one round trip."""
+    return _drive(together(*steps))
+
+
+def run(step: Generator):
+    return _drive(step)
+
+
+def _drive(step: Generator):
+    try:
+        queries = next(step)
+        while True:
+            queries = step.send([q.convert(rows) for q, rows
+                                 in zip(queries, _send(queries), strict=True)])
+    except StopIteration as done:
+        return done.value
+
+
+def together(*steps: Generator) -> Generator:
+    """A step of the `steps`: each round, the queries all of them are waiting for; its result
+    is the list of theirs."""
+    results: list = [None] * len(steps)
+    waiting: dict[int, list[Compiled]] = {}
+    for i, step in enumerate(steps):
+        try:
+            waiting[i] = next(step)
+        except StopIteration as done:
+            results[i] = done.value
+    while waiting:
+        batch: list[Compiled] = []
+        spans = []
+        for i, queries in waiting.items():
+            spans.append((i, len(batch), len(queries)))
+            batch.extend(queries)
+        rows = yield batch
+        waiting = {}
+        for i, start, count in spans:
+            try:
+                waiting[i] = steps[i].send(rows[start:start + count])
+            except StopIteration as done:
+                results[i] = done.value
+    return results
+
+
+def immediately(fn: Callable, *args, **kwargs) -> Generator:
+    """A step that sends nothing through the batch: `fn(*args, **kwargs)` run when it starts
+    (a source that has no steps of its own)."""
+    return fn(*args, **kwargs)
+    yield  # noqa: B901 - makes this a generator; never reached
 
 
 def _convert(value, expression, converters):

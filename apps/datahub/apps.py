@@ -8,7 +8,12 @@ class DatahubConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.audit.registry import register_actions
-        from apps.datahub.facts import mismatch_findings, pulled_figures, pulled_item_values
+        from apps.datahub.facts import (
+            mismatch_findings,
+            pulled_figures,
+            pulled_figures_steps,
+            pulled_item_values,
+        )
         from apps.datahub.findings import court_findings
         from apps.investigations.evidence import (
             register_figure_source,
@@ -33,5 +38,5 @@ class DatahubConfig(AppConfig):
         # figures feed the cross-checks and the scoring features; the pulled values are shown
         # beside the officer's answers (apps/datahub/facts.py).
         register_finding_source(mismatch_findings)
-        register_figure_source(pulled_figures)
+        register_figure_source(pulled_figures, steps=pulled_figures_steps)
         register_item_value_source(pulled_item_values)

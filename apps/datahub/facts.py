@@ -25,6 +25,7 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
+from apps.core.compiled import compiled_query, run
 from apps.datahub.models import Pull, Record
 from apps.datahub.states import Channel, PullState, Source
 
@@ -52,21 +53,41 @@ def latest_answers(enterprise_id, *, application_id: int | None = None) -> dict[
     nothing was pulled). `application_id`: the enterprise of that application, read in the
     same query instead of first on its own (the scoring worker's feature assembly)."""
     if application_id is not None:
-        from apps.applications.models import Application
+        return run(latest_answers_steps(application_id))
+    paid = _paid(Q(enterprise_id=enterprise_id))
+    return _answers_of(paid, list(paid.values_list("source").annotate(at=Max("fetched_at"))))
 
-        who = Q(enterprise_id__in=Application.objects.filter(pk=application_id)
-                .values("enterprise_id"))
-    else:
-        who = Q(enterprise_id=enterprise_id)
-    paid = Pull.objects.filter(who, person__isnull=True,
-                               state=PullState.SUCCEEDED,
+
+def latest_answers_steps(application_id: int):
+    """`latest_answers(application_id=...)` as a step of `apps.core.compiled.run_together`:
+    its first query (compiled once) goes with the scoring worker's other reads."""
+    (newest,) = yield [compiled_query(
+        "datahub_latest_answers", lambda marker: list(
+            _paid(_of_application(marker)).values_list("source")
+            .annotate(at=Max("fetched_at"))), application_id,
+        output_fields=[Pull._meta.get_field("source"), Pull._meta.get_field("fetched_at")])]
+    return _answers_of(_paid(_of_application(application_id)), newest)
+
+
+def _of_application(application_id) -> Q:
+    from apps.applications.models import Application
+
+    return Q(enterprise_id__in=Application.objects.filter(pk=application_id)
+             .values("enterprise_id"))
+
+
+def _paid(who: Q):
+    return Pull.objects.filter(who, person__isnull=True, state=PullState.SUCCEEDED,
                                channel__in=[Channel.HTTP, Channel.FILE])
-    newest = list(paid.values("source").annotate(at=Max("fetched_at")))
+
+
+def _answers_of(paid, newest: list[tuple]) -> dict[str, Answer]:
+    """The answers from `newest` (source, its newest fetch) of the `paid` pulls."""
     if not newest:
         return {}
     match = Q()
-    for row in newest:
-        match |= Q(source=row["source"], fetched_at=row["at"])
+    for source, at in newest:
+        match |= Q(source=source, fetched_at=at)
     pulls = {}
     for pull in paid.filter(match).order_by("source", "-id"):
         pulls.setdefault(pull.source, pull)
@@ -108,7 +129,12 @@ def _application_enterprise(application_id: int) -> int | None:
 
 def pulled_figures(application_id: int) -> dict[str, tuple[Decimal, dict]]:
     """key → (value, provenance) for the figures the pulled data gives (the evidence hook)."""
-    return pulled_figures_of(latest_answers(None, application_id=application_id))
+    return run(pulled_figures_steps(application_id))
+
+
+def pulled_figures_steps(application_id: int):
+    """`pulled_figures` as a step of `apps.core.compiled.run_together`."""
+    return pulled_figures_of((yield from latest_answers_steps(application_id)))
 
 
 def _bureau_state(answer: Answer) -> dict:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from apps.core.compiled import compiled_query, run
 from apps.documents.checks.phash import to_hex, to_unsigned
 from apps.documents.checks.photo import device_position, parse_exif_time
 from apps.documents.checks.records import last_12
@@ -86,10 +87,19 @@ class DocumentEvidenceSource:
     def figures(self, application_id: int) -> dict[str, Decimal | None]:
         """Figures over all the application's parsed records: statements of several accounts
         are combined month by month, then the same 12-month window is taken."""
-        checks = (DocumentCheck.objects
-                  .filter(document__in=_usable(application_id), kind__in=_FIGURE_CHECKS,
-                          status__in=[CheckStatus.PASSED, CheckStatus.ATTENTION])
-                  .values_list("kind", "findings"))
+        return run(self.figures_steps(application_id))
+
+    def figures_steps(self, application_id: int):
+        """`figures` as a step of `apps.core.compiled.run_together` (the scoring worker sends
+        its query with the application's other reads); the query is compiled once."""
+        (checks,) = yield [compiled_query(
+            "document_figures", lambda marker: list(
+                DocumentCheck.objects
+                .filter(document__in=_usable(marker), kind__in=_FIGURE_CHECKS,
+                        status__in=[CheckStatus.PASSED, CheckStatus.ATTENTION])
+                .values_list("kind", "findings")), application_id,
+            output_fields=[DocumentCheck._meta.get_field("kind"),
+                           DocumentCheck._meta.get_field("findings")])]
         bank_in: dict[str, Decimal] = defaultdict(Decimal)
         bank_out: dict[str, Decimal] = defaultdict(Decimal)
         counterparties: dict[str, Decimal] = defaultdict(Decimal)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from apps.core.compiled import immediately, run, together
+
 
 @dataclass(frozen=True)
 class PhotoEvidence:
@@ -102,10 +104,25 @@ def figures_for(application_id: int, keys: Iterable[str] = FIGURE_KEYS) -> dict:
 def figures_with_provenance(application_id: int,
                             keys: Iterable[str] = FIGURE_KEYS) -> tuple[dict, dict]:
     """(figures as in `figures_for`, key → provenance of each pulled figure used)."""
-    found = _source.figures(application_id) if _source is not None else {}
+    return run(figures_with_provenance_steps(application_id, keys))
+
+
+def figures_with_provenance_steps(application_id: int, keys: Iterable[str] = FIGURE_KEYS):
+    """`figures_with_provenance` as a step of `apps.core.compiled.run_together`: the document
+    source's query and the outside sources' first ones go in one round trip (with the
+    scoring worker's other reads); a source without steps is read on its own."""
+    if _source is None:
+        documents = immediately(dict)
+    elif hasattr(_source, "figures_steps"):
+        documents = _source.figures_steps(application_id)
+    else:
+        documents = immediately(_source.figures, application_id)
+    found, *pulled = yield from together(documents, *(
+        steps(application_id) if steps is not None else immediately(fn, application_id)
+        for fn, steps in _figure_sources))
     provenance: dict[str, dict] = {}
-    for fn in _figure_sources:
-        for key, (value, where) in fn(application_id).items():
+    for figures in pulled:
+        for key, (value, where) in figures.items():
             if value is not None:
                 found = {**found, key: value}
                 provenance[key] = where
@@ -162,11 +179,12 @@ _figure_sources: list = []
 _item_value_sources: list = []
 
 
-def register_figure_source(fn) -> None:
+def register_figure_source(fn, *, steps=None) -> None:
     """`fn(application_id) -> {key: (Decimal, provenance dict)}`: figures an outside source
-    gave (the data hub's tax and utility pulls); they beat a document's figure."""
-    if fn not in _figure_sources:
-        _figure_sources.append(fn)
+    gave (the data hub's tax and utility pulls); they beat a document's figure. `steps`: the
+    same as a step of `apps.core.compiled.run_together`, when the source has one."""
+    if all(known != fn for known, _steps in _figure_sources):
+        _figure_sources.append((fn, steps))
 
 
 def register_item_value_source(fn) -> None:

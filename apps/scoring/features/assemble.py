@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+from django.db.models import CharField
 
 from apps.scoring.features.spec import FEATURES, KINDS, SPEC_VERSION
 from apps.scoring.scorecard.binning import NUMERIC
@@ -106,17 +107,30 @@ def _checklist_values(investigation, policy_changed_at=None) -> dict:
     """Answers and derived values of the investigation, by item code (N/A counts as unknown).
     `policy_changed_at`: `policy_values_changed_at()` read by the caller (the policy values
     are then read once per process and change)."""
+    from apps.core.compiled import run
+
+    return run(_checklist_values_steps(investigation, policy_changed_at))
+
+
+def _checklist_values_steps(investigation, policy_changed_at=None):
+    """`_checklist_values` as a step of `apps.core.compiled.run_together`."""
     if investigation is None:
         return {}
+    from apps.core.compiled import compiled_query
+    from apps.investigations.models import Answer
     from apps.investigations.policy import PolicyResolver
     from apps.investigations.rules import derived_values
 
     # Plain rows, not model instances: building two instances per answer was a visible share
     # of scoring one application (bench_scoring_worker).
     # One answer per item (a unique constraint), so the model's ordering (two more joins) is
-    # not needed to build the dict.
-    answers = dict(investigation.answers.filter(not_applicable=False).order_by()
-                   .values_list("item__code", "value"))
+    # not needed to build the dict. Compiled once per process.
+    (rows,) = yield [compiled_query(
+        "checklist_answers", lambda marker: list(
+            Answer.objects.filter(investigation_id=marker, not_applicable=False).order_by()
+            .values_list("item__code", "value")), investigation.pk,
+        output_fields=[CharField(), Answer._meta.get_field("value")])]
+    answers = dict(rows)
     try:
         return derived_values(_template_document(investigation.template), answers,
                               PolicyResolver() if policy_changed_at is None
@@ -187,11 +201,24 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
     the row with its enterprise, `investigation`: its investigation with the template, or
     None when it has none, when the caller has read them already; `policy_changed_at`:
     `(policy_values_changed_at(),)` read with them)."""
+    from apps.core.compiled import run
+
+    return run(application_features_steps(
+        application_id, as_of=as_of, application=application, investigation=investigation,
+        policy_changed_at=policy_changed_at))
+
+
+def application_features_steps(application_id: int, *, as_of: dt.date | None = None,
+                               application=None, investigation=_UNREAD,
+                               policy_changed_at=None):
+    """`application_features` as a step of `apps.core.compiled.run_together` (the scoring
+    worker sends the sources' reads with the scoring models')."""
     from django.utils import timezone
 
-    from apps.applications.exposure import group_exposure_total
+    from apps.applications.exposure import group_exposure_total_steps
     from apps.applications.models import Application
-    from apps.investigations.evidence import figures_with_provenance
+    from apps.core.compiled import together
+    from apps.investigations.evidence import figures_with_provenance_steps
     from apps.investigations.models import Investigation
 
     if application is None:
@@ -208,17 +235,21 @@ def application_features(application_id: int, *, as_of: dt.date | None = None,
         findings = {"r3": sum(f.get("severity") == "R3" for f in flags),
                     "r2": sum(f.get("severity") == "R2" for f in flags),
                     "cross_checks": len(investigation.cross_check_findings or [])}
+    # The sources' reads are independent: sent together, one round trip on PostgreSQL
+    # (apps.core.compiled.run_together; each was a round trip of its own, bench_scoring_worker).
     # Pulled figures (the data hub's tax and utility answers) are used when present.
-    figures, pulled = figures_with_provenance(application_id)
+    (figures, pulled), checklist, exposure_total = yield from together(
+        figures_with_provenance_steps(application_id),
+        _checklist_values_steps(investigation, policy_changed_at),
+        group_exposure_total_steps(enterprise_id=enterprise.pk))
     values = compute_values(
         enterprise={"annual_revenue": enterprise.annual_revenue,
                     "registration_date": enterprise.registration_date, "as_of": as_of,
                     "size_class": enterprise.size_class, "industry": enterprise.industry,
                     "tax_credit_rating": enterprise.tax_credit_rating},
         terms={"amount_requested": application.amount_requested},
-        checklist=_checklist_values(investigation, policy_changed_at), findings=findings,
-        figures=figures,
-        exposure_total=group_exposure_total(enterprise_id=enterprise.pk))
+        checklist=checklist, findings=findings, figures=figures,
+        exposure_total=exposure_total)
     sources = {"as_of": as_of.isoformat(),
                "investigation_id": investigation.pk if investigation else None,
                "investigation_state": investigation.state if investigation else None,

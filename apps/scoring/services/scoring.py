@@ -21,11 +21,12 @@ from apps.applications.models import Application
 from apps.applications.selectors import application_get
 from apps.applications.states import ApplicationState
 from apps.audit.services import audit_record
+from apps.core.compiled import run_together
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.investigations.policy import policy_values_changed_at
-from apps.scoring.features.assemble import application_features, records_to_columns
+from apps.scoring.features.assemble import application_features_steps, records_to_columns
 from apps.scoring.features.spec import FEATURE_NAMES
 from apps.scoring.models import FeatureSnapshot, ScoreFailure, ScoreResult
 from apps.scoring.permissions import may_request_score
@@ -41,7 +42,7 @@ from apps.scoring.services.registry import (
     decision_policy_ensure,
     model_of,
 )
-from apps.scoring.services.shadow import scoring_models, shadow_scores_record
+from apps.scoring.services.shadow import scoring_models_steps, shadow_scores_record
 from apps.scoring.states import ScoreTrigger
 
 logger = logging.getLogger(__name__)
@@ -86,14 +87,16 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         investigation = application.investigation
     except ObjectDoesNotExist:
         investigation = None
-    record = application_features(
-        application_id, application=application, investigation=investigation,
-        policy_changed_at=(application.policy_values_changed_at,))
-    # The champion and the challengers scoring in shadow (one read), and the existing result,
-    # still before the write transaction: a replay (delivered twice, nothing changed) opens
-    # none. Seeding a missing policy or model has its own transaction.
+    # The sources' reads and the champion with the challengers scoring in shadow (one read):
+    # independent, so sent together (one round trip on PostgreSQL, apps.core.compiled). They,
+    # and the existing result, come before the write transaction: a replay (delivered twice,
+    # nothing changed) opens none. Seeding a missing policy or model has its own transaction.
     policy = decision_policy_cached(application.policy_in_force_id)
-    version, challengers = scoring_models(policy)
+    record, (version, challengers) = run_together(
+        application_features_steps(
+            application_id, application=application, investigation=investigation,
+            policy_changed_at=(application.policy_values_changed_at,)),
+        scoring_models_steps(policy))
     _check_features(version)
     existing = ScoreResult.objects.filter(application_id=application_id, model_version=version,
                                           input_hash=record.input_hash).first()

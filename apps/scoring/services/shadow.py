@@ -13,6 +13,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
+from apps.core.compiled import compiled_instances, run
 from apps.scoring.features.assemble import records_to_columns
 from apps.scoring.models import ModelVersion, ShadowScore
 from apps.scoring.policy import DEFAULT_SHADOW_STATES
@@ -39,9 +40,16 @@ def scoring_models(policy) -> tuple[ModelVersion, list[ModelVersion]]:
     """(the champion, the challengers `shadow_versions` names) as scoring reads them, in one
     query; the shipped default is installed when there is no champion (`champion_ensure`).
     Only the version in the champion state is returned as the champion."""
+    return run(scoring_models_steps(policy))
+
+
+def scoring_models_steps(policy):
+    """`scoring_models` as a step of `apps.core.compiled.run_together` (the scoring worker
+    sends it with the application's feature sources); compiled once per set of states."""
     states = [ModelVersionState.CHAMPION, *_shadow_states(policy)]
-    versions = list(scoring_versions(ModelVersion.objects.filter(state__in=states))
-                    .order_by("pk"))
+    (versions,) = yield [compiled_instances(
+        "scoring_models:" + ",".join(states),
+        scoring_versions(ModelVersion.objects.filter(state__in=states)).order_by("pk"))]
     champions = [v for v in versions if v.state == ModelVersionState.CHAMPION]
     challengers = [v for v in versions if v.state != ModelVersionState.CHAMPION]
     champion = champions[0] if champions else champion_ensure(for_scoring=True)

@@ -17,16 +17,22 @@ pytestmark = pytest.mark.django_db
 
 # Reads: application (+ its investigation and template, open failure, id of the decision
 # policy in force and when the policy values last changed: the published policy and the values
-# in force are cached by those in the process), document figures, pulled figures, answers,
-# group exposure, champion and shadow challengers in one, existing result. Writes: snapshot
-# upsert, result insert (no savepoint of its own: a twin's conflict rolls the whole transaction
-# back), audit lock + chain head + insert, in one transaction (a savepoint and its release here,
-# inside the test's). A replay reads the same and opens no transaction. (Was 19 and 10.)
+# in force are cached by those in the process); then, independent of each other and sent
+# together (one round trip of five statements on PostgreSQL: apps.core.compiled.run_together;
+# one by one on SQLite), document figures, pulled figures, answers, group exposure, and the
+# champion with the shadow challengers; existing result. Writes: snapshot upsert, result
+# insert (no savepoint of its own: a twin's conflict rolls the whole transaction back), audit
+# lock + chain head + insert, in one transaction (a savepoint and its release here, inside the
+# test's). A replay reads the same and opens no transaction. (Was 19 and 10, then 14 and 7.)
 # The audit lock is a statement on PostgreSQL only (pg_advisory_xact_lock): on SQLite the
 # IMMEDIATE transaction already holds the database's write lock (apps/audit/services.py).
 AUDIT_LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 0
-FRESH_QUERIES = 13 + AUDIT_LOCK_QUERIES
-REPLAY_QUERIES = 7
+# What each of the five statements sent together reads (the group exposure: its sums).
+TOGETHER = ('"documents_documentcheck"', '"datahub_pull"', '"investigations_answer"', "SUM(",
+            'FROM "scoring_modelversion"')
+SOURCE_QUERIES = 1 if connection.vendor == "postgresql" else len(TOGETHER)
+FRESH_QUERIES = 8 + SOURCE_QUERIES + AUDIT_LOCK_QUERIES
+REPLAY_QUERIES = 2 + SOURCE_QUERIES
 
 
 def _queries(application_id) -> list[str]:
@@ -44,6 +50,9 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     assert sum(q.startswith("INSERT") for q in fresh) == 3
     assert sum('FROM "scoring_modelversion"' in q for q in fresh) == 1
     assert sum("pg_advisory_xact_lock" in q for q in fresh) == AUDIT_LOCK_QUERIES
+    sources = [q for q in fresh if any(name in q for name in TOGETHER)]
+    assert len(sources) == SOURCE_QUERIES  # five statements in one on PostgreSQL
+    assert all(name in " ".join(sources) for name in TOGETHER)
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
     assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)

@@ -1,0 +1,75 @@
+"""Queries compiled once per process and reads sent together (apps.core.compiled): the rows
+and instances are what the ORM gives, and on PostgreSQL independent reads cost one round trip
+(issue #20, bench_scoring_worker)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import CharField, DateTimeField, F
+from django.test.utils import CaptureQueriesContext
+
+from apps.core.compiled import (
+    compiled_instances,
+    compiled_query,
+    immediately,
+    run,
+    run_together,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _users(n):
+    User = get_user_model()
+    return [User.objects.create(username=f"compiled-{i}", email=f"c{i}@example.com")
+            for i in range(n)]
+
+
+def _name_step(user_id):
+    User = get_user_model()
+    (rows,) = yield [compiled_query(
+        "test.username", lambda marker: list(User.objects.filter(pk=marker)
+                                             .values_list("username", "date_joined")),
+        user_id, output_fields=[CharField(), DateTimeField()])]
+    return rows
+
+
+def _two_rounds(user_id):
+    first = yield from _name_step(user_id)
+    second = yield from _name_step(user_id)
+    return first + second
+
+
+def test_reads_sent_together_give_what_the_orm_gives_in_one_round_trip():
+    a, b = _users(2)
+    User = get_user_model()
+    expected = [list(User.objects.filter(pk=u.pk).values_list("username", "date_joined"))
+                for u in (a, b)]
+    assert run(_name_step(a.pk)) == expected[0]  # compiled (the first use only captures it)
+    with CaptureQueriesContext(connection) as ctx:
+        found = run_together(_name_step(a.pk), _name_step(b.pk), immediately(lambda: "plain"))
+    assert found == [*expected, "plain"]
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    with CaptureQueriesContext(connection) as ctx:  # a step of two rounds: two round trips
+        assert run_together(_two_rounds(a.pk), _name_step(b.pk)) == [expected[0] * 2,
+                                                                     expected[1]]
+    assert len(ctx.captured_queries) == (2 if connection.vendor == "postgresql" else 3)
+
+
+def test_instances_are_built_as_the_orm_builds_them_deferred_fields_and_annotations():
+    users = _users(3)
+    User = get_user_model()
+    queryset = (User.objects.filter(pk__in=[u.pk for u in users]).defer("email")
+                .annotate(shout=F("username")).order_by("pk"))
+    (built,) = run_together(_instances(queryset))
+    orm = list(queryset)
+    assert [(u.pk, u.username, u.shout, u.get_deferred_fields()) for u in built] == [
+        (u.pk, u.username, u.shout, u.get_deferred_fields()) for u in orm]
+    assert "email" in built[0].get_deferred_fields()
+    assert built[0].email == users[0].email  # a deferred field loads as usual
+    assert built[0]._state.db == connection.alias and not built[0]._state.adding
+
+
+def _instances(queryset):
+    (found,) = yield [compiled_instances("test.users", queryset)]
+    return found
