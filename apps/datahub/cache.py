@@ -28,6 +28,7 @@ their own transactions as before.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 
@@ -89,7 +90,10 @@ _SYNC_OFF = """FROM (SELECT set_config('synchronous_commit', 'off', true)) AS sy
     {enterprise} e"""
 
 
+@functools.cache
 def _hit_sql(*, sync_off: bool) -> tuple[str, list[str]]:
+    """The statement's text and the attribute names of its RETURNING columns (built once per
+    process: the tables do not change while it runs)."""
     from apps.investigations.models import PolicyValue
     from apps.org.models import Branch
 
@@ -104,13 +108,8 @@ def _hit_sql(*, sync_off: bool) -> tuple[str, list[str]]:
     return sql, [f.attname for f in Pull._meta.concrete_fields]
 
 
-def _cursor():
-    """A cursor for the hit: Django's own (logged, wrapped as usual), but binding on the server
-    and preparing the statement once per connection, so a hit is not planned again each time
-    (planning is most of the statement's time). Setting `DATAHUB_CACHE_HIT_PREPARED = False`
-    gives the plain cursor back (a connection pooler that cannot keep prepared statements)."""
-    if not getattr(settings, "DATAHUB_CACHE_HIT_PREPARED", True):
-        return connection.cursor()
+@functools.cache
+def _preparing_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class Preparing(ServerBindingCursor):
@@ -122,13 +121,29 @@ def _cursor():
             self._query = converted = super()._convert_query(query, params)
             return converted
 
+    return Preparing
+
+
+@functools.cache
+def _converters() -> list:
+    """Per RETURNING column, the field's `from_db_value` or None (looked up once)."""
+    return [getattr(field, "from_db_value", None) for field in Pull._meta.concrete_fields]
+
+
+def _cursor():
+    """A cursor for the hit: Django's own (logged, wrapped as usual), but binding on the server
+    and preparing the statement once per connection, so a hit is not planned again each time
+    (planning is most of the statement's time). Setting `DATAHUB_CACHE_HIT_PREPARED = False`
+    gives the plain cursor back (a connection pooler that cannot keep prepared statements)."""
+    if not getattr(settings, "DATAHUB_CACHE_HIT_PREPARED", True):
+        return connection.cursor()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
         # Django turns automatic preparing off (None also refuses prepare=True); its own
         # client-binding cursors never prepare, so only this cursor's statement is.
         raw.prepare_threshold = 2**31 - 1
-    return connection._prepare_cursor(Preparing(raw))
+    return connection._prepare_cursor(_preparing_cursor_class()(raw))
 
 
 def cache_answer(*, enterprise_id: int, source: str, purpose: str, actor,
@@ -164,8 +179,8 @@ def cache_answer(*, enterprise_id: int, source: str, purpose: str, actor,
     if row is None:
         return None
     pull = Pull.from_db(connection.alias, attnames, [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value")
-        else value for field, value in zip(Pull._meta.concrete_fields, row, strict=True)])
+        value if convert is None else convert(value, None, connection)
+        for convert, value in zip(_converters(), row, strict=True)])
     pull.requested_by = actor
     return pull
 

@@ -53,6 +53,11 @@ class Consent(TimeStampedModel):
         ordering = ["-valid_until", "-id"]
         verbose_name = _("data-pull consent")
         verbose_name_plural = _("data-pull consents")
+        # The consent in force for a subject (services.consent_in_force and the cache hit's
+        # statement): without it the planner may read every enterprise consent through the
+        # person index (person IS NULL), a scan that grows with the book.
+        indexes = [models.Index(fields=["enterprise", "person", "purpose", "valid_until"],
+                                name="datahub_consent_in_force_idx")]
         constraints = [models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")),
                                               name="datahub_consent_period_ordered")]
 

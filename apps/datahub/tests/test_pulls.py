@@ -186,6 +186,22 @@ def test_the_budget_warns_then_stops(hub, people):
     assert request(people, source="court").channel == Channel.CACHE
 
 
+def test_the_budget_is_per_month_last_months_spending_does_not_count(hub, people):
+    set_policy("datahub.budget.monthly", "5")
+    for firm in (people.firm, people.other):
+        consent_for(firm, people.am)
+    paid = request(people, source="registry")          # 5 of 5
+    assert services.pull_run(pull_id=paid.pk) == PullState.SUCCEEDED
+    with pytest.raises(services.BudgetExhausted):
+        request(people, source="court", enterprise=people.other)
+    # The same spending made last month leaves this month's budget whole.
+    Pull.objects.filter(pk=paid.pk).update(
+        created_at=services.month_start(timezone.now()) - dt.timedelta(seconds=1))
+    fresh = request(people, source="court", enterprise=people.other)
+    assert (fresh.channel, fresh.state) == (Channel.HTTP, PullState.REQUESTED)
+    assert services.branch_spent(branch_id=people.north.pk, now=timezone.now()) == Decimal("3")
+
+
 def test_a_branch_budget_overrides_the_bank_wide_one(hub, people):
     from apps.investigations.models import PolicyValue
 

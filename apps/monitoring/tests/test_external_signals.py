@@ -65,6 +65,34 @@ def test_a_later_court_refresh_raises_w10_on_the_active_loan(hub, loan):  # noqa
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("source", "age_days", "change", "code", "level", "seen"), [
+    ("registry", 91, "pledge", "W11", 2, "某信托有限公司"),
+    ("bureau", 31, "overdue", "W02", 2, "OTHER-9"),
+    ("bureau", 31, "npa", "W02", 3, "OTHER-9"),
+])
+def test_a_registry_or_bureau_refresh_raises_its_signal_on_the_active_loan(
+        hub, loan, source, age_days, change, code, level, seen):  # noqa: F811
+    """W11 (a new pledge of the enterprise's equity at the registry) and W02 (a loan newly
+    overdue or non-performing in the credit report) reach the loan as signals, at the level
+    the policy says, like W10 and W12 above."""
+    consent_for(loan.enterprise, loan.application.account_manager, purpose="post_loan",
+                sources=[source])
+    _refresh_and_run()
+    assert not Signal.objects.exists()                     # the baseline raises nothing
+    Pull.objects.update(fetched_at=timezone.now() - dt.timedelta(days=age_days))
+    if change == "pledge":
+        hub.registry.enterprises[loan.enterprise.uscc] = {"pledges": [
+            {"registered_on": "2026-11-02", "pledgee": "某信托有限公司", "amount": "600000.00"}]}
+    else:
+        hub.bureau.add_loan(loan.enterprise.uscc, "OTHER-9", status=change,
+                            dpd=40 if change == "overdue" else 120)
+    [pull] = _refresh_and_run()
+    signal = Signal.objects.get(loan=loan)
+    assert (signal.code, signal.level, signal.branch_id) == (code, level, loan.branch_id)
+    assert seen in signal.observed and str(pull.query_id) in signal.source
+
+
+@pytest.mark.django_db
 def test_the_level_is_policy_data(hub, loan):  # noqa: F811
     _publish("signal.w12.legal_representative.level", "3")
     consent_for(loan.enterprise, loan.application.account_manager, purpose="post_loan",
