@@ -56,7 +56,7 @@ from apps.insight.summaries import (
     read_datetime,
     sql_datetime,
     step_day_zone_ok,
-    watermark,
+    watermarks,
 )
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
@@ -138,7 +138,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # (an index probe), else the file's latest step clock row.
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
-    mark = watermark()
+    mark, step_days = watermarks()
     recent = Subquery(AuditEvent.objects.filter(
         application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
         .values("occurred_at")[:1])
@@ -221,7 +221,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     step_rows = []
     for step, n, avg_seconds, max_seconds, over in _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits, mark=mark):
+            limits=limits, mark=mark, step_days=step_days):
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -375,7 +375,8 @@ def _open_by_manager(*, branches, product_id, limits, now, mark: int) -> list[di
                 for r in cursor.fetchall()]
 
 
-def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> list[tuple]:
+def _step_durations(*, branches, product_id, start, end, limits, mark: int,
+                    step_days: bool = True) -> list[tuple]:
     """(step, files that left it in [start, end), average seconds, longest, past deadline).
 
     One query over the step days (apps/insight/summaries.py: the step clock added up by day,
@@ -388,7 +389,7 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> l
     only tells the planner the tail is short."""
     if branches is not None and not branches:
         return []
-    if not step_day_zone_ok():
+    if not step_days or not step_day_zone_ok():
         return _step_durations_from_clock(branches=branches, product_id=product_id,
                                           start=start, end=end, limits=limits, mark=mark)
     scope, scope_params = ["1 = 1"], []

@@ -42,6 +42,9 @@ from apps.applications.states import ApplicationState as S
 from apps.insight.models import OpenFile, StepClock, StepDay, SummaryWatermark
 
 STEP_CLOCK = "step_clock"
+# Its row says the step days were built (they then follow the step clock's watermark); a
+# database summarised before they existed has none until the next run builds them.
+STEP_DAYS = "step_days"
 # The states a file waits in on its way to money, in workflow order (draft is the officer's
 # own work, not a queue; terminal states do not wait): the open files the summary keeps.
 WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
@@ -172,6 +175,13 @@ def watermark() -> int:
     return next(iter(found), 0)
 
 
+def watermarks() -> tuple[int, bool]:
+    """(the step clock's watermark, whether the step days are built) in one query."""
+    found = dict(SummaryWatermark.objects.filter(name__in=[STEP_CLOCK, STEP_DAYS])
+                 .values_list("name", "seq"))
+    return found.get(STEP_CLOCK, 0), STEP_DAYS in found
+
+
 def _head() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_auditevent")
@@ -204,7 +214,8 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
                 mark.seq = 0
             if first:
                 limits = _deadlines()
-                if _step_days_stale(limits):
+                built = SummaryWatermark.objects.filter(name=STEP_DAYS).exists()
+                if not built or _step_days_stale(limits):
                     _rebuild_step_days(upper=mark.seq, limits=limits)
             first = False
             if mark.seq == 0 and head:
@@ -251,6 +262,7 @@ def _rebuild_step_days(*, upper: int, limits: dict[str, Decimal]) -> None:
     """The step days again from the step clock up to `upper`, against `limits`."""
     StepDay.objects.all().delete()
     _add_step_days(StepClock.objects.filter(seq__lte=upper), limits=limits)
+    SummaryWatermark.objects.update_or_create(name=STEP_DAYS, defaults={"seq": upper})
 
 
 def _add_step_days(moves, *, limits: dict[str, Decimal]) -> None:

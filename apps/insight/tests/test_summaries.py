@@ -28,11 +28,13 @@ from apps.insight.pipeline import (
 from apps.insight.summaries import (
     MOVES,
     STEP_CLOCK,
+    STEP_DAYS,
     WAITING_STATES,
     refresh_step_clock,
     seconds_sql,
     sql_datetime,
     watermark,
+    watermarks,
 )
 from apps.insight.tests.test_pipeline import _file, _move
 from apps.investigations.models import PolicyValue
@@ -315,6 +317,18 @@ def test_step_days_add_up_the_clock_and_follow_a_new_deadline(world, trail):
     StepDay.objects.filter(step="investigating").update(late=0)
     north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
     assert north["investigating"]["late_share"] == 0
+    # A database summarised before the step days existed: the page reads the clock, and the
+    # next run builds them.
+    StepDay.objects.all().delete()
+    SummaryWatermark.objects.filter(name=STEP_DAYS).delete()
+    assert watermarks() == (watermark(), False)
+    north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
+    assert north["investigating"]["late_share"] == Decimal(1) / 3
+    refresh_step_clock()
+    assert watermarks() == (watermark(), True)
+    assert StepDay.objects.aggregate(n=Sum("moves"))["n"] == StepClock.objects.filter(
+        seconds__isnull=False).count()
+    _assert_equal_to_the_trail(world)
 
 
 def test_open_files_by_account_manager_equal_the_trail(world, trail):
