@@ -50,13 +50,13 @@ from apps.insight.models import StepClock
 from apps.insight.summaries import (
     MOVES,
     STEP_CLOCK,
+    STEP_DAYS,
     WAITING_STATES,
     clock_rows_sql,
     open_tail_sql,
     read_datetime,
     sql_datetime,
     step_day_zone_ok,
-    watermarks,
 )
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
@@ -138,7 +138,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # (an index probe), else the file's latest step clock row.
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
-    mark, step_days = watermarks()
+    mark, step_days, stale = _marks(start=start, end=end, limits=limits)
     recent = Subquery(AuditEvent.objects.filter(
         application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
         .values("occurred_at")[:1])
@@ -221,7 +221,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     step_rows = []
     for step, n, avg_seconds, max_seconds, over in _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits, mark=mark, step_days=step_days):
+            limits=limits, mark=mark, step_days=step_days, stale=stale):
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -375,23 +375,61 @@ def _open_by_manager(*, branches, product_id, limits, now, mark: int) -> list[di
                 for r in cursor.fetchall()]
 
 
+def _match_sql(limits) -> tuple[str, list]:
+    """SQL true for a step day counted against the deadline in force for its step (alias s)."""
+    match, params = [], []
+    for state, days in limits.items():
+        match.append("(s.step = %s AND s.deadline IS NOT NULL AND s.deadline = %s)")
+        params += [state, days]
+    if limits:
+        match.append("(s.step NOT IN ({}) AND s.deadline IS NULL)".format(
+            ", ".join(["%s"] * len(limits))))
+        params += list(limits)
+    else:
+        match.append("s.deadline IS NULL")
+    return "(" + " OR ".join(match) + ")", params
+
+
+def _days_of(start, end) -> list:
+    zone = timezone.get_current_timezone()
+    return [connection.ops.adapt_datefield_value(d.astimezone(zone).date())
+            for d in (start, end)]
+
+
+def _marks(*, start, end, limits) -> tuple[int, bool, list[str]]:
+    """(the step clock's watermark, whether the step days are built, the steps whose step
+    days in [start, end) were counted against another deadline than today's) in one query."""
+    match, match_params = _match_sql(limits)
+    sql = ("SELECT w.name, w.seq, NULL FROM insight_summarywatermark w "  # noqa: S608 - fixed fragments
+           "WHERE w.name IN (%s, %s) UNION ALL SELECT DISTINCT 'stale', 0, s.step "
+           "FROM insight_stepday s WHERE s.day >= %s AND s.day < %s AND NOT " + match)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [STEP_CLOCK, STEP_DAYS, *_days_of(start, end), *match_params])
+        found = cursor.fetchall()
+    marks = {name: seq for name, seq, _step in found if name != "stale"}
+    stale = sorted({step for name, _seq, step in found if name == "stale"})
+    return marks.get(STEP_CLOCK, 0), STEP_DAYS in marks, stale
+
+
 def _step_durations(*, branches, product_id, start, end, limits, mark: int,
-                    step_days: bool = True) -> list[tuple]:
+                    step_days: bool = True, stale: list[str] | None = None) -> list[tuple]:
     """(step, files that left it in [start, end), average seconds, longest, past deadline).
 
     One query over the step days (apps/insight/summaries.py: the step clock added up by day,
     branch, product and step; a few rows a day), plus the moves past the summary's watermark
     computed from the trail (a few, as beat keeps the summary a minute behind), so the
-    figures are never stale. A step whose days in the period were counted against another
-    deadline than today's is read move by move from the step clock instead. The watermark
-    bounding both parts is read in the same statement (one snapshot), so a refresh
-    committing meanwhile neither doubles nor drops a move; `mark` (read before, no later)
-    only tells the planner the tail is short."""
+    figures are never stale. The steps in `stale` (their days in the period were counted
+    against another deadline than today's, `_marks`) are read move by move from the step
+    clock instead. The watermark bounding the parts is read in the same statement (one
+    snapshot), so a refresh committing meanwhile neither doubles nor drops a move; `mark`
+    (read before, no later) only tells the planner the tail is short."""
     if branches is not None and not branches:
         return []
     if not step_days or not step_day_zone_ok():
         return _step_durations_from_clock(branches=branches, product_id=product_id,
                                           start=start, end=end, limits=limits, mark=mark)
+    if stale is None:
+        stale = _marks(start=start, end=end, limits=limits)[2]
     scope, scope_params = ["1 = 1"], []
     if branches is not None:
         scope.append("m.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
@@ -402,42 +440,30 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int,
     now_mark = "(SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s)"
     tail, moves = clock_rows_sql(lower="%s AND e.seq > " + now_mark, upper=False)
     late_case, late_params = _late_case("x", limits)
-    match, match_params = [], []
-    for state, days in limits.items():
-        match.append("(s.step = %s AND s.deadline IS NOT NULL AND s.deadline = %s)")
-        match_params += [state, days]
-    if limits:
-        match.append("(s.step NOT IN ({}) AND s.deadline IS NULL)".format(
-            ", ".join(["%s"] * len(limits))))
-        match_params += list(limits)
-    else:
-        match.append("s.deadline IS NULL")
-    days = [start.astimezone(timezone.get_current_timezone()).date(),
-            end.astimezone(timezone.get_current_timezone()).date()]
-    days = [connection.ops.adapt_datefield_value(d) for d in days]
-    recount = ("SELECT s.step FROM insight_stepday s WHERE s.day >= %s AND s.day < %s "  # noqa: S608 - fixed fragments
-               "AND NOT (" + " OR ".join(match) + ")")
-    recount_params = [*days, *match_params]
+    days = _days_of(start, end)
     period = [sql_datetime(start), sql_datetime(end)]
+    parts = ["SELECT r.step, r.moves AS n, r.seconds AS total, r.longest, r.late, r.branch_id, "
+             "r.product_id FROM insight_stepday r WHERE r.day >= %s AND r.day < %s"]
+    params: list = [*days]
+    if stale:
+        listed = ", ".join(["%s"] * len(stale))
+        parts[0] += f" AND r.step NOT IN ({listed})"
+        parts.append(
+            "SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
+            "x.product_id FROM insight_stepclock x WHERE x.seq <= " + now_mark + " "
+            "AND x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL "
+            f"AND x.step IN ({listed})")
+        params += [*stale, *late_params, STEP_CLOCK, *period, *stale]
+    parts.append(
+        "SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
+        "x.product_id FROM (" + tail + ") x "
+        "WHERE x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL")
+    params += [*late_params, mark, STEP_CLOCK, *moves, *period]
     sql = (
         "SELECT m.step, SUM(m.n), SUM(m.total), MAX(m.longest), SUM(m.late) FROM ("  # noqa: S608 - fixed fragments
-        "SELECT r.step, r.moves AS n, r.seconds AS total, r.longest, r.late, r.branch_id, "
-        "r.product_id FROM insight_stepday r WHERE r.day >= %s AND r.day < %s "
-        "AND r.step NOT IN (" + recount + ") "
-        "UNION ALL SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "
-        "x.product_id FROM insight_stepclock x WHERE x.seq <= " + now_mark + " "
-        "AND x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL "
-        "AND x.step IN (" + recount + ") "
-        "UNION ALL SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "
-        "x.product_id FROM (" + tail + ") x "
-        "WHERE x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL"
-        ") m WHERE " + " AND ".join(scope) + " GROUP BY m.step")
-    params = [*days, *recount_params,
-              *late_params, STEP_CLOCK, *period, *recount_params,
-              *late_params, mark, STEP_CLOCK, *moves, *period,
-              *scope_params]
+        + " UNION ALL ".join(parts) + ") m WHERE " + " AND ".join(scope) + " GROUP BY m.step")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *scope_params])
         found = cursor.fetchall()
     return [(r[0], r[1], Decimal(str(r[2])) / r[1], r[3], int(r[4] or 0)) for r in found
             if r[1]]
