@@ -390,10 +390,27 @@ def _match_sql(limits) -> tuple[str, list]:
     return "(" + " OR ".join(match) + ")", params
 
 
-def _days_of(start, end) -> list:
+def _split(start, end) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
+    """[start, end) as the whole local days in it, [first, last) (None if there are none),
+    and the parts before and after them (the page's periods are whole days: none)."""
     zone = timezone.get_current_timezone()
-    return [connection.ops.adapt_datefield_value(d.astimezone(zone).date())
-            for d in (start, end)]
+
+    def midnight(day):
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if midnight(first) < start:
+        first += dt.timedelta(days=1)
+    if first >= last:
+        return None, [(start, end)] if start < end else []
+    edges = [(start, midnight(first)), (midnight(last), end)]
+    return (first, last), [(lo, hi) for lo, hi in edges if lo < hi]
+
+
+def _days_of(start, end) -> list:
+    full, _edges = _split(start, end)
+    days = full or (dt.date.min, dt.date.min)
+    return [connection.ops.adapt_datefield_value(d) for d in days]
 
 
 def _marks(*, start, end, limits) -> tuple[int, bool, list[str]]:
@@ -437,23 +454,32 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int,
     if product_id is not None:
         scope.append("m.product_id = %s")
         scope_params.append(product_id)
-    now_mark = "(SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s)"
+    now_mark = "COALESCE((SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s), 0)"
     tail, moves = clock_rows_sql(lower="%s AND e.seq > " + now_mark, upper=False)
     late_case, late_params = _late_case("x", limits)
-    days = _days_of(start, end)
+    full, edges = _split(start, end)
     period = [sql_datetime(start), sql_datetime(end)]
-    parts = ["SELECT r.step, r.moves AS n, r.seconds AS total, r.longest, r.late, r.branch_id, "
-             "r.product_id FROM insight_stepday r WHERE r.day >= %s AND r.day < %s"]
-    params: list = [*days]
-    if stale:
+    clock = ("SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
+             "x.product_id FROM insight_stepclock x WHERE x.seq <= " + now_mark + " "
+             "AND x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL")
+    parts, params = [], []
+    if full:
+        days = _days_of(start, end)
         listed = ", ".join(["%s"] * len(stale))
-        parts[0] += f" AND r.step NOT IN ({listed})"
-        parts.append(
-            "SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
-            "x.product_id FROM insight_stepclock x WHERE x.seq <= " + now_mark + " "
-            "AND x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL "
-            f"AND x.step IN ({listed})")
-        params += [*stale, *late_params, STEP_CLOCK, *period, *stale]
+        parts.append("SELECT r.step, r.moves AS n, r.seconds AS total, r.longest, r.late, "  # noqa: S608 - fixed fragments
+                     "r.branch_id, r.product_id FROM insight_stepday r "
+                     "WHERE r.day >= %s AND r.day < %s"
+                     + (f" AND r.step NOT IN ({listed})" if stale else ""))
+        params += [*days, *stale]
+        if stale:  # whole days of a step counted against another deadline: from the clock
+            parts.append(clock + f" AND x.step IN ({listed})")
+            zone = timezone.get_current_timezone()
+            params += [*late_params, STEP_CLOCK,
+                       *[sql_datetime(dt.datetime.combine(d, dt.time(), tzinfo=zone))
+                         for d in full], *stale]
+    for lo, hi in edges:  # part of a day: from the clock
+        parts.append(clock)
+        params += [*late_params, STEP_CLOCK, sql_datetime(lo), sql_datetime(hi)]
     parts.append(
         "SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
         "x.product_id FROM (" + tail + ") x "
