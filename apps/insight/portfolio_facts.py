@@ -415,14 +415,15 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
                      "HAVING SUM(loans) <> 0")
         parts_params += [*NPA, *NPA]
     # Largest borrowers: those at or above the TOP_BORROWERS-th largest exposure get their
-    # names (only they need the join), then the page's order and cut.
+    # names (a look-up each: only they need one), then the page's order and cut.
     parts.append(
-        "SELECT * FROM (SELECT 'top', CAST(g.enterprise_id AS TEXT), e.name, g.loans, "  # noqa: S608 - constants
-        "g.outstanding, 0, ROW_NUMBER() OVER (ORDER BY g.outstanding DESC, e.name) "
-        "FROM firms g JOIN parties_enterprise e ON e.id = g.enterprise_id "
-        "WHERE g.outstanding >= COALESCE((SELECT c.outstanding FROM firms c "
-        f"ORDER BY c.outstanding DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0) "
-        f"ORDER BY g.outstanding DESC, e.name LIMIT {TOP_BORROWERS}) t")
+        "SELECT * FROM (SELECT 'top', CAST(g.enterprise_id AS TEXT), g.name, g.loans, "  # noqa: S608 - constants
+        "g.outstanding, 0, ROW_NUMBER() OVER (ORDER BY g.outstanding DESC, g.name) "
+        "FROM (SELECT f.enterprise_id, f.loans, f.outstanding, (SELECT e.name "
+        "FROM parties_enterprise e WHERE e.id = f.enterprise_id) AS name FROM firms f "
+        "WHERE f.outstanding >= COALESCE((SELECT c.outstanding FROM firms c "
+        f"ORDER BY c.outstanding DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0)) g "
+        f"ORDER BY g.outstanding DESC, g.name LIMIT {TOP_BORROWERS}) t")
     sql = (f"WITH loan_rows ({', '.join(COLUMNS)}) AS ({rows}), "  # noqa: S608 - fixed fragments, values bound
            f"book ({', '.join(CELL_COLUMNS)}) AS ({cells}), "
            f"firms AS ({firms}) " + " UNION ALL ".join(parts))
