@@ -131,6 +131,8 @@ def _summaries() -> None:
         cursor.execute("VACUUM ANALYZE insight_stepclock")
         cursor.execute("VACUUM ANALYZE insight_openfile")
         cursor.execute("VACUUM ANALYZE insight_loanfact")
+        cursor.execute("VACUUM ANALYZE insight_borrowertotal")
+        cursor.execute("VACUUM ANALYZE insight_stepday")
     print(f"  (insight summaries caught up: {written:,} moves and {facts:,} loan facts in "
           f"{time.perf_counter() - t0:.1f} s; a second run: {refresh_step_clock():,} moves)")
 

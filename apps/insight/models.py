@@ -138,7 +138,9 @@ class LoanFact(models.Model):
         verbose_name = _("loan fact")
         verbose_name_plural = _("loan facts")
         default_permissions = ()
-        indexes = [models.Index(fields=["branch_id"], name="insight_fact_branch")]
+        indexes = [models.Index(fields=["branch_id"], name="insight_fact_branch"),
+                   # The borrower totals of the borrowers whose loans changed.
+                   models.Index(fields=["enterprise_id"], name="insight_fact_firm")]
 
     def __str__(self) -> str:
         return f"loan {self.loan_id}"
@@ -193,3 +195,83 @@ class OfficerCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id}/{self.officer_id}: {self.loans}"
+
+
+class BorrowerScope(models.Model):
+    """A set of branches the borrower totals are kept for: `scope` names the set (a hash of
+    its sorted ids, apps/insight/portfolio_facts.py `scope_key`; "*" is every branch, with
+    branch 0), one row per branch in it. Every branch's subtree is kept, as a page's scope is
+    the viewer's subtree or a branch's; a page whose set is not here reads the facts."""
+
+    scope = models.CharField(_("branch set"), max_length=16)
+    branch_id = models.BigIntegerField(_("branch"))
+
+    class Meta:
+        verbose_name = _("borrower totals scope")
+        verbose_name_plural = _("borrower totals scopes")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["scope", "branch_id"],
+                                               name="insight_borrowerscope_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.branch_id}"
+
+
+class BorrowerTotal(models.Model):
+    """The loan facts of one borrower added up over a branch set (BorrowerScope) and one
+    product (0: every product): loans and outstanding principal in cents (exact and ordered
+    alike on both databases), so the portfolio page's largest borrowers are the first rows
+    of an index instead of a GROUP BY of the book. Kept by the facts' refresh, in the same
+    transaction (apps/insight/portfolio_facts.py)."""
+
+    scope = models.CharField(_("branch set"), max_length=16)
+    product_id = models.BigIntegerField(_("product (0: every product)"))
+    enterprise_id = models.BigIntegerField(_("borrower"))
+    loans = models.IntegerField(_("loans"))
+    cents = models.BigIntegerField(_("outstanding principal in cents"))
+
+    class Meta:
+        verbose_name = _("borrower total")
+        verbose_name_plural = _("borrower totals")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["scope", "product_id", "enterprise_id"],
+                                               name="insight_borrowertotal_unique")]
+        indexes = [
+            # The largest borrowers of a scope: the first rows of this index.
+            models.Index(fields=["scope", "product_id", "-cents"], name="insight_borrower_top"),
+            # A refresh re-adds the borrowers whose loans changed.
+            models.Index(fields=["enterprise_id"], name="insight_borrower_firm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} in {self.scope}/{self.product_id}: {self.cents}"
+
+
+class StepDay(models.Model):
+    """The step clock added up by day (the local date the moves left the step), branch,
+    product and step: moves, seconds in all, the longest, and how many took longer than the
+    step's deadline in force when counted (`deadline`, days; empty: none), so the pipeline's
+    time in each step over a period adds up a few rows a day instead of every move. Kept with
+    the step clock (same watermark, same lock, apps/insight/summaries.py); the page reads a
+    step's moves from the step clock instead while its deadline differs from this one."""
+
+    day = models.DateField(_("day left"))
+    branch_id = models.BigIntegerField(_("branch"))
+    product_id = models.BigIntegerField(_("product"))
+    step = models.CharField(_("step left"), max_length=30)
+    moves = models.IntegerField(_("moves out"))
+    seconds = models.DecimalField(_("seconds in the step"), max_digits=24, decimal_places=6)
+    longest = models.DecimalField(_("longest, in seconds"), max_digits=18, decimal_places=6)
+    late = models.IntegerField(_("moves past the deadline"))
+    deadline = models.DecimalField(_("deadline counted against (days)"), max_digits=12,
+                                   decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("step day")
+        verbose_name_plural = _("step days")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["day", "branch_id", "product_id", "step"],
+                                               name="insight_stepday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.branch_id}/{self.product_id} {self.step}: {self.moves}"

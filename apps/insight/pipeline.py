@@ -8,9 +8,13 @@ application records `from` and `to`), so it is the time the bank actually took; 
 the step clock summary (apps/insight/summaries.py, kept by beat from a watermark) plus the moves
 since its watermark, never by a window over the whole history.
 
+Time in each step over a period adds up the step days (the step clock by day, branch, product
+and step), so it reads a few rows a day, not every move.
+
 Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
-the summary's watermark, open files by state, open files by state and person, waiting approval
-steps, time in each step, decisions by product, decisions by branch, product and branch names.
+the summary's watermark, open files by state and account manager (one read of the open files
+summary for both), waiting approval steps, time in each step, decisions by product and branch
+(one read for both charts), product and branch names.
 """
 
 import datetime as dt
@@ -45,12 +49,14 @@ from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
 from apps.insight.models import StepClock
 from apps.insight.summaries import (
     MOVES,
+    STEP_CLOCK,
+    STEP_DAYS,
     WAITING_STATES,
     clock_rows_sql,
     open_tail_sql,
     read_datetime,
     sql_datetime,
-    watermark,
+    step_day_zone_ok,
 )
 from apps.investigations.policy import policy_values_in_force
 from apps.org.models import Branch
@@ -132,7 +138,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # (an index probe), else the file's latest step clock row.
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
-    mark = watermark()
+    mark, step_days, stale = _marks(start=start, end=end, limits=limits)
     recent = Subquery(AuditEvent.objects.filter(
         application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
         .values("occurred_at")[:1])
@@ -143,12 +149,20 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     late = Q(pk__in=[])
     for state, days in limits.items():
         late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
+    held = [S.SUBMITTED, S.INVESTIGATING, S.RETURNED, S.APPROVED, S.CONTRACTED]
     if mark:
-        by_state = _open_by_state(branches=branches, product_id=filters.product_id,
-                                  limits=limits, now=now, mark=mark)
+        # One read of the summary by state and account manager gives both the states' ages
+        # and the account managers' share of the bottlenecks.
+        by_manager = _open_by_manager(branches=branches, product_id=filters.product_id,
+                                      limits=limits, now=now, mark=mark)
+        by_state = _by_state(by_manager)
+        held_by = [r for r in by_manager if r["state"] in held]
     else:  # never summarised: from the trail, one probe per open file
         by_state = {r["state"]: r for r in waiting.values("state").annotate(
             files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
+        held_by = waiting.filter(state__in=held).values(
+            "state", "account_manager__username").annotate(
+            files=Count("pk"), late=Count("pk", filter=late))
     state_rows = []
     for state in WAITING_STATES:
         row = by_state.get(str(state))
@@ -179,10 +193,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
 
     # --- bottlenecks by step and person ----------------------------------------------------
     people = []
-    for row in waiting.filter(state__in=[S.SUBMITTED, S.INVESTIGATING, S.RETURNED,
-                                         S.APPROVED, S.CONTRACTED]).values(
-            "state", "account_manager__username").annotate(
-            files=Count("pk"), late=Count("pk", filter=late)):
+    for row in held_by:
         people.append({"label": f"{row['account_manager__username']} · {labels[row['state']]}",
                        "files": row["files"], "late": row["late"]})
     steps = ApprovalStep.objects.filter(state=StepState.WAITING).order_by()
@@ -210,7 +221,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     step_rows = []
     for step, n, avg_seconds, max_seconds, over in _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits, mark=mark):
+            limits=limits, mark=mark, step_days=step_days, stale=stale):
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -246,9 +257,23 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     branch_names = dict(Branch.objects.values_list("pk", "name"))
     from apps.insight.selectors import product_name
 
+    # One read by (product, branch); each chart adds up its own key's groups.
+    cells = list(decided.values("branch_id", product_id=F("product_version__product_id"))
+                 .annotate(**aggregate))
+
     def _rates(field: str, names) -> list[dict]:
+        keyed: dict = {}
+        for cell in cells:
+            row = keyed.setdefault(cell[field], {"key": cell[field], "decided": 0,
+                                                 "approved": 0, "turnaround": None,
+                                                 "timed": 0})
+            row["decided"] += cell["decided"]
+            row["approved"] += cell["approved"]
+            row["timed"] += cell["timed"]
+            if cell["turnaround"] is not None:
+                row["turnaround"] = cell["turnaround"] + (row["turnaround"] or dt.timedelta())
         rows = []
-        for row in decided.values(key=F(field)).annotate(**aggregate):
+        for row in keyed.values():
             total = row["turnaround"]
             rows.append({"label": names(row["key"]), "decided": row["decided"],
                          "approved": row["approved"],
@@ -269,7 +294,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
             summary=_("Decisions taken in the period: approved over approved and rejected.")
             if rows else "")
 
-    by_product = _rates("product_version__product_id",
+    by_product = _rates("product_id",
                         lambda k: product_name(products[k]) if k in products else str(k))
     by_branch = _rates("branch_id", lambda k: branch_names.get(k, str(k)))
     return {
@@ -289,12 +314,31 @@ def _zh() -> bool:
     return (get_language() or "").startswith("zh")
 
 
+def _by_state(by_manager: list[dict]) -> dict[str, dict]:
+    """state → open files, past the deadline, oldest `since`, from `_open_by_manager`."""
+    by_state: dict[str, dict] = {}
+    for row in by_manager:
+        total = by_state.setdefault(row["state"], {"files": 0, "late": 0, "oldest": None})
+        total["files"] += row["files"]
+        total["late"] += row["late"]
+        if total["oldest"] is None or row["oldest"] < total["oldest"]:
+            total["oldest"] = row["oldest"]
+    return by_state
+
+
 def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str, dict]:
-    """state → open files, past the deadline, oldest `since`: one query over the open files
-    summary (apps/insight/summaries.py) for the files not moved past the watermark `mark`,
-    plus those that did (the tail: the application's state now and its latest move)."""
+    return _by_state(_open_by_manager(branches=branches, product_id=product_id, limits=limits,
+                                      now=now, mark=mark))
+
+
+def _open_by_manager(*, branches, product_id, limits, now, mark: int) -> list[dict]:
+    """Open files by state and account manager (state, account_manager__username, files,
+    late: past the deadline, oldest `since`): one query over the open files summary
+    (apps/insight/summaries.py) for the files not moved past the watermark `mark`, plus those
+    that did (the tail: the application's state now and its latest move). The account
+    manager is the application's now (a reassignment is not a move)."""
     if branches is not None and not branches:
-        return {}
+        return []
     tail, moves = open_tail_sql()
     waiting = ", ".join(["%s"] * len(WAITING_STATES))
     scope, scope_params = ["f.state IN (" + waiting + ")"], [str(s) for s in WAITING_STATES]
@@ -313,27 +357,159 @@ def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str,
             late_params += [state, sql_datetime(now - dt.timedelta(days=float(days)))]
     sql = (
         "WITH t AS (" + tail + ") "  # noqa: S608 - fixed fragments
-        "SELECT f.state, COUNT(*), SUM(" + late_case + "), MIN(f.since) FROM ("
-        "SELECT o.state, o.since, o.branch_id, o.product_id FROM insight_openfile o "
+        "SELECT g.state, u.username, g.files, g.late, g.oldest FROM ("
+        "SELECT f.state, f.manager, COUNT(*) AS files, SUM(" + late_case + ") AS late, "
+        "MIN(f.since) AS oldest FROM ("
+        "SELECT o.state, o.since, o.branch_id, o.product_id, a.account_manager_id AS manager "
+        "FROM insight_openfile o JOIN applications_application a ON a.id = o.application_id "
         "WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.application_id = o.application_id) "
-        "UNION ALL SELECT a.state, t.since, a.branch_id, v.product_id FROM t "
-        "JOIN applications_application a ON a.id = t.application_id "
+        "UNION ALL SELECT a.state, t.since, a.branch_id, v.product_id, a.account_manager_id "
+        "FROM t JOIN applications_application a ON a.id = t.application_id "
         "JOIN products_productversion v ON v.id = a.product_version_id"
-        ") f WHERE " + where + " GROUP BY f.state")
+        ") f WHERE " + where + " GROUP BY f.state, f.manager) g "
+        "LEFT JOIN accounts_user u ON u.id = g.manager")
     with connection.cursor() as cursor:
         cursor.execute(sql, [mark, *moves, *late_params, *scope_params])
-        return {r[0]: {"files": r[1], "late": int(r[2] or 0), "oldest": read_datetime(r[3])}
-                for r in cursor.fetchall()}
+        return [{"state": r[0], "account_manager__username": r[1], "files": r[2],
+                 "late": int(r[3] or 0), "oldest": read_datetime(r[4])}
+                for r in cursor.fetchall()]
 
 
-def _step_durations(*, branches, product_id, start, end, limits, mark: int) -> list[tuple]:
+def _match_sql(limits) -> tuple[str, list]:
+    """SQL true for a step day counted against the deadline in force for its step (alias s)."""
+    match, params = [], []
+    for state, days in limits.items():
+        match.append("(s.step = %s AND s.deadline IS NOT NULL AND s.deadline = %s)")
+        params += [state, days]
+    if limits:
+        match.append("(s.step NOT IN ({}) AND s.deadline IS NULL)".format(
+            ", ".join(["%s"] * len(limits))))
+        params += list(limits)
+    else:
+        match.append("s.deadline IS NULL")
+    return "(" + " OR ".join(match) + ")", params
+
+
+def _split(start, end) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
+    """[start, end) as the whole local days in it, [first, last) (None if there are none),
+    and the parts before and after them (the page's periods are whole days: none)."""
+    zone = timezone.get_current_timezone()
+
+    def midnight(day):
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if midnight(first) < start:
+        first += dt.timedelta(days=1)
+    if first >= last:
+        return None, [(start, end)] if start < end else []
+    edges = [(start, midnight(first)), (midnight(last), end)]
+    return (first, last), [(lo, hi) for lo, hi in edges if lo < hi]
+
+
+def _days_of(start, end) -> list:
+    full, _edges = _split(start, end)
+    days = full or (dt.date.min, dt.date.min)
+    return [connection.ops.adapt_datefield_value(d) for d in days]
+
+
+def _marks(*, start, end, limits) -> tuple[int, bool, list[str]]:
+    """(the step clock's watermark, whether the step days are built, the steps whose step
+    days in [start, end) were counted against another deadline than today's) in one query."""
+    match, match_params = _match_sql(limits)
+    sql = ("SELECT w.name, w.seq, NULL FROM insight_summarywatermark w "  # noqa: S608 - fixed fragments
+           "WHERE w.name IN (%s, %s) UNION ALL SELECT DISTINCT 'stale', 0, s.step "
+           "FROM insight_stepday s WHERE s.day >= %s AND s.day < %s AND NOT " + match)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [STEP_CLOCK, STEP_DAYS, *_days_of(start, end), *match_params])
+        found = cursor.fetchall()
+    marks = {name: seq for name, seq, _step in found if name != "stale"}
+    stale = sorted({step for name, _seq, step in found if name == "stale"})
+    return marks.get(STEP_CLOCK, 0), STEP_DAYS in marks, stale
+
+
+def _step_durations(*, branches, product_id, start, end, limits, mark: int,
+                    step_days: bool = True, stale: list[str] | None = None) -> list[tuple]:
     """(step, files that left it in [start, end), average seconds, longest, past deadline).
 
-    One query over the step clock summary (apps/insight/summaries.py): its rows of moves out
-    during the period, plus the moves past its watermark computed the same way from the trail
-    (a few, as beat keeps the summary a minute behind), so the figures are never stale. Both
-    parts are bounded by the same watermark `mark` (summary rows up to it, trail after it), so
-    a refresh committing meanwhile neither doubles nor drops a move."""
+    One query over the step days (apps/insight/summaries.py: the step clock added up by day,
+    branch, product and step; a few rows a day), plus the moves past the summary's watermark
+    computed from the trail (a few, as beat keeps the summary a minute behind), so the
+    figures are never stale. The steps in `stale` (their days in the period were counted
+    against another deadline than today's, `_marks`) are read move by move from the step
+    clock instead. The watermark bounding the parts is read in the same statement (one
+    snapshot), so a refresh committing meanwhile neither doubles nor drops a move; `mark`
+    (read before, no later) only tells the planner the tail is short."""
+    if branches is not None and not branches:
+        return []
+    if not step_days or not step_day_zone_ok():
+        return _step_durations_from_clock(branches=branches, product_id=product_id,
+                                          start=start, end=end, limits=limits, mark=mark)
+    if stale is None:
+        stale = _marks(start=start, end=end, limits=limits)[2]
+    scope, scope_params = ["1 = 1"], []
+    if branches is not None:
+        scope.append("m.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
+        scope_params += sorted(branches)
+    if product_id is not None:
+        scope.append("m.product_id = %s")
+        scope_params.append(product_id)
+    now_mark = "COALESCE((SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s), 0)"
+    tail, moves = clock_rows_sql(lower="%s AND e.seq > " + now_mark, upper=False)
+    late_case, late_params = _late_case("x", limits)
+    full, edges = _split(start, end)
+    period = [sql_datetime(start), sql_datetime(end)]
+    clock = ("SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
+             "x.product_id FROM insight_stepclock x WHERE x.seq <= " + now_mark + " "
+             "AND x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL")
+    parts, params = [], []
+    if full:
+        days = _days_of(start, end)
+        listed = ", ".join(["%s"] * len(stale))
+        parts.append("SELECT r.step, r.moves AS n, r.seconds AS total, r.longest, r.late, "  # noqa: S608 - fixed fragments
+                     "r.branch_id, r.product_id FROM insight_stepday r "
+                     "WHERE r.day >= %s AND r.day < %s"
+                     + (f" AND r.step NOT IN ({listed})" if stale else ""))
+        params += [*days, *stale]
+        if stale:  # whole days of a step counted against another deadline: from the clock
+            parts.append(clock + f" AND x.step IN ({listed})")
+            zone = timezone.get_current_timezone()
+            params += [*late_params, STEP_CLOCK,
+                       *[sql_datetime(dt.datetime.combine(d, dt.time(), tzinfo=zone))
+                         for d in full], *stale]
+    for lo, hi in edges:  # part of a day: from the clock
+        parts.append(clock)
+        params += [*late_params, STEP_CLOCK, sql_datetime(lo), sql_datetime(hi)]
+    parts.append(
+        "SELECT x.step, 1, x.seconds, x.seconds, " + late_case + ", x.branch_id, "  # noqa: S608 - fixed fragments
+        "x.product_id FROM (" + tail + ") x "
+        "WHERE x.left_at >= %s AND x.left_at < %s AND x.seconds IS NOT NULL")
+    params += [*late_params, mark, STEP_CLOCK, *moves, *period]
+    sql = (
+        "SELECT m.step, SUM(m.n), SUM(m.total), MAX(m.longest), SUM(m.late) FROM ("  # noqa: S608 - fixed fragments
+        + " UNION ALL ".join(parts) + ") m WHERE " + " AND ".join(scope) + " GROUP BY m.step")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *scope_params])
+        found = cursor.fetchall()
+    return [(r[0], r[1], Decimal(str(r[2])) / r[1], r[3], int(r[4] or 0)) for r in found
+            if r[1]]
+
+
+def _late_case(alias: str, limits) -> tuple[str, list]:
+    if not limits:
+        return "0", []
+    sql = "CASE " + " ".join(f"WHEN {alias}.step = %s AND {alias}.seconds > %s THEN 1"
+                             for _ in limits) + " ELSE 0 END"
+    params: list = []
+    for state, days in limits.items():
+        params += [state, float(days) * DAY]
+    return sql, params
+
+
+def _step_durations_from_clock(*, branches, product_id, start, end, limits,
+                               mark: int) -> list[tuple]:
+    """As `_step_durations`, move by move from the step clock (before the step days; kept
+    for a page in another time zone than the step days' and as the reference in tests)."""
     if branches is not None and not branches:
         return []
     filters = ["m.left_at >= %s", "m.left_at < %s", "m.seconds IS NOT NULL"]

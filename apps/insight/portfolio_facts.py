@@ -28,6 +28,7 @@ SQL, the rest is plain SQL with money sums from apps.monitoring.dialect.
 """
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -106,19 +107,22 @@ def _horizon() -> dt.datetime:
     return timezone.now() - MARGIN  # SQLite: one writer at a time
 
 
-def _state() -> tuple[dt.datetime | None, bool, int | None]:
-    """(watermark, whether a model was promoted or retired since, the cells' NPL floor) in
-    one query; no watermark when the facts were never built."""
+def _state(scope: str | None = None) -> tuple[dt.datetime | None, bool, int | None, bool]:
+    """(watermark, whether a model was promoted or retired since, the cells' NPL floor,
+    whether the borrower totals are kept for the branch set `scope`) in one query; no
+    watermark when the facts were never built."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT w.as_of, (SELECT MAX(m.updated_at) FROM scoring_modelversion m), "
-                       "w.npa_dpd_gt FROM insight_factwatermark w WHERE w.name = %s",
-                       [PORTFOLIO])
+                       "w.npa_dpd_gt, EXISTS (SELECT 1 FROM insight_borrowerscope b "
+                       "WHERE b.scope = %s) FROM insight_factwatermark w WHERE w.name = %s",
+                       [scope, PORTFOLIO])
         found = cursor.fetchone()
     if not found:
-        return None, False, None
+        return None, False, None, False
     # SQLite's driver gives a naive datetime or the stored UTC text; PostgreSQL an aware one.
     as_of, models_changed = (read_datetime(v) for v in found[:2])
-    return as_of, models_changed is not None and models_changed >= as_of, found[2]
+    return (as_of, models_changed is not None and models_changed >= as_of, found[2],
+            bool(found[3]))
 
 
 def refresh_portfolio_facts(*, rebuild: bool = False) -> int:
@@ -130,7 +134,7 @@ def refresh_portfolio_facts(*, rebuild: bool = False) -> int:
         mark, created = FactWatermark.objects.get_or_create(
             name=PORTFOLIO, defaults={"as_of": timezone.now()})
         mark = FactWatermark.objects.select_for_update(of=("self",)).get(pk=mark.pk)
-        as_of, models_changed, _floor = _state()
+        as_of, models_changed, _floor, _kept = _state()
         full = rebuild or created or models_changed
         horizon = _horizon()
         with connection.cursor() as cursor:
@@ -152,6 +156,7 @@ def refresh_portfolio_facts(*, rebuild: bool = False) -> int:
                     f"INSERT INTO insight_loanfact ({columns}) SELECT * FROM ({select}) n "  # noqa: S608 - ORM SQL, values bound
                     f"WHERE true ON CONFLICT (loan_id) DO UPDATE SET {update}", params)
             written = max(cursor.rowcount, 0)
+            _refresh_borrowers(cursor, full=full, tail=None if full else (tail, tail_params))
             npa_dpd_gt = _npa_dpd_gt()
             _rebuild_cells(cursor, npa_dpd_gt)
         mark.as_of, mark.npa_dpd_gt = horizon, npa_dpd_gt
@@ -167,6 +172,91 @@ def _npa_dpd_gt() -> int | None:
         return Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
     except MissingPolicy:
         return None
+
+
+ALL_BRANCHES = "*"
+ALL_PRODUCTS = 0
+
+
+def scope_key(branch_ids: set[int] | None) -> str:
+    """The name of a branch set in the borrower totals: "*" for every branch, else a hash of
+    its sorted ids (the set itself, so a changed org tree never reads another set's totals)."""
+    if branch_ids is None:
+        return ALL_BRANCHES
+    text = ",".join(str(b) for b in sorted(branch_ids))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _scopes() -> dict[str, set[int]]:
+    """Every branch's subtree (a page's scope), by scope_key; every branch under "*"."""
+    from apps.org.models import Branch
+
+    parents = dict(Branch.objects.values_list("id", "parent_id"))
+    children: dict[int, set[int]] = {}
+    for branch, parent in parents.items():
+        if parent is not None:
+            children.setdefault(parent, set()).add(branch)
+    scopes = {}
+    for branch in parents:
+        found, frontier = {branch}, {branch}
+        while frontier:
+            frontier = {c for b in frontier for c in children.get(b, ())} - found
+            found |= frontier
+        scopes[scope_key(found)] = found
+    scopes[ALL_BRANCHES] = {0}
+    return scopes
+
+
+def _cents(expr: str) -> str:
+    return f"CAST(ROUND(({expr}) * 100) AS BIGINT)"
+
+
+def _money_of_cents(expr: str) -> str:
+    """A sum of cents as `money_sum` gives it (read with `dialect.money_total`)."""
+    return f"({expr}) / 100.0" if connection.vendor == "postgresql" else expr
+
+
+def _refresh_borrowers(cursor, *, full: bool, tail: tuple[str, list] | None) -> None:
+    """The borrower totals from the facts just written (same transaction): all of them when
+    the facts were rebuilt or the branch sets changed, else those of the borrowers of the
+    loans in the tail (a loan's borrower never changes). Upserted, so a loan entering the
+    tail between the two statements only re-adds a borrower whose facts did not change."""
+    scopes = _scopes()
+    cursor.execute("SELECT scope, branch_id FROM insight_borrowerscope")
+    stored: dict[str, set[int]] = {}
+    for scope, branch in cursor.fetchall():
+        stored.setdefault(scope, set()).add(branch)
+    firms, params = "", []
+    if full or tail is None or stored != scopes:
+        cursor.execute("DELETE FROM insight_borrowertotal")
+        cursor.execute("DELETE FROM insight_borrowerscope")
+        members = [(s, b) for s, branches in scopes.items() for b in sorted(branches)]
+        cursor.executemany("INSERT INTO insight_borrowerscope (scope, branch_id) "
+                           "VALUES (%s, %s)", members)
+    else:
+        firms = ("AND f.enterprise_id IN (SELECT l.enterprise_id FROM loans_loan l "  # noqa: S608 - fixed SQL, values bound
+                 f"WHERE l.id IN ({tail[0]}))")
+        params = tail[1]
+        cursor.execute(
+            f"DELETE FROM insight_borrowertotal WHERE enterprise_id IN ("  # noqa: S608 - fixed SQL, values bound
+            f"SELECT l.enterprise_id FROM loans_loan l WHERE l.id IN ({tail[0]}))", tail[1])
+    cents = _cents("f.outstanding")
+    scoped = ("FROM insight_loanfact f JOIN insight_borrowerscope m ON m.branch_id = f.branch_id "
+              f"WHERE m.scope <> '{ALL_BRANCHES}' {firms}")
+    every = f"FROM insight_loanfact f WHERE 1 = 1 {firms}"
+    cursor.execute(
+        "INSERT INTO insight_borrowertotal (scope, product_id, enterprise_id, loans, cents) "  # noqa: S608 - constants, values bound
+        "SELECT * FROM ("
+        f"SELECT m.scope, f.product_id, f.enterprise_id, COUNT(*), SUM({cents}) {scoped} "
+        "GROUP BY m.scope, f.product_id, f.enterprise_id "
+        f"UNION ALL SELECT m.scope, {ALL_PRODUCTS}, f.enterprise_id, COUNT(*), SUM({cents}) "
+        f"{scoped} GROUP BY m.scope, f.enterprise_id "
+        f"UNION ALL SELECT '{ALL_BRANCHES}', f.product_id, f.enterprise_id, COUNT(*), "
+        f"SUM({cents}) {every} GROUP BY f.product_id, f.enterprise_id "
+        f"UNION ALL SELECT '{ALL_BRANCHES}', {ALL_PRODUCTS}, f.enterprise_id, COUNT(*), "
+        f"SUM({cents}) {every} GROUP BY f.enterprise_id"
+        ") n WHERE true ON CONFLICT (scope, product_id, enterprise_id) DO UPDATE SET "
+        "loans = excluded.loans, cents = excluded.cents", params * 4)
 
 
 CELL_KEYS = ("branch_id", "product_id", "industry", "size_class", "grade", "category", "floor")
@@ -209,21 +299,29 @@ def _scope_sql(alias: str, *, branch_ids, filters, dates: bool = True) -> tuple[
 CELL_COLUMNS = (*CELL_KEYS, "npa", "loans", "outstanding")
 
 
-def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, str, list]:
-    """SELECTs of the book under the scope: its rows (COLUMNS), and its cells (CELL_COLUMNS,
-    signed: a cell's loans and outstanding are added up). Rows: the facts outside the tail
-    plus the tail live, or every row live when the facts are not usable. Cells: the stored
-    cells, less the tail's facts, plus the tail live; or one cell per row when the stored
-    cells do not apply (a value-date filter, another NPL floor in policy)."""
-    as_of, models_changed, cells_floor = _state()
+def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, str, list,
+                                                                     str, list]:
+    """SELECTs of the book under the scope: its rows (COLUMNS), its cells (CELL_COLUMNS,
+    signed: a cell's loans and outstanding are added up) and its borrowers (enterprise_id,
+    loans, outstanding as `money_sum` gives it; at least every borrower in the top
+    TOP_BORROWERS with the ties at the cut). Rows: the facts outside the tail plus the tail
+    live, or every row live when the facts are not usable. Cells: the stored cells, less the
+    tail's facts, plus the tail live; or one cell per row when the stored cells do not apply
+    (a value-date filter, another NPL floor in policy). Borrowers: the first rows of the
+    borrower totals kept for the scope, plus the tail's borrowers netted as the cells are;
+    else the rows grouped by borrower."""
+    scope = scope_key(branch_ids)
+    as_of, models_changed, cells_floor, borrowers_kept = _state(scope)
     live = live_rows(Loan.objects.filter(loans_q))
     flag = "dpd > %s" if npa_dpd_gt is not None else "1 = 0"
     flag_params = [npa_dpd_gt] if npa_dpd_gt is not None else []
     keys = ", ".join(CELL_KEYS)
     per_row = (f"SELECT {keys}, {flag}, 1, outstanding FROM loan_rows",  # noqa: S608 - constants
                flag_params)
+    grouped = (f"SELECT enterprise_id, COUNT(*) AS loans, {dialect.money_sum('outstanding')} "  # noqa: S608 - constants
+               "AS outstanding FROM loan_rows GROUP BY enterprise_id", [])
     if as_of is None or models_changed:
-        return (*live.query.sql_with_params(), *per_row)
+        return (*live.query.sql_with_params(), *per_row, *grouped)
     tail, tail_params = tail_sql(as_of)
     where, params = _scope_sql("f", branch_ids=branch_ids, filters=filters)
     changed, changed_params = live_rows(Loan.objects.filter(loans_q).filter(
@@ -233,8 +331,13 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
             f"{' AND '.join([f'f.loan_id NOT IN ({tail})', *where])} UNION ALL {changed}")
     rows_params = [*tail_params, *params, *changed_params]
     dated = filters.disbursed_from is not None or filters.disbursed_to is not None
+    firms = grouped
+    if borrowers_kept and not dated and (branch_ids is None or branch_ids):
+        firms = _firms_sql(scope=scope, product=filters.product_id, tail=tail,
+                           tail_params=tail_params, where=where, params=params,
+                           changed=changed, changed_params=changed_params)
     if dated or npa_dpd_gt is None or cells_floor != npa_dpd_gt:
-        return rows, rows_params, *per_row
+        return rows, rows_params, *per_row, *firms
     cell_where, cell_params = _scope_sql("c", branch_ids=branch_ids, filters=filters,
                                          dates=False)
     f_keys = ", ".join(f"f.{k}" for k in CELL_KEYS)
@@ -248,7 +351,37 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
              f"UNION ALL SELECT {t_keys}, t.f_dpd > %s, 1, t.f_outstanding FROM ({changed}) t")
     cells_params = [*cell_params, npa_dpd_gt, *tail_params, *params, npa_dpd_gt,
                     *changed_params]
-    return rows, rows_params, cells, cells_params
+    return rows, rows_params, cells, cells_params, *firms
+
+
+def _firms_sql(*, scope, product, tail, tail_params, where, params, changed,
+               changed_params) -> tuple[str, list]:
+    """The borrowers from the borrower totals kept for `scope`: those of the tail (the tail's
+    facts taken off their stored total, its live rows added) and, of the others, those at or
+    above the TOP_BORROWERS-th largest stored total (an index read: their totals are
+    exact). The page's top borrowers are among them."""
+    product = ALL_PRODUCTS if product is None else product
+    cents = _cents("f.outstanding")
+    delta = (f"SELECT f.enterprise_id, -1 AS loans, -{cents} AS cents "  # noqa: S608 - fixed fragments, values bound
+             f"FROM insight_loanfact f WHERE {' AND '.join([f'f.loan_id IN ({tail})', *where])} "
+             f"UNION ALL SELECT t.f_enterprise_id, 1, {_cents('t.f_outstanding')} "
+             f"FROM ({changed}) t")
+    delta_params = [*tail_params, *params, *changed_params]
+    kept = "b.scope = %s AND b.product_id = %s"
+    sql = (f"SELECT enterprise_id, SUM(loans) AS loans, "  # noqa: S608 - fixed fragments, values bound
+           f"{_money_of_cents('SUM(cents)')} AS outstanding FROM ("
+           f"SELECT b.enterprise_id, b.loans, b.cents FROM insight_borrowertotal b WHERE {kept} "
+           "AND b.enterprise_id IN (SELECT enterprise_id FROM firm_delta) "
+           "UNION ALL SELECT enterprise_id, loans, cents FROM firm_delta) x "
+           "GROUP BY enterprise_id HAVING SUM(loans) <> 0 "
+           f"UNION ALL SELECT b.enterprise_id, b.loans, {_money_of_cents('b.cents')} "
+           f"FROM insight_borrowertotal b WHERE {kept} "
+           "AND b.enterprise_id NOT IN (SELECT enterprise_id FROM firm_delta) "
+           "AND b.cents >= COALESCE((SELECT b.cents FROM insight_borrowertotal b "
+           f"WHERE {kept} AND b.enterprise_id NOT IN (SELECT enterprise_id FROM firm_delta) "
+           f"ORDER BY b.cents DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0)")
+    return (f"WITH firm_delta (enterprise_id, loans, cents) AS ({delta}) {sql}",
+            [*delta_params, scope, product, scope, product, scope, product])
 
 
 def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> dict:
@@ -258,7 +391,7 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
     `npa_dpd_gt`; left out when that policy value is missing); and the largest borrowers
     (ties at the cut ordered by name, like the page). Each row: key, name, loans,
     outstanding, npa."""
-    rows, rows_params, cells, cells_params = _book_sql(
+    rows, rows_params, cells, cells_params, firms, firms_params = _book_sql(
         loans_q=loans_q, branch_ids=branch_ids, filters=filters, npa_dpd_gt=npa_dpd_gt)
     total = dialect.money_sum("outstanding")
     npa_list = ", ".join(["%s"] * len(NPA))
@@ -282,22 +415,22 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
                      "HAVING SUM(loans) <> 0")
         parts_params += [*NPA, *NPA]
     # Largest borrowers: those at or above the TOP_BORROWERS-th largest exposure get their
-    # names (only they need the join), then the page's order and cut.
+    # names (a look-up each: only they need one), then the page's order and cut.
     parts.append(
-        "SELECT * FROM (SELECT 'top', CAST(g.enterprise_id AS TEXT), e.name, g.loans, "  # noqa: S608 - constants
-        "g.outstanding, 0, ROW_NUMBER() OVER (ORDER BY g.outstanding DESC, e.name) "
-        "FROM firms g JOIN parties_enterprise e ON e.id = g.enterprise_id "
-        "WHERE g.outstanding >= COALESCE((SELECT c.outstanding FROM firms c "
-        f"ORDER BY c.outstanding DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0) "
-        f"ORDER BY g.outstanding DESC, e.name LIMIT {TOP_BORROWERS}) t")
+        "SELECT * FROM (SELECT 'top', CAST(g.enterprise_id AS TEXT), g.name, g.loans, "  # noqa: S608 - constants
+        "g.outstanding, 0, ROW_NUMBER() OVER (ORDER BY g.outstanding DESC, g.name) "
+        "FROM (SELECT f.enterprise_id, f.loans, f.outstanding, (SELECT e.name "
+        "FROM parties_enterprise e WHERE e.id = f.enterprise_id) AS name FROM firms f "
+        "WHERE f.outstanding >= COALESCE((SELECT c.outstanding FROM firms c "
+        f"ORDER BY c.outstanding DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0)) g "
+        f"ORDER BY g.outstanding DESC, g.name LIMIT {TOP_BORROWERS}) t")
     sql = (f"WITH loan_rows ({', '.join(COLUMNS)}) AS ({rows}), "  # noqa: S608 - fixed fragments, values bound
            f"book ({', '.join(CELL_COLUMNS)}) AS ({cells}), "
-           f"firms AS (SELECT enterprise_id, COUNT(*) AS loans, {total} AS outstanding "
-           "FROM loan_rows GROUP BY enterprise_id) " + " UNION ALL ".join(parts))
+           f"firms AS ({firms}) " + " UNION ALL ".join(parts))
     out: dict[str, list[dict]] = {d: [] for d in ("category", "product", "industry", "size",
                                                   "grade", "branch", "top")}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*rows_params, *cells_params, *parts_params])
+        cursor.execute(sql, [*rows_params, *cells_params, *firms_params, *parts_params])
         for dim, key, name, loans, outstanding, npa, pos in cursor.fetchall():
             out[dim].append({"key": key, "name": name, "loans": loans, "pos": pos,
                              "outstanding": dialect.money_total(outstanding),

@@ -15,6 +15,13 @@ or --rebuild) first enters every waiting application at its last update, for fil
 never moved. The page reads the summary for files not moved since the watermark and the
 application plus its latest move for those that did (`open_tail_sql`).
 
+The same run adds the new step clock rows to the step days (apps/insight/models.py StepDay:
+moves, seconds, longest and moves past the deadline by local day, branch, product and step),
+so the page's time in each step adds up a few rows a day. The moves past the deadline are
+counted against the deadlines in force when counted; when a deadline changes, the next run
+counts the days again from the step clock (the page reads that step from the clock
+meanwhile).
+
 Safe to run twice at once: a run locks the watermark row for each batch (the second waits,
 then finds the batch done) and rows are keyed by the move's `seq` (a repeat inserts nothing).
 Beat runs it every minute (`insight.summaries_refresh`); `manage.py insight_summaries
@@ -23,20 +30,27 @@ watermark (`clock_rows_sql(upper=False)`), so it is never stale, only slower if 
 """
 
 import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.applications.states import ApplicationState as S
-from apps.insight.models import OpenFile, StepClock, SummaryWatermark
+from apps.insight.models import OpenFile, StepClock, StepDay, SummaryWatermark
 
 STEP_CLOCK = "step_clock"
+# Its row says the step days were built (they then follow the step clock's watermark); a
+# database summarised before they existed has none until the next run builds them.
+STEP_DAYS = "step_days"
 # The states a file waits in on its way to money, in workflow order (draft is the officer's
 # own work, not a queue; terminal states do not wait): the open files the summary keeps.
 WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
                   S.APPROVED, S.CONTRACTED)
 BATCH = 200_000
+DAY = 86400
 # The audit actions that move an application (each records payload "from" and "to").
 MOVES = ("application.submitted", "application.investigation_started",
          "application.sent_to_review", "application.returned",
@@ -161,6 +175,13 @@ def watermark() -> int:
     return next(iter(found), 0)
 
 
+def watermarks() -> tuple[int, bool]:
+    """(the step clock's watermark, whether the step days are built) in one query."""
+    found = dict(SummaryWatermark.objects.filter(name__in=[STEP_CLOCK, STEP_DAYS])
+                 .values_list("name", "seq"))
+    return found.get(STEP_CLOCK, 0), STEP_DAYS in found
+
+
 def _head() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_auditevent")
@@ -189,7 +210,13 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
             if rebuild and first:
                 StepClock.objects.all().delete()
                 OpenFile.objects.all().delete()
+                StepDay.objects.all().delete()
                 mark.seq = 0
+            if first:
+                limits = _deadlines()
+                built = SummaryWatermark.objects.filter(name=STEP_DAYS).exists()
+                if not built or _step_days_stale(limits):
+                    _rebuild_step_days(upper=mark.seq, limits=limits)
             first = False
             if mark.seq == 0 and head:
                 with connection.cursor() as cursor:
@@ -206,5 +233,71 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
                     "WHERE true ON CONFLICT (seq) DO NOTHING", [mark.seq, upper, *moves])
                 written += max(cursor.rowcount, 0)
                 _refresh_open_files(cursor, after=mark.seq, upper=upper)
+            _add_step_days(StepClock.objects.filter(seq__gt=mark.seq, seq__lte=upper),
+                           limits=limits)
             mark.seq = upper
             mark.save(update_fields=["seq", "updated_at"])
+
+
+def _deadlines() -> dict[str, Decimal]:
+    from apps.insight.pipeline import deadlines
+
+    return deadlines()
+
+
+def step_day_zone_ok() -> bool:
+    """The step days are dated in the project's time zone: a page in another reads the clock."""
+    return timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
+def _step_days_stale(limits: dict[str, Decimal]) -> bool:
+    """Whether some step's moves were counted against another deadline than the one now."""
+    for step, deadline in StepDay.objects.values_list("step", "deadline").distinct():
+        if deadline != limits.get(step):
+            return True
+    return False
+
+
+def _rebuild_step_days(*, upper: int, limits: dict[str, Decimal]) -> None:
+    """The step days again from the step clock up to `upper`, against `limits`."""
+    StepDay.objects.all().delete()
+    _add_step_days(StepClock.objects.filter(seq__lte=upper), limits=limits)
+    SummaryWatermark.objects.update_or_create(name=STEP_DAYS, defaults={"seq": upper})
+
+
+def _add_step_days(moves, *, limits: dict[str, Decimal]) -> None:
+    """Add the step clock rows `moves` (a queryset) to the step days: grouped in Python (the
+    local date of a timestamp is not portable SQL), added to the stored rows by upsert."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    found: dict[tuple, list] = {}
+    for step, left_at, seconds, branch, product in moves.filter(
+            seconds__isnull=False, step__isnull=False).values_list(
+            "step", "left_at", "seconds", "branch_id", "product_id").iterator(chunk_size=20_000):
+        key = (left_at.astimezone(zone).date(), branch, product, step)
+        cell = found.get(key)
+        deadline = limits.get(step)
+        late = int(deadline is not None and seconds > float(deadline) * DAY)
+        if cell is None:
+            found[key] = [1, seconds, seconds, late]
+        else:
+            cell[0] += 1
+            cell[1] += seconds
+            cell[2] = max(cell[2], seconds)
+            cell[3] += late
+    if not found:
+        return
+    rows = [(connection.ops.adapt_datefield_value(day), branch, product, step, n, total,
+             longest, late, limits.get(step))
+            for (day, branch, product, step), (n, total, longest, late) in found.items()]
+    rows = [tuple(connection.ops.adapt_decimalfield_value(v) if isinstance(v, Decimal) else v
+                  for v in row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO insight_stepday (day, branch_id, product_id, step, moves, seconds, "
+            "longest, late, deadline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (day, branch_id, product_id, step) DO UPDATE SET "
+            "moves = insight_stepday.moves + excluded.moves, "
+            "seconds = insight_stepday.seconds + excluded.seconds, "
+            "longest = CASE WHEN excluded.longest > insight_stepday.longest "
+            "THEN excluded.longest ELSE insight_stepday.longest END, "
+            "late = insight_stepday.late + excluded.late, deadline = excluded.deadline", rows)

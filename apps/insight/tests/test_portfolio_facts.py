@@ -9,8 +9,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.insight.models import FactWatermark, LoanFact
-from apps.insight.portfolio_facts import PORTFOLIO, live_rows, refresh_portfolio_facts
+from apps.insight.models import BorrowerScope, BorrowerTotal, FactWatermark, LoanFact
+from apps.insight.portfolio_facts import (
+    PORTFOLIO,
+    live_rows,
+    refresh_portfolio_facts,
+    scope_key,
+)
 from apps.insight.selectors import PortfolioFilters, portfolio_dashboard
 from apps.insight.tests.helpers import score
 from apps.insight.tests.test_portfolio import book  # noqa: F401 - the fixture
@@ -18,6 +23,7 @@ from apps.insight.tests.test_portfolio import (
     test_book_figures_for_the_north_branch_head as north_figures,
 )
 from apps.loans.models import Loan
+from apps.org.selectors import branch_subtree_ids
 from apps.scoring.models import ModelVersion
 
 TODAY = timezone.localdate()
@@ -49,15 +55,16 @@ def _watermark_now():
 
 
 def _tamper(loan_id, outstanding: str):
-    """A fact that no longer matches its loan, with the cells added up from the facts again
-    (as the refresh does): what the page shows while it reads them."""
+    """A fact that no longer matches its loan, with the cells and the borrower totals added
+    up from the facts again (as the refresh does): what the page shows while it reads them."""
     from django.db import connection
 
-    from apps.insight.portfolio_facts import _rebuild_cells
+    from apps.insight.portfolio_facts import _rebuild_cells, _refresh_borrowers
 
     LoanFact.objects.filter(loan_id=loan_id).update(outstanding=Decimal(outstanding))
     with connection.cursor() as cursor:
         _rebuild_cells(cursor, FactWatermark.objects.get(name=PORTFOLIO).npa_dpd_gt)
+        _refresh_borrowers(cursor, full=True, tail=None)
 
 
 def _views(world):
@@ -123,9 +130,45 @@ def test_tail_changes_match_live_then_refresh_catches_up(world, book):  # noqa: 
         "industry", "size_class", "grade", "probability", "category", "floor", "dpd",
         "outstanding")) == sorted(live_rows())
     assert not LoanFact.objects.filter(loan_id=book["l4"].pk).exists()
+    # the borrower totals kept incrementally equal those added up again from the facts
+    assert _borrower_totals() == _borrower_totals(rebuilt=True)
     for viewer, filters in _views(world):
         assert _seen(portfolio_dashboard(viewer=viewer, filters=filters)) == \
             _live(viewer, filters)
+
+
+def _borrower_totals(*, rebuilt: bool = False) -> list:
+    from django.db import connection
+
+    from apps.insight.portfolio_facts import _refresh_borrowers
+
+    if rebuilt:
+        with connection.cursor() as cursor:
+            _refresh_borrowers(cursor, full=True, tail=None)
+    return sorted(BorrowerTotal.objects.values_list("scope", "product_id", "enterprise_id",
+                                                    "loans", "cents"))
+
+
+def test_top_borrowers_are_read_from_the_borrower_totals(world, book):  # noqa: F811
+    refresh_portfolio_facts()
+    _watermark_now()
+    lead = world.user("lead.north")
+    firm = book["l2"].enterprise_id  # N2, the largest borrower
+    north = branch_subtree_ids(branch_id=world.north.pk)
+    # every branch's subtree and every branch are kept, each by product and in all
+    scopes = set(BorrowerScope.objects.values_list("scope", flat=True))
+    assert {scope_key(None), scope_key(north),
+            scope_key(branch_subtree_ids(branch_id=world.south.pk))} <= scopes
+    kept = BorrowerTotal.objects.get(scope=scope_key(north), product_id=0, enterprise_id=firm)
+    assert (kept.loans, kept.cents) == (2, 35_000_000)
+    # a total that no longer matches the facts is what the page shows: proof it reads them
+    BorrowerTotal.objects.filter(pk=kept.pk).update(cents=kept.cents + 700)
+    top = next(c for c in portfolio_dashboard(viewer=lead, filters=PortfolioFilters())[
+        "charts"] if c.key == "top_borrowers")
+    assert top.rows[0]["enterprise_id"] == firm
+    assert top.rows[0]["outstanding"] == Decimal(kept.cents + 700) / 100
+    # a branch set that is not kept (another org tree) reads the facts
+    assert not BorrowerScope.objects.filter(scope=scope_key({world.north.pk, 10**9})).exists()
 
 
 def test_rebuild_equals_incremental(world, book):  # noqa: F811

@@ -10,15 +10,16 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.applications.models import Application
 from apps.audit.models import AuditEvent
-from apps.insight.models import OpenFile, StepClock, SummaryWatermark
+from apps.insight.models import OpenFile, StepClock, StepDay, SummaryWatermark
 from apps.insight.pipeline import (
     PipelineFilters,
+    _open_by_manager,
     _open_by_state,
     _step_durations,
     deadlines,
@@ -27,11 +28,13 @@ from apps.insight.pipeline import (
 from apps.insight.summaries import (
     MOVES,
     STEP_CLOCK,
+    STEP_DAYS,
     WAITING_STATES,
     refresh_step_clock,
     seconds_sql,
     sql_datetime,
     watermark,
+    watermarks,
 )
 from apps.insight.tests.test_pipeline import _file, _move
 from apps.investigations.models import PolicyValue
@@ -132,9 +135,16 @@ def _all_figures(world) -> list:
             for days in (7, 90, 365):
                 query = {"branches": branches, "product_id": product_id,
                          "start": now - dt.timedelta(days=days), "end": now, "limits": limits}
-                found.append((sorted(_step_durations(**query, mark=watermark())),
-                              _trail_durations(**query)))
+                found.append((_same_scale(_step_durations(**query, mark=watermark())),
+                              _same_scale(_trail_durations(**query))))
     return found
+
+
+def _same_scale(rows) -> list[tuple]:
+    """The average to the hundredth of a second (the page shows tenths of a day): the step
+    days divide a sum by a count, the trail takes AVG(), which rounds at another digit."""
+    return sorted((step, n, Decimal(str(avg)).quantize(Decimal("0.01")), Decimal(str(longest)),
+                   late) for step, n, avg, longest, late in rows)
 
 
 def _assert_equal_to_the_trail(world):
@@ -281,6 +291,75 @@ def test_open_files_age_from_the_summary_and_its_tail(world, trail):
     assert rows["Investigating"]["oldest"] == Decimal("1.0")  # the tail's move, not the clock
     refresh_step_clock()
     assert {r["label"]: r for r in _charts(_pages(world)[0])["open_by_state"].rows} == rows
+
+
+def test_step_days_add_up_the_clock_and_follow_a_new_deadline(world, trail):
+    """The step days (the clock by day) give the clock's figures; when a deadline changes, the
+    page reads that step move by move until the next refresh counts the days again."""
+    refresh_step_clock()
+    assert StepDay.objects.aggregate(n=Sum("moves"))["n"] == StepClock.objects.filter(
+        seconds__isnull=False).count()
+    _assert_equal_to_the_trail(world)
+    # Today the investigation deadline becomes 16 days: 17.25 days is still late, 15 is not.
+    PolicyValue.objects.create(key="pipeline.deadline_days.investigating", value=Decimal(16),
+                               unit="days", version=2, effective_from=timezone.localdate())
+    assert deadlines()["investigating"] == Decimal(16)
+    stale = set(StepDay.objects.filter(step="investigating").values_list("deadline", flat=True))
+    assert stale == {Decimal(5)}
+    _assert_equal_to_the_trail(world)  # that step from the clock
+    north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
+    assert north["investigating"]["late_share"] == Decimal(1) / 3
+    refresh_step_clock()
+    assert set(StepDay.objects.filter(step="investigating").values_list(
+        "deadline", flat=True)) == {Decimal(16)}
+    _assert_equal_to_the_trail(world)
+    # the tampered days are what the page reads (proof it reads them, not the clock)
+    StepDay.objects.filter(step="investigating").update(late=0)
+    north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
+    assert north["investigating"]["late_share"] == 0
+    # A database summarised before the step days existed: the page reads the clock, and the
+    # next run builds them.
+    StepDay.objects.all().delete()
+    SummaryWatermark.objects.filter(name=STEP_DAYS).delete()
+    assert watermarks() == (watermark(), False)
+    north = {r["code"]: r for r in _charts(_pages(world)[0])["time_in_step"].rows}
+    assert north["investigating"]["late_share"] == Decimal(1) / 3
+    refresh_step_clock()
+    assert watermarks() == (watermark(), True)
+    assert StepDay.objects.aggregate(n=Sum("moves"))["n"] == StepClock.objects.filter(
+        seconds__isnull=False).count()
+    _assert_equal_to_the_trail(world)
+
+
+def test_open_files_by_account_manager_equal_the_trail(world, trail):
+    """The bottlenecks' account managers from the open files summary (one read with the
+    states) equal the per-file computation, before and after a reassignment."""
+    limits, now = deadlines(), timezone.now()
+    refresh_step_clock()
+
+    def by_manager():
+        rows = _open_by_manager(branches=None, product_id=None, limits=limits, now=now,
+                                mark=watermark())
+        return sorted((r["state"], r["account_manager__username"], r["files"], r["late"])
+                      for r in rows)
+
+    def per_file():
+        entered = Subquery(AuditEvent.objects.filter(
+            application_id=OuterRef("pk"), action__in=MOVES).order_by("-seq")
+            .values("occurred_at")[:1])
+        waiting = Application.objects.filter(state__in=WAITING_STATES).annotate(
+            entered=Coalesce(entered, F("updated_at")))
+        late = Q(pk__in=[])
+        for state, days in limits.items():
+            late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
+        return sorted((r["state"], r["account_manager__username"], r["files"], r["late"])
+                      for r in waiting.values("state", "account_manager__username").annotate(
+                          files=Count("pk"), late=Count("pk", filter=late)))
+
+    assert by_manager() == per_file()
+    other = world.user("am.south")
+    Application.objects.filter(pk=trail[1].pk).update(account_manager=other)
+    assert by_manager() == per_file()
 
 
 def _charts(dashboard):
