@@ -99,6 +99,20 @@ def _scope(viewer, filters: PipelineFilters) -> set[int] | None:
     return subtree if visible is None else subtree & visible
 
 
+def _scope_sql(alias: str, *, branches: set[int] | None, product_id: int | None
+               ) -> tuple[list[str], list]:
+    """The page's scope as SQL conditions on a summary aliased `alias` (its branch_id and
+    product_id columns) with their parameters; "1 = 1" when nothing narrows it."""
+    conditions, params = ["1 = 1"], []
+    if branches is not None:
+        conditions.append(f"{alias}.branch_id IN ({', '.join(['%s'] * len(branches))})")
+        params += sorted(branches)
+    if product_id is not None:
+        conditions.append(f"{alias}.product_id = %s")
+        params.append(product_id)
+    return conditions, params
+
+
 def _period(filters: PipelineFilters) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) as aware datetimes; the last 90 days by default."""
     today = timezone.localdate()
@@ -341,14 +355,9 @@ def _open_by_manager(*, branches, product_id, limits, now, mark: int) -> list[di
         return []
     tail, moves = open_tail_sql()
     waiting = ", ".join(["%s"] * len(WAITING_STATES))
-    scope, scope_params = ["f.state IN (" + waiting + ")"], [str(s) for s in WAITING_STATES]
-    if branches is not None:
-        scope.append("f.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
-        scope_params += sorted(branches)
-    if product_id is not None:
-        scope.append("f.product_id = %s")
-        scope_params.append(product_id)
-    where = " AND ".join(scope)
+    scope, scope_params = _scope_sql("f", branches=branches, product_id=product_id)
+    where = "f.state IN (" + waiting + ") AND " + " AND ".join(scope)
+    scope_params = [str(s) for s in WAITING_STATES] + scope_params
     late_case, late_params = "0", []
     if limits:
         late_case = "CASE " + " ".join(
@@ -447,13 +456,7 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int,
                                           start=start, end=end, limits=limits, mark=mark)
     if stale is None:
         stale = _marks(start=start, end=end, limits=limits)[2]
-    scope, scope_params = ["1 = 1"], []
-    if branches is not None:
-        scope.append("m.branch_id IN ({})".format(", ".join(["%s"] * len(branches))))
-        scope_params += sorted(branches)
-    if product_id is not None:
-        scope.append("m.product_id = %s")
-        scope_params.append(product_id)
+    scope, scope_params = _scope_sql("m", branches=branches, product_id=product_id)
     now_mark = "COALESCE((SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s), 0)"
     tail, moves = clock_rows_sql(lower="%s AND e.seq > " + now_mark, upper=False)
     late_case, late_params = _late_case("x", limits)
