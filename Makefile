@@ -21,8 +21,15 @@ run: $(STAMP)
 # machines have 2 cores); TEST_PROCESSES=0 runs it in this process.
 TEST_PROCESSES ?= 2
 
+# The page sweep that checks every page is reachable runs last, in a process of its own: after
+# the rest of the suite in one process its demo lacks the court-list pull and the draft duty
+# rules (the demo-book test, which had the same trouble from draws keyed by row ids, runs in
+# the suite again). The state that still leaks into the sweep is not found yet.
+ISOLATED_TESTS := tests/e2e/test_page_sweep.py
+
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist load $(addprefix --ignore=,$(ISOLATED_TESTS)) $(PYTEST_ARGS)
+	$(PY) -m pytest -n 0 $(ISOLATED_TESTS) $(PYTEST_ARGS)
 
 # Issue #18's page sweep with every role's every page loaded in the browser at both widths (the
 # suite loads each kind of page once per language, plus every role's home page).
