@@ -65,6 +65,16 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49] * 1000, cuts[94] * 1000
 
 
+def _stop_worker(worker: subprocess.Popen) -> None:
+    """Stop a worker this bench started: politely, then its whole process group."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
@@ -154,12 +164,7 @@ def main() -> int:
                                  same_enterprise=args.same_enterprise,
                                  after_samples=args.samples) if args.rescore_rows else None
     finally:
-        if worker.poll() is None:
-            worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        _stop_worker(worker)
         import redis
 
         broker = redis.Redis.from_url(redis_url)
@@ -287,12 +292,7 @@ def _during_rescore(rows: int, application, call, *, same_enterprise: bool,
             call(TaskName.APPLICATION_SCORE, application_id=application.pk)
             after.append(time.perf_counter() - t)
     finally:
-        if worker.poll() is None:
-            worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        _stop_worker(worker)
     if len(scores) < 20:
         print(f"  (only {len(scores)} fresh scores while the re-score ran: percentiles of so "
               f"few are rough; raise --rescore-rows)")
@@ -352,12 +352,7 @@ def _intake_on_pool(concurrency: int, application, copies: list[int]) -> dict[st
         assert stored == len(copies), f"{stored} of {len(copies)} scores stored"
         return rates
     finally:
-        if worker.poll() is None:
-            worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        _stop_worker(worker)
 
 
 def _copies(application, count: int, first: int = 0) -> list[int]:
