@@ -54,6 +54,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 def pytest_configure(config):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from tests import db_flush, db_template
+
+    db_template.install()  # PostgreSQL test databases cloned from one migrated template
+    db_flush.install()  # and emptied by deleting the rows a test left, not truncating all
     if _services_required():
         ok, detail = services_status()
         if not ok:
