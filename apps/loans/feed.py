@@ -646,13 +646,12 @@ def _accept_set_based(batch: FeedImport, *, total: int, new: int, actor,
     batch.outcome = FeedImport.Outcome.ACCEPTED
     batch.save()
     with phase("lock"):
-        loan_ids = feed_sql.loans_to_lock()
-        _lock_loans(loan_ids)
+        rows = feed_sql.NewRows()
+        _lock_loans(rows.loans)
     with phase("insert"):
-        touched = feed_sql.write(batch_id=batch.pk, now=timezone.now())
-        balance_loans = feed_sql.balance_loans() if new else []
-    return _finish(batch, loan_ids=loan_ids, touched=touched, balance_loans=balance_loans,
-                   actor=actor, today=today)
+        feed_sql.write(batch_id=batch.pk, now=timezone.now(), new=rows)
+    return _finish(batch, loan_ids=rows.loans, touched=rows.touched,
+                   balance_loans=rows.balance_loans, actor=actor, today=today)
 
 
 def _lock_loans(loan_ids: list[int]) -> None:
