@@ -64,3 +64,22 @@ def test_restructured_loan_dated_by_the_run(world, django_capture_on_commit_call
     _run_all(timezone.localdate(), django_capture_on_commit_callbacks)
     assert loan.restructurings.get().source == "first seen by the monthly run"
     assert LoanRiskStatus.objects.get(loan=loan).floor == "substandard"
+
+
+def test_chunk_commit_does_not_wait_for_the_log_flush(world, django_capture_on_commit_callbacks):
+    """On PostgreSQL a chunk's transaction commits asynchronously (SET LOCAL: only the
+    chunk's own transaction, here the test's, which the chunk joins)."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's asynchronous commit")
+    world.loan(dpd=95)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = classification_run_start(as_of=timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+        classification_chunk_run(chunk_id=run.chunks.get().pk)
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
