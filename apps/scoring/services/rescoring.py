@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import nullcontext
 from decimal import ROUND_DOWN, Decimal
 
@@ -315,7 +316,8 @@ def _temp_table(cursor, name: str, columns: str) -> None:
     """Create the chunk's temporary table once per database session, not once per chunk (a
     CREATE … IF NOT EXISTS is still a catalog lookup and a notice per chunk). The session is
     recognised by its driver connection: a reconnect (CONN_MAX_AGE, a health check) starts
-    one without the table."""
+    one without the table. Known to exist only once its creation has committed: a rolled
+    back transaction (a failed chunk, a caller's) takes the table with it."""
     session = connection.connection
     made = getattr(session, "_credence_temp_tables", None)
     if made is None:
@@ -324,7 +326,7 @@ def _temp_table(cursor, name: str, columns: str) -> None:
     if name not in made:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) "
                        "ON COMMIT DELETE ROWS")
-        made.add(name)
+        transaction.on_commit(lambda: made.add(name))
 
 
 def _temp_table_empty(cursor, name: str) -> None:
@@ -447,6 +449,31 @@ def _writer(version):
     return _write_shadow_postgresql if postgresql else _write_shadow_orm
 
 
+# How often a running job lets Django replace its database connection (CONN_MAX_AGE is 60 s).
+_RECYCLE_SECONDS = 10
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off; "
+
+
+def _progress(job, rows: int, created: int, *, asynchronous: bool) -> None:
+    """Count the chunk in the job's progress. On PostgreSQL, in a transaction the job owns
+    (`asynchronous`), the same round trip also lets the chunk's commit return before its WAL
+    is flushed to disk (SET LOCAL: this transaction only): a crash can then lose only the
+    last few chunks' commits, each whole (results, progress and audit event together, in WAL
+    order, so never the middle of the audit chain: any later commit that is flushed flushes
+    them first); the job is then failed as interrupted on redelivery, and a new run fills in
+    what is missing (results are idempotent)."""
+    if connection.vendor == "postgresql":
+        update = ("UPDATE scoring_rescoringjob SET done = done + %s, created = created + %s "
+                  "WHERE id = %s")
+        with connection.cursor() as cursor:
+            # Two statements in one text: psycopg's client-side cursor sends them together.
+            cursor.execute(_ASYNC_COMMIT + update if asynchronous else update,
+                           [rows, created, job.pk])
+        return
+    RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + rows,
+                                                  created=F("created") + created)
+
+
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
@@ -471,6 +498,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         model = model_of(version)
         reasons = _ReasonText(model)
         write = _writer(version)
+        recycle_at = time.monotonic() + _RECYCLE_SECONDS
         for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
             chunk = snapshot_ids[start:start + job.chunk_size]
             # Read and scored before the write transaction: snapshots are never changed once
@@ -482,25 +510,20 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
             scored = _score_chunk(rows, policy.document, model, reasons, columns)
             own = not connection.in_atomic_block
             with transaction.atomic():
-                if own and connection.vendor == "postgresql":
-                    # The chunk's commit does not wait for its WAL flush: a crash can lose
-                    # only the last few chunks' commits whole (results, progress and audit
-                    # event together, in WAL order, never the chain's middle), and the job
-                    # is then failed as interrupted; a new run fills in what is missing
-                    # (results are idempotent). Only in a transaction the job owns.
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit = off")
                 created = write(scored, job=job, version=version, policy=policy,
                                 reasons=reasons)
-                RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows),
-                                                              created=F("created") + created)
+                _progress(job, len(rows), created, asynchronous=own)
                 # The audit lock comes last: taken just before commit, held only for the append.
                 audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
                     "chunk": n, "model_version": version.version,
                     "policy_version": policy.version, "count": len(rows),
                     "created": created, "application_ids": [r[1] for r in rows]})
-            if not connection.in_atomic_block:  # a caller's transaction keeps its connection
+            # A caller's transaction keeps its connection; otherwise one past its age (or
+            # broken) is replaced, checked every few seconds rather than every chunk: each
+            # check costs the next query a health-check round trip.
+            if not connection.in_atomic_block and time.monotonic() >= recycle_at:
                 close_old_connections()
+                recycle_at = time.monotonic() + _RECYCLE_SECONDS
     except Exception as exc:
         with transaction.atomic():
             job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
