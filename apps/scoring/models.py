@@ -191,6 +191,14 @@ class FeatureSnapshot(models.Model):
         return f"{self.application_id} {self.input_hash[:12]}"
 
 
+# Rows per re-scoring chunk, and so per write transaction, unless the job says otherwise. A
+# score computed meanwhile for a file of the chunk (same model, same input: the same result key)
+# waits for that transaction to end, and the audit chain's lock is taken just before each
+# commit: 1,000 rows keep both waits to about a tenth of a second (issue #23 (2); at 5,000 an
+# approver's score waited about a second).
+RESCORING_CHUNK = 1000
+
+
 class RescoringJob(WorkflowModel):
     """One portfolio re-scoring run: a single Celery task walks the portfolio in chunks and
     reports progress here (done / total), which the job page polls."""
@@ -203,7 +211,7 @@ class RescoringJob(WorkflowModel):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("requested by"))
-    chunk_size = models.PositiveIntegerField(_("chunk size"), default=5000)
+    chunk_size = models.PositiveIntegerField(_("chunk size"), default=RESCORING_CHUNK)
     total = models.PositiveIntegerField(_("applications"), default=0)
     done = models.PositiveIntegerField(_("done"), default=0)
     created = models.PositiveIntegerField(_("new results"), default=0)
@@ -250,13 +258,13 @@ class ScoreResult(models.Model):
 
     application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("application"),
-                                    db_index=False)  # led by scoring_result_idempotent/latest
+                                    db_index=False)  # led by scoring_result_idempotent
     # Model version, snapshot, policy and job: on PostgreSQL checked once per statement by
     # triggers, not per row by constraints (migration 0010_score_result_set_based_keys: a
     # re-score chunk's commit spent more on 25,000 row checks than on its insert).
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
                                       related_name="scores", verbose_name=_("model version"),
-                                      db_index=False,  # led by scoring_result_recent
+                                      db_index=False,  # rarely searched by: see Meta
                                       db_constraint=False)
     # Indexes cost every bulk re-score: only those a query uses (snapshots and policies are
     # read from a result, never searched by).
@@ -291,11 +299,12 @@ class ScoreResult(models.Model):
             models.UniqueConstraint(fields=["application", "model_version", "input_hash"],
                                     name="scoring_result_idempotent"),
         ]
-        indexes = [models.Index(fields=["application", "-created_at"],
-                                name="scoring_result_latest"),
-                   # drift: recent scores of one model version
-                   models.Index(fields=["model_version", "created_at"],
-                                name="scoring_result_recent")]
+        # No other index (migration 0011): every one is written by each row of a portfolio
+        # re-score. An application's scores (the latest, its list, the sweeper's "scored
+        # since") are found by the unique key, which leads with the application (a file has a
+        # handful of results: one per model version and input); drift's recent scores of a
+        # version by the time index the portfolio facts' tail keeps on created_at
+        # (insight 0003: the window's rows are nearly all the champion's).
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.grade} ({self.score:.0f})"

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from contextlib import nullcontext
 from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Max
+from django.db import DataError, close_old_connections, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,7 @@ from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.scoring.features.assemble import records_to_columns
 from apps.scoring.models import (
+    RESCORING_CHUNK,
     FeatureSnapshot,
     ModelVersion,
     RescoringJob,
@@ -51,11 +54,7 @@ from apps.scoring.services.registry import champion_ensure, decision_policy_ensu
 from apps.scoring.states import ModelVersionState, RescoringJobState, ScoreTrigger
 
 logger = logging.getLogger(__name__)
-# Rows per chunk, and so per write transaction. A score computed meanwhile for a file of the
-# chunk (same model, same input: the same result key) waits for that transaction to end, and
-# the audit chain's lock is taken just before each commit: 1,000 rows keep both waits to about
-# a tenth of a second (issue #23 (2); at 5,000 an approver's score waited about a second).
-DEFAULT_CHUNK = 1000
+DEFAULT_CHUNK = RESCORING_CHUNK  # models.py says why 1,000
 _CENT = Decimal("0.01")
 
 
@@ -99,9 +98,13 @@ def rescoring_start(*, actor, model_version_id: int | None = None,
 
 
 def _portfolio_snapshot_ids() -> list[int]:
-    """The latest feature snapshot of every application ever scored, in id order."""
-    return sorted(FeatureSnapshot.objects.values("application_id")
-                  .annotate(last=Max("id")).values_list("last", flat=True))
+    """The latest feature snapshot of every application ever scored, in id order: sorted by
+    the database and read as plain rows (no queryset machinery per id; SQL both databases
+    read)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM scoring_featuresnapshot GROUP BY application_id "
+                       "ORDER BY 1")
+        return [row[0] for row in cursor.fetchall()]
 
 
 class _ReasonText:
@@ -146,17 +149,24 @@ def _read_chunk(snapshot_ids: list[int]) -> list[tuple]:
                 for i, a, h, v, r in cursor.fetchall()]
 
 
+def _id_array(ids: list[int]) -> str:
+    """Ids as one PostgreSQL array literal (bound as text, cast to bigint[] in the statement):
+    the driver's list adapter costs more per chunk than the query's own planning."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
     """PostgreSQL: the chunk's model columns picked out of the snapshots by the database, in one
     query, instead of decoding 5,000 JSON documents in Python and picking their keys row by row
     (most of a chunk's Python time). The same columns as `records_to_columns` on `_read_chunk`'s
     values:
 
-    - numeric: each value's text (`->>`) converted by numpy with Python's `float()`, as
-      `records_to_columns` converts the decoded value (a JSON number's text is its exact
-      decimal, so the double is the same; a number held as a string converts the same way);
-      null or absent → NaN. A text `float()` refuses (a boolean, an object) sends the chunk
-      down the portable path, which treats it its own way;
+    - numeric: each value's text (`->>`; a JSON number's text is its exact decimal) converted
+      to float8 by the database, a correctly rounded conversion as Python's `float()` is, so
+      the double is the same and the driver hands over floats rather than text for numpy to
+      parse; null or absent → NaN. A text the database refuses (a boolean, an object, a
+      string that is no number, a number beyond a double's range) sends the chunk to
+      `_read_chunk_text`, which converts the text with Python's `float()`;
     - categorical: a JSON string as it is, "" / null / absent → None; any other JSON type (a
       number, a boolean: `str()` of the decoded value would spell it differently) makes the
       query say so, and the chunk goes down the portable path.
@@ -167,13 +177,53 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
     categorical = [n for n in names if kinds[n] != NUMERIC]
     odd = " OR ".join(["jsonb_typeof(s.values -> %s) NOT IN ('string', 'null')"]
                       * len(categorical)) or "false"
+    picks = ["(s.values ->> %s)::float8" if kinds[n] == NUMERIC else "s.values ->> %s"
+             for n in names]
+    # Only placeholders are joined into the text; feature names are bound parameters.
+    sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
+           f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false), "
+           + ", ".join(picks) +
+           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
+    try:
+        # Inside a caller's transaction the refusal must not abort it: a savepoint there
+        # (none otherwise: the read runs in autocommit, between the chunks' transactions).
+        with (transaction.atomic() if connection.in_atomic_block else nullcontext()), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
+            fetched = cursor.fetchall()
+    except DataError:
+        return _read_chunk_text(snapshot_ids, kinds)
+    if any(r[4] for r in fetched):
+        return None
+    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
+    columns = {}
+    for k, name in enumerate(names):
+        if kinds[name] == NUMERIC:
+            # None (null, absent) → NaN, as numpy converts it for a float array.
+            columns[name] = np.array(cells[k], dtype=float)
+        else:
+            columns[name] = [None if v == "" else v for v in cells[k]]
+    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
+    return rows, columns
+
+
+def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
+    """`_read_chunk_columns` for a chunk with a numeric value the database would not convert:
+    each
+    numeric value's text (`->>`) converted by numpy with Python's `float()`, as
+    `records_to_columns` converts the decoded value; a text `float()` refuses sends the chunk
+    down the portable path (None)."""
+    names = list(kinds)
+    categorical = [n for n in names if kinds[n] != NUMERIC]
+    odd = " OR ".join(["jsonb_typeof(s.values -> %s) NOT IN ('string', 'null')"]
+                      * len(categorical)) or "false"
     # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
            f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false)"
            + ", s.values ->> %s" * len(names) +
-           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s) ORDER BY s.id")
+           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*categorical, *names, snapshot_ids])
+        cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
         fetched = cursor.fetchall()
     if any(r[4] for r in fetched):
         return None
@@ -183,7 +233,7 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
         if kinds[name] == NUMERIC:
             try:
                 columns[name] = np.array(cells[k], dtype=float)
-            except ValueError:
+            except (ValueError, TypeError):
                 return None
         else:
             columns[name] = [None if v == "" else v for v in cells[k]]
@@ -222,12 +272,15 @@ def _score_chunk(rows: list[tuple], document: dict, model, reasons: _ReasonText,
     }
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def _copy_text(value: str) -> str:
-    """A string as one field of COPY's text format."""
-    return value.translate(_COPY_ESCAPES)
+    """A string as one field of COPY's text format. Four C-level scans and, only when one
+    finds something, four replaces: `str.translate` with a mapping looks up every character
+    in Python and cost most of a chunk's COPY text (reason texts run to hundreds of
+    characters)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return value
 
 
 def _copy_block(scored: dict, reasons: _ReasonText) -> str:
@@ -259,6 +312,30 @@ def _copy_block(scored: dict, reasons: _ReasonText) -> str:
     return "".join(lines)
 
 
+def _temp_table(cursor, name: str, columns: str) -> None:
+    """Create the chunk's temporary table once per database session, not once per chunk (a
+    CREATE … IF NOT EXISTS is still a catalog lookup and a notice per chunk). The session is
+    recognised by its driver connection: a reconnect (CONN_MAX_AGE, a health check) starts
+    one without the table. Known to exist only once its creation has committed: a rolled
+    back transaction (a failed chunk, a caller's) takes the table with it."""
+    session = connection.connection
+    made = getattr(session, "_credence_temp_tables", None)
+    if made is None:
+        made = set()
+        session._credence_temp_tables = made
+    if name not in made:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) "
+                       "ON COMMIT DELETE ROWS")
+        transaction.on_commit(lambda: made.add(name))
+
+
+def _temp_table_empty(cursor, name: str) -> None:
+    """ON COMMIT DELETE ROWS empties the table when the chunk's own transaction commits; only
+    inside a caller's transaction (the chunk is then a savepoint) must it be emptied here."""
+    if len(connection.atomic_blocks) > 1:
+        cursor.execute(f"TRUNCATE {name}")
+
+
 def _write_postgresql(scored: dict, *, job, version, policy, reasons: _ReasonText) -> int:
     """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING
     (CONVENTIONS §8). The suggested limit is computed there, in exact NUMERIC: the smaller of
@@ -267,11 +344,10 @@ def _write_postgresql(scored: dict, *, job, version, policy, reasons: _ReasonTex
     document = policy.document
     shares = [(g, str(document["limits"][g]["revenue_share"])) for g, _ in document["grades"]]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS scoring_rescore_tmp (application_id bigint, "
-            "snapshot_id bigint, input_hash varchar(64), probability float8, score float8, "
-            "grade varchar(10), reasons jsonb, recommendation varchar(10), knockouts jsonb, "
-            "price_band varchar(20)) ON COMMIT DELETE ROWS")
+        _temp_table(cursor, "scoring_rescore_tmp", "application_id bigint, snapshot_id bigint, "
+                    "input_hash varchar(64), probability float8, score float8, "
+                    "grade varchar(10), reasons jsonb, recommendation varchar(10), "
+                    "knockouts jsonb, price_band varchar(20)")
         with cursor.cursor.copy("COPY scoring_rescore_tmp FROM STDIN") as copy:
             copy.write(_copy_block(scored, reasons))
         # Only placeholders are joined into the text; every value is a bound parameter.
@@ -295,7 +371,7 @@ def _write_postgresql(scored: dict, *, job, version, policy, reasons: _ReasonTex
             [version.pk, policy.pk, ScoreTrigger.RESCORING, job.pk, timezone.now(),
              *[x for pair in shares for x in pair]])
         created = cursor.rowcount
-        cursor.execute("TRUNCATE scoring_rescore_tmp")
+        _temp_table_empty(cursor, "scoring_rescore_tmp")
     return created
 
 
@@ -334,10 +410,9 @@ def _write_shadow_postgresql(scored: dict, *, job, version, policy, reasons) -> 
     """A challenger's chunk: COPY into a temporary table, then one INSERT … ON CONFLICT DO
     NOTHING into the shadow table (no advice, limit or price: nothing decides on these)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS scoring_shadow_tmp (application_id bigint, "
-            "snapshot_id bigint, input_hash varchar(64), probability float8, score float8, "
-            "grade varchar(10)) ON COMMIT DELETE ROWS")
+        _temp_table(cursor, "scoring_shadow_tmp", "application_id bigint, snapshot_id bigint, "
+                    "input_hash varchar(64), probability float8, score float8, "
+                    "grade varchar(10)")
         with cursor.cursor.copy("COPY scoring_shadow_tmp FROM STDIN") as copy:
             for i, row in enumerate(scored["rows"]):
                 copy.write_row((row[1], row[0], row[2], scored["probability"][i],
@@ -350,7 +425,7 @@ def _write_shadow_postgresql(scored: dict, *, job, version, policy, reasons) -> 
             "ON CONFLICT (model_version_id, application_id, input_hash) DO NOTHING",
             [version.pk, policy.pk, ScoreTrigger.RESCORING, job.pk, timezone.now()])
         created = cursor.rowcount
-        cursor.execute("TRUNCATE scoring_shadow_tmp")
+        _temp_table_empty(cursor, "scoring_shadow_tmp")
     return created
 
 
@@ -372,6 +447,31 @@ def _writer(version):
     if version.state == ModelVersionState.CHAMPION:
         return _write_postgresql if postgresql else _write_orm
     return _write_shadow_postgresql if postgresql else _write_shadow_orm
+
+
+# How often a running job lets Django replace its database connection (CONN_MAX_AGE is 60 s).
+_RECYCLE_SECONDS = 10
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off; "
+
+
+def _progress(job, rows: int, created: int, *, asynchronous: bool) -> None:
+    """Count the chunk in the job's progress. On PostgreSQL, in a transaction the job owns
+    (`asynchronous`), the same round trip also lets the chunk's commit return before its WAL
+    is flushed to disk (SET LOCAL: this transaction only): a crash can then lose only the
+    last few chunks' commits, each whole (results, progress and audit event together, in WAL
+    order, so never the middle of the audit chain: any later commit that is flushed flushes
+    them first); the job is then failed as interrupted on redelivery, and a new run fills in
+    what is missing (results are idempotent)."""
+    if connection.vendor == "postgresql":
+        update = ("UPDATE scoring_rescoringjob SET done = done + %s, created = created + %s "
+                  "WHERE id = %s")
+        with connection.cursor() as cursor:
+            # Two statements in one text: psycopg's client-side cursor sends them together.
+            cursor.execute(_ASYNC_COMMIT + update if asynchronous else update,
+                           [rows, created, job.pk])
+        return
+    RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + rows,
+                                                  created=F("created") + created)
 
 
 def rescoring_run(*, job_id: int) -> RescoringJob:
@@ -398,6 +498,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         model = model_of(version)
         reasons = _ReasonText(model)
         write = _writer(version)
+        recycle_at = time.monotonic() + _RECYCLE_SECONDS
         for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
             chunk = snapshot_ids[start:start + job.chunk_size]
             # Read and scored before the write transaction: snapshots are never changed once
@@ -407,18 +508,22 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
                      if connection.vendor == "postgresql" else None)
             rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
             scored = _score_chunk(rows, policy.document, model, reasons, columns)
+            own = not connection.in_atomic_block
             with transaction.atomic():
                 created = write(scored, job=job, version=version, policy=policy,
                                 reasons=reasons)
-                RescoringJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows),
-                                                              created=F("created") + created)
+                _progress(job, len(rows), created, asynchronous=own)
                 # The audit lock comes last: taken just before commit, held only for the append.
                 audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
                     "chunk": n, "model_version": version.version,
                     "policy_version": policy.version, "count": len(rows),
                     "created": created, "application_ids": [r[1] for r in rows]})
-            if not connection.in_atomic_block:  # a caller's transaction keeps its connection
+            # A caller's transaction keeps its connection; otherwise one past its age (or
+            # broken) is replaced, checked every few seconds rather than every chunk: each
+            # check costs the next query a health-check round trip.
+            if not connection.in_atomic_block and time.monotonic() >= recycle_at:
                 close_old_connections()
+                recycle_at = time.monotonic() + _RECYCLE_SECONDS
     except Exception as exc:
         with transaction.atomic():
             job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
