@@ -31,10 +31,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 PAGES = ["portfolio", "pipeline", "officers", "thresholds", "notifications", "portrait"]
 
 
-def _setup(url: str) -> None:
+def _setup(url: str, reuse: bool = False) -> None:
     from bench_monitoring_run import _recreate_database
 
-    _recreate_database(url)
+    if not reuse:
+        _recreate_database(url)
     os.environ.update({"DJANGO_SETTINGS_MODULE": "config.settings.local", "DATABASE_URL": url,
                        "DJANGO_DEBUG": "false", "CELERY_BROKER_URL": "memory://",
                        "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
@@ -45,6 +46,8 @@ def _setup(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if reuse:
+        return
     from apps.demo.seed import seed_demo
     from apps.monitoring.seed import seed_monitoring
     from apps.products.seed import seed_products
@@ -172,6 +175,19 @@ def _urls() -> dict[str, str]:
             "portrait": f"/insight/enterprises/{firm.pk}/"}
 
 
+def _reused(client, bare_url: str, pages: list[str], requests: int) -> int:
+    _summaries()
+    bare = _measure(client, bare_url, requests * 2)
+    print(f"bare page: median {bare[1]:.1f} ms, p95 {bare[2]:.1f} ms, {bare[0]} queries "
+          f"(reused database; load average {os.getloadavg()[0]:.1f})")
+    for page, page_url in _urls().items():
+        if page in pages:
+            queries, median, p95 = _measure(client, page_url, requests)
+            print(f"insight {page} (reused database): {queries} queries; median {median:.1f} "
+                  f"ms, p95 {p95:.1f} ms = {p95 / bare[1]:.1f}x the bare page's median")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=100_000)
@@ -179,10 +195,15 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=1_000, help="loans in the small book")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the pages on a database an earlier full run generated (say, "
+                             "a copy made with createdb -T): migrate it and catch its summaries "
+                             "up, but generate nothing; the small-book query count is not "
+                             "re-measured, so this is for iterating, not for the figures")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL",
                          "postgres://postgres@127.0.0.1:5432/credence_bench_insight")
-    _setup(url)
+    _setup(url, reuse=args.reuse)
     from bench_monitoring_run import _generate
     from django.test import Client
 
@@ -192,6 +213,8 @@ def main() -> int:
     pages = [p for p in args.pages.split(",") if p in PAGES]
     client = Client()
     client.force_login(User.objects.get(username="lead.north"))
+    if args.reuse:
+        return _reused(client, bare_url, pages, args.requests)
 
     _generate(args.small, 0, seed=1)
     _audit_events(args.small * 10)

@@ -78,6 +78,9 @@ def test_chunk_commit_does_not_wait_for_the_log_flush(world, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=False):
         run = classification_run_start(as_of=timezone.localdate())
     with connection.cursor() as cursor:
+        # The test settings run every connection with synchronous_commit off; put this
+        # transaction back to the production default so the chunk's own setting shows.
+        cursor.execute("SET LOCAL synchronous_commit TO on")
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
         classification_chunk_run(chunk_id=run.chunks.get().pk)
