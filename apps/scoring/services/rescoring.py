@@ -155,6 +155,29 @@ def _id_array(ids: list[int]) -> str:
     return "{" + ",".join(map(str, ids)) + "}"
 
 
+def _chunk_from_fetched(fetched: list[tuple], kinds: dict[str, str]):
+    """(rows, columns) from the chunk read's rows (id, application, input hash, red flags'
+    text, "odd categorical" flag, then one cell per model column), or None when the chunk
+    needs the portable path: a categorical cell of another JSON type, or a numeric text
+    numpy's `float()` refuses. Null or absent numeric cells become NaN, as numpy converts
+    None for a float array."""
+    names = list(kinds)
+    if any(r[4] for r in fetched):
+        return None
+    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
+    columns = {}
+    for k, name in enumerate(names):
+        if kinds[name] == NUMERIC:
+            try:
+                columns[name] = np.array(cells[k], dtype=float)
+            except (ValueError, TypeError):
+                return None
+        else:
+            columns[name] = [None if v == "" else v for v in cells[k]]
+    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
+    return rows, columns
+
+
 def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
     """PostgreSQL: the chunk's model columns picked out of the snapshots by the database, in one
     query, instead of decoding 5,000 JSON documents in Python and picking their keys row by row
@@ -193,18 +216,7 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
             fetched = cursor.fetchall()
     except DataError:
         return _read_chunk_text(snapshot_ids, kinds)
-    if any(r[4] for r in fetched):
-        return None
-    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
-    columns = {}
-    for k, name in enumerate(names):
-        if kinds[name] == NUMERIC:
-            # None (null, absent) → NaN, as numpy converts it for a float array.
-            columns[name] = np.array(cells[k], dtype=float)
-        else:
-            columns[name] = [None if v == "" else v for v in cells[k]]
-    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
-    return rows, columns
+    return _chunk_from_fetched(fetched, kinds)
 
 
 def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
@@ -225,20 +237,7 @@ def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
     with connection.cursor() as cursor:
         cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
         fetched = cursor.fetchall()
-    if any(r[4] for r in fetched):
-        return None
-    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
-    columns = {}
-    for k, name in enumerate(names):
-        if kinds[name] == NUMERIC:
-            try:
-                columns[name] = np.array(cells[k], dtype=float)
-            except (ValueError, TypeError):
-                return None
-        else:
-            columns[name] = [None if v == "" else v for v in cells[k]]
-    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
-    return rows, columns
+    return _chunk_from_fetched(fetched, kinds)
 
 
 def _score_chunk(rows: list[tuple], document: dict, model, reasons: _ReasonText,
