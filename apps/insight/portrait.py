@@ -7,21 +7,27 @@ queries whatever the borrower's history: one per kind of record, none per row.
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import visible_branch_ids
+from apps.applications.models import Application
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
+from apps.core.compiled import send_together, values_query
 from apps.datahub.facts import source_facts
 from apps.documents.models import Document
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
+from apps.insight.portrait_extras import extras_from, extras_queries
 from apps.investigations.models import Investigation
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
 from apps.monitoring import selectors as monitoring
+from apps.monitoring.models import Action, Signal
 from apps.parties.selectors import enterprise_get
 from apps.scoring.features.spec import BY_NAME
 from apps.scoring.selectors import decision_scores
@@ -46,31 +52,88 @@ def reason_words(reason: dict) -> str:
     return f"{label}: {attribute}" if attribute not in (None, "") else label
 
 
+class _Row(SimpleNamespace):
+    """One record as the portrait's template reads it (`a.pk`, `a.get_state_display`,
+    `a.product_version.product.code`): only the columns the page shows, no model instance."""
+
+
+def _display(model, field: str, value) -> str:
+    """What `instance.get_<field>_display()` shows for `value`."""
+    return force_str(dict(model._meta.get_field(field).flatchoices).get(value, value),
+                     strings_only=True)
+
+
 def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
-    """The portrait of one enterprise the viewer may see (Http404 otherwise)."""
+    """The portrait of one enterprise the viewer may see (Http404 otherwise).
+
+    After the enterprise (the 404 check), every read goes to the database in one round trip
+    (`apps.core.compiled.send_together`), each naming only the columns the page shows: the
+    files the viewer may see, and through them (a subquery, not a list of ids) their scores,
+    investigations and documents; the loans at the viewer's branches; open signals and
+    actions; the relations graph and the parsed series (portrait_extras)."""
     enterprise = enterprise_get(viewer=viewer, enterprise_id=enterprise_id)
     today = timezone.localdate()
-    applications = list(application_list(viewer=viewer, filters={"enterprise": enterprise})
-                        .order_by("-created_at", "-id"))
-    application_ids = [a.pk for a in applications]
-    by_application = {a.pk: a for a in applications}
+    files = application_list(viewer=viewer, filters={"enterprise_id": enterprise.pk})
+    visible_files = files.values("id")
 
     loans = Loan.objects.filter(enterprise=enterprise)
     branches = visible_branch_ids(viewer=viewer)
     if branches is not None:  # a borrower may hold loans booked at another branch
         loans = loans.filter(branch_id__in=branches)
-    loans = list(loans.select_related("product_version__product", "risk_status")
-                 .order_by("-value_date", "-id"))
 
-    scores = list(decision_scores().filter(application_id__in=application_ids)
-                  .select_related("model_version").order_by("created_at", "id"))
+    reads = [
+        values_query("portrait.applications", files.order_by("-created_at", "-id"), (
+            "id", "reference", "state", "created_at", "amount_requested", "amount_approved",
+            "product_version__product__code")),
+        values_query("portrait.loans", loans.order_by("-value_date", "-id"), (
+            "id", "loan_number", "state", "outstanding_principal", "principal", "value_date",
+            "dpd_principal", "dpd_interest")),
+        values_query("portrait.scores", decision_scores()
+                     .filter(application_id__in=visible_files).order_by("created_at", "id"), (
+            "created_at", "application__reference", "score", "grade", "probability",
+            "reasons", "model_version__version")),
+        values_query("portrait.investigations", Investigation.objects
+                     .filter(application_id__in=visible_files).order_by("-id"), (
+            "application__reference", "red_flags", "cross_check_findings")),
+        values_query("portrait.signals", monitoring.signal_list(viewer=viewer)
+                     .filter(loan__enterprise=enterprise).order_by("-level", "raised_at"), (
+            "id", "loan_id", "rule__name_en", "rule__name_zh", "level", "observed",
+            "raised_at")),
+        values_query("portrait.actions", monitoring.action_list(viewer=viewer)
+                     .filter(loan__enterprise=enterprise), (
+            "kind", "state", "due_date", "owner__username", "owner__first_name",
+            "owner__last_name")),
+        values_query("portrait.documents", Document.objects
+                     .filter(application_id__in=visible_files)
+                     .order_by("expires_on", "-uploaded_at"), (
+            "state", "expires_on", "application__reference", "document_type__name_en",
+            "document_type__name_zh")),
+        *extras_queries(enterprise=enterprise, application_ids=visible_files)]
+    (application_rows, loan_rows, score_values, investigation_rows, signal_rows, action_rows,
+     document_rows, *extra_rows) = send_together(reads)
+
+    zh = _zh()
+    applications = [_Row(
+        pk=r["id"], reference=r["reference"], state=r["state"],
+        get_state_display=_display(Application, "state", r["state"]),
+        created_at=r["created_at"], amount_requested=r["amount_requested"],
+        amount_approved=r["amount_approved"],
+        product_version=_Row(product=_Row(code=r["product_version__product__code"])))
+        for r in application_rows]
+    loans = [_Row(
+        pk=r["id"], loan_number=r["loan_number"], state=r["state"],
+        get_state_display=_display(Loan, "state", r["state"]),
+        outstanding_principal=r["outstanding_principal"], principal=r["principal"],
+        value_date=r["value_date"], dpd=max(r["dpd_principal"], r["dpd_interest"]))
+        for r in loan_rows]
+
     score_rows = [{
-        "label": timezone.localtime(s.created_at).date().isoformat(),
-        "when": s.created_at, "application": by_application[s.application_id].reference,
-        "score": round(s.score), "grade": s.grade,
-        "probability": Decimal(str(round(s.probability, 4))),
-        "reasons": "; ".join(reason_words(r) for r in (s.reasons or [])[:3]),
-        "model": s.model_version.version} for s in scores]
+        "label": timezone.localtime(s["created_at"]).date().isoformat(),
+        "when": s["created_at"], "application": s["application__reference"],
+        "score": round(s["score"]), "grade": s["grade"],
+        "probability": Decimal(str(round(s["probability"], 4))),
+        "reasons": "; ".join(reason_words(r) for r in (s["reasons"] or [])[:3]),
+        "model": s["model_version__version"]} for s in score_values]
     score_chart = Chart(
         key="scores", title=_("Scores over time"), kind="line", category="label",
         series=["score"],
@@ -83,13 +146,11 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
             "grade": score_rows[-1]["grade"], "score": score_rows[-1]["score"],
             "model": score_rows[-1]["model"]}) if score_rows else "")
 
-    zh = _zh()
     red_flags = []
-    for investigation in Investigation.objects.filter(application_id__in=application_ids) \
-            .order_by("-id"):
-        reference = by_application[investigation.application_id].reference
-        for finding in [*(investigation.red_flags or []),
-                        *(investigation.cross_check_findings or [])]:
+    for investigation in investigation_rows:
+        reference = investigation["application__reference"]
+        for finding in [*(investigation["red_flags"] or []),
+                        *(investigation["cross_check_findings"] or [])]:
             red_flags.append({
                 "application": reference, "severity": finding.get("severity", ""),
                 "kind": finding.get("kind", ""),
@@ -117,15 +178,22 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
         summary=_("Total exposure, counting approved amounts not yet drawn and amounts still "
                   "asked for: %(total)s.") % {"total": _money(outstanding + approved + pipeline)})
 
-    signals = list(monitoring.signal_list(viewer=viewer).filter(loan__enterprise=enterprise)
-                   .order_by("-level", "raised_at"))
-    actions = list(monitoring.action_list(viewer=viewer).filter(loan__enterprise=enterprise))
-
-    documents = list(Document.objects.filter(application_id__in=application_ids)
-                     .select_related("document_type").order_by("expires_on", "-uploaded_at"))
-    for document in documents:
-        document.expiry = _expiry(document.expires_on, today)
-        document.reference = by_application[document.application_id].reference
+    signals = [_Row(pk=r["id"], loan_id=r["loan_id"],
+                    rule=_Row(name=r["rule__name_zh"] if zh else r["rule__name_en"]),
+                    level=r["level"], get_level_display=_display(Signal, "level", r["level"]),
+                    observed=r["observed"], raised_at=r["raised_at"]) for r in signal_rows]
+    actions = [_Row(get_kind_display=_display(Action, "kind", r["kind"]),
+                    get_state_display=_display(Action, "state", r["state"]),
+                    due_date=r["due_date"],
+                    owner=_Row(display_name=" ".join(
+                        n for n in (r["owner__first_name"], r["owner__last_name"]) if n)
+                        or r["owner__username"])) for r in action_rows]
+    documents = [_Row(
+        document_type=_Row(name=r["document_type__name_zh"] if zh
+                           else r["document_type__name_en"]),
+        get_state_display=_display(Document, "state", r["state"]),
+        expires_on=r["expires_on"], expiry=_expiry(r["expires_on"], today),
+        reference=r["application__reference"]) for r in document_rows]
 
     # What the outside sources said (registry, court, tax, utility, credit bureau), newest
     # answer per source with its provenance; for viewers who may see the hub's pulls.
@@ -138,6 +206,7 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
         "charts": [exposure_chart, score_chart], "red_flags": red_flags,
         "signals": signals, "actions": actions, "documents": documents, "today": today,
         "exposure": {"outstanding": outstanding, "approved": approved, "pipeline": pipeline},
+        **extras_from(enterprise=enterprise, rows=extra_rows),
     }
 
 

@@ -7,6 +7,8 @@ there): the relations graph and the parsed tax, bank and utility series as small
 - Series: the monthly figures the document checks parsed from the enterprise's bank
   statements, tax records and utility bills (the latest finished check of each kind across the
   applications the viewer may see), one small line chart per kind. One query.
+
+The portrait sends both reads with its own in one round trip (`extras_queries`).
 """
 
 from decimal import Decimal, InvalidOperation
@@ -15,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.compiled import CompiledValues, send_together, values_query
 from apps.documents.models import DocumentCheck
 from apps.documents.states import CheckKind, CheckStatus
 from apps.insight.charts import COUNT, MONEY, TEXT, Chart, Column
@@ -58,19 +61,26 @@ class GraphChart(Chart):
     summary_subject: str = ""
 
 
-def relations_chart(*, enterprise) -> GraphChart:
+def relations_query(*, enterprise) -> CompiledValues | None:
     touching = Q(to_enterprise=enterprise) | Q(from_enterprise=enterprise)
-    edges = (Relationship.objects.filter(touching)
-             .select_related("from_person", "from_enterprise", "to_enterprise", "to_person")
-             .order_by("kind", "id"))
+    return values_query("portrait.relations", Relationship.objects.filter(touching)
+                        .order_by("kind", "id"), (
+        "kind", "stake_percent", "from_person_id", "from_person__name",
+        "from_enterprise__name", "to_enterprise_id", "to_enterprise__name",
+        "to_person__name"))
+
+
+def relations_chart(*, enterprise, edges: list[dict]) -> GraphChart:
     labels = dict(RelationshipKind.choices)
     rows = []
     for edge in edges:
-        source = edge.from_person.name if edge.from_person_id else edge.from_enterprise.name
-        target = edge.to_enterprise.name if edge.to_enterprise_id else edge.to_person.name
-        rows.append({"from": source, "kind": str(labels.get(edge.kind, edge.kind)),
-                     "to": target,
-                     "stake": f"{edge.stake_percent}%" if edge.stake_percent is not None else ""})
+        source = edge["from_person__name"] if edge["from_person_id"] \
+            else edge["from_enterprise__name"]
+        target = edge["to_enterprise__name"] if edge["to_enterprise_id"] \
+            else edge["to_person__name"]
+        stake = edge["stake_percent"]
+        rows.append({"from": source, "kind": str(labels.get(edge["kind"], edge["kind"])),
+                     "to": target, "stake": f"{stake}%" if stake is not None else ""})
     chart = GraphChart(
         key="relations", title=_("Relations"), kind="graph", category="from", series=[],
         columns=[Column("from", _("Who")), Column("kind", _("Is")),
@@ -90,11 +100,15 @@ def _amount(value) -> Decimal | None:
         return None
 
 
-def series_charts(*, application_ids: list[int]) -> list[Chart]:
+def series_query(*, application_ids) -> CompiledValues | None:
+    """`application_ids`: a list, or a subquery of the files the viewer may see."""
+    return values_query("portrait.series", DocumentCheck.objects.filter(
+        document__application_id__in=application_ids, kind__in=list(SERIES),
+        status__in=FINISHED).order_by("kind", "finished_at", "id"), ("kind", "findings"))
+
+
+def series_charts(*, checks: list[dict]) -> list[Chart]:
     """One small chart per parsed series kind the enterprise's documents have."""
-    checks = (DocumentCheck.objects.filter(document__application_id__in=application_ids,
-                                           kind__in=list(SERIES), status__in=FINISHED)
-              .order_by("kind", "finished_at", "id").values("kind", "findings"))
     monthly: dict[str, dict[str, dict]] = {}
     for check in checks:  # later checks overwrite the months they cover
         months = (check["findings"] or {}).get("monthly") or {}
@@ -119,7 +133,20 @@ def series_charts(*, application_ids: list[int]) -> list[Chart]:
     return charts
 
 
-def portrait_extras(*, enterprise, application_ids: list[int]) -> dict:
-    """What `insight/partials/portrait_extras.html` shows (two queries)."""
-    return {"relations": relations_chart(enterprise=enterprise),
-            "series": series_charts(application_ids=application_ids)}
+def extras_queries(*, enterprise, application_ids) -> list[CompiledValues | None]:
+    """The two reads, to be sent with the portrait's others (`send_together`)."""
+    return [relations_query(enterprise=enterprise),
+            series_query(application_ids=application_ids)]
+
+
+def extras_from(*, enterprise, rows: list[list[dict]]) -> dict:
+    """What `insight/partials/portrait_extras.html` shows, from `extras_queries`' rows."""
+    edges, checks = rows
+    return {"relations": relations_chart(enterprise=enterprise, edges=edges),
+            "series": series_charts(checks=checks)}
+
+
+def portrait_extras(*, enterprise, application_ids) -> dict:
+    """The relations graph and the parsed series on their own (one round trip)."""
+    return extras_from(enterprise=enterprise, rows=send_together(
+        extras_queries(enterprise=enterprise, application_ids=application_ids)))

@@ -17,7 +17,6 @@ from apps.insight import scorecard
 from apps.insight import thresholds as threshold_selectors
 from apps.insight.forms import PipelineFilterForm, PortfolioFilterForm
 from apps.insight.officer_quality import officer_quality
-from apps.insight.portrait_extras import portrait_extras
 from apps.insight.selectors import filter_choices, may_view_portfolio, portfolio_dashboard
 
 EXPORT_TYPES = {
@@ -75,7 +74,7 @@ def enterprise_portrait(request, enterprise_id: int):
     portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
                                                       enterprise_id=enterprise_id)
     return render(request, "insight/enterprise.html", {
-        **portrait, **_extras(portrait),
+        **portrait,
         "export_url": reverse("insight:enterprise", args=[enterprise_id]) + "export/"})
 
 
@@ -84,18 +83,11 @@ def enterprise_portrait(request, enterprise_id: int):
 def enterprise_export(request, enterprise_id: int, chart: str, fmt: str):
     portrait = portrait_selectors.enterprise_portrait(viewer=request.user,
                                                       enterprise_id=enterprise_id)
-    extras = _extras(portrait)
-    charts = [*portrait["charts"], extras["relations"], *extras["series"]]
+    charts = [*portrait["charts"], portrait["relations"], *portrait["series"]]
     found = next((c for c in charts if c.key == chart), None)
     if found is None:
         raise Http404("No such chart")
     return _export(found, fmt, f"enterprise-{enterprise_id}")
-
-
-def _extras(portrait: dict) -> dict:
-    """The relations graph and the parsed series (apps/insight/portrait_extras.py)."""
-    return portrait_extras(enterprise=portrait["enterprise"],
-                           application_ids=[a.pk for a in portrait["applications"]])
 
 
 def _officer_charts(request) -> list:

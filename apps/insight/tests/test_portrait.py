@@ -114,7 +114,9 @@ def test_portrait_queries_do_not_grow_with_history(world, firm, django_assert_nu
         return len(queries)
 
     baseline = count()
-    assert baseline <= 15
+    # The viewer's roles and branches, the enterprise, the outside sources, and the nine reads
+    # of the page sent in one round trip on PostgreSQL (one by one elsewhere).
+    assert baseline <= (9 if connection.vendor == "postgresql" else 17)
     for _ in range(3):
         loan = world.loan(enterprise=enterprise, outstanding="1000", dpd=40)
         score(loan.application, grade="C")
