@@ -21,12 +21,11 @@ its round trips and the building of each query (issue #22).
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from apps.accounts.roles import Role
 from apps.applications.selectors import application_list
@@ -36,6 +35,7 @@ from apps.investigations.models import PolicyValue
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.inspection_selectors import inspection_list
 from apps.monitoring.inspection_states import OPEN_INSPECTION_STATES
+from apps.monitoring.states import ActionKind
 
 DUE_SOON_KEY = "notifications.due_soon_days"
 LIST_LIMIT = 20
@@ -68,13 +68,27 @@ def _horizon() -> int:
     return int(value) if value is not None else 0
 
 
-def _first_page(queryset: QuerySet) -> tuple[int, list]:
-    """(total, the first LIST_LIMIT rows) in one query: the total is a window count over
-    every matching row, taken before the LIMIT; no row, no total to read: 0. A window
-    rather than a scalar subquery: the selectors' querysets (the inbox's conflict checks
-    above all) cost more to build into SQL than to run, so each is compiled once."""
-    rows = list(queryset.annotate(notice_total=Window(Count("pk")))[:LIST_LIMIT])
-    return (rows[0].notice_total if rows else 0), rows
+def _first_page(queryset: QuerySet, *fields: str, **expressions) -> tuple[int, list[dict]]:
+    """(total, the first LIST_LIMIT rows as dicts of `fields` and `expressions`) in one query:
+    the total is a window count over every matching row, taken before the LIMIT; no row, no
+    total to read: 0. Only the columns a notice shows are read (`values()`): the selectors'
+    select_related chains (up to seven tables for the inbox) cost more to build into SQL and
+    to plan than the rows cost to read, so none of them is joined unless a notice needs it
+    (issue #22)."""
+    rows = list(queryset.values(*fields, **expressions, notice_total=Window(Count("pk")))
+                [:LIST_LIMIT])
+    return (rows[0]["notice_total"] if rows else 0), rows
+
+
+def _label(row: dict) -> str:
+    """ApprovalStep.label on a values() row: the Chinese label under Chinese, if there is one."""
+    return row["label_zh"] if (get_language() or "").startswith("zh") and row["label_zh"] \
+        else row["label_en"]
+
+
+def _rule_name(row: dict) -> str:
+    """SignalRule.name on a values() row (rules are data in both languages)."""
+    return row["rule_zh"] if (get_language() or "").startswith("zh") else row["rule_en"]
 
 
 def notification_centre(*, viewer) -> dict:
@@ -85,60 +99,58 @@ def notification_centre(*, viewer) -> dict:
     until = today + dt.timedelta(days=horizon)
     sections = []
 
-    total, steps = _first_page(inbox_list(viewer=viewer))
-    approvals = [Notice(
+    total, steps = _first_page(
+        inbox_list(viewer=viewer), "label_en", "label_zh", "due_at",
+        reference=F("route__application__reference"),
+        firm=F("route__application__enterprise__name"))
+    inbox = reverse("approvals:inbox")
+    sections.append(("approval", total, [Notice(
         "approval", _("%(reference)s (%(enterprise)s) waits for you at “%(step)s”.") % {
-            "reference": s.route.application.reference,
-            "enterprise": s.route.application.enterprise.name, "step": s.label},
-        reverse("approvals:inbox"), timezone.localtime(s.due_at).date() if s.due_at else None,
-        late=bool(s.due_at and s.due_at < now)) for s in steps]
-    sections.append(("approval", total, approvals))
+            "reference": s["reference"], "enterprise": s["firm"], "step": _label(s)},
+        inbox, timezone.localtime(s["due_at"]).date() if s["due_at"] else None,
+        late=bool(s["due_at"] and s["due_at"] < now)) for s in steps]))
 
-    # Returned and assigned files in one query: each kind ranked and counted in its own
-    # window, its first LIST_LIMIT rows kept.
-    kind = Case(When(state=ApplicationState.RETURNED, then=Value("returned")),
-                default=Value("assignment"))
-    mine = application_list(viewer=viewer).filter(account_manager=viewer, state__in=[
-        ApplicationState.RETURNED, ApplicationState.SUBMITTED, ApplicationState.INVESTIGATING])
-    files = {"returned": [], "assignment": []}
-    for a in mine.annotate(
-            notice_kind=kind, notice_total=Window(Count("pk"), partition_by=kind),
-            notice_rank=Window(RowNumber(), partition_by=kind,
-                               order_by=[F("updated_at").asc(), F("id").asc()])
-    ).filter(notice_rank__lte=LIST_LIMIT).order_by("updated_at", "id"):
-        files[a.notice_kind].append(a)
-    returned, assigned = files["returned"], files["assignment"]
-    total = returned[0].notice_total if returned else 0
+    # Returned and assigned files: one query each, its first page with its total.
+    mine = application_list(viewer=viewer).filter(account_manager=viewer).order_by(
+        "updated_at", "id")
+    fields = ("id", "reference", "state", "updated_at")
+    enterprise = {"firm": F("enterprise__name")}
+    total, returned = _first_page(mine.filter(state=ApplicationState.RETURNED), *fields,
+                                  **enterprise)
     sections.append(("returned", total, [Notice(
         "returned", _("%(reference)s (%(enterprise)s) was returned to you for rework.") % {
-            "reference": a.reference, "enterprise": a.enterprise.name},
-        reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
+            "reference": a["reference"], "enterprise": a["firm"]},
+        _detail("applications:detail", a["id"]), timezone.localtime(a["updated_at"]).date())
         for a in returned]))
 
-    total = assigned[0].notice_total if assigned else 0
+    states = dict(ApplicationState.choices)
+    total, assigned = _first_page(mine.filter(state__in=[
+        ApplicationState.SUBMITTED, ApplicationState.INVESTIGATING]), *fields, **enterprise)
     sections.append(("assignment", total, [Notice(
         "assignment", _("%(reference)s (%(enterprise)s) is yours: %(state)s.") % {
-            "reference": a.reference, "enterprise": a.enterprise.name,
-            "state": a.get_state_display()},
-        reverse("applications:detail", args=[a.pk]), timezone.localtime(a.updated_at).date())
+            "reference": a["reference"], "enterprise": a["firm"],
+            "state": states.get(a["state"], a["state"])},
+        _detail("applications:detail", a["id"]), timezone.localtime(a["updated_at"]).date())
         for a in assigned]))
 
+    loan = {"loan_number": F("loan__loan_number"), "firm": F("loan__enterprise__name")}
     inspections_total, inspections = _first_page(inspection_list(viewer=viewer).filter(
         officer=viewer, state__in=OPEN_INSPECTION_STATES, due_date__lte=until).order_by(
-        "due_date", "id"))
+        "due_date", "id"), "id", "due_date", **loan)
     actions_total, actions = _first_page(monitoring.action_list(viewer=viewer).filter(
-        owner=viewer, due_date__lte=until))
+        owner=viewer, due_date__lte=until), "id", "kind", "due_date", "loan_id", **loan)
+    kinds = dict(ActionKind.choices)
     deadlines = [Notice(
         "deadline", _("Inspection of %(loan)s (%(enterprise)s) due on %(day)s.") % {
-            "loan": i.loan.loan_number, "enterprise": i.loan.enterprise.name,
-            "day": _date(i.due_date)},
-        reverse("monitoring:inspection_form", args=[i.pk]), i.due_date, i.due_date < today)
+            "loan": i["loan_number"], "enterprise": i["firm"],
+            "day": _date(i["due_date"])},
+        _detail("monitoring:inspection_form", i["id"]), i["due_date"], i["due_date"] < today)
         for i in inspections]
     deadlines += [Notice(
         "deadline", _("%(action)s on %(loan)s (%(enterprise)s) due on %(day)s.") % {
-            "action": a.get_kind_display(), "loan": a.loan.loan_number,
-            "enterprise": a.loan.enterprise.name, "day": _date(a.due_date)},
-        reverse("monitoring:loan", args=[a.loan_id]), a.due_date, a.due_date < today)
+            "action": kinds.get(a["kind"], a["kind"]), "loan": a["loan_number"],
+            "enterprise": a["firm"], "day": _date(a["due_date"])},
+        _detail("monitoring:loan", a["loan_id"]), a["due_date"], a["due_date"] < today)
         for a in actions]
     deadlines.sort(key=lambda n: (n.when or today, n.text))
     sections.append(("deadline", inspections_total + actions_total, deadlines[:LIST_LIMIT]))
@@ -146,14 +158,16 @@ def notification_centre(*, viewer) -> dict:
     watched = Q(loan__officer=viewer)
     if viewer.has_role(Role.TEAM_LEAD):
         watched |= Q(level__gte=2)  # the branch's serious signals reach its head
-    total, signals = _first_page(monitoring.signal_list(viewer=viewer).filter(watched)
-                                 .order_by("-level", "raised_at", "id"))
+    total, signals = _first_page(
+        monitoring.signal_list(viewer=viewer).filter(watched).order_by(
+            "-level", "raised_at", "id"), "id", "level", "raised_at", "loan_id",
+        rule_en=F("rule__name_en"), rule_zh=F("rule__name_zh"), **loan)
     sections.append(("signal", total, [Notice(
         "signal", _("Level %(level)s signal on %(loan)s (%(enterprise)s): %(rule)s.") % {
-            "level": s.level, "loan": s.loan.loan_number, "enterprise": s.loan.enterprise.name,
-            "rule": s.rule.name},
-        reverse("monitoring:loan", args=[s.loan_id]) + f"#signal-{s.pk}",
-        timezone.localtime(s.raised_at).date(), s.level >= 3) for s in signals]))
+            "level": s["level"], "loan": s["loan_number"], "enterprise": s["firm"],
+            "rule": _rule_name(s)},
+        _detail("monitoring:loan", s["loan_id"]) + f"#signal-{s['id']}",
+        timezone.localtime(s["raised_at"]).date(), s["level"] >= 3) for s in signals]))
 
     return {
         "sections": [{"kind": kind, "label": KINDS[kind], "total": total, "notices": notices,
@@ -162,6 +176,10 @@ def notification_centre(*, viewer) -> dict:
         "total": sum(total for _kind, total, _n in sections),
         "horizon": horizon,
     }
+
+
+def _detail(name: str, pk: int) -> str:
+    return reverse(name, args=[pk])
 
 
 def _date(day: dt.date) -> str:
