@@ -31,6 +31,7 @@ from apps.accounts.roles import Role
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
 from apps.approvals.selectors import inbox_list
+from apps.insight.compiled import compiled, rows
 from apps.investigations.models import PolicyValue
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.inspection_selectors import inspection_list
@@ -58,26 +59,73 @@ class Notice:
     late: bool = False
 
 
-def _horizon() -> int:
-    """The notice period in days: the key's highest version in force today (the rule of
+def _horizon_read(today: dt.date) -> QuerySet:
+    """The notice period's value: the key's highest version in force `today` (the rule of
     `policy_values_in_force`, read for this one key rather than every value in force)."""
-    today = timezone.localdate()
-    value = (PolicyValue.objects.filter(key=DUE_SOON_KEY, effective_from__lte=today)
-             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=today))
-             .order_by("-version").values_list("value", flat=True).first())
-    return int(value) if value is not None else 0
+    return (PolicyValue.objects.filter(key=DUE_SOON_KEY, effective_from__lte=today)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=today))
+            .order_by("-version").values("value")[:1])
 
 
-def _first_page(queryset: QuerySet, *fields: str, **expressions) -> tuple[int, list[dict]]:
-    """(total, the first LIST_LIMIT rows as dicts of `fields` and `expressions`) in one query:
-    the total is a window count over every matching row, taken before the LIMIT; no row, no
-    total to read: 0. Only the columns a notice shows are read (`values()`): the selectors'
+def _page(queryset: QuerySet, *fields: str, **expressions) -> QuerySet:
+    """The first LIST_LIMIT rows as dicts of `fields` and `expressions`, each with the total
+    as a window count over every matching row, taken before the LIMIT (no row, no total to
+    read: 0). Only the columns a notice shows are read (`values()`): the selectors'
     select_related chains (up to seven tables for the inbox) cost more to build into SQL and
     to plan than the rows cost to read, so none of them is joined unless a notice needs it
     (issue #22)."""
-    rows = list(queryset.values(*fields, **expressions, notice_total=Window(Count("pk")))
-                [:LIST_LIMIT])
-    return (rows[0]["notice_total"] if rows else 0), rows
+    return queryset.values(*fields, **expressions, notice_total=Window(Count("pk")))[
+        :LIST_LIMIT]
+
+
+def _reads(viewer, *, today: dt.date, until: dt.date, at: dt.datetime) -> dict[str, QuerySet]:
+    """The page's reads, each through the owning app's scoped selector: every kind's first
+    page with its total."""
+    mine = application_list(viewer=viewer).filter(account_manager=viewer).order_by(
+        "updated_at", "id")
+    files = ("id", "reference", "state", "updated_at")
+    firm = {"firm": F("enterprise__name")}
+    loan = {"loan_number": F("loan__loan_number"), "firm": F("loan__enterprise__name")}
+    watched = Q(loan__officer=viewer)
+    if viewer.has_role(Role.TEAM_LEAD):
+        watched |= Q(level__gte=2)  # the branch's serious signals reach its head
+    return {
+        "approval": _page(inbox_list(viewer=viewer, at=at), "label_en", "label_zh", "due_at",
+                          reference=F("route__application__reference"),
+                          firm=F("route__application__enterprise__name")),
+        "returned": _page(mine.filter(state=ApplicationState.RETURNED), *files, **firm),
+        "assignment": _page(mine.filter(state__in=[
+            ApplicationState.SUBMITTED, ApplicationState.INVESTIGATING]), *files, **firm),
+        "inspection": _page(inspection_list(viewer=viewer).filter(
+            officer=viewer, state__in=OPEN_INSPECTION_STATES, due_date__lte=until).order_by(
+            "due_date", "id"), "id", "due_date", **loan),
+        "action": _page(monitoring.action_list(viewer=viewer).filter(
+            owner=viewer, due_date__lte=until), "id", "kind", "due_date", "loan_id", **loan),
+        "signal": _page(monitoring.signal_list(viewer=viewer).filter(watched).order_by(
+            "-level", "raised_at", "id"), "id", "level", "raised_at", "loan_id",
+            rule_en=F("rule__name_en"), rule_zh=F("rule__name_zh"), **loan),
+    }
+
+
+def _read(viewer, today: dt.date, now: dt.datetime) -> tuple[int, dict[str, list[dict]]]:
+    """(the notice period, each read's rows): SQL built once per shape of viewer
+    (apps/insight/compiled.py), or the querysets as they are off PostgreSQL."""
+    kept = compiled("notifications.horizon", viewer,
+                    lambda stand_in: {"horizon": _horizon_read(stand_in.day(0))}, days=[today])
+    value = rows(kept["horizon"]) if kept is not None else list(_horizon_read(today))
+    horizon = int(value[0]["value"]) if value else 0
+    until = today + dt.timedelta(days=horizon)
+    kept = compiled("notifications", viewer, lambda stand_in: _reads(
+        stand_in.viewer, today=stand_in.day(0), until=stand_in.day(1), at=stand_in.at),
+        days=[today, until], at=now, extra=(LIST_LIMIT,))
+    if kept is None:
+        return horizon, {part: list(query) for part, query in _reads(
+            viewer, today=today, until=until, at=now).items()}
+    return horizon, {part: rows(found) for part, found in kept.items()}
+
+
+def _total(found: list[dict]) -> int:
+    return found[0]["notice_total"] if found else 0
 
 
 def _label(row: dict) -> str:
@@ -95,79 +143,53 @@ def notification_centre(*, viewer) -> dict:
     """Every kind with its total and its first LIST_LIMIT notices, most urgent first."""
     today = timezone.localdate()
     now = timezone.now()
-    horizon = _horizon()
-    until = today + dt.timedelta(days=horizon)
+    horizon, found = _read(viewer, today, now)
     sections = []
 
-    total, steps = _first_page(
-        inbox_list(viewer=viewer), "label_en", "label_zh", "due_at",
-        reference=F("route__application__reference"),
-        firm=F("route__application__enterprise__name"))
     inbox = reverse("approvals:inbox")
-    sections.append(("approval", total, [Notice(
+    sections.append(("approval", _total(found["approval"]), [Notice(
         "approval", _("%(reference)s (%(enterprise)s) waits for you at “%(step)s”.") % {
             "reference": s["reference"], "enterprise": s["firm"], "step": _label(s)},
         inbox, timezone.localtime(s["due_at"]).date() if s["due_at"] else None,
-        late=bool(s["due_at"] and s["due_at"] < now)) for s in steps]))
+        late=bool(s["due_at"] and s["due_at"] < now)) for s in found["approval"]]))
 
-    # Returned and assigned files: one query each, its first page with its total.
-    mine = application_list(viewer=viewer).filter(account_manager=viewer).order_by(
-        "updated_at", "id")
-    fields = ("id", "reference", "state", "updated_at")
-    enterprise = {"firm": F("enterprise__name")}
-    total, returned = _first_page(mine.filter(state=ApplicationState.RETURNED), *fields,
-                                  **enterprise)
-    sections.append(("returned", total, [Notice(
+    sections.append(("returned", _total(found["returned"]), [Notice(
         "returned", _("%(reference)s (%(enterprise)s) was returned to you for rework.") % {
             "reference": a["reference"], "enterprise": a["firm"]},
         _detail("applications:detail", a["id"]), timezone.localtime(a["updated_at"]).date())
-        for a in returned]))
+        for a in found["returned"]]))
 
     states = dict(ApplicationState.choices)
-    total, assigned = _first_page(mine.filter(state__in=[
-        ApplicationState.SUBMITTED, ApplicationState.INVESTIGATING]), *fields, **enterprise)
-    sections.append(("assignment", total, [Notice(
+    sections.append(("assignment", _total(found["assignment"]), [Notice(
         "assignment", _("%(reference)s (%(enterprise)s) is yours: %(state)s.") % {
             "reference": a["reference"], "enterprise": a["firm"],
             "state": states.get(a["state"], a["state"])},
         _detail("applications:detail", a["id"]), timezone.localtime(a["updated_at"]).date())
-        for a in assigned]))
+        for a in found["assignment"]]))
 
-    loan = {"loan_number": F("loan__loan_number"), "firm": F("loan__enterprise__name")}
-    inspections_total, inspections = _first_page(inspection_list(viewer=viewer).filter(
-        officer=viewer, state__in=OPEN_INSPECTION_STATES, due_date__lte=until).order_by(
-        "due_date", "id"), "id", "due_date", **loan)
-    actions_total, actions = _first_page(monitoring.action_list(viewer=viewer).filter(
-        owner=viewer, due_date__lte=until), "id", "kind", "due_date", "loan_id", **loan)
     kinds = dict(ActionKind.choices)
     deadlines = [Notice(
         "deadline", _("Inspection of %(loan)s (%(enterprise)s) due on %(day)s.") % {
             "loan": i["loan_number"], "enterprise": i["firm"],
             "day": _date(i["due_date"])},
         _detail("monitoring:inspection_form", i["id"]), i["due_date"], i["due_date"] < today)
-        for i in inspections]
+        for i in found["inspection"]]
     deadlines += [Notice(
         "deadline", _("%(action)s on %(loan)s (%(enterprise)s) due on %(day)s.") % {
             "action": kinds.get(a["kind"], a["kind"]), "loan": a["loan_number"],
             "enterprise": a["firm"], "day": _date(a["due_date"])},
         _detail("monitoring:loan", a["loan_id"]), a["due_date"], a["due_date"] < today)
-        for a in actions]
+        for a in found["action"]]
     deadlines.sort(key=lambda n: (n.when or today, n.text))
-    sections.append(("deadline", inspections_total + actions_total, deadlines[:LIST_LIMIT]))
+    sections.append(("deadline", _total(found["inspection"]) + _total(found["action"]),
+                     deadlines[:LIST_LIMIT]))
 
-    watched = Q(loan__officer=viewer)
-    if viewer.has_role(Role.TEAM_LEAD):
-        watched |= Q(level__gte=2)  # the branch's serious signals reach its head
-    total, signals = _first_page(
-        monitoring.signal_list(viewer=viewer).filter(watched).order_by(
-            "-level", "raised_at", "id"), "id", "level", "raised_at", "loan_id",
-        rule_en=F("rule__name_en"), rule_zh=F("rule__name_zh"), **loan)
-    sections.append(("signal", total, [Notice(
+    sections.append(("signal", _total(found["signal"]), [Notice(
         "signal", _("Level %(level)s signal on %(loan)s (%(enterprise)s): %(rule)s.") % {
             "level": s["level"], "loan": s["loan_number"], "enterprise": s["firm"],
             "rule": _rule_name(s)},
         _detail("monitoring:loan", s["loan_id"]) + f"#signal-{s['id']}",
-        timezone.localtime(s["raised_at"]).date(), s["level"] >= 3) for s in signals]))
+        timezone.localtime(s["raised_at"]).date(), s["level"] >= 3) for s in found["signal"]]))
 
     return {
         "sections": [{"kind": kind, "label": KINDS[kind], "total": total, "notices": notices,

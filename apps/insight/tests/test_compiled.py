@@ -1,0 +1,86 @@
+"""The SQL a page keeps per shape of viewer (apps/insight/compiled.py) is, for every viewer,
+exactly what building the page's querysets for that viewer compiles to: same text, same
+parameters. Two viewers of one shape (the north and south heads, say) take the second's from
+what the first built, so a value of the first leaking into the second's would show here."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.core.exceptions import EmptyResultSet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.services import user_create
+from apps.insight import compiled as kept_sql
+from apps.insight import notifications
+
+
+def _fresh(reads: dict) -> dict:
+    out = {}
+    for part, query in reads.items():
+        try:
+            sql, params = query.query.sql_with_params()
+        except EmptyResultSet:  # a part that can match no row
+            out[part] = None
+            continue
+        out[part] = (sql, params)
+    return out
+
+
+def _same(kept, fresh) -> None:
+    assert kept.keys() == fresh.keys()
+    for part in kept:
+        if fresh[part] is None:
+            assert kept[part] is None, part
+            continue
+        assert kept[part][0] == fresh[part][0], part
+        # A branch list is a set: its order in IN (...) may differ, its members may not.
+        assert Counter(map(repr, kept[part][1])) == Counter(map(repr, fresh[part][1])), part
+        assert len(kept[part][1]) == len(fresh[part][1])
+
+
+@pytest.fixture
+def viewers(world):
+    from apps.approvals.tests.factories import approvals_ready
+
+    approvals_ready(steps=None)  # the approval staff and committees too
+    users = list(User.objects.filter(is_active=True).order_by("username"))
+    users.append(user_create(username="root.insight", password="x" * 16, branch=None,
+                             roles=[]))
+    root = users[-1]
+    root.is_superuser = True
+    root.save()
+    users.append(user_create(username="nobranch.insight", password="x" * 16, branch=None,
+                             roles=[]))
+    return users
+
+
+def test_kept_notification_sql_is_what_the_selectors_compile_to(world, viewers):
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=14)
+    now = timezone.now()
+    for viewer in viewers:
+        kept = kept_sql.compiled(
+            "notifications", viewer, lambda s: notifications._reads(
+                s.viewer, today=s.day(0), until=s.day(1), at=s.at),
+            days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+        _same(kept, _fresh(notifications._reads(viewer, today=today, until=until, at=now)))
+    # Far fewer shapes than viewers: the kept SQL is shared, so the comparison above tested
+    # the swap of one viewer's values for another's.
+    assert len(kept_sql._kept) < len(viewers) / 2, (len(kept_sql._kept), len(viewers))
+
+
+def test_off_postgresql_the_page_builds_as_before(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same notices from the querysets."""
+    from apps.insight.tests.test_notifications import _file, _sections, _signal
+
+    _file(world, "returned")
+    _signal(world.loan(), 3)
+    viewer = world.user("lead.north")
+    kept = _sections(notifications.notification_centre(viewer=viewer))
+    monkeypatch.setattr(notifications, "compiled", lambda *args, **kwargs: None)
+    built = _sections(notifications.notification_centre(viewer=viewer))
+    assert kept == built
+    assert built["signal"]["total"] == 1
