@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from apps.accounts.selectors import visible_branch_ids
+from apps.insight.compiled import compiled
 from apps.insight.models import FactWatermark
 from apps.insight.portfolio_facts import NPA, PORTFOLIO, live_rows, tail_sql
 from apps.insight.summaries import read_datetime
@@ -67,11 +69,25 @@ def _cells_usable(npa_dpd_gt: int | None):
     return facts[0]
 
 
-def officer_volume(*, branch_ids, officer_id: int | None,
-                   npa_dpd_gt: int | None) -> list[dict] | None:
+def _changed(as_of, branch_ids, officer_id: int | None) -> tuple[str, list]:
+    """The live rows (`live_rows`) of the loans in scope changed since `as_of`."""
+    tail, tail_params = tail_sql(as_of)
+    loans = Loan.objects.filter(pk__in=RawSQL(tail, tail_params))  # noqa: S611 - fixed SQL, values bound
+    if branch_ids is not None:
+        loans = loans.filter(branch_id__in=branch_ids)
+    if officer_id is not None:
+        loans = loans.filter(Q(officer_id=officer_id))
+    return live_rows(loans).query.sql_with_params()
+
+
+def officer_volume(*, branch_ids, officer_id: int | None, npa_dpd_gt: int | None,
+                   viewer=None) -> list[dict] | None:
     """Per responsible officer of the open loans in `branch_ids` (None: every branch), only
     `officer_id` when given: loans, outstanding principal and NPA principal (None without an
-    NPL floor). None when the cells cannot be used: the caller groups the loans itself."""
+    NPL floor). None when the cells cannot be used: the caller groups the loans itself.
+    `viewer`: the person whose visible branches `branch_ids` are (and whose id `officer_id`
+    is, when given): the SQL of the changed loans is then built once per shape of viewer
+    (apps/insight/compiled.py)."""
     as_of = _cells_usable(npa_dpd_gt)
     if as_of is None:
         return None
@@ -85,12 +101,15 @@ def officer_volume(*, branch_ids, officer_id: int | None,
         params.append(officer_id)
     scope = " AND ".join(where) or "1 = 1"
     tail, tail_params = tail_sql(as_of)
-    loans = Loan.objects.filter(pk__in=RawSQL(tail, tail_params))  # noqa: S611 - fixed SQL, values bound
-    if branch_ids is not None:
-        loans = loans.filter(branch_id__in=branch_ids)
-    if officer_id is not None:
-        loans = loans.filter(Q(officer_id=officer_id))
-    changed, changed_params = live_rows(loans).query.sql_with_params()
+    kept = None if viewer is None else compiled(
+        "officer_volume", viewer, lambda stand_in: {"changed": _changed(
+            stand_in.at, None if branch_ids is None else visible_branch_ids(
+                viewer=stand_in.viewer), None if officer_id is None else stand_in.viewer.pk)},
+        days=[], at=as_of, extra=(branch_ids is None, officer_id is None))
+    if kept is not None and kept["changed"] is not None:
+        changed, changed_params = kept["changed"]
+    else:
+        changed, changed_params = _changed(as_of, branch_ids, officer_id)
     flag = "%s" if npa_dpd_gt is None else "dpd > %s"
     flag_param = False if npa_dpd_gt is None else npa_dpd_gt
     npa_list = ", ".join(["%s"] * len(NPA))
