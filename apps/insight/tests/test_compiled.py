@@ -11,6 +11,7 @@ from django.core.exceptions import EmptyResultSet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.selectors import visible_branch_ids
 from apps.accounts.services import user_create
 from apps.insight import compiled as kept_sql
 from apps.insight import notifications
@@ -84,3 +85,41 @@ def test_off_postgresql_the_page_builds_as_before(world, monkeypatch):
     built = _sections(notifications.notification_centre(viewer=viewer))
     assert kept == built
     assert built["signal"]["total"] == 1
+
+
+def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers):
+    from apps.insight import officer_quality, scorecard
+    from apps.insight.officer_facts import _changed
+    from apps.insight.tests.test_scorecard import _inspection
+
+    _inspection(world.loan(dpd=95), due_days_ago=3)
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    as_of = timezone.now() - dt.timedelta(minutes=5)
+    for viewer in viewers:
+        for everyone in (True, False):
+            kept = kept_sql.compiled("officers", viewer, lambda s, e=everyone: scorecard._reads(
+                s.viewer, today=s.day(0), everyone=e), days=[today], extra=(everyone,))
+            _same(kept, _fresh(scorecard._reads(viewer, today=today, everyone=everyone)))
+
+            union = kept_sql.compiled(
+                "officer_quality", viewer, lambda s, e=everyone: {
+                    "all": officer_quality._union(officer_quality._parts(s.viewer, e))},
+                days=[], extra=(everyone,))["all"]
+            fresh = officer_quality._union(officer_quality._parts(viewer, everyone))
+            assert union[0] == fresh[0]
+            assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
+
+            branches = visible_branch_ids(viewer=viewer)
+            if branches == set():
+                continue  # no branch: the scorecard reads no cells (EmptyResultSet)
+            officer = None if everyone else viewer.pk
+            changed = kept_sql.compiled(
+                "officer_volume", viewer, lambda s, b=branches, o=officer: {"changed": _changed(
+                    s.at, None if b is None else visible_branch_ids(viewer=s.viewer),
+                    None if o is None else s.viewer.pk)},
+                days=[], at=as_of, extra=(branches is None, officer is None))["changed"]
+            fresh = _changed(as_of, branches, officer)
+            assert changed[0] == fresh[0]
+            assert Counter(map(repr, changed[1])) == Counter(map(repr, fresh[1]))
+    assert len(kept_sql._kept) < len(viewers) * 3
