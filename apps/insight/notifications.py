@@ -14,8 +14,10 @@ step notices, reminders and escalations: `apps.approvals.services.notifications`
 inspection and action escalations in monitoring): this page does not send a second one.
 
 A fixed number of queries: per kind, its first page (LIST_LIMIT rows) with the kind's total
-beside each row (a window count), rather than a count and then the page: the page's cost is
-its round trips and the building of each query (issue #22).
+beside each row (a window count), rather than a count and then the page. The page's cost was
+the building of each query, not its rows (issue #22): each read selects only the columns its
+notices show, the SQL is built once per shape of viewer (apps/insight/compiled.py) and the
+reads go to PostgreSQL as one batch after the notice period's.
 """
 
 import datetime as dt
@@ -31,7 +33,7 @@ from apps.accounts.roles import Role
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
 from apps.approvals.selectors import inbox_list
-from apps.insight.compiled import compiled, rows
+from apps.insight.compiled import batch, compiled, rows
 from apps.investigations.models import PolicyValue
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.inspection_selectors import inspection_list
@@ -108,8 +110,9 @@ def _reads(viewer, *, today: dt.date, until: dt.date, at: dt.datetime) -> dict[s
 
 
 def _read(viewer, today: dt.date, now: dt.datetime) -> tuple[int, dict[str, list[dict]]]:
-    """(the notice period, each read's rows): SQL built once per shape of viewer
-    (apps/insight/compiled.py), or the querysets as they are off PostgreSQL."""
+    """(the notice period, each read's rows): SQL built once per shape of viewer and the
+    reads sent as one batch (apps/insight/compiled.py), or the querysets as they are off
+    PostgreSQL."""
     kept = compiled("notifications.horizon", viewer,
                     lambda stand_in: {"horizon": _horizon_read(stand_in.day(0))}, days=[today])
     value = rows(kept["horizon"]) if kept is not None else list(_horizon_read(today))
@@ -121,7 +124,7 @@ def _read(viewer, today: dt.date, now: dt.datetime) -> tuple[int, dict[str, list
     if kept is None:
         return horizon, {part: list(query) for part, query in _reads(
             viewer, today=today, until=until, at=now).items()}
-    return horizon, {part: rows(found) for part, found in kept.items()}
+    return horizon, batch(kept)
 
 
 def _total(found: list[dict]) -> int:
