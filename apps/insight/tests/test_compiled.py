@@ -123,3 +123,25 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers):
             assert changed[0] == fresh[0]
             assert Counter(map(repr, changed[1])) == Counter(map(repr, fresh[1]))
     assert len(kept_sql._kept) < len(viewers) * 3
+
+
+def test_off_postgresql_the_officer_pages_build_as_before(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same rows from the querysets."""
+    from apps.insight import officer_facts, officer_quality, scorecard
+    from apps.insight.tests.test_scorecard import _inspection
+
+    late = world.loan(dpd=95, outstanding="100000")
+    world.loan(outstanding="300000")
+    _inspection(late, due_days_ago=10, submitted_days_ago=12)
+    _inspection(late, due_days_ago=3)
+    for viewer in (world.user("lead.north"), world.user("postloan.north")):
+        everyone = viewer.has_role(*scorecard.ALL_OFFICER_ROLES)
+        kept = (scorecard.officer_scorecard(viewer=viewer).rows,
+                officer_quality.officer_quality(viewer=viewer, everyone=everyone).rows)
+        with monkeypatch.context() as patch:
+            for module in (scorecard, officer_quality, officer_facts):
+                patch.setattr(module, "compiled", lambda *args, **kwargs: None)
+            built = (scorecard.officer_scorecard(viewer=viewer).rows,
+                     officer_quality.officer_quality(viewer=viewer, everyone=everyone).rows)
+        assert kept == built
+        assert kept[0] and kept[0][0]["inspections_due"] == 2
