@@ -26,6 +26,7 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
@@ -62,7 +63,9 @@ class StandIn:
 
 
 def _key(name: str, viewer: User, branches: set[int] | None, extra: tuple) -> tuple:
-    return (connection.vendor, name, viewer.is_superuser, viewer.is_active,
+    # The active time zone too: a date truncation compiles its name into the SQL.
+    return (connection.vendor, timezone.get_current_timezone_name(), name,
+            viewer.is_superuser, viewer.is_active,
             frozenset(viewer.roles), viewer.branch_id is None,
             viewer.authority_level if not viewer.authority_level else True,
             None if branches is None else len(branches), extra)
