@@ -82,7 +82,7 @@ def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
         return {}
     floor = PolicyResolver()(NPL_FLOOR_KEY)
     # A queryset of enterprises: their loans as a subquery too, not a list of every loan id.
-    loan_ids = (Loan.objects.filter(enterprise_id__in=ids).values("pk")
+    loan_ids = (Loan.objects.filter(enterprise_id__in=ids).values_list("pk", flat=True)
                 if isinstance(ids, QuerySet) else [pk for pk, _e, _s in loans])
     worst = ({pk: max(dpd for _day, dpd in seen)
               for pk, seen in observations_by_loan(loan_ids).items()}

@@ -352,7 +352,8 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
 
     # The population as a subquery, not a list of every id: at 20,000 applicants the IN
     # lists of enterprises and their loans cost seconds to send (issue #22).
-    performance = performance_by_enterprise(enterprises_qs.order_by().values("pk")) \
+    performance = performance_by_enterprise(
+        enterprises_qs.order_by().values_list("pk", flat=True)) \
         if enterprise_ids else {}
     for row in rows:
         row.excluded_alone_outcomes = _summarise(alone[row.condition.code], applications,

@@ -93,14 +93,14 @@ def test_a_queryset_of_enterprises_reads_as_the_list_of_its_ids(world):
     other = world.in_state(S.DISBURSED)
     _loan(other, points=[(dt.date(2026, 1, 1), 5)])
     ids = [application.enterprise_id, other.enterprise_id]
-    population = Enterprise.objects.filter(pk__in=ids).values("pk")
+    population = Enterprise.objects.filter(pk__in=ids).values_list("pk", flat=True)
     assert performance_by_enterprise(population) == performance_by_enterprise(ids)
     assert performance_by_enterprise(population)[application.enterprise_id] == {
         "loans": 3, "bad": 2}
     assert report_performance(population) == report_performance(ids)
-    assert performance_by_enterprise(Enterprise.objects.none().values("pk")) == {}
+    assert performance_by_enterprise(Enterprise.objects.none().values_list("pk", flat=True)) == {}
     loans = Loan.objects.filter(enterprise_id__in=ids)
-    assert observations_by_loan(loans.values("pk")) == observations_by_loan(
+    assert observations_by_loan(loans.values_list("pk", flat=True)) == observations_by_loan(
         list(loans.values_list("pk", flat=True)))
 
 
