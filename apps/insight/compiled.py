@@ -134,7 +134,8 @@ def rows(found: tuple[str, list] | None) -> list[dict]:
 
 def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
     """Run several kept statements in one round trip (PostgreSQL takes them as one batch of
-    `;`-separated statements, the values bound client-side as Django's backend binds them),
+    `;`-separated statements, the values bound client-side as Django's backend binds them by
+    default; one after another under server-side binding),
     each one's rows as dicts by column name. A page's independent reads then wait on the
     database once rather than once each: on a busy machine every round trip is a chance to
     lose the CPU (issue #22)."""
@@ -142,10 +143,14 @@ def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {part: [] for part in found}
     if not parts:
         return out
-    sql = ";\n".join(found[part][0] for part in parts)
-    params = [param for part in parts for param in found[part][1]]
+    import psycopg
+
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if not isinstance(cursor.cursor, psycopg.ClientCursor):
+            # Server-side binding takes one statement at a time.
+            return {**out, **{part: rows(found[part]) for part in parts}}
+        cursor.execute(";\n".join(found[part][0] for part in parts),
+                       [param for part in parts for param in found[part][1]])
         for i, part in enumerate(parts):
             if i:
                 cursor.nextset()
