@@ -56,13 +56,21 @@ def refresh_officer_cells() -> int:
     return written
 
 
-def _cells_usable(npa_dpd_gt: int | None):
+# The two watermarks the cells are checked against, as a statement a page may send with its
+# other reads (apps/insight/compiled.py `batch`): rows of name, as_of, npa_dpd_gt.
+MARKS_SQL = ("SELECT name, as_of, npa_dpd_gt FROM insight_factwatermark WHERE name IN (%s, %s)",
+             [PORTFOLIO, OFFICER_CELLS])
+
+
+def _cells_usable(npa_dpd_gt: int | None, marks: list[dict] | None = None):
     """The facts' watermark when the cells were counted from the facts as they stand and
-    with the NPL floor in force; else None."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name, as_of, npa_dpd_gt FROM insight_factwatermark "
-                       "WHERE name IN (%s, %s)", [PORTFOLIO, OFFICER_CELLS])
-        marks = {name: (read_datetime(as_of), floor) for name, as_of, floor in cursor.fetchall()}
+    with the NPL floor in force; else None. `marks`: MARKS_SQL's rows, when already read."""
+    if marks is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*MARKS_SQL)
+            marks = [dict(zip(("name", "as_of", "npa_dpd_gt"), row, strict=True))
+                     for row in cursor.fetchall()]
+    marks = {m["name"]: (read_datetime(m["as_of"]), m["npa_dpd_gt"]) for m in marks}
     facts, cells = marks.get(PORTFOLIO), marks.get(OFFICER_CELLS)
     if facts is None or cells is None or facts[0] != cells[0] or cells[1] != npa_dpd_gt:
         return None
@@ -81,14 +89,15 @@ def _changed(as_of, branch_ids, officer_id: int | None) -> tuple[str, list]:
 
 
 def officer_volume(*, branch_ids, officer_id: int | None, npa_dpd_gt: int | None,
-                   viewer=None) -> list[dict] | None:
+                   viewer=None, marks: list[dict] | None = None) -> list[dict] | None:
     """Per responsible officer of the open loans in `branch_ids` (None: every branch), only
     `officer_id` when given: loans, outstanding principal and NPA principal (None without an
     NPL floor). None when the cells cannot be used: the caller groups the loans itself.
     `viewer`: the person whose visible branches `branch_ids` are (and whose id `officer_id`
     is, when given): the SQL of the changed loans is then built once per shape of viewer
-    (apps/insight/compiled.py)."""
-    as_of = _cells_usable(npa_dpd_gt)
+    (apps/insight/compiled.py). `marks`: MARKS_SQL's rows, when the caller read them.
+    """
+    as_of = _cells_usable(npa_dpd_gt, marks)
     if as_of is None:
         return None
     where, params = [], []

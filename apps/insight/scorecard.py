@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
-from apps.insight.compiled import compiled
-from apps.insight.compiled import rows as kept_rows
-from apps.insight.officer_facts import npa_ratio, officer_volume
+from apps.insight.compiled import batch, compiled
+from apps.insight.officer_facts import MARKS_SQL, npa_ratio, officer_volume
 from apps.investigations.models import PolicyValue
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
@@ -48,14 +47,15 @@ def officer_scorecard(*, viewer) -> Chart:
     if kept is None:
         found = {part: list(query) for part, query in _reads(
             viewer, today=today, everyone=everyone).items()}
-    else:
-        found = {part: kept_rows(statement) for part, statement in kept.items()}
+        found["marks"] = None  # officer_volume reads them
+    else:  # with the cells' watermarks, in one round trip
+        found = batch({**kept, "marks": MARKS_SQL})
     # The NPL floor (Policy's rule, read for this one key); without it the NPL column stays
     # empty and the portfolio page says why.
     npa_dpd_gt = int(found["floor"][0]["value"]) if found["floor"] else None
     # From the officer cells plus the loans changed since (apps/insight/officer_facts.py).
     cells = officer_volume(branch_ids=branches, officer_id=None if everyone else viewer.pk,
-                           npa_dpd_gt=npa_dpd_gt, viewer=viewer)
+                           npa_dpd_gt=npa_dpd_gt, viewer=viewer, marks=found["marks"])
     if cells is not None:
         rows = {r["officer__username"]: {
             "officer_id": r["officer_id"], "officer__username": r["officer__username"],
