@@ -34,10 +34,11 @@ INBOX_ORDERINGS = {
 
 
 def inbox_list(*, viewer: User, filters: dict | None = None,
-               ordering: str = "waiting") -> QuerySet[ApprovalStep]:
-    """Steps waiting for the viewer's signature or vote, oldest first by default."""
+               ordering: str = "waiting", at=None) -> QuerySet[ApprovalStep]:
+    """Steps waiting for the viewer's signature or vote, oldest first by default; `at`: the
+    moment delegations are judged at (now by default)."""
     filters = filters or {}
-    steps = (waiting_steps(viewer)
+    steps = (waiting_steps(viewer, at=at)
              .select_related("route__application__enterprise",
                              "route__application__product_version__product",
                              "route__application__branch", "committee"))

@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from apps.accounts.selectors import visible_branch_ids
+from apps.insight.compiled import compiled
 from apps.insight.models import FactWatermark
 from apps.insight.portfolio_facts import NPA, PORTFOLIO, live_rows, tail_sql
 from apps.insight.summaries import read_datetime
@@ -54,25 +56,48 @@ def refresh_officer_cells() -> int:
     return written
 
 
-def _cells_usable(npa_dpd_gt: int | None):
+# The two watermarks the cells are checked against, as a statement a page may send with its
+# other reads (apps/insight/compiled.py `batch`): rows of name, as_of, npa_dpd_gt.
+MARKS_SQL = ("SELECT name, as_of, npa_dpd_gt FROM insight_factwatermark WHERE name IN (%s, %s)",
+             [PORTFOLIO, OFFICER_CELLS])
+
+
+def _cells_usable(npa_dpd_gt: int | None, marks: list[dict] | None = None):
     """The facts' watermark when the cells were counted from the facts as they stand and
-    with the NPL floor in force; else None."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name, as_of, npa_dpd_gt FROM insight_factwatermark "
-                       "WHERE name IN (%s, %s)", [PORTFOLIO, OFFICER_CELLS])
-        marks = {name: (read_datetime(as_of), floor) for name, as_of, floor in cursor.fetchall()}
+    with the NPL floor in force; else None. `marks`: MARKS_SQL's rows, when already read."""
+    if marks is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*MARKS_SQL)
+            marks = [dict(zip(("name", "as_of", "npa_dpd_gt"), row, strict=True))
+                     for row in cursor.fetchall()]
+    marks = {m["name"]: (read_datetime(m["as_of"]), m["npa_dpd_gt"]) for m in marks}
     facts, cells = marks.get(PORTFOLIO), marks.get(OFFICER_CELLS)
     if facts is None or cells is None or facts[0] != cells[0] or cells[1] != npa_dpd_gt:
         return None
     return facts[0]
 
 
-def officer_volume(*, branch_ids, officer_id: int | None,
-                   npa_dpd_gt: int | None) -> list[dict] | None:
+def _changed(as_of, branch_ids, officer_id: int | None) -> tuple[str, list]:
+    """The live rows (`live_rows`) of the loans in scope changed since `as_of`."""
+    tail, tail_params = tail_sql(as_of)
+    loans = Loan.objects.filter(pk__in=RawSQL(tail, tail_params))  # noqa: S611 - fixed SQL, values bound
+    if branch_ids is not None:
+        loans = loans.filter(branch_id__in=branch_ids)
+    if officer_id is not None:
+        loans = loans.filter(Q(officer_id=officer_id))
+    return live_rows(loans).query.sql_with_params()
+
+
+def officer_volume(*, branch_ids, officer_id: int | None, npa_dpd_gt: int | None,
+                   viewer=None, marks: list[dict] | None = None) -> list[dict] | None:
     """Per responsible officer of the open loans in `branch_ids` (None: every branch), only
     `officer_id` when given: loans, outstanding principal and NPA principal (None without an
-    NPL floor). None when the cells cannot be used: the caller groups the loans itself."""
-    as_of = _cells_usable(npa_dpd_gt)
+    NPL floor). None when the cells cannot be used: the caller groups the loans itself.
+    `viewer`: the person whose visible branches `branch_ids` are (and whose id `officer_id`
+    is, when given): the SQL of the changed loans is then built once per shape of viewer
+    (apps/insight/compiled.py). `marks`: MARKS_SQL's rows, when the caller read them.
+    """
+    as_of = _cells_usable(npa_dpd_gt, marks)
     if as_of is None:
         return None
     where, params = [], []
@@ -85,12 +110,15 @@ def officer_volume(*, branch_ids, officer_id: int | None,
         params.append(officer_id)
     scope = " AND ".join(where) or "1 = 1"
     tail, tail_params = tail_sql(as_of)
-    loans = Loan.objects.filter(pk__in=RawSQL(tail, tail_params))  # noqa: S611 - fixed SQL, values bound
-    if branch_ids is not None:
-        loans = loans.filter(branch_id__in=branch_ids)
-    if officer_id is not None:
-        loans = loans.filter(Q(officer_id=officer_id))
-    changed, changed_params = live_rows(loans).query.sql_with_params()
+    kept = None if viewer is None else compiled(
+        "officer_volume", viewer, lambda stand_in: {"changed": _changed(
+            stand_in.at, None if branch_ids is None else visible_branch_ids(
+                viewer=stand_in.viewer), None if officer_id is None else stand_in.viewer.pk)},
+        days=[], at=as_of, extra=(branch_ids is None, officer_id is None))
+    if kept is not None and kept["changed"] is not None:
+        changed, changed_params = kept["changed"]
+    else:
+        changed, changed_params = _changed(as_of, branch_ids, officer_id)
     flag = "%s" if npa_dpd_gt is None else "dpd > %s"
     flag_param = False if npa_dpd_gt is None else npa_dpd_gt
     npa_list = ", ".join(["%s"] * len(NPA))

@@ -24,6 +24,7 @@ part of the scorecard).
 
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -42,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, RATIO, Chart, Column
+from apps.insight.compiled import compiled
 from apps.investigations.models import Investigation, ReVerification
 from apps.investigations.states import ReVerificationOutcome
 from apps.loans.models import Loan
@@ -73,22 +75,34 @@ def _ratio(part, whole) -> Decimal | None:
 
 
 _COUNTS = ("n1", "n2", "n3", "n4")
+_TAGS = ("loans", "files", "later", "lead_officer", "assisting_officer", "exemptions")
 
 
-def _grouped(parts: dict[str, QuerySet]) -> dict[str, list[dict]]:
-    """Run every grouped query in one statement (a UNION ALL, each part tagged), so the page
-    pays one round trip rather than one per column group (issue #22). Each part selects
-    `name` and some of n1..n4 (counts) and `mean`; the rest read as None."""
+def _union(parts: dict[str, QuerySet]) -> tuple[str, list]:
+    """Every grouped query as one statement (a UNION ALL, each part tagged), so the page pays
+    one round trip rather than one per column group (issue #22). Each part selects `name` and
+    some of n1..n4 (counts) and `mean`; the rest read as NULL. A part that can match no row
+    (a viewer who sees no branch) is left out."""
     selects, params = [], []
     for tag, queryset in parts.items():
-        sql, part_params = queryset.query.sql_with_params()
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            continue
         names = set(queryset.query.annotation_select) | set(queryset.query.values_select)
         columns = [f"t.{c}" if c in names else "NULL" for c in (*_COUNTS, "mean")]
         selects.append(f"SELECT %s, t.name, {', '.join(columns)} FROM ({sql}) t")  # noqa: S608 - ORM SQL, values bound
         params += [tag, *part_params]
-    out: dict[str, list[dict]] = {tag: [] for tag in parts}
+    return " UNION ALL ".join(selects), params
+
+
+def _grouped(tags, statement: tuple[str, list] | None) -> dict[str, list[dict]]:
+    """Run the UNION ALL of the parts: per tag, rows of `name`, n1..n4 (0 when NULL), `mean`."""
+    out: dict[str, list[dict]] = {tag: [] for tag in tags}
+    if statement is None or not statement[0]:
+        return out
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(selects), params)
+        cursor.execute(*statement)
         for tag, name, *values in cursor.fetchall():
             counts = {c: int(v) if v is not None else 0
                       for c, v in zip(_COUNTS, values[:-1], strict=True)}
@@ -96,13 +110,9 @@ def _grouped(parts: dict[str, QuerySet]) -> dict[str, list[dict]]:
     return out
 
 
-def officer_quality(*, viewer, everyone: bool) -> Chart:
-    """One row per officer with investigations, loans or exemption decisions in scope."""
+def _parts(viewer, everyone: bool) -> dict[str, QuerySet]:
+    """The column groups' grouped queries, scoped to what `viewer` may see."""
     branches = visible_branch_ids(viewer=viewer)
-    rows: dict[str, dict] = {}
-
-    def row(name: str) -> dict:
-        return rows.setdefault(name, {"label": name})
 
     def scoped(queryset, field="branch_id", person=None):
         if branches is not None:
@@ -165,7 +175,23 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
         n2=Count("pk", filter=Q(final=Tier.REDUCED)),
         n3=Count("pk", filter=Q(final=Tier.NONE)))
 
-    found = _grouped(parts)
+    return parts
+
+
+def officer_quality(*, viewer, everyone: bool) -> Chart:
+    """One row per officer with investigations, loans or exemption decisions in scope."""
+    rows: dict[str, dict] = {}
+
+    def row(name: str) -> dict:
+        return rows.setdefault(name, {"label": name})
+
+    # The statement is built once per shape of viewer (apps/insight/compiled.py); off
+    # PostgreSQL, for each view.
+    kept = compiled("officer_quality", viewer,
+                    lambda stand_in: {"all": _union(_parts(stand_in.viewer, everyone))},
+                    days=[], extra=(everyone,))
+    found = _grouped(_TAGS, kept["all"] if kept is not None
+                     else _union(_parts(viewer, everyone)))
     for r in found["loans"]:
         target = row(r["name"])
         target.update(loans=r["n1"], defaulted=r["n2"])

@@ -11,7 +11,7 @@ compliance, re-verification mismatches and exemption outcomes are not in this sl
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
-from apps.insight.officer_facts import npa_ratio, officer_volume
+from apps.insight.compiled import batch, compiled
+from apps.insight.officer_facts import MARKS_SQL, npa_ratio, officer_volume
+from apps.investigations.models import PolicyValue
 from apps.loans.models import Loan
 from apps.loans.states import OPEN_LOAN_STATES
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.inspection_models import Inspection
-from apps.monitoring.policy import K, MissingPolicy, Policy, PolicyNotConfigured
+from apps.monitoring.policy import K, PolicyNotConfigured
 
 # Who sees every officer of their branches (a branch head sets bonuses; reviewers and the
 # bank-wide roles read); everyone else sees their own scorecard only.
@@ -37,13 +39,23 @@ def officer_scorecard(*, viewer) -> Chart:
     branches = visible_branch_ids(viewer=viewer)
     everyone = viewer.is_superuser or viewer.has_role(*ALL_OFFICER_ROLES)
     within = Q() if everyone else Q(officer_id=viewer.pk)
-    try:
-        npa_dpd_gt = Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
-    except MissingPolicy:
-        npa_dpd_gt = None  # the NPL column stays empty; the portfolio page says why
+    today = timezone.localdate()
+    # Built once per shape of viewer (apps/insight/compiled.py); off PostgreSQL, each view.
+    kept = compiled("officers", viewer, lambda stand_in: _reads(
+        stand_in.viewer, today=stand_in.day(0), everyone=everyone), days=[today],
+        extra=(everyone,))
+    if kept is None:
+        found = {part: list(query) for part, query in _reads(
+            viewer, today=today, everyone=everyone).items()}
+        found["marks"] = None  # officer_volume reads them
+    else:  # with the cells' watermarks, in one round trip
+        found = batch({**kept, "marks": MARKS_SQL})
+    # The NPL floor (Policy's rule, read for this one key); without it the NPL column stays
+    # empty and the portfolio page says why.
+    npa_dpd_gt = int(found["floor"][0]["value"]) if found["floor"] else None
     # From the officer cells plus the loans changed since (apps/insight/officer_facts.py).
     cells = officer_volume(branch_ids=branches, officer_id=None if everyone else viewer.pk,
-                           npa_dpd_gt=npa_dpd_gt)
+                           npa_dpd_gt=npa_dpd_gt, viewer=viewer, marks=found["marks"])
     if cells is not None:
         rows = {r["officer__username"]: {
             "officer_id": r["officer_id"], "officer__username": r["officer__username"],
@@ -54,7 +66,7 @@ def officer_scorecard(*, viewer) -> Chart:
     else:
         rows = _volume_from_loans(viewer=viewer, branches=branches, within=within)
 
-    rows = _with_inspections(rows, viewer=viewer, branches=branches, everyone=everyone)
+    rows = _with_inspections(rows, found["inspections"])
     ordered = sorted(rows.values(), key=lambda r: (-r["outstanding"], r["label"]))
     return _chart(ordered)
 
@@ -77,18 +89,28 @@ def _volume_from_loans(*, viewer, branches, within: Q) -> dict[str, dict]:
     return rows
 
 
-def _with_inspections(rows: dict[str, dict], *, viewer, branches, everyone: bool
-                      ) -> dict[str, dict]:
-    """The inspections columns: due so far, and the share submitted by the due date."""
-    today = timezone.localdate()
+def _reads(viewer, *, today, everyone: bool) -> dict[str, QuerySet]:
+    """The NPL floor in force `today` (the highest version of the one key, the rule of
+    `policy_values_in_force`), and the inspections due before `today` grouped by officer:
+    due so far, and submitted by the due date."""
+    floor = (PolicyValue.objects.filter(key=K.FLOOR_SUBSTANDARD_DPD_GT, effective_from__lte=today)
+             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=today))
+             .order_by("-version").values("value")[:1])
     inspections = Inspection.objects.filter(due_date__lt=today).order_by()
+    branches = visible_branch_ids(viewer=viewer)
     if branches is not None:
         inspections = inspections.filter(branch_id__in=branches)
     if not everyone:
         inspections = inspections.filter(officer_id=viewer.pk)
     on_time = Q(submitted_at__isnull=False) & Q(submitted_day__lte=F("due_date"))
-    for row in inspections.annotate(submitted_day=TruncDate("submitted_at")).values(
-            "officer__username").annotate(due=Count("pk"), on_time=Count("pk", filter=on_time)):
+    return {"floor": floor, "inspections": inspections.annotate(
+        submitted_day=TruncDate("submitted_at")).values("officer__username").annotate(
+        due=Count("pk"), on_time=Count("pk", filter=on_time))}
+
+
+def _with_inspections(rows: dict[str, dict], inspections: list[dict]) -> dict[str, dict]:
+    """The inspections columns: due so far, and the share submitted by the due date."""
+    for row in inspections:
         if row["officer__username"] in rows:
             target = rows[row["officer__username"]]
             target["inspections_due"] = row["due"]

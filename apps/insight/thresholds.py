@@ -58,7 +58,8 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
                 "report": None, "charts": []}
     if population not in Population.values:
         population = Population.APPLICANTS
-    report = threshold_report(viewer=viewer, version=chosen, on=on, population=population)
+    report = threshold_report(viewer=viewer, version=chosen, on=on, population=population,
+                              version_ids=[v.pk for v in versions])
 
     exclusion_rows = [{
         # Named by the fact it tests, in the reader's language (a bare code says nothing).

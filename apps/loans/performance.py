@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.investigations.policy import PolicyResolver
@@ -48,7 +49,7 @@ def observations_by_loan(loan_ids: Iterable[int], *,
     streamed, so memory holds one loan's points at a time plus the answer.
     """
     today = today or timezone.localdate()
-    ids = list(loan_ids)
+    ids = loan_ids if isinstance(loan_ids, QuerySet) else list(loan_ids)
     last_seen = {pk: (as_of or today) for pk, as_of in
                  Loan.objects.filter(pk__in=ids).values_list("pk", "dpd_as_of")}
     answer: dict[int, list[Observation]] = {}
@@ -59,11 +60,11 @@ def observations_by_loan(loan_ids: Iterable[int], *,
     for loan_id, as_of, principal, interest in rows:
         if loan_id != current:
             if current is not None:
-                answer[current] = _stretches(points, last_seen[current])
+                answer[current] = _stretches(points, last_seen.get(current, today))
             current, points = loan_id, []
         points.append((as_of, max(principal, interest)))
     if current is not None:
-        answer[current] = _stretches(points, last_seen[current])
+        answer[current] = _stretches(points, last_seen.get(current, today))
     for loan_id, last_day in last_seen.items():
         answer.setdefault(loan_id, [(last_day, 0)])
     return answer
@@ -72,14 +73,19 @@ def observations_by_loan(loan_ids: Iterable[int], *,
 def performance_by_enterprise(enterprise_ids: Iterable[int]) -> dict[int, dict]:
     """The threshold report's contract (`apps.products.report.performance_by_enterprise`):
     {enterprise id: {"loans": n, "bad": n}} for enterprises with at least one loan, where bad
-    means ever past the non-performing floor, restructured or written off."""
-    loans = list(Loan.objects.filter(enterprise_id__in=list(enterprise_ids))
+    means ever past the non-performing floor, restructured or written off. `enterprise_ids`:
+    ids, or a queryset of them (then read as a subquery, and so are their loans)."""
+    ids = enterprise_ids if isinstance(enterprise_ids, QuerySet) else list(enterprise_ids)
+    loans = list(Loan.objects.filter(enterprise_id__in=ids)
                  .values_list("pk", "enterprise_id", "state"))
     if not loans:
         return {}
     floor = PolicyResolver()(NPL_FLOOR_KEY)
+    # A queryset of enterprises: their loans as a subquery too, not a list of every loan id.
+    loan_ids = (Loan.objects.filter(enterprise_id__in=ids).values_list("pk", flat=True)
+                if isinstance(ids, QuerySet) else [pk for pk, _e, _s in loans])
     worst = ({pk: max(dpd for _day, dpd in seen)
-              for pk, seen in observations_by_loan([pk for pk, _e, _s in loans]).items()}
+              for pk, seen in observations_by_loan(loan_ids).items()}
              if floor is not None else {})
     answer: dict[int, dict] = defaultdict(lambda: {"loans": 0, "bad": 0})
     for pk, enterprise_id, state in loans:

@@ -115,3 +115,48 @@ def test_totals_count_past_the_first_page(world, monkeypatch):
     officer = _sections(notification_centre(viewer=world.user("postloan.north")))
     assert (officer["deadline"]["total"], len(officer["deadline"]["notices"])) == (3, 2)
     assert officer["approval"]["total"] == 0 and officer["approval"]["notices"] == []
+
+
+def test_notices_name_the_file_step_action_and_rule(world):
+    """Each notice reads its words from the row it stands for: the file, firm and step of an
+    approval (the step's label in the reader's language), an action's kind as the bank calls
+    it, a signal's rule by name, with links to the record."""
+    from django.utils import translation
+
+    from apps.approvals.tests.factories import in_approval
+    from apps.monitoring.models import Action, LevelActionRule
+    from apps.monitoring.states import ActionKind
+
+    application, route = in_approval(world)
+    step = route.steps.get(state="waiting")
+    approver = _sections(notification_centre(viewer=world.user("approver.north")))
+    assert approver["approval"]["total"] == 1
+    notice = approver["approval"]["notices"][0]
+    assert application.reference in notice.text
+    assert application.enterprise.name in notice.text and step.label_en in notice.text
+    assert notice.url == reverse("approvals:inbox")
+    assert notice.when == (timezone.localtime(step.due_at).date() if step.due_at else None)
+    # The account manager is conflicted out of signing their own file.
+    manager = _sections(notification_centre(viewer=world.user("am.north")))
+    assert manager["approval"]["total"] == 0
+
+    loan = world.loan()
+    rule = LevelActionRule.objects.order_by("id").first()
+    action = Action.objects.create(loan=loan, branch=loan.branch, kind="contact", level=2,
+                                   rule=rule, owner=loan.officer, due_date=TODAY)
+    signal = _signal(loan, 2)
+    with translation.override("zh-hans"):
+        zh = _sections(notification_centre(viewer=world.user("postloan.north")))
+        assert signal.rule.name_zh in zh["signal"]["notices"][0].text
+        if step.label_zh:
+            approver = _sections(notification_centre(viewer=world.user("approver.north")))
+            assert step.label_zh in approver["approval"]["notices"][0].text
+    officer = _sections(notification_centre(viewer=world.user("postloan.north")))
+    deadline = officer["deadline"]["notices"][0]
+    assert officer["deadline"]["total"] == 1 and not deadline.late
+    assert str(ActionKind.CONTACT.label) in deadline.text
+    assert loan.loan_number in deadline.text and loan.enterprise.name in deadline.text
+    assert deadline.url == reverse("monitoring:loan", args=[loan.pk]) and action.due_date == TODAY
+    notice = officer["signal"]["notices"][0]
+    assert signal.rule.name_en in notice.text and loan.loan_number in notice.text
+    assert notice.url.endswith(f"#signal-{signal.pk}") and not notice.late

@@ -51,3 +51,29 @@ def test_threshold_charts_by_rule(world, client):
     assert client.get(reverse("insight:thresholds"), {"product": 999999}).status_code == 404
     client.force_login(world.user("am.north"))
     assert client.get(reverse("insight:thresholds")).status_code == 403
+
+
+def test_the_dashboard_counts_what_the_products_report_counts(world):
+    """The dashboard hands the report the product's version ids it read already: the figures
+    are the report's own, as the products page (which reads them itself) shows them."""
+    from django.utils import timezone
+
+    from apps.products.report import threshold_report
+
+    _applicant(world, "approved")
+    _applicant(world, "rejected", tax_credit_rating="C")
+    _applicant(world, "draft", tax_credit_rating="C", size_class="medium")
+    viewer = world.user("lead.north")
+    dashboard = threshold_dashboard(viewer=viewer, product_id=world.version.product_id,
+                                    version=None)
+    report = threshold_report(viewer=viewer, version=dashboard["version"],
+                              on=timezone.localdate())
+    shown = dashboard["report"]
+    assert shown.enterprises == report.enterprises == 3
+    assert shown.admitted_ids == report.admitted_ids
+    assert [(r.condition.code, r.failed, r.excluded_alone, r.excluded_with_others, r.unknown)
+            for r in shown.conditions] == [
+        (r.condition.code, r.failed, r.excluded_alone, r.excluded_with_others, r.unknown)
+        for r in report.conditions]
+    assert (shown.admitted.applications, shown.excluded.applications) == (
+        report.admitted.applications, report.excluded.applications)

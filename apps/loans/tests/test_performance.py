@@ -81,6 +81,29 @@ def test_bad_means_past_the_policy_floor_restructured_or_written_off(world):
     assert report_performance([application.enterprise_id]) == expected
 
 
+def test_a_queryset_of_enterprises_reads_as_the_list_of_its_ids(world):
+    """The threshold report passes its population as a subquery (no list of every id): the
+    same outcomes as the list, loans and their history read through subqueries too."""
+    from apps.parties.models import Enterprise
+
+    application = world.in_state(S.DISBURSED)
+    _loan(application, number=1, points=[(dt.date(2026, 1, 1), 1), (dt.date(2026, 4, 2), 0)])
+    _loan(application, number=2, points=[(dt.date(2026, 1, 1), 1), (dt.date(2026, 3, 31), 0)])
+    _loan(application, number=3, state="written_off")
+    other = world.in_state(S.DISBURSED)
+    _loan(other, points=[(dt.date(2026, 1, 1), 5)])
+    ids = [application.enterprise_id, other.enterprise_id]
+    population = Enterprise.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    assert performance_by_enterprise(population) == performance_by_enterprise(ids)
+    assert performance_by_enterprise(population)[application.enterprise_id] == {
+        "loans": 3, "bad": 2}
+    assert report_performance(population) == report_performance(ids)
+    assert performance_by_enterprise(Enterprise.objects.none().values_list("pk", flat=True)) == {}
+    loans = Loan.objects.filter(enterprise_id__in=ids)
+    assert observations_by_loan(loans.values_list("pk", flat=True)) == observations_by_loan(
+        list(loans.values_list("pk", flat=True)))
+
+
 def test_the_floor_is_policy_data(world):
     application = world.in_state(S.DISBURSED)
     _loan(application, points=[(dt.date(2026, 1, 1), 1), (dt.date(2026, 3, 1), 0)])  # 59 days

@@ -158,6 +158,24 @@ def test_prefetched_controller_age_agrees_with_the_query(world):
     assert FACTS["controller_age"].compute(prefetched[1], on) is None
 
 
+def test_the_reports_controller_edges_agree_with_the_query(world):
+    """The report reads the population's controller edges in one query (the population as a
+    subquery): each enterprise's controller age is what a query of its own finds."""
+    from apps.products.report import _attach_controller_edges
+
+    on = timezone.localdate()
+    with_controller = world.enterprise()
+    without = world.enterprise()
+    without.relationships_in.all().delete()
+    population = Enterprise.objects.filter(pk__in=[with_controller.pk, without.pk])
+    enterprises = list(population.order_by("pk"))
+    _attach_controller_edges(enterprises, population)
+    ages = [FACTS["controller_age"].compute(e, on) for e in enterprises]
+    assert ages == [FACTS["controller_age"].compute(Enterprise.objects.get(pk=e.pk), on)
+                    for e in enterprises]
+    assert ages[0] is not None and ages[1] is None
+
+
 def test_state_codes_are_application_states():
     assert set(REACHED_APPROVAL) | {REJECTED} <= set(ApplicationState.values)
 

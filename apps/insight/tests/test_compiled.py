@@ -1,0 +1,147 @@
+"""The SQL a page keeps per shape of viewer (apps/insight/compiled.py) is, for every viewer,
+exactly what building the page's querysets for that viewer compiles to: same text, same
+parameters. Two viewers of one shape (the north and south heads, say) take the second's from
+what the first built, so a value of the first leaking into the second's would show here."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.core.exceptions import EmptyResultSet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.selectors import visible_branch_ids
+from apps.accounts.services import user_create
+from apps.insight import compiled as kept_sql
+from apps.insight import notifications
+
+
+def _fresh(reads: dict) -> dict:
+    out = {}
+    for part, query in reads.items():
+        try:
+            sql, params = query.query.sql_with_params()
+        except EmptyResultSet:  # a part that can match no row
+            out[part] = None
+            continue
+        out[part] = (sql, params)
+    return out
+
+
+def _same(kept, fresh) -> None:
+    assert kept.keys() == fresh.keys()
+    for part in kept:
+        if fresh[part] is None:
+            assert kept[part] is None, part
+            continue
+        assert kept[part][0] == fresh[part][0], part
+        # A branch list is a set: its order in IN (...) may differ, its members may not.
+        assert Counter(map(repr, kept[part][1])) == Counter(map(repr, fresh[part][1])), part
+        assert len(kept[part][1]) == len(fresh[part][1])
+
+
+@pytest.fixture
+def viewers(world):
+    from apps.approvals.tests.factories import approvals_ready
+
+    approvals_ready(steps=None)  # the approval staff and committees too
+    users = list(User.objects.filter(is_active=True).order_by("username"))
+    users.append(user_create(username="root.insight", password="x" * 16, branch=None,
+                             roles=[]))
+    root = users[-1]
+    root.is_superuser = True
+    root.save()
+    users.append(user_create(username="nobranch.insight", password="x" * 16, branch=None,
+                             roles=[]))
+    return users
+
+
+def test_kept_notification_sql_is_what_the_selectors_compile_to(world, viewers):
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=14)
+    now = timezone.now()
+    for viewer in viewers:
+        kept = kept_sql.compiled(
+            "notifications", viewer, lambda s: notifications._reads(
+                s.viewer, today=s.day(0), until=s.day(1), at=s.at),
+            days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+        _same(kept, _fresh(notifications._reads(viewer, today=today, until=until, at=now)))
+    # Far fewer shapes than viewers: the kept SQL is shared, so the comparison above tested
+    # the swap of one viewer's values for another's.
+    assert len(kept_sql._kept) < len(viewers) / 2, (len(kept_sql._kept), len(viewers))
+
+
+def test_off_postgresql_the_page_builds_as_before(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same notices from the querysets."""
+    from apps.insight.tests.test_notifications import _file, _sections, _signal
+
+    _file(world, "returned")
+    _signal(world.loan(), 3)
+    viewer = world.user("lead.north")
+    kept = _sections(notifications.notification_centre(viewer=viewer))
+    monkeypatch.setattr(notifications, "compiled", lambda *args, **kwargs: None)
+    built = _sections(notifications.notification_centre(viewer=viewer))
+    assert kept == built
+    assert built["signal"]["total"] == 1
+
+
+def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers):
+    from apps.insight import officer_quality, scorecard
+    from apps.insight.officer_facts import _changed
+    from apps.insight.tests.test_scorecard import _inspection
+
+    _inspection(world.loan(dpd=95), due_days_ago=3)
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    as_of = timezone.now() - dt.timedelta(minutes=5)
+    for viewer in viewers:
+        for everyone in (True, False):
+            kept = kept_sql.compiled("officers", viewer, lambda s, e=everyone: scorecard._reads(
+                s.viewer, today=s.day(0), everyone=e), days=[today], extra=(everyone,))
+            _same(kept, _fresh(scorecard._reads(viewer, today=today, everyone=everyone)))
+
+            union = kept_sql.compiled(
+                "officer_quality", viewer, lambda s, e=everyone: {
+                    "all": officer_quality._union(officer_quality._parts(s.viewer, e))},
+                days=[], extra=(everyone,))["all"]
+            fresh = officer_quality._union(officer_quality._parts(viewer, everyone))
+            assert union[0] == fresh[0]
+            assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
+
+            branches = visible_branch_ids(viewer=viewer)
+            if branches == set():
+                continue  # no branch: the scorecard reads no cells (EmptyResultSet)
+            officer = None if everyone else viewer.pk
+            changed = kept_sql.compiled(
+                "officer_volume", viewer, lambda s, b=branches, o=officer: {"changed": _changed(
+                    s.at, None if b is None else visible_branch_ids(viewer=s.viewer),
+                    None if o is None else s.viewer.pk)},
+                days=[], at=as_of, extra=(branches is None, officer is None))["changed"]
+            fresh = _changed(as_of, branches, officer)
+            assert changed[0] == fresh[0]
+            assert Counter(map(repr, changed[1])) == Counter(map(repr, fresh[1]))
+    assert len(kept_sql._kept) < len(viewers) * 3
+
+
+def test_off_postgresql_the_officer_pages_build_as_before(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same rows from the querysets."""
+    from apps.insight import officer_facts, officer_quality, scorecard
+    from apps.insight.tests.test_scorecard import _inspection
+
+    late = world.loan(dpd=95, outstanding="100000")
+    world.loan(outstanding="300000")
+    _inspection(late, due_days_ago=10, submitted_days_ago=12)
+    _inspection(late, due_days_ago=3)
+    for viewer in (world.user("lead.north"), world.user("postloan.north")):
+        everyone = viewer.has_role(*scorecard.ALL_OFFICER_ROLES)
+        kept = (scorecard.officer_scorecard(viewer=viewer).rows,
+                officer_quality.officer_quality(viewer=viewer, everyone=everyone).rows)
+        with monkeypatch.context() as patch:
+            for module in (scorecard, officer_quality, officer_facts):
+                patch.setattr(module, "compiled", lambda *args, **kwargs: None)
+            built = (scorecard.officer_scorecard(viewer=viewer).rows,
+                     officer_quality.officer_quality(viewer=viewer, everyone=everyone).rows)
+        assert kept == built
+        assert kept[0] and kept[0][0]["inspections_due"] == 2
