@@ -48,6 +48,11 @@ def _converters(fields: Sequence[Field]) -> list[tuple[Value, list]]:
     return found
 
 
+# The converters of a key's columns, found once per process (a key names one query, whose
+# columns' output fields do not change).
+_CONVERTERS: dict[tuple, list] = {}
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled query with its value filled in: sent alone (`rows_of`) or in one round trip
@@ -60,7 +65,12 @@ class Compiled:
 
     def convert(self, rows) -> list[tuple]:
         """The driver's rows as the ORM would give them (see `compiled_rows`)."""
-        converters = _converters(self.output_fields)
+        if not rows:
+            return []
+        cache_key = (connection.alias, self.key, len(self.output_fields))
+        converters = _CONVERTERS.get(cache_key)
+        if converters is None:
+            converters = _CONVERTERS[cache_key] = _converters(self.output_fields)
         if rows and len(rows[0]) != len(converters):
             raise RuntimeError(f"{self.key}: {len(rows[0])} columns, "
                                f"{len(converters)} output fields")
@@ -146,6 +156,9 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
                              model_columns=columns, annotations=annotations)
 
 
+_INSERTS: dict[tuple, tuple[str, tuple]] = {}
+
+
 def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
                     update_fields: Sequence[str] = ()) -> Compiled:
     """The INSERT the ORM sends to save the new `instance` (as `Model.objects.create`; with
@@ -154,12 +167,27 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     own insert compiler, so fields are prepared as a save prepares them (the instance gets its
     pre-save values, e.g. auto_now_add); a field may hold an expression (a subquery). No
     signals are sent: for models no receiver listens to. Set the primary key it returns with
-    `inserted`."""
+    `inserted`.
+
+    An insert of plain values has the same text every time: it is compiled once per process
+    under `key`, and afterwards only its values are prepared (`Field.get_db_prep_save` of the
+    pre-save value, what the compiler does for a field with no placeholder of its own)."""
+    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
+        raise RuntimeError(f"{key}: the database cannot return the inserted row's key")
+    meta = instance._meta
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+    cache_key = (connection.alias, key, type(instance))
+    cached = _INSERTS.get(cache_key)
+    if cached is not None:
+        sql, fields = cached
+        values = [field.pre_save(instance, add=True) for field in fields]
+        if not any(hasattr(v, "resolve_expression") for v in values):
+            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=connection)
+                                            for field, v in zip(fields, values, strict=True)),
+                            tuple(meta.db_returning_fields))
     from django.db.models.constants import OnConflict
     from django.db.models.sql import InsertQuery
 
-    meta = instance._meta
-    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
     query = InsertQuery(type(instance), on_conflict=OnConflict.UPDATE if update_fields else None,
                         update_fields=[meta.get_field(n) for n in update_fields],
                         unique_fields=[meta.get_field(n) for n in unique_fields])
@@ -167,6 +195,12 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = meta.db_returning_fields
     ((sql, params),) = compiler.as_sql()
+    plain = (len(params) == len(fields) and sql.count("%s") == len(fields)
+             and not any(hasattr(f, "get_placeholder") for f in fields)
+             and not any(hasattr(getattr(instance, f.attname), "resolve_expression")
+                         for f in fields))
+    if plain:  # one "%s" per field, each its prepared value: the text can be reused
+        _INSERTS[cache_key] = (sql, fields)
     return Compiled(key, sql, tuple(params), tuple(meta.db_returning_fields))
 
 

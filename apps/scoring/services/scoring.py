@@ -12,8 +12,8 @@ import datetime as dt
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from apps.applications.states import ApplicationState
 from apps.audit.services import audit_chain_head_steps, audit_record
 from apps.core.compiled import (
     MARKER,
+    Compiled,
     compiled_insert,
     compiled_instances,
     immediately,
@@ -109,9 +110,10 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         version, challengers = run(scoring_models_steps(policy))
     record = features_of_sources(application, investigation, sources,
                                  policy_changed_at=(application.policy_values_changed_at,))
+    input_hash = record.input_hash  # hashed once: the canonical JSON of every value
     _check_features(version)
     existing = next((r for r in results if r.model_version_id == version.pk
-                     and r.input_hash == record.input_hash), None)
+                     and r.input_hash == input_hash), None)
     if existing is not None:
         # delivered twice, or nothing changed since the last score; a re-run of a failure
         # whose cause went away finds the earlier score and is resolved by it
@@ -137,26 +139,38 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # no challenger), the chain's lock and head (`audit_chain_head_steps`: lock order, row
     # locks first and the audit lock last, is kept). Was six round trips, now three.
     snapshot = FeatureSnapshot(
-        application_id=application_id, input_hash=record.input_hash,
+        application_id=application_id, input_hash=input_hash,
         spec_version=record.canonical()["spec"], values=record.values,
         red_flag_codes=record.red_flag_codes, sources=record.sources)
     result = ScoreResult(
         application_id=application_id, model_version=version,
         snapshot_id=Subquery(FeatureSnapshot.objects.filter(
-            application_id=application_id, input_hash=record.input_hash).values("pk")[:1]),
-        input_hash=record.input_hash, probability=scored["probability"],
+            application_id=application_id, input_hash=input_hash).values("pk")[:1]),
+        input_hash=input_hash, probability=scored["probability"],
         score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
         policy=policy, recommendation=advice["recommendation"],
         knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
         price_band=advice["price_band"], trigger=trigger)
     lock_now = not application.score_failure_open and not challengers
+    # The commit of a score the sweeper re-sends when it is missing (the investigation's
+    # acceptance, or the sweeper's own re-send: `score_sweep` finds an accepted investigation
+    # with no score since) does not wait for its WAL to reach disk (PostgreSQL's asynchronous
+    # commit, this transaction only, as the portfolio re-score's chunks): a crash can lose only
+    # the last commits, each whole (snapshot, result and audit event together, never a hole in
+    # the audit chain: any later ordinary commit flushes the log up to itself), and the
+    # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
+    # was a large share of the score's write. Only in a transaction of its own: inside a
+    # caller's, the setting would reach the caller's whole commit.
+    asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
+                    and not connection.in_atomic_block)
     try:
         with transaction.atomic():
-            inserts = [compiled_insert("scoring_snapshot", snapshot,
+            inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
+                       compiled_insert("scoring_snapshot", snapshot,
                                        unique_fields=("application", "input_hash"),
                                        update_fields=("spec_version",)),
                        compiled_insert("scoring_result", result)]
-            (snapshot_rows, result_rows), head = run_together(
+            (*_set, snapshot_rows, result_rows), head = run_together(
                 _sent(inserts),
                 audit_chain_head_steps() if lock_now else immediately(lambda: None))
             inserted(snapshot, snapshot_rows)
@@ -170,18 +184,24 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                                  versions=challengers)
             audit_record(action="score.computed", actor=actor, subject=application, payload={
                 "score_result": result.pk, "model_version": version.version,
-                "input_hash": record.input_hash, "policy_version": policy.version,
+                "input_hash": input_hash, "policy_version": policy.version,
                 "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
                 "grade": result.grade, "recommendation": result.recommendation,
                 "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
                 "missing": record.missing}, head=head)
     except IntegrityError:
         twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
-                                          input_hash=record.input_hash).first()
+                                          input_hash=input_hash).first()
         if twin is None:
             raise
         return twin
     return result
+
+
+_SWEPT_TRIGGERS = (ScoreTrigger.INVESTIGATION_ACCEPTED, ScoreTrigger.SWEEPER)
+_ASYNC_COMMIT = Compiled("scoring_async_commit",
+                         "SELECT set_config('synchronous_commit', 'off', true)", (),
+                         (CharField(),))
 
 
 def _sent(queries):

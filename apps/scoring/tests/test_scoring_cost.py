@@ -7,11 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEvent
+from apps.audit.services import audit_chain_verify
 from apps.scoring import services
 from apps.scoring.models import ModelVersion, ScoreResult
 from apps.scoring.scorecard.model import Scaling, Scorecard
 from apps.scoring.selectors import latest_score
-from apps.scoring.states import ModelVersionState
+from apps.scoring.states import ModelVersionState, ScoreTrigger
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,38 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     sources = [q for q in fresh if any(name in q for name in TOGETHER)]
     assert len(sources) == SOURCE_QUERIES  # ten statements in one on PostgreSQL
     assert all(name in " ".join(sources) for name in TOGETHER)
+    # inside a caller's transaction (the test's) the commit is the caller's: never made
+    # asynchronous from here
+    assert not any("synchronous_commit" in q for q in fresh)
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
     assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_score_the_sweeper_would_resend_commits_without_waiting_for_the_disk(
+        on_postgresql, investigated):
+    """Asynchronous commit (SET LOCAL, in the score's own transaction) only for the triggers
+    whose lost score the sweeper re-sends; a score someone asked for waits for the flush."""
+    services.application_score(application_id=investigated.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        before = cursor.fetchone()[0]
+    for trigger, asynchronous in ((ScoreTrigger.INVESTIGATION_ACCEPTED, True),
+                                  (ScoreTrigger.SWEEPER, True), (ScoreTrigger.ON_DEMAND, False)):
+        ScoreResult.objects.filter(application_id=investigated.pk).delete()
+        assert not connection.in_atomic_block
+        with CaptureQueriesContext(connection) as ctx:
+            result = services.application_score(application_id=investigated.pk, trigger=trigger)
+        written = [q["sql"] for q in ctx.captured_queries if "INSERT INTO" in q["sql"]]
+        assert any("set_config('synchronous_commit', 'off', true)" in q
+                   for q in written) is asynchronous, trigger
+        assert ScoreResult.objects.get(application_id=investigated.pk).pk == result.pk
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")  # the transaction's own, not the session's
+            assert cursor.fetchone()[0] == before
+    assert AuditEvent.objects.filter(action="score.computed").count() == 4
+    assert audit_chain_verify().ok
 
 
 def test_a_new_champion_decides_at_once_though_the_old_one_is_parsed_in_this_process(
