@@ -111,7 +111,7 @@ def group_exposure_total_steps(*, enterprise_id: int | None = None,
         def query(marker):
             return _sum_query(Application.objects.filter(
                 enterprise_id__in=enterprise_group_query(enterprise_id=Subquery(
-                    Application.objects.filter(pk=marker).values("enterprise_id")[:1]))))
+                    Application.objects.filter(pk=marker).order_by().values("enterprise_id")[:1]))))
     else:
         key, value = "group_exposure_total", enterprise_id
 
