@@ -95,17 +95,31 @@ def group_exposure_total(*, enterprise_id: int) -> Decimal:
     return run(group_exposure_total_steps(enterprise_id=enterprise_id))
 
 
-def group_exposure_total_steps(*, enterprise_id: int):
+def group_exposure_total_steps(*, enterprise_id: int | None = None,
+                               application_id: int | None = None):
     """`group_exposure_total` as a step of `apps.core.compiled.run_together` (the scoring
-    worker sends it with the application's other reads)."""
+    worker sends it with the application's other reads). `application_id` instead of
+    `enterprise_id`: the group of that application's enterprise, read in the same statement
+    (a subquery), so it can go in the round trip that reads the application."""
     from apps.core.compiled import compiled_query
 
     # Compiled once per process (the ORM's build of this query cost more than running it).
     # Every column a sum of amounts: Decimal, as the ORM gives it (SQLite returns floats).
-    (rows,) = yield [compiled_query("group_exposure_total", lambda marker: _sum_query(
-        Application.objects.filter(
-            enterprise_id__in=enterprise_group_query(enterprise_id=marker))), enterprise_id,
-        output_fields=[DecimalField()] * len(_SUMS))]
+    if application_id is not None:
+        key, value = "group_exposure_total_of_application", application_id
+
+        def query(marker):
+            return _sum_query(Application.objects.filter(
+                enterprise_id__in=enterprise_group_query(enterprise_id=Subquery(
+                    Application.objects.filter(pk=marker).order_by().values("enterprise_id")[:1]))))
+    else:
+        key, value = "group_exposure_total", enterprise_id
+
+        def query(marker):
+            return _sum_query(Application.objects.filter(
+                enterprise_id__in=enterprise_group_query(enterprise_id=marker)))
+    (rows,) = yield [compiled_query(key, query, value,
+                                    output_fields=[DecimalField()] * len(_SUMS))]
     existing, approved, requested = _sums(sums=dict(zip(_SUMS, rows[0], strict=True)))
     return existing + approved + requested
 

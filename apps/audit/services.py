@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import CharField, Model
 from django.utils import timezone
 
 from apps.audit.chain import event_hash, hash_of, normalise_payload
@@ -39,16 +39,54 @@ def _lock_chain_head() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
+@dataclass(frozen=True)
+class LockedHead:
+    """The chain's head read under the chain lock (`audit_chain_head_steps`), for the one
+    `audit_record` of the same transaction that appends after it."""
+
+    seq: int
+    hash: str
+    transaction: object  # the outermost atomic block it was read in
+
+
+def audit_chain_head_steps():
+    """Lock the chain and read its head, as a step of `apps.core.compiled.run_together`, so a
+    caller sends both with its own writes in one round trip; pass the result to the
+    `audit_record` of the same transaction (`head=`). The lock comes last in the caller's
+    statements (lock order: row locks first, the audit lock last), and the head is read in a
+    statement of its own after the lock's: each statement of a text reads from a snapshot of
+    its own (READ COMMITTED), taken once the lock is held, so it sees the event of the writer
+    that held the lock before (one statement doing both would read the head from a snapshot
+    taken before the wait). SQLite: the IMMEDIATE transaction holds the write lock already."""
+    from apps.core.compiled import Compiled, compiled_query
+
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("audit_chain_head_steps() called outside a transaction")
+    head = compiled_query("audit_chain_head", lambda marker: AuditEvent.objects.order_by(
+        "-seq").values_list("seq", "hash").first(), None,
+        output_fields=[AuditEvent._meta.get_field("seq"), AuditEvent._meta.get_field("hash")])
+    if connection.vendor == "postgresql":
+        lock = Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)",
+                        (_CHAIN_LOCK_KEY,), (CharField(),))
+        _locked, rows = yield [lock, head]
+    else:
+        (rows,) = yield [head]
+    seq, prev_hash = rows[0] if rows else (0, GENESIS_HASH)
+    return LockedHead(seq, prev_hash, connection.atomic_blocks[0])
+
+
 def audit_record(*, action: str, actor, subject, payload: dict | None = None,
                  branch_id: int | None = None, application_id: int | None = None,
-                 enterprise_id: int | None = None) -> AuditEvent:
+                 enterprise_id: int | None = None, head: LockedHead | None = None) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
     `actor` is a user, or None for the system. `subject` is the model instance the event is
     about, or a (type, id) pair when there is none (a failed login names the username tried).
     Refuses to run outside `atomic()`: the event must commit or roll back with its change.
     The application, enterprise and branch are found from the subject when not given
-    (`apps.audit.scope`), so auditors can filter an application's whole trail.
+    (`apps.audit.scope`), so auditors can filter an application's whole trail. `head`: the
+    chain locked and its head read by `audit_chain_head_steps` in this transaction, by a
+    caller that sent them with its own statements (once: it is the head of this event only).
     """
     ensure_registered(action)
     if not connection.in_atomic_block:
@@ -58,9 +96,14 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
     payload = normalise_payload(payload or {})
     request_id = current_request_id()
 
-    _lock_chain_head()
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    if head is None:
+        _lock_chain_head()
+        found = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (found[0] + 1, found[1]) if found else (1, GENESIS_HASH)
+    else:
+        if head.transaction is not connection.atomic_blocks[0]:
+            raise AuditOutsideTransaction("the chain head was read in another transaction")
+        seq, prev_hash = head.seq + 1, head.hash
     # Microseconds are kept by both databases, so the stored time hashes the same on re-read.
     occurred_at = timezone.now()
     scope = resolve_scope(subject=subject, payload=payload,
@@ -71,12 +114,25 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
                         branch_id=scope.branch_id, payload=payload, request_id=request_id,
                         prev_hash=prev_hash, application_id=scope.application_id,
                         enterprise_id=scope.enterprise_id)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
         subject_type=subject_type, subject_id=subject_id, branch_id=scope.branch_id,
         application_id=scope.application_id, enterprise_id=scope.enterprise_id,
         payload=payload, request_id=request_id, prev_hash=prev_hash, hash=digest,
     )
+    if head is None:
+        event.save(force_insert=True)
+    else:
+        # The hot path (the scoring worker): the ORM's own INSERT, without the save machinery
+        # around it (nothing listens to an event's save).
+        from apps.core.compiled import compiled_insert, inserted, run
+
+        inserted(event, run(_sent([compiled_insert("audit_event", event)]))[0])
+    return event
+
+
+def _sent(queries):
+    return (yield queries)
 
 
 def audit_record_now(**kwargs) -> AuditEvent:

@@ -48,6 +48,11 @@ def _converters(fields: Sequence[Field]) -> list[tuple[Value, list]]:
     return found
 
 
+# The converters of a key's columns, found once per process (a key names one query, whose
+# columns' output fields do not change).
+_CONVERTERS: dict[tuple, list] = {}
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled query with its value filled in: sent alone (`rows_of`) or in one round trip
@@ -60,7 +65,12 @@ class Compiled:
 
     def convert(self, rows) -> list[tuple]:
         """The driver's rows as the ORM would give them (see `compiled_rows`)."""
-        converters = _converters(self.output_fields)
+        if not rows:
+            return []
+        cache_key = (connection.alias, self.key, len(self.output_fields))
+        converters = _CONVERTERS.get(cache_key)
+        if converters is None:
+            converters = _CONVERTERS[cache_key] = _converters(self.output_fields)
         if rows and len(rows[0]) != len(converters):
             raise RuntimeError(f"{self.key}: {len(rows[0])} columns, "
                                f"{len(converters)} output fields")
@@ -69,10 +79,10 @@ class Compiled:
                 for row in rows]
 
 
-def compiled_query(key: str, run: Callable[[int], object], value: int, *,
+def compiled_query(key: str, run: Callable[[int], object], value: int | None, *,
                    output_fields: Sequence[Field]) -> Compiled:
     """The query `run(MARKER)` executes, compiled once per process (see `compiled_rows`), with
-    `value` in the marker's places; nothing is sent."""
+    `value` in the marker's places (None: a query with no changing value); nothing is sent."""
     cache_key = (connection.alias, key)
     compiled = _SQL.get(cache_key)
     if compiled is None:
@@ -84,6 +94,8 @@ def compiled_query(key: str, run: Callable[[int], object], value: int, *,
         else:  # pragma: no cover - `run` executed no query
             raise RuntimeError(f"{key}: no query to compile")
     sql, params = compiled
+    if value is None:  # a query with no changing value
+        return Compiled(key, sql, params, tuple(output_fields))
     if MARKER not in params:
         raise RuntimeError(f"{key}: the value does not appear in the compiled query")
     return Compiled(key, sql, tuple(value if p == MARKER else p for p in params),
@@ -114,12 +126,17 @@ class CompiledInstances(Compiled):
 _INSTANCES: dict[tuple, tuple] = {}
 
 
-def compiled_instances(key: str, queryset) -> CompiledInstances:
+def compiled_instances(key: str, queryset, value: int | None = None) -> CompiledInstances:
     """The instances `queryset` gives (no related objects selected), compiled once per process
-    under `key`; its parameters must not change while the key is the same."""
+    under `key`; its parameters must not change while the key is the same, except `value`:
+    when given, the queryset is written with `MARKER` in its place (as in `compiled_query`).
+    `queryset` may be a callable that returns it: it is then built only the first time (the
+    ORM's build of a queryset costs more than sending it)."""
     cache_key = (connection.alias, key)
     compiled = _INSTANCES.get(cache_key)
     if compiled is None:
+        if callable(queryset):
+            queryset = queryset()
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         select, klass_info = compiler.select, compiler.klass_info
@@ -129,10 +146,69 @@ def compiled_instances(key: str, queryset) -> CompiledInstances:
         compiled = _INSTANCES[cache_key] = (
             sql, tuple(params), tuple(s[0].output_field for s in select),
             tuple(s[0].target.attname for s in select[start:end]), (start, end),
-            tuple(compiler.annotation_col_map.items()))
-    sql, params, fields, names, columns, annotations = compiled
-    return CompiledInstances(key, sql, params, fields, model=queryset.model, field_names=names,
+            tuple(compiler.annotation_col_map.items()), queryset.model)
+    sql, params, fields, names, columns, annotations, model = compiled
+    if value is not None:
+        if MARKER not in params:
+            raise RuntimeError(f"{key}: the value does not appear in the compiled query")
+        params = tuple(value if p == MARKER else p for p in params)
+    return CompiledInstances(key, sql, params, fields, model=model, field_names=names,
                              model_columns=columns, annotations=annotations)
+
+
+_INSERTS: dict[tuple, tuple[str, tuple]] = {}
+
+
+def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
+                    update_fields: Sequence[str] = ()) -> Compiled:
+    """The INSERT the ORM sends to save the new `instance` (as `Model.objects.create`; with
+    `unique_fields` and `update_fields`, as `bulk_create(update_conflicts=True)`), returning
+    its primary key, to send with others (`run_together`); nothing is sent. Built by the ORM's
+    own insert compiler, so fields are prepared as a save prepares them (the instance gets its
+    pre-save values, e.g. auto_now_add); a field may hold an expression (a subquery). No
+    signals are sent: for models no receiver listens to. Set the primary key it returns with
+    `inserted`.
+
+    An insert of plain values has the same text every time: it is compiled once per process
+    under `key`, and afterwards only its values are prepared (`Field.get_db_prep_save` of the
+    pre-save value, what the compiler does for a field with no placeholder of its own)."""
+    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
+        raise RuntimeError(f"{key}: the database cannot return the inserted row's key")
+    meta = instance._meta
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+    cache_key = (connection.alias, key, type(instance))
+    cached = _INSERTS.get(cache_key)
+    if cached is not None:
+        sql, fields = cached
+        values = [field.pre_save(instance, add=True) for field in fields]
+        if not any(hasattr(v, "resolve_expression") for v in values):
+            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=connection)
+                                            for field, v in zip(fields, values, strict=True)),
+                            tuple(meta.db_returning_fields))
+    from django.db.models.constants import OnConflict
+    from django.db.models.sql import InsertQuery
+
+    query = InsertQuery(type(instance), on_conflict=OnConflict.UPDATE if update_fields else None,
+                        update_fields=[meta.get_field(n) for n in update_fields],
+                        unique_fields=[meta.get_field(n) for n in unique_fields])
+    query.insert_values(fields, [instance])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = meta.db_returning_fields
+    ((sql, params),) = compiler.as_sql()
+    plain = (len(params) == len(fields) and sql.count("%s") == len(fields)
+             and not any(hasattr(f, "get_placeholder") for f in fields)
+             and not any(hasattr(getattr(instance, f.attname), "resolve_expression")
+                         for f in fields))
+    if plain:  # one "%s" per field, each its prepared value: the text can be reused
+        _INSERTS[cache_key] = (sql, fields)
+    return Compiled(key, sql, tuple(params), tuple(meta.db_returning_fields))
+
+
+def inserted(instance, rows) -> None:
+    """`instance` saved by the `compiled_insert` whose converted rows are `rows`."""
+    for field, value in zip(instance._meta.db_returning_fields, rows[0], strict=True):
+        setattr(instance, field.attname, value)
+    instance._state.adding, instance._state.db = False, connection.alias
 
 
 def compiled_rows(key: str, run: Callable[[int], object], value: int, *,

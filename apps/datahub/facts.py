@@ -66,7 +66,9 @@ def latest_answers_steps(application_id: int):
             _paid(_of_application(marker)).values_list("source")
             .annotate(at=Max("fetched_at"))), application_id,
         output_fields=[Pull._meta.get_field("source"), Pull._meta.get_field("fetched_at")])]
-    return _answers_of(_paid(_of_application(application_id)), newest)
+    # Nothing pulled (most files): no second query, nor its queryset built (a visible share of
+    # the scoring worker's feature assembly).
+    return _answers_of(_paid(_of_application(application_id)), newest) if newest else {}
 
 
 def _of_application(application_id) -> Q:

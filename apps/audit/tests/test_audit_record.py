@@ -9,7 +9,12 @@ from django.db import connection, transaction
 from apps.audit.chain import NonCanonicalValue, hash_of
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.registry import UnknownAuditAction
-from apps.audit.services import AuditOutsideTransaction, audit_chain_verify, audit_record
+from apps.audit.services import (
+    AuditOutsideTransaction,
+    audit_chain_head_steps,
+    audit_chain_verify,
+    audit_record,
+)
 from apps.core.request_context import reset_request_id, set_request_id
 from apps.org.models import Branch
 
@@ -111,3 +116,51 @@ def test_concurrent_writers_keep_one_gapless_chain(on_postgresql):
         range(1, writers * per_writer + 1))
     report = audit_chain_verify()
     assert report.ok and report.checked == writers * per_writer
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_writers_that_send_the_lock_and_head_with_their_statements_keep_the_chain(
+        on_postgresql):
+    """`audit_chain_head_steps` sends the lock and the head read in one text (the scoring
+    worker adds its inserts before them): the head is a statement of its own, read from a
+    snapshot taken once the lock is held, so a writer that waited for the lock sees the event
+    of the one before it. Mixed with ordinary writers, the chain stays gapless and verifies."""
+    from apps.core.compiled import run_together
+
+    writers, per_writer = 4, 20
+    barrier = threading.Barrier(writers)
+    errors = []
+
+    def write(batched: bool):
+        try:
+            barrier.wait()
+            for _ in range(per_writer):
+                with transaction.atomic():
+                    head = run_together(audit_chain_head_steps())[0] if batched else None
+                    _record(head=head)
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n % 2 == 0,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(
+        range(1, writers * per_writer + 1))
+    report = audit_chain_verify()
+    assert report.ok and report.checked == writers * per_writer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_read_in_another_transaction_is_refused():
+    from apps.core.compiled import run_together
+
+    with transaction.atomic():
+        head = run_together(audit_chain_head_steps())[0]
+    with transaction.atomic(), pytest.raises(AuditOutsideTransaction):
+        _record(head=head)

@@ -118,8 +118,6 @@ def _checklist_values_steps(investigation, policy_changed_at=None):
         return {}
     from apps.core.compiled import compiled_query
     from apps.investigations.models import Answer
-    from apps.investigations.policy import PolicyResolver
-    from apps.investigations.rules import derived_values
 
     # Plain rows, not model instances: building two instances per answer was a visible share
     # of scoring one application (bench_scoring_worker).
@@ -130,7 +128,29 @@ def _checklist_values_steps(investigation, policy_changed_at=None):
             Answer.objects.filter(investigation_id=marker, not_applicable=False).order_by()
             .values_list("item__code", "value")), investigation.pk,
         output_fields=[CharField(), Answer._meta.get_field("value")])]
-    answers = dict(rows)
+    return _derived(investigation, dict(rows), policy_changed_at)
+
+
+def _application_answers_steps(application_id: int):
+    """The answers of the application's investigation (none when it has none), by item code,
+    read by the application's id: so they go in the round trip that reads the application
+    (`application_sources_steps`). Compiled once per process."""
+    from apps.core.compiled import compiled_query
+    from apps.investigations.models import Answer
+
+    (rows,) = yield [compiled_query(
+        "checklist_answers_of_application", lambda marker: list(
+            Answer.objects.filter(investigation__application_id=marker, not_applicable=False)
+            .order_by().values_list("item__code", "value")), application_id,
+        output_fields=[CharField(), Answer._meta.get_field("value")])]
+    return dict(rows)
+
+
+def _derived(investigation, answers: dict, policy_changed_at=None) -> dict:
+    """The answers with the template's derived values (N/A counts as unknown)."""
+    from apps.investigations.policy import PolicyResolver
+    from apps.investigations.rules import derived_values
+
     try:
         return derived_values(_template_document(investigation.template), answers,
                               PolicyResolver() if policy_changed_at is None
@@ -228,13 +248,6 @@ def application_features_steps(application_id: int, *, as_of: dt.date | None = N
     if investigation is _UNREAD:
         investigation = (Investigation.objects.filter(application_id=application_id)
                          .select_related("template").first())
-    findings, flag_codes = None, []
-    if investigation is not None and investigation.submission_count:
-        flags = investigation.red_flags or []
-        flag_codes = sorted({f.get("code", "") for f in flags if f.get("code")})
-        findings = {"r3": sum(f.get("severity") == "R3" for f in flags),
-                    "r2": sum(f.get("severity") == "R2" for f in flags),
-                    "cross_checks": len(investigation.cross_check_findings or [])}
     # The sources' reads are independent: sent together, one round trip on PostgreSQL
     # (apps.core.compiled.run_together; each was a round trip of its own, bench_scoring_worker).
     # Pulled figures (the data hub's tax and utility answers) are used when present.
@@ -242,6 +255,47 @@ def application_features_steps(application_id: int, *, as_of: dt.date | None = N
         figures_with_provenance_steps(application_id),
         _checklist_values_steps(investigation, policy_changed_at),
         group_exposure_total_steps(enterprise_id=enterprise.pk))
+    return _record(application, investigation, as_of, figures, pulled, checklist,
+                   exposure_total)
+
+
+def application_sources_steps(application_id: int):
+    """The sources of `application_features` read by the application's id alone (document and
+    pulled figures, the investigation's answers, group exposure), as a step of
+    `apps.core.compiled.run_together`: so the scoring worker reads them in the same round trip
+    as the application itself. Finish with `features_of_sources`."""
+    from apps.applications.exposure import group_exposure_total_steps
+    from apps.core.compiled import together
+    from apps.investigations.evidence import figures_with_provenance_steps
+
+    return (yield from together(
+        figures_with_provenance_steps(application_id), _application_answers_steps(application_id),
+        group_exposure_total_steps(application_id=application_id)))
+
+
+def features_of_sources(application, investigation, sources, *, as_of: dt.date | None = None,
+                        policy_changed_at=None) -> FeatureRecord:
+    """The feature record of `application` (its enterprise read) from what
+    `application_sources_steps` read: the same record `application_features` assembles."""
+    from django.utils import timezone
+
+    (figures, pulled), answers, exposure_total = sources
+    checklist = {} if investigation is None else _derived(investigation, answers,
+                                                          policy_changed_at)
+    return _record(application, investigation, as_of or timezone.localdate(), figures, pulled,
+                   checklist, exposure_total)
+
+
+def _record(application, investigation, as_of, figures, pulled, checklist,
+            exposure_total) -> FeatureRecord:
+    enterprise = application.enterprise
+    findings, flag_codes = None, []
+    if investigation is not None and investigation.submission_count:
+        flags = investigation.red_flags or []
+        flag_codes = sorted({f.get("code", "") for f in flags if f.get("code")})
+        findings = {"r3": sum(f.get("severity") == "R3" for f in flags),
+                    "r2": sum(f.get("severity") == "R2" for f in flags),
+                    "cross_checks": len(investigation.cross_check_findings or [])}
     values = compute_values(
         enterprise={"annual_revenue": enterprise.annual_revenue,
                     "registration_date": enterprise.registration_date, "as_of": as_of,

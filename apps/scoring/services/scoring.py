@@ -11,26 +11,39 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.applications.models import Application
 from apps.applications.selectors import application_get
 from apps.applications.states import ApplicationState
-from apps.audit.services import audit_record
-from apps.core.compiled import run_together
+from apps.audit.services import audit_chain_head_steps, audit_record
+from apps.core.compiled import (
+    MARKER,
+    Compiled,
+    compiled_insert,
+    compiled_instances,
+    immediately,
+    inserted,
+    run,
+    run_together,
+)
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
 from apps.core.task_names import TaskName
 from apps.investigations.policy import policy_values_changed_at
-from apps.scoring.features.assemble import application_features_steps, records_to_columns
+from apps.scoring.features.assemble import (
+    application_sources_steps,
+    features_of_sources,
+    records_to_columns,
+)
 from apps.scoring.features.spec import FEATURE_NAMES
 from apps.scoring.models import FeatureSnapshot, ScoreFailure, ScoreResult
 from apps.scoring.permissions import may_request_score
-from apps.scoring.policy import recommend
+from apps.scoring.policy import DEFAULT_SHADOW_STATES, recommend
 from apps.scoring.services.failures import (
     OPEN_STATES,
     score_failure_resolve,
@@ -42,8 +55,12 @@ from apps.scoring.services.registry import (
     decision_policy_ensure,
     model_of,
 )
-from apps.scoring.services.shadow import scoring_models_steps, shadow_scores_record
-from apps.scoring.states import ScoreTrigger
+from apps.scoring.services.shadow import (
+    scoring_models_steps,
+    shadow_scores_record,
+    shadow_states,
+)
+from apps.scoring.states import ModelVersionState, ScoreTrigger
 
 logger = logging.getLogger(__name__)
 REASONS_SHOWN = 3
@@ -69,37 +86,34 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                       actor=None) -> ScoreResult:
     """Score the application with the champion now; returns the stored (or existing) result.
     Challengers the policy names score the same input in shadow (`services.shadow`)."""
-    # Reads only, outside the write transaction; the application row is read once (nothing
-    # here locks it: the score is idempotent per input hash, see the module docstring), with
-    # its investigation and template, whether a failure is open (a failure recorded after this
+    # Reads only, outside the write transaction, in one round trip on PostgreSQL
+    # (apps.core.compiled.run_together): the application row (nothing here locks it: the
+    # score is idempotent per input hash, see the module docstring) with its enterprise,
+    # investigation and template, whether a failure is open (a failure recorded after this
     # read is re-run by the sweeper, which finds this score and resolves it then), which
     # decision policy is in force (its published version is cached by id in the process, so
     # a publish decides the next score) and when the policy values last changed (those in
-    # force are cached per change the same way).
-    application = (Application.objects.select_related("enterprise", "investigation__template")
-                   .annotate(score_failure_open=Exists(ScoreFailure.objects.filter(
-                       application_id=OuterRef("pk"), state__in=OPEN_STATES)),
-                       policy_in_force_id=Subquery(decision_policies_in_force()
-                                                   .values("pk")[:1]),
-                       policy_values_changed_at=policy_values_changed_at())
-                   .get(pk=application_id))
-    try:
-        investigation = application.investigation
-    except ObjectDoesNotExist:
-        investigation = None
-    # The sources' reads and the champion with the challengers scoring in shadow (one read):
-    # independent, so sent together (one round trip on PostgreSQL, apps.core.compiled). They,
-    # and the existing result, come before the write transaction: a replay (delivered twice,
-    # nothing changed) opens none. Seeding a missing policy or model has its own transaction.
+    # force are cached per change the same way); the feature sources, read by the
+    # application's id; the champion with the challengers scoring in shadow; and the
+    # application's results by the champion, among which a replay (delivered twice, nothing
+    # changed) finds its own, so it opens no transaction. The challengers are those of the
+    # policy this process last scored with: a policy in force that names others has them read
+    # again (once, on the score after a publish). Seeding a missing policy or model has its
+    # own transaction.
+    guessed = _shadow_guess
+    (application, investigation), sources, (version, challengers), results = run_together(
+        _application_steps(application_id), application_sources_steps(application_id),
+        scoring_models_steps(states=guessed), _champion_results_steps(application_id))
     policy = decision_policy_cached(application.policy_in_force_id)
-    record, (version, challengers) = run_together(
-        application_features_steps(
-            application_id, application=application, investigation=investigation,
-            policy_changed_at=(application.policy_values_changed_at,)),
-        scoring_models_steps(policy))
+    if shadow_states(policy) != guessed:
+        _remember_shadow_states(shadow_states(policy))
+        version, challengers = run(scoring_models_steps(policy))
+    record = features_of_sources(application, investigation, sources,
+                                 policy_changed_at=(application.policy_values_changed_at,))
+    input_hash = record.input_hash  # hashed once: the canonical JSON of every value
     _check_features(version)
-    existing = ScoreResult.objects.filter(application_id=application_id, model_version=version,
-                                          input_hash=record.input_hash).first()
+    existing = next((r for r in results if r.model_version_id == version.pk
+                     and r.input_hash == input_hash), None)
     if existing is not None:
         # delivered twice, or nothing changed since the last score; a re-run of a failure
         # whose cause went away finds the earlier score and is resolved by it
@@ -118,24 +132,50 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # event, in one transaction. A concurrent twin (same application, model and input) that
     # committed first makes the result's insert fail: the whole transaction is rolled back
     # and the twin's result returned (no savepoint around the insert: two round trips less).
+    # The snapshot in one statement whether or not an earlier score stored it (insert, or on
+    # the same input keep the stored one: its values are those hashed); the result names it
+    # by its key (a subquery), so both inserts go in one round trip (apps.core.compiled), and
+    # with them, when nothing else is written before the audit event (no failure to resolve,
+    # no challenger), the chain's lock and head (`audit_chain_head_steps`: lock order, row
+    # locks first and the audit lock last, is kept). Was six round trips, now three.
+    snapshot = FeatureSnapshot(
+        application_id=application_id, input_hash=input_hash,
+        spec_version=record.canonical()["spec"], values=record.values,
+        red_flag_codes=record.red_flag_codes, sources=record.sources)
+    result = ScoreResult(
+        application_id=application_id, model_version=version,
+        snapshot_id=Subquery(FeatureSnapshot.objects.filter(
+            application_id=application_id, input_hash=input_hash).values("pk")[:1]),
+        input_hash=input_hash, probability=scored["probability"],
+        score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
+        policy=policy, recommendation=advice["recommendation"],
+        knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
+        price_band=advice["price_band"], trigger=trigger)
+    lock_now = not application.score_failure_open and not challengers
+    # The commit of a score the sweeper re-sends when it is missing (the investigation's
+    # acceptance, or the sweeper's own re-send: `score_sweep` finds an accepted investigation
+    # with no score since) does not wait for its WAL to reach disk (PostgreSQL's asynchronous
+    # commit, this transaction only, as the portfolio re-score's chunks): a crash can lose only
+    # the last commits, each whole (snapshot, result and audit event together, never a hole in
+    # the audit chain: any later ordinary commit flushes the log up to itself), and the
+    # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
+    # was a large share of the score's write. Only in a transaction of its own: inside a
+    # caller's, the setting would reach the caller's whole commit.
+    asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
+                    and not connection.in_atomic_block)
     try:
         with transaction.atomic():
-            # The snapshot in one statement whether or not an earlier score stored it (insert,
-            # or on the same input keep the stored one: its values are those hashed).
-            snapshot = FeatureSnapshot(
-                application_id=application_id, input_hash=record.input_hash,
-                spec_version=record.canonical()["spec"], values=record.values,
-                red_flag_codes=record.red_flag_codes, sources=record.sources)
-            FeatureSnapshot.objects.bulk_create(
-                [snapshot], update_conflicts=True, unique_fields=["application", "input_hash"],
-                update_fields=["spec_version"])
-            result = ScoreResult.objects.create(
-                application_id=application_id, model_version=version, snapshot=snapshot,
-                input_hash=record.input_hash, probability=scored["probability"],
-                score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
-                policy=policy, recommendation=advice["recommendation"],
-                knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
-                price_band=advice["price_band"], trigger=trigger)
+            inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
+                       compiled_insert("scoring_snapshot", snapshot,
+                                       unique_fields=("application", "input_hash"),
+                                       update_fields=("spec_version",)),
+                       compiled_insert("scoring_result", result)]
+            (*_set, snapshot_rows, result_rows), head = run_together(
+                _sent(inserts),
+                audit_chain_head_steps() if lock_now else immediately(lambda: None))
+            inserted(snapshot, snapshot_rows)
+            inserted(result, result_rows)
+            result.snapshot = snapshot
             if application.score_failure_open:
                 score_failure_resolve(application=application, score=result)
             # Challengers score the same input in shadow: stored apart, never read by decisions.
@@ -144,18 +184,89 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                                  versions=challengers)
             audit_record(action="score.computed", actor=actor, subject=application, payload={
                 "score_result": result.pk, "model_version": version.version,
-                "input_hash": record.input_hash, "policy_version": policy.version,
+                "input_hash": input_hash, "policy_version": policy.version,
                 "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
                 "grade": result.grade, "recommendation": result.recommendation,
                 "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
-                "missing": record.missing})
+                "missing": record.missing}, head=head)
     except IntegrityError:
         twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
-                                          input_hash=record.input_hash).first()
+                                          input_hash=input_hash).first()
         if twin is None:
             raise
         return twin
     return result
+
+
+_SWEPT_TRIGGERS = (ScoreTrigger.INVESTIGATION_ACCEPTED, ScoreTrigger.SWEEPER)
+_ASYNC_COMMIT = Compiled("scoring_async_commit",
+                         "SELECT set_config('synchronous_commit', 'off', true)", (),
+                         (CharField(),))
+
+
+def _sent(queries):
+    """A step of `run_together` that sends `queries` and returns their rows."""
+    return (yield queries)
+
+
+# The shadow states of the policy this process last scored with (`application_score`).
+_shadow_guess: tuple[str, ...] = tuple(
+    s for s in DEFAULT_SHADOW_STATES if s != ModelVersionState.CHAMPION)
+
+
+def _remember_shadow_states(states: tuple[str, ...]) -> None:
+    global _shadow_guess
+    _shadow_guess = states
+
+
+def _application_steps(application_id: int):
+    """The application (as `Application.objects.get`, with the annotations scoring reads) with
+    its enterprise set, and its investigation with its template (None when it has none), as a
+    step of `run_together`: four statements keyed by the application's id, each compiled once
+    per process (the ORM's build of the one query with its joins and subqueries cost more
+    than PostgreSQL's answer). Raises Application.DoesNotExist."""
+    from apps.investigations.models import ChecklistTemplate, Investigation
+    from apps.parties.models import Enterprise
+
+    today = timezone.localdate()
+    rows, enterprises, investigations, templates = yield [
+        compiled_instances(f"scoring_application:{today.isoformat()}", lambda: (
+            Application.objects.filter(pk=MARKER).order_by().annotate(
+                score_failure_open=Exists(ScoreFailure.objects.filter(
+                    application_id=OuterRef("pk"), state__in=OPEN_STATES)),
+                policy_in_force_id=Subquery(decision_policies_in_force(today)
+                                            .values("pk")[:1]),
+                policy_values_changed_at=policy_values_changed_at())), application_id),
+        compiled_instances("scoring_application_enterprise", lambda: Enterprise.objects.filter(
+            applications__pk=MARKER).order_by(), application_id),
+        compiled_instances("scoring_application_investigation", lambda: (
+            Investigation.objects.filter(application_id=MARKER).order_by()), application_id),
+        compiled_instances("scoring_application_template", lambda: (
+            ChecklistTemplate.objects.filter(investigations__application_id=MARKER)
+            .order_by()), application_id)]
+    if not rows:
+        raise Application.DoesNotExist(f"application {application_id} does not exist")
+    (application,), (enterprise,) = rows, enterprises
+    application.enterprise = enterprise
+    investigation = investigations[0] if investigations else None
+    if investigation is not None:
+        investigation.template = templates[0]
+        investigation.application = application
+    # As select_related leaves it: `application.investigation` read, no query (None: raises).
+    Application.investigation.related.set_cached_value(application, investigation)
+    return application, investigation
+
+
+def _champion_results_steps(application_id: int):
+    """The application's results by the model version in the champion state, as a step of
+    `run_together`: read with the feature sources, before the input hash is known (a file has
+    a handful of results per model: one per input), so the idempotent replay costs no read of
+    its own. Compiled once per process."""
+    (results,) = yield [compiled_instances(
+        "scoring_champion_results", lambda: ScoreResult.objects.filter(
+            application_id=MARKER, model_version__state=ModelVersionState.CHAMPION).order_by(),
+        application_id)]
+    return results
 
 
 def application_score_request(*, application_id: int, actor) -> None:

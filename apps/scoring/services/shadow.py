@@ -43,13 +43,20 @@ def scoring_models(policy) -> tuple[ModelVersion, list[ModelVersion]]:
     return run(scoring_models_steps(policy))
 
 
-def scoring_models_steps(policy):
+def shadow_states(policy) -> tuple[str, ...]:
+    """The model states the policy has score in shadow (never the champion's)."""
+    return tuple(_shadow_states(policy))
+
+
+def scoring_models_steps(policy=None, *, states=None):
     """`scoring_models` as a step of `apps.core.compiled.run_together` (the scoring worker
-    sends it with the application's feature sources); compiled once per set of states."""
-    states = [ModelVersionState.CHAMPION, *_shadow_states(policy)]
+    sends it with the application's feature sources); compiled once per set of states.
+    `states`: the shadow states, when the caller knows them without the policy."""
+    states = [ModelVersionState.CHAMPION,
+              *(_shadow_states(policy) if states is None else states)]
     (versions,) = yield [compiled_instances(
         "scoring_models:" + ",".join(states),
-        scoring_versions(ModelVersion.objects.filter(state__in=states)).order_by("pk"))]
+        lambda: scoring_versions(ModelVersion.objects.filter(state__in=states)).order_by("pk"))]
     champions = [v for v in versions if v.state == ModelVersionState.CHAMPION]
     challengers = [v for v in versions if v.state != ModelVersionState.CHAMPION]
     champion = champions[0] if champions else champion_ensure(for_scoring=True)

@@ -7,32 +7,41 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEvent
+from apps.audit.services import audit_chain_verify
 from apps.scoring import services
 from apps.scoring.models import ModelVersion, ScoreResult
 from apps.scoring.scorecard.model import Scaling, Scorecard
 from apps.scoring.selectors import latest_score
-from apps.scoring.states import ModelVersionState
+from apps.scoring.states import ModelVersionState, ScoreTrigger
 
 pytestmark = pytest.mark.django_db
 
-# Reads: application (+ its investigation and template, open failure, id of the decision
-# policy in force and when the policy values last changed: the published policy and the values
-# in force are cached by those in the process); then, independent of each other and sent
-# together (one round trip of five statements on PostgreSQL: apps.core.compiled.run_together;
-# one by one on SQLite), document figures, pulled figures, answers, group exposure, and the
-# champion with the shadow challengers; existing result. Writes: snapshot upsert, result
-# insert (no savepoint of its own: a twin's conflict rolls the whole transaction back), audit
-# lock + chain head + insert, in one transaction (a savepoint and its release here, inside the
-# test's). A replay reads the same and opens no transaction. (Was 19 and 10, then 14 and 7.)
+# Reads, all in one round trip on PostgreSQL (ten statements: apps.core.compiled.run_together;
+# one by one on SQLite), each keyed by the application's id: the application (whether a
+# failure is open, the id of the decision policy in force and when the policy values last
+# changed: the published policy and the values in force are cached by those in the process),
+# its enterprise, investigation and template; document figures, pulled figures, answers, group
+# exposure; the champion with the shadow challengers; the application's results by the
+# champion (the existing one found among them by input hash, in Python). Writes, in one
+# transaction (a savepoint and its release here, inside the test's): snapshot upsert, result
+# insert (naming the snapshot by its key; no savepoint of its own: a twin's conflict rolls the
+# whole transaction back), audit lock and chain head, all four in one round trip on PostgreSQL
+# (the head in a statement of its own after the lock's), then the audit event's insert. A
+# replay reads the same and opens no transaction. (Was 19 and 10, then 14 and 7, then 10 and
+# 3; in round trips on PostgreSQL, with BEGIN and COMMIT, 8 and 1, now 5 and 1.)
 # The audit lock is a statement on PostgreSQL only (pg_advisory_xact_lock): on SQLite the
 # IMMEDIATE transaction already holds the database's write lock (apps/audit/services.py).
 AUDIT_LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 0
-# What each of the five statements sent together reads (the group exposure: its sums).
-TOGETHER = ('"documents_documentcheck"', '"datahub_pull"', '"investigations_answer"', "SUM(",
-            'FROM "scoring_modelversion"')
+# What the statements sent together read (the group exposure: its sums).
+TOGETHER = ('FROM "applications_application"', 'FROM "parties_enterprise"',
+            'FROM "investigations_investigation"', 'FROM "investigations_checklisttemplate"',
+            '"documents_documentcheck"', '"datahub_pull"', '"investigations_answer"', "SUM(",
+            'FROM "scoring_modelversion"', 'FROM "scoring_scoreresult"')
 SOURCE_QUERIES = 1 if connection.vendor == "postgresql" else len(TOGETHER)
-FRESH_QUERIES = 8 + SOURCE_QUERIES + AUDIT_LOCK_QUERIES
-REPLAY_QUERIES = 2 + SOURCE_QUERIES
+# snapshot, result, (lock and) head: one text on PostgreSQL
+WRITE_QUERIES = 1 if connection.vendor == "postgresql" else 3
+FRESH_QUERIES = SOURCE_QUERIES + 1 + WRITE_QUERIES + 1 + 1  # savepoint ... audit insert, release
+REPLAY_QUERIES = SOURCE_QUERIES
 
 
 def _queries(application_id) -> list[str]:
@@ -47,15 +56,50 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     fresh = _queries(investigated.pk)
     assert len(fresh) == FRESH_QUERIES, "\n".join(fresh)
     # the snapshot (an upsert, which replaced a read), the result and its audit event
-    assert sum(q.startswith("INSERT") for q in fresh) == 3
+    assert sum(q.count("INSERT INTO") for q in fresh) == 3
+    if connection.vendor == "postgresql":
+        (written,) = [q for q in fresh if "pg_advisory_xact_lock" in q]
+        order = [written.index(s) for s in ('INSERT INTO "scoring_featuresnapshot"',
+                                            'INSERT INTO "scoring_scoreresult"',
+                                            "pg_advisory_xact_lock", 'FROM "audit_auditevent"')]
+        assert order == sorted(order)  # row writes, then the lock, then the head read
     assert sum('FROM "scoring_modelversion"' in q for q in fresh) == 1
     assert sum("pg_advisory_xact_lock" in q for q in fresh) == AUDIT_LOCK_QUERIES
     sources = [q for q in fresh if any(name in q for name in TOGETHER)]
-    assert len(sources) == SOURCE_QUERIES  # five statements in one on PostgreSQL
+    assert len(sources) == SOURCE_QUERIES  # ten statements in one on PostgreSQL
     assert all(name in " ".join(sources) for name in TOGETHER)
+    # inside a caller's transaction (the test's) the commit is the caller's: never made
+    # asynchronous from here
+    assert not any("synchronous_commit" in q for q in fresh)
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
     assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_score_the_sweeper_would_resend_commits_without_waiting_for_the_disk(
+        on_postgresql, investigated):
+    """Asynchronous commit (SET LOCAL, in the score's own transaction) only for the triggers
+    whose lost score the sweeper re-sends; a score someone asked for waits for the flush."""
+    services.application_score(application_id=investigated.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        before = cursor.fetchone()[0]
+    for trigger, asynchronous in ((ScoreTrigger.INVESTIGATION_ACCEPTED, True),
+                                  (ScoreTrigger.SWEEPER, True), (ScoreTrigger.ON_DEMAND, False)):
+        ScoreResult.objects.filter(application_id=investigated.pk).delete()
+        assert not connection.in_atomic_block
+        with CaptureQueriesContext(connection) as ctx:
+            result = services.application_score(application_id=investigated.pk, trigger=trigger)
+        written = [q["sql"] for q in ctx.captured_queries if "INSERT INTO" in q["sql"]]
+        assert any("set_config('synchronous_commit', 'off', true)" in q
+                   for q in written) is asynchronous, trigger
+        assert ScoreResult.objects.get(application_id=investigated.pk).pk == result.pk
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")  # the transaction's own, not the session's
+            assert cursor.fetchone()[0] == before
+    assert AuditEvent.objects.filter(action="score.computed").count() == 4
+    assert audit_chain_verify().ok
 
 
 def test_a_new_champion_decides_at_once_though_the_old_one_is_parsed_in_this_process(
