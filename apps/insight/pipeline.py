@@ -61,8 +61,8 @@ from apps.insight.summaries import (
     read_datetime,
     sql_datetime,
     step_day_zone_ok,
+    values_in_force,
 )
-from apps.investigations.models import PolicyValue
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
 from apps.products.models import CreditProduct
@@ -83,18 +83,11 @@ class PipelineFilters:
 
 
 def deadlines(*, on: dt.date | None = None) -> dict[str, Decimal]:
-    """state → days allowed in it, from the policy values in force (absent: no deadline): as
-    `policy_values_in_force` (the highest published version effective on `on`), for the
-    deadline keys only and as values (not every policy value built as a model instance)."""
-    on = on or timezone.localdate()
+    """state → days allowed in it, from the policy values in force (absent: no deadline),
+    read for the deadline keys only (`values_in_force`)."""
     keys = {DEADLINE_KEY.format(state=state): str(state) for state in WAITING_STATES}
-    rows = (PolicyValue.objects.filter(key__in=keys, effective_from__lte=on)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
-            .order_by("key", "-version").values_list("key", "value"))
-    found: dict[str, Decimal] = {}
-    for key, value in rows:
-        found.setdefault(keys[key], value)
-    return {str(state): found[str(state)] for state in WAITING_STATES if str(state) in found}
+    found = values_in_force(keys, on=on)
+    return {str(state): found[key] for key, state in keys.items() if key in found}
 
 
 def _scope(viewer, filters: PipelineFilters) -> set[int] | None:
