@@ -11,15 +11,19 @@ since its watermark, never by a window over the whole history.
 Time in each step over a period adds up the step days (the step clock by day, branch, product
 and step), so it reads a few rows a day, not every move.
 
+Open files by state, age and account manager add up the open cells (the open files summary
+by branch, product, state, manager and day): a few rows a day, not every open file.
+
 Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
-the summary's watermark, open files by state and account manager (one read of the open files
-summary for both), waiting approval steps, time in each step, decisions by product and branch
-(one read for both charts), product and branch names.
+the summary's watermark, open files by state and account manager (one read of the open cells
+for both), waiting approval steps, time in each step, decisions by product and branch with
+their names (one read for both charts).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -63,9 +67,7 @@ from apps.insight.summaries import (
     step_day_zone_ok,
     values_in_force,
 )
-from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
-from apps.products.models import CreditProduct
 
 DEADLINE_KEY = "pipeline.deadline_days.{state}"
 # WAITING_STATES (apps/insight/summaries.py): the states a file waits in, in workflow order.
@@ -154,16 +156,6 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
     mark, step_days, stale, cells = _marks(start=start, end=end, limits=limits)
-    recent = Subquery(AuditEvent.objects.filter(
-        application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
-        .values("occurred_at")[:1])
-    clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"), seq__lte=mark)
-                       .order_by("-seq").values("left_at")[:1])
-    waiting = scoped.filter(state__in=WAITING_STATES).annotate(
-        entered=Coalesce(recent, clocked, F("updated_at")))
-    late = Q(pk__in=[])
-    for state, days in limits.items():
-        late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
     held = [S.SUBMITTED, S.INVESTIGATING, S.RETURNED, S.APPROVED, S.CONTRACTED]
     if mark:
         # One read of the summary by state and account manager gives both the states' ages
@@ -173,6 +165,17 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
         by_state = _by_state(by_manager)
         held_by = [r for r in by_manager if r["state"] in held]
     else:  # never summarised: from the trail, one probe per open file
+        recent = Subquery(AuditEvent.objects.filter(
+            application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
+            .values("occurred_at")[:1])
+        clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"),
+                                                    seq__lte=mark)
+                           .order_by("-seq").values("left_at")[:1])
+        waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+            entered=Coalesce(recent, clocked, F("updated_at")))
+        late = Q(pk__in=[])
+        for state, days in limits.items():
+            late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
         by_state = {r["state"]: r for r in waiting.values("state").annotate(
             files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
         held_by = waiting.filter(state__in=held).values(
@@ -268,13 +271,19 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
                  "approved": Count("pk", filter=Q(state__in=REACHED_APPROVAL)),
                  "turnaround": Sum(turnaround, filter=Q(submitted_at__isnull=False)),
                  "timed": Count("pk", filter=Q(submitted_at__isnull=False))}
-    products = {p.pk: p for p in CreditProduct.objects.all()}
-    branch_names = dict(Branch.objects.values_list("pk", "name"))
     from apps.insight.selectors import product_name
 
-    # One read by (product, branch); each chart adds up its own key's groups.
-    cells = list(decided.values("branch_id", product_id=F("product_version__product_id"))
-                 .annotate(**aggregate))
+    # One read by (product, branch), with their names; each chart adds up its own key's
+    # groups.
+    cells = list(decided.values(
+        "branch_id", branch_name=F("branch__name"),
+        product_id=F("product_version__product_id"),
+        product_code=F("product_version__product__code"),
+        product_en=F("product_version__product__name_en"),
+        product_zh=F("product_version__product__name_zh")).annotate(**aggregate))
+    products = {c["product_id"]: SimpleNamespace(code=c["product_code"], name_en=c["product_en"],
+                                                 name_zh=c["product_zh"]) for c in cells}
+    branch_names = {c["branch_id"]: c["branch_name"] for c in cells}
 
     def _rates(field: str, names) -> list[dict]:
         keyed: dict = {}

@@ -92,6 +92,10 @@ def test_pipeline_figures_for_the_north_branch_head(world, files):
         (world.north.name, 2, 1, Decimal("0.5"))]
     assert rates[0]["turnaround"] == Decimal("10.5")  # (15 + 6) / 2 days
     assert charts["approval_by_product"].rows[0]["rate"] == Decimal("0.5")
+    from apps.insight.selectors import product_name
+
+    assert charts["approval_by_product"].rows[0]["label"] == product_name(
+        world.version.product) != ""
 
     people = {r["label"]: r for r in charts["bottlenecks"].rows}
     assert people["am.north · Submitted"] == {"label": "am.north · Submitted", "files": 1,
