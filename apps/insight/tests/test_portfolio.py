@@ -239,3 +239,33 @@ def test_policy_read_for_the_page_equals_monitorings(world):
     with pytest.raises(MissingPolicy) as missing:
         Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
     assert _npa_dpd_floor(policy) == (None, str(PolicyNotConfigured(str(missing.value)).detail))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_table_body_is_the_cell_loop_it_replaced(language):
+    """The chart partial's table rows (`table_body`) are what its loop over cells wrote, in
+    both languages: row headers, figures right-aligned, text escaped, empty cells a dash."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from apps.insight.charts import COUNT, MONEY, RATIO, TEXT, Chart, Column
+
+    chart = Chart(key="k", title="t", kind="bar", category="label", series=["n"],
+                  columns=[Column("label", "L"), Column("n", "N", COUNT),
+                           Column("m", "M", MONEY), Column("r", "R", RATIO),
+                           Column("x", "X", TEXT)],
+                  rows=[{"label": "<b>北一 & Co</b>", "n": 1234567, "m": Decimal("1234.5"),
+                         "r": Decimal("0.04567"), "x": "a<b"},
+                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None}])
+    loop = Template(
+        '{% load insight %}{% for row in chart.table %}<tr>{% for c in row %}'
+        '{% if forloop.first %}<th scope="row">{{ c.value|cell:c.kind }}</th>{% else %}'
+        '<td{% if c.kind != "text" %} class="num"{% endif %}>{{ c.value|cell:c.kind }}</td>'
+        '{% endif %}{% endfor %}</tr>{% endfor %}')
+    with translation.override(language):
+        before = loop.render(Context({"chart": chart}))
+        after = Template("{% load insight %}{{ chart|table_body }}").render(
+            Context({"chart": chart}))
+    assert after == before
+    assert "&lt;b&gt;北一 &amp; Co&lt;/b&gt;" in after and "1,234,567" in after
+    assert after.count("<tr>") == 2 and "—" in after
