@@ -89,9 +89,9 @@ class OpenFile(models.Model):
             # The dashboard: open files of some branches, by state (index-only on PostgreSQL).
             models.Index(fields=["branch_id", "state"], name="insight_open_branch_state",
                          include=["since", "product_id"]),
-            # The open cells: the files of a state's boundary day, the days a refresh recounts.
+            # The open cells: the files of a state's deadline day, the days a refresh counts
+            # again (with every waiting state).
             models.Index(fields=["state", "day"], name="insight_open_state_day"),
-            models.Index(fields=["day"], name="insight_open_day"),
         ]
 
     def __str__(self) -> str:

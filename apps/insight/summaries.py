@@ -201,12 +201,18 @@ def open_cells_tail_sql(*, mark: int) -> tuple[str, list]:
 def _refresh_open_files(cursor, *, after: int, upper: int) -> None:
     """Upsert the open files moved in (after, upper]; remove those no longer waiting; give
     those reassigned their account manager now; count again the open cells of the days the
-    files touched were in, before and after."""
+    files touched were in, before and after. The files touched are read from the trail once,
+    into a temporary table the statements share (dropped at the end, or with the
+    transaction)."""
     waiting, states = _waiting()
-    touched, touched_params = _touched_sql(after=after, upper=upper)
+    touched_select, touched_params = _touched_sql(after=after, upper=upper)
+    cursor.execute("CREATE TEMPORARY TABLE insight_touched AS " + touched_select,  # noqa: S608
+                   touched_params)
+    touched = "SELECT application_id, seq FROM insight_touched"
     day, day_params = _local_day_sql("e.occurred_at")
-    cursor.execute("SELECT DISTINCT o.day FROM insight_openfile o WHERE o.application_id IN ("  # noqa: S608
-                   "SELECT m.application_id FROM (" + touched + ") m)", touched_params)
+    days_of_touched = ("SELECT DISTINCT o.day FROM insight_openfile o "  # noqa: S608
+                       "JOIN insight_touched m ON m.application_id = o.application_id")
+    cursor.execute(days_of_touched)
     days = {row[0] for row in cursor.fetchall()}
     cursor.execute(
         "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id, "  # noqa: S608
@@ -218,20 +224,19 @@ def _refresh_open_files(cursor, *, after: int, upper: int) -> None:
         f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO UPDATE SET "
         "state = excluded.state, since = excluded.since, branch_id = excluded.branch_id, "
         "product_id = excluded.product_id, manager_id = excluded.manager_id, "
-        "day = excluded.day", [*day_params, *touched_params, *states])
+        "day = excluded.day", [*day_params, *states])
     cursor.execute(  # reassigned only: the manager now, the state and since unchanged
         "UPDATE insight_openfile SET manager_id = (SELECT a.account_manager_id "  # noqa: S608
         "FROM applications_application a WHERE a.id = insight_openfile.application_id) "
-        "WHERE application_id IN (SELECT m.application_id FROM (" + touched + ") m "
-        "WHERE m.seq IS NULL)", touched_params)
+        "WHERE application_id IN (SELECT m.application_id FROM insight_touched m "
+        "WHERE m.seq IS NULL)")
     cursor.execute(
         "DELETE FROM insight_openfile WHERE application_id IN ("  # noqa: S608
-        "SELECT a.id FROM (" + touched + ") m JOIN applications_application a "
-        f"ON a.id = m.application_id WHERE a.state NOT IN ({waiting}))",
-        [*touched_params, *states])
-    cursor.execute("SELECT DISTINCT o.day FROM insight_openfile o WHERE o.application_id IN ("  # noqa: S608
-                   "SELECT m.application_id FROM (" + touched + ") m)", touched_params)
+        "SELECT a.id FROM insight_touched m JOIN applications_application a "
+        f"ON a.id = m.application_id WHERE a.state NOT IN ({waiting}))", states)
+    cursor.execute(days_of_touched)
     days |= {row[0] for row in cursor.fetchall()}
+    cursor.execute("DROP TABLE insight_touched")
     _count_open_cells(cursor, days=sorted(d for d in days if d is not None))
 
 
@@ -244,11 +249,13 @@ def _count_open_cells(cursor, *, days: list | None) -> None:
         cursor.execute("DELETE FROM insight_opencell")
         cursor.execute(insert + "GROUP BY " + columns)
         return
+    waiting, states = _waiting()  # every open file's state: the index is by state and day
     for at in range(0, len(days), 500):
         chunk = [connection.ops.adapt_datefield_value(d) for d in days[at:at + 500]]
         listed = ", ".join(["%s"] * len(chunk))
         cursor.execute(f"DELETE FROM insight_opencell WHERE day IN ({listed})", chunk)  # noqa: S608
-        cursor.execute(insert + f"WHERE day IN ({listed}) GROUP BY " + columns, chunk)
+        cursor.execute(insert + f"WHERE state IN ({waiting}) AND day IN ({listed}) "
+                       "GROUP BY " + columns, [*states, *chunk])
 
 
 def _fill_open_files(cursor) -> None:
