@@ -93,7 +93,10 @@ class Application(WorkflowModel):
         # lets the database stop after 25 rows instead of sorting the branch's whole book.
         indexes = [models.Index(fields=["branch", "-created_at", "-id"]),
                    models.Index(fields=["branch", "state", "-created_at"]),
-                   models.Index(fields=["account_manager", "state"])]
+                   models.Index(fields=["account_manager", "state"]),
+                   # The pipeline dashboard's decisions in a period (apps/insight/pipeline.py):
+                   # a range of the branches' decision dates, not the branches' whole book.
+                   models.Index(fields=["branch", "decided_at"], name="application_decided")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_requested__gt=0)

@@ -75,6 +75,11 @@ class OpenFile(models.Model):
     since = models.DateTimeField(_("in this state since"))
     branch_id = models.BigIntegerField(_("branch"))
     product_id = models.BigIntegerField(_("product"))
+    # The application's account manager (a reassignment is in the trail, so kept with it) and
+    # the local date of `since` (settings.TIME_ZONE): the open cell the file is counted in.
+    # Empty only in rows written before the open cells, until the next refresh fills them.
+    manager_id = models.BigIntegerField(_("account manager"), null=True, blank=True)
+    day = models.DateField(_("day in this state since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("open file")
@@ -84,10 +89,42 @@ class OpenFile(models.Model):
             # The dashboard: open files of some branches, by state (index-only on PostgreSQL).
             models.Index(fields=["branch_id", "state"], name="insight_open_branch_state",
                          include=["since", "product_id"]),
+            # The open cells: the files of a state's deadline day, the days a refresh counts
+            # again (with every waiting state).
+            models.Index(fields=["state", "day"], name="insight_open_state_day"),
         ]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.state} since {self.since:%Y-%m-%d}"
+
+
+class OpenCell(models.Model):
+    """The open files added up by branch, product, state, account manager and day (the local
+    date they entered their state): how many, and the earliest `since`, so the pipeline's open
+    files by state, age and account manager add up a few rows a day instead of every open
+    file. A page reads a state's cells of the day its deadline falls on, and the cells of the
+    files moved since the watermark, file by file instead. Kept with the open files summary
+    (same watermark, same lock, apps/insight/summaries.py): each refresh counts again the
+    days of the files it moved, before and after the move."""
+
+    branch_id = models.BigIntegerField(_("branch"))
+    product_id = models.BigIntegerField(_("product"))
+    state = models.CharField(_("state"), max_length=30)
+    manager_id = models.BigIntegerField(_("account manager"))
+    day = models.DateField(_("day in this state since"))
+    files = models.IntegerField(_("open files"))
+    oldest = models.DateTimeField(_("earliest in this state since"))
+
+    class Meta:
+        verbose_name = _("open cell")
+        verbose_name_plural = _("open cells")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(
+            fields=["day", "state", "branch_id", "product_id", "manager_id"],
+            name="insight_opencell_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.branch_id}/{self.product_id} {self.state}: {self.files}"
 
 
 class FactWatermark(models.Model):

@@ -11,16 +11,22 @@ since its watermark, never by a window over the whole history.
 Time in each step over a period adds up the step days (the step clock by day, branch, product
 and step), so it reads a few rows a day, not every move.
 
+Open files by state, age and account manager add up the open cells (the open files summary
+by branch, product, state, manager and day): a few rows a day, not every open file.
+
 Queries, whatever the size of the pipeline: the viewer's scope (branch subtree), the deadlines,
-the summary's watermark, open files by state and account manager (one read of the open files
-summary for both), waiting approval steps, time in each step, decisions by product and branch
-(one read for both charts), product and branch names.
+the summary's watermark, open files by state and account manager (one read of the open cells
+for both), waiting approval steps, time in each step, decisions by product and branch with
+their names (one read for both charts).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Count,
@@ -49,19 +55,19 @@ from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
 from apps.insight.models import StepClock
 from apps.insight.summaries import (
     MOVES,
+    OPEN_CELLS,
     STEP_CLOCK,
     STEP_DAYS,
     WAITING_STATES,
     clock_rows_sql,
+    open_cells_tail_sql,
     open_tail_sql,
     read_datetime,
     sql_datetime,
     step_day_zone_ok,
+    values_in_force,
 )
-from apps.investigations.policy import policy_values_in_force
-from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
-from apps.products.models import CreditProduct
 
 DEADLINE_KEY = "pipeline.deadline_days.{state}"
 # WAITING_STATES (apps/insight/summaries.py): the states a file waits in, in workflow order.
@@ -79,14 +85,11 @@ class PipelineFilters:
 
 
 def deadlines(*, on: dt.date | None = None) -> dict[str, Decimal]:
-    """state → days allowed in it, from the policy values in force (absent: no deadline)."""
-    values = policy_values_in_force(on=on)
-    found = {}
-    for state in WAITING_STATES:
-        row = values.get(DEADLINE_KEY.format(state=state))
-        if row is not None:
-            found[str(state)] = row.value
-    return found
+    """state → days allowed in it, from the policy values in force (absent: no deadline),
+    read for the deadline keys only (`values_in_force`)."""
+    keys = {DEADLINE_KEY.format(state=state): str(state) for state in WAITING_STATES}
+    found = values_in_force(keys, on=on)
+    return {str(state): found[key] for key, state in keys.items() if key in found}
 
 
 def _scope(viewer, filters: PipelineFilters) -> set[int] | None:
@@ -152,26 +155,27 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # (an index probe), else the file's latest step clock row.
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
-    mark, step_days, stale = _marks(start=start, end=end, limits=limits)
-    recent = Subquery(AuditEvent.objects.filter(
-        application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
-        .values("occurred_at")[:1])
-    clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"), seq__lte=mark)
-                       .order_by("-seq").values("left_at")[:1])
-    waiting = scoped.filter(state__in=WAITING_STATES).annotate(
-        entered=Coalesce(recent, clocked, F("updated_at")))
-    late = Q(pk__in=[])
-    for state, days in limits.items():
-        late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
+    mark, step_days, stale, cells = _marks(start=start, end=end, limits=limits)
     held = [S.SUBMITTED, S.INVESTIGATING, S.RETURNED, S.APPROVED, S.CONTRACTED]
     if mark:
         # One read of the summary by state and account manager gives both the states' ages
         # and the account managers' share of the bottlenecks.
         by_manager = _open_by_manager(branches=branches, product_id=filters.product_id,
-                                      limits=limits, now=now, mark=mark)
+                                      limits=limits, now=now, mark=mark, cells=cells)
         by_state = _by_state(by_manager)
         held_by = [r for r in by_manager if r["state"] in held]
     else:  # never summarised: from the trail, one probe per open file
+        recent = Subquery(AuditEvent.objects.filter(
+            application_id=OuterRef("pk"), action__in=MOVES, seq__gt=mark).order_by("-seq")
+            .values("occurred_at")[:1])
+        clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"),
+                                                    seq__lte=mark)
+                           .order_by("-seq").values("left_at")[:1])
+        waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+            entered=Coalesce(recent, clocked, F("updated_at")))
+        late = Q(pk__in=[])
+        for state, days in limits.items():
+            late |= Q(state=state, entered__lt=now - dt.timedelta(days=float(days)))
         by_state = {r["state"]: r for r in waiting.values("state").annotate(
             files=Count("pk"), late=Count("pk", filter=late), oldest=Min("entered"))}
         held_by = waiting.filter(state__in=held).values(
@@ -267,13 +271,19 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
                  "approved": Count("pk", filter=Q(state__in=REACHED_APPROVAL)),
                  "turnaround": Sum(turnaround, filter=Q(submitted_at__isnull=False)),
                  "timed": Count("pk", filter=Q(submitted_at__isnull=False))}
-    products = {p.pk: p for p in CreditProduct.objects.all()}
-    branch_names = dict(Branch.objects.values_list("pk", "name"))
     from apps.insight.selectors import product_name
 
-    # One read by (product, branch); each chart adds up its own key's groups.
-    cells = list(decided.values("branch_id", product_id=F("product_version__product_id"))
-                 .annotate(**aggregate))
+    # One read by (product, branch), with their names; each chart adds up its own key's
+    # groups.
+    cells = list(decided.values(
+        "branch_id", branch_name=F("branch__name"),
+        product_id=F("product_version__product_id"),
+        product_code=F("product_version__product__code"),
+        product_en=F("product_version__product__name_en"),
+        product_zh=F("product_version__product__name_zh")).annotate(**aggregate))
+    products = {c["product_id"]: SimpleNamespace(code=c["product_code"], name_en=c["product_en"],
+                                                 name_zh=c["product_zh"]) for c in cells}
+    branch_names = {c["branch_id"]: c["branch_name"] for c in cells}
 
     def _rates(field: str, names) -> list[dict]:
         keyed: dict = {}
@@ -340,17 +350,102 @@ def _by_state(by_manager: list[dict]) -> dict[str, dict]:
     return by_state
 
 
-def _open_by_state(*, branches, product_id, limits, now, mark: int) -> dict[str, dict]:
+def _open_by_state(*, branches, product_id, limits, now, mark: int,
+                   cells: bool = True) -> dict[str, dict]:
     return _by_state(_open_by_manager(branches=branches, product_id=product_id, limits=limits,
-                                      now=now, mark=mark))
+                                      now=now, mark=mark, cells=cells))
 
 
-def _open_by_manager(*, branches, product_id, limits, now, mark: int) -> list[dict]:
+def _open_by_manager(*, branches, product_id, limits, now, mark: int,
+                     cells: bool = True) -> list[dict]:
     """Open files by state and account manager (state, account_manager__username, files,
-    late: past the deadline, oldest `since`): one query over the open files summary
-    (apps/insight/summaries.py) for the files not moved past the watermark `mark`, plus those
-    that did (the tail: the application's state now and its latest move). The account
-    manager is the application's now (a reassignment is not a move)."""
+    late: past the deadline, oldest `since`): one query adding up the open cells
+    (apps/insight/summaries.py: the open files summary by branch, product, state, manager
+    and the day they entered the state), reading file by file only the day each state's
+    deadline falls on (the files before it are all late, after it none) and the cells of the
+    files moved or reassigned past the watermark `mark`, whose own rows are replaced by the
+    application now (the tail: its state and manager now, its latest move). Without the
+    cells (`cells` false: not built yet), `_open_by_manager_from_files`."""
+    if not cells:
+        return _open_by_manager_from_files(branches=branches, product_id=product_id,
+                                           limits=limits, now=now, mark=mark)
+    if branches is not None and not branches:
+        return []
+    zone = ZoneInfo(settings.TIME_ZONE)  # the zone the open files' days are dated in
+    tail, tail_params = open_cells_tail_sql(mark=mark)
+    waiting = ", ".join(["%s"] * len(WAITING_STATES))
+    scope, scope_params = _scope_sql("f", branches=branches, product_id=product_id)
+    where = "f.state IN (" + waiting + ") AND " + " AND ".join(scope)
+    scope_params = [str(s) for s in WAITING_STATES] + scope_params
+    # Per state with a deadline: the moment a file entered before is late, and its local day.
+    cutoffs = [(state, now - dt.timedelta(days=float(days))) for state, days in limits.items()]
+    bounds = [(state, connection.ops.adapt_datefield_value(cut.astimezone(zone).date()))
+              for state, cut in cutoffs]
+
+    def boundary(alias):  # the rows of a state's deadline day
+        if not bounds:
+            return "1 = 0", []
+        sql = " OR ".join(f"({alias}.state = %s AND {alias}.day = %s)" for _ in bounds)
+        return "(" + sql + ")", [v for pair in bounds for v in pair]
+
+    def row_late(alias):  # one file past its state's deadline
+        if not cutoffs:
+            return "0", []
+        sql = "CASE " + " ".join(f"WHEN {alias}.state = %s AND {alias}.since < %s THEN 1"
+                                 for _ in cutoffs) + " ELSE 0 END"
+        return sql, [v for state, cut in cutoffs for v in (state, sql_datetime(cut))]
+
+    cell_late, cell_late_params = "0", []
+    if bounds:  # a cell before its state's deadline day: all late (its day: file by file)
+        cell_late = "CASE " + " ".join("WHEN c.state = %s AND c.day < %s THEN c.files"
+                                       for _ in bounds) + " ELSE 0 END"
+        cell_late_params = [v for pair in bounds for v in pair]
+    c_bound, c_bound_params = boundary("c")
+    o_bound, o_bound_params = boundary("o")
+    o_late, o_late_params = row_late("o")
+    x_late, x_late_params = row_late("x")
+    same = ("{k}.branch_id = {o}.branch_id AND {k}.product_id = {o}.product_id AND "
+            "{k}.state = {o}.state AND {k}.manager_id = {o}.manager_id AND {k}.day = {o}.day")
+    not_tail = "NOT EXISTS (SELECT 1 FROM t WHERE t.application_id = o.application_id)"
+    sql = (
+        "WITH t AS (" + tail + "), "  # noqa: S608 - fixed fragments
+        # the cells of the files moved or reassigned past the watermark
+        "k AS (SELECT DISTINCT o.branch_id, o.product_id, o.state, o.manager_id, o.day "
+        "FROM insight_openfile o JOIN t ON t.application_id = o.application_id) "
+        "SELECT g.state, u.username, g.files, g.late, g.oldest FROM ("
+        "SELECT f.state, f.manager, SUM(f.files) AS files, SUM(f.late) AS late, "
+        "MIN(f.oldest) AS oldest FROM ("
+        "SELECT c.state, c.manager_id AS manager, c.files, " + cell_late + " AS late, "
+        "c.oldest, c.branch_id, c.product_id FROM insight_opencell c "
+        "WHERE NOT " + c_bound + " AND NOT EXISTS (SELECT 1 FROM k WHERE "
+        + same.format(k="k", o="c") + ") "
+        "UNION ALL SELECT o.state, o.manager_id, 1, " + o_late + ", o.since, o.branch_id, "
+        "o.product_id FROM insight_openfile o WHERE " + o_bound + " AND " + not_tail + " "
+        "UNION ALL SELECT o.state, o.manager_id, 1, " + o_late + ", o.since, o.branch_id, "
+        "o.product_id FROM k JOIN insight_openfile o ON " + same.format(k="k", o="o") + " "
+        "WHERE NOT " + o_bound + " AND " + not_tail + " "
+        "UNION ALL SELECT x.state, x.manager_id, 1, " + x_late + ", x.since, x.branch_id, "
+        "x.product_id FROM (SELECT a.state, a.account_manager_id AS manager_id, "
+        "COALESCE(t.since, o.since, a.updated_at) AS since, a.branch_id, v.product_id "
+        "FROM t JOIN applications_application a ON a.id = t.application_id "
+        "JOIN products_productversion v ON v.id = a.product_version_id "
+        "LEFT JOIN insight_openfile o ON o.application_id = t.application_id) x"
+        ") f WHERE " + where + " GROUP BY f.state, f.manager) g "
+        "LEFT JOIN accounts_user u ON u.id = g.manager")
+    params = [*tail_params, *cell_late_params, *c_bound_params, *o_late_params,
+              *o_bound_params, *o_late_params, *o_bound_params, *x_late_params, *scope_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [{"state": r[0], "account_manager__username": r[1], "files": r[2],
+                 "late": int(r[3] or 0), "oldest": read_datetime(r[4])}
+                for r in cursor.fetchall()]
+
+
+def _open_by_manager_from_files(*, branches, product_id, limits, now, mark: int) -> list[dict]:
+    """As `_open_by_manager`, file by file from the open files summary (before the open
+    cells: a database not yet summarised with them, and the reference in tests): the files
+    not moved past the watermark `mark`, plus those that did (the tail: the application's
+    state now and its latest move). The account manager is the application's now."""
     if branches is not None and not branches:
         return []
     tail, moves = open_tail_sql()
@@ -422,19 +517,21 @@ def _days_of(start, end) -> list:
     return [connection.ops.adapt_datefield_value(d) for d in days]
 
 
-def _marks(*, start, end, limits) -> tuple[int, bool, list[str]]:
+def _marks(*, start, end, limits) -> tuple[int, bool, list[str], bool]:
     """(the step clock's watermark, whether the step days are built, the steps whose step
-    days in [start, end) were counted against another deadline than today's) in one query."""
+    days in [start, end) were counted against another deadline than today's, whether the
+    open cells are built) in one query."""
     match, match_params = _match_sql(limits)
     sql = ("SELECT w.name, w.seq, NULL FROM insight_summarywatermark w "  # noqa: S608 - fixed fragments
-           "WHERE w.name IN (%s, %s) UNION ALL SELECT DISTINCT 'stale', 0, s.step "
+           "WHERE w.name IN (%s, %s, %s) UNION ALL SELECT DISTINCT 'stale', 0, s.step "
            "FROM insight_stepday s WHERE s.day >= %s AND s.day < %s AND NOT " + match)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [STEP_CLOCK, STEP_DAYS, *_days_of(start, end), *match_params])
+        cursor.execute(sql, [STEP_CLOCK, STEP_DAYS, OPEN_CELLS, *_days_of(start, end),
+                             *match_params])
         found = cursor.fetchall()
     marks = {name: seq for name, seq, _step in found if name != "stale"}
     stale = sorted({step for name, _seq, step in found if name == "stale"})
-    return marks.get(STEP_CLOCK, 0), STEP_DAYS in marks, stale
+    return marks.get(STEP_CLOCK, 0), STEP_DAYS in marks, stale, OPEN_CELLS in marks
 
 
 def _step_durations(*, branches, product_id, start, end, limits, mark: int,

@@ -300,8 +300,9 @@ CELL_COLUMNS = (*CELL_KEYS, "npa", "loans", "outstanding")
 
 
 def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, str, list,
-                                                                     str, list]:
-    """SELECTs of the book under the scope: its rows (COLUMNS), its cells (CELL_COLUMNS,
+                                                                     str, list, str, list]:
+    """The shared CTEs (each ending in ", "; none when the facts are not usable), then
+    SELECTs of the book under the scope: its rows (COLUMNS), its cells (CELL_COLUMNS,
     signed: a cell's loans and outstanding are added up) and its borrowers (enterprise_id,
     loans, outstanding as `money_sum` gives it; at least every borrower in the top
     TOP_BORROWERS with the ties at the cut). Rows: the facts outside the tail plus the tail
@@ -309,10 +310,11 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
     tail's facts, plus the tail live; or one cell per row when the stored cells do not apply
     (a value-date filter, another NPL floor in policy). Borrowers: the first rows of the
     borrower totals kept for the scope, plus the tail's borrowers netted as the cells are;
-    else the rows grouped by borrower."""
+    else the rows grouped by borrower. The tail's ids and its live rows are CTEs of their
+    own (`tail_ids`, `changed_rows`), written and planned once for the three: planning the
+    statement, not running it, was most of its time."""
     scope = scope_key(branch_ids)
     as_of, models_changed, cells_floor, borrowers_kept = _state(scope)
-    live = live_rows(Loan.objects.filter(loans_q))
     flag = "dpd > %s" if npa_dpd_gt is not None else "1 = 0"
     flag_params = [npa_dpd_gt] if npa_dpd_gt is not None else []
     keys = ", ".join(CELL_KEYS)
@@ -321,23 +323,25 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
     grouped = (f"SELECT enterprise_id, COUNT(*) AS loans, {dialect.money_sum('outstanding')} "  # noqa: S608 - constants
                "AS outstanding FROM loan_rows GROUP BY enterprise_id", [])
     if as_of is None or models_changed:
-        return (*live.query.sql_with_params(), *per_row, *grouped)
+        live = live_rows(Loan.objects.filter(loans_q))
+        return ("", [], *live.query.sql_with_params(), *per_row, *grouped)
     tail, tail_params = tail_sql(as_of)
     where, params = _scope_sql("f", branch_ids=branch_ids, filters=filters)
-    changed, changed_params = live_rows(Loan.objects.filter(loans_q).filter(
-        pk__in=RawSQL(tail, tail_params))).query.sql_with_params()  # noqa: S611 - fixed SQL
+    changed, changed_params = _tail_rows_sql(loans_q)
+    shared = f"tail_ids (loan_id) AS ({tail}), changed_rows AS ({changed}), "
+    shared_params = [*tail_params, *changed_params]
+    in_tail = "f.loan_id IN (SELECT loan_id FROM tail_ids)"
     facts = ", ".join(f"f.{c}" for c in COLUMNS)
     rows = (f"SELECT {facts} FROM insight_loanfact f WHERE "  # noqa: S608 - fixed fragments, values bound
-            f"{' AND '.join([f'f.loan_id NOT IN ({tail})', *where])} UNION ALL {changed}")
-    rows_params = [*tail_params, *params, *changed_params]
+            f"{' AND '.join([f'NOT {in_tail}', *where])} UNION ALL SELECT * FROM changed_rows")
+    rows_params = [*params]
     dated = filters.disbursed_from is not None or filters.disbursed_to is not None
     firms = grouped
     if borrowers_kept and not dated and (branch_ids is None or branch_ids):
-        firms = _firms_sql(scope=scope, product=filters.product_id, tail=tail,
-                           tail_params=tail_params, where=where, params=params,
-                           changed=changed, changed_params=changed_params)
+        firms = _firms_sql(scope=scope, product=filters.product_id, in_tail=in_tail,
+                           where=where, params=params)
     if dated or npa_dpd_gt is None or cells_floor != npa_dpd_gt:
-        return rows, rows_params, *per_row, *firms
+        return shared, shared_params, rows, rows_params, *per_row, *firms
     cell_where, cell_params = _scope_sql("c", branch_ids=branch_ids, filters=filters,
                                          dates=False)
     f_keys = ", ".join(f"f.{k}" for k in CELL_KEYS)
@@ -347,15 +351,31 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
     cells = (f"SELECT {c_keys}, c.dpd_npa, c.loans, c.outstanding "  # noqa: S608 - fixed fragments, values bound
              f"FROM insight_portfoliocell c WHERE {in_scope} "
              f"UNION ALL SELECT {f_keys}, f.dpd > %s, -1, -f.outstanding "
-             f"FROM insight_loanfact f WHERE {' AND '.join([f'f.loan_id IN ({tail})', *where])} "
-             f"UNION ALL SELECT {t_keys}, t.f_dpd > %s, 1, t.f_outstanding FROM ({changed}) t")
-    cells_params = [*cell_params, npa_dpd_gt, *tail_params, *params, npa_dpd_gt,
-                    *changed_params]
-    return rows, rows_params, cells, cells_params, *firms
+             f"FROM insight_loanfact f WHERE {' AND '.join([in_tail, *where])} "
+             f"UNION ALL SELECT {t_keys}, t.f_dpd > %s, 1, t.f_outstanding FROM changed_rows t")
+    cells_params = [*cell_params, npa_dpd_gt, *params, npa_dpd_gt]
+    return shared, shared_params, rows, rows_params, cells, cells_params, *firms
 
 
-def _firms_sql(*, scope, product, tail, tail_params, where, params, changed,
-               changed_params) -> tuple[str, list]:
+# The live rows of the tail's loans in a scope, compiled: the SQL depends on the scope only
+# (the tail is the statement's `tail_ids`), and the ORM takes milliseconds to build it.
+_TAIL_ROWS: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _tail_rows_sql(loans_q) -> tuple[str, list]:
+    """`live_rows` of the loans under `loans_q` whose ids are in the CTE `tail_ids`."""
+    key = (connection.vendor, repr(loans_q))
+    found = _TAIL_ROWS.get(key)
+    if found is None:
+        if len(_TAIL_ROWS) >= 64:
+            _TAIL_ROWS.clear()
+        sql, params = live_rows(Loan.objects.filter(loans_q).filter(
+            pk__in=RawSQL("SELECT loan_id FROM tail_ids", []))).query.sql_with_params()  # noqa: S611 - fixed SQL
+        found = _TAIL_ROWS[key] = (sql, tuple(params))
+    return found[0], list(found[1])
+
+
+def _firms_sql(*, scope, product, in_tail, where, params) -> tuple[str, list]:
     """The borrowers from the borrower totals kept for `scope`: those of the tail (the tail's
     facts taken off their stored total, its live rows added) and, of the others, those at or
     above the TOP_BORROWERS-th largest stored total (an index read: their totals are
@@ -363,10 +383,10 @@ def _firms_sql(*, scope, product, tail, tail_params, where, params, changed,
     product = ALL_PRODUCTS if product is None else product
     cents = _cents("f.outstanding")
     delta = (f"SELECT f.enterprise_id, -1 AS loans, -{cents} AS cents "  # noqa: S608 - fixed fragments, values bound
-             f"FROM insight_loanfact f WHERE {' AND '.join([f'f.loan_id IN ({tail})', *where])} "
+             f"FROM insight_loanfact f WHERE {' AND '.join([in_tail, *where])} "
              f"UNION ALL SELECT t.f_enterprise_id, 1, {_cents('t.f_outstanding')} "
-             f"FROM ({changed}) t")
-    delta_params = [*tail_params, *params, *changed_params]
+             f"FROM changed_rows t")
+    delta_params = [*params]
     kept = "b.scope = %s AND b.product_id = %s"
     sql = (f"SELECT enterprise_id, SUM(loans) AS loans, "  # noqa: S608 - fixed fragments, values bound
            f"{_money_of_cents('SUM(cents)')} AS outstanding FROM ("
@@ -391,8 +411,9 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
     `npa_dpd_gt`; left out when that policy value is missing); and the largest borrowers
     (ties at the cut ordered by name, like the page). Each row: key, name, loans,
     outstanding, npa."""
-    rows, rows_params, cells, cells_params, firms, firms_params = _book_sql(
-        loans_q=loans_q, branch_ids=branch_ids, filters=filters, npa_dpd_gt=npa_dpd_gt)
+    shared, shared_params, rows, rows_params, cells, cells_params, firms, firms_params = \
+        _book_sql(loans_q=loans_q, branch_ids=branch_ids, filters=filters,
+                  npa_dpd_gt=npa_dpd_gt)
     total = dialect.money_sum("outstanding")
     npa_list = ", ".join(["%s"] * len(NPA))
 
@@ -424,13 +445,14 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
         "WHERE f.outstanding >= COALESCE((SELECT c.outstanding FROM firms c "
         f"ORDER BY c.outstanding DESC LIMIT 1 OFFSET {TOP_BORROWERS - 1}), 0)) g "
         f"ORDER BY g.outstanding DESC, g.name LIMIT {TOP_BORROWERS}) t")
-    sql = (f"WITH loan_rows ({', '.join(COLUMNS)}) AS ({rows}), "  # noqa: S608 - fixed fragments, values bound
+    sql = (f"WITH {shared}loan_rows ({', '.join(COLUMNS)}) AS ({rows}), "  # noqa: S608 - fixed fragments, values bound
            f"book ({', '.join(CELL_COLUMNS)}) AS ({cells}), "
            f"firms AS ({firms}) " + " UNION ALL ".join(parts))
     out: dict[str, list[dict]] = {d: [] for d in ("category", "product", "industry", "size",
                                                   "grade", "branch", "top")}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*rows_params, *cells_params, *firms_params, *parts_params])
+        cursor.execute(sql, [*shared_params, *rows_params, *cells_params, *firms_params,
+                             *parts_params])
         for dim, key, name, loans, outstanding, npa, pos in cursor.fetchall():
             out[dim].append({"key": key, "name": name, "loans": loans, "pos": pos,
                              "outstanding": dialect.money_total(outstanding),

@@ -21,9 +21,10 @@ from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
 from apps.insight.portfolio_facts import book_breakdowns
+from apps.insight.summaries import values_in_force
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.models import ClassificationSnapshot
-from apps.monitoring.policy import K, MissingPolicy, Policy, PolicyNotConfigured
+from apps.monitoring.policy import K, MissingPolicy, PolicyNotConfigured
 from apps.monitoring.states import CATEGORY_RANK, NPA_CATEGORIES, Category
 from apps.org.models import Branch
 from apps.org.selectors import branch_subtree_ids
@@ -37,6 +38,8 @@ from apps.products.models import CreditProduct
 PORTFOLIO_ROLES = (Role.TEAM_LEAD, Role.RISK_REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 
 TOP_BORROWERS = 10
+# The policy values the page reads (one narrow read: apps/insight/summaries.py).
+POLICY_KEYS = (K.FLOOR_SUBSTANDARD_DPD_GT, K.NPL_BANK_RATIO, K.NPL_TOLERANCE_PP)
 VINTAGE_RUNS = 24  # monthly runs read for the vintage curves (two years)
 
 UNGRADED = gettext_lazy("Not scored")
@@ -135,7 +138,8 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
     borrowers) after one for the summary's watermark, product names, the tolerance, the run
     dates, the migration matrix and the vintage snapshots."""
     scope = portfolio_scope(viewer=viewer, filters=filters)
-    npa_dpd_gt, gap = _npa_dpd_floor()
+    policy = values_in_force(POLICY_KEYS)
+    npa_dpd_gt, gap = _npa_dpd_floor(policy)
     # Every breakdown of the book in one statement, from the portfolio facts where built
     # (apps/insight/portfolio_facts.py), the same figures as the loans give live.
     grouped = book_breakdowns(loans_q=scope.loans, branch_ids=scope.branch_ids,
@@ -198,7 +202,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
                           "principal.", len(top))
                  % {"n": len(top), "share": _percent(top_share)}) if top else "")
 
-    npl = _npl(rows=grouped["branch"], gap=gap)
+    npl = _npl(rows=grouped["branch"], gap=gap, tolerance=_tolerance(policy))
     runs = monitoring.run_dates(limit=VINTAGE_RUNS)
     migration = _migration(viewer=viewer, scope=scope, filters=filters, runs=runs)
     vintages = _vintage_curves(scope=scope, filters=filters, runs=runs)
@@ -226,20 +230,27 @@ def _percent(ratio: Decimal) -> str:
     return formats.number_format(ratio * 100, 2, use_l10n=True) + "%"
 
 
-def _npa_dpd_floor() -> tuple[int | None, str | None]:
+def _npa_dpd_floor(policy: dict[str, Decimal]) -> tuple[int | None, str | None]:
     """Days past due beyond which a loan is non-performing today (the 次级 floor in
-    policy), or why it cannot be read."""
-    try:
-        return Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT), None
-    except MissingPolicy as missing:
+    policy, from the values in force `policy`), or why it cannot be read."""
+    if K.FLOOR_SUBSTANDARD_DPD_GT not in policy:
+        missing = MissingPolicy(K.FLOOR_SUBSTANDARD_DPD_GT)
         return None, str(PolicyNotConfigured(str(missing)).detail)
+    return int(policy[K.FLOOR_SUBSTANDARD_DPD_GT]), None
 
 
-def _npl(*, rows: list[dict], gap: str | None) -> dict:
+def _tolerance(policy: dict[str, Decimal]) -> Decimal | None:
+    """The NPL tolerance as `monitoring.selectors.npl_tolerance` gives it (the bank's NPL
+    ratio + the policy's margin), from the values in force `policy`."""
+    if K.NPL_BANK_RATIO not in policy or K.NPL_TOLERANCE_PP not in policy:
+        return None
+    return policy[K.NPL_BANK_RATIO] + policy[K.NPL_TOLERANCE_PP]
+
+
+def _npl(*, rows: list[dict], gap: str | None, tolerance: Decimal | None) -> dict:
     """NPL ratio by branch against the tolerance (bank NPL + policy margin, §4.6), by
     monitoring's definition (category, floor or today's DPD past the 次级 floor; as
     `monitoring.selectors.npl_ratios`), from the book's branch breakdown (by name)."""
-    tolerance = monitoring.npl_tolerance()
     by_name: dict[str, dict] = {}
     for found in rows:
         row = by_name.setdefault(found["name"], {"key": found["name"], "loans": 0,

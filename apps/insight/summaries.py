@@ -15,6 +15,16 @@ or --rebuild) first enters every waiting application at its last update, for fil
 never moved. The page reads the summary for files not moved since the watermark and the
 application plus its latest move for those that did (`open_tail_sql`).
 
+The open files carry their account manager (a reassignment is in the trail:
+`application.reassigned`, kept like a move but for the state and since) and the local day
+they entered their state, and are added up into open cells (apps/insight/models.py OpenCell:
+files and the earliest since by branch, product, state, manager and day). Each batch counts
+again the cells of the days its files were in before and after it, so the cells are always
+the open files grouped; the page adds up cells, reading file by file only a state's deadline
+day and the cells of files moved or reassigned since the watermark (`open_cells_tail_sql`).
+A database summarised before the open cells gets them (and the open files their manager and
+day) on its next run; the page reads the open files meanwhile.
+
 The same run adds the new step clock rows to the step days (apps/insight/models.py StepDay:
 moves, seconds, longest and moves past the deadline by local day, branch, product and step),
 so the page's time in each step adds up a few rows a day. The moves past the deadline are
@@ -39,12 +49,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.applications.states import ApplicationState as S
-from apps.insight.models import OpenFile, StepClock, StepDay, SummaryWatermark
+from apps.insight.models import OpenCell, OpenFile, StepClock, StepDay, SummaryWatermark
 
 STEP_CLOCK = "step_clock"
 # Its row says the step days were built (they then follow the step clock's watermark); a
 # database summarised before they existed has none until the next run builds them.
 STEP_DAYS = "step_days"
+# Its row says the open cells were built (they then follow the step clock's watermark, and
+# the open files have their account manager and day).
+OPEN_CELLS = "open_cells"
 # The states a file waits in on its way to money, in workflow order (draft is the officer's
 # own work, not a queue; terminal states do not wait): the open files the summary keeps.
 WAITING_STATES = (S.SUBMITTED, S.INVESTIGATING, S.UNDER_REVIEW, S.IN_APPROVAL, S.RETURNED,
@@ -57,6 +70,27 @@ MOVES = ("application.submitted", "application.investigation_started",
          "application.investigation_resumed", "application.sent_to_approval",
          "application.approved", "application.rejected", "application.contracted",
          "application.disbursed", "application.withdrawn", "application.expired")
+# A team lead hands a file to another account manager (not a move: the open cells follow it).
+REASSIGNED = "application.reassigned"
+
+
+def values_in_force(keys, *, on: dt.date | None = None) -> dict[str, Decimal]:
+    """key → value of the policy values in force on `on` (today by default) among `keys`:
+    the rule of `policy_values_in_force` (the highest published version effective that day,
+    never a draft), read as values for these keys only instead of every value in force built
+    as a model instance (a page reads two or three keys of a hundred)."""
+    from django.db.models import Q
+
+    from apps.investigations.models import PolicyValue
+
+    on = on or timezone.localdate()
+    rows = (PolicyValue.objects.filter(key__in=list(keys), effective_from__lte=on)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+            .order_by("key", "-version").values_list("key", "value"))
+    found: dict[str, Decimal] = {}
+    for key, value in rows:
+        found.setdefault(key, value)
+    return found
 
 
 def seconds_sql(later: str, earlier: str) -> str:
@@ -134,39 +168,117 @@ def open_tail_sql() -> tuple[str, list]:
     return sql, list(MOVES)
 
 
-def _refresh_open_files(cursor, *, after: int, upper: int) -> None:
-    """Upsert the open files moved in (after, upper]; remove those no longer waiting."""
+def _local_day_sql(column: str) -> tuple[str, list]:
+    """SQL for the date of timestamp `column` in the project's time zone (the open cells' day),
+    on either database (Django's own cast, as for a __date lookup)."""
+    sql, params = connection.ops.datetime_cast_date_sql(column, (), settings.TIME_ZONE)
+    return sql, list(params)
+
+
+def _touched_sql(*, after: int, upper: int | None = None) -> tuple[str, list]:
+    """SELECT of the applications moved or reassigned with seq in (after, upper] (or
+    (after, ∞)): application_id and `seq`, its latest move's (empty if only reassigned)."""
     moves = ", ".join(["%s"] * len(MOVES))
+    actions = ", ".join(["%s"] * (len(MOVES) + 1))
+    bound = "AND t.seq <= %s " if upper is not None else ""
+    sql = ("SELECT t.application_id, MAX(CASE WHEN t.action IN (" + moves + ") "  # noqa: S608 - fixed fragments
+           "THEN t.seq END) AS seq FROM audit_auditevent t WHERE t.seq > %s " + bound
+           + f"AND t.action IN ({actions}) AND t.application_id IS NOT NULL "
+           "GROUP BY t.application_id")
+    return sql, [*MOVES, after, *([upper] if upper is not None else []), *MOVES, REASSIGNED]
+
+
+def open_cells_tail_sql(*, mark: int) -> tuple[str, list]:
+    """SELECT of the applications moved or reassigned past the watermark `mark`:
+    application_id and the time of its latest move past it, `since` (empty if it was only
+    reassigned)."""
+    touched, params = _touched_sql(after=mark)
+    sql = ("SELECT m.application_id, e.occurred_at AS since FROM (" + touched + ") m "  # noqa: S608 - fixed fragments
+           "LEFT JOIN audit_auditevent e ON e.seq = m.seq")
+    return sql, params
+
+
+def _refresh_open_files(cursor, *, after: int, upper: int) -> None:
+    """Upsert the open files moved in (after, upper]; remove those no longer waiting; give
+    those reassigned their account manager now; count again the open cells of the days the
+    files touched were in, before and after. The files touched are read from the trail once,
+    into a temporary table the statements share (dropped at the end, or with the
+    transaction)."""
     waiting, states = _waiting()
-    moved = ("SELECT t.application_id, MAX(t.seq) AS seq FROM audit_auditevent t "  # noqa: S608
-             f"WHERE t.seq > %s AND t.seq <= %s AND t.action IN ({moves}) "
-             "AND t.application_id IS NOT NULL GROUP BY t.application_id")
+    touched_select, touched_params = _touched_sql(after=after, upper=upper)
+    cursor.execute("CREATE TEMPORARY TABLE insight_touched AS " + touched_select,  # noqa: S608
+                   touched_params)
+    touched = "SELECT application_id, seq FROM insight_touched"
+    day, day_params = _local_day_sql("e.occurred_at")
+    days_of_touched = ("SELECT DISTINCT o.day FROM insight_openfile o "  # noqa: S608
+                       "JOIN insight_touched m ON m.application_id = o.application_id")
+    cursor.execute(days_of_touched)
+    days = {row[0] for row in cursor.fetchall()}
     cursor.execute(
-        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id) "  # noqa: S608
-        "SELECT a.id, a.state, e.occurred_at, a.branch_id, v.product_id FROM (" + moved + ") m "
+        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id, "  # noqa: S608
+        "manager_id, day) SELECT a.id, a.state, e.occurred_at, a.branch_id, v.product_id, "
+        "a.account_manager_id, " + day + " FROM (" + touched + ") m "
         "JOIN audit_auditevent e ON e.seq = m.seq "
         "JOIN applications_application a ON a.id = m.application_id "
         "JOIN products_productversion v ON v.id = a.product_version_id "
         f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO UPDATE SET "
         "state = excluded.state, since = excluded.since, branch_id = excluded.branch_id, "
-        "product_id = excluded.product_id", [after, upper, *MOVES, *states])
+        "product_id = excluded.product_id, manager_id = excluded.manager_id, "
+        "day = excluded.day", [*day_params, *states])
+    cursor.execute(  # reassigned only: the manager now, the state and since unchanged
+        "UPDATE insight_openfile SET manager_id = (SELECT a.account_manager_id "  # noqa: S608
+        "FROM applications_application a WHERE a.id = insight_openfile.application_id) "
+        "WHERE application_id IN (SELECT m.application_id FROM insight_touched m "
+        "WHERE m.seq IS NULL)")
     cursor.execute(
         "DELETE FROM insight_openfile WHERE application_id IN ("  # noqa: S608
-        "SELECT a.id FROM (" + moved + ") m JOIN applications_application a "
-        f"ON a.id = m.application_id WHERE a.state NOT IN ({waiting}))",
-        [after, upper, *MOVES, *states])
+        "SELECT a.id FROM insight_touched m JOIN applications_application a "
+        f"ON a.id = m.application_id WHERE a.state NOT IN ({waiting}))", states)
+    cursor.execute(days_of_touched)
+    days |= {row[0] for row in cursor.fetchall()}
+    cursor.execute("DROP TABLE insight_touched")
+    _count_open_cells(cursor, days=sorted(d for d in days if d is not None))
+
+
+def _count_open_cells(cursor, *, days: list | None) -> None:
+    """The open cells of `days` (every day with None) counted again from the open files."""
+    columns = "branch_id, product_id, state, manager_id, day"
+    insert = (f"INSERT INTO insight_opencell ({columns}, files, oldest) "  # noqa: S608 - fixed fragments
+              f"SELECT {columns}, COUNT(*), MIN(since) FROM insight_openfile ")
+    if days is None:
+        cursor.execute("DELETE FROM insight_opencell")
+        cursor.execute(insert + "GROUP BY " + columns)
+        return
+    waiting, states = _waiting()  # every open file's state: the index is by state and day
+    for at in range(0, len(days), 500):
+        chunk = [connection.ops.adapt_datefield_value(d) for d in days[at:at + 500]]
+        listed = ", ".join(["%s"] * len(chunk))
+        cursor.execute(f"DELETE FROM insight_opencell WHERE day IN ({listed})", chunk)  # noqa: S608
+        cursor.execute(insert + f"WHERE state IN ({waiting}) AND day IN ({listed}) "
+                       "GROUP BY " + columns, [*states, *chunk])
+
+
+def _fill_open_files(cursor) -> None:
+    """Rows written before the open cells: their account manager now and their day."""
+    day, day_params = _local_day_sql("since")
+    cursor.execute(
+        "UPDATE insight_openfile SET manager_id = (SELECT a.account_manager_id "  # noqa: S608
+        "FROM applications_application a WHERE a.id = insight_openfile.application_id), "
+        "day = " + day + " WHERE manager_id IS NULL OR day IS NULL", day_params)
 
 
 def _seed_open_files(cursor) -> None:
     """Every waiting application at its last update (a run from watermark 0): the batches
     then give those that moved the time of their latest move."""
     waiting, states = _waiting()
+    day, day_params = _local_day_sql("a.updated_at")
     cursor.execute(
-        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id) "  # noqa: S608
-        "SELECT a.id, a.state, a.updated_at, a.branch_id, v.product_id "
-        "FROM applications_application a "
+        "INSERT INTO insight_openfile (application_id, state, since, branch_id, product_id, "  # noqa: S608
+        "manager_id, day) SELECT a.id, a.state, a.updated_at, a.branch_id, v.product_id, "
+        "a.account_manager_id, " + day + " FROM applications_application a "
         "JOIN products_productversion v ON v.id = a.product_version_id "
-        f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO NOTHING", states)
+        f"WHERE a.state IN ({waiting}) ON CONFLICT (application_id) DO NOTHING",
+        [*day_params, *states])
 
 
 def watermark() -> int:
@@ -210,6 +322,7 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
             if rebuild and first:
                 StepClock.objects.all().delete()
                 OpenFile.objects.all().delete()
+                OpenCell.objects.all().delete()
                 StepDay.objects.all().delete()
                 mark.seq = 0
             if first:
@@ -217,10 +330,17 @@ def refresh_step_clock(*, rebuild: bool = False, batch: int = BATCH) -> int:
                 built = SummaryWatermark.objects.filter(name=STEP_DAYS).exists()
                 if not built or _step_days_stale(limits):
                     _rebuild_step_days(upper=mark.seq, limits=limits)
-            first = False
             if mark.seq == 0 and head:
                 with connection.cursor() as cursor:
                     _seed_open_files(cursor)
+            if first and (rebuild or not SummaryWatermark.objects.filter(
+                    name=OPEN_CELLS).exists()):
+                with connection.cursor() as cursor:
+                    _fill_open_files(cursor)
+                    _count_open_cells(cursor, days=None)
+                SummaryWatermark.objects.update_or_create(name=OPEN_CELLS,
+                                                          defaults={"seq": mark.seq})
+            first = False
             if mark.seq >= head:
                 mark.save(update_fields=["seq", "updated_at"])
                 return written

@@ -92,6 +92,10 @@ def test_pipeline_figures_for_the_north_branch_head(world, files):
         (world.north.name, 2, 1, Decimal("0.5"))]
     assert rates[0]["turnaround"] == Decimal("10.5")  # (15 + 6) / 2 days
     assert charts["approval_by_product"].rows[0]["rate"] == Decimal("0.5")
+    from apps.insight.selectors import product_name
+
+    assert charts["approval_by_product"].rows[0]["label"] == product_name(
+        world.version.product) != ""
 
     people = {r["label"]: r for r in charts["bottlenecks"].rows}
     assert people["am.north · Submitted"] == {"label": "am.north · Submitted", "files": 1,
@@ -121,7 +125,12 @@ def test_scoping_and_404_outside_the_subtree(world, files, client):
     assert client.get(reverse("insight:pipeline")).status_code == 403
 
 
-def test_query_count_does_not_grow_with_the_pipeline(world, files, client):
+@pytest.mark.parametrize("summarised", [False, True])
+def test_query_count_does_not_grow_with_the_pipeline(world, files, client, summarised):
+    from apps.insight.summaries import refresh_step_clock
+
+    if summarised:  # the open cells, step days and step clock, then more files past them
+        refresh_step_clock()
     client.force_login(world.user("lead.north"))
     # A session's first page reads the person's rights once and keeps them (apps/accounts/authz.py).
     assert client.get(reverse("insight:pipeline")).status_code == 200
@@ -131,6 +140,46 @@ def test_query_count_does_not_grow_with_the_pipeline(world, files, client):
         extra = _file(world, state="investigating")
         _move(extra, "application.submitted", "draft", "submitted", 20 + n)
         _move(extra, "application.investigation_started", "submitted", "investigating", 3)
+    if summarised:
+        refresh_step_clock()
     with CaptureQueriesContext(connection) as large:
         assert client.get(reverse("insight:pipeline")).status_code == 200
     assert len(large) == len(small) <= 20, [q["sql"][:90] for q in large.captured_queries]
+    if summarised:
+        assert any("insight_opencell" in q["sql"] for q in large.captured_queries)
+
+
+def test_deadlines_are_the_policy_values_in_force(world):
+    """The deadlines read as values equal the deadline keys of `policy_values_in_force`:
+    the highest version effective on the day, a retired one until its end, never a draft."""
+    from apps.core.policy import PolicyVersionState
+    from apps.insight.pipeline import DEADLINE_KEY, deadlines
+    from apps.insight.summaries import WAITING_STATES
+    from apps.investigations.policy import policy_values_in_force
+
+    today = timezone.localdate()
+    for version, (days, start, end) in enumerate(
+            [(4, -50, -10), (6, -10, None), (9, 5, None)], start=1):
+        PolicyValue.objects.create(
+            key="pipeline.deadline_days.submitted", value=Decimal(days), unit="days",
+            version=version, effective_from=today + dt.timedelta(days=start),
+            effective_to=today + dt.timedelta(days=end) if end is not None else None)
+    PolicyValue.objects.create(key="pipeline.deadline_days.returned", value=Decimal(3),
+                               unit="days", version=1, effective_from=today)
+    draft = PolicyValue.objects.create(key="pipeline.deadline_days.investigating",
+                                       value=Decimal(1), unit="days", version=1,
+                                       effective_from=today)  # published as written; made a draft:
+    PolicyValue.all_versions.filter(pk=draft.pk).update(state=PolicyVersionState.DRAFT)
+
+    def reference(on):
+        values = policy_values_in_force(on=on)
+        return {str(s): values[DEADLINE_KEY.format(state=s)].value for s in WAITING_STATES
+                if DEADLINE_KEY.format(state=s) in values}
+
+    seen = []
+    for offset in (-60, -50, -20, -10, -1, 0, 4, 5, 30):
+        on = today + dt.timedelta(days=offset)
+        assert deadlines(on=on) == reference(on), offset
+        seen.append(deadlines(on=on).get("submitted"))
+    assert seen == [None, 4, 4, 6, 6, 6, 6, 9, 9]
+    assert "investigating" not in deadlines()

@@ -209,3 +209,63 @@ def test_menu_links_the_dashboard_for_branch_heads_only(world, client):
     assert reverse("insight:portfolio") in client.get(reverse("web:home")).content.decode()
     client.force_login(world.user("am.north"))
     assert reverse("insight:portfolio") not in client.get(reverse("web:home")).content.decode()
+
+
+def test_policy_read_for_the_page_equals_monitorings(world):
+    """The page reads its three policy values at once (`values_in_force`): the NPL floor and
+    tolerance are monitoring's own (`Policy`, `npl_tolerance`), and a missing value gives the
+    same gap as before."""
+    from apps.insight.selectors import POLICY_KEYS, _npa_dpd_floor, _tolerance
+    from apps.insight.summaries import values_in_force
+    from apps.investigations.models import PolicyValue
+    from apps.monitoring.policy import K, MissingPolicy, Policy, PolicyNotConfigured
+    from apps.monitoring.selectors import npl_tolerance
+
+    policy = values_in_force(POLICY_KEYS)
+    assert _npa_dpd_floor(policy) == (Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT), None)
+    assert _tolerance(policy) == npl_tolerance() == Decimal("0.045")
+    # A new version from tomorrow changes nothing today; one from today wins.
+    latest = PolicyValue.objects.filter(key=K.NPL_TOLERANCE_PP).order_by("-version").first()
+    PolicyValue.objects.create(key=K.NPL_TOLERANCE_PP, value=Decimal("0.05"), unit="ratio",
+                               version=latest.version + 1,
+                               effective_from=TODAY + dt.timedelta(days=1))
+    assert _tolerance(values_in_force(POLICY_KEYS)) == npl_tolerance() == Decimal("0.045")
+    assert _tolerance(values_in_force(POLICY_KEYS, on=TODAY + dt.timedelta(days=1))) == \
+        npl_tolerance(on=TODAY + dt.timedelta(days=1))
+    PolicyValue.all_versions.filter(key__in=[K.FLOOR_SUBSTANDARD_DPD_GT,
+                                             K.NPL_BANK_RATIO]).delete()
+    policy = values_in_force(POLICY_KEYS)
+    assert _tolerance(policy) is None and npl_tolerance() is None
+    with pytest.raises(MissingPolicy) as missing:
+        Policy().integer(K.FLOOR_SUBSTANDARD_DPD_GT)
+    assert _npa_dpd_floor(policy) == (None, str(PolicyNotConfigured(str(missing.value)).detail))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_table_body_is_the_cell_loop_it_replaced(language):
+    """The chart partial's table rows (`table_body`) are what its loop over cells wrote, in
+    both languages: row headers, figures right-aligned, text escaped, empty cells a dash."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from apps.insight.charts import COUNT, MONEY, RATIO, TEXT, Chart, Column
+
+    chart = Chart(key="k", title="t", kind="bar", category="label", series=["n"],
+                  columns=[Column("label", "L"), Column("n", "N", COUNT),
+                           Column("m", "M", MONEY), Column("r", "R", RATIO),
+                           Column("x", "X", TEXT)],
+                  rows=[{"label": "<b>北一 & Co</b>", "n": 1234567, "m": Decimal("1234.5"),
+                         "r": Decimal("0.04567"), "x": "a<b"},
+                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None}])
+    loop = Template(
+        '{% load insight %}{% for row in chart.table %}<tr>{% for c in row %}'
+        '{% if forloop.first %}<th scope="row">{{ c.value|cell:c.kind }}</th>{% else %}'
+        '<td{% if c.kind != "text" %} class="num"{% endif %}>{{ c.value|cell:c.kind }}</td>'
+        '{% endif %}{% endfor %}</tr>{% endfor %}')
+    with translation.override(language):
+        before = loop.render(Context({"chart": chart}))
+        after = Template("{% load insight %}{{ chart|table_body }}").render(
+            Context({"chart": chart}))
+    assert after == before
+    assert "&lt;b&gt;北一 &amp; Co&lt;/b&gt;" in after and "1,234,567" in after
+    assert after.count("<tr>") == 2 and "—" in after
