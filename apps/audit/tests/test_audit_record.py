@@ -87,6 +87,19 @@ def test_event_rolls_back_with_its_change():
     assert not Branch.objects.filter(code="gone").exists()
 
 
+def _run_and_check_the_chain(threads: list, errors: list, *, events: int) -> None:
+    """Run the writers to the end; then no writer failed, the sequence has no gap and the
+    chain verifies."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, events + 1))
+    report = audit_chain_verify()
+    assert report.ok and report.checked == events
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_gapless_chain(on_postgresql):
@@ -106,16 +119,8 @@ def test_concurrent_writers_keep_one_gapless_chain(on_postgresql):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=write) for _ in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(
-        range(1, writers * per_writer + 1))
-    report = audit_chain_verify()
-    assert report.ok and report.checked == writers * per_writer
+    _run_and_check_the_chain([threading.Thread(target=write) for _ in range(writers)],
+                             errors, events=writers * per_writer)
 
 
 @pytest.mark.integration
@@ -144,16 +149,8 @@ def test_writers_that_send_the_lock_and_head_with_their_statements_keep_the_chai
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=write, args=(n % 2 == 0,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(
-        range(1, writers * per_writer + 1))
-    report = audit_chain_verify()
-    assert report.ok and report.checked == writers * per_writer
+    _run_and_check_the_chain([threading.Thread(target=write, args=(n % 2 == 0,))
+                              for n in range(writers)], errors, events=writers * per_writer)
 
 
 @pytest.mark.django_db(transaction=True)
