@@ -223,51 +223,10 @@ def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
     return query.convert(_send([query])[0])
 
 
-@dataclass(frozen=True)
-class CompiledValues(Compiled):
-    """A `values_list` query compiled for one use: its rows come back as dicts by name."""
-
-    names: tuple = ()
-    # The compiler's select expressions: their own converters, as `values()` applies them
-    # (SQLite quantizes a decimal column to its field's places only for a column).
-    expressions: tuple = ()
-
-    def convert(self, rows) -> list[dict]:
-        converters = [(e, connection.ops.get_db_converters(e) + e.get_db_converters(connection))
-                      for e in self.expressions]
-        return [dict(zip(self.names, (_convert(v, e, found) for v, (e, found)
-                                      in zip(row, converters, strict=True)), strict=True))
-                for row in rows]
-
-
-def values_query(key: str, queryset, names: Sequence[str]) -> CompiledValues | None:
-    """`queryset.values_list(*names)` compiled now (not cached: its parameters may be anyone's
-    scope), for `send_together`; None when Django knows no row can match (an empty `__in`).
-
-    A page that reads a dozen small things pays more for each queryset's model instances
-    (wide rows, `select_related`) than for its SQL; naming the columns it shows and sending
-    the reads in one round trip leaves mostly the database's own time."""
-    from django.core.exceptions import EmptyResultSet
-
-    compiler = queryset.values_list(*names).query.get_compiler(connection=connection)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:
-        return None
-    expressions = tuple(s[0] for s in compiler.select)
-    if len(expressions) != len(names):  # pragma: no cover - an annotation or extra column
-        raise RuntimeError(f"{key}: {len(expressions)} columns for {len(names)} names")
-    return CompiledValues(key, sql, tuple(params), tuple(e.output_field for e in expressions),
-                          names=tuple(names), expressions=expressions)
-
-
-def send_together(queries: Sequence[Compiled | None]) -> list[list]:
-    """Each query's converted rows (an empty list for None), the queries sent in one round
-    trip where the database allows it (`_send`)."""
-    present = [q for q in queries if q is not None]
-    found = iter([q.convert(rows) for q, rows in zip(present, _send(present), strict=True)]
-                 if present else [])
-    return [next(found) if q is not None else [] for q in queries]
+def send_statements(statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+    """The driver's rows of each (sql, params), in one round trip where the database allows
+    it (`_send`); no converters applied."""
+    return _send([Compiled("", sql, tuple(params), ()) for sql, params in statements])
 
 
 def _send(queries: Sequence[Compiled]) -> list[list[tuple]]:

@@ -36,6 +36,7 @@ _LEVEL = -730_002
 _BRANCH = -740_000          # the i-th branch: _BRANCH - i
 _DAY = dt.date(1901, 1, 1)  # the i-th day: _DAY + i days
 _AT = dt.datetime(1901, 6, 1, 0, 0, 7, tzinfo=dt.UTC)
+_ID = -750_000              # the i-th record id the page is about (an enterprise): _ID - i
 _MAX_SHAPES = 256
 
 _kept: dict[tuple, dict[str, tuple[str, tuple] | None]] = {}
@@ -61,6 +62,10 @@ class StandIn:
     def day(i: int) -> dt.date:
         return _DAY + dt.timedelta(days=i)
 
+    @staticmethod
+    def id(i: int) -> int:
+        return _ID - i
+
 
 def _key(name: str, viewer: User, branches: set[int] | None, extra: tuple) -> tuple:
     # The active time zone too: a date truncation compiles its name into the SQL.
@@ -73,11 +78,13 @@ def _key(name: str, viewer: User, branches: set[int] | None, extra: tuple) -> tu
 
 def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, QuerySet | tuple]],
              *, days: list[dt.date], at: dt.datetime | None = None,
+             ids: tuple[int, ...] = (),
              extra: tuple = ()) -> dict[str, tuple[str, list] | None] | None:
     """{part: (sql, params) for `viewer`, or None where the part can match no row}, from SQL
     built once per shape of viewer by `build(stand_in)` (each part a queryset, or an
     already composed (sql, params)); `days[i]` stands where `stand_in.day(i)` was passed, `at`
-    where `stand_in.at` was. `extra`: whatever else shapes the SQL (a page size, a flag).
+    where `stand_in.at` was, `ids[i]` where `stand_in.id(i)` was. `extra`: whatever else
+    shapes the SQL (a page size, a flag).
     None off PostgreSQL: the caller builds its querysets itself."""
     if connection.vendor != "postgresql":
         return None
@@ -102,6 +109,7 @@ def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, Query
         swap[(dt.datetime, _AT)] = at
     swap.update(((int, _BRANCH - i), branch) for i, branch in enumerate(sorted(branches or ())))
     swap.update(((dt.date, StandIn.day(i)), day) for i, day in enumerate(days))
+    swap.update(((int, StandIn.id(i)), pk) for i, pk in enumerate(ids))
     return {part: None if found is None else (found[0], [_swap(p, swap) for p in found[1]])
             for part, found in parts.items()}
 

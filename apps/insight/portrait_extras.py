@@ -8,7 +8,7 @@ there): the relations graph and the parsed tax, bank and utility series as small
   statements, tax records and utility bills (the latest finished check of each kind across the
   applications the viewer may see), one small line chart per kind. One query.
 
-The portrait sends both reads with its own in one round trip (`extras_queries`).
+The portrait sends both reads with its own in one round trip (`apps.insight.portrait`).
 """
 
 from decimal import Decimal, InvalidOperation
@@ -17,7 +17,6 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.compiled import CompiledValues, send_together, values_query
 from apps.documents.models import DocumentCheck
 from apps.documents.states import CheckKind, CheckStatus
 from apps.insight.charts import COUNT, MONEY, TEXT, Chart, Column
@@ -61,13 +60,17 @@ class GraphChart(Chart):
     summary_subject: str = ""
 
 
-def relations_query(*, enterprise) -> CompiledValues | None:
-    touching = Q(to_enterprise=enterprise) | Q(from_enterprise=enterprise)
-    return values_query("portrait.relations", Relationship.objects.filter(touching)
-                        .order_by("kind", "id"), (
-        "kind", "stake_percent", "from_person_id", "from_person__name",
-        "from_enterprise__name", "to_enterprise_id", "to_enterprise__name",
-        "to_person__name"))
+RELATION_COLUMNS = ("kind", "stake_percent", "from_person_id", "from_person__name",
+                    "from_enterprise__name", "to_enterprise_id", "to_enterprise__name",
+                    "to_person__name")
+SERIES_COLUMNS = ("kind", "findings")
+
+
+def relations_read(*, enterprise_id: int):
+    """Every recorded relationship into or out of the enterprise, as `RELATION_COLUMNS`."""
+    touching = Q(to_enterprise_id=enterprise_id) | Q(from_enterprise_id=enterprise_id)
+    return (Relationship.objects.filter(touching).order_by("kind", "id")
+            .values_list(*RELATION_COLUMNS))
 
 
 def relations_chart(*, enterprise, edges: list[dict]) -> GraphChart:
@@ -100,11 +103,12 @@ def _amount(value) -> Decimal | None:
         return None
 
 
-def series_query(*, application_ids) -> CompiledValues | None:
-    """`application_ids`: a list, or a subquery of the files the viewer may see."""
-    return values_query("portrait.series", DocumentCheck.objects.filter(
-        document__application_id__in=application_ids, kind__in=list(SERIES),
-        status__in=FINISHED).order_by("kind", "finished_at", "id"), ("kind", "findings"))
+def series_read(*, application_ids):
+    """The finished series checks of the files, as `SERIES_COLUMNS`; `application_ids`: a
+    list, or a subquery of the files the viewer may see."""
+    return (DocumentCheck.objects.filter(document__application_id__in=application_ids,
+                                         kind__in=list(SERIES), status__in=FINISHED)
+            .order_by("kind", "finished_at", "id").values_list(*SERIES_COLUMNS))
 
 
 def series_charts(*, checks: list[dict]) -> list[Chart]:
@@ -133,20 +137,12 @@ def series_charts(*, checks: list[dict]) -> list[Chart]:
     return charts
 
 
-def extras_queries(*, enterprise, application_ids) -> list[CompiledValues | None]:
-    """The two reads, to be sent with the portrait's others (`send_together`)."""
-    return [relations_query(enterprise=enterprise),
-            series_query(application_ids=application_ids)]
-
-
-def extras_from(*, enterprise, rows: list[list[dict]]) -> dict:
-    """What `insight/partials/portrait_extras.html` shows, from `extras_queries`' rows."""
-    edges, checks = rows
+def portrait_extras(*, enterprise, application_ids) -> dict:
+    """What `insight/partials/portrait_extras.html` shows, read on their own (the portrait
+    reads them with its other reads, `apps.insight.portrait`)."""
+    edges = [dict(zip(RELATION_COLUMNS, row, strict=True))
+             for row in relations_read(enterprise_id=enterprise.pk)]
+    checks = [dict(zip(SERIES_COLUMNS, row, strict=True))
+              for row in series_read(application_ids=application_ids)]
     return {"relations": relations_chart(enterprise=enterprise, edges=edges),
             "series": series_charts(checks=checks)}
-
-
-def portrait_extras(*, enterprise, application_ids) -> dict:
-    """The relations graph and the parsed series on their own (one round trip)."""
-    return extras_from(enterprise=enterprise, rows=send_together(
-        extras_queries(enterprise=enterprise, application_ids=application_ids)))

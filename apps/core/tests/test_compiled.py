@@ -74,32 +74,3 @@ def _instances(queryset):
     (found,) = yield [compiled_instances("test.users", queryset)]
     return found
 
-
-def test_values_sent_together_are_the_orm_values_and_an_empty_read_sends_nothing():
-    """`values_query` + `send_together` (the enterprise portrait): the dicts `values()` gives,
-    converters applied (a JSON field decoded, datetimes aware), in one round trip; a read
-    Django knows is empty (`pk__in=[]`) gives [] without being sent."""
-    from django.contrib.auth.models import Group
-
-    from apps.audit.models import AuditEvent
-    from apps.audit.services import audit_record_now
-    from apps.core.compiled import send_together, values_query
-
-    users = _users(2)
-    User = get_user_model()
-    group = Group.objects.create(name="compiled-group")
-    audit_record_now(action="auth.login", actor=users[0], subject=group,
-                     payload={"numbers": [1, "2.5"], "text": "中文"})
-    names = ("id", "username", "date_joined")
-    users_read = User.objects.filter(pk__in=[u.pk for u in users]).order_by("-pk")
-    events = AuditEvent.objects.order_by("-seq")[:3]
-    with CaptureQueriesContext(connection) as ctx:
-        found = send_together([
-            values_query("test.users", users_read, names),
-            values_query("test.none", User.objects.filter(pk__in=[]), names),
-            values_query("test.groups", Group.objects.filter(pk=group.pk), ("name",)),
-            values_query("test.events", events, ("seq", "payload", "occurred_at"))])
-    assert found == [list(users_read.values(*names)), [], [{"name": "compiled-group"}],
-                     list(events.values("seq", "payload", "occurred_at"))]
-    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
-    assert found[3][0]["payload"] == {"numbers": [1, "2.5"], "text": "中文"}

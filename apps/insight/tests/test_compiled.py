@@ -57,7 +57,7 @@ def viewers(world):
     return users
 
 
-def test_kept_notification_sql_is_what_the_selectors_compile_to(world, viewers):
+def test_kept_notification_sql_is_what_the_selectors_compile_to(world, viewers, on_postgresql):
     kept_sql._kept.clear()
     today = timezone.localdate()
     until = today + dt.timedelta(days=14)
@@ -87,7 +87,7 @@ def test_off_postgresql_the_page_builds_as_before(world, monkeypatch):
     assert built["signal"]["total"] == 1
 
 
-def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers):
+def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_postgresql):
     from apps.insight import officer_quality, scorecard
     from apps.insight.officer_facts import _changed
     from apps.insight.tests.test_scorecard import _inspection
@@ -145,3 +145,35 @@ def test_off_postgresql_the_officer_pages_build_as_before(world, monkeypatch):
                      officer_quality.officer_quality(viewer=viewer, everyone=everyone).rows)
         assert kept == built
         assert kept[0] and kept[0][0]["inspections_due"] == 2
+
+
+def test_kept_portrait_sql_is_what_the_selectors_compile_to(world, viewers, on_postgresql):
+    """The enterprise portrait's nine reads, kept per shape of viewer with the enterprise's
+    id swapped in: for every viewer and two enterprises, the SQL the selectors compile to."""
+    from apps.insight import portrait
+
+    kept_sql._kept.clear()
+    firms = [world.enterprise(world.north), world.enterprise(world.south)]
+    for viewer in viewers:
+        for firm in firms:
+            kept = kept_sql.compiled("portrait", viewer, lambda s: portrait._reads(
+                s.viewer, s.id(0)), days=[], ids=(firm.pk,))
+            _same(kept, _fresh(portrait._reads(viewer, firm.pk)))
+    assert len(kept_sql._kept) < len(viewers) / 2, (len(kept_sql._kept), len(viewers))
+
+
+def test_off_postgresql_the_portrait_reads_the_same(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same portrait from the querysets."""
+    from apps.insight import portrait
+
+    loan = world.loan(outstanding="1000", dpd=40)
+    viewer = world.user("lead.north")
+    kept = portrait.enterprise_portrait(viewer=viewer, enterprise_id=loan.enterprise_id)
+    monkeypatch.setattr(portrait, "compiled", lambda *args, **kwargs: None)
+    built = portrait.enterprise_portrait(viewer=viewer, enterprise_id=loan.enterprise_id)
+    for part in ("applications", "loans", "signals", "actions", "documents"):
+        assert [vars(r) for r in kept[part]] == [vars(r) for r in built[part]], part
+    assert kept["exposure"] == built["exposure"] and kept["red_flags"] == built["red_flags"]
+    assert [c.rows for c in kept["charts"]] == [c.rows for c in built["charts"]]
+    assert kept["relations"].rows == built["relations"].rows
+    assert len(kept["loans"]) == 1

@@ -52,8 +52,7 @@ def test_relations_and_series(world, client):
 
     with CaptureQueriesContext(connection) as queries:
         extras = portrait_extras(enterprise=firm, application_ids=[application.pk])
-    # Both reads in one round trip on PostgreSQL (one after the other elsewhere).
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert len(queries) == 2
     edges = {(r["from"], r["to"]): r for r in extras["relations"].rows}
     assert set(edges) == {("张三", "北辰"), ("担保公司", "北辰"), ("北辰", "子公司")}
     assert edges[("北辰", "子公司")]["stake"] == "30.00%"
