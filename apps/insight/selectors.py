@@ -91,15 +91,17 @@ def portfolio_scope(*, viewer, filters: PortfolioFilters) -> Scope:
     return Scope(branch_ids=branches, loans=loans)
 
 
-def filter_choices(*, viewer) -> dict:
-    """Branches and products for the filter form: only branches the viewer may see."""
+def filter_choices(*, viewer, products: list | None = None) -> dict:
+    """Branches and products for the filter form: only branches the viewer may see.
+    `products`: the products in code order when the page has read them already."""
     visible = visible_branch_ids(viewer=viewer)
     branches = Branch.objects.order_by("name")
     if visible is not None:
         branches = branches.filter(pk__in=visible)
+    if products is None:
+        products = CreditProduct.objects.order_by("code")
     return {"branches": list(branches.values("id", "name")),
-            "products": [{"id": p.pk, "name": product_name(p)}
-                         for p in CreditProduct.objects.order_by("code")]}
+            "products": [{"id": p.pk, "name": product_name(p)} for p in products]}
 
 
 def product_name(product) -> str:
@@ -173,7 +175,9 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
         return [{"key": key(r["key"]), "loans": r["loans"], "outstanding": r["outstanding"]}
                 for r in grouped[dim]]
 
-    products = {p.pk: p for p in CreditProduct.objects.all()}
+    # In code order, for the filter form too (filter_choices): one read of the products.
+    product_list = list(CreditProduct.objects.order_by("code"))
+    products = {p.pk: p for p in product_list}
     product_rows = [{**r, "label": product_name(products[r["key"]]) if r["key"] in products
                      else str(UNKNOWN)}
                     for r in rows_of("product", key=lambda k: int(k) if k is not None else k)]
@@ -220,7 +224,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
             _outstanding_chart("by_grade", _("Outstanding by risk grade"),
                                _("Grade at approval"), grade_rows, total),
             categories, npl["chart"], migration["chart"], vintages, concentration],
-        "npl": npl, "migration": migration, "runs": runs,
+        "npl": npl, "migration": migration, "runs": runs, "products": product_list,
     }
 
 
