@@ -71,7 +71,7 @@ class Compiled:
         converters = _CONVERTERS.get(cache_key)
         if converters is None:
             converters = _CONVERTERS[cache_key] = _converters(self.output_fields)
-        if rows and len(rows[0]) != len(converters):
+        if len(rows[0]) != len(converters):
             raise RuntimeError(f"{self.key}: {len(rows[0])} columns, "
                                f"{len(converters)} output fields")
         return [tuple(_convert(v, expression, found)
@@ -223,31 +223,41 @@ def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
     return query.convert(_send([query])[0])
 
 
-def send_statements(statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+def send_statements(statements: Sequence[tuple[str, Sequence]], *,
+                    names: list | None = None) -> list[list[tuple]]:
     """The driver's rows of each (sql, params), in one round trip where the database allows
-    it (`_send`); no converters applied."""
-    return _send([Compiled("", sql, tuple(params), ()) for sql, params in statements])
+    it (`_send`); no converters applied. `names`: a list to receive each statement's column
+    names."""
+    return _send([Compiled("", sql, tuple(params), ()) for sql, params in statements],
+                 names=names)
 
 
-def _send(queries: Sequence[Compiled]) -> list[list[tuple]]:
-    """The driver's rows of each query. On PostgreSQL several go in one round trip: one text
-    of several statements, which psycopg's client-side cursor (Django's default, no
-    server-side binding) sends with the simple query protocol, one result set each. Elsewhere
-    (SQLite, or server-side binding) one after another."""
+def _send(queries: Sequence[Compiled], names: list | None = None) -> list[list[tuple]]:
+    """The driver's rows of each query (and, into `names` when given, its column names). On
+    PostgreSQL several go in one round trip: one text of several statements, which psycopg's
+    client-side cursor (Django's default, no server-side binding) sends with the simple query
+    protocol, one result set each. Elsewhere (SQLite, or server-side binding) one after
+    another."""
+
+    def fetch(cursor) -> list[tuple]:
+        if names is not None:
+            names.append([column.name for column in cursor.description])
+        return cursor.fetchall()
+
     with connection.cursor() as cursor:
         if len(queries) > 1 and connection.vendor == "postgresql" and _client_side(cursor):
             cursor.execute("; ".join(q.sql for q in queries),
                            tuple(p for q in queries for p in q.params))
-            found = [cursor.fetchall()]
+            found = [fetch(cursor)]
             while cursor.nextset():
-                found.append(cursor.fetchall())
+                found.append(fetch(cursor))
             if len(found) != len(queries):  # pragma: no cover - a statement gave no result
                 raise RuntimeError(f"{len(queries)} queries, {len(found)} results")
             return found
         found = []
         for query in queries:
             cursor.execute(query.sql, query.params)
-            found.append(cursor.fetchall())
+            found.append(fetch(cursor))
         return found
 
 

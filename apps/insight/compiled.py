@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
+from apps.core.compiled import send_statements
 
 _USER = -730_001
 _LEVEL = -730_002
@@ -132,18 +133,11 @@ def _swap(value, swap: dict):
 def rows(found: tuple[str, list] | None) -> list[dict]:
     """Run one kept statement; its rows as dicts by column name (a values() query names
     every column)."""
-    if found is None:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(*found)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [] if found is None else batch({"one": found})["one"]
 
 
 def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
-    """Run several kept statements in one round trip (PostgreSQL takes them as one batch of
-    `;`-separated statements, the values bound client-side as Django's backend binds them by
-    default; one after another under server-side binding),
+    """Run several kept statements in one round trip (`apps.core.compiled.send_statements`),
     each one's rows as dicts by column name. A page's independent reads then wait on the
     database once rather than once each: on a busy machine every round trip is a chance to
     lose the CPU (issue #22)."""
@@ -151,17 +145,8 @@ def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {part: [] for part in found}
     if not parts:
         return out
-    import psycopg
-
-    with connection.cursor() as cursor:
-        if not isinstance(cursor.cursor, psycopg.ClientCursor):
-            # Server-side binding takes one statement at a time.
-            return {**out, **{part: rows(found[part]) for part in parts}}
-        cursor.execute(";\n".join(found[part][0] for part in parts),
-                       [param for part in parts for param in found[part][1]])
-        for i, part in enumerate(parts):
-            if i:
-                cursor.nextset()
-            names = [column.name for column in cursor.description]
-            out[part] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    names: list[list[str]] = []
+    sent = send_statements([found[part] for part in parts], names=names)
+    for part, columns, part_rows in zip(parts, names, sent, strict=True):
+        out[part] = [dict(zip(columns, row, strict=True)) for row in part_rows]
     return out
