@@ -103,7 +103,8 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     guessed = _shadow_guess
     (application, investigation), sources, (version, challengers), results = run_together(
         _application_steps(application_id), application_sources_steps(application_id),
-        scoring_models_steps(states=guessed), _champion_results_steps(application_id))
+        scoring_models_steps(states=guessed), _champion_results_steps(application_id),
+        prepared=True)
     policy = decision_policy_cached(application.policy_in_force_id)
     if shadow_states(policy) != guessed:
         _remember_shadow_states(shadow_states(policy))

@@ -2,6 +2,8 @@
 so an N+1 or a repeated read cannot creep back, and the per-process cache of parsed models never
 keeps a replaced champion deciding."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,9 +47,22 @@ REPLAY_QUERIES = SOURCE_QUERIES
 
 
 def _queries(application_id) -> list[str]:
+    """The texts sent, each `EXECUTE` of a prepared statement (the read on PostgreSQL:
+    apps.core.compiled, prepared once per connection) shown as the statement it runs."""
     with CaptureQueriesContext(connection) as ctx:
         services.application_score(application_id=application_id)
-    return [q["sql"] for q in ctx.captured_queries]
+    return [_expanded(q["sql"]) for q in ctx.captured_queries]
+
+
+def _expanded(sql: str) -> str:
+    names = re.findall(r"EXECUTE (credence_[0-9a-f]+)", sql)
+    if not names:
+        return sql
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements WHERE name = ANY(%s)",
+                       [names])
+        statements = dict(cursor.fetchall())
+    return "; ".join(statements[name] for name in names)
 
 
 def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
@@ -68,12 +83,24 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     sources = [q for q in fresh if any(name in q for name in TOGETHER)]
     assert len(sources) == SOURCE_QUERIES  # ten statements in one on PostgreSQL
     assert all(name in " ".join(sources) for name in TOGETHER)
+    if connection.vendor == "postgresql":  # the read executes prepared statements only
+        (read,) = [q for q in _sent(investigated.pk, fresh=True) if "EXECUTE " in q]
+        assert read.count("EXECUTE credence_") == len(TOGETHER) and "SELECT" not in read
     # inside a caller's transaction (the test's) the commit is the caller's: never made
     # asynchronous from here
     assert not any("synchronous_commit" in q for q in fresh)
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
+    assert all(name in " ".join(replay) for name in TOGETHER)
     assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)
+
+
+def _sent(application_id, *, fresh: bool) -> list[str]:
+    if fresh:
+        ScoreResult.objects.filter(application_id=application_id).delete()
+    with CaptureQueriesContext(connection) as ctx:
+        services.application_score(application_id=application_id)
+    return [q["sql"] for q in ctx.captured_queries]
 
 
 @pytest.mark.django_db(transaction=True)
