@@ -214,6 +214,30 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     return Compiled(key, sql, tuple(params), tuple(meta.db_returning_fields))
 
 
+def compiled_insert_selecting(key: str, instance, attname: str, select: Compiled) -> Compiled:
+    """`compiled_insert(key, instance)` with the value of the field `attname` the scalar
+    subquery `select` (e.g. the key of a row written earlier in the same text, which the
+    caller cannot know): the insert of plain values compiled once per process, `select`'s SQL
+    put in that field's place, instead of the ORM compiling an insert with a `Subquery` every
+    time (the largest Python cost of the scoring worker's write)."""
+    saved = getattr(instance, attname)
+    setattr(instance, attname, None)
+    try:
+        insert = compiled_insert(key, instance)
+    finally:
+        setattr(instance, attname, saved)
+    meta = instance._meta
+    fields = [f.attname for f in meta.concrete_fields
+              if not f.generated and f is not meta.auto_field]
+    parts = insert.sql.split("%s")
+    if len(parts) != len(fields) + 1 or "%%" in insert.sql:  # pragma: no cover - not plain
+        raise RuntimeError(f"{key}: not an insert of one value per field")
+    at = fields.index(attname)
+    sql = ("%s".join(parts[:at + 1]) + f"({select.sql})" + "%s".join(parts[at + 1:]))
+    return replace(insert, sql=sql,
+                   params=(*insert.params[:at], *select.params, *insert.params[at + 1:]))
+
+
 def inserted(instance, rows) -> None:
     """`instance` saved by the `compiled_insert` whose converted rows are `rows`."""
     for field, value in zip(instance._meta.db_returning_fields, rows[0], strict=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -25,7 +26,9 @@ from apps.core.compiled import (
     MARKER,
     Compiled,
     compiled_insert,
+    compiled_insert_selecting,
     compiled_instances,
+    compiled_query,
     immediately,
     inserted,
     run,
@@ -144,10 +147,8 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
         spec_version=record.canonical()["spec"], values=record.values,
         red_flag_codes=record.red_flag_codes, sources=record.sources)
     result = ScoreResult(
-        application_id=application_id, model_version=version,
-        snapshot_id=Subquery(FeatureSnapshot.objects.filter(
-            application_id=application_id, input_hash=input_hash).values("pk")[:1]),
-        input_hash=input_hash, probability=scored["probability"],
+        application_id=application_id, model_version=version, input_hash=input_hash,
+        probability=scored["probability"],
         score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
         policy=policy, recommendation=advice["recommendation"],
         knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
@@ -170,7 +171,8 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                        compiled_insert("scoring_snapshot", snapshot,
                                        unique_fields=("application", "input_hash"),
                                        update_fields=("spec_version",)),
-                       compiled_insert("scoring_result", result)]
+                       compiled_insert_selecting("scoring_result", result, "snapshot_id",
+                                                 _snapshot_id_query(application_id, input_hash))]
             (*_set, snapshot_rows, result_rows), head = run_together(
                 _sent(inserts),
                 audit_chain_head_steps() if lock_now else immediately(lambda: None))
@@ -203,6 +205,23 @@ _SWEPT_TRIGGERS = (ScoreTrigger.INVESTIGATION_ACCEPTED, ScoreTrigger.SWEEPER)
 _ASYNC_COMMIT = Compiled("scoring_async_commit",
                          "SELECT set_config('synchronous_commit', 'off', true)", (),
                          (CharField(),))
+
+
+# Stands for the input hash in the compiled snapshot key lookup (`_snapshot_id_query`).
+_HASH_MARKER = "credence:input-hash"
+
+
+def _snapshot_id_query(application_id: int, input_hash: str):
+    """The id of the application's snapshot of `input_hash`, as the result's insert names it
+    (a subquery: the snapshot is upserted in the same text); compiled once per process."""
+    query = compiled_query("scoring_snapshot_id", lambda marker: list(
+        FeatureSnapshot.objects.filter(application_id=marker, input_hash=_HASH_MARKER)
+        .values_list("pk")[:1]), application_id,
+        output_fields=[FeatureSnapshot._meta.pk])
+    if query.params.count(_HASH_MARKER) != 1:  # pragma: no cover - the ORM changed its SQL
+        raise RuntimeError("scoring_snapshot_id: the input hash is not one parameter")
+    return replace(query, params=tuple(input_hash if p == _HASH_MARKER else p
+                                       for p in query.params))
 
 
 def _sent(queries):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_chain_verify
 from apps.scoring import services
-from apps.scoring.models import ModelVersion, ScoreResult
+from apps.scoring.models import FeatureSnapshot, ModelVersion, ScoreResult
 from apps.scoring.scorecard.model import Scaling, Scorecard
 from apps.scoring.selectors import latest_score
 from apps.scoring.states import ModelVersionState, ScoreTrigger
@@ -68,7 +68,14 @@ def _expanded(sql: str) -> str:
 def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     services.application_score(application_id=investigated.pk)  # installs model and policy
     ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    other = FeatureSnapshot.objects.create(application_id=investigated.pk, input_hash="f" * 64,
+                                           spec_version="other", values={})
     fresh = _queries(investigated.pk)
+    # the result names its own input's snapshot (a subquery by key in its insert), not another
+    stored = ScoreResult.objects.select_related("snapshot").get(application_id=investigated.pk)
+    assert stored.snapshot_id != other.pk
+    assert (stored.snapshot.application_id, stored.snapshot.input_hash) == (investigated.pk,
+                                                                          stored.input_hash)
     assert len(fresh) == FRESH_QUERIES, "\n".join(fresh)
     # the snapshot (an upsert, which replaced a read), the result and its audit event
     assert sum(q.count("INSERT INTO") for q in fresh) == 3
