@@ -276,6 +276,10 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
     `compiled_instances` are executed by name, prepared once per connection (`_by_name`)."""
 
     def fetch(cursor) -> list[tuple]:
+        if cursor.description is None:  # a statement that returns no rows (e.g. COMMIT)
+            if names is not None:
+                names.append([])
+            return []
         if names is not None:
             names.append([column.name for column in cursor.description])
         return cursor.fetchall()

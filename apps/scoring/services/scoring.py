@@ -163,8 +163,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
     # was a large share of the score's write. Only in a transaction of its own: inside a
     # caller's, the setting would reach the caller's whole commit.
+    own_transaction = not connection.in_atomic_block
     asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
-                    and not connection.in_atomic_block)
+                    and own_transaction)
     try:
         with transaction.atomic():
             inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
@@ -191,7 +192,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                 "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
                 "grade": result.grade, "recommendation": result.recommendation,
                 "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
-                "missing": record.missing}, head=head)
+                "missing": record.missing}, head=head,
+                # the event is the transaction's last write: committed with it, one round trip
+                commit=lock_now and own_transaction)
     except IntegrityError:
         twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
                                           input_hash=input_hash).first()

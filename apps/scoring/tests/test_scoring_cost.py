@@ -160,3 +160,40 @@ def test_a_new_champion_decides_at_once_though_the_old_one_is_parsed_in_this_pro
     assert latest_score(application_id=investigated.pk) == second
     assert ModelVersion.objects.get(pk=old.pk).state == ModelVersionState.RETIRED
     assert AuditEvent.objects.filter(action="score.computed").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_score_in_its_own_transaction_commits_with_its_audit_event(on_postgresql,
+                                                                     investigated):
+    """The fresh score's transaction is its own: the audit event (its last write) and the
+    COMMIT go in one text, and what it wrote is committed (seen from another connection);
+    inside a caller's transaction the commit stays the caller's (its hooks run at its end)."""
+    from django.db import connections, transaction
+
+    services.application_score(application_id=investigated.pk)
+    ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    hooks = []
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.application_score(application_id=investigated.pk)
+    (last,) = [q["sql"] for q in ctx.captured_queries
+               if 'INSERT INTO "audit_auditevent"' in (q["sql"] or "")]
+    assert last.endswith("; COMMIT")
+    assert not connection.in_atomic_block
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM scoring_scoreresult WHERE id = %s", [result.pk])
+            assert cursor.fetchone()[0] == 1
+    finally:
+        other.close()
+    assert audit_chain_verify().ok
+    ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    with transaction.atomic():  # a caller's transaction: its commit, at its end
+        transaction.on_commit(lambda: hooks.append("caller"))
+        with CaptureQueriesContext(connection) as ctx:
+            services.application_score(application_id=investigated.pk)
+        assert not any((q["sql"] or "").endswith("COMMIT") for q in ctx.captured_queries)
+        assert connection.in_atomic_block and not hooks
+    assert hooks == ["caller"]
+    assert ScoreResult.objects.filter(application_id=investigated.pk).count() == 1
+    assert audit_chain_verify().ok
