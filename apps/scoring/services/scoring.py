@@ -141,7 +141,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # by its key (a subquery), so both inserts go in one round trip (apps.core.compiled), and
     # with them, when nothing else is written before the audit event (no failure to resolve,
     # no challenger), the chain's lock and head (`audit_chain_head_steps`: lock order, row
-    # locks first and the audit lock last, is kept). Was six round trips, now three.
+    # locks first and the audit lock last, is kept). Was six round trips, then three; now, in
+    # a transaction of the score's own, the audit event's insert carries the COMMIT: BEGIN, the
+    # text, the event (`audit_record(commit=True)`).
     snapshot = FeatureSnapshot(
         application_id=application_id, input_hash=input_hash,
         spec_version=record.canonical()["spec"], values=record.values,

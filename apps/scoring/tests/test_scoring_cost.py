@@ -30,7 +30,8 @@ pytestmark = pytest.mark.django_db
 # whole transaction back), audit lock and chain head, all four in one round trip on PostgreSQL
 # (the head in a statement of its own after the lock's), then the audit event's insert. A
 # replay reads the same and opens no transaction. (Was 19 and 10, then 14 and 7, then 10 and
-# 3; in round trips on PostgreSQL, with BEGIN and COMMIT, 8 and 1, now 5 and 1.)
+# 3; in round trips on PostgreSQL, with BEGIN and COMMIT, 8 and 1, then 5 and 1, now 4 and 1:
+# a score in a transaction of its own sends COMMIT with its audit event.)
 # The audit lock is a statement on PostgreSQL only (pg_advisory_xact_lock): on SQLite the
 # IMMEDIATE transaction already holds the database's write lock (apps/audit/services.py).
 AUDIT_LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 0
