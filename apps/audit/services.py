@@ -77,7 +77,8 @@ def audit_chain_head_steps():
 
 def audit_record(*, action: str, actor, subject, payload: dict | None = None,
                  branch_id: int | None = None, application_id: int | None = None,
-                 enterprise_id: int | None = None, head: LockedHead | None = None) -> AuditEvent:
+                 enterprise_id: int | None = None, head: LockedHead | None = None,
+                 commit: bool = False) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
     `actor` is a user, or None for the system. `subject` is the model instance the event is
@@ -87,6 +88,11 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
     (`apps.audit.scope`), so auditors can filter an application's whole trail. `head`: the
     chain locked and its head read by `audit_chain_head_steps` in this transaction, by a
     caller that sent them with its own statements (once: it is the head of this event only).
+    `commit` (with `head`): the event is the last write of the caller's transaction, which is
+    its own outermost block: on PostgreSQL the transaction is committed with the event's insert
+    in the same round trip (the block's exit then finds it committed and sends nothing: the
+    scoring worker's write, one round trip less); a failed insert or commit raises here and the
+    block rolls back as usual.
     """
     ensure_registered(action)
     if not connection.in_atomic_block:
@@ -125,9 +131,14 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
     else:
         # The hot path (the scoring worker): the ORM's own INSERT, without the save machinery
         # around it (nothing listens to an event's save).
-        from apps.core.compiled import compiled_insert, inserted, run
+        from apps.core.compiled import Compiled, compiled_insert, inserted, run
 
-        inserted(event, run(_sent([compiled_insert("audit_event", event)]))[0])
+        queries = [compiled_insert("audit_event", event)]
+        if commit and connection.vendor == "postgresql":
+            if len(connection.atomic_blocks) != 1 or connection.savepoint_ids:
+                raise AuditOutsideTransaction("commit=True inside a caller's transaction")
+            queries.append(Compiled("audit_commit", "COMMIT", (), ()))
+        inserted(event, run(_sent(queries))[0])
     return event
 
 

@@ -14,9 +14,12 @@ int, PostgreSQL as a Decimal; both come back as Decimal for a DecimalField).
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Field, Value
 
@@ -62,6 +65,11 @@ class Compiled:
     sql: str
     params: tuple
     output_fields: Sequence[Field]
+    # Set by `compiled_query` and `compiled_instances`: the compiled parameters (`MARKER` in
+    # the value's places) and the value, so the statement can be prepared once per connection
+    # and executed with the value alone (`run_together(..., prepared=True)`).
+    template: tuple | None = None
+    value: int | None = None
 
     def convert(self, rows) -> list[tuple]:
         """The driver's rows as the ORM would give them (see `compiled_rows`)."""
@@ -95,11 +103,11 @@ def compiled_query(key: str, run: Callable[[int], object], value: int | None, *,
             raise RuntimeError(f"{key}: no query to compile")
     sql, params = compiled
     if value is None:  # a query with no changing value
-        return Compiled(key, sql, params, tuple(output_fields))
+        return Compiled(key, sql, params, tuple(output_fields), template=params)
     if MARKER not in params:
         raise RuntimeError(f"{key}: the value does not appear in the compiled query")
     return Compiled(key, sql, tuple(value if p == MARKER else p for p in params),
-                    tuple(output_fields))
+                    tuple(output_fields), template=params, value=value)
 
 
 @dataclass(frozen=True)
@@ -147,13 +155,15 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
             sql, tuple(params), tuple(s[0].output_field for s in select),
             tuple(s[0].target.attname for s in select[start:end]), (start, end),
             tuple(compiler.annotation_col_map.items()), queryset.model)
-    sql, params, fields, names, columns, annotations, model = compiled
+    sql, template, fields, names, columns, annotations, model = compiled
+    params = template
     if value is not None:
         if MARKER not in params:
             raise RuntimeError(f"{key}: the value does not appear in the compiled query")
         params = tuple(value if p == MARKER else p for p in params)
-    return CompiledInstances(key, sql, params, fields, model=model, field_names=names,
-                             model_columns=columns, annotations=annotations)
+    return CompiledInstances(key, sql, params, fields, template, value, model=model,
+                             field_names=names, model_columns=columns,
+                             annotations=annotations)
 
 
 _INSERTS: dict[tuple, tuple[str, tuple]] = {}
@@ -204,6 +214,30 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     return Compiled(key, sql, tuple(params), tuple(meta.db_returning_fields))
 
 
+def compiled_insert_selecting(key: str, instance, attname: str, select: Compiled) -> Compiled:
+    """`compiled_insert(key, instance)` with the value of the field `attname` the scalar
+    subquery `select` (e.g. the key of a row written earlier in the same text, which the
+    caller cannot know): the insert of plain values compiled once per process, `select`'s SQL
+    put in that field's place, instead of the ORM compiling an insert with a `Subquery` every
+    time (the largest Python cost of the scoring worker's write)."""
+    saved = getattr(instance, attname)
+    setattr(instance, attname, None)
+    try:
+        insert = compiled_insert(key, instance)
+    finally:
+        setattr(instance, attname, saved)
+    meta = instance._meta
+    fields = [f.attname for f in meta.concrete_fields
+              if not f.generated and f is not meta.auto_field]
+    parts = insert.sql.split("%s")
+    if len(parts) != len(fields) + 1 or "%%" in insert.sql:  # pragma: no cover - not plain
+        raise RuntimeError(f"{key}: not an insert of one value per field")
+    at = fields.index(attname)
+    sql = ("%s".join(parts[:at + 1]) + f"({select.sql})" + "%s".join(parts[at + 1:]))
+    return replace(insert, sql=sql,
+                   params=(*insert.params[:at], *select.params, *insert.params[at + 1:]))
+
+
 def inserted(instance, rows) -> None:
     """`instance` saved by the `compiled_insert` whose converted rows are `rows`."""
     for field, value in zip(instance._meta.db_returning_fields, rows[0], strict=True):
@@ -232,19 +266,28 @@ def send_statements(statements: Sequence[tuple[str, Sequence]], *,
                  names=names)
 
 
-def _send(queries: Sequence[Compiled], names: list | None = None) -> list[list[tuple]]:
+def _send(queries: Sequence[Compiled], names: list | None = None, *,
+          prepared: bool = False) -> list[list[tuple]]:
     """The driver's rows of each query (and, into `names` when given, its column names). On
     PostgreSQL several go in one round trip: one text of several statements, which psycopg's
     client-side cursor (Django's default, no server-side binding) sends with the simple query
     protocol, one result set each. Elsewhere (SQLite, or server-side binding) one after
-    another."""
+    another. `prepared`: on PostgreSQL, the queries of `compiled_query` and
+    `compiled_instances` are executed by name, prepared once per connection (`_by_name`)."""
 
     def fetch(cursor) -> list[tuple]:
+        if cursor.description is None:  # a statement that returns no rows (e.g. COMMIT)
+            if names is not None:
+                names.append([])
+            return []
         if names is not None:
             names.append([column.name for column in cursor.description])
         return cursor.fetchall()
 
     with connection.cursor() as cursor:
+        if (prepared and connection.vendor == "postgresql" and _client_side(cursor)
+                and getattr(settings, "DATABASE_PREPARED_READS", True)):
+            queries = _by_name(cursor, queries)
         if len(queries) > 1 and connection.vendor == "postgresql" and _client_side(cursor):
             cursor.execute("; ".join(q.sql for q in queries),
                            tuple(p for q in queries for p in q.params))
@@ -267,6 +310,66 @@ def _client_side(cursor) -> bool:
     return isinstance(cursor.cursor, psycopg.ClientCursor)
 
 
+# --- statements prepared once per connection ---------------------------------------------------
+#
+# A simple-query text is parsed, analysed and planned afresh every time it is sent: for the
+# scoring worker's read (ten statements, 11 kB of SQL) that was ~3 ms of PostgreSQL's ~3.5 ms,
+# on every score (bench_scoring_worker, issue #20). Prepared once per connection (SQL `PREPARE`,
+# the compiled text with its constants as the literals the client-side cursor sends and `$1` in
+# the value's places) and sent as `EXECUTE name(value)`, the same ten statements in the same one
+# round trip took ~0.8 ms. The statement is the ORM's own SQL, compiled as before; its name is
+# derived from its text, so a name always means the same statement. Prepared statements belong
+# to the server session: they outlive a rolled-back transaction, and a new connection prepares
+# again. A connection pooler in transaction mode shares sessions between clients (PgBouncer
+# keeps only protocol-level prepared statements): set DATABASE_PREPARED_READS=false there.
+
+# Per driver connection (its server session): the names prepared on it.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Per (alias, key, SQL, compiled parameters): the name and its PREPARE text (None: the query
+# cannot be prepared, e.g. its value also appears among its constants).
+_PREPARE_TEXT: dict[tuple, tuple[str, str] | None] = {}
+
+
+def _by_name(cursor, queries: Sequence[Compiled]) -> list[Compiled]:
+    """`queries`, those of `compiled_query` and `compiled_instances` as an `EXECUTE` of their
+    prepared statement; the ones not yet prepared on this connection are prepared first (one
+    round trip, once per connection)."""
+    raw = connection.connection
+    done = _PREPARED.get(raw)
+    if done is None:
+        done = _PREPARED[raw] = set()
+    sent, missing = [], {}
+    for query in queries:
+        found = _prepare_text(cursor, query) if query.template is not None else None
+        if found is None:
+            sent.append(query)
+            continue
+        name, text = found
+        if name not in done:
+            missing[name] = text
+        sent.append(replace(query, sql=f"EXECUTE {name}", params=()) if query.value is None
+                    else replace(query, sql=f"EXECUTE {name}(%s)", params=(query.value,)))
+    if missing:
+        cursor.execute("; ".join(missing.values()))
+        done.update(missing)
+    return sent
+
+
+def _prepare_text(cursor, query: Compiled) -> tuple[str, str] | None:
+    cache_key = (connection.alias, query.key, query.sql, query.template)
+    if cache_key in _PREPARE_TEXT:
+        return _PREPARE_TEXT[cache_key]
+    marker = str(MARKER)
+    text = cursor.cursor.mogrify(query.sql, query.template)
+    found = None
+    if text.count(marker) == sum(p == MARKER for p in query.template) and "$1" not in text:
+        body = text.replace(marker, "$1")
+        name = "credence_" + hashlib.sha256(body.encode()).hexdigest()[:24]
+        found = (name, f"PREPARE {name}{' (bigint)' if marker in text else ''} AS {body}")
+    _PREPARE_TEXT[cache_key] = found
+    return found
+
+
 # --- reads sent together ---------------------------------------------------------------------
 #
 # A *step* is a generator that yields a list of `Compiled` queries, receives their converted
@@ -281,21 +384,24 @@ def _client_side(cursor) -> bool:
 # round trip to the database instead of one each; `run(step)` runs one on its own.
 
 
-def run_together(*steps: Generator) -> list:
-    """The results of `steps`, their queries of each round sent in one round trip."""
-    return _drive(together(*steps))
+def run_together(*steps: Generator, prepared: bool = False) -> list:
+    """The results of `steps`, their queries of each round sent in one round trip.
+    `prepared`: their compiled queries prepared once per connection and executed by name
+    (PostgreSQL; for reads sent again and again, such as the scoring worker's)."""
+    return _drive(together(*steps), prepared=prepared)
 
 
-def run(step: Generator):
-    return _drive(step)
+def run(step: Generator, *, prepared: bool = False):
+    return _drive(step, prepared=prepared)
 
 
-def _drive(step: Generator):
+def _drive(step: Generator, *, prepared: bool = False):
     try:
         queries = next(step)
         while True:
             queries = step.send([q.convert(rows) for q, rows
-                                 in zip(queries, _send(queries), strict=True)])
+                                 in zip(queries, _send(queries, prepared=prepared),
+                                        strict=True)])
     except StopIteration as done:
         return done.value
 

@@ -327,6 +327,10 @@ else:
     }
 # Readiness (/readyz, /healthz) runs its checks at once and answers within this many seconds:
 # an orchestrator's probe times out at ~1 s, so a hung dependency must cost well under that.
+# Reads sent again and again (the scoring worker's: apps.core.compiled, `prepared=True`) are
+# prepared once per connection and executed by name, not parsed and planned every time. Off
+# behind a connection pooler in transaction mode (sessions shared between clients).
+DATABASE_PREPARED_READS = env.bool("DATABASE_PREPARED_READS", default=True)
 HEALTH_READINESS_BUDGET_SECONDS = env.float("HEALTH_READINESS_BUDGET_SECONDS", default=0.4)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"

@@ -74,3 +74,50 @@ def _instances(queryset):
     (found,) = yield [compiled_instances("test.users", queryset)]
     return found
 
+
+
+def test_prepared_reads_give_the_same_rows_and_are_executed_by_name_once_prepared(settings):
+    """`run_together(..., prepared=True)`: on PostgreSQL each compiled query is prepared once
+    per connection (the ORM's SQL, constants inlined, the value as $1) and then sent as an
+    EXECUTE of it, still one round trip; rolled-back transactions keep it; elsewhere, or with
+    DATABASE_PREPARED_READS off, the SQL itself is sent."""
+    from django.db import transaction
+
+    a, b = _users(2)
+    User = get_user_model()
+    expected = [list(User.objects.filter(pk=u.pk).values_list("username", "date_joined"))
+                for u in (a, b)]
+    postgresql = connection.vendor == "postgresql"
+    with CaptureQueriesContext(connection) as ctx:
+        assert run_together(_name_step(a.pk), _name_step(b.pk), prepared=True) == expected
+    if postgresql:  # the PREPARE (this connection's first), then the read
+        prepare, read = [q["sql"] for q in ctx.captured_queries]
+        assert prepare.startswith("PREPARE credence_") and "$1" in prepare
+        assert read.count("EXECUTE credence_") == 2 and "SELECT" not in read
+    with CaptureQueriesContext(connection) as ctx:
+        assert run_together(_name_step(b.pk), _name_step(a.pk), prepared=True) == expected[::-1]
+    assert len(ctx.captured_queries) == (1 if postgresql else 2)
+    assert ("EXECUTE" in ctx.captured_queries[0]["sql"]) is postgresql
+    with pytest.raises(_RolledBack), transaction.atomic():  # prepared, rolled back
+        assert run(_email_step(a.pk), prepared=True) == [(a.email,)]
+        raise _RolledBack
+    with CaptureQueriesContext(connection) as ctx:  # still prepared: not again
+        assert run(_email_step(b.pk), prepared=True) == [(b.email,)]
+    assert len(ctx.captured_queries) == 1
+    assert ("EXECUTE" in ctx.captured_queries[0]["sql"]) is postgresql
+    settings.DATABASE_PREPARED_READS = False
+    with CaptureQueriesContext(connection) as ctx:
+        assert run_together(_name_step(a.pk), _name_step(b.pk), prepared=True) == expected
+    assert "EXECUTE" not in ctx.captured_queries[0]["sql"]
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _email_step(user_id):
+    User = get_user_model()
+    (rows,) = yield [compiled_query(
+        "test.email", lambda marker: list(User.objects.filter(pk=marker).values_list("email")),
+        user_id, output_fields=[CharField()])]
+    return rows

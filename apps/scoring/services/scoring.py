@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -25,7 +26,9 @@ from apps.core.compiled import (
     MARKER,
     Compiled,
     compiled_insert,
+    compiled_insert_selecting,
     compiled_instances,
+    compiled_query,
     immediately,
     inserted,
     run,
@@ -103,7 +106,8 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     guessed = _shadow_guess
     (application, investigation), sources, (version, challengers), results = run_together(
         _application_steps(application_id), application_sources_steps(application_id),
-        scoring_models_steps(states=guessed), _champion_results_steps(application_id))
+        scoring_models_steps(states=guessed), _champion_results_steps(application_id),
+        prepared=True)
     policy = decision_policy_cached(application.policy_in_force_id)
     if shadow_states(policy) != guessed:
         _remember_shadow_states(shadow_states(policy))
@@ -137,16 +141,16 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # by its key (a subquery), so both inserts go in one round trip (apps.core.compiled), and
     # with them, when nothing else is written before the audit event (no failure to resolve,
     # no challenger), the chain's lock and head (`audit_chain_head_steps`: lock order, row
-    # locks first and the audit lock last, is kept). Was six round trips, now three.
+    # locks first and the audit lock last, is kept). Was six round trips, then three; now, in
+    # a transaction of the score's own, the audit event's insert carries the COMMIT: BEGIN, the
+    # text, the event (`audit_record(commit=True)`).
     snapshot = FeatureSnapshot(
         application_id=application_id, input_hash=input_hash,
         spec_version=record.canonical()["spec"], values=record.values,
         red_flag_codes=record.red_flag_codes, sources=record.sources)
     result = ScoreResult(
-        application_id=application_id, model_version=version,
-        snapshot_id=Subquery(FeatureSnapshot.objects.filter(
-            application_id=application_id, input_hash=input_hash).values("pk")[:1]),
-        input_hash=input_hash, probability=scored["probability"],
+        application_id=application_id, model_version=version, input_hash=input_hash,
+        probability=scored["probability"],
         score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
         policy=policy, recommendation=advice["recommendation"],
         knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
@@ -161,15 +165,17 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
     # was a large share of the score's write. Only in a transaction of its own: inside a
     # caller's, the setting would reach the caller's whole commit.
+    own_transaction = not connection.in_atomic_block
     asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
-                    and not connection.in_atomic_block)
+                    and own_transaction)
     try:
         with transaction.atomic():
             inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
                        compiled_insert("scoring_snapshot", snapshot,
                                        unique_fields=("application", "input_hash"),
                                        update_fields=("spec_version",)),
-                       compiled_insert("scoring_result", result)]
+                       compiled_insert_selecting("scoring_result", result, "snapshot_id",
+                                                 _snapshot_id_query(application_id, input_hash))]
             (*_set, snapshot_rows, result_rows), head = run_together(
                 _sent(inserts),
                 audit_chain_head_steps() if lock_now else immediately(lambda: None))
@@ -188,7 +194,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
                 "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
                 "grade": result.grade, "recommendation": result.recommendation,
                 "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
-                "missing": record.missing}, head=head)
+                "missing": record.missing}, head=head,
+                # the event is the transaction's last write: committed with it, one round trip
+                commit=lock_now and own_transaction)
     except IntegrityError:
         twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
                                           input_hash=input_hash).first()
@@ -202,6 +210,23 @@ _SWEPT_TRIGGERS = (ScoreTrigger.INVESTIGATION_ACCEPTED, ScoreTrigger.SWEEPER)
 _ASYNC_COMMIT = Compiled("scoring_async_commit",
                          "SELECT set_config('synchronous_commit', 'off', true)", (),
                          (CharField(),))
+
+
+# Stands for the input hash in the compiled snapshot key lookup (`_snapshot_id_query`).
+_HASH_MARKER = "credence:input-hash"
+
+
+def _snapshot_id_query(application_id: int, input_hash: str):
+    """The id of the application's snapshot of `input_hash`, as the result's insert names it
+    (a subquery: the snapshot is upserted in the same text); compiled once per process."""
+    query = compiled_query("scoring_snapshot_id", lambda marker: list(
+        FeatureSnapshot.objects.filter(application_id=marker, input_hash=_HASH_MARKER)
+        .values_list("pk")[:1]), application_id,
+        output_fields=[FeatureSnapshot._meta.pk])
+    if query.params.count(_HASH_MARKER) != 1:  # pragma: no cover - the ORM changed its SQL
+        raise RuntimeError("scoring_snapshot_id: the input hash is not one parameter")
+    return replace(query, params=tuple(input_hash if p == _HASH_MARKER else p
+                                       for p in query.params))
 
 
 def _sent(queries):

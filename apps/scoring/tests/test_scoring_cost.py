@@ -2,6 +2,8 @@
 so an N+1 or a repeated read cannot creep back, and the per-process cache of parsed models never
 keeps a replaced champion deciding."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_chain_verify
 from apps.scoring import services
-from apps.scoring.models import ModelVersion, ScoreResult
+from apps.scoring.models import FeatureSnapshot, ModelVersion, ScoreResult
 from apps.scoring.scorecard.model import Scaling, Scorecard
 from apps.scoring.selectors import latest_score
 from apps.scoring.states import ModelVersionState, ScoreTrigger
@@ -28,7 +30,8 @@ pytestmark = pytest.mark.django_db
 # whole transaction back), audit lock and chain head, all four in one round trip on PostgreSQL
 # (the head in a statement of its own after the lock's), then the audit event's insert. A
 # replay reads the same and opens no transaction. (Was 19 and 10, then 14 and 7, then 10 and
-# 3; in round trips on PostgreSQL, with BEGIN and COMMIT, 8 and 1, now 5 and 1.)
+# 3; in round trips on PostgreSQL, with BEGIN and COMMIT, 8 and 1, then 5 and 1, now 4 and 1:
+# a score in a transaction of its own sends COMMIT with its audit event.)
 # The audit lock is a statement on PostgreSQL only (pg_advisory_xact_lock): on SQLite the
 # IMMEDIATE transaction already holds the database's write lock (apps/audit/services.py).
 AUDIT_LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 0
@@ -45,15 +48,35 @@ REPLAY_QUERIES = SOURCE_QUERIES
 
 
 def _queries(application_id) -> list[str]:
+    """The texts sent, each `EXECUTE` of a prepared statement (the read on PostgreSQL:
+    apps.core.compiled, prepared once per connection) shown as the statement it runs."""
     with CaptureQueriesContext(connection) as ctx:
         services.application_score(application_id=application_id)
-    return [q["sql"] for q in ctx.captured_queries]
+    return [_expanded(q["sql"]) for q in ctx.captured_queries]
+
+
+def _expanded(sql: str) -> str:
+    names = re.findall(r"EXECUTE (credence_[0-9a-f]+)", sql)
+    if not names:
+        return sql
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements WHERE name = ANY(%s)",
+                       [names])
+        statements = dict(cursor.fetchall())
+    return "; ".join(statements[name] for name in names)
 
 
 def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     services.application_score(application_id=investigated.pk)  # installs model and policy
     ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    other = FeatureSnapshot.objects.create(application_id=investigated.pk, input_hash="f" * 64,
+                                           spec_version="other", values={})
     fresh = _queries(investigated.pk)
+    # the result names its own input's snapshot (a subquery by key in its insert), not another
+    stored = ScoreResult.objects.select_related("snapshot").get(application_id=investigated.pk)
+    assert stored.snapshot_id != other.pk
+    assert (stored.snapshot.application_id, stored.snapshot.input_hash) == (investigated.pk,
+                                                                          stored.input_hash)
     assert len(fresh) == FRESH_QUERIES, "\n".join(fresh)
     # the snapshot (an upsert, which replaced a read), the result and its audit event
     assert sum(q.count("INSERT INTO") for q in fresh) == 3
@@ -68,12 +91,24 @@ def test_scoring_one_application_costs_a_fixed_number_of_queries(investigated):
     sources = [q for q in fresh if any(name in q for name in TOGETHER)]
     assert len(sources) == SOURCE_QUERIES  # ten statements in one on PostgreSQL
     assert all(name in " ".join(sources) for name in TOGETHER)
+    if connection.vendor == "postgresql":  # the read executes prepared statements only
+        (read,) = [q for q in _sent(investigated.pk, fresh=True) if "EXECUTE " in q]
+        assert read.count("EXECUTE credence_") == len(TOGETHER) and "SELECT" not in read
     # inside a caller's transaction (the test's) the commit is the caller's: never made
     # asynchronous from here
     assert not any("synchronous_commit" in q for q in fresh)
     replay = _queries(investigated.pk)
     assert len(replay) == REPLAY_QUERIES, "\n".join(replay)
+    assert all(name in " ".join(replay) for name in TOGETHER)
     assert not any(q.startswith(("INSERT", "UPDATE")) for q in replay)
+
+
+def _sent(application_id, *, fresh: bool) -> list[str]:
+    if fresh:
+        ScoreResult.objects.filter(application_id=application_id).delete()
+    with CaptureQueriesContext(connection) as ctx:
+        services.application_score(application_id=application_id)
+    return [q["sql"] for q in ctx.captured_queries]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -126,3 +161,40 @@ def test_a_new_champion_decides_at_once_though_the_old_one_is_parsed_in_this_pro
     assert latest_score(application_id=investigated.pk) == second
     assert ModelVersion.objects.get(pk=old.pk).state == ModelVersionState.RETIRED
     assert AuditEvent.objects.filter(action="score.computed").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_score_in_its_own_transaction_commits_with_its_audit_event(on_postgresql,
+                                                                     investigated):
+    """The fresh score's transaction is its own: the audit event (its last write) and the
+    COMMIT go in one text, and what it wrote is committed (seen from another connection);
+    inside a caller's transaction the commit stays the caller's (its hooks run at its end)."""
+    from django.db import connections, transaction
+
+    services.application_score(application_id=investigated.pk)
+    ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    hooks = []
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.application_score(application_id=investigated.pk)
+    (last,) = [q["sql"] for q in ctx.captured_queries
+               if 'INSERT INTO "audit_auditevent"' in (q["sql"] or "")]
+    assert last.endswith("; COMMIT")
+    assert not connection.in_atomic_block
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM scoring_scoreresult WHERE id = %s", [result.pk])
+            assert cursor.fetchone()[0] == 1
+    finally:
+        other.close()
+    assert audit_chain_verify().ok
+    ScoreResult.objects.filter(application_id=investigated.pk).delete()
+    with transaction.atomic():  # a caller's transaction: its commit, at its end
+        transaction.on_commit(lambda: hooks.append("caller"))
+        with CaptureQueriesContext(connection) as ctx:
+            services.application_score(application_id=investigated.pk)
+        assert not any((q["sql"] or "").endswith("COMMIT") for q in ctx.captured_queries)
+        assert connection.in_atomic_block and not hooks
+    assert hooks == ["caller"]
+    assert ScoreResult.objects.filter(application_id=investigated.pk).count() == 1
+    assert audit_chain_verify().ok
