@@ -50,7 +50,8 @@ def portfolio(request):
     form, filters, dashboard = _portfolio(request)
     return render(request, "insight/portfolio.html", {
         **dashboard, "form": form, "filters": filters,
-        "choices": filter_choices(viewer=request.user, products=dashboard["products"]),
+        "choices": filter_choices(viewer=request.user, products=dashboard["products"],
+                                  branches=dashboard["branches"]),
         "export_url": reverse("insight:portfolio") + "export/",
         "query": request.GET.urlencode()})
 
