@@ -150,3 +150,18 @@ def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
     for part, columns, part_rows in zip(parts, names, sent, strict=True):
         out[part] = [dict(zip(columns, row, strict=True)) for row in part_rows]
     return out
+
+
+def read_together(querysets: dict[str, QuerySet]) -> dict[str, list[dict]]:
+    """The rows of each values() queryset, as dicts by column name: compiled for this request
+    and sent in one round trip on PostgreSQL (`batch`), evaluated one by one elsewhere. For
+    reads whose values (a period's bounds) are not the sentinels `compiled` swaps."""
+    if connection.vendor != "postgresql":
+        return {part: list(query) for part, query in querysets.items()}
+    found: dict[str, tuple[str, list] | None] = {}
+    for part, query in querysets.items():
+        try:
+            found[part] = query.query.sql_with_params()
+        except EmptyResultSet:
+            found[part] = None
+    return batch(found)
