@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from apps.insight.charts import COUNT, MONEY, RATIO, TEXT
 
@@ -44,3 +45,48 @@ def table_body(chart) -> str:
                 cells.append(f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
+
+
+NUM = ' class="num"'
+
+
+@register.simple_tag(takes_context=True)
+def chart_section(context, chart) -> str:
+    """One chart, its table and its exports: what the chart partial (chart.html) rendered,
+    the same HTML byte for byte (a test renders both), built in Python: a dashboard shows
+    five to nine of them and the partial's lookups, escapes and JSON were a fifth of a
+    page's rendering (issue #22). `export_url` and `query` come from the page's context."""
+    esc = conditional_escape
+    key, title = esc(chart.key), esc(chart.title)
+    out = [f'\n<section class="insight-chart card" id="section-{key}" '
+           f'aria-labelledby="title-{key}">\n  <h2 id="title-{key}">{title}</h2>\n  ']
+    if chart.summary:
+        out.append(f'<p class="insight-summary">{esc(chart.summary)}</p>')
+    out.append("\n  ")
+    if chart.rows:
+        payload_id = "chart-data-" + str(chart.key)
+        heads = "".join(f'<th scope="col"{"" if c.kind == TEXT else NUM}>{esc(c.label)}</th>'
+                        for c in chart.columns)
+        out.append(
+            '\n  <div class="insight-pair">\n    \n    '
+            f"{json_script(chart.payload(), payload_id)}\n"
+            f'    <div class="chart" data-chart="{esc(payload_id)}" role="img" '
+            f'aria-label="{title}"></div>\n    \n'
+            '    <div class="table-wrap">\n      <table class="table insight-table">\n'
+            f'        <caption class="visually-hidden">{title}</caption>\n'
+            f"        <thead><tr>{heads}</tr></thead>\n"
+            f"        <tbody>{table_body(chart)}</tbody>\n      </table>\n    </div>\n"
+            "  </div>\n  ")
+        export_url, query = context.get("export_url"), context.get("query")
+        if export_url:
+            base = f"{esc(export_url)}{key}"
+            tail = f"?{esc(query)}" if query else ""
+            out.append(f'<p class="insight-export">{esc(gettext("Download this table:"))}\n'
+                       f'    <a href="{base}.csv{tail}" download>{esc(gettext("CSV"))}</a> ·\n'
+                       f'    <a href="{base}.xlsx{tail}" download>'
+                       f'{esc(gettext("Excel (XLSX)"))}</a></p>')
+        out.append("\n  ")
+    else:
+        out.append(f'<p class="muted">{esc(chart.empty_text)}</p>')
+    out.append("\n</section>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value escaped above
