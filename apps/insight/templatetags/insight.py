@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
+from django.utils import formats, numberformat
 from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from apps.insight.charts import COUNT, MONEY, RATIO, TEXT
 
@@ -27,16 +27,42 @@ def cell(value, kind: str) -> str:
     return str(value)
 
 
+def _formats() -> tuple:
+    """The active language's decimal separator, grouping and thousand separator, looked up
+    once per table: `formats.number_format` looks them up for every cell."""
+    lang = get_language()
+    return tuple(formats.get_format(name, lang, use_l10n=True)
+                 for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
+
+
+def _cell(value, kind: str, fmt: tuple) -> str:
+    """`cell` with the separators `fmt` (`_formats`) found already: the same text."""
+    if value is None or value == "":
+        return "—"
+    decimal, grouping, thousand = fmt
+    if kind == MONEY:
+        return numberformat.format(Decimal(value), decimal, 2, grouping, thousand,
+                                   force_grouping=True, use_l10n=True)
+    if kind == COUNT:
+        return numberformat.format(int(value), decimal, 0, grouping, thousand,
+                                   force_grouping=True, use_l10n=True)
+    if kind == RATIO:
+        return numberformat.format(Decimal(value) * 100, decimal, 2, grouping, thousand,
+                                   use_l10n=True) + "%"
+    return str(value)
+
+
 @register.filter
 def table_body(chart) -> str:
     """The rows of a chart's table (inside <tbody>), as the chart partial wrote them with a
     loop per cell: the first cell a row header, figures right-aligned (class "num"). Built
     here because a dashboard's tables are hundreds of cells, each a dozen template lookups."""
     rows = []
+    fmt = _formats()
     for row in chart.table():
         cells = []
         for n, c in enumerate(row):
-            text = conditional_escape(cell(c["value"], c["kind"]))
+            text = conditional_escape(_cell(c["value"], c["kind"], fmt))
             if n == 0:
                 cells.append(f'<th scope="row">{text}</th>')
             elif c["kind"] != TEXT:

@@ -256,7 +256,9 @@ def test_table_body_is_the_cell_loop_it_replaced(language):
                            Column("x", "X", TEXT)],
                   rows=[{"label": "<b>北一 & Co</b>", "n": 1234567, "m": Decimal("1234.5"),
                          "r": Decimal("0.04567"), "x": "a<b"},
-                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None}])
+                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None},
+                        {"label": "-", "n": -5, "m": Decimal("-1234567.891"),
+                         "r": Decimal("12.345678"), "x": ""}])
     loop = Template(
         '{% load insight %}{% for row in chart.table %}<tr>{% for c in row %}'
         '{% if forloop.first %}<th scope="row">{{ c.value|cell:c.kind }}</th>{% else %}'
@@ -268,7 +270,7 @@ def test_table_body_is_the_cell_loop_it_replaced(language):
             Context({"chart": chart}))
     assert after == before
     assert "&lt;b&gt;北一 &amp; Co&lt;/b&gt;" in after and "1,234,567" in after
-    assert after.count("<tr>") == 2 and "—" in after
+    assert after.count("<tr>") == 3 and "—" in after
 
 
 # What insight/partials/chart.html rendered before `chart_section` replaced it (issue #22).
