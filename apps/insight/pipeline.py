@@ -53,7 +53,7 @@ from apps.approvals.states import StepState
 from apps.audit.models import AuditEvent
 from apps.core.compiled import send_statements
 from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
-from apps.insight.compiled import read_together
+from apps.insight.compiled import batch, compiled, read_together
 from apps.insight.models import StepClock
 from apps.insight.summaries import (
     MOVES,
@@ -97,6 +97,41 @@ def deadlines(*, on: dt.date | None = None) -> dict[str, Decimal]:
     read for the deadline keys only (`values_in_force`)."""
     found = values_in_force(_DEADLINE_KEYS, on=on)
     return {state: found[key] for key, state in _DEADLINE_KEYS.items() if key in found}
+
+
+def _first_queries(viewer, branches: set[int] | None, filters: PipelineFilters, *,
+                   today: dt.date, now: dt.datetime, start: dt.datetime,
+                   end: dt.datetime) -> dict:
+    """The page's reads that wait on nothing: the deadlines in force `today`, the approval
+    steps waiting (past due at `now`), the decisions in [start, end) by product and branch,
+    and the filter form's branches and products."""
+    from apps.insight.selectors import _branch_choices, _products
+
+    return {"policy": values_in_force_query(_DEADLINE_KEYS, on=today),
+            "steps": _waiting_steps(branches, filters, now),
+            "decided": _decided(_applications(branches, filters), start, end),
+            "branches": _branch_choices(viewer),
+            "products": _products().values("id", "code", "name_en", "name_zh")}
+
+
+def _first_reads(viewer, branches, filters: PipelineFilters, **moments) -> dict:
+    """`_first_queries`' rows, sent as one batch. Their SQL is built once per shape of viewer
+    (apps/insight/compiled.py) when the page is not narrowed to a branch (the viewer's
+    branches are then the scope, whose ids the kept SQL swaps in), else for this request;
+    SQLite reads them one by one."""
+    if filters.branch_id is None:
+        product = filters.product_id
+        kept = compiled(
+            "pipeline.first", viewer, lambda s: _first_queries(
+                s.viewer, visible_branch_ids(viewer=s.viewer),
+                PipelineFilters(product_id=None if product is None else s.id(0)),
+                today=s.day(0), now=s.at, start=s.moment(0), end=s.moment(1)),
+            days=[moments["today"]], at=moments["now"],
+            moments=(moments["start"], moments["end"]),
+            ids=() if product is None else (product,), extra=(product is None,))
+        if kept is not None:
+            return batch(kept)
+    return read_together(_first_queries(viewer, branches, filters, **moments))
 
 
 def _waiting_steps(branches: set[int] | None, filters: PipelineFilters, now: dt.datetime):
@@ -180,23 +215,15 @@ def _days(seconds) -> Decimal | None:
 
 def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     """Every figure of the pipeline page, scoped to the viewer's branches (404 outside)."""
-    from apps.insight.selectors import _branch_choices, _products
-
     branches = _scope(viewer, filters)
     today = timezone.localdate()
     now = timezone.now()
     start, end = _period(filters)
     labels = dict(S.choices)
-    scoped = _applications(branches, filters)
     # The reads that wait on nothing go together (one round trip on PostgreSQL): the
     # deadlines, the approval steps waiting, the decisions of the period by product and
     # branch, and the filter form's branches and products.
-    first = read_together({
-        "policy": values_in_force_query(_DEADLINE_KEYS, on=today),
-        "steps": _waiting_steps(branches, filters, now),
-        "decided": _decided(scoped, start, end),
-        "branches": _branch_choices(viewer),
-        "products": _products().values("id", "code", "name_en", "name_zh")})
+    first = _first_reads(viewer, branches, filters, today=today, now=now, start=start, end=end)
     found = values_from_rows((r["key"], r["value"]) for r in first["policy"])
     limits = {state: found[key] for key, state in _DEADLINE_KEYS.items() if key in found}
 
@@ -234,7 +261,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
         clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"),
                                                     seq__lte=mark)
                            .order_by("-seq").values("left_at")[:1])
-        waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+        waiting = _applications(branches, filters).filter(state__in=WAITING_STATES).annotate(
             entered=Coalesce(recent, clocked, F("updated_at")))
         late = Q(pk__in=[])
         for state, days in limits.items():

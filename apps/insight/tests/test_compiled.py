@@ -224,3 +224,30 @@ def test_off_postgresql_the_portfolio_reads_the_same(world, monkeypatch):
         assert kept[1]["loans"] == (2 if username == "lead.north" else 3), username
         names = {b["name"] for b in kept[3]["branches"]}
         assert (world.south.name in names) == (username == "auditor.north")
+
+
+def test_kept_pipeline_first_reads_are_what_the_selectors_compile_to(world, viewers,
+                                                                     on_postgresql):
+    """The pipeline's first batch (deadlines, waiting steps, the period's decisions, the
+    filter form): for every viewer, with and without a product filter, the SQL its querysets
+    compile to, the period's bounds and `now` swapped in like the viewer's values."""
+    from apps.insight import pipeline
+
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    now = timezone.now()
+    start, end = pipeline._period(pipeline.PipelineFilters())
+    moments = {"today": today, "now": now, "start": start, "end": end}
+    for viewer in viewers:
+        for product in (None, world.version.product_id):
+            kept = kept_sql.compiled(
+                "pipeline.first", viewer, lambda s, p=product: pipeline._first_queries(
+                    s.viewer, visible_branch_ids(viewer=s.viewer),
+                    pipeline.PipelineFilters(product_id=None if p is None else s.id(0)),
+                    today=s.day(0), now=s.at, start=s.moment(0), end=s.moment(1)),
+                days=[today], at=now, moments=(start, end),
+                ids=() if product is None else (product,), extra=(product is None,))
+            filters = pipeline.PipelineFilters(product_id=product)
+            _same(kept, _fresh(pipeline._first_queries(
+                viewer, visible_branch_ids(viewer=viewer), filters, **moments)))
+    assert len(kept_sql._kept) < len(viewers), (len(kept_sql._kept), len(viewers))

@@ -211,6 +211,7 @@ def test_reads_sent_together_give_what_they_give_one_by_one(world, files, userna
 
     page()  # the viewer's roles are read once
     together = page()
+    monkeypatch.setattr(pipeline, "compiled", lambda *args, **kwargs: None)
     monkeypatch.setattr(pipeline, "read_together",
                         lambda reads: {part: list(query) for part, query in reads.items()})
     monkeypatch.setattr(pipeline, "send_statements",
@@ -218,6 +219,17 @@ def test_reads_sent_together_give_what_they_give_one_by_one(world, files, userna
     one_by_one = page()
     assert together[:3] == one_by_one[:3]
     assert together[2] == filter_choices(viewer=viewer)
+    # Narrowed to a branch (built for the request) and to a product (kept, its id swapped in).
+    for narrowed in (PipelineFilters(branch_id=world.north.pk),
+                     PipelineFilters(product_id=world.version.product_id)):
+        built = pipeline_dashboard(viewer=viewer, filters=narrowed)
+        monkeypatch.undo()
+        kept = pipeline_dashboard(viewer=viewer, filters=narrowed)
+        assert [c.rows for c in kept["charts"]] == [c.rows for c in built["charts"]]
+        assert kept["charts"][0].rows
+        monkeypatch.setattr(pipeline, "compiled", lambda *args, **kwargs: None)
+        monkeypatch.setattr(pipeline, "read_together",
+                            lambda reads: {part: list(query) for part, query in reads.items()})
     if connection.vendor == "postgresql":
         # five reads in one round trip, two in another: 8 statements to 3
         assert one_by_one[3] - together[3] == 5, (together[3], one_by_one[3])
