@@ -48,14 +48,24 @@ class Answer:
                 "channel": p.channel}
 
 
-def latest_answers(enterprise_id, *, application_id: int | None = None) -> dict[str, Answer]:
+def latest_answers(enterprise_id, *, application_id: int | None = None,
+                   newest: list[tuple] | None = None) -> dict[str, Answer]:
     """source → the newest paid answer about the enterprise itself (three queries; one when
     nothing was pulled). `application_id`: the enterprise of that application, read in the
-    same query instead of first on its own (the scoring worker's feature assembly)."""
+    same query instead of first on its own (the scoring worker's feature assembly).
+    `newest`: the rows of `newest_pulls(enterprise_id)` when the caller read them already
+    (with its other reads: the enterprise portrait)."""
     if application_id is not None:
         return run(latest_answers_steps(application_id))
     paid = _paid(Q(enterprise_id=enterprise_id))
-    return _answers_of(paid, list(paid.values_list("source").annotate(at=Max("fetched_at"))))
+    return _answers_of(paid, list(newest_pulls(enterprise_id)) if newest is None else newest)
+
+
+def newest_pulls(enterprise_id):
+    """(source, newest fetch) of the paid pulls about the enterprise itself: the first read
+    of `latest_answers`."""
+    return _paid(Q(enterprise_id=enterprise_id)).values_list("source") \
+        .annotate(at=Max("fetched_at"))
 
 
 def latest_answers_steps(application_id: int):
@@ -254,11 +264,13 @@ def mismatch_findings(application_id: int, *, policy) -> list:
     return findings
 
 
-def source_facts(enterprise_id: int, *, may_see=None) -> list[dict] | None:
+def source_facts(enterprise_id: int, *, may_see=None,
+                 newest: list[tuple] | None = None) -> list[dict] | None:
     """The portrait's lines: per source, what its newest answer says, with provenance. None
     when there are answers and `may_see()` says the viewer may not read them (asked only
-    then: a permission check costs queries the portrait need not spend on an empty hub)."""
-    answers = latest_answers(enterprise_id)
+    then: a permission check costs queries the portrait need not spend on an empty hub).
+    `newest`: `newest_pulls(enterprise_id)`'s rows, read already (see `latest_answers`)."""
+    answers = latest_answers(enterprise_id, newest=newest)
     if answers and may_see is not None and not may_see():
         return None
     lines: list[dict] = []

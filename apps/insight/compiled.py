@@ -38,6 +38,7 @@ _BRANCH = -740_000          # the i-th branch: _BRANCH - i
 _DAY = dt.date(1901, 1, 1)  # the i-th day: _DAY + i days
 _AT = dt.datetime(1901, 6, 1, 0, 0, 7, tzinfo=dt.UTC)
 _ID = -750_000              # the i-th record id the page is about (an enterprise): _ID - i
+_MOMENT = dt.datetime(1902, 3, 1, 0, 0, 13, tzinfo=dt.UTC)  # the i-th: _MOMENT + i seconds
 _MAX_SHAPES = 256
 
 _kept: dict[tuple, dict[str, tuple[str, tuple] | None]] = {}
@@ -67,6 +68,10 @@ class StandIn:
     def id(i: int) -> int:
         return _ID - i
 
+    @staticmethod
+    def moment(i: int) -> dt.datetime:
+        return _MOMENT + dt.timedelta(seconds=i)
+
 
 def _key(name: str, viewer: User, branches: set[int] | None, extra: tuple) -> tuple:
     # The active time zone too: a date truncation compiles its name into the SQL.
@@ -79,12 +84,13 @@ def _key(name: str, viewer: User, branches: set[int] | None, extra: tuple) -> tu
 
 def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, QuerySet | tuple]],
              *, days: list[dt.date], at: dt.datetime | None = None,
-             ids: tuple[int, ...] = (),
+             ids: tuple[int, ...] = (), moments: tuple[dt.datetime, ...] = (),
              extra: tuple = ()) -> dict[str, tuple[str, list] | None] | None:
     """{part: (sql, params) for `viewer`, or None where the part can match no row}, from SQL
     built once per shape of viewer by `build(stand_in)` (each part a queryset, or an
     already composed (sql, params)); `days[i]` stands where `stand_in.day(i)` was passed, `at`
-    where `stand_in.at` was, `ids[i]` where `stand_in.id(i)` was. `extra`: whatever else
+    where `stand_in.at` was, `ids[i]` where `stand_in.id(i)` was, `moments[i]` where
+    `stand_in.moment(i)` was (a period's bounds). `extra`: whatever else
     shapes the SQL (a page size, a flag).
     None off PostgreSQL: the caller builds its querysets itself."""
     if connection.vendor != "postgresql":
@@ -111,6 +117,7 @@ def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, Query
     swap.update(((int, _BRANCH - i), branch) for i, branch in enumerate(sorted(branches or ())))
     swap.update(((dt.date, StandIn.day(i)), day) for i, day in enumerate(days))
     swap.update(((int, StandIn.id(i)), pk) for i, pk in enumerate(ids))
+    swap.update(((dt.datetime, StandIn.moment(i)), m) for i, m in enumerate(moments))
     return {part: None if found is None else (found[0], [_swap(p, swap) for p in found[1]])
             for part, found in parts.items()}
 
@@ -150,3 +157,18 @@ def batch(found: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
     for part, columns, part_rows in zip(parts, names, sent, strict=True):
         out[part] = [dict(zip(columns, row, strict=True)) for row in part_rows]
     return out
+
+
+def read_together(querysets: dict[str, QuerySet]) -> dict[str, list[dict]]:
+    """The rows of each values() queryset, as dicts by column name: compiled for this request
+    and sent in one round trip on PostgreSQL (`batch`), evaluated one by one elsewhere. For
+    reads whose values (a period's bounds) are not the sentinels `compiled` swaps."""
+    if connection.vendor != "postgresql":
+        return {part: list(query) for part, query in querysets.items()}
+    found: dict[str, tuple[str, list] | None] = {}
+    for part, query in querysets.items():
+        try:
+            found[part] = query.query.sql_with_params()
+        except EmptyResultSet:
+            found[part] = None
+    return batch(found)

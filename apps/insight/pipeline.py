@@ -51,7 +51,9 @@ from apps.applications.states import ApplicationState as S
 from apps.approvals.models import ApprovalStep
 from apps.approvals.states import StepState
 from apps.audit.models import AuditEvent
+from apps.core.compiled import send_statements
 from apps.insight.charts import COUNT, RATIO, TEXT, Chart, Column
+from apps.insight.compiled import batch, compiled, read_together
 from apps.insight.models import StepClock
 from apps.insight.summaries import (
     MOVES,
@@ -65,9 +67,12 @@ from apps.insight.summaries import (
     read_datetime,
     sql_datetime,
     step_day_zone_ok,
+    values_from_rows,
     values_in_force,
+    values_in_force_query,
 )
 from apps.org.selectors import branch_subtree_ids
+from apps.products.models import CreditProduct
 
 DEADLINE_KEY = "pipeline.deadline_days.{state}"
 # WAITING_STATES (apps/insight/summaries.py): the states a file waits in, in workflow order.
@@ -84,12 +89,79 @@ class PipelineFilters:
     period_to: dt.date | None = None
 
 
+_DEADLINE_KEYS = {DEADLINE_KEY.format(state=state): str(state) for state in WAITING_STATES}
+
+
 def deadlines(*, on: dt.date | None = None) -> dict[str, Decimal]:
     """state → days allowed in it, from the policy values in force (absent: no deadline),
     read for the deadline keys only (`values_in_force`)."""
-    keys = {DEADLINE_KEY.format(state=state): str(state) for state in WAITING_STATES}
-    found = values_in_force(keys, on=on)
-    return {str(state): found[key] for key, state in keys.items() if key in found}
+    found = values_in_force(_DEADLINE_KEYS, on=on)
+    return {state: found[key] for key, state in _DEADLINE_KEYS.items() if key in found}
+
+
+def _first_queries(viewer, branches: set[int] | None, filters: PipelineFilters, *,
+                   today: dt.date, now: dt.datetime, start: dt.datetime,
+                   end: dt.datetime) -> dict:
+    """The page's reads that wait on nothing: the deadlines in force `today`, the approval
+    steps waiting (past due at `now`), the decisions in [start, end) by product and branch,
+    and the filter form's branches and products."""
+    from apps.insight.selectors import _branch_choices, _products
+
+    return {"policy": values_in_force_query(_DEADLINE_KEYS, on=today),
+            "steps": _waiting_steps(branches, filters, now),
+            "decided": _decided(_applications(branches, filters), start, end),
+            "branches": _branch_choices(viewer),
+            "products": _products().values("id", "code", "name_en", "name_zh")}
+
+
+def _first_reads(viewer, branches, filters: PipelineFilters, **moments) -> dict:
+    """`_first_queries`' rows, sent as one batch. Their SQL is built once per shape of viewer
+    (apps/insight/compiled.py) when the page is not narrowed to a branch (the viewer's
+    branches are then the scope, whose ids the kept SQL swaps in), else for this request;
+    SQLite reads them one by one."""
+    if filters.branch_id is None:
+        product = filters.product_id
+        kept = compiled(
+            "pipeline.first", viewer, lambda s: _first_queries(
+                s.viewer, visible_branch_ids(viewer=s.viewer),
+                PipelineFilters(product_id=None if product is None else s.id(0)),
+                today=s.day(0), now=s.at, start=s.moment(0), end=s.moment(1)),
+            days=[moments["today"]], at=moments["now"],
+            moments=(moments["start"], moments["end"]),
+            ids=() if product is None else (product,), extra=(product is None,))
+        if kept is not None:
+            return batch(kept)
+    return read_together(_first_queries(viewer, branches, filters, **moments))
+
+
+def _waiting_steps(branches: set[int] | None, filters: PipelineFilters, now: dt.datetime):
+    """The approval steps waiting in scope, by label: how many, how many past due at `now`."""
+    steps = ApprovalStep.objects.filter(state=StepState.WAITING).order_by()
+    if branches is not None:
+        steps = steps.filter(route__application__branch_id__in=branches)
+    if filters.product_id is not None:
+        steps = steps.filter(route__application__product_version__product_id=filters.product_id)
+    return steps.values("label_en", "label_zh").annotate(
+        files=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
+
+
+def _decided(scoped, start: dt.datetime, end: dt.datetime):
+    """The decisions taken in [start, end) by (product, branch), with their names: each
+    chart adds up its own key's groups."""
+    decided = scoped.filter(decided_at__gte=start, decided_at__lt=end,
+                            state__in=[*REACHED_APPROVAL, S.REJECTED])
+    turnaround = ExpressionWrapper(F("decided_at") - F("submitted_at"),
+                                   output_field=DurationField())
+    aggregate = {"decided": Count("pk"),
+                 "approved": Count("pk", filter=Q(state__in=REACHED_APPROVAL)),
+                 "turnaround": Sum(turnaround, filter=Q(submitted_at__isnull=False)),
+                 "timed": Count("pk", filter=Q(submitted_at__isnull=False))}
+    return decided.values(
+        "branch_id", branch_name=F("branch__name"),
+        product_id=F("product_version__product_id"),
+        product_code=F("product_version__product__code"),
+        product_en=F("product_version__product__name_en"),
+        product_zh=F("product_version__product__name_zh")).annotate(**aggregate)
 
 
 def _scope(viewer, filters: PipelineFilters) -> set[int] | None:
@@ -144,11 +216,16 @@ def _days(seconds) -> Decimal | None:
 def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     """Every figure of the pipeline page, scoped to the viewer's branches (404 outside)."""
     branches = _scope(viewer, filters)
-    limits = deadlines()
+    today = timezone.localdate()
     now = timezone.now()
     start, end = _period(filters)
     labels = dict(S.choices)
-    scoped = _applications(branches, filters)
+    # The reads that wait on nothing go together (one round trip on PostgreSQL): the
+    # deadlines, the approval steps waiting, the decisions of the period by product and
+    # branch, and the filter form's branches and products.
+    first = _first_reads(viewer, branches, filters, today=today, now=now, start=start, end=end)
+    found = values_from_rows((r["key"], r["value"]) for r in first["policy"])
+    limits = {state: found[key] for key, state in _DEADLINE_KEYS.items() if key in found}
 
     # --- open files by state and age against the deadline --------------------------------
     # The last move into the current state: past the summary's watermark if there is one
@@ -157,7 +234,20 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
     mark, step_days, stale, cells = _marks(start=start, end=end, limits=limits)
     held = [S.SUBMITTED, S.INVESTIGATING, S.RETURNED, S.APPROVED, S.CONTRACTED]
-    if mark:
+    durations = None
+    if mark and cells and step_days and (branches is None or branches) \
+            and step_day_zone_ok():
+        # Both summaries' reads in one round trip (apps.core.compiled.send_statements).
+        found = send_statements([
+            _open_by_manager_sql(branches=branches, product_id=filters.product_id,
+                                 limits=limits, now=now, mark=mark),
+            _step_durations_sql(branches=branches, product_id=filters.product_id,
+                                start=start, end=end, limits=limits, mark=mark,
+                                stale=stale)])
+        by_manager, durations = _manager_rows(found[0]), _duration_rows(found[1])
+        by_state = _by_state(by_manager)
+        held_by = [r for r in by_manager if r["state"] in held]
+    elif mark:
         # One read of the summary by state and account manager gives both the states' ages
         # and the account managers' share of the bottlenecks.
         by_manager = _open_by_manager(branches=branches, product_id=filters.product_id,
@@ -171,7 +261,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
         clocked = Subquery(StepClock.objects.filter(application_id=OuterRef("pk"),
                                                     seq__lte=mark)
                            .order_by("-seq").values("left_at")[:1])
-        waiting = scoped.filter(state__in=WAITING_STATES).annotate(
+        waiting = _applications(branches, filters).filter(state__in=WAITING_STATES).annotate(
             entered=Coalesce(recent, clocked, F("updated_at")))
         late = Q(pk__in=[])
         for state, days in limits.items():
@@ -214,13 +304,7 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     for row in held_by:
         people.append({"label": f"{row['account_manager__username']} · {labels[row['state']]}",
                        "files": row["files"], "late": row["late"]})
-    steps = ApprovalStep.objects.filter(state=StepState.WAITING).order_by()
-    if branches is not None:
-        steps = steps.filter(route__application__branch_id__in=branches)
-    if filters.product_id is not None:
-        steps = steps.filter(route__application__product_version__product_id=filters.product_id)
-    for row in steps.values("label_en", "label_zh").annotate(
-            files=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now))):
+    for row in first["steps"]:
         label = row["label_zh"] if _zh() and row["label_zh"] else row["label_en"]
         people.append({"label": f"{label} · {labels[S.IN_APPROVAL]}", "files": row["files"],
                        "late": row["late"]})
@@ -237,9 +321,11 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
 
     # --- time in each step (completed in the period), from the audit trail -----------------
     step_rows = []
-    for step, n, avg_seconds, max_seconds, over in _step_durations(
+    if durations is None:
+        durations = _step_durations(
             branches=branches, product_id=filters.product_id, start=start, end=end,
-            limits=limits, mark=mark, step_days=step_days, stale=stale):
+            limits=limits, mark=mark, step_days=step_days, stale=stale)
+    for step, n, avg_seconds, max_seconds, over in durations:
         if step not in labels or step == S.DRAFT:
             continue
         limit = limits.get(step)
@@ -263,24 +349,9 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
         if step_rows else "")
 
     # --- approval rate and turnaround by product and branch ---------------------------------
-    decided = scoped.filter(decided_at__gte=start, decided_at__lt=end,
-                            state__in=[*REACHED_APPROVAL, S.REJECTED])
-    turnaround = ExpressionWrapper(F("decided_at") - F("submitted_at"),
-                                   output_field=DurationField())
-    aggregate = {"decided": Count("pk"),
-                 "approved": Count("pk", filter=Q(state__in=REACHED_APPROVAL)),
-                 "turnaround": Sum(turnaround, filter=Q(submitted_at__isnull=False)),
-                 "timed": Count("pk", filter=Q(submitted_at__isnull=False))}
     from apps.insight.selectors import product_name
 
-    # One read by (product, branch), with their names; each chart adds up its own key's
-    # groups.
-    cells = list(decided.values(
-        "branch_id", branch_name=F("branch__name"),
-        product_id=F("product_version__product_id"),
-        product_code=F("product_version__product__code"),
-        product_en=F("product_version__product__name_en"),
-        product_zh=F("product_version__product__name_zh")).annotate(**aggregate))
+    cells = first["decided"]
     products = {c["product_id"]: SimpleNamespace(code=c["product_code"], name_en=c["product_en"],
                                                  name_zh=c["product_zh"]) for c in cells}
     branch_names = {c["branch_id"]: c["branch_name"] for c in cells}
@@ -324,6 +395,9 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     return {
         "facts": {"open": open_total, "late": open_late, "start": start.date(),
                   "end": (end - dt.timedelta(days=1)).date(), "deadlines": limits},
+        "branches": first["branches"],
+        "products": [CreditProduct(id=r["id"], code=r["code"], name_en=r["name_en"],
+                                   name_zh=r["name_zh"]) for r in first["products"]],
         "charts": [ages, time_in_step, bottlenecks,
                    _rate_chart("approval_by_product", _("Approval rate and turnaround by "
                                                         "product"), _("Product"), by_product),
@@ -369,8 +443,29 @@ def _open_by_manager(*, branches, product_id, limits, now, mark: int,
     if not cells:
         return _open_by_manager_from_files(branches=branches, product_id=product_id,
                                            limits=limits, now=now, mark=mark)
-    if branches is not None and not branches:
+    return _manager_rows(_send_one(_open_by_manager_sql(
+        branches=branches, product_id=product_id, limits=limits, now=now, mark=mark)))
+
+
+def _send_one(statement: tuple[str, list] | None) -> list[tuple]:
+    """The rows of one (sql, params), none for None (a statement that can match no row)."""
+    if statement is None:
         return []
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
+
+
+def _manager_rows(found: list[tuple]) -> list[dict]:
+    return [{"state": r[0], "account_manager__username": r[1], "files": r[2],
+             "late": int(r[3] or 0), "oldest": read_datetime(r[4])} for r in found]
+
+
+def _open_by_manager_sql(*, branches, product_id, limits, now, mark: int
+                         ) -> tuple[str, list] | None:
+    """The statement of `_open_by_manager` from the open cells (None: no branch in scope)."""
+    if branches is not None and not branches:
+        return None
     zone = ZoneInfo(settings.TIME_ZONE)  # the zone the open files' days are dated in
     tail, tail_params = open_cells_tail_sql(mark=mark)
     waiting = ", ".join(["%s"] * len(WAITING_STATES))
@@ -434,11 +529,7 @@ def _open_by_manager(*, branches, product_id, limits, now, mark: int,
         "LEFT JOIN accounts_user u ON u.id = g.manager")
     params = [*tail_params, *cell_late_params, *c_bound_params, *o_late_params,
               *o_bound_params, *o_late_params, *o_bound_params, *x_late_params, *scope_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [{"state": r[0], "account_manager__username": r[1], "files": r[2],
-                 "late": int(r[3] or 0), "oldest": read_datetime(r[4])}
-                for r in cursor.fetchall()]
+    return sql, params
 
 
 def _open_by_manager_from_files(*, branches, product_id, limits, now, mark: int) -> list[dict]:
@@ -553,6 +644,19 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int,
                                           start=start, end=end, limits=limits, mark=mark)
     if stale is None:
         stale = _marks(start=start, end=end, limits=limits)[2]
+    return _duration_rows(_send_one(_step_durations_sql(
+        branches=branches, product_id=product_id, start=start, end=end, limits=limits,
+        mark=mark, stale=stale)))
+
+
+def _duration_rows(found: list[tuple]) -> list[tuple]:
+    return [(r[0], r[1], Decimal(str(r[2])) / r[1], r[3], int(r[4] or 0)) for r in found
+            if r[1]]
+
+
+def _step_durations_sql(*, branches, product_id, start, end, limits, mark: int,
+                        stale: list[str]) -> tuple[str, list]:
+    """The statement of `_step_durations` from the step days (a scope of some branches)."""
     scope, scope_params = _scope_sql("m", branches=branches, product_id=product_id)
     now_mark = "COALESCE((SELECT w.seq FROM insight_summarywatermark w WHERE w.name = %s), 0)"
     tail, moves = clock_rows_sql(lower="%s AND e.seq > " + now_mark, upper=False)
@@ -588,11 +692,7 @@ def _step_durations(*, branches, product_id, start, end, limits, mark: int,
     sql = (
         "SELECT m.step, SUM(m.n), SUM(m.total), MAX(m.longest), SUM(m.late) FROM ("  # noqa: S608 - fixed fragments
         + " UNION ALL ".join(parts) + ") m WHERE " + " AND ".join(scope) + " GROUP BY m.step")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *scope_params])
-        found = cursor.fetchall()
-    return [(r[0], r[1], Decimal(str(r[2])) / r[1], r[3], int(r[4] or 0)) for r in found
-            if r[1]]
+    return sql, [*params, *scope_params]
 
 
 def _late_case(alias: str, limits) -> tuple[str, list]:

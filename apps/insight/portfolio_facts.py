@@ -107,16 +107,28 @@ def _horizon() -> dt.datetime:
     return timezone.now() - MARGIN  # SQLite: one writer at a time
 
 
-def _state(scope: str | None = None) -> tuple[dt.datetime | None, bool, int | None, bool]:
+def state_statement(branch_ids: set[int] | None) -> tuple[str, list]:
+    """The read behind `_state` for the viewer's branches, for a page to send in a batch
+    with its other reads (then handed to `book_breakdowns` as `state`)."""
+    return _STATE_SQL, [scope_key(branch_ids), PORTFOLIO]
+
+
+_STATE_SQL = ("SELECT w.as_of AS as_of, (SELECT MAX(m.updated_at) FROM scoring_modelversion m) "
+              "AS models_at, w.npa_dpd_gt AS npa_dpd_gt, EXISTS (SELECT 1 FROM "
+              "insight_borrowerscope b WHERE b.scope = %s) AS kept "
+              "FROM insight_factwatermark w WHERE w.name = %s")
+
+
+def _state(scope: str | None = None, found: tuple | None | bool = False
+           ) -> tuple[dt.datetime | None, bool, int | None, bool]:
     """(watermark, whether a model was promoted or retired since, the cells' NPL floor,
     whether the borrower totals are kept for the branch set `scope`) in one query; no
-    watermark when the facts were never built."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT w.as_of, (SELECT MAX(m.updated_at) FROM scoring_modelversion m), "
-                       "w.npa_dpd_gt, EXISTS (SELECT 1 FROM insight_borrowerscope b "
-                       "WHERE b.scope = %s) FROM insight_factwatermark w WHERE w.name = %s",
-                       [scope, PORTFOLIO])
-        found = cursor.fetchone()
+    watermark when the facts were never built. `found`: the row `state_statement` read
+    already (None: no row), else it is read here."""
+    if found is False:
+        with connection.cursor() as cursor:
+            cursor.execute(_STATE_SQL, [scope, PORTFOLIO])
+            found = cursor.fetchone()
     if not found:
         return None, False, None, False
     # SQLite's driver gives a naive datetime or the stored UTC text; PostgreSQL an aware one.
@@ -299,8 +311,8 @@ def _scope_sql(alias: str, *, branch_ids, filters, dates: bool = True) -> tuple[
 CELL_COLUMNS = (*CELL_KEYS, "npa", "loans", "outstanding")
 
 
-def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, str, list,
-                                                                     str, list, str, list]:
+def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt, state=False
+              ) -> tuple[str, list, str, list, str, list, str, list]:
     """The shared CTEs (each ending in ", "; none when the facts are not usable), then
     SELECTs of the book under the scope: its rows (COLUMNS), its cells (CELL_COLUMNS,
     signed: a cell's loans and outstanding are added up) and its borrowers (enterprise_id,
@@ -314,7 +326,7 @@ def _book_sql(*, loans_q, branch_ids, filters, npa_dpd_gt) -> tuple[str, list, s
     own (`tail_ids`, `changed_rows`), written and planned once for the three: planning the
     statement, not running it, was most of its time."""
     scope = scope_key(branch_ids)
-    as_of, models_changed, cells_floor, borrowers_kept = _state(scope)
+    as_of, models_changed, cells_floor, borrowers_kept = _state(scope, state)
     flag = "dpd > %s" if npa_dpd_gt is not None else "1 = 0"
     flag_params = [npa_dpd_gt] if npa_dpd_gt is not None else []
     keys = ", ".join(CELL_KEYS)
@@ -404,7 +416,8 @@ def _firms_sql(*, scope, product, in_tail, where, params) -> tuple[str, list]:
             [*delta_params, scope, product, scope, product, scope, product])
 
 
-def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> dict:
+def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None,
+                    state=False) -> dict:
     """Every grouping of the open book the portfolio page shows, in one statement: by
     (category, floor), product, industry, size class, grade (from the cells); by branch with
     the NPL principal (category or floor substandard or worse, or days past due beyond
@@ -413,7 +426,7 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None) -> 
     outstanding, npa."""
     shared, shared_params, rows, rows_params, cells, cells_params, firms, firms_params = \
         _book_sql(loans_q=loans_q, branch_ids=branch_ids, filters=filters,
-                  npa_dpd_gt=npa_dpd_gt)
+                  npa_dpd_gt=npa_dpd_gt, state=state)
     total = dialect.money_sum("outstanding")
     npa_list = ", ".join(["%s"] * len(NPA))
 

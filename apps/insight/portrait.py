@@ -20,7 +20,7 @@ from apps.applications.models import Application
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
 from apps.core.compiled import send_statements
-from apps.datahub.facts import source_facts
+from apps.datahub.facts import newest_pulls, source_facts
 from apps.documents.models import Document
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
 from apps.insight.compiled import compiled
@@ -88,6 +88,7 @@ COLUMNS = {
                   "document_type__name_zh"),
     "relations": RELATION_COLUMNS,
     "series": SERIES_COLUMNS,
+    "pulled": ("source", "at"),
 }
 # Columns PostgreSQL hands over as JSON text (Django decodes them in JSONField.from_db_value).
 JSON_COLUMNS = {"reasons", "red_flags", "cross_check_findings", "findings"}
@@ -120,7 +121,9 @@ def _reads(viewer, enterprise_id: int) -> dict:
     }
     return {**{part: query.values_list(*COLUMNS[part]) for part, query in reads.items()},
             "relations": relations_read(enterprise_id=enterprise_id),
-            "series": series_read(application_ids=visible_files)}
+            "series": series_read(application_ids=visible_files),
+            # the data hub's newest paid answer per source (apps/datahub/facts.py)
+            "pulled": newest_pulls(enterprise_id)}
 
 
 def _rows(viewer, enterprise_id: int) -> dict[str, list[dict]]:
@@ -245,7 +248,8 @@ def enterprise_portrait(*, viewer, enterprise_id: int) -> dict:
     # What the outside sources said (registry, court, tax, utility, credit bureau), newest
     # answer per source with its provenance; for viewers who may see the hub's pulls.
     external = source_facts(enterprise.pk,
-                            may_see=lambda: viewer.has_perm("datahub.view_pull"))
+                            may_see=lambda: viewer.has_perm("datahub.view_pull"),
+                            newest=[(r["source"], r["at"]) for r in found["pulled"]])
 
     return {
         "external": external,

@@ -14,14 +14,16 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from apps.accounts.roles import Role
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
-from apps.insight.portfolio_facts import book_breakdowns
-from apps.insight.summaries import values_in_force
+from apps.insight.compiled import batch, compiled
+from apps.insight.portfolio_facts import book_breakdowns, state_statement
+from apps.insight.summaries import values_from_rows, values_in_force, values_in_force_query
 from apps.monitoring import selectors as monitoring
 from apps.monitoring.models import ClassificationSnapshot
 from apps.monitoring.policy import K, MissingPolicy, PolicyNotConfigured
@@ -91,17 +93,56 @@ def portfolio_scope(*, viewer, filters: PortfolioFilters) -> Scope:
     return Scope(branch_ids=branches, loans=loans)
 
 
-def filter_choices(*, viewer, products: list | None = None) -> dict:
-    """Branches and products for the filter form: only branches the viewer may see.
-    `products`: the products in code order when the page has read them already."""
+def _branch_choices(viewer):
     visible = visible_branch_ids(viewer=viewer)
     branches = Branch.objects.order_by("name")
     if visible is not None:
         branches = branches.filter(pk__in=visible)
+    return branches.values("id", "name")
+
+
+def _products():
+    return CreditProduct.objects.order_by("code")
+
+
+def filter_choices(*, viewer, products: list | None = None,
+                   branches: list[dict] | None = None) -> dict:
+    """Branches and products for the filter form: only branches the viewer may see.
+    `products`: the products in code order, `branches` the branches' rows, when the page has
+    read them already."""
+    if branches is None:
+        branches = list(_branch_choices(viewer))
     if products is None:
-        products = CreditProduct.objects.order_by("code")
-    return {"branches": list(branches.values("id", "name")),
+        products = _products()
+    return {"branches": branches,
             "products": [{"id": p.pk, "name": product_name(p)} for p in products]}
+
+
+def _first_queries(viewer, today: dt.date) -> dict:
+    """The querysets of `_first_reads` (the policy values in force `today`)."""
+    return {"policy": values_in_force_query(POLICY_KEYS, on=today),
+            "products": _products().values("id", "code", "name_en", "name_zh"),
+            "runs": monitoring.run_dates_query(limit=VINTAGE_RUNS),
+            "branches": _branch_choices(viewer)}
+
+
+def _first_reads(*, viewer, scope: "Scope") -> dict | None:
+    """The page's reads that wait on nothing (policy values, products, run dates, the filter
+    form's branches, the portfolio facts' watermark), sent as one batch: SQL built once per
+    shape of viewer (apps/insight/compiled.py). None off PostgreSQL: each is read on its own."""
+    today = timezone.localdate()
+    kept = compiled("portfolio.first", viewer,
+                    lambda stand_in: _first_queries(stand_in.viewer, stand_in.day(0)),
+                    days=[today])
+    if kept is None:
+        return None
+    found = batch({**kept, "state": state_statement(scope.branch_ids)})
+    return {"policy": values_from_rows((r["key"], r["value"]) for r in found["policy"]),
+            "products": [CreditProduct(id=r["id"], code=r["code"], name_en=r["name_en"],
+                                       name_zh=r["name_zh"]) for r in found["products"]],
+            "runs": [r["as_of"] for r in found["runs"]], "branches": found["branches"],
+            "state": tuple(found["state"][0][c] for c in ("as_of", "models_at", "npa_dpd_gt",
+                                                          "kept")) if found["state"] else None}
 
 
 def product_name(product) -> str:
@@ -140,12 +181,14 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
     borrowers) after one for the summary's watermark, product names, the tolerance, the run
     dates, the migration matrix and the vintage snapshots."""
     scope = portfolio_scope(viewer=viewer, filters=filters)
-    policy = values_in_force(POLICY_KEYS)
+    first = _first_reads(viewer=viewer, scope=scope)
+    policy = values_in_force(POLICY_KEYS) if first is None else first["policy"]
     npa_dpd_gt, gap = _npa_dpd_floor(policy)
     # Every breakdown of the book in one statement, from the portfolio facts where built
     # (apps/insight/portfolio_facts.py), the same figures as the loans give live.
     grouped = book_breakdowns(loans_q=scope.loans, branch_ids=scope.branch_ids,
-                              filters=filters, npa_dpd_gt=npa_dpd_gt)
+                              filters=filters, npa_dpd_gt=npa_dpd_gt,
+                              state=False if first is None else first["state"])
 
     # Five categories: grouped by (category in force, floor); at most 25 rows to combine.
     by_category: dict[str, dict] = {c: {"loans": 0, "outstanding": Decimal(0)}
@@ -176,7 +219,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
                 for r in grouped[dim]]
 
     # In code order, for the filter form too (filter_choices): one read of the products.
-    product_list = list(CreditProduct.objects.order_by("code"))
+    product_list = list(_products()) if first is None else first["products"]
     products = {p.pk: p for p in product_list}
     product_rows = [{**r, "label": product_name(products[r["key"]]) if r["key"] in products
                      else str(UNKNOWN)}
@@ -207,7 +250,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
                  % {"n": len(top), "share": _percent(top_share)}) if top else "")
 
     npl = _npl(rows=grouped["branch"], gap=gap, tolerance=_tolerance(policy))
-    runs = monitoring.run_dates(limit=VINTAGE_RUNS)
+    runs = monitoring.run_dates(limit=VINTAGE_RUNS) if first is None else first["runs"]
     migration = _migration(viewer=viewer, scope=scope, filters=filters, runs=runs)
     vintages = _vintage_curves(scope=scope, filters=filters, runs=runs)
 
@@ -225,6 +268,7 @@ def portfolio_dashboard(*, viewer, filters: PortfolioFilters) -> dict:
                                _("Grade at approval"), grade_rows, total),
             categories, npl["chart"], migration["chart"], vintages, concentration],
         "npl": npl, "migration": migration, "runs": runs, "products": product_list,
+        "branches": None if first is None else first["branches"],
     }
 
 

@@ -79,14 +79,24 @@ def values_in_force(keys, *, on: dt.date | None = None) -> dict[str, Decimal]:
     the rule of `policy_values_in_force` (the highest published version effective that day,
     never a draft), read as values for these keys only instead of every value in force built
     as a model instance (a page reads two or three keys of a hundred)."""
+    rows = values_in_force_query(keys, on=on or timezone.localdate())
+    return values_from_rows((row["key"], row["value"]) for row in rows)
+
+
+def values_in_force_query(keys, *, on: dt.date):
+    """The read behind `values_in_force`: rows of key and value, the highest version of a key
+    first (a page sends it in a batch with its other reads: apps/insight/compiled.py)."""
     from django.db.models import Q
 
     from apps.investigations.models import PolicyValue
 
-    on = on or timezone.localdate()
-    rows = (PolicyValue.objects.filter(key__in=list(keys), effective_from__lte=on)
+    return (PolicyValue.objects.filter(key__in=list(keys), effective_from__lte=on)
             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
-            .order_by("key", "-version").values_list("key", "value"))
+            .order_by("key", "-version").values("key", "value"))
+
+
+def values_from_rows(rows) -> dict[str, Decimal]:
+    """key → value from `values_in_force_query`'s (key, value) rows: the first of each key."""
     found: dict[str, Decimal] = {}
     for key, value in rows:
         found.setdefault(key, value)

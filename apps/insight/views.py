@@ -50,7 +50,8 @@ def portfolio(request):
     form, filters, dashboard = _portfolio(request)
     return render(request, "insight/portfolio.html", {
         **dashboard, "form": form, "filters": filters,
-        "choices": filter_choices(viewer=request.user, products=dashboard["products"]),
+        "choices": filter_choices(viewer=request.user, products=dashboard["products"],
+                                  branches=dashboard["branches"]),
         "export_url": reverse("insight:portfolio") + "export/",
         "query": request.GET.urlencode()})
 
@@ -129,7 +130,9 @@ def pipeline(request):
     step and person, approval rate and turnaround by product and branch."""
     filters, dashboard = _pipeline(request)
     return render(request, "insight/pipeline.html", {
-        **dashboard, "filters": filters, "choices": filter_choices(viewer=request.user),
+        **dashboard, "filters": filters,
+        "choices": filter_choices(viewer=request.user, products=dashboard["products"],
+                                  branches=dashboard["branches"]),
         "export_url": reverse("insight:pipeline") + "export/",
         "query": request.GET.urlencode()})
 

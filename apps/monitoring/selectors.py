@@ -179,8 +179,12 @@ def npl_tolerance(*, on: dt.date | None = None) -> Decimal | None:
 
 
 def run_dates(*, limit: int = 24) -> list[dt.date]:
-    return list(ClassificationRun.objects.order_by("-as_of").values_list("as_of",
-                                                                         flat=True)[:limit])
+    return [row["as_of"] for row in run_dates_query(limit=limit)]
+
+
+def run_dates_query(*, limit: int = 24):
+    """The read behind `run_dates` (rows of as_of, latest first), for a page to batch."""
+    return ClassificationRun.objects.order_by("-as_of").values("as_of")[:limit]
 
 
 _RANK_SQL = "CASE {col} " + " ".join(

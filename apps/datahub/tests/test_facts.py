@@ -112,3 +112,11 @@ def test_the_portrait_lines_say_what_each_source_said(pulled):
     page = client.get(reverse("insight:enterprise", args=[application.enterprise_id]))
     body = page.content.decode()
     assert page.status_code == 200 and "Tax credit grade C" in body
+    # The portrait reads the newest pulls with its other reads (one round trip on
+    # PostgreSQL): the same lines as read here on their own.
+    from apps.insight.portrait import enterprise_portrait
+
+    portrait = enterprise_portrait(viewer=world.user("lead.north"),
+                                   enterprise_id=application.enterprise_id)
+    assert portrait["external"] == source_facts(application.enterprise_id)
+    assert len(portrait["external"]) == len(pulls)

@@ -177,3 +177,77 @@ def test_off_postgresql_the_portrait_reads_the_same(world, monkeypatch):
     assert [c.rows for c in kept["charts"]] == [c.rows for c in built["charts"]]
     assert kept["relations"].rows == built["relations"].rows
     assert len(kept["loans"]) == 1
+
+
+def test_kept_portfolio_first_reads_are_what_the_selectors_compile_to(world, viewers,
+                                                                      on_postgresql):
+    """The portfolio's first batch (policy values, products, run dates, the filter form's
+    branches): for every viewer, the SQL its querysets compile to."""
+    from apps.insight import selectors
+
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    for viewer in viewers:
+        kept = kept_sql.compiled("portfolio.first", viewer,
+                                 lambda s: selectors._first_queries(s.viewer, s.day(0)),
+                                 days=[today])
+        _same(kept, _fresh(selectors._first_queries(viewer, today)))
+    assert len(kept_sql._kept) < len(viewers) / 2, (len(kept_sql._kept), len(viewers))
+
+
+def test_off_postgresql_the_portfolio_reads_the_same(world, monkeypatch):
+    """The fallback (SQLite under `make run`): the same dashboard and filter form from the
+    reads sent one by one, for a branch head (their subtree's branches only) and an auditor."""
+    from apps.insight import selectors
+    from apps.insight.portfolio_facts import refresh_portfolio_facts
+
+    world.loan(outstanding="1000", dpd=40)
+    world.loan(branch=world.south, outstanding="5000")
+    refresh_portfolio_facts()
+    world.loan(outstanding="700")  # in the tail
+
+    def page(viewer):
+        found = selectors.portfolio_dashboard(viewer=viewer,
+                                              filters=selectors.PortfolioFilters())
+        choices = selectors.filter_choices(viewer=viewer, products=found["products"],
+                                           branches=found["branches"])
+        return ([(c.key, c.rows) for c in found["charts"]], found["facts"], found["runs"],
+                choices)
+
+    for username in ("lead.north", "auditor.north"):
+        viewer = world.user(username)
+        kept = page(viewer)
+        with monkeypatch.context() as patch:
+            patch.setattr(selectors, "compiled", lambda *args, **kwargs: None)
+            built = page(viewer)
+        assert kept == built, username
+        assert kept[1]["loans"] == (2 if username == "lead.north" else 3), username
+        names = {b["name"] for b in kept[3]["branches"]}
+        assert (world.south.name in names) == (username == "auditor.north")
+
+
+def test_kept_pipeline_first_reads_are_what_the_selectors_compile_to(world, viewers,
+                                                                     on_postgresql):
+    """The pipeline's first batch (deadlines, waiting steps, the period's decisions, the
+    filter form): for every viewer, with and without a product filter, the SQL its querysets
+    compile to, the period's bounds and `now` swapped in like the viewer's values."""
+    from apps.insight import pipeline
+
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    now = timezone.now()
+    start, end = pipeline._period(pipeline.PipelineFilters())
+    moments = {"today": today, "now": now, "start": start, "end": end}
+    for viewer in viewers:
+        for product in (None, world.version.product_id):
+            kept = kept_sql.compiled(
+                "pipeline.first", viewer, lambda s, p=product: pipeline._first_queries(
+                    s.viewer, visible_branch_ids(viewer=s.viewer),
+                    pipeline.PipelineFilters(product_id=None if p is None else s.id(0)),
+                    today=s.day(0), now=s.at, start=s.moment(0), end=s.moment(1)),
+                days=[today], at=now, moments=(start, end),
+                ids=() if product is None else (product,), extra=(product is None,))
+            filters = pipeline.PipelineFilters(product_id=product)
+            _same(kept, _fresh(pipeline._first_queries(
+                viewer, visible_branch_ids(viewer=viewer), filters, **moments)))
+    assert len(kept_sql._kept) < len(viewers), (len(kept_sql._kept), len(viewers))

@@ -183,3 +183,57 @@ def test_deadlines_are_the_policy_values_in_force(world):
         seen.append(deadlines(on=on).get("submitted"))
     assert seen == [None, 4, 4, 6, 6, 6, 6, 9, 9]
     assert "investigating" not in deadlines()
+
+
+@pytest.mark.parametrize("username", ["lead.north", "auditor.north"])
+def test_reads_sent_together_give_what_they_give_one_by_one(world, files, username,
+                                                            monkeypatch):
+    """The page sends its independent reads as one batch and the two summaries' reads as
+    another (PostgreSQL); evaluated one by one (the ORM's rows, one statement each, as on
+    SQLite) every chart and the filter form are the same. A branch head's form lists their
+    subtree's branches only."""
+    from apps.insight import pipeline
+    from apps.insight.selectors import filter_choices
+    from apps.insight.summaries import refresh_step_clock
+
+    refresh_step_clock()
+    late = _file(world, state="investigating")  # past the summaries' watermark
+    _move(late, "application.submitted", "draft", "submitted", 12)
+    _move(late, "application.investigation_started", "submitted", "investigating", 8)
+    viewer = world.user(username)
+
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            found = pipeline_dashboard(viewer=viewer, filters=PipelineFilters())
+        choices = filter_choices(viewer=viewer, products=found["products"],
+                                 branches=found["branches"])
+        return [(c.key, c.rows) for c in found["charts"]], found["facts"], choices, len(queries)
+
+    page()  # the viewer's roles are read once
+    together = page()
+    monkeypatch.setattr(pipeline, "compiled", lambda *args, **kwargs: None)
+    monkeypatch.setattr(pipeline, "read_together",
+                        lambda reads: {part: list(query) for part, query in reads.items()})
+    monkeypatch.setattr(pipeline, "send_statements",
+                        lambda statements: [pipeline._send_one(s) for s in statements])
+    one_by_one = page()
+    assert together[:3] == one_by_one[:3]
+    assert together[2] == filter_choices(viewer=viewer)
+    # Narrowed to a branch (built for the request) and to a product (kept, its id swapped in).
+    for narrowed in (PipelineFilters(branch_id=world.north.pk),
+                     PipelineFilters(product_id=world.version.product_id)):
+        built = pipeline_dashboard(viewer=viewer, filters=narrowed)
+        monkeypatch.undo()
+        kept = pipeline_dashboard(viewer=viewer, filters=narrowed)
+        assert [c.rows for c in kept["charts"]] == [c.rows for c in built["charts"]]
+        assert kept["charts"][0].rows
+        monkeypatch.setattr(pipeline, "compiled", lambda *args, **kwargs: None)
+        monkeypatch.setattr(pipeline, "read_together",
+                            lambda reads: {part: list(query) for part, query in reads.items()})
+    if connection.vendor == "postgresql":
+        # five reads in one round trip, two in another: 8 statements to 3
+        assert one_by_one[3] - together[3] == 5, (together[3], one_by_one[3])
+    names = {b["name"] for b in together[2]["branches"]}
+    assert (world.south.name in names) == (username == "auditor.north")
+    ages = {r["label"]: r for r in dict(together[0])["open_by_state"]}
+    assert ages["Investigating"]["files"] == 1 and ages["Investigating"]["late"] == 1

@@ -256,7 +256,9 @@ def test_table_body_is_the_cell_loop_it_replaced(language):
                            Column("x", "X", TEXT)],
                   rows=[{"label": "<b>北一 & Co</b>", "n": 1234567, "m": Decimal("1234.5"),
                          "r": Decimal("0.04567"), "x": "a<b"},
-                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None}])
+                        {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": None},
+                        {"label": "-", "n": -5, "m": Decimal("-1234567.891"),
+                         "r": Decimal("12.345678"), "x": ""}])
     loop = Template(
         '{% load insight %}{% for row in chart.table %}<tr>{% for c in row %}'
         '{% if forloop.first %}<th scope="row">{{ c.value|cell:c.kind }}</th>{% else %}'
@@ -268,4 +270,77 @@ def test_table_body_is_the_cell_loop_it_replaced(language):
             Context({"chart": chart}))
     assert after == before
     assert "&lt;b&gt;北一 &amp; Co&lt;/b&gt;" in after and "1,234,567" in after
-    assert after.count("<tr>") == 2 and "—" in after
+    assert after.count("<tr>") == 3 and "—" in after
+
+
+# What insight/partials/chart.html rendered before `chart_section` replaced it (issue #22).
+_CHART_PARTIAL = (
+    '{% load i18n insight %}{# One chart, its table and its exports; `chart'
+    '` is an apps.insight.charts.Chart. #}\n'
+    '<section class="insight-chart card" id="section-{{ chart.key }}" aria-'
+    'labelledby="title-{{ chart.key }}">\n'
+    '  <h2 id="title-{{ chart.key }}">{{ chart.title }}</h2>\n'
+    '  {% if chart.summary %}<p class="insight-summary">{{ chart.summary }}'
+    '</p>{% endif %}\n'
+    '  {% if chart.rows %}\n'
+    '  <div class="insight-pair">\n'
+    '    {% with payload_id="chart-data-"|add:chart.key %}\n'
+    '    {{ chart.payload|json_script:payload_id }}\n'
+    '    <div class="chart" data-chart="{{ payload_id }}" role="img" aria-l'
+    'abel="{{ chart.title }}"></div>\n'
+    '    {% endwith %}\n'
+    '    <div class="table-wrap">\n'
+    '      <table class="table insight-table">\n'
+    '        <caption class="visually-hidden">{{ chart.title }}</caption>\n'
+    '        <thead><tr>{% for column in chart.columns %}<th scope="col"{% '
+    'if column.kind != "text" %} class="num"{% endif %}>{{ column.label }}<'
+    '/th>{% endfor %}</tr></thead>\n'
+    '        <tbody>{{ chart|table_body }}</tbody>\n'
+    '      </table>\n'
+    '    </div>\n'
+    '  </div>\n'
+    '  {% if export_url %}<p class="insight-export">{% translate "Download '
+    'this table:" %}\n'
+    '    <a href="{{ export_url }}{{ chart.key }}.csv{% if query %}?{{ quer'
+    'y }}{% endif %}" download>{% translate "CSV" %}</a> ·\n'
+    '    <a href="{{ export_url }}{{ chart.key }}.xlsx{% if query %}?{{ que'
+    'ry }}{% endif %}" download>{% translate "Excel (XLSX)" %}</a></p>{% endif %}\n'
+    '  {% else %}<p class="muted">{{ chart.empty_text }}</p>{% endif %}\n'
+    '</section>\n'
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_chart_section_is_the_partial_it_replaced(language):
+    """`chart_section` writes what the chart partial wrote, byte for byte, in both languages:
+    with and without a summary, rows, an export link and a query; every text escaped."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from apps.insight.charts import COUNT, MONEY, RATIO, TEXT, Chart, Column
+
+    def chart(**extra):
+        fields = {"rows": [{"label": "<b>北一 & Co</b>", "n": 1234567, "m": Decimal("1234.5"),
+                            "r": Decimal("0.04567"), "x": "a<b"},
+                           {"label": 7, "n": None, "m": "", "r": Decimal(0), "x": "</script>"}],
+                  **extra}
+        return Chart(key="k<1>", title="T & <i>t</i>", kind="bar", category="label",
+                     series=["n"], columns=[Column("label", "L<"), Column("n", "N", COUNT),
+                                            Column("m", "M", MONEY), Column("r", "R", RATIO),
+                                            Column("x", "X&", TEXT)], **fields)
+
+    charts = [chart(), chart(summary="S <&> s"), chart(rows=[]),
+              chart(rows=[], summary="only a summary", empty_text="none <here>")]
+    partial = Template(_CHART_PARTIAL)
+    section = Template("{% load insight %}{% chart_section chart %}")
+    with translation.override(language):
+        for one in charts:
+            for page in ({}, {"export_url": "/insight/x/export/"},
+                         {"export_url": "/insight/x/export/", "query": "branch=1&product=<2>"}):
+                before = partial.render(Context({"chart": one, **page}))
+                after = section.render(Context({"chart": one, **page}))
+                assert after == before, (one.summary, page)
+        full = section.render(Context({"chart": charts[0], "export_url": "/e/", "query": "a&b"}))
+    assert "&lt;b&gt;北一 &amp; Co&lt;/b&gt;" in full and "&lt;/script&gt;" in full
+    assert "\\u003Cb\\u003E" in full  # the chart's JSON, escaped for a script
+    assert full.count("<tr>") == 3 and "/e/k&lt;1&gt;.csv?a&amp;b" in full
