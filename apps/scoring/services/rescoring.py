@@ -26,8 +26,9 @@ from contextlib import nullcontext
 from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
+import psycopg
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DataError, close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,16 +156,73 @@ def _id_array(ids: list[int]) -> str:
     return "{" + ",".join(map(str, ids)) + "}"
 
 
+class _Extra:
+    """More cells the chunk read adds to each row (after the five of `_read_chunk`'s rows):
+    select-list SQL with its parameters, and the joins it needs."""
+
+    def __init__(self, select: str = "", params: tuple = (), joins: str = ""):
+        self.select, self.params, self.joins = select, list(params), joins
+
+
+_NO_EXTRA = _Extra()
+
+
+def _result_extra(version) -> _Extra:
+    """What the champion's chunk needs to COPY its results straight into the score results
+    (`_write_copy`): whether the (application, model, input) result exists already, and the
+    application's amount requested and its enterprise's annual revenue as exact decimal text
+    ("amount revenue", either empty when NULL) for the suggested limit. Both are scalar
+    subqueries, run per row by index (the result by its unique key, an application and its
+    enterprise by primary key): as a join or an EXISTS, the planner may hash a whole table for
+    a chunk's thousand rows (the results, when their statistics are older than the job's
+    first chunks)."""
+    return _Extra(
+        select=(", (SELECT true FROM scoring_scoreresult r WHERE r.application_id = "
+                "s.application_id AND r.model_version_id = %s AND r.input_hash = s.input_hash)"
+                ", (SELECT COALESCE(a.amount_requested::text, '') || ' ' || "
+                "COALESCE(e.annual_revenue::text, '') FROM applications_application a "
+                "JOIN parties_enterprise e ON e.id = a.enterprise_id "
+                "WHERE a.id = s.application_id)"),
+        params=[version.pk])
+
+
+def _limit_text(figures: str, share: Decimal, decline: bool) -> str:
+    """COPY text of a suggested limit from "amount revenue" (`_result_extra`): the rule of
+    `policy.recommend` and of `_write_postgresql`'s SQL — the smaller of the amount requested
+    and the grade's share of annual revenue, cut to cents, zero when declined, NULL without a
+    revenue — in exact decimals (28 digits hold any NUMERIC(18,2) times a share)."""
+    amount, _, revenue = figures.partition(" ")
+    if not revenue:
+        return "\\N"
+    if decline:
+        return "0"
+    cap = Decimal(revenue) * share
+    limit = cap if not amount else min(cap, Decimal(amount))
+    return str(limit.quantize(_CENT, ROUND_DOWN))
+
+
+def _fetch_binary(sql: str, params: list) -> list[tuple]:
+    """Rows in PostgreSQL's binary format: floats and ids as the driver's C loaders read
+    them, no text to parse (a quarter of a chunk read's time). Django's cursor binds on the
+    client and reads text only, so this one runs on the driver's connection."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
+
+
 def _chunk_from_fetched(fetched: list[tuple], kinds: dict[str, str]):
     """(rows, columns) from the chunk read's rows (id, application, input hash, red flags'
-    text, "odd categorical" flag, then one cell per model column), or None when the chunk
-    needs the portable path: a categorical cell of another JSON type, or a numeric text
-    numpy's `float()` refuses. Null or absent numeric cells become NaN, as numpy converts
-    None for a float array."""
+    text, "odd categorical" flag, then one cell per model column, then any extra cells), or
+    None when the chunk needs the portable path: a categorical cell of another JSON type, or a
+    numeric text numpy's `float()` refuses. Null or absent numeric cells become NaN, as numpy
+    converts None for a float array. Rows are `_read_chunk`'s with the values left out (None)
+    and the extra cells after them."""
     names = list(kinds)
     if any(r[4] for r in fetched):
         return None
-    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
+    width = 5 + len(names)
+    cells = list(zip(*fetched, strict=True))[5:width] if fetched else [()] * len(names)
     columns = {}
     for k, name in enumerate(names):
         if kinds[name] == NUMERIC:
@@ -174,11 +232,13 @@ def _chunk_from_fetched(fetched: list[tuple], kinds: dict[str, str]):
                 return None
         else:
             columns[name] = [None if v == "" else v for v in cells[k]]
-    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
+    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else [], *r[width:])
+            for r in fetched]
     return rows, columns
 
 
-def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
+def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str],
+                        extra: _Extra = _NO_EXTRA):
     """PostgreSQL: the chunk's model columns picked out of the snapshots by the database, in one
     query, instead of decoding 5,000 JSON documents in Python and picking their keys row by row
     (most of a chunk's Python time). The same columns as `records_to_columns` on `_read_chunk`'s
@@ -194,8 +254,8 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
       number, a boolean: `str()` of the decoded value would spell it differently) makes the
       query say so, and the chunk goes down the portable path.
 
-    Returns (rows, columns), rows as `_read_chunk`'s with the values left out (None), or None
-    when the chunk needs the portable path."""
+    Returns (rows, columns), rows as `_read_chunk`'s with the values left out (None) and
+    `extra`'s cells after them, or None when the chunk needs the portable path."""
     names = list(kinds)
     categorical = [n for n in names if kinds[n] != NUMERIC]
     odd = " OR ".join(["jsonb_typeof(s.values -> %s) NOT IN ('string', 'null')"]
@@ -205,21 +265,21 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
     # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
            f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false), "
-           + ", ".join(picks) +
-           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
+           + ", ".join(picks) + extra.select + " FROM scoring_featuresnapshot s" + extra.joins
+           + " WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
     try:
         # Inside a caller's transaction the refusal must not abort it: a savepoint there
         # (none otherwise: the read runs in autocommit, between the chunks' transactions).
-        with (transaction.atomic() if connection.in_atomic_block else nullcontext()), \
-                connection.cursor() as cursor:
-            cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
-            fetched = cursor.fetchall()
-    except DataError:
-        return _read_chunk_text(snapshot_ids, kinds)
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            fetched = _fetch_binary(sql, [*categorical, *names, *extra.params,
+                                          _id_array(snapshot_ids)])
+    except psycopg.DataError:
+        return _read_chunk_text(snapshot_ids, kinds, extra)
     return _chunk_from_fetched(fetched, kinds)
 
 
-def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
+def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str],
+                     extra: _Extra = _NO_EXTRA):
     """`_read_chunk_columns` for a chunk with a numeric value the database would not convert:
     each
     numeric value's text (`->>`) converted by numpy with Python's `float()`, as
@@ -232,11 +292,9 @@ def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
     # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
            f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false)"
-           + ", s.values ->> %s" * len(names) +
-           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
-        fetched = cursor.fetchall()
+           + ", s.values ->> %s" * len(names) + extra.select + " FROM scoring_featuresnapshot s"
+           + extra.joins + " WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
+    fetched = _fetch_binary(sql, [*categorical, *names, *extra.params, _id_array(snapshot_ids)])
     return _chunk_from_fetched(fetched, kinds)
 
 
@@ -374,6 +432,59 @@ def _write_postgresql(scored: dict, *, job, version, policy, reasons: _ReasonTex
     return created
 
 
+_RESULT_COLUMNS = ("application_id, snapshot_id, input_hash, probability, score, grade, "
+                   "reasons, recommendation, knockouts, suggested_limit, price_band, "
+                   "model_version_id, policy_id, trigger, job_id, created_at")
+
+
+def _write_copy(scored: dict, *, job, version, policy, reasons: _ReasonText) -> int:
+    """The champion's chunk COPYed straight into the score results (no temporary table, no
+    INSERT … SELECT: PostgreSQL writes the rows a page at a time), for a chunk read with
+    `_result_extra`: rows whose result exists already are left out (what ON CONFLICT DO
+    NOTHING did), and each row's limit is its grade's, computed by that read (zero when the
+    advice is to decline). A result of the same key written after the read (a single score
+    of the same input) makes the COPY fail with a unique violation: the caller then writes the
+    chunk again through `_write_postgresql`, in a new transaction. Returns the rows written."""
+    shares = {g: Decimal(str(policy.document["limits"][g]["revenue_share"]))
+              for g, _ in policy.document["grades"]}
+    limits: dict = {}
+    tail = (f"\t{version.pk:d}\t{policy.pk:d}\t{_copy_text(ScoreTrigger.RESCORING)}\t{job.pk:d}"
+            f"\t{timezone.now().isoformat()}\n")
+    texts: dict = {}
+
+    def text(value: str) -> str:
+        out = texts.get(value)
+        if out is None:
+            out = texts[value] = _copy_text(value)
+        return out
+
+    reason_texts: dict = {}
+    lines = []
+    probability, score, grade = scored["probability"], scored["score"], scored["grade"]
+    advice, knockouts, band = scored["recommendation"], scored["knockouts"], scored["band"]
+    for i, row in enumerate(scored["rows"]):
+        if row[5]:  # scored before: (application, model, input) is there already
+            continue
+        key = (tuple(scored["reasons"][i]), tuple(scored["bins"][i]))
+        why = reason_texts.get(key)
+        if why is None:
+            why = reason_texts[key] = _copy_text(reasons.row_json(*key))
+        key = (row[6], grade[i], advice[i] == "decline")
+        limit = limits.get(key)
+        if limit is None:
+            limit = limits[key] = _limit_text(row[6], shares[grade[i]], key[2])
+        knocked = knockouts[i]
+        lines.append(f"{row[1]:d}\t{row[0]:d}\t{_copy_text(row[2])}\t{probability[i]!r}\t"
+                     f"{score[i]!r}\t{text(grade[i])}\t{why}\t{text(advice[i])}\t"
+                     f"{_copy_text(json.dumps(knocked)) if knocked else '[]'}\t{limit}\t"
+                     f"{text(band[i])}" + tail)
+    if lines:
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY scoring_scoreresult ({_RESULT_COLUMNS}) FROM STDIN") as copy:
+            copy.write("".join(lines))
+    return len(lines)
+
+
 def _write_orm(scored: dict, *, job, version, policy, reasons: _ReasonText) -> int:
     """The portable path (SQLite, local runs): limits in Python through `policy.recommend`'s
     rule, bulk insert ignoring conflicts."""
@@ -473,6 +584,41 @@ def _progress(job, rows: int, created: int, *, asynchronous: bool) -> None:
                                                   created=F("created") + created)
 
 
+def _write_chunk(n: int, scored: dict, *, job, version, policy, reasons, write,
+                 own: bool) -> None:
+    """One chunk's transaction: its results, the job's progress and the chunk's audit event
+    (`own`: a transaction of the job's own, whose commit may be asynchronous)."""
+    rows = scored["rows"]
+    with transaction.atomic():
+        created = write(scored, job=job, version=version, policy=policy, reasons=reasons)
+        _progress(job, len(rows), created, asynchronous=own)
+        # The audit lock comes last: taken just before commit, held only for the append.
+        audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
+            "chunk": n, "model_version": version.version, "policy_version": policy.version,
+            "count": len(rows), "created": created, "application_ids": [r[1] for r in rows]})
+
+
+def _store_chunk(n: int, scored: dict, *, job, version, policy, reasons, write,
+                 own: bool) -> None:
+    """Write a scored chunk: by COPY straight into the results when its read brought what
+    that needs (`_result_extra`, in a transaction of the job's own), else by `write`. A result
+    of one of the chunk's keys written after the read (a single score of the same input)
+    fails the COPY with a unique violation: the chunk's transaction is rolled back whole and
+    the chunk written again by `write`, which skips what exists."""
+    rows = scored["rows"]
+    direct = own and write is _write_postgresql and bool(rows) and len(rows[0]) > 5
+    try:
+        _write_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                     write=_write_copy if direct else write, own=own)
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # The COPY runs on the driver's cursor: its error comes unwrapped.
+        if not direct or "23505" not in (getattr(exc, "sqlstate", None),
+                                         getattr(exc.__cause__, "sqlstate", None)):
+            raise
+        _write_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                     write=write, own=own)
+
+
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
@@ -497,26 +643,22 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         model = model_of(version)
         reasons = _ReasonText(model)
         write = _writer(version)
+        # The champion's chunks in transactions of the job's own go straight into the results
+        # by COPY (`_write_copy`); the read then also says which exist and computes the limits.
+        extra = (_result_extra(version) if write is _write_postgresql else _NO_EXTRA)
         recycle_at = time.monotonic() + _RECYCLE_SECONDS
         for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
             chunk = snapshot_ids[start:start + job.chunk_size]
+            own = not connection.in_atomic_block
             # Read and scored before the write transaction: snapshots are never changed once
             # stored (only their spec label on a re-store of the same input), so the
             # transaction holds only the writes, the progress and the audit event.
-            typed = (_read_chunk_columns(chunk, model.feature_kinds)
+            typed = (_read_chunk_columns(chunk, model.feature_kinds, extra if own else _NO_EXTRA)
                      if connection.vendor == "postgresql" else None)
             rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
             scored = _score_chunk(rows, policy.document, model, reasons, columns)
-            own = not connection.in_atomic_block
-            with transaction.atomic():
-                created = write(scored, job=job, version=version, policy=policy,
-                                reasons=reasons)
-                _progress(job, len(rows), created, asynchronous=own)
-                # The audit lock comes last: taken just before commit, held only for the append.
-                audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
-                    "chunk": n, "model_version": version.version,
-                    "policy_version": policy.version, "count": len(rows),
-                    "created": created, "application_ids": [r[1] for r in rows]})
+            _store_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                         write=write, own=own)
             # A caller's transaction keeps its connection; otherwise one past its age (or
             # broken) is replaced, checked every few seconds rather than every chunk: each
             # check costs the next query a health-check round trip.
