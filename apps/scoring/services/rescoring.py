@@ -23,6 +23,7 @@ import gc
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from decimal import ROUND_DOWN, Decimal
 
@@ -661,6 +662,42 @@ def _old_objects_frozen():
         gc.unfreeze()
 
 
+@contextmanager
+def _chunk_reader(kinds: dict[str, str], extra: _Extra, *, ahead: bool):
+    """`read(chunk, following)`: the chunk's (rows, columns) as `_read_chunk_columns` reads them
+    (None on SQLite or when the chunk needs the portable path). `ahead` (PostgreSQL, the job's
+    chunks in transactions of their own): the following chunk is read meanwhile on a
+    connection of a thread of its own (Django's connections are per thread), so the database
+    works on it while this process scores and writes the current one. The reads are plain
+    autocommit SELECTs of stored snapshots, which never change; a result the write of the
+    current chunk adds is of another application (the chunks are disjoint). Inside a caller's
+    transaction the reads stay on its connection, which sees what it has not committed."""
+    if connection.vendor != "postgresql":
+        yield lambda chunk, following: None
+        return
+    if not ahead:
+        yield lambda chunk, following: _read_chunk_columns(chunk, kinds, extra)
+        return
+    pending: dict = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader:
+
+        def read(chunk, following):
+            future = pending.pop(chunk[0], None)
+            typed = (future.result() if future is not None
+                     else _read_chunk_columns(chunk, kinds, extra))
+            if following:
+                pending[following[0]] = reader.submit(_read_chunk_columns, following, kinds,
+                                                      extra)
+            return typed
+
+        try:
+            yield read
+        finally:
+            for future in pending.values():
+                future.cancel()
+            reader.submit(lambda: connection.close()).result()  # the thread's own
+
+
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
@@ -689,16 +726,16 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         # by COPY (`_write_copy`); the read then also says which exist and computes the limits.
         extra = (_result_extra(version) if write is _write_postgresql else _NO_EXTRA)
         recycle_at = time.monotonic() + _RECYCLE_SECONDS
-        with _old_objects_frozen():
-            for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
-                chunk = snapshot_ids[start:start + job.chunk_size]
-                own = not connection.in_atomic_block
-                # Read and scored before the write transaction: snapshots are never changed once
-                # stored (only their spec label on a re-store of the same input), so the
+        chunks = [snapshot_ids[start:start + job.chunk_size]
+                  for start in range(0, len(snapshot_ids), job.chunk_size)]
+        own = not connection.in_atomic_block
+        with _old_objects_frozen(), _chunk_reader(model.feature_kinds, extra if own else
+                                                  _NO_EXTRA, ahead=own) as read:
+            for n, chunk in enumerate(chunks, start=1):
+                # Read and scored before the write transaction: snapshots are never changed
+                # once stored (only their spec label on a re-store of the same input), so the
                 # transaction holds only the writes, the progress and the audit event.
-                typed = (_read_chunk_columns(chunk, model.feature_kinds,
-                                             extra if own else _NO_EXTRA)
-                         if connection.vendor == "postgresql" else None)
+                typed = read(chunk, chunks[n] if n < len(chunks) else None)
                 rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
                 scored = _score_chunk(rows, policy.document, model, reasons, columns)
                 _store_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
@@ -706,7 +743,7 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
                 # A caller's transaction keeps its connection; otherwise one past its age (or
                 # broken) is replaced, checked every few seconds rather than every chunk: each
                 # check costs the next query a health-check round trip.
-                if not connection.in_atomic_block and time.monotonic() >= recycle_at:
+                if own and time.monotonic() >= recycle_at:
                     close_old_connections()
                     recycle_at = time.monotonic() + _RECYCLE_SECONDS
     except Exception as exc:
