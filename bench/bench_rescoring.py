@@ -4,12 +4,13 @@ same data in the same run (target: within 3x, CONVENTIONS §8).
   * raw: one query reading every application's latest feature snapshot, the model's array
     prediction, and COPY of (application, probability, score, grade) into a bare table;
   * full: `services.rescoring_run` — the job as its one Celery task runs it: portfolio query,
-    chunks of `--chunk` rows (the shipped 1,000: read the snapshots' model columns, predict in
-    arrays with reason codes, the decision policy vectorised — grade, knock-outs, price band —,
-    then in one transaction per chunk COPY into a temporary table and INSERT … ON CONFLICT DO
-    NOTHING into score results with the limits computed in SQL, progress, and one hash-chained
-    audit event with the chunk's application ids). Several sizes (`--chunk 1000,5000,10000`)
-    run the job once each on the same rows, the previous job's results deleted in between.
+    chunks of `--chunk` rows (the shipped 1,000: read the snapshots' model columns with which
+    results exist and the figures of the limit — the next chunk's read sent from a reader
+    thread meanwhile —, predict in arrays with reason codes, the decision policy vectorised —
+    grade, knock-outs, price band, limit —, then in one transaction per chunk COPY straight
+    into score results, progress, and one hash-chained audit event with the chunk's
+    application ids). Several sizes (`--chunk 1000,5000,10000`) run the job once each on the
+    same rows, the previous job's results deleted in between.
 
 Not like for like on one step: the job picks each feature's value out of the snapshot in SQL
 (`->>`, numbers converted to float8 there) where this raw script decodes whole JSON documents

@@ -256,12 +256,15 @@ class ScoreResult(models.Model):
     sweeper re-send, finds the result already there and writes nothing (CONVENTIONS §4).
     """
 
+    # Application, model version, snapshot, policy and job: on PostgreSQL checked once per
+    # statement by triggers, not per row by constraints (migrations
+    # 0010_score_result_set_based_keys: a re-score chunk's commit spent more on 25,000 row
+    # checks than on its insert; 0012_score_result_keys_by_snapshot: the application as the
+    # snapshot's own, whose foreign key keeps it).
     application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("application"),
-                                    db_index=False)  # led by scoring_result_idempotent
-    # Model version, snapshot, policy and job: on PostgreSQL checked once per statement by
-    # triggers, not per row by constraints (migration 0010_score_result_set_based_keys: a
-    # re-score chunk's commit spent more on 25,000 row checks than on its insert).
+                                    db_index=False,  # led by scoring_result_idempotent
+                                    db_constraint=False)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
                                       related_name="scores", verbose_name=_("model version"),
                                       db_index=False,  # rarely searched by: see Meta

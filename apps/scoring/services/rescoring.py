@@ -19,15 +19,18 @@ what is missing. Progress (done / total) is written after each chunk for the job
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
-from contextlib import nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
+import psycopg
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DataError, close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,7 +115,7 @@ class _ReasonText:
     scorecard picks from the same few dozen, so no row builds or encodes its own."""
 
     def __init__(self, model):
-        self.model, self.cache, self.text = model, {}, {}
+        self.model, self.cache, self.text, self.copied = model, {}, {}, {}
         if isinstance(model, Scorecard):
             table = model.points_table()
             for j, f in enumerate(model.features):
@@ -131,6 +134,15 @@ class _ReasonText:
     def row_json(self, features, bins) -> str:
         return "[" + ",".join(self.text[(j, b)] for j, b in zip(features, bins, strict=True)
                               if j >= 0) + "]"
+
+    def row_copy_text(self, features: list, bins: list) -> str:
+        """`row_json` as a COPY text field, kept for the job: the same (feature, bin) choices
+        recur across chunks."""
+        key = (*features, *bins)
+        out = self.copied.get(key)
+        if out is None:
+            out = self.copied[key] = _copy_text(self.row_json(features, bins))
+        return out
 
 
 def _read_chunk(snapshot_ids: list[int]) -> list[tuple]:
@@ -155,16 +167,73 @@ def _id_array(ids: list[int]) -> str:
     return "{" + ",".join(map(str, ids)) + "}"
 
 
+class _Extra:
+    """More cells the chunk read adds to each row (after the five of `_read_chunk`'s rows):
+    select-list SQL with its parameters, and the joins it needs."""
+
+    def __init__(self, select: str = "", params: tuple = (), joins: str = ""):
+        self.select, self.params, self.joins = select, list(params), joins
+
+
+_NO_EXTRA = _Extra()
+
+
+def _result_extra(version) -> _Extra:
+    """What the champion's chunk needs to COPY its results straight into the score results
+    (`_write_copy`): whether the (application, model, input) result exists already, and the
+    application's amount requested and its enterprise's annual revenue as exact decimal text
+    ("amount revenue", either empty when NULL) for the suggested limit. Both are scalar
+    subqueries, run per row by index (the result by its unique key, an application and its
+    enterprise by primary key): as a join or an EXISTS, the planner may hash a whole table for
+    a chunk's thousand rows (the results, when their statistics are older than the job's
+    first chunks)."""
+    return _Extra(
+        select=(", (SELECT true FROM scoring_scoreresult r WHERE r.application_id = "
+                "s.application_id AND r.model_version_id = %s AND r.input_hash = s.input_hash)"
+                ", (SELECT COALESCE(a.amount_requested::text, '') || ' ' || "
+                "COALESCE(e.annual_revenue::text, '') FROM applications_application a "
+                "JOIN parties_enterprise e ON e.id = a.enterprise_id "
+                "WHERE a.id = s.application_id)"),
+        params=[version.pk])
+
+
+def _limit_text(figures: str, share: Decimal, decline: bool) -> str:
+    """COPY text of a suggested limit from "amount revenue" (`_result_extra`): the rule of
+    `policy.recommend` and of `_write_postgresql`'s SQL — the smaller of the amount requested
+    and the grade's share of annual revenue, cut to cents, zero when declined, NULL without a
+    revenue — in exact decimals (28 digits hold any NUMERIC(18,2) times a share)."""
+    amount, _, revenue = figures.partition(" ")
+    if not revenue:
+        return "\\N"
+    if decline:
+        return "0"
+    cap = Decimal(revenue) * share
+    limit = cap if not amount else min(cap, Decimal(amount))
+    return str(limit.quantize(_CENT, ROUND_DOWN))
+
+
+def _fetch_binary(sql: str, params: list) -> list[tuple]:
+    """Rows in PostgreSQL's binary format: floats and ids as the driver's C loaders read
+    them, no text to parse (a quarter of a chunk read's time). Django's cursor binds on the
+    client and reads text only, so this one runs on the driver's connection."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
+
+
 def _chunk_from_fetched(fetched: list[tuple], kinds: dict[str, str]):
     """(rows, columns) from the chunk read's rows (id, application, input hash, red flags'
-    text, "odd categorical" flag, then one cell per model column), or None when the chunk
-    needs the portable path: a categorical cell of another JSON type, or a numeric text
-    numpy's `float()` refuses. Null or absent numeric cells become NaN, as numpy converts
-    None for a float array."""
+    text, "odd categorical" flag, then one cell per model column, then any extra cells), or
+    None when the chunk needs the portable path: a categorical cell of another JSON type, or a
+    numeric text numpy's `float()` refuses. Null or absent numeric cells become NaN, as numpy
+    converts None for a float array. Rows are `_read_chunk`'s with the values left out (None)
+    and the extra cells after them."""
     names = list(kinds)
     if any(r[4] for r in fetched):
         return None
-    cells = list(zip(*fetched, strict=True))[5:] if fetched else [()] * len(names)
+    width = 5 + len(names)
+    cells = list(zip(*fetched, strict=True))[5:width] if fetched else [()] * len(names)
     columns = {}
     for k, name in enumerate(names):
         if kinds[name] == NUMERIC:
@@ -174,11 +243,13 @@ def _chunk_from_fetched(fetched: list[tuple], kinds: dict[str, str]):
                 return None
         else:
             columns[name] = [None if v == "" else v for v in cells[k]]
-    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else []) for r in fetched]
+    rows = [(r[0], r[1], r[2], None, json.loads(r[3]) if r[3] else [], *r[width:])
+            for r in fetched]
     return rows, columns
 
 
-def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
+def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str],
+                        extra: _Extra = _NO_EXTRA):
     """PostgreSQL: the chunk's model columns picked out of the snapshots by the database, in one
     query, instead of decoding 5,000 JSON documents in Python and picking their keys row by row
     (most of a chunk's Python time). The same columns as `records_to_columns` on `_read_chunk`'s
@@ -194,8 +265,8 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
       number, a boolean: `str()` of the decoded value would spell it differently) makes the
       query say so, and the chunk goes down the portable path.
 
-    Returns (rows, columns), rows as `_read_chunk`'s with the values left out (None), or None
-    when the chunk needs the portable path."""
+    Returns (rows, columns), rows as `_read_chunk`'s with the values left out (None) and
+    `extra`'s cells after them, or None when the chunk needs the portable path."""
     names = list(kinds)
     categorical = [n for n in names if kinds[n] != NUMERIC]
     odd = " OR ".join(["jsonb_typeof(s.values -> %s) NOT IN ('string', 'null')"]
@@ -205,21 +276,21 @@ def _read_chunk_columns(snapshot_ids: list[int], kinds: dict[str, str]):
     # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
            f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false), "
-           + ", ".join(picks) +
-           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
+           + ", ".join(picks) + extra.select + " FROM scoring_featuresnapshot s" + extra.joins
+           + " WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
     try:
         # Inside a caller's transaction the refusal must not abort it: a savepoint there
         # (none otherwise: the read runs in autocommit, between the chunks' transactions).
-        with (transaction.atomic() if connection.in_atomic_block else nullcontext()), \
-                connection.cursor() as cursor:
-            cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
-            fetched = cursor.fetchall()
-    except DataError:
-        return _read_chunk_text(snapshot_ids, kinds)
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            fetched = _fetch_binary(sql, [*categorical, *names, *extra.params,
+                                          _id_array(snapshot_ids)])
+    except psycopg.DataError:
+        return _read_chunk_text(snapshot_ids, kinds, extra)
     return _chunk_from_fetched(fetched, kinds)
 
 
-def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
+def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str],
+                     extra: _Extra = _NO_EXTRA):
     """`_read_chunk_columns` for a chunk with a numeric value the database would not convert:
     each
     numeric value's text (`->>`) converted by numpy with Python's `float()`, as
@@ -232,11 +303,9 @@ def _read_chunk_text(snapshot_ids: list[int], kinds: dict[str, str]):
     # Only placeholders are joined into the text; feature names are bound parameters.
     sql = ("SELECT s.id, s.application_id, s.input_hash, "  # noqa: S608
            f"NULLIF(s.red_flag_codes, '[]'::jsonb)::text, COALESCE({odd}, false)"
-           + ", s.values ->> %s" * len(names) +
-           " FROM scoring_featuresnapshot s WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*categorical, *names, _id_array(snapshot_ids)])
-        fetched = cursor.fetchall()
+           + ", s.values ->> %s" * len(names) + extra.select + " FROM scoring_featuresnapshot s"
+           + extra.joins + " WHERE s.id = ANY(%s::bigint[]) ORDER BY s.id")
+    fetched = _fetch_binary(sql, [*categorical, *names, *extra.params, _id_array(snapshot_ids)])
     return _chunk_from_fetched(fetched, kinds)
 
 
@@ -257,15 +326,26 @@ def _score_chunk(rows: list[tuple], document: dict, model, reasons: _ReasonText,
         strictness = np.where(hits[:, j], np.maximum(
             strictness, _STRICTNESS[rule.get("recommendation", "decline")]), strictness)
     names = {v: str(k) for k, v in _STRICTNESS.items()}
-    hit_rows = set(np.flatnonzero(hits.any(axis=1)).tolist()) if hits.shape[1] else set()
+    # The rules each row hit, one list per distinct pattern of hits (a few per chunk), shared
+    # by the rows with that pattern: nothing changes them once built.
+    knockouts: list = [[] for _ in range(len(rows))]
+    if hits.shape[1]:
+        patterns: dict = {}
+        for i, hit in zip(np.flatnonzero(hits.any(axis=1)).tolist(),
+                          hits[hits.any(axis=1)].tolist(), strict=True):
+            key = tuple(hit)
+            found = patterns.get(key)
+            if found is None:
+                found = patterns[key] = [{"code": rules[j]["code"]}
+                                         for j, on in enumerate(hit) if on]
+            knockouts[i] = found
     features, bins = pred.reason_feature.tolist(), pred.reason_bin.tolist()
     return {
         "rows": rows, "probability": pred.probability.tolist(), "score": pred.score.tolist(),
         "grade": [grades[g] for g in grade_idx.tolist()],
         "recommendation": [names[s] for s in strictness.tolist()],
         "reasons": features, "bins": bins,
-        "knockouts": [[{"code": rules[j]["code"]} for j in np.flatnonzero(hits[i])]
-                      if i in hit_rows else [] for i in range(len(rows))],
+        "knockouts": knockouts,
         "band": [document["limits"][grades[g]].get("price_band", "")
                  for g in grade_idx.tolist()],
     }
@@ -374,6 +454,62 @@ def _write_postgresql(scored: dict, *, job, version, policy, reasons: _ReasonTex
     return created
 
 
+_RESULT_COLUMNS = ("application_id, snapshot_id, input_hash, probability, score, grade, "
+                   "reasons, recommendation, knockouts, suggested_limit, price_band, "
+                   "model_version_id, policy_id, trigger, job_id, created_at")
+
+
+def _write_copy(scored: dict, *, job, version, policy, reasons: _ReasonText) -> int:
+    """The champion's chunk COPYed straight into the score results (no temporary table, no
+    INSERT … SELECT: PostgreSQL writes the rows a page at a time), for a chunk read with
+    `_result_extra`: rows whose result exists already are left out (what ON CONFLICT DO
+    NOTHING did), and each row's limit is its grade's, computed by that read (zero when the
+    advice is to decline). A result of the same key written after the read (a single score
+    of the same input) makes the COPY fail with a unique violation: the caller then writes the
+    chunk again through `_write_postgresql`, in a new transaction. Returns the rows written."""
+    shares = {g: Decimal(str(policy.document["limits"][g]["revenue_share"]))
+              for g, _ in policy.document["grades"]}
+    limits: dict = {}
+    tail = (f"\t{version.pk:d}\t{policy.pk:d}\t{_copy_text(ScoreTrigger.RESCORING)}\t{job.pk:d}"
+            f"\t{timezone.now().isoformat()}\n")
+    texts: dict = {}
+
+    def text(value: str) -> str:
+        out = texts.get(value)
+        if out is None:
+            out = texts[value] = _copy_text(value)
+        return out
+
+    hit_texts: dict = {}
+    lines = []
+    probability, score, grade = scored["probability"], scored["score"], scored["grade"]
+    advice, knockouts, band = scored["recommendation"], scored["knockouts"], scored["band"]
+    for i, row in enumerate(scored["rows"]):
+        if row[5]:  # scored before: (application, model, input) is there already
+            continue
+        why = reasons.row_copy_text(scored["reasons"][i], scored["bins"][i])
+        key = (row[6], grade[i], advice[i] == "decline")
+        limit = limits.get(key)
+        if limit is None:
+            limit = limits[key] = _limit_text(row[6], shares[grade[i]], key[2])
+        knocked = knockouts[i]
+        if knocked:
+            codes = tuple(k["code"] for k in knocked)
+            knocked = hit_texts.get(codes)
+            if knocked is None:
+                knocked = hit_texts[codes] = _copy_text(json.dumps(knockouts[i]))
+        else:
+            knocked = "[]"
+        lines.append(f"{row[1]:d}\t{row[0]:d}\t{_copy_text(row[2])}\t{probability[i]!r}\t"
+                     f"{score[i]!r}\t{text(grade[i])}\t{why}\t{text(advice[i])}\t"
+                     f"{knocked}\t{limit}\t{text(band[i])}" + tail)
+    if lines:
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY scoring_scoreresult ({_RESULT_COLUMNS}) FROM STDIN") as copy:
+            copy.write("".join(lines))
+    return len(lines)
+
+
 def _write_orm(scored: dict, *, job, version, policy, reasons: _ReasonText) -> int:
     """The portable path (SQLite, local runs): limits in Python through `policy.recommend`'s
     rule, bulk insert ignoring conflicts."""
@@ -473,6 +609,95 @@ def _progress(job, rows: int, created: int, *, asynchronous: bool) -> None:
                                                   created=F("created") + created)
 
 
+def _write_chunk(n: int, scored: dict, *, job, version, policy, reasons, write,
+                 own: bool) -> None:
+    """One chunk's transaction: its results, the job's progress and the chunk's audit event
+    (`own`: a transaction of the job's own, whose commit may be asynchronous)."""
+    rows = scored["rows"]
+    with transaction.atomic():
+        created = write(scored, job=job, version=version, policy=policy, reasons=reasons)
+        _progress(job, len(rows), created, asynchronous=own)
+        # The audit lock comes last: taken just before commit, held only for the append.
+        audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
+            "chunk": n, "model_version": version.version, "policy_version": policy.version,
+            "count": len(rows), "created": created, "application_ids": [r[1] for r in rows]})
+
+
+def _store_chunk(n: int, scored: dict, *, job, version, policy, reasons, write,
+                 own: bool) -> None:
+    """Write a scored chunk: by COPY straight into the results when its read brought what
+    that needs (`_result_extra`, in a transaction of the job's own), else by `write`. A result
+    of one of the chunk's keys written after the read (a single score of the same input)
+    fails the COPY with a unique violation: the chunk's transaction is rolled back whole and
+    the chunk written again by `write`, which skips what exists."""
+    rows = scored["rows"]
+    direct = own and write is _write_postgresql and bool(rows) and len(rows[0]) > 5
+    try:
+        _write_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                     write=_write_copy if direct else write, own=own)
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # The COPY runs on the driver's cursor: its error comes unwrapped.
+        if not direct or "23505" not in (getattr(exc, "sqlstate", None),
+                                         getattr(exc.__cause__, "sqlstate", None)):
+            raise
+        _write_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                     write=write, own=own)
+
+
+@contextmanager
+def _old_objects_frozen():
+    """The process's objects from before the job left out of the garbage collector's full
+    passes while it runs (`gc.freeze`), and put back after. Each chunk allocates thousands of
+    containers, so the collector runs its full pass a few times a job, each over every object
+    of the worker (~200,000: Django, the model, the portfolio's ids): ~0.1 s each, a tenth of
+    a 100,000-row job on a 2-CPU machine. The chunks' own garbage is still collected. Not when
+    something else froze objects already (its own unfreeze is its to make)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def _chunk_reader(kinds: dict[str, str], extra: _Extra, *, ahead: bool):
+    """`read(chunk, following)`: the chunk's (rows, columns) as `_read_chunk_columns` reads them
+    (None on SQLite or when the chunk needs the portable path). `ahead` (PostgreSQL, the job's
+    chunks in transactions of their own): the following chunk is read meanwhile on a
+    connection of a thread of its own (Django's connections are per thread), so the database
+    works on it while this process scores and writes the current one. The reads are plain
+    autocommit SELECTs of stored snapshots, which never change; a result the write of the
+    current chunk adds is of another application (the chunks are disjoint). Inside a caller's
+    transaction the reads stay on its connection, which sees what it has not committed."""
+    if connection.vendor != "postgresql":
+        yield lambda chunk, following: None
+        return
+    if not ahead:
+        yield lambda chunk, following: _read_chunk_columns(chunk, kinds, extra)
+        return
+    pending: dict = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader:
+
+        def read(chunk, following):
+            future = pending.pop(chunk[0], None)
+            typed = (future.result() if future is not None
+                     else _read_chunk_columns(chunk, kinds, extra))
+            if following:
+                pending[following[0]] = reader.submit(_read_chunk_columns, following, kinds,
+                                                      extra)
+            return typed
+
+        try:
+            yield read
+        finally:
+            for future in pending.values():
+                future.cancel()
+            reader.submit(lambda: connection.close()).result()  # the thread's own
+
+
 def rescoring_run(*, job_id: int) -> RescoringJob:
     """Run a queued job to the end (called by its one Celery task)."""
     with transaction.atomic():
@@ -497,32 +722,30 @@ def rescoring_run(*, job_id: int) -> RescoringJob:
         model = model_of(version)
         reasons = _ReasonText(model)
         write = _writer(version)
+        # The champion's chunks in transactions of the job's own go straight into the results
+        # by COPY (`_write_copy`); the read then also says which exist and computes the limits.
+        extra = (_result_extra(version) if write is _write_postgresql else _NO_EXTRA)
         recycle_at = time.monotonic() + _RECYCLE_SECONDS
-        for n, start in enumerate(range(0, len(snapshot_ids), job.chunk_size), start=1):
-            chunk = snapshot_ids[start:start + job.chunk_size]
-            # Read and scored before the write transaction: snapshots are never changed once
-            # stored (only their spec label on a re-store of the same input), so the
-            # transaction holds only the writes, the progress and the audit event.
-            typed = (_read_chunk_columns(chunk, model.feature_kinds)
-                     if connection.vendor == "postgresql" else None)
-            rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
-            scored = _score_chunk(rows, policy.document, model, reasons, columns)
-            own = not connection.in_atomic_block
-            with transaction.atomic():
-                created = write(scored, job=job, version=version, policy=policy,
-                                reasons=reasons)
-                _progress(job, len(rows), created, asynchronous=own)
-                # The audit lock comes last: taken just before commit, held only for the append.
-                audit_record(action="score.rescored_chunk", actor=None, subject=job, payload={
-                    "chunk": n, "model_version": version.version,
-                    "policy_version": policy.version, "count": len(rows),
-                    "created": created, "application_ids": [r[1] for r in rows]})
-            # A caller's transaction keeps its connection; otherwise one past its age (or
-            # broken) is replaced, checked every few seconds rather than every chunk: each
-            # check costs the next query a health-check round trip.
-            if not connection.in_atomic_block and time.monotonic() >= recycle_at:
-                close_old_connections()
-                recycle_at = time.monotonic() + _RECYCLE_SECONDS
+        chunks = [snapshot_ids[start:start + job.chunk_size]
+                  for start in range(0, len(snapshot_ids), job.chunk_size)]
+        own = not connection.in_atomic_block
+        with _old_objects_frozen(), _chunk_reader(model.feature_kinds, extra if own else
+                                                  _NO_EXTRA, ahead=own) as read:
+            for n, chunk in enumerate(chunks, start=1):
+                # Read and scored before the write transaction: snapshots are never changed
+                # once stored (only their spec label on a re-store of the same input), so the
+                # transaction holds only the writes, the progress and the audit event.
+                typed = read(chunk, chunks[n] if n < len(chunks) else None)
+                rows, columns = typed if typed is not None else (_read_chunk(chunk), None)
+                scored = _score_chunk(rows, policy.document, model, reasons, columns)
+                _store_chunk(n, scored, job=job, version=version, policy=policy, reasons=reasons,
+                             write=write, own=own)
+                # A caller's transaction keeps its connection; otherwise one past its age (or
+                # broken) is replaced, checked every few seconds rather than every chunk: each
+                # check costs the next query a health-check round trip.
+                if own and time.monotonic() >= recycle_at:
+                    close_old_connections()
+                    recycle_at = time.monotonic() + _RECYCLE_SECONDS
     except Exception as exc:
         with transaction.atomic():
             job = RescoringJob.objects.select_for_update(no_key=True).get(pk=job_id)
