@@ -95,7 +95,6 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_po
     _inspection(world.loan(dpd=95), due_days_ago=3)
     kept_sql._kept.clear()
     today = timezone.localdate()
-    as_of = timezone.now() - dt.timedelta(minutes=5)
     for viewer in viewers:
         for everyone in (True, False):
             kept = kept_sql.compiled("officers", viewer, lambda s, e=everyone: scorecard._reads(
@@ -116,10 +115,10 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_po
             officer = None if everyone else viewer.pk
             changed = kept_sql.compiled(
                 "officer_volume", viewer, lambda s, b=branches, o=officer: {"changed": _changed(
-                    s.at, None if b is None else visible_branch_ids(viewer=s.viewer),
+                    None if b is None else visible_branch_ids(viewer=s.viewer),
                     None if o is None else s.viewer.pk)},
-                days=[], at=as_of, extra=(branches is None, officer is None))["changed"]
-            fresh = _changed(as_of, branches, officer)
+                days=[], extra=(branches is None, officer is None))["changed"]
+            fresh = _changed(branches, officer)
             assert changed[0] == fresh[0]
             assert Counter(map(repr, changed[1])) == Counter(map(repr, fresh[1]))
     assert len(kept_sql._kept) < len(viewers) * 3
