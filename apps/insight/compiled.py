@@ -172,31 +172,50 @@ def batch(found: dict[str, tuple[str, list] | None],
     out: dict[str, list[dict]] = {part: [] for part in found}
     if not parts:
         return out
-    statements: list = []
-    at: list[int] = []  # each part's position among the statements sent
-    for part in parts:
-        fixed = part in fixed_order and connection.vendor == "postgresql"
-        if fixed:
-            statements += FIXED_ORDER
-        at.append(len(statements))
-        statements.append(found[part])
-        if fixed:
-            statements += FREE_ORDER
     names: list[list[str]] = []
-    sent = send_statements(statements, names=names)
-    for part, i in zip(parts, at, strict=True):
-        out[part] = [dict(zip(names[i], row, strict=True)) for row in sent[i]]
+    sent = send_planned([(found[part], part in fixed_order) for part in parts], names=names)
+    for part, columns, part_rows in zip(parts, names, sent, strict=True):
+        out[part] = [dict(zip(columns, row, strict=True)) for row in part_rows]
     return out
+
+
+def send_planned(statements: list[tuple[tuple[str, list], bool]], *,
+                 names: list | None = None) -> list[list[tuple]]:
+    """The driver's rows of each (statement, fixed), in one round trip on PostgreSQL
+    (`send_statements`); a fixed one is planned in the join order its SQL writes, between
+    FIXED_ORDER and FREE_ORDER (PostgreSQL only: elsewhere each runs as it is). `names`: a
+    list to receive each statement's column names."""
+    if connection.vendor != "postgresql":  # one by one (SQLite under `make run`)
+        found = []
+        with connection.cursor() as cursor:
+            for (sql, params), _fixed in statements:
+                cursor.execute(sql, params)
+                if names is not None:
+                    names.append([column[0] for column in cursor.description or ()])
+                found.append(cursor.fetchall() if cursor.description else [])
+        return found
+    sending: list = []
+    at: list[int] = []  # each statement's position among those sent
+    for statement, fixed in statements:
+        if fixed:
+            sending += FIXED_ORDER
+        at.append(len(sending))
+        sending.append(statement)
+        if fixed:
+            sending += FREE_ORDER
+    if not sending:
+        return []
+    sent_names: list[list[str]] = []
+    sent = send_statements(sending, names=sent_names)
+    if names is not None:
+        names += [sent_names[i] for i in at]
+    return [sent[i] for i in at]
 
 
 def fixed_order_rows(sql: str, params: list) -> list[tuple]:
     """The rows of one statement planned in the join order its SQL writes (FIXED_ORDER
-    above), the settings sent with it in one round trip; on PostgreSQL, else as it is."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    return send_statements([*FIXED_ORDER, (sql, params), *FREE_ORDER])[len(FIXED_ORDER)]
+    above) on PostgreSQL, the settings sent with it in one round trip; else as it is."""
+    return send_planned([((sql, params), True)])[0]
 
 
 def read_together(querysets: dict[str, QuerySet]) -> dict[str, list[dict]]:

@@ -101,13 +101,15 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_po
                 s.viewer, today=s.day(0), everyone=e), days=[today], extra=(everyone,))
             _same(kept, _fresh(scorecard._reads(viewer, today=today, everyone=everyone)))
 
-            union = kept_sql.compiled(
-                "officer_quality", viewer, lambda s, e=everyone: {
-                    "all": officer_quality._union(officer_quality._parts(s.viewer, e))},
-                days=[], extra=(everyone,))["all"]
-            fresh = officer_quality._union(officer_quality._parts(viewer, everyone))
-            assert union[0] == fresh[0]
-            assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
+            unions = kept_sql.compiled(
+                "officer_quality", viewer, lambda s, e=everyone: officer_quality._split(
+                    officer_quality._parts(s.viewer, e)), days=[], extra=(everyone,))
+            fresh_unions = officer_quality._split(officer_quality._parts(viewer, everyone))
+            assert unions.keys() == fresh_unions.keys() == {"free", "fixed"}
+            for kind, union in unions.items():
+                fresh = fresh_unions[kind]
+                assert union[0] == fresh[0]
+                assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
 
             branches = visible_branch_ids(viewer=viewer)
             if branches == set():
