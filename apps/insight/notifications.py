@@ -124,7 +124,7 @@ def _read(viewer, today: dt.date, now: dt.datetime) -> tuple[int, dict[str, list
     if kept is None:
         return horizon, {part: list(query) for part, query in _reads(
             viewer, today=today, until=until, at=now).items()}
-    return horizon, batch(kept)
+    return horizon, batch(kept, fixed_order=("approval",))
 
 
 def _total(found: list[dict]) -> int:

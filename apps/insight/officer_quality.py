@@ -25,7 +25,6 @@ part of the scorecard).
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -43,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, RATIO, Chart, Column
-from apps.insight.compiled import compiled
+from apps.insight.compiled import compiled, send_planned
 from apps.investigations.models import Investigation, ReVerification
 from apps.investigations.states import ReVerificationOutcome
 from apps.loans.models import Loan
@@ -96,17 +95,26 @@ def _union(parts: dict[str, QuerySet]) -> tuple[str, list]:
     return " UNION ALL ".join(selects), params
 
 
-def _grouped(tags, statement: tuple[str, list] | None) -> dict[str, list[dict]]:
-    """Run the UNION ALL of the parts: per tag, rows of `name`, n1..n4 (0 when NULL), `mean`."""
+def _split(parts: dict[str, QuerySet]) -> dict[str, tuple[str, list]]:
+    """The parts as two UNION ALLs: the loans part, which the planner orders best itself (from
+    the investigations, not the branch's loans: run in its written order it took 5 ms, not
+    0.05), and the others, planned in the order they are written (`compiled.FIXED_ORDER`:
+    1.34 -> 0.94 ms to plan at 100,000 loans, issue #22)."""
+    rest = dict(parts)
+    loans = {"loans": rest.pop("loans")} if "loans" in rest else {}
+    return {"free": _union(loans), "fixed": _union(rest)}
+
+
+def _grouped(tags, statements: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
+    """Run the UNION ALLs of the parts (`_union`; "fixed": planned in their written order, on
+    PostgreSQL): per tag, rows of `name`, n1..n4 (0 when NULL), `mean`."""
     out: dict[str, list[dict]] = {tag: [] for tag in tags}
-    if statement is None or not statement[0]:
-        return out
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
-        for tag, name, *values in cursor.fetchall():
-            counts = {c: int(v) if v is not None else 0
-                      for c, v in zip(_COUNTS, values[:-1], strict=True)}
-            out[tag].append({"name": name, **counts, "mean": values[-1]})
+    sent = send_planned([(statement, kind == "fixed") for kind, statement in statements.items()
+                         if statement is not None and statement[0]])
+    for tag, name, *values in (row for rows in sent for row in rows):
+        counts = {c: int(v) if v is not None else 0
+                  for c, v in zip(_COUNTS, values[:-1], strict=True)}
+        out[tag].append({"name": name, **counts, "mean": values[-1]})
     return out
 
 
@@ -188,10 +196,10 @@ def officer_quality(*, viewer, everyone: bool) -> Chart:
     # The statement is built once per shape of viewer (apps/insight/compiled.py); off
     # PostgreSQL, for each view.
     kept = compiled("officer_quality", viewer,
-                    lambda stand_in: {"all": _union(_parts(stand_in.viewer, everyone))},
+                    lambda stand_in: _split(_parts(stand_in.viewer, everyone)),
                     days=[], extra=(everyone,))
-    found = _grouped(_TAGS, kept["all"] if kept is not None
-                     else _union(_parts(viewer, everyone)))
+    found = _grouped(_TAGS, kept if kept is not None
+                     else {"all": _union(_parts(viewer, everyone))})
     for r in found["loans"]:
         target = row(r["name"])
         target.update(loans=r["n1"], defaulted=r["n2"])

@@ -95,20 +95,21 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_po
     _inspection(world.loan(dpd=95), due_days_ago=3)
     kept_sql._kept.clear()
     today = timezone.localdate()
-    as_of = timezone.now() - dt.timedelta(minutes=5)
     for viewer in viewers:
         for everyone in (True, False):
             kept = kept_sql.compiled("officers", viewer, lambda s, e=everyone: scorecard._reads(
                 s.viewer, today=s.day(0), everyone=e), days=[today], extra=(everyone,))
             _same(kept, _fresh(scorecard._reads(viewer, today=today, everyone=everyone)))
 
-            union = kept_sql.compiled(
-                "officer_quality", viewer, lambda s, e=everyone: {
-                    "all": officer_quality._union(officer_quality._parts(s.viewer, e))},
-                days=[], extra=(everyone,))["all"]
-            fresh = officer_quality._union(officer_quality._parts(viewer, everyone))
-            assert union[0] == fresh[0]
-            assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
+            unions = kept_sql.compiled(
+                "officer_quality", viewer, lambda s, e=everyone: officer_quality._split(
+                    officer_quality._parts(s.viewer, e)), days=[], extra=(everyone,))
+            fresh_unions = officer_quality._split(officer_quality._parts(viewer, everyone))
+            assert unions.keys() == fresh_unions.keys() == {"free", "fixed"}
+            for kind, union in unions.items():
+                fresh = fresh_unions[kind]
+                assert union[0] == fresh[0]
+                assert Counter(map(repr, union[1])) == Counter(map(repr, fresh[1]))
 
             branches = visible_branch_ids(viewer=viewer)
             if branches == set():
@@ -116,10 +117,10 @@ def test_kept_officer_sql_is_what_the_selectors_compile_to(world, viewers, on_po
             officer = None if everyone else viewer.pk
             changed = kept_sql.compiled(
                 "officer_volume", viewer, lambda s, b=branches, o=officer: {"changed": _changed(
-                    s.at, None if b is None else visible_branch_ids(viewer=s.viewer),
+                    None if b is None else visible_branch_ids(viewer=s.viewer),
                     None if o is None else s.viewer.pk)},
-                days=[], at=as_of, extra=(branches is None, officer is None))["changed"]
-            fresh = _changed(as_of, branches, officer)
+                days=[], extra=(branches is None, officer is None))["changed"]
+            fresh = _changed(branches, officer)
             assert changed[0] == fresh[0]
             assert Counter(map(repr, changed[1])) == Counter(map(repr, fresh[1]))
     assert len(kept_sql._kept) < len(viewers) * 3
@@ -251,3 +252,55 @@ def test_kept_pipeline_first_reads_are_what_the_selectors_compile_to(world, view
             _same(kept, _fresh(pipeline._first_queries(
                 viewer, visible_branch_ids(viewer=viewer), filters, **moments)))
     assert len(kept_sql._kept) < len(viewers), (len(kept_sql._kept), len(viewers))
+
+
+SETTINGS = ("SELECT current_setting('join_collapse_limit') AS j, "
+            "current_setting('from_collapse_limit') AS f")
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_fixed_order_holds_for_its_statement_only(world, on_postgresql, in_transaction):
+    """A part in `fixed_order` is planned with the join search off; the parts after it, and
+    what the connection runs next (in the same transaction too), plan as before."""
+    from django.db import connection, transaction
+
+    def run() -> tuple[dict, list]:
+        found = kept_sql.batch({"before": (SETTINGS, []), "fixed": (SETTINGS, []),
+                                "after": (SETTINGS, [])}, fixed_order=("fixed",))
+        with connection.cursor() as cursor:
+            cursor.execute(SETTINGS)
+            return found, cursor.fetchall()
+
+    with connection.cursor() as cursor:
+        cursor.execute(SETTINGS)
+        default = cursor.fetchone()
+    assert default != ("1", "1")
+    if in_transaction:
+        with transaction.atomic():
+            found, next_read = run()
+    else:
+        found, next_read = run()
+    plain = {"j": default[0], "f": default[1]}
+    assert found == {"before": [plain], "fixed": [{"j": "1", "f": "1"}], "after": [plain]}
+    assert next_read == [default]
+    assert kept_sql.fixed_order_rows(SETTINGS, []) == [("1", "1")]
+    with connection.cursor() as cursor:
+        cursor.execute(SETTINGS)
+        assert cursor.fetchone() == default
+
+
+def test_fixed_order_reads_the_same_rows(world, viewers, on_postgresql):
+    """The notification centre's reads with and without the inbox's fixed join order."""
+    from apps.insight.tests.test_notifications import _file, _signal
+
+    _file(world, "returned")
+    _signal(world.loan(), 3)
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=14)
+    now = timezone.now()
+    for viewer in viewers:
+        kept = kept_sql.compiled(
+            "notifications", viewer, lambda s: notifications._reads(
+                s.viewer, today=s.day(0), until=s.day(1), at=s.at),
+            days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+        assert kept_sql.batch(kept, fixed_order=tuple(kept)) == kept_sql.batch(kept)
