@@ -10,8 +10,6 @@ from apps.insight.scorecard import officer_scorecard
 from apps.investigations.seed import seed_builtin_templates
 from apps.monitoring.inspection_models import Inspection
 
-TODAY = timezone.localdate()
-
 
 def _inspection(loan, *, due_days_ago, submitted_days_ago=None, n=[0]):  # noqa: B006
     n[0] += 1
@@ -21,7 +19,9 @@ def _inspection(loan, *, due_days_ago, submitted_days_ago=None, n=[0]):  # noqa:
         loan=loan, branch=loan.branch, application=loan.application, kind="m2",
         schedule_key=f"insight-{n[0]}", template=seed_builtin_templates()[0],
         officer=loan.officer, state="submitted" if submitted else "overdue",
-        due_date=TODAY - dt.timedelta(days=due_days_ago), submitted_at=submitted)
+        # Today as the test runs, not as the module was imported: a run that crosses local
+        # midnight (16:00 UTC in Asia/Shanghai) otherwise moves every due date by a day.
+        due_date=timezone.localdate() - dt.timedelta(days=due_days_ago), submitted_at=submitted)
 
 
 def test_scorecard_figures_and_scope(world, client):
