@@ -276,12 +276,12 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
     `compiled_instances` are executed by name, prepared once per connection (`_by_name`)."""
 
     def fetch(cursor) -> list[tuple]:
-        if cursor.description is None:  # a statement that returns no rows (e.g. COMMIT)
+        if not _has_rows(cursor):  # a statement that returns no rows (e.g. COMMIT)
             if names is not None:
                 names.append([])
             return []
         if names is not None:
-            names.append([column.name for column in cursor.description])
+            names.append([column[0] for column in cursor.description])  # DB-API: name first
         return cursor.fetchall()
 
     with connection.cursor() as cursor:
@@ -353,6 +353,27 @@ def _by_name(cursor, queries: Sequence[Compiled]) -> list[Compiled]:
         cursor.execute("; ".join(missing.values()))
         done.update(missing)
     return sent
+
+
+def _has_rows(cursor) -> bool:
+    """Whether the current result gives rows (`cursor.description is not None`). On psycopg,
+    read from the result itself: the description builds a Column object for every column of
+    the result set, about 140 a score (bench_scoring_worker) only to be compared with None."""
+    result = getattr(cursor.cursor, "pgresult", _NO_PGRESULT)
+    if result is _NO_PGRESULT:  # another driver
+        return cursor.description is not None
+    return result is not None and (result.nfields > 0 or result.status in _ROW_STATUSES)
+
+
+_NO_PGRESULT = object()
+try:  # psycopg's statuses of a result with rows (its `Cursor.description` test)
+    from psycopg.pq import ExecStatus
+
+    _ROW_STATUSES = frozenset(ExecStatus[name] for name in ("TUPLES_OK", "SINGLE_TUPLE",
+                                                             "TUPLES_CHUNK")
+                              if name in ExecStatus.__members__)
+except ImportError:  # pragma: no cover - SQLite only
+    _ROW_STATUSES = frozenset()
 
 
 def _prepare_text(cursor, query: Compiled) -> tuple[str, str] | None:

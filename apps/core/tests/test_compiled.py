@@ -121,3 +121,22 @@ def _email_step(user_id):
         "test.email", lambda marker: list(User.objects.filter(pk=marker).values_list("email")),
         user_id, output_fields=[CharField()])]
     return rows
+
+
+def test_statements_without_rows_give_none_beside_those_with_rows_even_empty():
+    """A statement that returns no rows (a SAVEPOINT, an UPDATE without RETURNING) is told apart
+    from a query that returns no row, without the driver's description (`_has_rows`)."""
+    from django.db import transaction
+
+    from apps.core.compiled import send_statements
+
+    with transaction.atomic():
+        names = []
+        found = send_statements([
+            ("SELECT 1 AS one, 'two' AS two", ()), ("SAVEPOINT w20c_probe", ()),
+            ("SELECT 1 AS one WHERE 1 = 0", ()), ("RELEASE SAVEPOINT w20c_probe", ()),
+            ("SELECT 3 AS three", ())], names=names)
+        assert found == [[(1, "two")], [], [], [], [(3,)]]
+        assert names == [["one", "two"], [], ["one"], [], ["three"]]
+        assert send_statements([("SELECT 1 AS one WHERE 1 = 0", ()),
+                                ("SAVEPOINT w20c_probe_2", ())]) == [[], []]
