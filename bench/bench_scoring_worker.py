@@ -15,7 +15,7 @@ and result backend) against PostgreSQL:
     answer is back (tasks/s); `--rounds` (5) such pairs, each round with files of its own, and
     the median of the rounds' ratios (one burst lasts a tenth of a second). The files are
     copies of the bench application (its row, its investigation and answers) with their own
-    references, so each is a fresh score. Measured
+    references, four to an enterprise of their own, so each is a fresh score. Measured
     twice: on the solo worker above, and on a worker as the interactive queue is deployed
     (`--pool prefork`, `--concurrency` processes, default 2 = CELERY_INTERACTIVE_CONCURRENCY's
     default in docker-compose.yml; prefetch 1, acks_late), pings and scores on that same
@@ -378,16 +378,31 @@ def _intake_on_pool(concurrency: int, application, copies: list[int],
 
 def _copies(application, count: int, first: int = 0) -> list[int]:
     """`count` copies of an application in investigation with its investigation and answers
-    (same enterprise, own reference): files to score, made without the services' cost."""
+    (own reference), four to an enterprise of their own (a copy of the bench enterprise with
+    its own USCC and name), as a branch's intake is many enterprises' files: copies on the
+    bench application's own enterprise would put hundreds of files in its group's exposure,
+    which every score of that group sums. Made without the services' cost."""
     from apps.applications.models import Application
     from apps.investigations.models import Answer, Investigation
+    from apps.parties.models import Enterprise
+    from apps.parties.validators import uscc_check_char
 
+    model = Enterprise.objects.get(pk=application.enterprise_id)
+    copied = {f.attname: getattr(model, f.attname) for f in Enterprise._meta.concrete_fields
+              if f.attname not in ("id", "uscc", "name")}
+    made = []
+    for n in range(first // 4, (first + count + 3) // 4):
+        first17 = f"91330108{n:09d}"
+        made.append(Enterprise(**copied, name=f"进件企业{n}有限公司",
+                               uscc=first17 + uscc_check_char(first17)))
+    owners = {n: e.pk for n, e in zip(range(first // 4, (first + count + 3) // 4),
+                                      Enterprise.objects.bulk_create(made), strict=True)}
     investigation = Investigation.objects.get(application=application)
     answers = list(Answer.objects.filter(investigation=investigation))
     ids = []
     for n in range(first, first + count):
         copy = Application.objects.get(pk=application.pk)
-        copy.pk, copy.reference = None, f"BSW{n:06d}"
+        copy.pk, copy.reference, copy.enterprise_id = None, f"BSW{n:06d}", owners[n // 4]
         copy.save()
         twin = Investigation.objects.get(pk=investigation.pk)
         twin.pk, twin.application = None, copy
