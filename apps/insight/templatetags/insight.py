@@ -107,10 +107,13 @@ def chart_section(context, chart) -> str:
         if export_url:
             base = f"{esc(export_url)}{key}"
             tail = f"?{esc(query)}" if query else ""
-            out.append(f'<p class="insight-export">{esc(gettext("Download this table:"))}\n'
-                       f'    <a href="{base}.csv{tail}" download>{esc(gettext("CSV"))}</a> ·\n'
+            # Outside the f-string: makemessages (xgettext) does not see calls inside one.
+            download, csv, xlsx = (gettext("Download this table:"), gettext("CSV"),
+                                   gettext("Excel (XLSX)"))
+            out.append(f'<p class="insight-export">{esc(download)}\n'
+                       f'    <a href="{base}.csv{tail}" download>{esc(csv)}</a> ·\n'
                        f'    <a href="{base}.xlsx{tail}" download>'
-                       f'{esc(gettext("Excel (XLSX)"))}</a></p>')
+                       f'{esc(xlsx)}</a></p>')
         out.append("\n  ")
     else:
         out.append(f'<p class="muted">{esc(chart.empty_text)}</p>')
