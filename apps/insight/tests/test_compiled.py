@@ -57,16 +57,20 @@ def viewers(world):
     return users
 
 
+def _kept_notifications(viewer, today, until, now):
+    return kept_sql.compiled(
+        "notifications", viewer, lambda s: notifications._reads(
+            s.viewer, today=s.day(0), until=s.day(1), at=s.at),
+        days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+
+
 def test_kept_notification_sql_is_what_the_selectors_compile_to(world, viewers, on_postgresql):
     kept_sql._kept.clear()
     today = timezone.localdate()
     until = today + dt.timedelta(days=14)
     now = timezone.now()
     for viewer in viewers:
-        kept = kept_sql.compiled(
-            "notifications", viewer, lambda s: notifications._reads(
-                s.viewer, today=s.day(0), until=s.day(1), at=s.at),
-            days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+        kept = _kept_notifications(viewer, today, until, now)
         _same(kept, _fresh(notifications._reads(viewer, today=today, until=until, at=now)))
     # Far fewer shapes than viewers: the kept SQL is shared, so the comparison above tested
     # the swap of one viewer's values for another's.
@@ -299,8 +303,5 @@ def test_fixed_order_reads_the_same_rows(world, viewers, on_postgresql):
     until = today + dt.timedelta(days=14)
     now = timezone.now()
     for viewer in viewers:
-        kept = kept_sql.compiled(
-            "notifications", viewer, lambda s: notifications._reads(
-                s.viewer, today=s.day(0), until=s.day(1), at=s.at),
-            days=[today, until], at=now, extra=(notifications.LIST_LIMIT,))
+        kept = _kept_notifications(viewer, today, until, now)
         assert kept_sql.batch(kept, fixed_order=tuple(kept)) == kept_sql.batch(kept)

@@ -362,10 +362,9 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _copy_block(scored: dict, reasons: _ReasonText) -> str:
-    """The chunk's temporary-table rows as one block of COPY text, instead of a `write_row`
-    per result: the same fields (floats as `repr`, which round-trips exactly), and each text
-    that repeats across rows (reasons, grade, advice, band) escaped once per distinct value."""
+def _copy_text_once():
+    """`_copy_text` that escapes each distinct value once: the texts that repeat across a
+    chunk's rows (reasons, grade, advice, band)."""
     texts: dict = {}
 
     def text(value: str) -> str:
@@ -373,6 +372,15 @@ def _copy_block(scored: dict, reasons: _ReasonText) -> str:
         if out is None:
             out = texts[value] = _copy_text(value)
         return out
+
+    return text
+
+
+def _copy_block(scored: dict, reasons: _ReasonText) -> str:
+    """The chunk's temporary-table rows as one block of COPY text, instead of a `write_row`
+    per result: the same fields (floats as `repr`, which round-trips exactly), and each text
+    that repeats across rows (reasons, grade, advice, band) escaped once per distinct value."""
+    text = _copy_text_once()
 
     reason_texts: dict = {}
     lines = []
@@ -472,13 +480,7 @@ def _write_copy(scored: dict, *, job, version, policy, reasons: _ReasonText) -> 
     limits: dict = {}
     tail = (f"\t{version.pk:d}\t{policy.pk:d}\t{_copy_text(ScoreTrigger.RESCORING)}\t{job.pk:d}"
             f"\t{timezone.now().isoformat()}\n")
-    texts: dict = {}
-
-    def text(value: str) -> str:
-        out = texts.get(value)
-        if out is None:
-            out = texts[value] = _copy_text(value)
-        return out
+    text = _copy_text_once()
 
     hit_texts: dict = {}
     lines = []
