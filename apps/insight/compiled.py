@@ -188,23 +188,17 @@ def send_planned(statements: list[tuple[tuple[str, list], bool]], *,
     (`send_statements`); a fixed one is planned in the join order its SQL writes, between
     FIXED_ORDER and FREE_ORDER (PostgreSQL only: elsewhere each runs as it is). `names`: a
     list to receive each statement's column names."""
-    if connection.vendor != "postgresql":  # one by one (SQLite under `make run`)
-        found = []
-        with connection.cursor() as cursor:
-            for (sql, params), _fixed in statements:
-                cursor.execute(sql, params)
-                if names is not None:
-                    names.append([column[0] for column in cursor.description or ()])
-                found.append(cursor.fetchall() if cursor.description else [])
-        return found
+    # Off PostgreSQL the settings do not exist: each statement goes as it is, one by one
+    # (`send_statements`).
+    planner = connection.vendor == "postgresql"
     sending: list = []
     at: list[int] = []  # each statement's position among those sent
     for statement, fixed in statements:
-        if fixed:
+        if fixed and planner:
             sending += FIXED_ORDER
         at.append(len(sending))
         sending.append(statement)
-        if fixed:
+        if fixed and planner:
             sending += FREE_ORDER
     if not sending:
         return []
