@@ -172,16 +172,26 @@ def recommend(document: dict, *, score: float, values: dict, red_flag_codes=(),
         if _STRICTNESS[hit["recommendation"]] > _STRICTNESS[recommendation]:
             recommendation = hit["recommendation"]
     row = document["limits"][grade]
-    limit = None
-    if annual_revenue is not None:
-        cap = Decimal(str(annual_revenue)) * Decimal(str(row["revenue_share"]))
-        limit = min(cap, Decimal(str(amount_requested))) if amount_requested is not None \
-            else cap
-        limit = limit.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    if recommendation == Recommendation.DECLINE:
-        limit = Decimal("0.00") if limit is not None else None
+    limit = suggested_limit(
+        None if amount_requested is None else Decimal(str(amount_requested)),
+        None if annual_revenue is None else Decimal(str(annual_revenue)),
+        Decimal(str(row["revenue_share"])), decline=recommendation == Recommendation.DECLINE)
     return {"grade": grade, "recommendation": recommendation, "knockouts": hits,
             "suggested_limit": limit, "price_band": row.get("price_band", "")}
+
+
+def suggested_limit(amount: Decimal | None, revenue: Decimal | None, share: Decimal, *,
+                    decline: bool) -> Decimal | None:
+    """The smaller of the amount requested and the grade's share of annual revenue, cut to
+    cents; zero when declined; None without a revenue (the one rule for a single score and
+    both re-score paths)."""
+    if revenue is None:
+        return None
+    if decline:
+        return Decimal("0.00")
+    cap = revenue * share
+    return (cap if amount is None else min(cap, amount)).quantize(Decimal("0.01"),
+                                                                  rounding=ROUND_DOWN)
 
 
 def grade_codes(document: dict, scores: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 import numpy as np
 import psycopg
@@ -48,7 +48,7 @@ from apps.scoring.models import (
     ShadowScore,
 )
 from apps.scoring.permissions import may_manage_models
-from apps.scoring.policy import _STRICTNESS, grade_codes, knockout_matrix
+from apps.scoring.policy import _STRICTNESS, grade_codes, knockout_matrix, suggested_limit
 from apps.scoring.scorecard.batch import predict_arrays
 from apps.scoring.scorecard.binning import NUMERIC
 from apps.scoring.scorecard.model import Scorecard
@@ -58,7 +58,6 @@ from apps.scoring.states import ModelVersionState, RescoringJobState, ScoreTrigg
 
 logger = logging.getLogger(__name__)
 DEFAULT_CHUNK = RESCORING_CHUNK  # models.py says why 1,000
-_CENT = Decimal("0.01")
 
 
 @transaction.atomic
@@ -198,18 +197,12 @@ def _result_extra(version) -> _Extra:
 
 
 def _limit_text(figures: str, share: Decimal, decline: bool) -> str:
-    """COPY text of a suggested limit from "amount revenue" (`_result_extra`): the rule of
-    `policy.recommend` and of `_write_postgresql`'s SQL — the smaller of the amount requested
-    and the grade's share of annual revenue, cut to cents, zero when declined, NULL without a
-    revenue — in exact decimals (28 digits hold any NUMERIC(18,2) times a share)."""
+    """COPY text of `policy.suggested_limit` from "amount revenue" (`_result_extra`; the rule
+    of `_write_postgresql`'s SQL too), NULL without a revenue."""
     amount, _, revenue = figures.partition(" ")
-    if not revenue:
-        return "\\N"
-    if decline:
-        return "0"
-    cap = Decimal(revenue) * share
-    limit = cap if not amount else min(cap, Decimal(amount))
-    return str(limit.quantize(_CENT, ROUND_DOWN))
+    limit = suggested_limit(Decimal(amount) if amount else None,
+                            Decimal(revenue) if revenue else None, share, decline=decline)
+    return "\\N" if limit is None else str(limit)
 
 
 def _fetch_binary(sql: str, params: list) -> list[tuple]:
@@ -526,12 +519,9 @@ def _write_orm(scored: dict, *, job, version, policy, reasons: _ReasonText) -> i
     for i, row in enumerate(scored["rows"]):
         amount, revenue = figures[row[1]]
         grade, advice = scored["grade"][i], scored["recommendation"][i]
-        limit = None
-        if revenue is not None:
-            cap = revenue * Decimal(str(document["limits"][grade]["revenue_share"]))
-            limit = cap if amount is None else min(cap, amount)
-            limit = Decimal("0.00") if advice == "decline" else limit.quantize(_CENT,
-                                                                               ROUND_DOWN)
+        limit = suggested_limit(amount, revenue,
+                                Decimal(str(document["limits"][grade]["revenue_share"])),
+                                decline=advice == "decline")
         results.append(ScoreResult(
             application_id=row[1], model_version=version, snapshot_id=row[0],
             input_hash=row[2], probability=scored["probability"][i], score=scored["score"][i],
