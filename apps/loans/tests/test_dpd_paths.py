@@ -25,12 +25,15 @@ from apps.loans.models import FeedImport, Loan, LoanDpd, RepaymentEvent, Schedul
 from apps.loans.states import LoanState
 from apps.loans.tests.factories_servicing import ServicingWorld
 
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
+
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def ago(days: int) -> dt.date:
-    return TODAY - dt.timedelta(days=days)
+    return today() - dt.timedelta(days=days)
 
 
 class Book:
@@ -85,7 +88,7 @@ def book(db):
     twice = loan(value_date=ago(100))
     b.pay(twice, ago(35), "2000", "60")  # the second version's first instalment, on time
     for version, start, rows in ((2, ago(50), ((ago(35), "2000", "60"), (ago(5), "1000", "30"))),
-                                 (3, ago(20), ((TODAY + dt.timedelta(days=10), "1000", "90"),))):
+                                 (3, ago(20), ((today() + dt.timedelta(days=10), "1000", "90"),))):
         for number, (due, principal, interest) in enumerate(rows, start=1):
             ScheduleInstalment.objects.create(
                 loan=twice, version=version, number=number, due_date=due,
@@ -133,14 +136,14 @@ def expected(loan):
                         dpd.to_fen(e.interest),
                         e.reverses.source_record_id if e.reverses_id else None)
               for e in loan.repayments.select_related("reverses")]
-    history = dpd.dpd_history(instalments, events, as_of=TODAY)
+    history = dpd.dpd_history(instalments, events, as_of=today())
     return [(p.as_of, p.dpd_principal, p.dpd_interest) for p in history], \
-        dpd.figures(instalments, events, as_of=TODAY)
+        dpd.figures(instalments, events, as_of=today())
 
 
 def chunk(loans):
     ids = [x.pk for x in loans]
-    return dpd_sweep.dpd_recompute_chunk(first_id=min(ids), last_id=max(ids), as_of=TODAY)
+    return dpd_sweep.dpd_recompute_chunk(first_id=min(ids), last_id=max(ids), as_of=today())
 
 
 def test_the_nightly_chunk_gives_the_reference_figures_and_a_rerun_writes_nothing(book):
@@ -153,7 +156,7 @@ def test_the_nightly_chunk_gives_the_reference_figures_and_a_rerun_writes_nothin
         points, f = expected(loan)
         assert history[loan.pk] == points, loan
         dpd_p, dpd_i, as_of, overdue_p, overdue_i, outstanding = figures[loan.pk]
-        assert (dpd_p, dpd_i, as_of) == (f.dpd_principal, f.dpd_interest, TODAY), loan
+        assert (dpd_p, dpd_i, as_of) == (f.dpd_principal, f.dpd_interest, today()), loan
         if loan.balance_as_of is None:
             assert (dpd.to_fen(overdue_p), dpd.to_fen(overdue_i)) == (
                 f.overdue_principal, f.overdue_interest), loan
@@ -224,20 +227,20 @@ def test_restructured_loans_agree_on_every_path_and_are_cured_from_the_restructu
     Loan.objects.filter(pk=restructured.pk).update(schedule_version=2)
     Loan.objects.filter(pk=twice.pk).update(schedule_version=3)
     forget(ids)
-    dpd_store.dpd_recompute(loan_ids=ids, as_of=TODAY)  # portable, reference engine per loan
+    dpd_store.dpd_recompute(loan_ids=ids, as_of=today())  # portable, reference engine per loan
     assert stored(ids) == nightly
     forget(ids)
-    dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=TODAY)  # a large feed batch's path
+    dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=today())  # a large feed batch's path
     assert stored(ids) == nightly
     # The feed's incremental step: computed before the last restructuring, then recomputed
     # from its day once the new version is in force (as the restructure service does).
     forget(ids)
     Loan.objects.filter(pk=restructured.pk).update(schedule_version=1)
     Loan.objects.filter(pk=twice.pk).update(schedule_version=2)
-    dpd_store.dpd_recompute(loan_ids=ids, as_of=TODAY)
+    dpd_store.dpd_recompute(loan_ids=ids, as_of=today())
     Loan.objects.filter(pk=restructured.pk).update(schedule_version=2)
     Loan.objects.filter(pk=twice.pk).update(schedule_version=3)
-    dpd_store.dpd_recompute(loan_ids=ids, as_of=TODAY,
+    dpd_store.dpd_recompute(loan_ids=ids, as_of=today(),
                             first_affected={restructured.pk: ago(40), twice.pk: ago(20)})
     assert stored(ids) == nightly
 
@@ -246,19 +249,19 @@ def test_restructured_loans_agree_on_every_path_and_are_cured_from_the_restructu
                     reason="compares the PostgreSQL array path with the portable one")
 def test_the_array_path_equals_the_portable_path(book):
     ids = [x.pk for x in book.open]
-    result = dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=TODAY)  # array path
+    result = dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=today())  # array path
     array = stored(ids)
     forget(ids)
     assert stored(ids) != array
-    portable = dpd_store.dpd_recompute(loan_ids=ids, as_of=TODAY)  # reference engine
+    portable = dpd_store.dpd_recompute(loan_ids=ids, as_of=today())  # reference engine
     assert stored(ids) == array
     assert (portable.loans_changed, portable.points_written) == (
         result.loans_changed, result.points_written)
     # Each path's rerun over the other's result writes nothing.
-    assert dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=TODAY).loans_changed == 0
-    assert dpd_store.dpd_recompute(loan_ids=ids, as_of=TODAY).loans_changed == 0
+    assert dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=today()).loans_changed == 0
+    assert dpd_store.dpd_recompute(loan_ids=ids, as_of=today()).loans_changed == 0
     # A day later: the array path moves the figures, not the history.
-    later = TODAY + dt.timedelta(days=1)
+    later = today() + dt.timedelta(days=1)
     assert dpd_store.dpd_recompute_scratch(loan_ids=ids, as_of=later).points_written == 0
     moved = stored(ids)[1]
     forget(ids)

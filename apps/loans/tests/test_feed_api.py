@@ -20,7 +20,8 @@ from apps.loans.tests.test_feed_import import HEADER, rep
 # reads of apps.loans.feed_portable. On PostgreSQL every test runs on both engines (`feed_path`).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_path")]
 URL = "/api/v1/loans/feed/"
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_api_import_is_idempotent_by_key_and_by_record_id(world):
     assert (again.json()["rows_new"], again.json()["rows_duplicate"]) == (0, 1)
     assert RepaymentEvent.objects.count() == 1
     loan.refresh_from_db()
-    assert loan.dpd_as_of == TODAY
+    assert loan.dpd_as_of == today()
 
 
 def test_api_refused_batch_names_each_record_and_writes_nothing(world):
@@ -63,7 +64,7 @@ def test_api_refused_batch_names_each_record_and_writes_nothing(world):
         record("A1", loan, loan.value_date + dt.timedelta(days=30)),
         record("A2", loan, loan.value_date, principal="-1"),
         {"source_record_id": "A3", "kind": "repayment", "loan_number": "NOPE",
-         "date": TODAY.isoformat(), "principal": "1", "interest": "0"},
+         "date": today().isoformat(), "principal": "1", "interest": "0"},
     ]}, format="json", HTTP_IDEMPOTENCY_KEY="k2")
     assert response.status_code == 422
     body = response.json()
@@ -81,7 +82,7 @@ def test_api_refused_batch_names_each_record_and_writes_nothing(world):
 
 def test_api_permissions(world):
     loan = world.loan()
-    body = {"records": [record("A1", loan, TODAY)]}
+    body = {"records": [record("A1", loan, today())]}
     assert APIClient().post(URL, body, format="json").status_code == 401
     assert token_client(world.user("am.north")).post(URL, body, format="json").status_code == 403
     assert token_client(world.user("am.north")).get(f"{URL}1/").status_code == 403
@@ -97,12 +98,12 @@ def test_feed_page_lists_imports_and_takes_an_upload(world, client, tmp_path):
     assert client.get(url).status_code == 200
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    bad = SimpleUploadedFile("bad.csv", csv_text(HEADER, [rep("R1", loan, TODAY, "-3", "0")]))
+    bad = SimpleUploadedFile("bad.csv", csv_text(HEADER, [rep("R1", loan, today(), "-3", "0")]))
     response = client.post(url, {"file": bad})
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "Line 2:" in page and "principal is negative" in page
-    good = SimpleUploadedFile("good.csv", csv_text(HEADER, [rep("R1", loan, TODAY, "3", "0")]))
+    good = SimpleUploadedFile("good.csv", csv_text(HEADER, [rep("R1", loan, today(), "3", "0")]))
     client.post(url, {"file": good})
     assert RepaymentEvent.objects.filter(loan=loan).count() == 1
     with translation.override("zh-hans"):

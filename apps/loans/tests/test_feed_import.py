@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_path")]
 
 HEADER = ["source_record_id", "kind", "loan_number", "date", "principal", "interest",
           "reverses", "outstanding_principal", "overdue_principal", "overdue_interest"]
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 @pytest.fixture
@@ -58,11 +59,11 @@ def assert_dpd_matches_scratch(loan):
     """The stored history and the loan's figures equal a recomputation from scratch."""
     schedule = load_instalments([loan.pk])[loan.pk]
     payments = load_payments([loan.pk]).get(loan.pk, [])
-    history, figures = dpd.loan_dpd(schedule, payments, as_of=TODAY)
+    history, figures = dpd.loan_dpd(schedule, payments, as_of=today())
     assert load_history([loan.pk]).get(loan.pk, []) == history
     loan.refresh_from_db()
     assert (loan.dpd_principal, loan.dpd_interest, loan.dpd_as_of) == (
-        figures.dpd_principal, figures.dpd_interest, TODAY)
+        figures.dpd_principal, figures.dpd_interest, today())
 
 
 def test_accepted_file_writes_events_recomputes_dpd_and_is_audited(world, tmp_path):
@@ -76,8 +77,8 @@ def test_accepted_file_writes_events_recomputes_dpd_and_is_audited(world, tmp_pa
     assert RepaymentEvent.objects.filter(loan=loan).count() == 2
     loan.refresh_from_db()
     # Second instalment (1,050.00 due day 60) part-paid on day 75: past due since day 60.
-    assert loan.dpd_principal == (TODAY - (v + dt.timedelta(days=60))).days
-    assert loan.dpd_interest == (TODAY - (v + dt.timedelta(days=90))).days
+    assert loan.dpd_principal == (today() - (v + dt.timedelta(days=60))).days
+    assert loan.dpd_interest == (today() - (v + dt.timedelta(days=90))).days
     assert loan.overdue_interest == Decimal("50.00")
     assert loan.outstanding_principal == Decimal("1499.50")
     assert_dpd_matches_scratch(loan)
@@ -88,7 +89,7 @@ def test_accepted_file_writes_events_recomputes_dpd_and_is_audited(world, tmp_pa
 def test_same_file_again_is_a_no_op_counted_as_duplicates(world, tmp_path):
     loan = world.loan()
     rows = [rep("R1", loan, loan.value_date + dt.timedelta(days=30), "1000", "50"),
-            bal("B1", loan, TODAY, "2000", "1000", "50")]
+            bal("B1", loan, today(), "2000", "1000", "50")]
     import_rows(tmp_path, rows)
     history = list(LoanDpd.objects.filter(loan=loan).values_list("as_of", "dpd_principal"))
     again = import_rows(tmp_path, rows)
@@ -111,7 +112,7 @@ def test_bad_rows_each_refused_with_line_and_reason_and_nothing_written(world, t
         rep("N3", loan, v + dt.timedelta(days=32), "-5", "0"),         # 4 negative
         rep("N4", loan, v - dt.timedelta(days=1), "5", "0"),           # 5 before value date
         rep("OLD", loan, v + dt.timedelta(days=30), "999", "50"),      # 6 different figures
-        rep("N5", loan, TODAY + dt.timedelta(days=1), "5", "0"),       # 7 future
+        rep("N5", loan, today() + dt.timedelta(days=1), "5", "0"),       # 7 future
         rep("N6", loan, v + dt.timedelta(days=33), "1,0x", "0"),       # 8 malformed amount
         ["N7", "repayment", loan.loan_number, "2026-13-45", "5", "0", "", "", "", ""],  # 9
         rev("X1", "NOPE", v + dt.timedelta(days=40)),                  # 10 reverses unknown
@@ -138,7 +139,7 @@ def test_missing_columns_are_named(world, tmp_path):
     assert batch.outcome == FeedImport.Outcome.REFUSED
     assert batch.errors[0]["code"] == "missing_columns"
     assert "date" in batch.errors[0]["reason_en"]
-    batch = import_rows(tmp_path, [["R1", "repayment", loan.loan_number, TODAY.isoformat()]],
+    batch = import_rows(tmp_path, [["R1", "repayment", loan.loan_number, today().isoformat()]],
                         header=["source_record_id", "kind", "loan_number", "date"])
     assert batch.errors[0]["code"] == "missing_columns"
     assert "principal, interest" in batch.errors[0]["reason_en"]
@@ -152,19 +153,19 @@ def test_back_dated_repayment_then_reversal_through_the_feed(world, tmp_path, se
     v = loan.value_date
     import_rows(tmp_path, [rep("R1", loan, v + dt.timedelta(days=70), "1000", "50")])
     loan.refresh_from_db()
-    assert loan.dpd_principal == (TODAY - (v + dt.timedelta(days=60))).days
+    assert loan.dpd_principal == (today() - (v + dt.timedelta(days=60))).days
     # The core books late a payment dated on the first due date: the first instalment was
     # never late, the second now is covered too.
     import_rows(tmp_path, [rep("R0", loan, v + dt.timedelta(days=30), "1000", "50")],
                 name="late.csv")
     loan.refresh_from_db()
-    assert loan.dpd_principal == (TODAY - (v + dt.timedelta(days=90))).days
+    assert loan.dpd_principal == (today() - (v + dt.timedelta(days=90))).days
     assert_dpd_matches_scratch(loan)
     batch = import_rows(tmp_path, [rev("X0", "R0", v + dt.timedelta(days=80))],
                         name="reversal.csv")
     assert batch.outcome == FeedImport.Outcome.ACCEPTED, batch.errors
     loan.refresh_from_db()
-    assert loan.dpd_principal == (TODAY - (v + dt.timedelta(days=60))).days
+    assert loan.dpd_principal == (today() - (v + dt.timedelta(days=60))).days
     assert_dpd_matches_scratch(loan)
 
 
@@ -175,7 +176,7 @@ def test_xlsx_file(world, tmp_path):
     sheet.append(HEADER)
     sheet.append(["R1", "repayment", loan.loan_number, loan.value_date + dt.timedelta(days=30),
                   1000, 50.5, None, None, None, None])
-    sheet.append([1002, "balance", loan.loan_number, TODAY, None, None, None, 2000, 0, None])
+    sheet.append([1002, "balance", loan.loan_number, today(), None, None, None, 2000, 0, None])
     buffer = BytesIO()
     book.save(buffer)
     path = tmp_path / "feed.xlsx"
@@ -185,7 +186,7 @@ def test_xlsx_file(world, tmp_path):
     event = RepaymentEvent.objects.get(source_record_id="R1")
     assert (event.principal, event.interest) == (Decimal("1000"), Decimal("50.50"))
     loan.refresh_from_db()
-    assert (loan.outstanding_principal, loan.balance_as_of) == (Decimal("2000"), TODAY)
+    assert (loan.outstanding_principal, loan.balance_as_of) == (Decimal("2000"), today())
 
 
 def test_zip_bomb_workbook_refused(world, tmp_path):
@@ -199,12 +200,12 @@ def test_zip_bomb_workbook_refused(world, tmp_path):
 def test_who_may_import(world, tmp_path):
     loan = world.loan(branch=world.south)
     with pytest.raises(feed.FeedPermissionDenied):
-        import_rows(tmp_path, [rep("R1", loan, TODAY, "1", "0")], actor=world.user("am.north"))
+        import_rows(tmp_path, [rep("R1", loan, today(), "1", "0")], actor=world.user("am.north"))
     # An officer of another branch does not see the loan: it is an unknown loan to them.
-    batch = import_rows(tmp_path, [rep("R1", loan, TODAY, "1", "0")],
+    batch = import_rows(tmp_path, [rep("R1", loan, today(), "1", "0")],
                         actor=world.user("ops.north"))
     assert batch.errors[0]["code"] == "unknown_loan"
-    batch = import_rows(tmp_path, [rep("R1", loan, TODAY, "1", "0")],
+    batch = import_rows(tmp_path, [rep("R1", loan, today(), "1", "0")],
                         actor=world.user("admin.north"))
     assert batch.outcome == FeedImport.Outcome.ACCEPTED
 
@@ -215,7 +216,7 @@ def test_paid_off_balance_calls_the_settle_hook_for_active_loans_only(world, tmp
     monkeypatch.setattr(feed, "on_loan_paid_off",
                         lambda *, loan_id, actor: calls.append(loan_id))
     active, pending = world.loan(), world.loan(state=LoanState.PENDING)
-    import_rows(tmp_path, [bal("B1", active, TODAY, "0"), bal("B2", pending, TODAY, "0")])
+    import_rows(tmp_path, [bal("B1", active, today(), "0"), bal("B2", pending, today(), "0")])
     assert calls == [active.pk]
     active.refresh_from_db()
     assert active.state == LoanState.ACTIVE  # settling is the origination side's transition
@@ -225,11 +226,11 @@ def test_paid_off_balance_calls_the_settle_hook_for_active_loans_only(world, tmp
 def test_command_reports_refused_rows(world, tmp_path, capsys):
     loan = world.loan()
     path = tmp_path / "bad.csv"
-    path.write_bytes(csv_text(HEADER, [rep("R1", loan, TODAY, "-1", "0")]))
+    path.write_bytes(csv_text(HEADER, [rep("R1", loan, today(), "-1", "0")]))
     with pytest.raises(CommandError):
         call_command("import_core_feed", str(path))
     assert "line 2" in capsys.readouterr().err
-    path.write_bytes(csv_text(HEADER, [rep("R1", loan, TODAY, "1", "0")]))
+    path.write_bytes(csv_text(HEADER, [rep("R1", loan, today(), "1", "0")]))
     call_command("import_core_feed", str(path), "--user", "ops.north")
     assert "1 new" in capsys.readouterr().out
 
@@ -238,9 +239,9 @@ def test_a_loan_the_core_reports_paid_off_is_settled_through_its_transition(worl
     from apps.audit.models import AuditEvent
 
     loan = world.loan()
-    import_rows(tmp_path, [bal("B1", loan, TODAY, "0")], actor=world.user("ops.north"))
+    import_rows(tmp_path, [bal("B1", loan, today(), "0")], actor=world.user("ops.north"))
     loan.refresh_from_db()
-    assert loan.state == LoanState.SETTLED and loan.closed_at == TODAY
+    assert loan.state == LoanState.SETTLED and loan.closed_at == today()
     event = AuditEvent.objects.get(action="loan.settled", subject_id=str(loan.pk))
     assert event.actor.username == "ops.north" and event.branch_id == loan.branch_id
 
@@ -250,11 +251,11 @@ def test_resent_amounts_with_cents_are_duplicates_whatever_the_database(world, t
     # and the re-sent row "different figures"; the import reads stored figures typed.
     loan = world.loan()
     rows = [rep("C1", loan, loan.value_date + dt.timedelta(days=30), "1000.10", "0.30"),
-            bal("C2", loan, TODAY, "8999.90", "0.10", "0.70")]
+            bal("C2", loan, today(), "8999.90", "0.10", "0.70")]
     assert import_rows(tmp_path, rows).outcome == FeedImport.Outcome.ACCEPTED
     again = import_rows(tmp_path, rows, name="again.csv")
     assert again.outcome == FeedImport.Outcome.ACCEPTED, again.errors
     assert (again.rows_new, again.rows_duplicate) == (0, 2)
-    changed = import_rows(tmp_path, [bal("C2", loan, TODAY, "8999.90", "0.10", "0.71")],
+    changed = import_rows(tmp_path, [bal("C2", loan, today(), "8999.90", "0.10", "0.71")],
                           name="changed.csv")
     assert [(e["line"], e["code"]) for e in changed.errors] == [(2, "duplicate_different")]

@@ -19,7 +19,8 @@ from apps.loans.tests.factories_servicing import ServicingWorld
 from apps.loans.tests.test_feed_import import bal, import_rows, rep
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_feed_refuses_a_row_naming_no_loan_with_line_and_reason(world, tmp_path)
     ghost = Loan(loan_number="L-GHOST")
     rows = [rep(f"R{k}", loan, v + dt.timedelta(days=k), "10", "1") for k in range(1, 6)]
     rows.insert(3, rep("RX", ghost, v + dt.timedelta(days=3), "10", "1"))
-    rows.append(bal("BX", ghost, TODAY, "100"))
+    rows.append(bal("BX", ghost, today(), "100"))
     batch = import_rows(tmp_path, rows)
     assert batch.outcome == FeedImport.Outcome.REFUSED
     assert [(e["line"], e["field"], e["code"]) for e in batch.errors] == [
@@ -72,21 +73,21 @@ def test_an_event_or_snapshot_naming_no_loan_is_refused_by_the_database(world):
     with pytest.raises(IntegrityError, match="names a loan that does not exist"), \
             transaction.atomic():
         RepaymentEvent.objects.create(loan_id=missing, source_record_id="R1", kind="repayment",
-                                      value_date=TODAY, principal=Decimal("1"),
+                                      value_date=today(), principal=Decimal("1"),
                                       feed_import=batch)
     with pytest.raises(IntegrityError, match="names a loan that does not exist"), \
             transaction.atomic():
-        BalanceSnapshot.objects.create(loan_id=missing, source_record_id="B1", as_of=TODAY,
+        BalanceSnapshot.objects.create(loan_id=missing, source_record_id="B1", as_of=today(),
                                        outstanding_principal=Decimal("1"), feed_import=batch)
     # One statement, many rows: one bad loan among good ones refuses them all.
     with pytest.raises(IntegrityError), transaction.atomic():
         RepaymentEvent.objects.bulk_create([
             RepaymentEvent(loan_id=pk, source_record_id=f"M{k}", kind="repayment",
-                           value_date=TODAY, principal=Decimal("1"), feed_import=batch)
+                           value_date=today(), principal=Decimal("1"), feed_import=batch)
             for k, pk in enumerate([loan.pk, missing, loan.pk])])
     # Moving a stored event to a loan that does not exist is refused too.
     event = RepaymentEvent.objects.create(loan=loan, source_record_id="R2", kind="repayment",
-                                          value_date=TODAY, principal=Decimal("1"),
+                                          value_date=today(), principal=Decimal("1"),
                                           feed_import=batch)
     with pytest.raises(IntegrityError), transaction.atomic():
         RepaymentEvent.objects.filter(pk=event.pk).update(loan_id=missing)
@@ -101,17 +102,17 @@ def test_a_reversal_of_no_event_is_refused_by_the_database(world):
     with pytest.raises(IntegrityError, match="reverses an event that does not exist"), \
             transaction.atomic():
         RepaymentEvent.objects.create(loan=loan, source_record_id="X1", kind="reversal",
-                                      value_date=TODAY, reverses_id=10**12, feed_import=batch)
+                                      value_date=today(), reverses_id=10**12, feed_import=batch)
     # A repayment and its reversal in one statement: the reversal finds it.
     repaid = RepaymentEvent.objects.create(loan=loan, source_record_id="R1", kind="repayment",
-                                           value_date=TODAY, principal=Decimal("1"),
+                                           value_date=today(), principal=Decimal("1"),
                                            feed_import=batch)
     RepaymentEvent.objects.create(loan=loan, source_record_id="X2", kind="reversal",
-                                  value_date=TODAY, reverses=repaid, feed_import=batch)
+                                  value_date=today(), reverses=repaid, feed_import=batch)
     # Reversed at most once (the partial unique index).
     with pytest.raises(IntegrityError), transaction.atomic():
         RepaymentEvent.objects.create(loan=loan, source_record_id="X3", kind="reversal",
-                                      value_date=TODAY, reverses=repaid, feed_import=batch)
+                                      value_date=today(), reverses=repaid, feed_import=batch)
 
 
 @needs_postgresql
@@ -120,12 +121,12 @@ def test_deleting_what_events_name_is_refused_by_the_database(world):
     named, bare = world.loan(), world.loan()
     batch = FeedImport.objects.create(source="api", outcome="accepted")
     repaid = RepaymentEvent.objects.create(loan=named, source_record_id="R1", kind="repayment",
-                                           value_date=TODAY, principal=Decimal("1"),
+                                           value_date=today(), principal=Decimal("1"),
                                            feed_import=batch)
     RepaymentEvent.objects.create(loan=named, source_record_id="X1", kind="reversal",
-                                  value_date=TODAY, reverses=repaid, feed_import=batch)
+                                  value_date=today(), reverses=repaid, feed_import=batch)
     snapped = world.loan()
-    BalanceSnapshot.objects.create(loan=snapped, source_record_id="B1", as_of=TODAY,
+    BalanceSnapshot.objects.create(loan=snapped, source_record_id="B1", as_of=today(),
                                    outstanding_principal=Decimal("1"), feed_import=batch)
     with connection.cursor() as cursor:
         for pk in (named.pk, snapped.pk):

@@ -18,7 +18,8 @@ from apps.loans.tests.test_feed_import import HEADER, bal, import_rows, rep, rev
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif("connection.vendor != 'postgresql'",
                                  reason="the set-based path runs on PostgreSQL only")]
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 @pytest.fixture
@@ -79,8 +80,8 @@ def test_good_batches_and_their_resend(world, tmp_path, settings):
                 name="first.csv")
     rows = [rep("R1", loan, v + dt.timedelta(days=30), "1000", "50"),
             rep("R2", other, v + dt.timedelta(days=31), "1,000.50", "0"),
-            bal("B1", other, TODAY, "2000", "1000", "50"),
-            bal("B2", loan, TODAY - dt.timedelta(days=1), "0"),
+            bal("B1", other, today(), "2000", "1000", "50"),
+            bal("B2", loan, today() - dt.timedelta(days=1), "0"),
             rev("X1", "OLD", v + dt.timedelta(days=40)),
             rev("X2", "R1", v + dt.timedelta(days=41), loan=loan),
             rep("OLD", loan, v + dt.timedelta(days=20), "100.00", "5.0")]
@@ -95,30 +96,30 @@ def test_bad_rows(world, tmp_path, settings):
     loan = world.loan()
     v = loan.value_date
     import_rows(tmp_path, [rep("OLD", loan, v + dt.timedelta(days=30), "1000", "50"),
-                           bal("OLDB", loan, TODAY, "100")], name="first.csv")
+                           bal("OLDB", loan, today(), "100")], name="first.csv")
     cases = [
         [rep("N1", loan, v - dt.timedelta(days=1), "5", "0")],
-        [rep("N1", loan, TODAY + dt.timedelta(days=1), "5", "0")],
+        [rep("N1", loan, today() + dt.timedelta(days=1), "5", "0")],
         [rep("OLD", loan, v + dt.timedelta(days=30), "999", "50")],
-        [bal("OLD", loan, TODAY, "100")],
-        [rep("OLDB", loan, TODAY, "100", "0")],
-        [rev("OLDB", "OLD", TODAY)],
-        [rep("N1", loan, TODAY, "0", "0.00")],
-        [bal("N1", loan, TODAY, "10", "11")],
-        [["X" * 65, "repayment", loan.loan_number, TODAY.isoformat(), "1", "0", "", "", "", ""]],
-        [rep("N1", loan, TODAY, "1", "0"), rep("N1", loan, TODAY, "1", "0")],
-        [rep("N1", loan, TODAY, "1", "0"), rep("N1", loan, TODAY, "2", "0")],
-        [rep("N1", loan, TODAY, "1", "0"), bal("N1", loan, TODAY, "1")],
-        [rev("X1", "N9", TODAY), rep("N9", loan, TODAY, "1", "0")],
-        [rep("N9", loan, TODAY - dt.timedelta(days=2), "1", "0"),
-         rev("X1", "N9", TODAY - dt.timedelta(days=3))],
-        [rep("N9", loan, TODAY, "1", "0"), rev("X1", "N9", TODAY), rev("X2", "N9", TODAY)],
-        [rev("X1", "OLD", TODAY), rev("X2", "X1", TODAY)],
-        [rev("X1", "OLD", TODAY, loan=world.loan())],
-        [rev("X1", "", TODAY)],
-        [["N1", "refund", loan.loan_number, TODAY.isoformat(), "1", "0", "", "", "", ""]],
-        [["", "repayment", loan.loan_number, TODAY.isoformat(), "1", "0", "", "", "", ""]],
-        [["N1", "repayment", "", TODAY.isoformat(), "1", "0", "", "", "", ""]],
+        [bal("OLD", loan, today(), "100")],
+        [rep("OLDB", loan, today(), "100", "0")],
+        [rev("OLDB", "OLD", today())],
+        [rep("N1", loan, today(), "0", "0.00")],
+        [bal("N1", loan, today(), "10", "11")],
+        [["X" * 65, "repayment", loan.loan_number, today().isoformat(), "1", "0", "", "", "", ""]],
+        [rep("N1", loan, today(), "1", "0"), rep("N1", loan, today(), "1", "0")],
+        [rep("N1", loan, today(), "1", "0"), rep("N1", loan, today(), "2", "0")],
+        [rep("N1", loan, today(), "1", "0"), bal("N1", loan, today(), "1")],
+        [rev("X1", "N9", today()), rep("N9", loan, today(), "1", "0")],
+        [rep("N9", loan, today() - dt.timedelta(days=2), "1", "0"),
+         rev("X1", "N9", today() - dt.timedelta(days=3))],
+        [rep("N9", loan, today(), "1", "0"), rev("X1", "N9", today()), rev("X2", "N9", today())],
+        [rev("X1", "OLD", today()), rev("X2", "X1", today())],
+        [rev("X1", "OLD", today(), loan=world.loan())],
+        [rev("X1", "", today())],
+        [["N1", "refund", loan.loan_number, today().isoformat(), "1", "0", "", "", "", ""]],
+        [["", "repayment", loan.loan_number, today().isoformat(), "1", "0", "", "", "", ""]],
+        [["N1", "repayment", "", today().isoformat(), "1", "0", "", "", "", ""]],
     ]
     for rows in cases:
         result = assert_same(lambda rows=rows: import_rows(tmp_path, rows), settings)
@@ -136,13 +137,13 @@ def test_a_file_of_good_and_bad_rows_is_refused_alike_by_both_engines(world, tmp
     import_rows(tmp_path, [rep("OLD", loan, v + dt.timedelta(days=30), "1000", "50")],
                 name="first.csv")
     rows = [rep("G1", loan, v + dt.timedelta(days=31), "500", "20"),            # line 2: good
-            ["U1", "repayment", "NO-SUCH-LOAN", TODAY.isoformat(), "1", "0", "", "", "", ""],
+            ["U1", "repayment", "NO-SUCH-LOAN", today().isoformat(), "1", "0", "", "", "", ""],
             rep("G2", other, other.value_date + dt.timedelta(days=5), "10", "1"),  # good
             rep("NEG", loan, v + dt.timedelta(days=32), "-5.00", "1"),           # line 5
-            bal("GB", loan, TODAY, "9000", "100", "3"),                           # good
+            bal("GB", loan, today(), "9000", "100", "3"),                           # good
             rep("EARLY", loan, v - dt.timedelta(days=1), "5", "0"),              # line 7
             rep("OLD", loan, v + dt.timedelta(days=30), "999", "50"),            # line 8
-            rep("LATE", loan, TODAY + dt.timedelta(days=1), "5", "0")]           # line 9
+            rep("LATE", loan, today() + dt.timedelta(days=1), "5", "0")]           # line 9
     checks = []
     real_check = feed_sql.check
     monkeypatch.setattr(feed_sql, "check", lambda **kw: checks.append(real_check(**kw))
@@ -287,20 +288,20 @@ def test_balances_applied_with_the_array_engine_equal_the_incremental_path(world
     on loans whose days past due do not change, and loans with repayments only."""
     repaid, reported, older, paid_off, quiet = (world.loan() for _ in range(5))
     v = repaid.value_date
-    import_rows(tmp_path, [bal("OLDER", older, TODAY, "500", "100", "1")], name="first.csv")
+    import_rows(tmp_path, [bal("OLDER", older, today(), "500", "100", "1")], name="first.csv")
     rows = [rep("R1", repaid, v + dt.timedelta(days=30), "1000", "50"),
             rep("R2", reported, v + dt.timedelta(days=30), "1000", "50"),
-            bal("B1", reported, TODAY - dt.timedelta(days=1), "8000", "1000", "50"),
-            bal("B2", reported, TODAY - dt.timedelta(days=2), "9000", "0", "0"),
-            bal("B3", older, TODAY - dt.timedelta(days=5), "700", "0", "0"),
-            bal("B4", paid_off, TODAY, "0"),
-            bal("B5", quiet, TODAY, "10000", "0", "0")]
+            bal("B1", reported, today() - dt.timedelta(days=1), "8000", "1000", "50"),
+            bal("B2", reported, today() - dt.timedelta(days=2), "9000", "0", "0"),
+            bal("B3", older, today() - dt.timedelta(days=5), "700", "0", "0"),
+            bal("B4", paid_off, today(), "0"),
+            bal("B5", quiet, today(), "10000", "0", "0")]
     array = _run_with_threshold(lambda: import_rows(tmp_path, rows), 1, settings)
     incremental = _run_with_threshold(lambda: import_rows(tmp_path, rows), 1000, settings)
     assert array == incremental
     assert array[:2] == ("accepted", 7)
     loans = {row[0]: row for row in array[2][2]}
     assert loans[reported.loan_number][2:6] == (Decimal("8000.00"), Decimal("1000.00"),
-                                                 Decimal("50.00"), TODAY - dt.timedelta(days=1))
+                                                 Decimal("50.00"), today() - dt.timedelta(days=1))
     assert loans[older.loan_number][2] == Decimal("500.00")  # its newer balance stays
     assert loans[paid_off.loan_number][1] == "settled"

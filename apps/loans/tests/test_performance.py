@@ -15,8 +15,8 @@ from apps.products.report import performance_by_enterprise as report_performance
 from apps.scoring.services.performance import outcome_labels
 
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 def _loan(application, *, number=1, state="active", value_date=None, points=(), dpd_as_of=None):
@@ -27,7 +27,7 @@ def _loan(application, *, number=1, state="active", value_date=None, points=(), 
             enterprise=application.enterprise, amount=Decimal("500000"),
             annual_rate=Decimal("4.350"), term_months=12, repayment_method="equal_principal",
             collateral_type="none", created_by=application.account_manager))
-    value_date = value_date or TODAY - dt.timedelta(days=500)
+    value_date = value_date or today() - dt.timedelta(days=500)
     drawdown = Disbursement.objects.create(
         contract=contract, amount=Decimal("100000"), value_date=value_date,
         borrower_account="6222000011112222", payment_mode="independent",
@@ -115,11 +115,11 @@ def test_the_floor_is_policy_data(world):
 
 def test_training_labels_come_from_the_loan_book(world):
     bad_file, good_file = world.in_state(S.DISBURSED), world.in_state(S.DISBURSED)
-    paid = TODAY - dt.timedelta(days=500)
+    paid = today() - dt.timedelta(days=500)
     # 1 dpd thirty days in, never paid: 90 dpd reached within the 12-month window.
     _loan(bad_file, value_date=paid, points=[(paid + dt.timedelta(days=30), 1)],
-          dpd_as_of=TODAY)
-    _loan(good_file, value_date=paid, points=[], dpd_as_of=TODAY)
+          dpd_as_of=today())
+    _loan(good_file, value_date=paid, points=[], dpd_as_of=today())
     labels = outcome_labels()
     assert labels.outcomes[bad_file.pk] == 1
     assert labels.outcomes[good_file.pk] == 0

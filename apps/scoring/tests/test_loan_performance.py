@@ -26,7 +26,8 @@ from apps.scoring.services.performance import (
 from apps.scoring.synthetic import TARGET, generate_rows
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# read per use, not at import: a run may cross midnight (Asia/Shanghai)
+today = timezone.localdate
 
 
 def _applications(world, n: int, *, state="disbursed", prefix="L") -> list[Application]:
@@ -62,7 +63,7 @@ def test_import_is_all_or_nothing_with_line_numbers_and_one_audit_event(
         world, tmp_path, monkeypatch, capsys):
     one, two = _applications(world, 2)
     [draft] = _applications(world, 1, state="draft", prefix="D")
-    paid = TODAY - dt.timedelta(days=400)
+    paid = today() - dt.timedelta(days=400)
     _disbursed_on(monkeypatch, [one, two], paid)
     assert disbursement_dates([one.pk, two.pk, draft.pk]) == {one.pk: paid, two.pk: paid}
 
@@ -80,7 +81,7 @@ def test_import_is_all_or_nothing_with_line_numbers_and_one_audit_event(
         f"{draft.reference},{paid},0",                             # 4: not disbursed
         f"{two.reference},31/12/2025,0",                           # 5
         f"{two.reference},{paid + dt.timedelta(days=10)},-3",      # 6
-        f"{two.reference},{TODAY + dt.timedelta(days=1)},0",       # 7: future
+        f"{two.reference},{today() + dt.timedelta(days=1)},0",       # 7: future
         f"{two.reference},{paid - dt.timedelta(days=1)},0",        # 8: before payout
         f"{two.reference},{paid + dt.timedelta(days=300)},0",      # 9: twice in the file
         f"{one.reference},{paid + dt.timedelta(days=380)},20",     # 10: conflicts with stored
@@ -127,7 +128,7 @@ def test_labels_follow_the_policy_default_definition_and_count_exclusions(world)
 
     stricter = {**DEFAULT_POLICY, "default_definition": {
         "days_past_due": 30, "observation_months": 12, "min_goods": 1, "min_bads": 1}}
-    policy = decision_policy_create(document=stricter, effective_from=TODAY,
+    policy = decision_policy_create(document=stricter, effective_from=today(),
                                     actor=world.user("reviewer.north"))
     labels = outcome_labels(policy=policy, disbursed_on=disbursed_on)
     assert labels.outcomes == {a: 1, b: 0, c: 1, e: 1, f: 1}
@@ -144,7 +145,7 @@ def test_a_malformed_default_definition_is_refused():
 def _book(world, monkeypatch, n: int) -> dict[int, int]:
     """`n` disbursed loans with stored score inputs and a year of performance behind them."""
     apps = _applications(world, n)
-    paid = TODAY - dt.timedelta(days=500)
+    paid = today() - dt.timedelta(days=500)
     snapshots, records, outcomes = [], [], {}
     for i, (application, row) in enumerate(zip(apps, generate_rows(n, seed=4), strict=True)):
         values = {k: (None if row[k] == "" else float(row[k]) if KINDS[k] == "numeric"
