@@ -173,8 +173,9 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # the audit chain: any later ordinary commit flushes the log up to itself), and the
     # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
     # was a large share of the score's write. Only in a transaction of its own: inside a
-    # caller's, the setting would reach the caller's whole commit.
-    own_transaction = not connection.in_atomic_block
+    # caller's, the setting would reach the caller's whole commit (so would it with autocommit
+    # off: the connection's transaction is then the caller's too).
+    own_transaction = not connection.in_atomic_block and connection.get_autocommit()
     asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
                     and own_transaction)
     inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
