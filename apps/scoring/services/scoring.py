@@ -101,7 +101,8 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # force are cached per change the same way); the feature sources, read by the
     # application's id; the champion with the challengers scoring in shadow; and the
     # application's results by the champion, among which a replay (delivered twice, nothing
-    # changed) finds its own, so it opens no transaction. The challengers are those of the
+    # changed) finds its own, so it opens no transaction; and the id a fresh result will have
+    # (`_result_id_steps`: a sequence's next value, not a read). The challengers are those of the
     # policy this process last scored with: a policy in force that names others has them read
     # again (once, on the score after a publish). Seeding a missing policy or model has its
     # own transaction.
