@@ -58,7 +58,7 @@ def audit_chain_head_steps():
     its own (READ COMMITTED), taken once the lock is held, so it sees the event of the writer
     that held the lock before (one statement doing both would read the head from a snapshot
     taken before the wait). SQLite: the IMMEDIATE transaction holds the write lock already."""
-    from apps.core.compiled import Compiled, compiled_query
+    from apps.core.compiled import compiled_query
 
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("audit_chain_head_steps() called outside a transaction")
@@ -66,9 +66,7 @@ def audit_chain_head_steps():
         "-seq").values_list("seq", "hash").first(), None,
         output_fields=[AuditEvent._meta.get_field("seq"), AuditEvent._meta.get_field("hash")])
     if connection.vendor == "postgresql":
-        lock = Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)",
-                        (_CHAIN_LOCK_KEY,), (CharField(),))
-        _locked, rows = yield [lock, head]
+        _locked, rows = yield [_chain_lock(), head]
     else:
         (rows,) = yield [head]
     seq, prev_hash = rows[0] if rows else (0, GENESIS_HASH)
@@ -186,10 +184,16 @@ def audit_append_steps(*, action: str, actor, subject, payload: dict | None = No
 
 
 def _chain_lock():
-    from apps.core.compiled import Compiled
+    global _CHAIN_LOCK
+    if _CHAIN_LOCK is None:  # built once: a field's construction costs more than the lock
+        from apps.core.compiled import Compiled
 
-    return Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK_KEY,),
-                    (CharField(),))
+        _CHAIN_LOCK = Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)",
+                               (_CHAIN_LOCK_KEY,), (CharField(),))
+    return _CHAIN_LOCK
+
+
+_CHAIN_LOCK = None
 
 
 # The chained insert's text and fields, built once per process (`_chained_insert`).

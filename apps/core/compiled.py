@@ -319,8 +319,17 @@ def sent_as_one_text() -> bool:
     (each statement still reads from a snapshot of its own under READ COMMITTED)."""
     if connection.vendor != "postgresql":
         return False
-    with connection.cursor() as cursor:
-        return _client_side(cursor)
+    connection.ensure_connection()
+    raw = connection.connection
+    found = _ONE_TEXT.get(raw)
+    if found is None:  # the cursor's class is the connection's: asked once per connection
+        with connection.cursor() as cursor:
+            found = _ONE_TEXT[raw] = _client_side(cursor)
+    return found
+
+
+# Per driver connection: whether its texts of several statements go as one (`sent_as_one_text`).
+_ONE_TEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _client_side(cursor) -> bool:
