@@ -58,9 +58,8 @@ def normalise_payload(payload: dict) -> dict:
     return json.loads(canonical_json(payload))
 
 
-def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, subject_type: str,
-               subject_id: str, branch_id, payload: dict, request_id, prev_hash: str,
-               application_id=None, enterprise_id=None) -> str:
+def _hashed_fields(*, seq, occurred_at, action, actor_id, subject_type, subject_id, branch_id,
+                   payload, request_id, application_id=None, enterprise_id=None) -> dict:
     fields = {
         "seq": seq,
         "occurred_at": occurred_at,
@@ -79,8 +78,43 @@ def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, sub
         fields["application_id"] = application_id
     if enterprise_id is not None:
         fields["enterprise_id"] = enterprise_id
-    body = canonical_json(fields)
+    return fields
+
+
+def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, subject_type: str,
+               subject_id: str, branch_id, payload: dict, request_id, prev_hash: str,
+               application_id=None, enterprise_id=None) -> str:
+    body = canonical_json(_hashed_fields(
+        seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
+        subject_type=subject_type, subject_id=subject_id, branch_id=branch_id, payload=payload,
+        request_id=request_id, application_id=application_id, enterprise_id=enterprise_id))
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+
+
+# Stands for the sequence number in `event_body_around_seq` (and, should the event's own text
+# hold it already, the next ones down).
+_SEQ_SENTINELS = (-7_314_159_265_358, -7_314_159_265_359, -7_314_159_265_360)
+
+
+def event_body_around_seq(**fields) -> tuple[bytes, bytes]:
+    """The UTF-8 bytes of an event's hashed body before and after its sequence number: for
+    every `seq`, the body `event_hash` hashes is `before + str(seq) + after` (and the hash
+    `sha256(prev_hash + "|" + before + str(seq) + after)`), so a writer that learns the seq
+    and the previous hash only under the chain's lock, in the database, can hash the event
+    there (`apps.audit.services.audit_append_steps`). `fields`: those of `event_hash` but
+    `seq` and `prev_hash`.
+
+    The body is the canonical JSON with a sentinel for the seq, cut at the one place the text
+    `"seq":<sentinel>` occurs: the top-level key (a quote inside a JSON string is escaped, so
+    only a key named "seq" can give that text; a payload key with the sentinel's value would
+    make it occur twice, and another sentinel is taken)."""
+    for sentinel in _SEQ_SENTINELS:
+        body = canonical_json(_hashed_fields(seq=sentinel, **fields))
+        token = f'"seq":{sentinel}'
+        if body.count(token) == 1:
+            before, _token, after = body.partition(token)
+            return f'{before}"seq":'.encode(), after.encode()
+    raise NonCanonicalValue("the event's body holds every sequence sentinel")
 
 
 def hash_of(event) -> str:

@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Model
 from django.utils import timezone
 
-from apps.audit.chain import event_hash, hash_of, normalise_payload
+from apps.audit.chain import event_body_around_seq, hash_of, normalise_payload
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.registry import ensure_registered
 from apps.audit.scope import resolve_scope
@@ -58,7 +58,7 @@ def audit_chain_head_steps():
     its own (READ COMMITTED), taken once the lock is held, so it sees the event of the writer
     that held the lock before (one statement doing both would read the head from a snapshot
     taken before the wait). SQLite: the IMMEDIATE transaction holds the write lock already."""
-    from apps.core.compiled import Compiled, compiled_query
+    from apps.core.compiled import compiled_query
 
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("audit_chain_head_steps() called outside a transaction")
@@ -66,9 +66,7 @@ def audit_chain_head_steps():
         "-seq").values_list("seq", "hash").first(), None,
         output_fields=[AuditEvent._meta.get_field("seq"), AuditEvent._meta.get_field("hash")])
     if connection.vendor == "postgresql":
-        lock = Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)",
-                        (_CHAIN_LOCK_KEY,), (CharField(),))
-        _locked, rows = yield [lock, head]
+        _locked, rows = yield [_chain_lock(), head]
     else:
         (rows,) = yield [head]
     seq, prev_hash = rows[0] if rows else (0, GENESIS_HASH)
@@ -94,38 +92,21 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
     scoring worker's write, one round trip less); a failed insert or commit raises here and the
     block rolls back as usual.
     """
-    ensure_registered(action)
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction(f"audit_record({action!r}) called outside a transaction")
-    subject_type, subject_id, subject_branch_id = _subject_identity(subject)
-    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-    payload = normalise_payload(payload or {})
-    request_id = current_request_id()
-
+    event = _unchained_event(action=action, actor=actor, subject=subject, payload=payload,
+                             branch_id=branch_id, application_id=application_id,
+                             enterprise_id=enterprise_id)
     if head is None:
         _lock_chain_head()
         found = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (found[0] + 1, found[1]) if found else (1, GENESIS_HASH)
+        event.seq, event.prev_hash = (found[0] + 1, found[1]) if found else (1, GENESIS_HASH)
     else:
         if head.transaction is not connection.atomic_blocks[0]:
             raise AuditOutsideTransaction("the chain head was read in another transaction")
-        seq, prev_hash = head.seq + 1, head.hash
-    # Microseconds are kept by both databases, so the stored time hashes the same on re-read.
-    occurred_at = timezone.now()
-    scope = resolve_scope(subject=subject, payload=payload,
-                          branch_id=branch_id if branch_id is not None else subject_branch_id,
-                          application_id=application_id, enterprise_id=enterprise_id)
-    digest = event_hash(seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
-                        subject_type=subject_type, subject_id=subject_id,
-                        branch_id=scope.branch_id, payload=payload, request_id=request_id,
-                        prev_hash=prev_hash, application_id=scope.application_id,
-                        enterprise_id=scope.enterprise_id)
-    event = AuditEvent(
-        seq=seq, occurred_at=occurred_at, action=action, actor_id=actor_id,
-        subject_type=subject_type, subject_id=subject_id, branch_id=scope.branch_id,
-        application_id=scope.application_id, enterprise_id=scope.enterprise_id,
-        payload=payload, request_id=request_id, prev_hash=prev_hash, hash=digest,
-    )
+        event.seq, event.prev_hash = head.seq + 1, head.hash
+    event.occurred_at = timezone.now()  # once the chain is locked: in the order of the seq
+    event.hash = hash_of(event)
     if head is None:
         event.save(force_insert=True)
     else:
@@ -140,6 +121,123 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
             queries.append(Compiled("audit_commit", "COMMIT", (), ()))
         inserted(event, run(_sent(queries))[0])
     return event
+
+
+def _unchained_event(*, action: str, actor, subject, payload: dict | None, branch_id: int | None,
+                     application_id: int | None, enterprise_id: int | None) -> AuditEvent:
+    """The event `audit_record` appends, all but its place in the chain (seq and hashes)."""
+    ensure_registered(action)
+    subject_type, subject_id, subject_branch_id = _subject_identity(subject)
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    payload = normalise_payload(payload or {})
+    # Microseconds are kept by both databases, so the stored time hashes the same on re-read.
+    occurred_at = timezone.now()
+    scope = resolve_scope(subject=subject, payload=payload,
+                          branch_id=branch_id if branch_id is not None else subject_branch_id,
+                          application_id=application_id, enterprise_id=enterprise_id)
+    return AuditEvent(
+        occurred_at=occurred_at, action=action, actor_id=actor_id,
+        subject_type=subject_type, subject_id=subject_id, branch_id=scope.branch_id,
+        application_id=scope.application_id, enterprise_id=scope.enterprise_id,
+        payload=payload, request_id=current_request_id())
+
+
+def audit_append_steps(*, action: str, actor, subject, payload: dict | None = None,
+                       branch_id: int | None = None, application_id: int | None = None,
+                       enterprise_id: int | None = None, one_text: bool = False):
+    """`audit_record` as a step of `apps.core.compiled.run_together` (PostgreSQL only): the
+    chain's lock and the event's insert, which a caller sends after its own writes in one round
+    trip (lock order: row locks first, the audit lock last); returns the event.
+
+    The event's place in the chain is found by PostgreSQL, not read back first: the insert
+    selects the head (seq and hash, or the genesis) and writes seq + 1, the head's hash as
+    the previous hash, and the event's hash, sha256 of `prev_hash|body` as `event_hash`
+    computes it (hence `audit_chain_verify` checks it as any other), with the body's bytes
+    around the seq made here (`event_body_around_seq`). The insert is a statement of its own
+    after the lock's: each statement of a text reads from a snapshot of its own (READ
+    COMMITTED), taken once the lock is held, so it sees the event of the writer that held the
+    lock before (one statement doing both would read the head from a snapshot taken before the
+    wait). Hashing bytes made in Python keeps the database's encoding out of the hash.
+
+    Inside the caller's transaction; `one_text`: outside one, the caller sends these statements
+    as the end of one text with its change and no transaction statements, which PostgreSQL
+    runs as one transaction (`apps.core.compiled.sent_as_one_text`): the event commits or rolls
+    back with the change all the same."""
+    from apps.core.compiled import sent_as_one_text
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("audit_append_steps: PostgreSQL only (the hash is computed there)")
+    if not connection.in_atomic_block and not (one_text and sent_as_one_text()):
+        raise AuditOutsideTransaction(f"audit_append_steps({action!r}) outside a transaction")
+    event = _unchained_event(action=action, actor=actor, subject=subject, payload=payload,
+                             branch_id=branch_id, application_id=application_id,
+                             enterprise_id=enterprise_id)
+    before, after = event_body_around_seq(
+        occurred_at=event.occurred_at, action=event.action, actor_id=event.actor_id,
+        subject_type=event.subject_type, subject_id=event.subject_id, branch_id=event.branch_id,
+        payload=event.payload, request_id=event.request_id,
+        application_id=event.application_id, enterprise_id=event.enterprise_id)
+    _locked, rows = yield [_chain_lock(), _chained_insert(event, before, after)]
+    (event.pk, event.seq, event.prev_hash, event.hash), = rows
+    event._state.adding, event._state.db = False, connection.alias
+    return event
+
+
+def _chain_lock():
+    global _CHAIN_LOCK
+    if _CHAIN_LOCK is None:  # built once: a field's construction costs more than the lock
+        from apps.core.compiled import Compiled
+
+        _CHAIN_LOCK = Compiled("audit_chain_lock", "SELECT pg_advisory_xact_lock(%s)",
+                               (_CHAIN_LOCK_KEY,), (CharField(),))
+    return _CHAIN_LOCK
+
+
+_CHAIN_LOCK = None
+
+
+# The chained insert's text and fields, built once per process (`_chained_insert`).
+_CHAINED_INSERT: dict[str, tuple[str, list, tuple]] = {}
+_CHAINED = ("seq", "prev_hash", "hash")
+
+
+def _chained_insert(event: AuditEvent, before: bytes, after: bytes):
+    """The INSERT … SELECT of `event` after the chain's head (see `audit_append_steps`),
+    returning its id, seq, previous hash and hash."""
+    from apps.core.compiled import Compiled
+
+    compiled = _CHAINED_INSERT.get(connection.alias)
+    if compiled is None:
+        meta, quote = AuditEvent._meta, connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+        table = quote(meta.db_table)
+        seq, hash_ = quote("seq"), quote("hash")
+        chained = {
+            "seq": f"head.{seq}",
+            "prev_hash": "head.prev",
+            # prev_hash + "|" + body, the body's bytes around the seq given (`event_hash`)
+            "hash": (f"encode(sha256(convert_to(head.prev || '|', 'UTF8') || %s"
+                     f" || convert_to(head.{seq}::text, 'UTF8') || %s), 'hex')"),
+        }
+        selected = ", ".join(chained.get(f.attname, "%s") for f in fields)
+        returned = ", ".join(f"{table}.{quote(f.column)}"
+                             for f in (meta.pk, *(meta.get_field(n) for n in _CHAINED)))
+        sql = (f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - the model's names
+               f"SELECT {selected} FROM (SELECT COALESCE(last.{seq}, 0) + 1 AS {seq}, "
+               f"COALESCE(last.{hash_}, %s) AS prev FROM (SELECT 1) AS one LEFT JOIN "
+               f"(SELECT {seq}, {hash_} FROM {table} ORDER BY {seq} DESC LIMIT 1) AS last "
+               f"ON true) AS head RETURNING {returned}")
+        output = (meta.pk, *(meta.get_field(n) for n in _CHAINED))
+        compiled = _CHAINED_INSERT[connection.alias] = (sql, fields, output)
+    sql, fields, output = compiled
+    params = []
+    for field in fields:
+        if field.attname == "hash":
+            params += [before, after]
+        elif field.attname not in _CHAINED:
+            params.append(field.get_db_prep_save(field.pre_save(event, add=True),
+                                                 connection=connection))
+    return Compiled("audit_chained_insert", sql, (*params, GENESIS_HASH), output)
 
 
 def _sent(queries):

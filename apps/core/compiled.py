@@ -170,7 +170,7 @@ _INSERTS: dict[tuple, tuple[str, tuple]] = {}
 
 
 def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
-                    update_fields: Sequence[str] = ()) -> Compiled:
+                    update_fields: Sequence[str] = (), with_pk: bool = False) -> Compiled:
     """The INSERT the ORM sends to save the new `instance` (as `Model.objects.create`; with
     `unique_fields` and `update_fields`, as `bulk_create(update_conflicts=True)`), returning
     its primary key, to send with others (`run_together`); nothing is sent. Built by the ORM's
@@ -181,12 +181,14 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
 
     An insert of plain values has the same text every time: it is compiled once per process
     under `key`, and afterwards only its values are prepared (`Field.get_db_prep_save` of the
-    pre-save value, what the compiler does for a field with no placeholder of its own)."""
+    pre-save value, what the compiler does for a field with no placeholder of its own).
+    `with_pk`: the instance's primary key is inserted too (one the caller allocated, e.g. from
+    the table's sequence), instead of the database's default."""
     if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
         raise RuntimeError(f"{key}: the database cannot return the inserted row's key")
     meta = instance._meta
-    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
-    cache_key = (connection.alias, key, type(instance))
+    fields = _inserted_fields(meta, with_pk)
+    cache_key = (connection.alias, key, type(instance), with_pk)
     cached = _INSERTS.get(cache_key)
     if cached is not None:
         sql, fields = cached
@@ -214,7 +216,13 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     return Compiled(key, sql, tuple(params), tuple(meta.db_returning_fields))
 
 
-def compiled_insert_selecting(key: str, instance, attname: str, select: Compiled) -> Compiled:
+def _inserted_fields(meta, with_pk: bool) -> list:
+    return [f for f in meta.concrete_fields
+            if not f.generated and (with_pk or f is not meta.auto_field)]
+
+
+def compiled_insert_selecting(key: str, instance, attname: str, select: Compiled, *,
+                              with_pk: bool = False) -> Compiled:
     """`compiled_insert(key, instance)` with the value of the field `attname` the scalar
     subquery `select` (e.g. the key of a row written earlier in the same text, which the
     caller cannot know): the insert of plain values compiled once per process, `select`'s SQL
@@ -223,12 +231,10 @@ def compiled_insert_selecting(key: str, instance, attname: str, select: Compiled
     saved = getattr(instance, attname)
     setattr(instance, attname, None)
     try:
-        insert = compiled_insert(key, instance)
+        insert = compiled_insert(key, instance, with_pk=with_pk)
     finally:
         setattr(instance, attname, saved)
-    meta = instance._meta
-    fields = [f.attname for f in meta.concrete_fields
-              if not f.generated and f is not meta.auto_field]
+    fields = [f.attname for f in _inserted_fields(instance._meta, with_pk)]
     parts = insert.sql.split("%s")
     if len(parts) != len(fields) + 1 or "%%" in insert.sql:  # pragma: no cover - not plain
         raise RuntimeError(f"{key}: not an insert of one value per field")
@@ -302,6 +308,28 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
             cursor.execute(query.sql, query.params)
             found.append(fetch(cursor))
         return found
+
+
+def sent_as_one_text() -> bool:
+    """Whether the queries of one round of `run_together` reach the database as one text: on
+    PostgreSQL with the client-side cursor (`_send`). Such a text, with no transaction
+    statements of its own and sent outside a transaction (autocommit), is one transaction:
+    PostgreSQL runs a simple query of several statements as one implicit transaction block,
+    committed after its last statement, and an error in any statement rolls back all of them
+    (each statement still reads from a snapshot of its own under READ COMMITTED)."""
+    if connection.vendor != "postgresql":
+        return False
+    connection.ensure_connection()
+    raw = connection.connection
+    found = _ONE_TEXT.get(raw)
+    if found is None:  # the cursor's class is the connection's: asked once per connection
+        with connection.cursor() as cursor:
+            found = _ONE_TEXT[raw] = _client_side(cursor)
+    return found
+
+
+# Per driver connection: whether its texts of several statements go as one (`sent_as_one_text`).
+_ONE_TEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _client_side(cursor) -> bool:

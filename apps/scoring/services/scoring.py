@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Subquery
+from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.applications.models import Application
 from apps.applications.selectors import application_get
 from apps.applications.states import ApplicationState
-from apps.audit.services import audit_chain_head_steps, audit_record
+from apps.audit.services import audit_append_steps, audit_chain_head_steps, audit_record
 from apps.core.compiled import (
     MARKER,
     Compiled,
@@ -33,6 +34,7 @@ from apps.core.compiled import (
     inserted,
     run,
     run_together,
+    sent_as_one_text,
 )
 from apps.core.exceptions import DomainError
 from apps.core.queue import enqueue_on_commit
@@ -99,15 +101,18 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # force are cached per change the same way); the feature sources, read by the
     # application's id; the champion with the challengers scoring in shadow; and the
     # application's results by the champion, among which a replay (delivered twice, nothing
-    # changed) finds its own, so it opens no transaction. The challengers are those of the
+    # changed) finds its own, so it opens no transaction; and the id a fresh result will have
+    # (`_result_id_steps`: a sequence's next value, not a read). The challengers are those of the
     # policy this process last scored with: a policy in force that names others has them read
     # again (once, on the score after a publish). Seeding a missing policy or model has its
     # own transaction.
     guessed = _shadow_guess
-    (application, investigation), sources, (version, challengers), results = run_together(
-        _application_steps(application_id), application_sources_steps(application_id),
-        scoring_models_steps(states=guessed), _champion_results_steps(application_id),
-        prepared=True)
+    (application, investigation), sources, (version, challengers), results, result_id = (
+        run_together(_application_steps(application_id),
+                     application_sources_steps(application_id),
+                     scoring_models_steps(states=guessed),
+                     _champion_results_steps(application_id), _result_id_steps(),
+                     prepared=True))
     policy = decision_policy_cached(application.policy_in_force_id)
     if shadow_states(policy) != guessed:
         _remember_shadow_states(shadow_states(policy))
@@ -138,19 +143,24 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # and the twin's result returned (no savepoint around the insert: two round trips less).
     # The snapshot in one statement whether or not an earlier score stored it (insert, or on
     # the same input keep the stored one: its values are those hashed); the result names it
-    # by its key (a subquery), so both inserts go in one round trip (apps.core.compiled), and
-    # with them, when nothing else is written before the audit event (no failure to resolve,
-    # no challenger), the chain's lock and head (`audit_chain_head_steps`: lock order, row
-    # locks first and the audit lock last, is kept). Was six round trips, then three; now, in
-    # a transaction of the score's own, the audit event's insert carries the COMMIT: BEGIN, the
-    # text, the event (`audit_record(commit=True)`).
+    # by its key (a subquery), so both inserts go in one round trip (apps.core.compiled).
+    # When nothing else is written before the audit event (no failure to resolve, no
+    # challenger), the chain's lock and the event go in that round trip too (lock order, row
+    # locks first and the audit lock last, is kept): PostgreSQL finds the event's place in
+    # the chain and hashes it (`audit_append_steps`), and the event names the result by the
+    # id the read took from the result's sequence (`_result_id_steps`), so nothing written
+    # has to be read back first. In a transaction of the score's own that text is the whole
+    # transaction: sent in autocommit with no BEGIN or COMMIT, PostgreSQL runs it as one
+    # (an error in any statement, such as the twin's conflict, rolls back all of it). Was
+    # six round trips, then three (BEGIN, the writes with the chain's head, the event with
+    # the COMMIT); now one.
     snapshot = FeatureSnapshot(
         application_id=application_id, input_hash=input_hash,
         spec_version=record.canonical()["spec"], values=record.values,
         red_flag_codes=record.red_flag_codes, sources=record.sources)
     result = ScoreResult(
-        application_id=application_id, model_version=version, input_hash=input_hash,
-        probability=scored["probability"],
+        pk=result_id, application_id=application_id, model_version=version,
+        input_hash=input_hash, probability=scored["probability"],
         score=scored["score"], grade=advice["grade"], reasons=scored["reasons"],
         policy=policy, recommendation=advice["recommendation"],
         knockouts=advice["knockouts"], suggested_limit=advice["suggested_limit"],
@@ -164,18 +174,40 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
     # the audit chain: any later ordinary commit flushes the log up to itself), and the
     # sweeper scores the file again, to the same result (idempotent). On a busy disk the flush
     # was a large share of the score's write. Only in a transaction of its own: inside a
-    # caller's, the setting would reach the caller's whole commit.
-    own_transaction = not connection.in_atomic_block
+    # caller's, the setting would reach the caller's whole commit (so would it with autocommit
+    # off: the connection's transaction is then the caller's too).
+    own_transaction = not connection.in_atomic_block and connection.get_autocommit()
     asynchronous = (trigger in _SWEPT_TRIGGERS and connection.vendor == "postgresql"
                     and own_transaction)
+    inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
+               compiled_insert("scoring_snapshot", snapshot,
+                               unique_fields=("application", "input_hash"),
+                               update_fields=("spec_version",)),
+               compiled_insert_selecting("scoring_result", result, "snapshot_id",
+                                         _snapshot_id_query(application_id, input_hash),
+                                         with_pk=result_id is not None)]
+
+    def audited() -> dict:
+        return {
+            "score_result": result.pk, "model_version": version.version,
+            "input_hash": input_hash, "policy_version": policy.version,
+            "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
+            "grade": result.grade, "recommendation": result.recommendation,
+            "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
+            "missing": record.missing}
+
     try:
+        if lock_now and result_id is not None:  # one text (see above)
+            with nullcontext() if own_transaction else transaction.atomic():
+                (*_set, snapshot_rows, result_rows), _event = run_together(
+                    _sent(inserts), audit_append_steps(
+                        action="score.computed", actor=actor, subject=application,
+                        payload=audited(), one_text=own_transaction))
+                inserted(snapshot, snapshot_rows)
+                inserted(result, result_rows)
+                result.snapshot = snapshot
+            return result
         with transaction.atomic():
-            inserts = [*([_ASYNC_COMMIT] if asynchronous else []),
-                       compiled_insert("scoring_snapshot", snapshot,
-                                       unique_fields=("application", "input_hash"),
-                                       update_fields=("spec_version",)),
-                       compiled_insert_selecting("scoring_result", result, "snapshot_id",
-                                                 _snapshot_id_query(application_id, input_hash))]
             (*_set, snapshot_rows, result_rows), head = run_together(
                 _sent(inserts),
                 audit_chain_head_steps() if lock_now else immediately(lambda: None))
@@ -188,15 +220,10 @@ def application_score(*, application_id: int, trigger: str = ScoreTrigger.INVEST
             shadow_scores_record(application_id=application_id, record=record,
                                  snapshot=snapshot, policy=policy, trigger=trigger,
                                  versions=challengers)
-            audit_record(action="score.computed", actor=actor, subject=application, payload={
-                "score_result": result.pk, "model_version": version.version,
-                "input_hash": input_hash, "policy_version": policy.version,
-                "probability": f"{result.probability:.6f}", "score": f"{result.score:.2f}",
-                "grade": result.grade, "recommendation": result.recommendation,
-                "knockouts": [k["code"] for k in advice["knockouts"]], "trigger": trigger,
-                "missing": record.missing}, head=head,
-                # the event is the transaction's last write: committed with it, one round trip
-                commit=lock_now and own_transaction)
+            audit_record(action="score.computed", actor=actor, subject=application,
+                         payload=audited(), head=head,
+                         # the event is the transaction's last write: committed with it
+                         commit=lock_now and own_transaction)
     except IntegrityError:
         twin = ScoreResult.objects.filter(application_id=application_id, model_version=version,
                                           input_hash=input_hash).first()
@@ -280,6 +307,23 @@ def _application_steps(application_id: int):
     # As select_related leaves it: `application.investigation` read, no query (None: raises).
     Application.investigation.related.set_cached_value(application, investigation)
     return application, investigation
+
+
+def _result_id_steps():
+    """The id of the result a fresh score will write, taken from the result table's sequence
+    in the read's round trip, as a step of `run_together` (None where the write is not one
+    text: SQLite, or PostgreSQL with server-side binding). The audit event names the result,
+    and its hash covers that name: known before the write, both go in one text. A replay
+    leaves its id unused (a gap in the ids, as a rolled-back insert leaves)."""
+    if not sent_as_one_text():
+        return None
+    (rows,) = yield [_RESULT_ID]
+    return rows[0][0]
+
+
+_RESULT_ID = Compiled("scoring_result_id", "SELECT nextval(pg_get_serial_sequence("
+                      f"'{ScoreResult._meta.db_table}', 'id'))", (), (BigIntegerField(),),
+                      template=())  # no value: prepared once per connection all the same
 
 
 def _champion_results_steps(application_id: int):
