@@ -7,6 +7,7 @@ across platforms). Upgrades must never change it, or old chains would stop verif
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import uuid
 from decimal import Decimal
@@ -91,30 +92,37 @@ def event_hash(*, seq: int, occurred_at: dt.datetime, action: str, actor_id, sub
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
-# Stands for the sequence number in `event_body_around_seq` (and, should the event's own text
-# hold it already, the next ones down).
+# Stand for the sequence number and the time in `event_body_around_time_and_seq` (and, should
+# the event's own text hold one already, the next ones down).
 _SEQ_SENTINELS = (-7_314_159_265_358, -7_314_159_265_359, -7_314_159_265_360)
+_TIME_SENTINELS = ("occurred-at-7314159265358", "occurred-at-7314159265359",
+                   "occurred-at-7314159265360")
 
 
-def event_body_around_seq(**fields) -> tuple[bytes, bytes]:
-    """The UTF-8 bytes of an event's hashed body before and after its sequence number: for
-    every `seq`, the body `event_hash` hashes is `before + str(seq) + after` (and the hash
-    `sha256(prev_hash + "|" + before + str(seq) + after)`), so a writer that learns the seq
-    and the previous hash only under the chain's lock, in the database, can hash the event
-    there (`apps.audit.services.audit_append_steps`). `fields`: those of `event_hash` but
-    `seq` and `prev_hash`.
+def event_body_around_time_and_seq(**fields) -> tuple[bytes, bytes, bytes]:
+    """The UTF-8 bytes of an event's hashed body around its time and its sequence number: for
+    every `occurred_at` and `seq`, the body `event_hash` hashes is `before + time + between +
+    str(seq) + after`, where `time` is `occurred_at` in the canonical form (`_default`: UTC,
+    ISO, microseconds), so a writer that learns the seq, the previous hash and the time only
+    under the chain's lock, in the database, can hash the event there
+    (`apps.audit.services.audit_append_steps`). `fields`: those of `event_hash` but `seq`,
+    `occurred_at` and `prev_hash`.
 
-    The body is the canonical JSON with a sentinel for the seq, cut at the one place the text
-    `"seq":<sentinel>` occurs: the top-level key (a quote inside a JSON string is escaped, so
-    only a key named "seq" can give that text; a payload key with the sentinel's value would
-    make it occur twice, and another sentinel is taken)."""
-    for sentinel in _SEQ_SENTINELS:
-        body = canonical_json(_hashed_fields(seq=sentinel, **fields))
-        token = f'"seq":{sentinel}'
-        if body.count(token) == 1:
-            before, _token, after = body.partition(token)
-            return f'{before}"seq":'.encode(), after.encode()
-    raise NonCanonicalValue("the event's body holds every sequence sentinel")
+    The body is the canonical JSON with sentinels for both, cut at the one place each of the
+    texts `"occurred_at":"<sentinel>"` and `"seq":<sentinel>` occurs: the top-level keys (a
+    quote inside a JSON string is escaped, so only a key of that name can give that text; a
+    payload key with a sentinel's value would make it occur twice, and another sentinel is
+    taken). Keys are sorted, so the time comes before the seq."""
+    for time_sentinel, seq_sentinel in itertools.product(_TIME_SENTINELS, _SEQ_SENTINELS):
+        body = canonical_json(_hashed_fields(seq=seq_sentinel, occurred_at=time_sentinel,
+                                             **fields))
+        time_token, seq_token = f'"occurred_at":"{time_sentinel}"', f'"seq":{seq_sentinel}'
+        if body.count(time_token) == 1 and body.count(seq_token) == 1:
+            before, _time, rest = body.partition(time_token)
+            between, _seq, after = rest.partition(seq_token)
+            return (f'{before}"occurred_at":"'.encode(), f'"{between}"seq":'.encode(),
+                    after.encode())
+    raise NonCanonicalValue("the event's body holds every time or every sequence sentinel")
 
 
 def hash_of(event) -> str:

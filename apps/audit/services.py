@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Model
 from django.utils import timezone
 
-from apps.audit.chain import event_body_around_seq, hash_of, normalise_payload
+from apps.audit.chain import event_body_around_time_and_seq, hash_of, normalise_payload
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.registry import ensure_registered
 from apps.audit.scope import resolve_scope
@@ -150,14 +150,21 @@ def audit_append_steps(*, action: str, actor, subject, payload: dict | None = No
     trip (lock order: row locks first, the audit lock last); returns the event.
 
     The event's place in the chain is found by PostgreSQL, not read back first: the insert
-    selects the head (seq and hash, or the genesis) and writes seq + 1, the head's hash as
-    the previous hash, and the event's hash, sha256 of `prev_hash|body` as `event_hash`
-    computes it (hence `audit_chain_verify` checks it as any other), with the body's bytes
-    around the seq made here (`event_body_around_seq`). The insert is a statement of its own
+    selects the head (seq, hash and time, or the genesis) and writes seq + 1, the head's hash
+    as the previous hash, the event's time and its hash, sha256 of `prev_hash|body` as
+    `event_hash` computes it (hence `audit_chain_verify` checks it as any other), with the
+    body's bytes around the time and the seq made here (`event_body_around_time_and_seq`) and
+    the time's canonical text made by PostgreSQL. The time is PostgreSQL's clock read by the
+    insert, once the lock is held, as `audit_record` reads it: taken before the wait, a writer
+    that waited would append an event older than the one before it, and the trail in seq
+    order would go back in time (an auditor's sign of tampering). It is never earlier than
+    the head's, whose time a clock other than PostgreSQL's may have given (an `audit_record`
+    on an application server whose clock is ahead). The insert is a statement of its own
     after the lock's: each statement of a text reads from a snapshot of its own (READ
     COMMITTED), taken once the lock is held, so it sees the event of the writer that held the
     lock before (one statement doing both would read the head from a snapshot taken before the
-    wait). Hashing bytes made in Python keeps the database's encoding out of the hash.
+    wait). Hashing bytes made in Python keeps the database's
+    encoding out of the hash.
 
     Inside the caller's transaction; `one_text`: outside one, the caller sends these statements
     as the end of one text with its change and no transaction statements, which PostgreSQL
@@ -172,13 +179,13 @@ def audit_append_steps(*, action: str, actor, subject, payload: dict | None = No
     event = _unchained_event(action=action, actor=actor, subject=subject, payload=payload,
                              branch_id=branch_id, application_id=application_id,
                              enterprise_id=enterprise_id)
-    before, after = event_body_around_seq(
-        occurred_at=event.occurred_at, action=event.action, actor_id=event.actor_id,
-        subject_type=event.subject_type, subject_id=event.subject_id, branch_id=event.branch_id,
-        payload=event.payload, request_id=event.request_id,
-        application_id=event.application_id, enterprise_id=event.enterprise_id)
-    _locked, rows = yield [_chain_lock(), _chained_insert(event, before, after)]
-    (event.pk, event.seq, event.prev_hash, event.hash), = rows
+    parts = event_body_around_time_and_seq(
+        action=event.action, actor_id=event.actor_id, subject_type=event.subject_type,
+        subject_id=event.subject_id, branch_id=event.branch_id, payload=event.payload,
+        request_id=event.request_id, application_id=event.application_id,
+        enterprise_id=event.enterprise_id)
+    _locked, rows = yield [_chain_lock(), _chained_insert(event, parts)]
+    (event.pk, event.occurred_at, event.seq, event.prev_hash, event.hash), = rows
     event._state.adding, event._state.db = False, connection.alias
     return event
 
@@ -198,12 +205,16 @@ _CHAIN_LOCK = None
 
 # The chained insert's text and fields, built once per process (`_chained_insert`).
 _CHAINED_INSERT: dict[str, tuple[str, list, tuple]] = {}
-_CHAINED = ("seq", "prev_hash", "hash")
+_CHAINED = ("occurred_at", "seq", "prev_hash", "hash")
+# `apps.audit.chain`'s canonical text of a time (UTC, ISO, microseconds always): in UTC, the
+# offset is always +00:00.
+_CANONICAL_TIME = """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'"""
 
 
-def _chained_insert(event: AuditEvent, before: bytes, after: bytes):
+def _chained_insert(event: AuditEvent, parts: tuple[bytes, bytes, bytes]):
     """The INSERT … SELECT of `event` after the chain's head (see `audit_append_steps`),
-    returning its id, seq, previous hash and hash."""
+    returning its id, time, seq, previous hash and hash. `parts`: the hashed body's bytes
+    around its time and its seq."""
     from apps.core.compiled import Compiled
 
     compiled = _CHAINED_INSERT.get(connection.alias)
@@ -211,29 +222,35 @@ def _chained_insert(event: AuditEvent, before: bytes, after: bytes):
         meta, quote = AuditEvent._meta, connection.ops.quote_name
         fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
         table = quote(meta.db_table)
-        seq, hash_ = quote("seq"), quote("hash")
+        seq, hash_, at = quote("seq"), quote("hash"), quote("occurred_at")
         chained = {
+            "occurred_at": f"head.{at}",
             "seq": f"head.{seq}",
             "prev_hash": "head.prev",
-            # prev_hash + "|" + body, the body's bytes around the seq given (`event_hash`)
+            # prev_hash + "|" + body, the body's bytes around the time and the seq given
+            # (`event_hash`); the time's text independent of the session's time zone
             "hash": (f"encode(sha256(convert_to(head.prev || '|', 'UTF8') || %s"
-                     f" || convert_to(head.{seq}::text, 'UTF8') || %s), 'hex')"),
+                     f" || convert_to(to_char(head.{at} AT TIME ZONE 'UTC', {_CANONICAL_TIME}),"
+                     f" 'UTF8') || %s || convert_to(head.{seq}::text, 'UTF8') || %s), 'hex')"),
         }
         selected = ", ".join(chained.get(f.attname, "%s") for f in fields)
         returned = ", ".join(f"{table}.{quote(f.column)}"
                              for f in (meta.pk, *(meta.get_field(n) for n in _CHAINED)))
         sql = (f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - the model's names
                f"SELECT {selected} FROM (SELECT COALESCE(last.{seq}, 0) + 1 AS {seq}, "
-               f"COALESCE(last.{hash_}, %s) AS prev FROM (SELECT 1) AS one LEFT JOIN "
-               f"(SELECT {seq}, {hash_} FROM {table} ORDER BY {seq} DESC LIMIT 1) AS last "
-               f"ON true) AS head RETURNING {returned}")
+               f"COALESCE(last.{hash_}, %s) AS prev, "
+               # read once (a subquery's volatile column is never pulled up into its uses):
+               # the stored time is the hashed one; GREATEST skips the genesis' NULL
+               f"GREATEST(clock_timestamp(), last.{at}) AS {at} FROM (SELECT 1) AS one "
+               f"LEFT JOIN (SELECT {seq}, {hash_}, {at} FROM {table} ORDER BY {seq} DESC "
+               f"LIMIT 1) AS last ON true) AS head RETURNING {returned}")
         output = (meta.pk, *(meta.get_field(n) for n in _CHAINED))
         compiled = _CHAINED_INSERT[connection.alias] = (sql, fields, output)
     sql, fields, output = compiled
     params = []
     for field in fields:
         if field.attname == "hash":
-            params += [before, after]
+            params += parts
         elif field.attname not in _CHAINED:
             params.append(field.get_db_prep_save(field.pre_save(event, add=True),
                                                  connection=connection))

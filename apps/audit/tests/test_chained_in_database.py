@@ -2,22 +2,31 @@
 scoring worker's write in one round trip): they verify as any other event, with any payload,
 and mixed with writers that hash in Python the chain stays one gapless chain."""
 
+import datetime as dt
+import hashlib
 import threading
+import time
 import uuid
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from apps.audit.chain import (
     _SEQ_SENTINELS,
+    _TIME_SENTINELS,
     NonCanonicalValue,
+    _default,
     canonical_json,
-    event_body_around_seq,
+    event_body_around_time_and_seq,
     event_hash,
 )
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.services import (
+    _CANONICAL_TIME,
+    _CHAIN_LOCK_KEY,
     AuditOutsideTransaction,
     audit_append_steps,
     audit_chain_verify,
@@ -46,32 +55,56 @@ def _append(*, one_text: bool = False, before=(), **kwargs):
     {"subject_id": 'x","seq":1,"y":"', "payload": {}},  # the text of a seq inside a string
     {"subject_id": "1", "payload": {"seq": _SEQ_SENTINELS[0]}},  # a payload key named seq
     {"subject_id": "1", "payload": {"seq": _SEQ_SENTINELS[0], '"seq': _SEQ_SENTINELS[1]}},
+    {"subject_id": 'x","occurred_at":"', "payload": {}},  # the text of a time in a string
+    {"subject_id": "1", "payload": {"occurred_at": _TIME_SENTINELS[0]}},  # a time key
+    {"subject_id": "1", "payload": {"occurred_at": _TIME_SENTINELS[0],
+                                    "a": {"occurred_at": _TIME_SENTINELS[1]},
+                                    "seq": _SEQ_SENTINELS[0]}},
     {"subject_id": "二", "payload": {"名称": "企业", "n": "1.50"}},
 ])
-def test_the_body_around_the_seq_is_the_hashed_body_for_every_seq(fields):
-    import datetime as dt
-    import hashlib
-
-    common = {"occurred_at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC), "action": "a",
-              "actor_id": None, "subject_type": "t", "branch_id": 3, "request_id": None,
-              "application_id": 7, "enterprise_id": None, **fields}
-    before, after = event_body_around_seq(**common)
-    for seq in (1, 9, 10, 123_456_789_012):
-        body = before + str(seq).encode() + after
-        assert body.decode() == canonical_json({"seq": seq, **{
+def test_the_body_around_the_time_and_seq_is_the_hashed_body_for_every_time_and_seq(fields):
+    common = {"action": "a", "actor_id": None, "subject_type": "t", "branch_id": 3,
+              "request_id": None, "application_id": 7, "enterprise_id": None, **fields}
+    before, between, after = event_body_around_time_and_seq(**common)
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    for seq, occurred_at in ((1, dt.datetime(2026, 1, 2, tzinfo=dt.UTC)),
+                             (10, dt.datetime(2026, 12, 7, 18, 56, 10, 123456, tzinfo=dt.UTC)),
+                             (123_456_789_012, dt.datetime(2026, 3, 4, 8, 0, 0, 1,
+                                                           tzinfo=shanghai))):
+        body = (before + _default(occurred_at).encode() + between + str(seq).encode() + after)
+        assert body.decode() == canonical_json({"seq": seq, "occurred_at": occurred_at, **{
             k: v for k, v in common.items() if v is not None or k not in (
                 "application_id", "enterprise_id")}})
         assert hashlib.sha256(GENESIS_HASH.encode() + b"|" + body).hexdigest() == event_hash(
-            seq=seq, prev_hash=GENESIS_HASH, **common)
+            seq=seq, occurred_at=occurred_at, prev_hash=GENESIS_HASH, **common)
 
 
-def test_a_body_that_holds_every_sentinel_is_refused():
+@pytest.mark.parametrize("payload", [
+    {"seq": _SEQ_SENTINELS[0], '"seq': _SEQ_SENTINELS[1], 'a"seq': _SEQ_SENTINELS[2]},
+    {"occurred_at": _TIME_SENTINELS[0], "a": {"occurred_at": _TIME_SENTINELS[1]},
+     "b": {"occurred_at": _TIME_SENTINELS[2]}},
+])
+def test_a_body_that_holds_every_sentinel_is_refused(payload):
     with pytest.raises(NonCanonicalValue):
-        event_body_around_seq(
-            occurred_at=None, action="a", actor_id=None, subject_type="t", subject_id="1",
-            branch_id=None, request_id=None,
-            payload={"seq": _SEQ_SENTINELS[0], '"seq': _SEQ_SENTINELS[1],
-                     'a"seq': _SEQ_SENTINELS[2]})
+        event_body_around_time_and_seq(
+            action="a", actor_id=None, subject_type="t", subject_id="1", branch_id=None,
+            request_id=None, payload=payload)
+
+
+@pytest.mark.django_db
+def test_postgresql_writes_a_time_in_the_canonical_form(on_postgresql):
+    """The text PostgreSQL hashes for an event's time is `apps.audit.chain`'s, whatever the
+    session's time zone (whole seconds keep their six zeros)."""
+    times = [dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+             dt.datetime(2026, 12, 7, 18, 56, 10, 123456, tzinfo=dt.UTC),
+             dt.datetime(2026, 3, 4, 0, 30, 0, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+             dt.datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
+        for value in times:
+            cursor.execute(f"SELECT to_char(%s::timestamptz AT TIME ZONE 'UTC', "
+                           f"{_CANONICAL_TIME})", [value])
+            assert cursor.fetchone()[0] == _default(value)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -169,3 +202,73 @@ def test_writers_chained_by_the_database_and_by_python_keep_one_chain(on_postgre
 
     _run_and_check_the_chain([threading.Thread(target=write, args=(n % 3,))
                               for n in range(writers)], errors, events=writers * per_writer)
+
+
+def _wait_for_a_writer_waiting_for_the_chain(cursor) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND NOT granted")
+        if cursor.fetchone()[0]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the other writer never waited for the chain's lock")
+
+
+def _times_in_seq_order() -> list:
+    return list(AuditEvent.objects.order_by("seq").values_list("occurred_at", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_that_waited_for_the_chain_is_not_older_than_the_event_before_it(
+        on_postgresql):
+    """One writer holds the chain's lock while another waits for it, then appends two events
+    (one hashed in Python, one in PostgreSQL) and commits: the event of the writer that
+    waited comes after them in the chain and, its time taken once the lock is held, not
+    before them in time either: the trail in seq order never goes back in time."""
+    waited, errors = [], []
+
+    def wait_and_append():
+        try:
+            waited.append(_append(one_text=True, payload={"waited": True}))
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=wait_and_append)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+            other.start()
+            _wait_for_a_writer_waiting_for_the_chain(cursor)
+        held = [audit_record(action="branch.updated", actor=None, subject=("org.branch", "1"),
+                             payload={"held": 1}),
+                _append(payload={"held": 2})]
+    other.join()
+    assert errors == []
+    (event,) = waited
+    assert [e.seq for e in (*held, event)] == [1, 2, 3]
+    assert event.occurred_at >= held[1].occurred_at >= held[0].occurred_at
+    assert AuditEvent.objects.get(seq=3).occurred_at == event.occurred_at  # the stored time
+    times = _times_in_seq_order()
+    assert times == sorted(times)
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_never_older_than_the_head_whatever_the_clocks(on_postgresql):
+    """An event written on an application server whose clock is ahead of PostgreSQL's: the
+    next event chained by PostgreSQL takes its time (a whole second: the canonical text
+    keeps the six zeros of its microseconds), not an earlier one, and verifies."""
+    ahead = (timezone.now() + dt.timedelta(hours=1)).replace(microsecond=0)
+    with mock.patch("apps.audit.services.timezone.now", return_value=ahead), \
+            transaction.atomic():
+        first = audit_record(action="branch.updated", actor=None, subject=("org.branch", "1"),
+                             payload={"ahead": True})
+    second = _append(one_text=True, payload={"after": True})
+    assert first.occurred_at == second.occurred_at == ahead
+    assert AuditEvent.objects.get(seq=2).occurred_at == ahead
+    third = _append(one_text=True, payload={"after": 2})
+    assert third.occurred_at == ahead  # still behind the head's clock: the head's time
+    assert audit_chain_verify().ok
