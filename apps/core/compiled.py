@@ -131,7 +131,7 @@ class CompiledInstances(Compiled):
         return found
 
 
-_INSTANCES: dict[tuple, tuple] = {}
+_INSTANCES: dict[tuple, CompiledInstances] = {}
 
 
 def compiled_instances(key: str, queryset, value: int | None = None) -> CompiledInstances:
@@ -143,27 +143,87 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
     cache_key = (connection.alias, key)
     compiled = _INSTANCES.get(cache_key)
     if compiled is None:
-        if callable(queryset):
-            queryset = queryset()
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        select, klass_info = compiler.select, compiler.klass_info
-        if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
-            raise RuntimeError(f"{key}: select_related is not supported")
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        compiled = _INSTANCES[cache_key] = (
-            sql, tuple(params), tuple(s[0].output_field for s in select),
-            tuple(s[0].target.attname for s in select[start:end]), (start, end),
-            tuple(compiler.annotation_col_map.items()), queryset.model)
-    sql, template, fields, names, columns, annotations, model = compiled
-    params = template
+        compiled = _INSTANCES[cache_key] = instances_of(
+            key, queryset() if callable(queryset) else queryset)
+    params = compiled.template
     if value is not None:
         if MARKER not in params:
             raise RuntimeError(f"{key}: the value does not appear in the compiled query")
         params = tuple(value if p == MARKER else p for p in params)
-    return CompiledInstances(key, sql, params, fields, template, value, model=model,
-                             field_names=names, model_columns=columns,
-                             annotations=annotations)
+    return replace(compiled, params=params, value=value)
+
+
+def instances_of(key: str, queryset) -> CompiledInstances:
+    """`queryset` (model instances, no related objects selected) compiled now, with what
+    turns its driver rows into the instances the ORM would give (`CompiledInstances.convert`;
+    `key` names its columns' converters)."""
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    select, klass_info = compiler.select, compiler.klass_info
+    if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
+        raise RuntimeError(f"{key}: select_related is not supported")
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    return CompiledInstances(
+        key, sql, tuple(params), tuple(s[0].output_field for s in select), tuple(params),
+        model=queryset.model, field_names=tuple(s[0].target.attname for s in select[start:end]),
+        model_columns=(start, end), annotations=tuple(compiler.annotation_col_map.items()))
+
+
+def querysets_together(*querysets) -> list[list]:
+    """What each queryset gives (model instances, no related objects selected; or values()
+    dicts), as the ORM gives it (its converters applied), all of them sent in one round trip
+    on PostgreSQL (`_send`); elsewhere one after another. For a page's reads that wait on
+    nothing but are each built for the request: every round trip is a chance to lose the CPU
+    on a busy machine (issue #22). A queryset that can match no row (`EmptyResultSet`, e.g. an
+    empty IN list) is not sent."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db.models.query import ModelIterable, ValuesIterable
+
+    sending: list[Compiled] = []
+    at: list[int | None] = []
+    names: list[list[str] | None] = []
+    for queryset in querysets:
+        label = queryset.model._meta.label
+        try:
+            if issubclass(queryset._iterable_class, ModelIterable):
+                compiled = instances_of("", queryset)
+                compiled = replace(compiled, key=_fields_key(label, compiled.output_fields))
+                names.append(None)
+            elif issubclass(queryset._iterable_class, ValuesIterable):
+                query = queryset.query
+                compiler = query.get_compiler(connection=connection)
+                sql, params = compiler.as_sql()
+                fields = tuple(s[0].output_field for s in compiler.select)
+                compiled = Compiled(_fields_key(label, fields), sql, tuple(params), fields)
+                names.append([*query.extra_select, *query.values_select,
+                              *query.annotation_select])
+            else:  # pragma: no cover - values_list() and the like are not needed yet
+                raise RuntimeError(f"{label}: only instances or values() are read together")
+        except EmptyResultSet:
+            at.append(None)
+            names.append(None)
+            continue
+        at.append(len(sending))
+        sending.append(compiled)
+    sent = _send(sending) if sending else []
+    found = []
+    for i, columns in zip(at, names, strict=True):
+        if i is None:
+            found.append([])
+            continue
+        rows = sending[i].convert(sent[i])
+        found.append(rows if columns is None
+                     else [dict(zip(columns, row, strict=True)) for row in rows])
+    return found
+
+
+def _fields_key(label: str, fields: Sequence[Field]) -> str:
+    """A key for the converters of these columns (`Compiled.convert` keeps them per key): a
+    model's field by its name, a computed column by its type and precision."""
+    return f"together:{label}:" + ",".join(
+        str(f) if hasattr(f, "model") else
+        f"{type(f).__name__}({getattr(f, 'max_digits', '')},{getattr(f, 'decimal_places', '')})"
+        for f in fields)
 
 
 _INSERTS: dict[tuple, tuple[str, tuple]] = {}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
+from apps.core.compiled import querysets_together
 from apps.parties.models import Enterprise
 from apps.policy.versioning import version_in_force
 from apps.products.conditions import ConditionOutcome, Operator, evaluate_condition
@@ -243,11 +244,23 @@ def _attach_controller_edges(enterprises: list[Enterprise],
 def report_versions(*, product: CreditProduct, on: dt.date | None = None) -> list[ProductVersion]:
     """Every version of the product, newest first, for the version select. With `on`, each
     carries `in_force` (in force on that day), so the default needs no second read."""
-    versions = product.versions.order_by("-version")
+    return list(report_versions_query(product_id=product.pk, on=on))
+
+
+def report_versions_query(*, product_id, on: dt.date | None = None) -> QuerySet[ProductVersion]:
+    """`report_versions`' query; `product_id` an id or an expression (a subquery)."""
+    versions = ProductVersion.objects.filter(product_id=product_id).order_by("-version")
     if on is not None:
         versions = versions.annotate(in_force=Exists(version_in_force(
             ProductVersion.objects.filter(pk=OuterRef("pk")), on=on)))
-    return list(versions)
+    return versions
+
+
+def report_conditions_query(*, product_id) -> QuerySet[EntryCondition]:
+    """The entry conditions of every version of the product (`product_id` an id or an
+    expression), in each version's order: read with its versions, before one is chosen."""
+    return EntryCondition.objects.filter(version__product_id=product_id).order_by(
+        "version_id", "position", "id")
 
 
 def default_report_version(*, product: CreditProduct, on: dt.date,
@@ -264,7 +277,8 @@ def default_report_version(*, product: CreditProduct, on: dt.date,
 
 def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
                      population: str = Population.APPLICANTS,
-                     version_ids: list[int] | None = None) -> ThresholdReport:
+                     version_ids: list[int] | None = None,
+                     conditions: list[EntryCondition] | None = None) -> ThresholdReport:
     """Count, per condition of `version`, whom it excludes in the viewer's population.
 
     Applicants: enterprises with at least one application to any version of the product.
@@ -272,10 +286,13 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     and conditions evaluated in Python: the query count does not grow with the population.
     A condition announced for later (effective_from after `on`) is counted as a what-if but
     does not decide who is admitted today, just as the eligibility engine skips it.
-    `version_ids`: every version of the product, when the caller has them (`report_versions`).
+    `version_ids`: every version of the product, when the caller has them (`report_versions`);
+    `conditions`: the version's, in order, when the caller has read them
+    (`report_conditions_query`).
     """
     product = version.product
-    conditions = list(version.conditions.order_by("position", "id"))
+    if conditions is None:
+        conditions = list(version.conditions.order_by("position", "id"))
     codes = {condition.fact for condition in conditions}
 
     branch_ids = visible_branch_ids(viewer=viewer)  # ASVS 8.2.2: counts leak no branch
@@ -283,7 +300,11 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     enterprises_qs = _scoped_enterprises(branch_ids)
     if population == Population.APPLICANTS:
         enterprises_qs = enterprises_qs.filter(pk__in=applications_qs.values("enterprise_id"))
-    enterprises = list(enterprises_qs.order_by("id"))
+    # The population and its applications in one round trip (`apps.core.compiled`).
+    enterprises, application_rows = querysets_together(
+        enterprises_qs.order_by("id"),
+        applications_qs.order_by().values("enterprise_id", "product_version_id", "state",
+                                          "eligibility"))
     enterprise_ids = {e.pk for e in enterprises}
     if "controller_age" in codes:
         _attach_controller_edges(enterprises, enterprises_qs)
@@ -291,8 +312,7 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     applications: dict[int, list[dict]] = defaultdict(list)
     # Every scoped application's enterprise is a scoped enterprise (same branch rule), so the
     # enterprises already read are the filter: no second run of their query inside this one.
-    for row in applications_qs.order_by().values(
-            "enterprise_id", "product_version_id", "state", "eligibility"):
+    for row in application_rows:
         if row["enterprise_id"] in enterprise_ids:
             applications[row["enterprise_id"]].append(row)
 
