@@ -177,44 +177,49 @@ def querysets_together(*querysets) -> list[list]:
     on a busy machine (issue #22). A queryset that can match no row (`EmptyResultSet`, e.g. an
     empty IN list) is not sent."""
     from django.core.exceptions import EmptyResultSet
-    from django.db.models.query import ModelIterable, ValuesIterable
 
     sending: list[Compiled] = []
     at: list[int | None] = []
-    names: list[list[str] | None] = []
     for queryset in querysets:
-        label = queryset.model._meta.label
         try:
-            if issubclass(queryset._iterable_class, ModelIterable):
-                compiled = instances_of("", queryset)
-                compiled = replace(compiled, key=_fields_key(label, compiled.output_fields))
-                names.append(None)
-            elif issubclass(queryset._iterable_class, ValuesIterable):
-                query = queryset.query
-                compiler = query.get_compiler(connection=connection)
-                sql, params = compiler.as_sql()
-                fields = tuple(s[0].output_field for s in compiler.select)
-                compiled = Compiled(_fields_key(label, fields), sql, tuple(params), fields)
-                names.append([*query.extra_select, *query.values_select,
-                              *query.annotation_select])
-            else:  # pragma: no cover - values_list() and the like are not needed yet
-                raise RuntimeError(f"{label}: only instances or values() are read together")
+            sending.append(converting(queryset))
         except EmptyResultSet:
             at.append(None)
-            names.append(None)
             continue
-        at.append(len(sending))
-        sending.append(compiled)
+        at.append(len(sending) - 1)
     sent = _send(sending) if sending else []
-    found = []
-    for i, columns in zip(at, names, strict=True):
-        if i is None:
-            found.append([])
-            continue
-        rows = sending[i].convert(sent[i])
-        found.append(rows if columns is None
-                     else [dict(zip(columns, row, strict=True)) for row in rows])
-    return found
+    return [[] if i is None else sending[i].convert(sent[i]) for i in at]
+
+
+def converting(queryset) -> Compiled:
+    """`queryset` compiled now, with what turns the driver's rows into what the ORM gives:
+    model instances (`instances_of`; no related objects selected) or values() dicts
+    (`CompiledValues`). Raises EmptyResultSet for a queryset that can match no row."""
+    from django.db.models.query import ModelIterable, ValuesIterable
+
+    label = queryset.model._meta.label
+    if issubclass(queryset._iterable_class, ModelIterable):
+        found = instances_of("", queryset)
+        return replace(found, key=_fields_key(label, found.output_fields))
+    if not issubclass(queryset._iterable_class, ValuesIterable):  # pragma: no cover
+        raise RuntimeError(f"{label}: only instances or values() dicts are converted here")
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    fields = tuple(s[0].output_field for s in compiler.select)
+    return CompiledValues(_fields_key(label, fields), sql, tuple(params), fields,
+                          names=(*query.extra_select, *query.values_select,
+                                 *query.annotation_select))
+
+
+@dataclass(frozen=True)
+class CompiledValues(Compiled):
+    """A compiled values() queryset: its rows as the dicts ValuesIterable gives."""
+
+    names: tuple = ()
+
+    def convert(self, rows) -> list[dict]:
+        return [dict(zip(self.names, row, strict=True)) for row in super().convert(rows)]
 
 
 def _fields_key(label: str, fields: Sequence[Field]) -> str:

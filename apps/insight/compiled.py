@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
-from apps.core.compiled import CompiledInstances, instances_of, send_statements
+from apps.core.compiled import Compiled, converting, send_statements
 
 _USER = -730_001
 _LEVEL = -730_002
@@ -45,14 +45,22 @@ _MAX_SHAPES = 256
 _kept: dict[tuple, dict[str, tuple | None]] = {}
 
 
-class Instances(tuple):
-    """A part's (sql, params) whose rows `batch` gives as model instances, as the ORM would
-    (its converters applied: a JSON column decoded, a decimal a Decimal): `recipe` turns
-    the driver's rows into them."""
+class Converted:
+    """A values() part (`compiled`'s build) whose rows `batch` gives as the ORM would, its
+    converters applied (a JSON column decoded), not as the driver's values."""
 
-    recipe: CompiledInstances
+    def __init__(self, queryset: QuerySet):
+        self.queryset = queryset
 
-    def __new__(cls, sql: str, params, recipe: CompiledInstances):
+
+class Converting(tuple):
+    """A part's (sql, params) whose rows `batch` gives as the ORM would: model instances, or
+    a `Converted` part's dicts; `recipe` (`apps.core.compiled.converting`) turns the
+    driver's rows into them."""
+
+    recipe: Compiled
+
+    def __new__(cls, sql: str, params, recipe: Compiled):
         found = super().__new__(cls, (sql, params))
         found.recipe = recipe
         return found
@@ -102,8 +110,8 @@ def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, Query
              extra: tuple = ()) -> dict[str, tuple[str, list] | None] | None:
     """{part: (sql, params) for `viewer`, or None where the part can match no row}, from SQL
     built once per shape of viewer by `build(stand_in)` (each part a queryset, or an
-    already composed (sql, params); a part that is a queryset of model instances, not of
-    values(), comes as `Instances`, whose rows `batch` gives as instances); `days[i]` stands
+    already composed (sql, params); a queryset of model instances, or a `Converted` values()
+    part, comes as `Converting`: `batch` gives its rows as the ORM would); `days[i]` stands
     where `stand_in.day(i)` was passed, `at` where `stand_in.at` was, `ids[i]` where
     `stand_in.id(i)` was, `moments[i]` where `stand_in.moment(i)` was (a period's bounds).
     `extra`: whatever else shapes the SQL (a page size, a flag).
@@ -117,9 +125,9 @@ def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, Query
         parts = {}
         for part, query in build(StandIn(viewer, branches)).items():
             try:
-                if isinstance(query, QuerySet) and issubclass(query._iterable_class,
-                                                              ModelIterable):
-                    recipe = instances_of(f"insight.{name}.{part}", query)
+                if isinstance(query, Converted) or (isinstance(query, QuerySet) and issubclass(
+                        query._iterable_class, ModelIterable)):
+                    recipe = converting(getattr(query, "queryset", query))
                     parts[part] = (recipe.sql, recipe.params, recipe)
                     continue
                 sql, params = (query if isinstance(query, tuple)
@@ -139,7 +147,8 @@ def compiled(name: str, viewer: User, build: Callable[[StandIn], dict[str, Query
     swap.update(((int, StandIn.id(i)), pk) for i, pk in enumerate(ids))
     swap.update(((dt.datetime, StandIn.moment(i)), m) for i, m in enumerate(moments))
     return {part: None if found is None else
-            Instances(found[0], [_swap(p, swap) for p in found[1]], found[2]) if len(found) > 2
+            Converting(found[0], [_swap(p, swap) for p in found[1]], found[2])
+            if len(found) > 2
             else (found[0], [_swap(p, swap) for p in found[1]])
             for part, found in parts.items()}
 
@@ -189,7 +198,7 @@ FREE_ORDER = [("SET LOCAL join_collapse_limit TO DEFAULT", ()),
 def batch(found: dict[str, tuple[str, list] | None],
           fixed_order: tuple[str, ...] = ()) -> dict[str, list[dict]]:
     """Run several kept statements in one round trip (`apps.core.compiled.send_statements`),
-    each one's rows as dicts by column name (an `Instances` part's as model instances). A
+    each one's rows as dicts by column name (a `Converting` part's as the ORM gives them). A
     page's independent reads then wait on the database once rather than once each: on a busy
     machine every round trip is a chance to lose the CPU (issue #22). `fixed_order`: the
     parts planned in the join order their SQL writes (FIXED_ORDER above), on PostgreSQL."""

@@ -208,24 +208,34 @@ def _scoped_enterprises(branch_ids: set[int] | None) -> QuerySet[Enterprise]:
     return enterprises if branch_ids is None else enterprises.filter(branch_id__in=branch_ids)
 
 
-def _scoped_applications(branch_ids: set[int] | None, product: CreditProduct,
-                         version_ids: list[int] | None = None):
-    """This product's applications (any version) of enterprises the viewer may see, taken
-    at a branch the viewer may see (the application selector's branch rule).
+def _scoped_applications(branch_ids: set[int] | None, version_ids: list[int]):
+    """The applications to one of `version_ids` (a product's versions) of enterprises the
+    viewer may see, taken at a branch the viewer may see (the application selector's branch
+    rule).
 
     By the product's version ids rather than a join to the versions: the planner then sees
     how many applications each version has (its statistics on the column) and reads a
     product few applied for through the index, instead of joining the branch's every
-    application to its version first (issue #22: 180 ms for none at 100,000 files).
-    `version_ids`: the product's, when the caller has read them already (no query then)."""
-    versions = list(version_ids) if version_ids is not None else list(
-        ProductVersion.objects.filter(product_id=product.pk).values_list("pk", flat=True))
+    application to its version first (issue #22: 180 ms for none at 100,000 files)."""
     applications = _applications_model()._default_manager.filter(
-        product_version_id__in=versions)
+        product_version_id__in=list(version_ids))
     if branch_ids is not None:
         applications = applications.filter(branch_id__in=branch_ids,
                                            enterprise__branch_id__in=branch_ids)
     return applications
+
+
+def population_queries(*, branch_ids: set[int] | None, version_ids: list[int],
+                       population: str) -> tuple[QuerySet[Enterprise], QuerySet]:
+    """Whom the report tries the conditions on (enterprises the viewer may see; applicants:
+    those with an application to one of `version_ids`, the product's versions), and those
+    applications as rows of enterprise, version, state and stored eligibility record."""
+    applications = _scoped_applications(branch_ids, version_ids)
+    enterprises = _scoped_enterprises(branch_ids)
+    if population == Population.APPLICANTS:
+        enterprises = enterprises.filter(pk__in=applications.values("enterprise_id"))
+    return enterprises, applications.order_by().values(
+        "enterprise_id", "product_version_id", "state", "eligibility")
 
 
 def _attach_controller_edges(enterprises: list[Enterprise],
@@ -278,7 +288,9 @@ def default_report_version(*, product: CreditProduct, on: dt.date,
 def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
                      population: str = Population.APPLICANTS,
                      version_ids: list[int] | None = None,
-                     conditions: list[EntryCondition] | None = None) -> ThresholdReport:
+                     conditions: list[EntryCondition] | None = None,
+                     population_rows: tuple[list[Enterprise], list[dict]] | None = None
+                     ) -> ThresholdReport:
     """Count, per condition of `version`, whom it excludes in the viewer's population.
 
     Applicants: enterprises with at least one application to any version of the product.
@@ -288,7 +300,8 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     does not decide who is admitted today, just as the eligibility engine skips it.
     `version_ids`: every version of the product, when the caller has them (`report_versions`);
     `conditions`: the version's, in order, when the caller has read them
-    (`report_conditions_query`).
+    (`report_conditions_query`); `population_rows`: what `population_queries` give (the
+    enterprises by id, the applications' rows), when the caller has read them.
     """
     product = version.product
     if conditions is None:
@@ -296,15 +309,15 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     codes = {condition.fact for condition in conditions}
 
     branch_ids = visible_branch_ids(viewer=viewer)  # ASVS 8.2.2: counts leak no branch
-    applications_qs = _scoped_applications(branch_ids, product, version_ids)
-    enterprises_qs = _scoped_enterprises(branch_ids)
-    if population == Population.APPLICANTS:
-        enterprises_qs = enterprises_qs.filter(pk__in=applications_qs.values("enterprise_id"))
-    # The population and its applications in one round trip (`apps.core.compiled`).
-    enterprises, application_rows = querysets_together(
-        enterprises_qs.order_by("id"),
-        applications_qs.order_by().values("enterprise_id", "product_version_id", "state",
-                                          "eligibility"))
+    if version_ids is None:
+        version_ids = list(ProductVersion.objects.filter(product_id=product.pk)
+                           .values_list("pk", flat=True))
+    enterprises_qs, applications_qs = population_queries(
+        branch_ids=branch_ids, version_ids=version_ids, population=population)
+    if population_rows is None:
+        # The population and its applications in one round trip (`apps.core.compiled`).
+        population_rows = querysets_together(enterprises_qs.order_by("id"), applications_qs)
+    enterprises, application_rows = population_rows
     enterprise_ids = {e.pk for e in enterprises}
     if "controller_age" in codes:
         _attach_controller_edges(enterprises, enterprises_qs)

@@ -5,13 +5,14 @@ and instances are what the ORM gives, and on PostgreSQL independent reads cost o
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CharField, DateTimeField, F
+from django.db.models import CharField, DateTimeField, F, JSONField, Value
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.compiled import (
     compiled_instances,
     compiled_query,
     immediately,
+    querysets_together,
     run,
     run_together,
 )
@@ -68,6 +69,28 @@ def test_instances_are_built_as_the_orm_builds_them_deferred_fields_and_annotati
     assert "email" in built[0].get_deferred_fields()
     assert built[0].email == users[0].email  # a deferred field loads as usual
     assert built[0]._state.db == connection.alias and not built[0]._state.adding
+
+
+def test_querysets_together_give_what_the_orm_gives_in_one_round_trip():
+    """Instances (a deferred field, an annotation) and values() dicts (a JSON value decoded
+    by its converter, as the ORM decodes it), one round trip on PostgreSQL; a queryset that
+    can match no row is not sent."""
+    users = _users(3)
+    User = get_user_model()
+    ids = [u.pk for u in users]
+    instances = (User.objects.filter(pk__in=ids).defer("email")
+                 .annotate(shout=F("username")).order_by("pk"))
+    values = (User.objects.filter(pk__in=ids[1:]).order_by("-pk")
+              .values("pk", "username", "date_joined")
+              .annotate(doc=Value({"a": [1, "二"]}, output_field=JSONField())))
+    with CaptureQueriesContext(connection) as ctx:
+        built, rows, empty = querysets_together(instances, values, User.objects.filter(pk__in=[]))
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert [(u.pk, u.username, u.shout, u.get_deferred_fields()) for u in built] == [
+        (u.pk, u.username, u.shout, u.get_deferred_fields()) for u in instances]
+    assert built[0]._state.db == connection.alias and not built[0]._state.adding
+    assert rows == list(values) and rows[0]["doc"] == {"a": [1, "二"]}
+    assert empty == []
 
 
 def _instances(queryset):
