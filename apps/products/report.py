@@ -312,15 +312,20 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     if version_ids is None:
         version_ids = list(ProductVersion.objects.filter(product_id=product.pk)
                            .values_list("pk", flat=True))
-    enterprises_qs, applications_qs = population_queries(
-        branch_ids=branch_ids, version_ids=version_ids, population=population)
+
+    def population_qs() -> tuple[QuerySet[Enterprise], QuerySet]:
+        # Built only when read from: building querysets costs a dashboard's milliseconds.
+        return population_queries(branch_ids=branch_ids, version_ids=version_ids,
+                                  population=population)
+
     if population_rows is None:
+        enterprises_qs, applications_qs = population_qs()
         # The population and its applications in one round trip (`apps.core.compiled`).
         population_rows = querysets_together(enterprises_qs.order_by("id"), applications_qs)
     enterprises, application_rows = population_rows
     enterprise_ids = {e.pk for e in enterprises}
     if "controller_age" in codes:
-        _attach_controller_edges(enterprises, enterprises_qs)
+        _attach_controller_edges(enterprises, population_qs()[0])
 
     applications: dict[int, list[dict]] = defaultdict(list)
     # Every scoped application's enterprise is a scoped enterprise (same branch rule), so the
@@ -386,7 +391,7 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     # The population as a subquery, not a list of every id: at 20,000 applicants the IN
     # lists of enterprises and their loans cost seconds to send (issue #22).
     performance = performance_by_enterprise(
-        enterprises_qs.order_by().values_list("pk", flat=True)) \
+        population_qs()[0].order_by().values_list("pk", flat=True)) \
         if enterprise_ids else {}
     for row in rows:
         row.excluded_alone_outcomes = _summarise(alone[row.condition.code], applications,
