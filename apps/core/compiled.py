@@ -131,7 +131,7 @@ class CompiledInstances(Compiled):
         return found
 
 
-_INSTANCES: dict[tuple, tuple] = {}
+_INSTANCES: dict[tuple, CompiledInstances] = {}
 
 
 def compiled_instances(key: str, queryset, value: int | None = None) -> CompiledInstances:
@@ -143,27 +143,92 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
     cache_key = (connection.alias, key)
     compiled = _INSTANCES.get(cache_key)
     if compiled is None:
-        if callable(queryset):
-            queryset = queryset()
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        select, klass_info = compiler.select, compiler.klass_info
-        if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
-            raise RuntimeError(f"{key}: select_related is not supported")
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        compiled = _INSTANCES[cache_key] = (
-            sql, tuple(params), tuple(s[0].output_field for s in select),
-            tuple(s[0].target.attname for s in select[start:end]), (start, end),
-            tuple(compiler.annotation_col_map.items()), queryset.model)
-    sql, template, fields, names, columns, annotations, model = compiled
-    params = template
+        compiled = _INSTANCES[cache_key] = instances_of(
+            key, queryset() if callable(queryset) else queryset)
+    params = compiled.template
     if value is not None:
         if MARKER not in params:
             raise RuntimeError(f"{key}: the value does not appear in the compiled query")
         params = tuple(value if p == MARKER else p for p in params)
-    return CompiledInstances(key, sql, params, fields, template, value, model=model,
-                             field_names=names, model_columns=columns,
-                             annotations=annotations)
+    return replace(compiled, params=params, value=value)
+
+
+def instances_of(key: str, queryset) -> CompiledInstances:
+    """`queryset` (model instances, no related objects selected) compiled now, with what
+    turns its driver rows into the instances the ORM would give (`CompiledInstances.convert`;
+    `key` names its columns' converters)."""
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    select, klass_info = compiler.select, compiler.klass_info
+    if klass_info.get("related_klass_infos"):  # pragma: no cover - not supported here
+        raise RuntimeError(f"{key}: select_related is not supported")
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    return CompiledInstances(
+        key, sql, tuple(params), tuple(s[0].output_field for s in select), tuple(params),
+        model=queryset.model, field_names=tuple(s[0].target.attname for s in select[start:end]),
+        model_columns=(start, end), annotations=tuple(compiler.annotation_col_map.items()))
+
+
+def querysets_together(*querysets) -> list[list]:
+    """What each queryset gives (model instances, no related objects selected; or values()
+    dicts), as the ORM gives it (its converters applied), all of them sent in one round trip
+    on PostgreSQL (`_send`); elsewhere one after another. For a page's reads that wait on
+    nothing but are each built for the request: every round trip is a chance to lose the CPU
+    on a busy machine (issue #22). A queryset that can match no row (`EmptyResultSet`, e.g. an
+    empty IN list) is not sent."""
+    from django.core.exceptions import EmptyResultSet
+
+    sending: list[Compiled] = []
+    at: list[int | None] = []
+    for queryset in querysets:
+        try:
+            sending.append(converting(queryset))
+        except EmptyResultSet:
+            at.append(None)
+            continue
+        at.append(len(sending) - 1)
+    sent = _send(sending) if sending else []
+    return [[] if i is None else sending[i].convert(sent[i]) for i in at]
+
+
+def converting(queryset) -> Compiled:
+    """`queryset` compiled now, with what turns the driver's rows into what the ORM gives:
+    model instances (`instances_of`; no related objects selected) or values() dicts
+    (`CompiledValues`). Raises EmptyResultSet for a queryset that can match no row."""
+    from django.db.models.query import ModelIterable, ValuesIterable
+
+    label = queryset.model._meta.label
+    if issubclass(queryset._iterable_class, ModelIterable):
+        found = instances_of("", queryset)
+        return replace(found, key=_fields_key(label, found.output_fields))
+    if not issubclass(queryset._iterable_class, ValuesIterable):  # pragma: no cover
+        raise RuntimeError(f"{label}: only instances or values() dicts are converted here")
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    fields = tuple(s[0].output_field for s in compiler.select)
+    return CompiledValues(_fields_key(label, fields), sql, tuple(params), fields,
+                          names=(*query.extra_select, *query.values_select,
+                                 *query.annotation_select))
+
+
+@dataclass(frozen=True)
+class CompiledValues(Compiled):
+    """A compiled values() queryset: its rows as the dicts ValuesIterable gives."""
+
+    names: tuple = ()
+
+    def convert(self, rows) -> list[dict]:
+        return [dict(zip(self.names, row, strict=True)) for row in super().convert(rows)]
+
+
+def _fields_key(label: str, fields: Sequence[Field]) -> str:
+    """A key for the converters of these columns (`Compiled.convert` keeps them per key): a
+    model's field by its name, a computed column by its type and precision."""
+    return f"together:{label}:" + ",".join(
+        str(f) if hasattr(f, "model") else
+        f"{type(f).__name__}({getattr(f, 'max_digits', '')},{getattr(f, 'decimal_places', '')})"
+        for f in fields)
 
 
 _INSERTS: dict[tuple, tuple[str, tuple]] = {}
@@ -264,22 +329,28 @@ def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
 
 
 def send_statements(statements: Sequence[tuple[str, Sequence]], *,
-                    names: list | None = None) -> list[list[tuple]]:
+                    names: list | None = None, prepared: bool = False) -> list[list[tuple]]:
     """The driver's rows of each (sql, params), in one round trip where the database allows
     it (`_send`); no converters applied. `names`: a list to receive each statement's column
-    names."""
-    return _send([Compiled("", sql, tuple(params), ()) for sql, params in statements],
-                 names=names)
+    names. `prepared`: each statement prepared with its values in its text (no parameter:
+    its one plan is the plan of these values) once per connection, in the same round trip
+    as its first execution, then executed by name (`_by_name`): for a long statement sent
+    again and again with the same values, whose planning costs more than running it."""
+    return _send([Compiled("", sql, tuple(params), (), template=tuple(params) if prepared
+                           else None) for sql, params in statements],
+                 names=names, prepared=prepared, prepare_ahead=prepared)
 
 
 def _send(queries: Sequence[Compiled], names: list | None = None, *,
-          prepared: bool = False) -> list[list[tuple]]:
+          prepared: bool = False, prepare_ahead: bool = False) -> list[list[tuple]]:
     """The driver's rows of each query (and, into `names` when given, its column names). On
     PostgreSQL several go in one round trip: one text of several statements, which psycopg's
     client-side cursor (Django's default, no server-side binding) sends with the simple query
     protocol, one result set each. Elsewhere (SQLite, or server-side binding) one after
     another. `prepared`: on PostgreSQL, the queries of `compiled_query` and
-    `compiled_instances` are executed by name, prepared once per connection (`_by_name`)."""
+    `compiled_instances` are executed by name, prepared once per connection (`_by_name`);
+    `prepare_ahead`: their PREPAREs sent in the same text, ahead of the queries (one round
+    trip, whether or not they were prepared already)."""
 
     def fetch(cursor) -> list[tuple]:
         if not _has_rows(cursor):  # a statement that returns no rows (e.g. COMMIT)
@@ -291,12 +362,23 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
         return cursor.fetchall()
 
     with connection.cursor() as cursor:
+        ahead: list[str] = []  # statements sent first in the same text, their results skipped
         if (prepared and connection.vendor == "postgresql" and _client_side(cursor)
                 and getattr(settings, "DATABASE_PREPARED_READS", True)):
-            queries = _by_name(cursor, queries)
-        if len(queries) > 1 and connection.vendor == "postgresql" and _client_side(cursor):
-            cursor.execute("; ".join(q.sql for q in queries),
-                           tuple(p for q in queries for p in q.params))
+            queries = _by_name(cursor, queries, ahead=ahead if prepare_ahead else None)
+        if ((len(queries) > 1 or ahead) and connection.vendor == "postgresql"
+                and _client_side(cursor)):
+            try:
+                # The texts ahead are sent as they are: their `%` escaped for the placeholders.
+                cursor.execute("; ".join([*(a.replace("%", "%%") for a in ahead),
+                                          *(q.sql for q in queries)]),
+                               tuple(p for q in queries for p in q.params))
+            except Exception:
+                if ahead:  # which of them the server kept is not known: drop them all next time
+                    _PREPARED[connection.connection] = {_UNSURE}
+                raise
+            for _ in ahead:
+                cursor.nextset()
             found = [fetch(cursor)]
             while cursor.nextset():
                 found.append(fetch(cursor))
@@ -356,29 +438,48 @@ _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Per (alias, key, SQL, compiled parameters): the name and its PREPARE text (None: the query
 # cannot be prepared, e.g. its value also appears among its constants).
 _PREPARE_TEXT: dict[tuple, tuple[str, str] | None] = {}
+_MAX_PREPARE_TEXTS = 1024
+# Statements prepared on one connection before its plans are dropped (`_by_name`); `_UNSURE`
+# in a connection's names: a round trip with PREPAREs failed, drop them all before the next.
+_MAX_PREPARED = 256
+_UNSURE = ""
 
 
-def _by_name(cursor, queries: Sequence[Compiled]) -> list[Compiled]:
-    """`queries`, those of `compiled_query` and `compiled_instances` as an `EXECUTE` of their
-    prepared statement; the ones not yet prepared on this connection are prepared first (one
-    round trip, once per connection)."""
+def _by_name(cursor, queries: Sequence[Compiled], *,
+             ahead: list | None = None) -> list[Compiled]:
+    """`queries`, those of `compiled_query` and `compiled_instances` (or sent with
+    `send_statements(prepared=True)`) as an `EXECUTE` of their prepared statement; the ones
+    not yet prepared on this connection are prepared first: in a round trip of their own,
+    or, given `ahead`, appended to it to be sent ahead of the queries in the same text."""
     raw = connection.connection
     done = _PREPARED.get(raw)
     if done is None:
         done = _PREPARED[raw] = set()
-    sent, missing = [], {}
+    sent, wanted = [], {}
     for query in queries:
         found = _prepare_text(cursor, query) if query.template is not None else None
         if found is None:
             sent.append(query)
             continue
         name, text = found
-        if name not in done:
-            missing[name] = text
+        wanted[name] = text
         sent.append(replace(query, sql=f"EXECUTE {name}", params=()) if query.value is None
                     else replace(query, sql=f"EXECUTE {name}(%s)", params=(query.value,)))
-    if missing:
-        cursor.execute("; ".join(missing.values()))
+    missing = {name: text for name, text in wanted.items() if name not in done}
+    texts = list(missing.values())
+    if missing and (_UNSURE in done or len(done) + len(missing) > _MAX_PREPARED):
+        # A statement prepared with its values (`send_statements(prepared=True)`) is a new
+        # one whenever they change (a summary's watermark, every minute): the session's
+        # plans are dropped now and then rather than kept without end (and after a failed
+        # round trip, when which were kept is not known).
+        done.clear()
+        texts = ["DEALLOCATE ALL", *wanted.values()]
+        missing = wanted
+    if texts:
+        if ahead is None:
+            cursor.execute("; ".join(texts))
+        else:
+            ahead += texts
         done.update(missing)
     return sent
 
@@ -415,6 +516,8 @@ def _prepare_text(cursor, query: Compiled) -> tuple[str, str] | None:
         body = text.replace(marker, "$1")
         name = "credence_" + hashlib.sha256(body.encode()).hexdigest()[:24]
         found = (name, f"PREPARE {name}{' (bigint)' if marker in text else ''} AS {body}")
+    if len(_PREPARE_TEXT) >= _MAX_PREPARE_TEXTS:
+        _PREPARE_TEXT.clear()
     _PREPARE_TEXT[cache_key] = found
     return found
 

@@ -117,17 +117,19 @@ def _first_queries(viewer, branches: set[int] | None, filters: PipelineFilters, 
 def _first_reads(viewer, branches, filters: PipelineFilters, **moments) -> dict:
     """`_first_queries`' rows, sent as one batch. Their SQL is built once per shape of viewer
     (apps/insight/compiled.py) when the page is not narrowed to a branch (the viewer's
-    branches are then the scope, whose ids the kept SQL swaps in), else for this request;
+    branches are then the scope, whose ids the kept SQL swaps in), and the summaries'
+    watermarks (`_marks_sql`) go with them as "marks"; else built for this request, and
     SQLite reads them one by one."""
     if filters.branch_id is None:
         product = filters.product_id
         kept = compiled(
-            "pipeline.first", viewer, lambda s: _first_queries(
+            "pipeline.first", viewer, lambda s: {**_first_queries(
                 s.viewer, visible_branch_ids(viewer=s.viewer),
                 PipelineFilters(product_id=None if product is None else s.id(0)),
                 today=s.day(0), now=s.at, start=s.moment(0), end=s.moment(1)),
-            days=[moments["today"]], at=moments["now"],
-            moments=(moments["start"], moments["end"]),
+                "marks": _marks_sql([s.day(1), s.day(2)])},
+            days=[moments["today"], *_days_of(moments["start"], moments["end"])],
+            at=moments["now"], moments=(moments["start"], moments["end"]),
             ids=() if product is None else (product,), extra=(product is None,))
         if kept is not None:
             return batch(kept)
@@ -232,7 +234,8 @@ def pipeline_dashboard(*, viewer, filters: PipelineFilters) -> dict:
     # (an index probe), else the file's latest step clock row.
     # The watermark is read once, as a value: the planner then sees the tail past it as the
     # few rows it is (a subquery there costs a parallel plan and JIT on a big trail).
-    mark, step_days, stale, cells = _marks(start=start, end=end, limits=limits)
+    mark, step_days, stale, cells = (_marks_of(first["marks"], limits) if "marks" in first
+                                     else _marks(start=start, end=end, limits=limits))
     held = [S.SUBMITTED, S.INVESTIGATING, S.RETURNED, S.APPROVED, S.CONTRACTED]
     durations = None
     if mark and cells and step_days and (branches is None or branches) \
@@ -570,21 +573,6 @@ def _open_by_manager_from_files(*, branches, product_id, limits, now, mark: int)
                 for r in cursor.fetchall()]
 
 
-def _match_sql(limits) -> tuple[str, list]:
-    """SQL true for a step day counted against the deadline in force for its step (alias s)."""
-    match, params = [], []
-    for state, days in limits.items():
-        match.append("(s.step = %s AND s.deadline IS NOT NULL AND s.deadline = %s)")
-        params += [state, days]
-    if limits:
-        match.append("(s.step NOT IN ({}) AND s.deadline IS NULL)".format(
-            ", ".join(["%s"] * len(limits))))
-        params += list(limits)
-    else:
-        match.append("s.deadline IS NULL")
-    return "(" + " OR ".join(match) + ")", params
-
-
 def _split(start, end) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
     """[start, end) as the whole local days in it, [first, last) (None if there are none),
     and the parts before and after them (the page's periods are whole days: none)."""
@@ -612,16 +600,31 @@ def _marks(*, start, end, limits) -> tuple[int, bool, list[str], bool]:
     """(the step clock's watermark, whether the step days are built, the steps whose step
     days in [start, end) were counted against another deadline than today's, whether the
     open cells are built) in one query."""
-    match, match_params = _match_sql(limits)
-    sql = ("SELECT w.name, w.seq, NULL FROM insight_summarywatermark w "  # noqa: S608 - fixed fragments
-           "WHERE w.name IN (%s, %s, %s) UNION ALL SELECT DISTINCT 'stale', 0, s.step "
-           "FROM insight_stepday s WHERE s.day >= %s AND s.day < %s AND NOT " + match)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [STEP_CLOCK, STEP_DAYS, OPEN_CELLS, *_days_of(start, end),
-                             *match_params])
-        found = cursor.fetchall()
-    marks = {name: seq for name, seq, _step in found if name != "stale"}
-    stale = sorted({step for name, _seq, step in found if name == "stale"})
+        cursor.execute(*_marks_sql(_days_of(start, end)))
+        return _marks_of(cursor.fetchall(), limits)
+
+
+def _marks_sql(days: list) -> tuple[str, list]:
+    """The summaries' watermarks, and the (step, deadline) pairs the step days of the period's
+    whole days `days` = [first, last) were counted against (a few rows): a read that waits on
+    nothing, so it goes with the page's first batch; `_marks_of` finds the stale steps."""
+    return ("SELECT w.name AS name, w.seq AS seq, NULL AS step, NULL AS deadline "
+            "FROM insight_summarywatermark w WHERE w.name IN (%s, %s, %s) "
+            "UNION ALL SELECT DISTINCT 'day', 0, s.step, s.deadline FROM insight_stepday s "
+            "WHERE s.day >= %s AND s.day < %s", [STEP_CLOCK, STEP_DAYS, OPEN_CELLS, *days])
+
+
+def _marks_of(found, limits) -> tuple[int, bool, list[str], bool]:
+    """`_marks` from `_marks_sql`'s rows (tuples, or dicts by column): a step is stale when one
+    of its days was counted against another deadline than `limits` gives it today (or
+    against one, when it has none today)."""
+    rows = [(r["name"], r["seq"], r["step"], r["deadline"]) if isinstance(r, dict) else r
+            for r in found]
+    marks = {name: seq for name, seq, _step, _deadline in rows if name != "day"}
+    stale = sorted({step for name, _seq, step, deadline in rows if name == "day" and not (
+        deadline is not None and deadline == limits[step] if step in limits
+        else deadline is None)})
     return marks.get(STEP_CLOCK, 0), STEP_DAYS in marks, stale, OPEN_CELLS in marks
 
 

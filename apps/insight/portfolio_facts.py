@@ -37,7 +37,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from apps.insight.compiled import fixed_order_rows
+from apps.insight.compiled import prepared_rows
 from apps.insight.models import FactWatermark
 from apps.insight.summaries import read_datetime
 from apps.loans.models import Loan
@@ -464,9 +464,9 @@ def book_breakdowns(*, loans_q, branch_ids, filters, npa_dpd_gt: int | None,
            f"firms AS ({firms}) " + " UNION ALL ".join(parts))
     out: dict[str, list[dict]] = {d: [] for d in ("category", "product", "industry", "size",
                                                   "grade", "branch", "top")}
-    # Planned in the order the CTEs write it (apps/insight/compiled.py, FIXED_ORDER): the
-    # join search was half of the statement's planning.
-    for dim, key, name, loans, outstanding, npa, pos in fixed_order_rows(
+    # Prepared with its values once per connection (a new text when the watermark moves):
+    # planning it, not running it, was most of its time (apps/insight/compiled.py).
+    for dim, key, name, loans, outstanding, npa, pos in prepared_rows(
             sql, [*shared_params, *rows_params, *cells_params, *firms_params, *parts_params]):
         out[dim].append({"key": key, "name": name, "loans": loans, "pos": pos,
                          "outstanding": dialect.money_total(outstanding),

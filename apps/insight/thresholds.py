@@ -10,18 +10,25 @@ same numbers as the report page and its CSV, scoped to the viewer's branches.
 """
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, RATIO, Chart, Column
+from apps.insight.compiled import Converted, batch, compiled
 from apps.products.models import CreditProduct
 from apps.products.report import (
     Population,
     default_report_version,
+    population_queries,
+    report_conditions_query,
     report_versions,
+    report_versions_query,
     threshold_report,
 )
 
@@ -31,13 +38,67 @@ def _ratio(percent: Decimal | None) -> Decimal | None:
     return None if percent is None else percent / 100
 
 
+def _first_queries(product_id: int | None, on: dt.date) -> dict:
+    """`_first_reads`' querysets: the product `product_id`, or the first by code."""
+    product = product_id if product_id is not None else Subquery(
+        CreditProduct.objects.order_by("code").values("pk")[:1])
+    return {"products": CreditProduct.objects.order_by("code"),
+            "versions": report_versions_query(product_id=product, on=on),
+            "conditions": report_conditions_query(product_id=product)}
+
+
+def _population_queries(branch_ids, version_ids: list[int], population: str) -> dict:
+    """`_population`'s querysets (the report's own, `population_queries`)."""
+    enterprises, applications = population_queries(
+        branch_ids=branch_ids, version_ids=version_ids, population=population)
+    return {"enterprises": enterprises.order_by("id"), "applications": Converted(applications)}
+
+
+def _first_reads(viewer, product_id: int | None, on: dt.date) -> dict | None:
+    """The products, and the chosen product's versions (each with `in_force` on `on`) and
+    all their conditions, in one round trip, their SQL built once per shape of viewer
+    (apps/insight/compiled.py): the product is the one asked for, or the first by code as a
+    subquery, so nothing waits for the product list. None off PostgreSQL: the caller reads
+    them one by one."""
+
+    def build(stand_in) -> dict:
+        return _first_queries(None if product_id is None else stand_in.id(0), stand_in.day(0))
+
+    kept = compiled("thresholds.first", viewer, build, days=[on],
+                    ids=() if product_id is None else (product_id,),
+                    extra=(product_id is None,))
+    return None if kept is None else batch(kept)
+
+
+def _population(viewer, version_ids: list[int], population: str) -> tuple | None:
+    """The report's population and its applications (`population_queries`), in one round
+    trip, their SQL built once per shape of viewer and count of versions (the version ids
+    swapped in like the viewer's branches: as values, so the planner sees which versions;
+    a subquery of the product's versions joined the branch's every application). None off
+    PostgreSQL: the report reads them itself."""
+
+    def build(stand_in) -> dict:
+        return _population_queries(visible_branch_ids(viewer=stand_in.viewer),
+                                   [stand_in.id(i) for i in range(len(version_ids))],
+                                   population)
+
+    kept = compiled("thresholds.population", viewer, build, days=[], ids=tuple(version_ids),
+                    extra=(len(version_ids), population))
+    if kept is None:
+        return None
+    found = batch(kept)
+    return found["enterprises"], found["applications"]
+
+
 def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
                         population: str = Population.APPLICANTS,
                         on: dt.date | None = None) -> dict:
     """The charts for one product version (the version in force by default); 404 for an
     unknown product or version. The first product by code when none is chosen."""
     on = on or timezone.localdate()
-    products = list(CreditProduct.objects.order_by("code"))
+    first = _first_reads(viewer, product_id, on)
+    products = list(CreditProduct.objects.order_by("code")) if first is None \
+        else first["products"]
     if not products:
         return {"products": [], "product": None, "versions": [], "report": None, "charts": []}
     if product_id is None:
@@ -46,7 +107,16 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
         product = next((p for p in products if p.pk == product_id), None)
         if product is None:
             raise Http404("No such product")
-    versions = report_versions(product=product, on=on)
+    conditions = None
+    if first is None:
+        versions = report_versions(product=product, on=on)
+    else:
+        versions = first["versions"]
+        for v in versions:
+            v.product = product  # the product read above: no query for `version.product`
+        conditions = defaultdict(list)
+        for condition in first["conditions"]:
+            conditions[condition.version_id].append(condition)
     if version is None:
         chosen = default_report_version(product=product, on=on, versions=versions)
     else:
@@ -58,8 +128,11 @@ def threshold_dashboard(*, viewer, product_id: int | None, version: int | None,
                 "report": None, "charts": []}
     if population not in Population.values:
         population = Population.APPLICANTS
+    version_ids = [v.pk for v in versions]
     report = threshold_report(viewer=viewer, version=chosen, on=on, population=population,
-                              version_ids=[v.pk for v in versions])
+                              version_ids=version_ids,
+                              conditions=None if conditions is None else conditions[chosen.pk],
+                              population_rows=_population(viewer, version_ids, population))
 
     exclusion_rows = [{
         # Named by the fact it tests, in the reader's language (a bare code says nothing).

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.selectors import visible_branch_ids
+from apps.core.compiled import querysets_together
 from apps.parties.models import Enterprise
 from apps.policy.versioning import version_in_force
 from apps.products.conditions import ConditionOutcome, Operator, evaluate_condition
@@ -207,24 +208,34 @@ def _scoped_enterprises(branch_ids: set[int] | None) -> QuerySet[Enterprise]:
     return enterprises if branch_ids is None else enterprises.filter(branch_id__in=branch_ids)
 
 
-def _scoped_applications(branch_ids: set[int] | None, product: CreditProduct,
-                         version_ids: list[int] | None = None):
-    """This product's applications (any version) of enterprises the viewer may see, taken
-    at a branch the viewer may see (the application selector's branch rule).
+def _scoped_applications(branch_ids: set[int] | None, version_ids: list[int]):
+    """The applications to one of `version_ids` (a product's versions) of enterprises the
+    viewer may see, taken at a branch the viewer may see (the application selector's branch
+    rule).
 
     By the product's version ids rather than a join to the versions: the planner then sees
     how many applications each version has (its statistics on the column) and reads a
     product few applied for through the index, instead of joining the branch's every
-    application to its version first (issue #22: 180 ms for none at 100,000 files).
-    `version_ids`: the product's, when the caller has read them already (no query then)."""
-    versions = list(version_ids) if version_ids is not None else list(
-        ProductVersion.objects.filter(product_id=product.pk).values_list("pk", flat=True))
+    application to its version first (issue #22: 180 ms for none at 100,000 files)."""
     applications = _applications_model()._default_manager.filter(
-        product_version_id__in=versions)
+        product_version_id__in=list(version_ids))
     if branch_ids is not None:
         applications = applications.filter(branch_id__in=branch_ids,
                                            enterprise__branch_id__in=branch_ids)
     return applications
+
+
+def population_queries(*, branch_ids: set[int] | None, version_ids: list[int],
+                       population: str) -> tuple[QuerySet[Enterprise], QuerySet]:
+    """Whom the report tries the conditions on (enterprises the viewer may see; applicants:
+    those with an application to one of `version_ids`, the product's versions), and those
+    applications as rows of enterprise, version, state and stored eligibility record."""
+    applications = _scoped_applications(branch_ids, version_ids)
+    enterprises = _scoped_enterprises(branch_ids)
+    if population == Population.APPLICANTS:
+        enterprises = enterprises.filter(pk__in=applications.values("enterprise_id"))
+    return enterprises, applications.order_by().values(
+        "enterprise_id", "product_version_id", "state", "eligibility")
 
 
 def _attach_controller_edges(enterprises: list[Enterprise],
@@ -243,11 +254,23 @@ def _attach_controller_edges(enterprises: list[Enterprise],
 def report_versions(*, product: CreditProduct, on: dt.date | None = None) -> list[ProductVersion]:
     """Every version of the product, newest first, for the version select. With `on`, each
     carries `in_force` (in force on that day), so the default needs no second read."""
-    versions = product.versions.order_by("-version")
+    return list(report_versions_query(product_id=product.pk, on=on))
+
+
+def report_versions_query(*, product_id, on: dt.date | None = None) -> QuerySet[ProductVersion]:
+    """`report_versions`' query; `product_id` an id or an expression (a subquery)."""
+    versions = ProductVersion.objects.filter(product_id=product_id).order_by("-version")
     if on is not None:
         versions = versions.annotate(in_force=Exists(version_in_force(
             ProductVersion.objects.filter(pk=OuterRef("pk")), on=on)))
-    return list(versions)
+    return versions
+
+
+def report_conditions_query(*, product_id) -> QuerySet[EntryCondition]:
+    """The entry conditions of every version of the product (`product_id` an id or an
+    expression), in each version's order: read with its versions, before one is chosen."""
+    return EntryCondition.objects.filter(version__product_id=product_id).order_by(
+        "version_id", "position", "id")
 
 
 def default_report_version(*, product: CreditProduct, on: dt.date,
@@ -264,7 +287,10 @@ def default_report_version(*, product: CreditProduct, on: dt.date,
 
 def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
                      population: str = Population.APPLICANTS,
-                     version_ids: list[int] | None = None) -> ThresholdReport:
+                     version_ids: list[int] | None = None,
+                     conditions: list[EntryCondition] | None = None,
+                     population_rows: tuple[list[Enterprise], list[dict]] | None = None
+                     ) -> ThresholdReport:
     """Count, per condition of `version`, whom it excludes in the viewer's population.
 
     Applicants: enterprises with at least one application to any version of the product.
@@ -272,27 +298,39 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     and conditions evaluated in Python: the query count does not grow with the population.
     A condition announced for later (effective_from after `on`) is counted as a what-if but
     does not decide who is admitted today, just as the eligibility engine skips it.
-    `version_ids`: every version of the product, when the caller has them (`report_versions`).
+    `version_ids`: every version of the product, when the caller has them (`report_versions`);
+    `conditions`: the version's, in order, when the caller has read them
+    (`report_conditions_query`); `population_rows`: what `population_queries` give (the
+    enterprises by id, the applications' rows), when the caller has read them.
     """
     product = version.product
-    conditions = list(version.conditions.order_by("position", "id"))
+    if conditions is None:
+        conditions = list(version.conditions.order_by("position", "id"))
     codes = {condition.fact for condition in conditions}
 
     branch_ids = visible_branch_ids(viewer=viewer)  # ASVS 8.2.2: counts leak no branch
-    applications_qs = _scoped_applications(branch_ids, product, version_ids)
-    enterprises_qs = _scoped_enterprises(branch_ids)
-    if population == Population.APPLICANTS:
-        enterprises_qs = enterprises_qs.filter(pk__in=applications_qs.values("enterprise_id"))
-    enterprises = list(enterprises_qs.order_by("id"))
+    if version_ids is None:
+        version_ids = list(ProductVersion.objects.filter(product_id=product.pk)
+                           .values_list("pk", flat=True))
+
+    def population_qs() -> tuple[QuerySet[Enterprise], QuerySet]:
+        # Built only when read from: building querysets costs a dashboard's milliseconds.
+        return population_queries(branch_ids=branch_ids, version_ids=version_ids,
+                                  population=population)
+
+    if population_rows is None:
+        enterprises_qs, applications_qs = population_qs()
+        # The population and its applications in one round trip (`apps.core.compiled`).
+        population_rows = querysets_together(enterprises_qs.order_by("id"), applications_qs)
+    enterprises, application_rows = population_rows
     enterprise_ids = {e.pk for e in enterprises}
     if "controller_age" in codes:
-        _attach_controller_edges(enterprises, enterprises_qs)
+        _attach_controller_edges(enterprises, population_qs()[0])
 
     applications: dict[int, list[dict]] = defaultdict(list)
     # Every scoped application's enterprise is a scoped enterprise (same branch rule), so the
     # enterprises already read are the filter: no second run of their query inside this one.
-    for row in applications_qs.order_by().values(
-            "enterprise_id", "product_version_id", "state", "eligibility"):
+    for row in application_rows:
         if row["enterprise_id"] in enterprise_ids:
             applications[row["enterprise_id"]].append(row)
 
@@ -353,7 +391,7 @@ def threshold_report(*, viewer: User, version: ProductVersion, on: dt.date,
     # The population as a subquery, not a list of every id: at 20,000 applicants the IN
     # lists of enterprises and their loans cost seconds to send (issue #22).
     performance = performance_by_enterprise(
-        enterprises_qs.order_by().values_list("pk", flat=True)) \
+        population_qs()[0].order_by().values_list("pk", flat=True)) \
         if enterprise_ids else {}
     for row in rows:
         row.excluded_alone_outcomes = _summarise(alone[row.condition.code], applications,

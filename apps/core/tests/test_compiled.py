@@ -5,15 +5,17 @@ and instances are what the ORM gives, and on PostgreSQL independent reads cost o
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CharField, DateTimeField, F
+from django.db.models import CharField, DateTimeField, F, JSONField, Value
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.compiled import (
     compiled_instances,
     compiled_query,
     immediately,
+    querysets_together,
     run,
     run_together,
+    send_statements,
 )
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +70,64 @@ def test_instances_are_built_as_the_orm_builds_them_deferred_fields_and_annotati
     assert "email" in built[0].get_deferred_fields()
     assert built[0].email == users[0].email  # a deferred field loads as usual
     assert built[0]._state.db == connection.alias and not built[0]._state.adding
+
+
+def test_querysets_together_give_what_the_orm_gives_in_one_round_trip():
+    """Instances (a deferred field, an annotation) and values() dicts (a JSON value decoded
+    by its converter, as the ORM decodes it), one round trip on PostgreSQL; a queryset that
+    can match no row is not sent."""
+    users = _users(3)
+    User = get_user_model()
+    ids = [u.pk for u in users]
+    instances = (User.objects.filter(pk__in=ids).defer("email")
+                 .annotate(shout=F("username")).order_by("pk"))
+    values = (User.objects.filter(pk__in=ids[1:]).order_by("-pk")
+              .values("pk", "username", "date_joined")
+              .annotate(doc=Value({"a": [1, "二"]}, output_field=JSONField())))
+    with CaptureQueriesContext(connection) as ctx:
+        built, rows, empty = querysets_together(instances, values, User.objects.filter(pk__in=[]))
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert [(u.pk, u.username, u.shout, u.get_deferred_fields()) for u in built] == [
+        (u.pk, u.username, u.shout, u.get_deferred_fields()) for u in instances]
+    assert built[0]._state.db == connection.alias and not built[0]._state.adding
+    assert rows == list(values) and rows[0]["doc"] == {"a": [1, "二"]}
+    assert empty == []
+
+
+def test_statements_prepared_with_their_values_give_the_same_rows(monkeypatch):
+    """`send_statements(prepared=True)`: on PostgreSQL each statement is prepared with its
+    values in its text once per connection, in the same round trip as its first execution
+    (a page's query count does not change), then executed by name; other values are another
+    statement; past `_MAX_PREPARED`, or after a failed round trip, the connection's plans are
+    dropped and prepared again. Elsewhere the statements run as they are."""
+    from django.db import DatabaseError, transaction
+
+    from apps.core import compiled
+
+    a, b = _users(2)
+    sql = "SELECT username, '100%%' FROM accounts_user WHERE id = %s"
+    postgresql = connection.vendor == "postgresql"
+    with CaptureQueriesContext(connection) as ctx:
+        assert send_statements([(sql, [a.pk])], prepared=True) == [[(a.username, "100%")]]
+    assert len(ctx.captured_queries) == 1
+    first = ctx.captured_queries[0]["sql"]
+    assert ("PREPARE credence_" in first and "EXECUTE credence_" in first) is postgresql
+    with CaptureQueriesContext(connection) as ctx:
+        assert send_statements([(sql, [a.pk]), (sql, [b.pk])], prepared=True) == [
+            [(a.username, "100%")], [(b.username, "100%")]]
+    sent = ctx.captured_queries[0]["sql"]
+    if postgresql:  # b's prepared (a's was), both executed, in one round trip
+        assert sent.count("PREPARE credence_") == 1 and sent.count("EXECUTE credence_") == 2
+    monkeypatch.setattr(compiled, "_MAX_PREPARED", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        assert send_statements([(sql, [a.pk - 1000])], prepared=True) == [[]]
+    if postgresql:  # a third statement on this connection: the two dropped first
+        assert ctx.captured_queries[0]["sql"].startswith("DEALLOCATE ALL; PREPARE credence_")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            send_statements([(sql, [a.pk]), ("SELECT 1 / 0", [])], prepared=True)
+        with CaptureQueriesContext(connection) as ctx:  # not known which were kept: dropped
+            assert send_statements([(sql, [a.pk])], prepared=True) == [[(a.username, "100%")]]
+        assert ctx.captured_queries[0]["sql"].startswith("DEALLOCATE ALL; PREPARE credence_")
 
 
 def _instances(queryset):

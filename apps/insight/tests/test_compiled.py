@@ -20,6 +20,7 @@ from apps.insight import notifications
 def _fresh(reads: dict) -> dict:
     out = {}
     for part, query in reads.items():
+        query = getattr(query, "queryset", query)  # a Converted part: its queryset
         try:
             sql, params = query.query.sql_with_params()
         except EmptyResultSet:  # a part that can match no row
@@ -305,3 +306,34 @@ def test_fixed_order_reads_the_same_rows(world, viewers, on_postgresql):
     for viewer in viewers:
         kept = _kept_notifications(viewer, today, until, now)
         assert kept_sql.batch(kept, fixed_order=tuple(kept)) == kept_sql.batch(kept)
+
+
+def test_kept_threshold_reads_are_what_the_report_compiles_to(world, viewers, on_postgresql):
+    """The threshold dashboard's two batches (the products with the chosen product's versions
+    and conditions; the population and its applications): for every viewer, with and without
+    a product, for one version or two and either population, the SQL the report's querysets
+    compile to."""
+    from apps.insight import thresholds
+    from apps.products.report import Population
+
+    kept_sql._kept.clear()
+    today = timezone.localdate()
+    product = world.version.product_id
+    for viewer in viewers:
+        for chosen in (None, product):
+            kept = kept_sql.compiled(
+                "thresholds.first", viewer, lambda s, c=chosen: thresholds._first_queries(
+                    None if c is None else s.id(0), s.day(0)),
+                days=[today], ids=() if chosen is None else (chosen,), extra=(chosen is None,))
+            _same(kept, _fresh(thresholds._first_queries(chosen, today)))
+        for versions in ([world.version.pk], [world.version.pk, world.version.pk + 1000]):
+            for population in Population.values:
+                kept = kept_sql.compiled(
+                    "thresholds.population", viewer, lambda s, v=versions, p=population:
+                    thresholds._population_queries(
+                        visible_branch_ids(viewer=s.viewer),
+                        [s.id(i) for i in range(len(v))], p),
+                    days=[], ids=tuple(versions), extra=(len(versions), population))
+                _same(kept, _fresh(thresholds._population_queries(
+                    visible_branch_ids(viewer=viewer), versions, population)))
+    assert len(kept_sql._kept) < len(viewers) * 6, (len(kept_sql._kept), len(viewers))

@@ -9,6 +9,7 @@ from django.urls import reverse
 from apps.applications.models import Application
 from apps.applications.tests.factories import World as EligibleWorld
 from apps.insight.thresholds import threshold_dashboard
+from apps.products.models import EntryCondition
 
 _n = itertools.count(1)
 
@@ -77,3 +78,47 @@ def test_the_dashboard_counts_what_the_products_report_counts(world):
         for r in report.conditions]
     assert (shown.admitted.applications, shown.excluded.applications) == (
         report.admitted.applications, report.excluded.applications)
+
+
+def test_the_kept_reads_give_the_page_the_fallback_gives(world, monkeypatch):
+    """On PostgreSQL the page reads products, versions and conditions in one batch and the
+    population in another (SQL kept per shape of viewer, rows converted as the ORM converts
+    them: a stored eligibility record decoded); the fallback (SQLite under `make run`) reads
+    them one by one. The same page either way: the default product and a chosen one, both
+    populations, the conditions' counts as of today and as stored at submission."""
+    from apps.insight import thresholds
+
+    _applicant(world, "approved")
+    _applicant(world, "rejected", tax_credit_rating="C")
+    _applicant(world, "draft", tax_credit_rating="C", size_class="medium")
+    Application.objects.filter(state="approved").update(eligibility={
+        "version_id": world.version.pk,
+        "conditions": [{"code": "tax-rating", "passed": True, "missing": False},
+                       {"code": "size-class", "passed": False, "missing": True}]})
+    viewer = world.user("lead.north")
+
+    def page(**kwargs):
+        found = threshold_dashboard(viewer=viewer, version=None, **kwargs)
+        report = found["report"]
+        return ([(p.pk, p.code) for p in found["products"]], found["product"].pk,
+                [(v.pk, v.version, v.in_force, v.get_state_display(), v.product.code)
+                 for v in found["versions"]], found["version"].pk,
+                [(c.key, c.rows, str(c.summary)) for c in found["charts"]],
+                [(r.condition.pk, r.condition.value, r.failed, r.excluded_alone, r.unknown,
+                  r.stored_checked, r.stored_failed, r.stored_unknown,
+                  r.stored_passed_now_fails) for r in report.conditions],
+                report.enterprises, report.stored_records, report.admitted_ids)
+
+    product = world.version.product_id
+    for kwargs in ({"product_id": None}, {"product_id": product},
+                   {"product_id": product, "population": "customers"}):
+        kept = page(**kwargs)
+        with monkeypatch.context() as patch:
+            patch.setattr(thresholds, "compiled", lambda *args, **kw: None)
+            built = page(**kwargs)
+        assert kept == built, kwargs
+    applicants = page(product_id=product)
+    assert applicants[6] == 3
+    # The stored record, decoded: checked, failed, unknown per condition code.
+    stored = {EntryCondition.objects.get(pk=row[0]).code: row[5:8] for row in applicants[5]}
+    assert stored["tax-rating"] == (1, 0, 0) and stored["size-class"] == (1, 1, 1)
