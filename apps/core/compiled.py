@@ -148,7 +148,7 @@ def compiled_query(key: str, run: Callable[[int], object], value: int | None, *,
                    output_fields: Sequence[Field]) -> Compiled:
     """The query `run(MARKER)` executes, compiled once per process (see `compiled_rows`), with
     `value` in the marker's places (None: a query with no changing value); nothing is sent."""
-    cache_key = (connection.alias, key)
+    cache_key = (DEFAULT_DB_ALIAS, key)  # `connection.alias`, without the proxy's lookup
     compiled = _SQL.get(cache_key)
     if compiled is None:
         try:
@@ -180,7 +180,7 @@ class CompiledInstances(Compiled):
     def convert(self, rows) -> list:
         start, end = self.model_columns
         found = []
-        alias = connection.alias
+        alias = DEFAULT_DB_ALIAS  # `connection.alias`
         for row in super().convert(rows):
             instance = self.model.from_db(alias, self.field_names, row[start:end])
             for name, position in self.annotations:
@@ -198,7 +198,7 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
     when given, the queryset is written with `MARKER` in its place (as in `compiled_query`).
     `queryset` may be a callable that returns it: it is then built only the first time (the
     ORM's build of a queryset costs more than sending it)."""
-    cache_key = (connection.alias, key)
+    cache_key = (DEFAULT_DB_ALIAS, key)  # `connection.alias`
     compiled = _INSTANCES.get(cache_key)
     if compiled is None:
         if callable(queryset):
@@ -300,7 +300,7 @@ def inserted(instance, rows) -> None:
     """`instance` saved by the `compiled_insert` whose converted rows are `rows`."""
     for field, value in zip(instance._meta.db_returning_fields, rows[0], strict=True):
         setattr(instance, field.attname, value)
-    instance._state.adding, instance._state.db = False, connection.alias
+    instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS  # connection.alias
 
 
 def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
@@ -342,11 +342,13 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
             names.append([column[0] for column in cursor.description])  # DB-API: name first
         return cursor.fetchall()
 
-    with connection.cursor() as cursor:
-        if (prepared and connection.vendor == "postgresql" and _client_side(cursor)
+    db = connections[DEFAULT_DB_ALIAS]  # `connection`, looked up once
+    postgresql = db.vendor == "postgresql"
+    with db.cursor() as cursor:
+        if (prepared and postgresql and _client_side(cursor)
                 and getattr(settings, "DATABASE_PREPARED_READS", True)):
-            queries = _by_name(cursor, queries)
-        if len(queries) > 1 and connection.vendor == "postgresql" and _client_side(cursor):
+            queries = _by_name(cursor, queries, db)
+        if len(queries) > 1 and postgresql and _client_side(cursor):
             cursor.execute("; ".join(q.sql for q in queries),
                            tuple(p for q in queries for p in q.params))
             found = [fetch(cursor)]
@@ -388,11 +390,11 @@ _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PREPARE_TEXT: dict[tuple, tuple[str, str] | None] = {}
 
 
-def _by_name(cursor, queries: Sequence[Compiled]) -> list[Compiled]:
+def _by_name(cursor, queries: Sequence[Compiled], db) -> list[Compiled]:
     """`queries`, those of `compiled_query` and `compiled_instances` as an `EXECUTE` of their
     prepared statement; the ones not yet prepared on this connection are prepared first (one
     round trip, once per connection)."""
-    raw = connection.connection
+    raw = db.connection
     done = _PREPARED.get(raw)
     if done is None:
         done = _PREPARED[raw] = set()
@@ -435,7 +437,7 @@ except ImportError:  # pragma: no cover - SQLite only
 
 
 def _prepare_text(cursor, query: Compiled) -> tuple[str, str] | None:
-    cache_key = (connection.alias, query.key, query.sql, query.template)
+    cache_key = (DEFAULT_DB_ALIAS, query.key, query.sql, query.template)
     if cache_key in _PREPARE_TEXT:
         return _PREPARE_TEXT[cache_key]
     marker = str(MARKER)
