@@ -21,6 +21,7 @@ stored points agree with the coefficients, WOE and scaling — before anything i
 
 import json
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,6 +176,9 @@ class _Tables:
     best: np.ndarray
     labels: list
     assign: tuple  # per feature: (name, numeric, splits or category lookup, missing, other)
+    # per feature, for one row: (name, numeric, splits as a list or category lookup, missing,
+    # other, points, coefficient, WOE as lists)
+    row: tuple
 
 
 class Scorecard(JsonArtefact):
@@ -313,13 +317,37 @@ class Scorecard(JsonArtefact):
                               for c in (b.categories or [])}
                     other = next(i for i, b in enumerate(binning.bins) if b.other)
                     assign.append((f, False, lookup, binning.missing_index, other))
+            woe = {f: self.binnings[f].woe_values() for f in self.features}
             tables = self._tables = _Tables(
-                key=key, points=points, woe={f: self.binnings[f].woe_values()
-                                             for f in self.features},
+                key=key, points=points, woe=woe,
                 best=np.array([points[f].max() for f in self.features]),
                 labels=[[b.label for b in self.binnings[f].bins] for f in self.features],
-                assign=tuple(assign))
+                assign=tuple(assign),
+                row=tuple((f, numeric, by.tolist() if numeric else by, missing_index, other,
+                           points[f].tolist(), self.coefficients[f], woe[f].tolist())
+                          for f, numeric, by, missing_index, other in assign))
         return tables
+
+    def _one_row_bins(self, tables: "_Tables", columns: dict) -> list[int] | None:
+        """The bin of each feature of a single row (the scoring worker's), in plain Python:
+        a handful of numpy calls per feature cost more than the row's arithmetic. Only for
+        the columns `records_to_columns` gives (a float array of one number, a list of one
+        category); anything else goes the array way. `bisect_left` finds the bin
+        `searchsorted(side="left")` finds, NaN the missing bin."""
+        found = []
+        for f, numeric, splits, missing_index, other, *_rest in tables.row:
+            column = columns[f]
+            if len(column) != 1:
+                return None
+            if numeric:
+                if not (isinstance(column, np.ndarray) and column.dtype == np.float64):
+                    return None
+                x = float(column[0])
+                found.append(missing_index if math.isnan(x) else bisect_left(splits, x))
+            else:
+                value = column[0]
+                found.append(missing_index if value is None else splits.get(value, other))
+        return found
 
     def predict(self, columns: dict, *, grades: list[list] | None = None,
                 top_k: int = 3) -> list[dict]:
@@ -329,6 +357,16 @@ class Scorecard(JsonArtefact):
         missing = [f for f in self.features if f not in columns]
         if missing:
             raise ValueError(f"columns missing for scoring: {', '.join(missing)}")
+        row = self._one_row_bins(tables, columns)
+        if row is not None:
+            # The same numbers as the arrays below: each point and WOE read as the float it
+            # is, the log-odds summed in feature order from 0 as `sum` adds the arrays, then
+            # the same array operations on one row.
+            points = np.array([[p[i] for (*_, p, _c, _w), i in zip(tables.row, row,
+                                                                     strict=True)]])
+            log_odds = np.array([self.intercept + sum(
+                c * w[i] for (*_, c, w), i in zip(tables.row, row, strict=True))])
+            return self._results(tables, points, log_odds, [[i] for i in row], grades, top_k)
         idx = {}
         # FeatureBinning.assign with the model's splits and category lookups built once
         for f, numeric, by, missing_index, other in tables.assign:
@@ -346,13 +384,17 @@ class Scorecard(JsonArtefact):
         points = np.column_stack([table[f][idx[f]] for f in self.features])
         log_odds = self.intercept + sum(
             self.coefficients[f] * tables.woe[f][idx[f]] for f in self.features)
+        return self._results(tables, points, log_odds, [idx[f] for f in self.features],
+                             grades, top_k)
+
+    def _results(self, tables: "_Tables", points, log_odds, columns_idx, grades,
+                 top_k) -> list[dict]:
         p_bad = 1.0 / (1.0 + np.exp(-log_odds))
         scores = points.sum(axis=1)
         shortfall = tables.best - points
         # One stable sort for all rows (ties keep feature order), then only the top k are read.
         order = np.argsort(-shortfall, axis=1, kind="stable")[:, :top_k]
         labels = tables.labels
-        columns_idx = [idx[f] for f in self.features]
         results = []
         for r in range(points.shape[0]):
             reasons = [{"feature": self.features[j], "attribute": labels[j][columns_idx[j][r]],
