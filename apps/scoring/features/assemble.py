@@ -19,6 +19,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 import numpy as np
 from django.db.models import CharField
@@ -127,8 +128,16 @@ def _checklist_values_steps(investigation, policy_changed_at=None):
         "checklist_answers", lambda marker: list(
             Answer.objects.filter(investigation_id=marker, not_applicable=False).order_by()
             .values_list("item__code", "value")), investigation.pk,
-        output_fields=[CharField(), Answer._meta.get_field("value")])]
+        output_fields=_answer_fields())]
     return _derived(investigation, dict(rows), policy_changed_at)
+
+
+@cache
+def _answer_fields() -> tuple:
+    """The output fields of the answer reads (item code, value), made once per process."""
+    from apps.investigations.models import Answer
+
+    return CharField(), Answer._meta.get_field("value")
 
 
 def _application_answers_steps(application_id: int):
@@ -142,7 +151,7 @@ def _application_answers_steps(application_id: int):
         "checklist_answers_of_application", lambda marker: list(
             Answer.objects.filter(investigation__application_id=marker, not_applicable=False)
             .order_by().values_list("item__code", "value")), application_id,
-        output_fields=[CharField(), Answer._meta.get_field("value")])]
+        output_fields=_answer_fields())]
     return dict(rows)
 
 
