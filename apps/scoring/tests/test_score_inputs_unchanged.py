@@ -94,6 +94,7 @@ def test_varied_answers_score_as_the_plain_path_computes_them(investigated):
         record, checklist = _plain_record(investigated.pk)
         assert result.snapshot.values == record.values, name
         assert result.snapshot.red_flag_codes == record.red_flag_codes, name
+        assert record.red_flag_codes and record.values["red_flags_r2"], name  # flags counted
         assert result.input_hash == record.input_hash, name
         card = model_of(result.model_version)
         [expected] = _predict_as_before(card, records_to_columns([record.values],
@@ -113,3 +114,24 @@ def test_varied_answers_score_as_the_plain_path_computes_them(investigated):
             assert checklist["D1_ASSETS"] is None and record.values["debt_to_assets"] is None
             assert record.values["tax_paid_trend_pct"] is None
     assert len(scored) == len(VARIANTS)  # each variant a new input
+
+
+def test_findings_read_as_text_are_summarised_as_the_decoded_fields():
+    """The worker reads an investigation's findings as their JSON text (`findings_as_text`):
+    the codes and counts are those of the decoded fields, missing findings count none."""
+    from apps.scoring.features.assemble import FINDINGS_TEXT, _findings_summary
+
+    flags = [{"code": "B", "severity": "R2"}, {"code": "A", "severity": "R3"},
+             {"code": "B", "severity": "R2"}, {"code": "", "severity": "R1"}, {"severity": "R3"}]
+    decoded = Investigation(red_flags=flags, cross_check_findings=[{"code": "X"}] * 2)
+    as_text = Investigation()
+    for name, value in zip(FINDINGS_TEXT, ('[{"code": "B", "severity": "R2"}, {"code": "A", '
+                                           '"severity": "R3"}, {"code": "B", "severity": "R2"},'
+                                           ' {"code": "", "severity": "R1"}, {"severity": "R3"}]',
+                                           '[{"code": "X"}, {"code": "X"}]'), strict=True):
+        setattr(as_text, name, value)
+    assert _findings_summary(decoded) == _findings_summary(as_text) == (("A", "B"), 2, 2, 2)
+    missing = Investigation()
+    for name in FINDINGS_TEXT:
+        setattr(missing, name, None)
+    assert _findings_summary(missing) == ((), 0, 0, 0)
