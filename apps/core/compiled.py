@@ -240,17 +240,18 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     An insert of plain values has the same text every time: it is compiled once per process
     under `key`, and afterwards only its values are prepared (`Field.get_db_prep_save` of the
     pre-save value, what the compiler does for a field with no placeholder of its own)."""
-    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
+    db = connections[DEFAULT_DB_ALIAS]  # `connection`, looked up once (not once per field)
+    if not db.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
         raise RuntimeError(f"{key}: the database cannot return the inserted row's key")
     meta = instance._meta
     fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
-    cache_key = (connection.alias, key, type(instance))
+    cache_key = (DEFAULT_DB_ALIAS, key, type(instance))
     cached = _INSERTS.get(cache_key)
     if cached is not None:
         sql, fields = cached
         values = [field.pre_save(instance, add=True) for field in fields]
         if not any(hasattr(v, "resolve_expression") for v in values):
-            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=connection)
+            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=db)
                                             for field, v in zip(fields, values, strict=True)),
                             tuple(meta.db_returning_fields))
     from django.db.models.constants import OnConflict
