@@ -124,7 +124,10 @@ def main() -> int:
         application = World().in_state("investigating")
         rounds = max(1, args.rounds)
         copies = _copies(application, args.files * rounds)
-        pooled = (_copies(application, args.files * rounds, first=args.files * rounds)
+        # the pool's copies start at the next enterprise of four (--files 30 x 5 rounds: the
+        # 150th copy's enterprise was made twice, a duplicate USCC)
+        pooled = (_copies(application, args.files * rounds,
+                          first=-(-args.files * rounds // 4) * 4)
                   if args.concurrency else [])
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",

@@ -45,6 +45,8 @@ class Exposure:
 
 
 _SUMS = ("legacy", "contracted", "approved", "requested", "outstanding", "drawn")
+# The sums' output fields, made once (a field built per score is ~10 us of Python).
+_SUM_FIELDS = (DecimalField(),) * len(_SUMS)
 
 
 def _sum_query(files) -> dict:
@@ -129,7 +131,7 @@ def group_exposure_total_steps(*, enterprise_id: int | None = None,
             return _sum_query(Application.objects.filter(
                 enterprise_id__in=enterprise_group_query(enterprise_id=marker)))
     (rows,) = yield [compiled_query(key, query, value,
-                                    output_fields=[DecimalField()] * len(_SUMS))]
+                                    output_fields=_SUM_FIELDS)]
     existing, approved, requested = _sums(sums=dict(zip(_SUMS, rows[0], strict=True)))
     return existing + approved + requested
 

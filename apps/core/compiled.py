@@ -15,13 +15,14 @@ int, PostgreSQL as a Decimal; both come back as Decimal for a DecimalField).
 from __future__ import annotations
 
 import hashlib
+import json
 import weakref
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Field, Value
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, JSONField, Value
 
 # An id no row has: the places of the changing value in the compiled parameters.
 MARKER = -7_314_159_265_358
@@ -51,9 +52,50 @@ def _converters(fields: Sequence[Field]) -> list[tuple[Value, list]]:
     return found
 
 
-# The converters of a key's columns, found once per process (a key names one query, whose
+@dataclass(frozen=True)
+class _Plan:
+    """How a key's rows are converted: only the columns that have converters are touched (most
+    have none: a score's reads were ~260 cells a score, each passed through an empty loop),
+    and a column whose one converter is the JSON field's decode is decoded in one `json.loads`
+    for all its rows (the ~40 answers of a checklist were as many decodes)."""
+
+    width: int
+    columns: tuple  # (position, expression, converters) of each column with converters
+    json_columns: frozenset  # positions decoded together (PostgreSQL: each text valid JSON)
+
+
+def _plan(fields: Sequence[Field]) -> _Plan:
+    columns, json_columns = [], set()
+    for position, (expression, found) in enumerate(_converters(fields)):
+        if not found:
+            continue
+        columns.append((position, expression, tuple(found)))
+        field = expression.output_field
+        # Exactly what `JSONField.from_db_value` does to a text: `json.loads` with no decoder
+        # class (a value that is not a KeyTransform). Only where every text is one JSON value
+        # of its own (PostgreSQL's json/jsonb output), so that joined they decode the same.
+        if (connection.vendor == "postgresql" and len(found) == 1
+                and getattr(found[0], "__func__", None) is JSONField.from_db_value
+                and getattr(found[0], "__self__", None) is field and field.decoder is None):
+            json_columns.add(position)
+    return _Plan(len(fields), tuple(columns), frozenset(json_columns))
+
+
+def _decode_together(texts: list) -> list | None:
+    """The JSON texts decoded in one call, or None when it cannot stand for one decode each
+    (a value that is not text, or one that does not decode alone: the caller decodes each)."""
+    if not all(type(text) is str for text in texts):
+        return None
+    try:
+        values = json.loads("[" + ",".join(texts) + "]")
+    except ValueError:
+        return None
+    return values if len(values) == len(texts) else None
+
+
+# The conversion plan of a key's columns, found once per process (a key names one query, whose
 # columns' output fields do not change).
-_CONVERTERS: dict[tuple, list] = {}
+_CONVERTERS: dict[tuple, _Plan] = {}
 
 
 @dataclass(frozen=True)
@@ -75,23 +117,38 @@ class Compiled:
         """The driver's rows as the ORM would give them (see `compiled_rows`)."""
         if not rows:
             return []
-        cache_key = (connection.alias, self.key, len(self.output_fields))
-        converters = _CONVERTERS.get(cache_key)
-        if converters is None:
-            converters = _CONVERTERS[cache_key] = _converters(self.output_fields)
-        if len(rows[0]) != len(converters):
+        db = connections[DEFAULT_DB_ALIAS]  # once: `connection` is a proxy looked up per use
+        cache_key = (db.alias, self.key, len(self.output_fields))
+        plan = _CONVERTERS.get(cache_key)
+        if plan is None:
+            plan = _CONVERTERS[cache_key] = _plan(self.output_fields)
+        if len(rows[0]) != plan.width:
             raise RuntimeError(f"{self.key}: {len(rows[0])} columns, "
-                               f"{len(converters)} output fields")
-        return [tuple(_convert(v, expression, found)
-                      for v, (expression, found) in zip(row, converters, strict=True))
-                for row in rows]
+                               f"{plan.width} output fields")
+        if not plan.columns:
+            return [row if type(row) is tuple else tuple(row) for row in rows]
+        rows = [list(row) for row in rows]
+        for position, expression, found in plan.columns:
+            if position in plan.json_columns and len(rows) > 1:
+                present = [row for row in rows if row[position] is not None]
+                values = _decode_together([row[position] for row in present])
+                if values is not None:
+                    for row, value in zip(present, values, strict=True):
+                        row[position] = value
+                    continue
+            for row in rows:
+                value = row[position]
+                for converter in found:
+                    value = converter(value, expression, db)
+                row[position] = value
+        return [tuple(row) for row in rows]
 
 
 def compiled_query(key: str, run: Callable[[int], object], value: int | None, *,
                    output_fields: Sequence[Field]) -> Compiled:
     """The query `run(MARKER)` executes, compiled once per process (see `compiled_rows`), with
     `value` in the marker's places (None: a query with no changing value); nothing is sent."""
-    cache_key = (connection.alias, key)
+    cache_key = (DEFAULT_DB_ALIAS, key)  # `connection.alias`, without the proxy's lookup
     compiled = _SQL.get(cache_key)
     if compiled is None:
         try:
@@ -123,8 +180,9 @@ class CompiledInstances(Compiled):
     def convert(self, rows) -> list:
         start, end = self.model_columns
         found = []
+        alias = DEFAULT_DB_ALIAS  # `connection.alias`
         for row in super().convert(rows):
-            instance = self.model.from_db(connection.alias, self.field_names, row[start:end])
+            instance = self.model.from_db(alias, self.field_names, row[start:end])
             for name, position in self.annotations:
                 setattr(instance, name, row[position])
             found.append(instance)
@@ -140,7 +198,7 @@ def compiled_instances(key: str, queryset, value: int | None = None) -> Compiled
     when given, the queryset is written with `MARKER` in its place (as in `compiled_query`).
     `queryset` may be a callable that returns it: it is then built only the first time (the
     ORM's build of a queryset costs more than sending it)."""
-    cache_key = (connection.alias, key)
+    cache_key = (DEFAULT_DB_ALIAS, key)  # `connection.alias`
     compiled = _INSTANCES.get(cache_key)
     if compiled is None:
         compiled = _INSTANCES[cache_key] = instances_of(
@@ -249,17 +307,18 @@ def compiled_insert(key: str, instance, *, unique_fields: Sequence[str] = (),
     pre-save value, what the compiler does for a field with no placeholder of its own).
     `with_pk`: the instance's primary key is inserted too (one the caller allocated, e.g. from
     the table's sequence), instead of the database's default."""
-    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
+    db = connections[DEFAULT_DB_ALIAS]  # `connection`, looked up once (not once per field)
+    if not db.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
         raise RuntimeError(f"{key}: the database cannot return the inserted row's key")
     meta = instance._meta
     fields = _inserted_fields(meta, with_pk)
-    cache_key = (connection.alias, key, type(instance), with_pk)
+    cache_key = (DEFAULT_DB_ALIAS, key, type(instance), with_pk)
     cached = _INSERTS.get(cache_key)
     if cached is not None:
         sql, fields = cached
         values = [field.pre_save(instance, add=True) for field in fields]
         if not any(hasattr(v, "resolve_expression") for v in values):
-            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=connection)
+            return Compiled(key, sql, tuple(field.get_db_prep_save(v, connection=db)
                                             for field, v in zip(fields, values, strict=True)),
                             tuple(meta.db_returning_fields))
     from django.db.models.constants import OnConflict
@@ -313,7 +372,7 @@ def inserted(instance, rows) -> None:
     """`instance` saved by the `compiled_insert` whose converted rows are `rows`."""
     for field, value in zip(instance._meta.db_returning_fields, rows[0], strict=True):
         setattr(instance, field.attname, value)
-    instance._state.adding, instance._state.db = False, connection.alias
+    instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS  # connection.alias
 
 
 def compiled_rows(key: str, run: Callable[[int], object], value: int, *,
@@ -361,13 +420,14 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
             names.append([column[0] for column in cursor.description])  # DB-API: name first
         return cursor.fetchall()
 
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # `connection`, looked up once
+    postgresql = db.vendor == "postgresql"
+    with db.cursor() as cursor:
         ahead: list[str] = []  # statements sent first in the same text, their results skipped
-        if (prepared and connection.vendor == "postgresql" and _client_side(cursor)
+        if (prepared and postgresql and _client_side(cursor)
                 and getattr(settings, "DATABASE_PREPARED_READS", True)):
-            queries = _by_name(cursor, queries, ahead=ahead if prepare_ahead else None)
-        if ((len(queries) > 1 or ahead) and connection.vendor == "postgresql"
-                and _client_side(cursor)):
+            queries = _by_name(cursor, queries, db, ahead=ahead if prepare_ahead else None)
+        if (len(queries) > 1 or ahead) and postgresql and _client_side(cursor):
             try:
                 # The texts ahead are sent as they are: their `%` escaped for the placeholders.
                 cursor.execute("; ".join([*(a.replace("%", "%%") for a in ahead),
@@ -375,7 +435,7 @@ def _send(queries: Sequence[Compiled], names: list | None = None, *,
                                tuple(p for q in queries for p in q.params))
             except Exception:
                 if ahead:  # which of them the server kept is not known: drop them all next time
-                    _PREPARED[connection.connection] = {_UNSURE}
+                    _PREPARED[db.connection] = {_UNSURE}
                 raise
             for _ in ahead:
                 cursor.nextset()
@@ -445,13 +505,13 @@ _MAX_PREPARED = 256
 _UNSURE = ""
 
 
-def _by_name(cursor, queries: Sequence[Compiled], *,
+def _by_name(cursor, queries: Sequence[Compiled], db, *,
              ahead: list | None = None) -> list[Compiled]:
     """`queries`, those of `compiled_query` and `compiled_instances` (or sent with
     `send_statements(prepared=True)`) as an `EXECUTE` of their prepared statement; the ones
     not yet prepared on this connection are prepared first: in a round trip of their own,
     or, given `ahead`, appended to it to be sent ahead of the queries in the same text."""
-    raw = connection.connection
+    raw = db.connection
     done = _PREPARED.get(raw)
     if done is None:
         done = _PREPARED[raw] = set()
@@ -506,7 +566,7 @@ except ImportError:  # pragma: no cover - SQLite only
 
 
 def _prepare_text(cursor, query: Compiled) -> tuple[str, str] | None:
-    cache_key = (connection.alias, query.key, query.sql, query.template)
+    cache_key = (DEFAULT_DB_ALIAS, query.key, query.sql, query.template)
     if cache_key in _PREPARE_TEXT:
         return _PREPARE_TEXT[cache_key]
     marker = str(MARKER)
@@ -589,9 +649,3 @@ def immediately(fn: Callable, *args, **kwargs) -> Generator:
     (a source that has no steps of its own)."""
     return fn(*args, **kwargs)
     yield  # noqa: B901 - makes this a generator; never reached
-
-
-def _convert(value, expression, converters):
-    for converter in converters:
-        value = converter(value, expression, connection)
-    return value

@@ -111,6 +111,11 @@ class EvalContext:
     answers: Mapping[str, Any]
     policy: Callable[[str], Any] = lambda key: None
     evidence: Callable[[str], Any] = lambda key: None
+    # A dict to keep each table's (list's, dict's) converted value in, for a context that
+    # several rules read in turn (`rules.derived_values`): a table read by CODE.row.column was
+    # converted whole on every read, ~250 conversions a score. Reused only while the answer
+    # is the same object; evaluations then share the converted value (never mutated).
+    memo: dict | None = None
 
 
 @dataclass
@@ -672,8 +677,10 @@ class CompiledRule:
 
     def evaluate(self, context: EvalContext) -> Evaluation:
         evaluation = Evaluation(value=None)
-        interpreter = _Interpreter(self.text, context, evaluation)
-        evaluation.value = interpreter.run(self.tree.body)
+        run = self.__dict__.get("_run")
+        if run is None:  # the tree turned into closures once, on the first evaluation
+            run = self.__dict__["_run"] = _closure(self.tree.body, self.text)
+        evaluation.value = _Interpreter(self.text, context, evaluation).run(run)
         return evaluation
 
 
@@ -732,42 +739,68 @@ def _truth(value) -> bool | None:
 
 
 class _Interpreter:
+    """The state of one evaluation: the context read and the evaluation recorded. The rule's
+    tree is walked once into closures (`_closure`), which are then run against it: walking
+    the tree on every evaluation (a method looked up by node type name for each node) was
+    most of the time of scoring's derived values."""
+
     def __init__(self, text: str, context: EvalContext, evaluation: Evaluation):
         self.text, self.context, self.evaluation = text, context, evaluation
 
-    def source(self, node) -> str:
-        return ast.get_source_segment(self.text, node) or "?"
-
     def answer(self, code: str) -> Any:
-        value = to_value(self.context.answers.get(code), where=code)
+        raw = self.context.answers.get(code)
+        memo = self.context.memo
+        if memo is not None and isinstance(raw, (list, tuple, dict)):
+            kept = memo.get(code)
+            if kept is not None and kept[0] is raw:
+                value = kept[1]
+            else:
+                value = to_value(raw, where=code)
+                memo[code] = (raw, value)  # holds `raw`: its identity stays its own
+        else:
+            value = to_value(raw, where=code)
         self.evaluation.inputs[code] = value
         return value
 
-    def run(self, node) -> Any:
+    def run(self, closure: Callable[[_Interpreter], Any]) -> Any:
         # A generous precision; Decimal's default traps (overflow, invalid) stay on, and a
         # rule cannot raise a number to a power, so values stay small.
         with localcontext() as ctx:
             ctx.prec = 28
             try:
-                return self.eval(node)
+                return closure(self)
             except (ArithmeticError, InvalidOperation) as exc:
                 raise RuleEvaluationError(_("arithmetic failed: %(problem)s")
                                           % {"problem": exc}) from None
 
-    def eval(self, node) -> Any:
-        return getattr(self, f"eval_{type(node).__name__}")(node)
 
-    def eval_Constant(self, node):
-        return getattr(node, "decimal", node.value)
+# --- closures: one per node of a compiled tree, built once per rule ----------------------------
 
-    def eval_Name(self, node):
-        if getattr(node, "reserved", False):
-            return RESERVED_NAMES[node.id]
-        return self.answer(node.id)
 
-    def eval_Attribute(self, node):
-        code, *chain = node.path
-        rows = self.answer(code)
+def _closure(node, text: str) -> Callable[[_Interpreter], Any]:
+    """The node as a function of the evaluation's state. Only trees `compile_rule` accepted
+    get here, so every node type has its builder."""
+    return _BUILDERS[type(node)](node, text)
+
+
+def _constant(node, text):
+    value = getattr(node, "decimal", node.value)
+    return lambda it: value
+
+
+def _name(node, text):
+    if getattr(node, "reserved", False):
+        value = RESERVED_NAMES[node.id]
+        return lambda it: value
+    code = node.id
+    return lambda it: it.answer(code)
+
+
+def _attribute(node, text):
+    code, *chain = node.path
+
+    def attribute(it):
+        rows = it.answer(code)
         if rows is None:
             return None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -777,109 +810,161 @@ class _Interpreter:
             return [row.get(chain[0]) for row in rows]
         row = next((r for r in rows if r.get("row") == chain[0]), None)
         return None if row is None else row.get(chain[1])
+    return attribute
 
-    def eval_BinOp(self, node):
-        what = f"'{_BINOPS[type(node.op)]}'"
-        left = as_number(self.eval(node.left), what)
-        right = as_number(self.eval(node.right), what)
+
+def _binop(node, text):
+    what = f"'{_BINOPS[type(node.op)]}'"
+    left_of, right_of, op = _closure(node.left, text), _closure(node.right, text), type(node.op)
+
+    def binop(it):
+        left = as_number(left_of(it), what)
+        right = as_number(right_of(it), what)
         if left is None or right is None:
             return None
-        if isinstance(node.op, ast.Add):
+        if op is ast.Add:
             return left + right
-        if isinstance(node.op, ast.Sub):
+        if op is ast.Sub:
             return left - right
-        if isinstance(node.op, ast.Mult):
+        if op is ast.Mult:
             return left * right
         return None if right == 0 else left / right  # like ratio(): no answer, not a crash
+    return binop
 
-    def eval_UnaryOp(self, node):
-        value = self.eval(node.operand)
-        if isinstance(node.op, ast.Not):
-            return _kleene_not(value)
-        value = as_number(value, "sign")
-        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
 
-    def eval_BoolOp(self, node):
-        # Kleene logic, short-circuit on the deciding value.
-        decisive = isinstance(node.op, ast.Or)  # True decides `or`, False decides `and`
+def _unaryop(node, text):
+    operand = _closure(node.operand, text)
+    if isinstance(node.op, ast.Not):
+        return lambda it: _kleene_not(operand(it))
+    negate = isinstance(node.op, ast.USub)
+
+    def sign(it):
+        value = as_number(operand(it), "sign")
+        return None if value is None else (-value if negate else value)
+    return sign
+
+
+def _boolop(node, text):
+    # Kleene logic, short-circuit on the deciding value.
+    decisive = isinstance(node.op, ast.Or)  # True decides `or`, False decides `and`
+    values = [_closure(value, text) for value in node.values]
+
+    def boolop(it):
         unknown = False
-        for value_node in node.values:
-            value = _truth(self.eval(value_node))
+        for value_of in values:
+            value = _truth(value_of(it))
             if value is decisive:
                 return decisive
             unknown |= value is None
         return None if unknown else not decisive
+    return boolop
 
-    def eval_IfExp(self, node):
-        test = _truth(self.eval(node.test))
+
+def _ifexp(node, text):
+    test_of, body, orelse = (_closure(node.test, text), _closure(node.body, text),
+                             _closure(node.orelse, text))
+
+    def ifexp(it):
+        test = _truth(test_of(it))
         if test is None:
             return None
-        return self.eval(node.body if test else node.orelse)
+        return body(it) if test else orelse(it)
+    return ifexp
 
-    def eval_List(self, node):
-        return [self.eval(element) for element in node.elts]
 
-    def eval_Compare(self, node):
-        left_node, left = node.left, self.eval(node.left)
+def _list(node, text):
+    elements = [_closure(element, text) for element in node.elts]
+    return lambda it: [element(it) for element in elements]
+
+
+def _side(node, text) -> tuple[str, bool]:
+    """How a comparison's side reads in its explanation step: its text, and whether it is a
+    literal (then its value is not repeated: "D7 = 0.82 > 0.70", not "0.70 = 0.70")."""
+    return (ast.get_source_segment(text, node) or "?",
+            isinstance(node, (ast.Constant, ast.List)) or getattr(node, "reserved", False))
+
+
+def _step(side: tuple[str, bool], value) -> str:
+    return side[0] if side[1] else f"{side[0]} = {format_value(value)}"
+
+
+def _compare_node(node, text):
+    first = (_closure(node.left, text), _side(node.left, text))
+    rest = [(op, _CMPOPS[type(op)], _closure(right, text), _side(right, text))
+            for op, right in zip(node.ops, node.comparators, strict=True)]
+
+    def compare(it):
+        left_of, left_side = first
+        left = left_of(it)
         result: bool | None = True
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.eval(right_node)
-            outcome = self.compare(op, left, right)
-            self.record(left_node, left, _CMPOPS[type(op)], right_node, right)
+        for op, symbol, right_of, right_side in rest:
+            right = right_of(it)
+            outcome = _compare(op, left, right)
+            # one explanation step per comparison
+            it.evaluation.steps.append(
+                f"{_step(left_side, left)} {symbol} {_step(right_side, right)}")
             if outcome is False:
                 return False
             if outcome is None:
                 result = None
-            left_node, left = right_node, right
+            left_side, left = right_side, right
         return result
+    return compare
 
-    def compare(self, op, left, right) -> bool | None:
-        if isinstance(op, (ast.Eq, ast.NotEq)):
-            equal = _equal(left, right)
-            return equal if isinstance(op, ast.Eq) else not equal
-        if isinstance(op, (ast.In, ast.NotIn)):
-            if left is None or right is None:
-                return None
-            members = _as_list(right, "'in'")
-            found = any(_equal(left, member) for member in members)
-            return found if isinstance(op, ast.In) else not found
+
+def _compare(op, left, right) -> bool | None:
+    if isinstance(op, (ast.Eq, ast.NotEq)):
+        equal = _equal(left, right)
+        return equal if isinstance(op, ast.Eq) else not equal
+    if isinstance(op, (ast.In, ast.NotIn)):
         if left is None or right is None:
             return None
-        left, right = _comparable(left, right)
-        return {ast.Lt: left < right, ast.LtE: left <= right, ast.Gt: left > right,
-                ast.GtE: left >= right}[type(op)]
+        members = _as_list(right, "'in'")
+        found = any(_equal(left, member) for member in members)
+        return found if isinstance(op, ast.In) else not found
+    if left is None or right is None:
+        return None
+    left, right = _comparable(left, right)
+    return {ast.Lt: left < right, ast.LtE: left <= right, ast.Gt: left > right,
+            ast.GtE: left >= right}[type(op)]
 
-    def record(self, left_node, left, op, right_node, right) -> None:
-        """One explanation step per comparison: each side's text, and its value unless the
-        side is a literal (so "D7 = 0.82 > 0.70", not "0.70 = 0.70")."""
-        def side(node, value):
-            text = self.source(node)
-            literal = isinstance(node, (ast.Constant, ast.List)) or getattr(node, "reserved", False)
-            return text if literal else f"{text} = {format_value(value)}"
-        self.evaluation.steps.append(f"{side(left_node, left)} {op} {side(right_node, right)}")
 
-    def eval_Call(self, node):
-        name = node.func.id
-        if name in ("answer", "is_answered"):
-            value = self.answer(node.args[0].value)
-            return value is not None if name == "is_answered" else value
-        if name == "policy":
-            key = node.args[0].value
-            value = self.context.policy(key)
+def _call(node, text):
+    name = node.func.id
+    if name in ("answer", "is_answered"):
+        code = node.args[0].value
+        if name == "is_answered":
+            return lambda it: it.answer(code) is not None
+        return lambda it: it.answer(code)
+    if name == "policy":
+        key = node.args[0].value
+
+        def policy(it):
+            value = it.context.policy(key)
             if value is None:
                 raise RuleEvaluationError(_("policy value %(key)s is not in force")
-                                          % {"key": repr(key)}, None, self.text)
+                                          % {"key": repr(key)}, None, it.text)
             value = to_value(value, where=f"policy {key}")
-            self.evaluation.policies[key] = value
+            it.evaluation.policies[key] = value
             return value
-        if name == "evidence":
+        return policy
+    if name == "evidence":
+        key = node.args[0].value
+
+        def evidence(it):
             # A figure no document gave is unknown (null), not an error: the rule then cannot
             # fire on it, and the cross-check compares the sources that exist.
-            key = node.args[0].value
-            value = to_value(evidence_number(self.context.evidence(key)), where=f"evidence {key}")
-            self.evaluation.inputs[f'evidence("{key}")'] = value
+            value = to_value(evidence_number(it.context.evidence(key)), where=f"evidence {key}")
+            it.evaluation.inputs[f'evidence("{key}")'] = value
             return value
-        return FUNCTIONS[name].impl(*[self.eval(arg) for arg in node.args])
+        return evidence
+    args = [_closure(arg, text) for arg in node.args]
+    return lambda it: FUNCTIONS[name].impl(*[arg(it) for arg in args])
+
+
+_BUILDERS = {ast.Constant: _constant, ast.Name: _name, ast.Attribute: _attribute,
+             ast.BinOp: _binop, ast.UnaryOp: _unaryop, ast.BoolOp: _boolop, ast.IfExp: _ifexp,
+             ast.List: _list, ast.Compare: _compare_node, ast.Call: _call}
 
 
 def _equal(left, right) -> bool:

@@ -100,6 +100,9 @@ def derived_values(template: Mapping, answers: Mapping[str, Any],
     values = {code: _typed(items.get(code), value) for code, value in answers.items()
               if code not in rules}
     done: set[str] = set()
+    # One context for every rule: it reads `values` as they fill, and converts each table
+    # once for all of them (`EvalContext.memo`), not on every read of one of its cells.
+    context = ex.EvalContext(values, policy, evidence or _no_evidence, memo={})
 
     def compute(code: str) -> None:
         if code in done:
@@ -108,7 +111,7 @@ def derived_values(template: Mapping, answers: Mapping[str, Any],
         for ref in rules[code].references:
             if ref in rules:
                 compute(ref)
-        values[code] = rules[code].evaluate(_context(values, policy, evidence)).value
+        values[code] = rules[code].evaluate(context).value
 
     for code in rules:
         compute(code)

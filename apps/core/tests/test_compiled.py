@@ -200,3 +200,48 @@ def test_statements_without_rows_give_none_beside_those_with_rows_even_empty():
         assert names == [["one", "two"], [], ["one"], [], ["three"]]
         assert send_statements([("SELECT 1 AS one WHERE 1 = 0", ()),
                                 ("SAVEPOINT w20c_probe_2", ())]) == [[], []]
+
+
+def test_rows_of_several_json_values_are_those_the_orm_gives_decoded_together():
+    """A JSON column of several rows is decoded in one `json.loads` on PostgreSQL (the
+    checklist's answers, every score): each row gets the value the ORM's decode gives it,
+    in order, JSON null and every JSON type included; columns with no converter untouched."""
+    from django.db.models import JSONField, Value
+
+    from apps.core.models import IdempotencyRecord
+
+    user = _users(1)[0]
+    bodies = [{"b": [1, "2.50", None], "a": {"x": True}}, [], "五十万", 12.5, 10**20, None,
+              {"quote": 'a "b", c'}, False, [{"row": "cash", "amount": "1,2"}]]
+    for i, body in enumerate(bodies):
+        IdempotencyRecord.objects.create(key=f"k{i:02d}", user=user, method="POST", path="/x",
+                                         request_hash="0" * 64, response_status=200,
+                                         # JSON null, as Value(None) writes it
+                                         response_body=Value(None, JSONField())
+                                         if body is None else body)
+    orm = list(IdempotencyRecord.objects.filter(user=user).order_by("key")
+               .values_list("key", "response_body", "response_status"))
+    assert [row[1] for row in orm] == bodies
+
+    def read(user_id):
+        (rows,) = yield [compiled_query(
+            "test.json_rows", lambda marker: list(
+                IdempotencyRecord.objects.filter(user_id=marker).order_by("key")
+                .values_list("key", "response_body", "response_status")), user_id,
+            output_fields=[CharField(), JSONField(), IdempotencyRecord._meta.get_field(
+                "response_status")])]
+        return rows
+
+    assert run(read(user.pk)) == orm
+    assert run(read(user.pk)) == orm  # compiled: the plan found once, used again
+
+
+def test_json_texts_decoded_together_only_when_that_is_one_decode_each():
+    from apps.core.compiled import _decode_together
+
+    assert _decode_together(['{"a": 1}', "[2, 3]", '"x"', "null"]) == [{"a": 1}, [2, 3], "x",
+                                                                       None]
+    assert _decode_together(['{"a": 1}', b"[2]"]) is None  # not text: decoded one by one
+    assert _decode_together(["[1", "2]"]) is None  # not one value each
+    assert _decode_together(["1, 2", "3"]) is None
+    assert _decode_together(["{bad"]) is None

@@ -323,3 +323,60 @@ def test_format_value():
     assert format_value(None) == "null"
     assert format_value(dt.date(2025, 1, 2)) == "2025-01-02"
     assert format_value([Decimal(1), True]) == "[1, true]"
+
+
+# --- a context read by several rules (rules.derived_values) ------------------------------
+
+
+def test_a_shared_context_converts_a_table_once_and_again_when_it_is_replaced(monkeypatch):
+    """`EvalContext.memo`: rules reading one context convert each table answer once; a table
+    replaced by another object under the same code is converted anew, and a conversion that
+    fails fails on every read (nothing kept)."""
+    from apps.investigations import expressions
+
+    conversions = []
+    convert = expressions.to_value
+
+    def counted(raw, *, where=""):
+        if where == "N" or isinstance(raw, list) and raw and isinstance(raw[0], dict):
+            conversions.append(where)  # a whole table, not its rows and cells (recursion)
+        return convert(raw, where=where)
+
+    monkeypatch.setattr(expressions, "to_value", counted)
+    table = [{"row": "cash", "amount": 5}, {"row": "stock", "amount": "7.5"}]
+    answers = {"TAB": table, "N": 2}
+    context = EvalContext(answers, POLICY.get, memo={})
+    rules = [compile_rule(text, items=ITEMS) for text in (
+        "TAB.cash.amount + TAB.stock.amount", "sum(TAB.amount) * N", "TAB.stock.amount")]
+    assert [r.evaluate(context).value for r in rules] == [Decimal("12.5"), Decimal("25.0"),
+                                                          "7.5"]
+    assert conversions.count("TAB") == 1 and conversions.count("N") == 1
+    answers["TAB"] = [{"row": "cash", "amount": 1}]  # another answer under the same code
+    assert rules[0].evaluate(context).value is None
+    assert rules[1].evaluate(context).value == Decimal(2)
+    assert conversions.count("TAB") == 2
+    answers["TAB"] = [{"row": "cash", "amount": 1.5}]  # a float: refused on every read
+    for _ in range(2):
+        with pytest.raises(RuleEvaluationError, match="float"):
+            rules[1].evaluate(context)
+    # Without a memo (one context per rule, as before): converted on every read.
+    conversions.clear()
+    plain = EvalContext({"TAB": table}, POLICY.get)
+    assert rules[0].evaluate(plain).value == Decimal("12.5")
+    assert conversions.count("TAB") == 2
+
+
+def test_a_rule_evaluated_again_gives_the_same_value_inputs_and_explanation():
+    """A rule's tree is turned into closures on its first evaluation: the later ones record
+    the same inputs, policies and steps, and evaluations do not share them."""
+    rule = compile_rule('TAB.cash.amount > policy("limit") and N in [1, 2] and '
+                        'not (T == "x")', items=ITEMS, policy_keys=set(POLICY))
+    answers = {"TAB": [{"row": "cash", "amount": "0.9"}], "N": 2, "T": "y"}
+    first, again = (rule.evaluate(EvalContext(answers, POLICY.get)) for _ in range(2))
+    assert first.value is True and again.value is True
+    assert first.inputs == again.inputs == {"TAB": [{"row": "cash", "amount": "0.9"}],
+                                            "N": Decimal(2), "T": "y"}
+    assert first.policies == again.policies == {"limit": Decimal("0.70")}
+    assert first.steps == again.steps == [
+        'TAB.cash.amount = \'0.9\' > policy("limit") = 0.70', "N = 2 in [1, 2]", 'T = \'y\' == "x"']
+    assert first.steps is not again.steps and first.inputs is not again.inputs

@@ -19,6 +19,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 
 import numpy as np
 from django.db.models import CharField
@@ -127,8 +128,16 @@ def _checklist_values_steps(investigation, policy_changed_at=None):
         "checklist_answers", lambda marker: list(
             Answer.objects.filter(investigation_id=marker, not_applicable=False).order_by()
             .values_list("item__code", "value")), investigation.pk,
-        output_fields=[CharField(), Answer._meta.get_field("value")])]
+        output_fields=_answer_fields())]
     return _derived(investigation, dict(rows), policy_changed_at)
+
+
+@cache
+def _answer_fields() -> tuple:
+    """The output fields of the answer reads (item code, value), made once per process."""
+    from apps.investigations.models import Answer
+
+    return CharField(), Answer._meta.get_field("value")
 
 
 def _application_answers_steps(application_id: int):
@@ -142,7 +151,7 @@ def _application_answers_steps(application_id: int):
         "checklist_answers_of_application", lambda marker: list(
             Answer.objects.filter(investigation__application_id=marker, not_applicable=False)
             .order_by().values_list("item__code", "value")), application_id,
-        output_fields=[CharField(), Answer._meta.get_field("value")])]
+        output_fields=_answer_fields())]
     return dict(rows)
 
 
@@ -291,11 +300,9 @@ def _record(application, investigation, as_of, figures, pulled, checklist,
     enterprise = application.enterprise
     findings, flag_codes = None, []
     if investigation is not None and investigation.submission_count:
-        flags = investigation.red_flags or []
-        flag_codes = sorted({f.get("code", "") for f in flags if f.get("code")})
-        findings = {"r3": sum(f.get("severity") == "R3" for f in flags),
-                    "r2": sum(f.get("severity") == "R2" for f in flags),
-                    "cross_checks": len(investigation.cross_check_findings or [])}
+        codes, r3, r2, cross_checks = _findings_summary(investigation)
+        flag_codes = list(codes)
+        findings = {"r3": r3, "r2": r2, "cross_checks": cross_checks}
     values = compute_values(
         enterprise={"annual_revenue": enterprise.annual_revenue,
                     "registration_date": enterprise.registration_date, "as_of": as_of,
@@ -311,6 +318,49 @@ def _record(application, investigation, as_of, figures, pulled, checklist,
                "figures_present": sorted(k for k, v in figures.items() if v is not None),
                "figures_pulled": pulled}
     return FeatureRecord(values=values, red_flag_codes=flag_codes, sources=sources)
+
+
+# The names under which a caller reads the investigation's findings as their JSON text, its
+# `red_flags` and `cross_check_findings` deferred (the scoring worker: `findings_as_text`).
+FINDINGS_TEXT = ("red_flags_text", "cross_check_findings_text")
+
+
+def findings_as_text(queryset):
+    """An investigations `queryset` that reads the findings as text (`FINDINGS_TEXT`) instead
+    of decoding them into the instances: a score needs only their codes and counts
+    (`_findings_summary`), and decoding a submitted investigation's findings (~12 kB of
+    JSON) was the largest single share of the worker's read after the round trip."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    return queryset.defer("red_flags", "cross_check_findings").annotate(**{
+        name: Cast(field, TextField())
+        for name, field in zip(FINDINGS_TEXT, ("red_flags", "cross_check_findings"),
+                               strict=True)})
+
+
+def _findings_summary(investigation) -> tuple[tuple[str, ...], int, int, int]:
+    """(red-flag codes sorted, R3 flags, R2 flags, cross-check findings) of a submitted
+    investigation, from its fields or, when it was read with `findings_as_text`, from the
+    texts (summarised once per process and text: the same text decodes to the same)."""
+    texts = [investigation.__dict__.get(name, _UNREAD) for name in FINDINGS_TEXT]
+    if any(text is _UNREAD for text in texts):
+        return _summary(investigation.red_flags, investigation.cross_check_findings)
+    return _summary_of_texts(*texts)
+
+
+@lru_cache(maxsize=64)
+def _summary_of_texts(red_flags: str | None, cross_checks: str | None):
+    # json.loads as JSONField.from_db_value decodes the column (None stays None)
+    return _summary(None if red_flags is None else json.loads(red_flags),
+                    None if cross_checks is None else json.loads(cross_checks))
+
+
+def _summary(red_flags, cross_checks) -> tuple[tuple[str, ...], int, int, int]:
+    flags = red_flags or []
+    return (tuple(sorted({f.get("code", "") for f in flags if f.get("code")})),
+            sum(f.get("severity") == "R3" for f in flags),
+            sum(f.get("severity") == "R2" for f in flags), len(cross_checks or []))
 
 
 def records_to_columns(rows: list[dict], kinds: dict[str, str] | None = None) -> dict:

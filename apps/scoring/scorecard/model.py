@@ -21,6 +21,7 @@ stored points agree with the coefficients, WOE and scaling — before anything i
 
 import json
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +166,21 @@ def _rows(column, rows: np.ndarray):
     return column[rows] if isinstance(column, np.ndarray) else [column[i] for i in rows]
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """A scorecard's points, WOE, best points, labels and bin lookups (`_scoring_tables`)."""
+
+    key: tuple
+    points: dict
+    woe: dict
+    best: np.ndarray
+    labels: list
+    assign: tuple  # per feature: (name, numeric, splits or category lookup, missing, other)
+    # per feature, for one row: (name, numeric, splits as a list or category lookup, missing,
+    # other, points, coefficient, WOE as lists)
+    row: tuple
+
+
 class Scorecard(JsonArtefact):
     """A fitted scorecard: binnings, WOE logistic regression, scaling, points and grades."""
 
@@ -281,23 +297,104 @@ class Scorecard(JsonArtefact):
             raise ValueError(f"columns missing for scoring: {', '.join(missing)}")
         return {f: self.binnings[f].assign(columns[f]) for f in self.features}
 
+    def _scoring_tables(self) -> "_Tables":
+        """What `predict` reads of the model, built once per model (it was rebuilt on every
+        call: about half of scoring one application's row). The same values as built each
+        time, so scores are bit for bit the same; rebuilt if the coefficients, binnings,
+        intercept or scaling are replaced (a model is not edited in place once fitted)."""
+        key = (id(self.binnings), id(self.coefficients), self.intercept, self.scaling)
+        tables = getattr(self, "_tables", None)
+        if tables is None or tables.key != key:
+            points = {f: np.asarray(p) for f, p in self.points_table().items()}
+            assign = []
+            for f in self.features:
+                binning = self.binnings[f]
+                if binning.kind == NUMERIC:
+                    assign.append((f, True, np.asarray(binning.splits, dtype=float),
+                                   binning.missing_index, None))
+                else:
+                    lookup = {c: i for i, b in enumerate(binning.bins)
+                              for c in (b.categories or [])}
+                    other = next(i for i, b in enumerate(binning.bins) if b.other)
+                    assign.append((f, False, lookup, binning.missing_index, other))
+            woe = {f: self.binnings[f].woe_values() for f in self.features}
+            tables = self._tables = _Tables(
+                key=key, points=points, woe=woe,
+                best=np.array([points[f].max() for f in self.features]),
+                labels=[[b.label for b in self.binnings[f].bins] for f in self.features],
+                assign=tuple(assign),
+                row=tuple((f, numeric, by.tolist() if numeric else by, missing_index, other,
+                           points[f].tolist(), self.coefficients[f], woe[f].tolist())
+                          for f, numeric, by, missing_index, other in assign))
+        return tables
+
+    def _one_row_bins(self, tables: "_Tables", columns: dict) -> list[int] | None:
+        """The bin of each feature of a single row (the scoring worker's), in plain Python:
+        a handful of numpy calls per feature cost more than the row's arithmetic. Only for
+        the columns `records_to_columns` gives (a float array of one number, a list of one
+        category); anything else goes the array way. `bisect_left` finds the bin
+        `searchsorted(side="left")` finds, NaN the missing bin."""
+        found = []
+        for f, numeric, splits, missing_index, other, *_rest in tables.row:
+            column = columns[f]
+            if len(column) != 1:
+                return None
+            if numeric:
+                if not (isinstance(column, np.ndarray) and column.dtype == np.float64):
+                    return None
+                x = float(column[0])
+                found.append(missing_index if math.isnan(x) else bisect_left(splits, x))
+            else:
+                value = column[0]
+                found.append(missing_index if value is None else splits.get(value, other))
+        return found
+
     def predict(self, columns: dict, *, grades: list[list] | None = None,
                 top_k: int = 3) -> list[dict]:
         """Probability of default, score, grade and reason codes for every row."""
         grades = validate_grades(grades) if grades is not None else self.grades
-        idx = self.bin_indices(columns)
-        table = {f: np.asarray(p) for f, p in self.points_table().items()}
+        tables = self._scoring_tables()
+        missing = [f for f in self.features if f not in columns]
+        if missing:
+            raise ValueError(f"columns missing for scoring: {', '.join(missing)}")
+        row = self._one_row_bins(tables, columns)
+        if row is not None:
+            # The same numbers as the arrays below: each point and WOE read as the float it
+            # is, the log-odds summed in feature order from 0 as `sum` adds the arrays, then
+            # the same array operations on one row.
+            points = np.array([[p[i] for (*_, p, _c, _w), i in zip(tables.row, row,
+                                                                     strict=True)]])
+            log_odds = np.array([self.intercept + sum(
+                c * w[i] for (*_, c, w), i in zip(tables.row, row, strict=True))])
+            return self._results(tables, points, log_odds, [[i] for i in row], grades, top_k)
+        idx = {}
+        # FeatureBinning.assign with the model's splits and category lookups built once
+        for f, numeric, by, missing_index, other in tables.assign:
+            values = columns[f]
+            if numeric:
+                x = np.asarray(values, dtype=float)
+                found = np.searchsorted(by, x, side="left")
+                found[np.isnan(x)] = missing_index
+            else:
+                found = np.fromiter(
+                    (missing_index if v is None else by.get(v, other) for v in values),
+                    dtype=np.int64, count=len(values))
+            idx[f] = found
+        table = tables.points
         points = np.column_stack([table[f][idx[f]] for f in self.features])
         log_odds = self.intercept + sum(
-            self.coefficients[f] * self.binnings[f].woe_values()[idx[f]] for f in self.features)
+            self.coefficients[f] * tables.woe[f][idx[f]] for f in self.features)
+        return self._results(tables, points, log_odds, [idx[f] for f in self.features],
+                             grades, top_k)
+
+    def _results(self, tables: "_Tables", points, log_odds, columns_idx, grades,
+                 top_k) -> list[dict]:
         p_bad = 1.0 / (1.0 + np.exp(-log_odds))
         scores = points.sum(axis=1)
-        best = np.array([table[f].max() for f in self.features])
-        shortfall = best - points
+        shortfall = tables.best - points
         # One stable sort for all rows (ties keep feature order), then only the top k are read.
         order = np.argsort(-shortfall, axis=1, kind="stable")[:, :top_k]
-        labels = [[b.label for b in self.binnings[f].bins] for f in self.features]
-        columns_idx = [idx[f] for f in self.features]
+        labels = tables.labels
         results = []
         for r in range(points.shape[0]):
             reasons = [{"feature": self.features[j], "attribute": labels[j][columns_idx[j][r]],

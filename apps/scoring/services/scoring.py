@@ -43,6 +43,7 @@ from apps.investigations.policy import policy_values_changed_at
 from apps.scoring.features.assemble import (
     application_sources_steps,
     features_of_sources,
+    findings_as_text,
     records_to_columns,
 )
 from apps.scoring.features.spec import FEATURE_NAMES
@@ -273,7 +274,8 @@ def _remember_shadow_states(states: tuple[str, ...]) -> None:
 
 def _application_steps(application_id: int):
     """The application (as `Application.objects.get`, with the annotations scoring reads) with
-    its enterprise set, and its investigation with its template (None when it has none), as a
+    its enterprise set, and its investigation with its template (None when it has none; its
+    findings read as text, `findings_as_text`: the score needs only their codes), as a
     step of `run_together`: four statements keyed by the application's id, each compiled once
     per process (the ORM's build of the one query with its joins and subqueries cost more
     than PostgreSQL's answer). Raises Application.DoesNotExist."""
@@ -291,7 +293,7 @@ def _application_steps(application_id: int):
                 policy_values_changed_at=policy_values_changed_at())), application_id),
         compiled_instances("scoring_application_enterprise", lambda: Enterprise.objects.filter(
             applications__pk=MARKER).order_by(), application_id),
-        compiled_instances("scoring_application_investigation", lambda: (
+        compiled_instances("scoring_application_investigation", lambda: findings_as_text(
             Investigation.objects.filter(application_id=MARKER).order_by()), application_id),
         compiled_instances("scoring_application_template", lambda: (
             ChecklistTemplate.objects.filter(investigations__application_id=MARKER)

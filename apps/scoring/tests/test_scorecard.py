@@ -73,3 +73,55 @@ def test_malformed_grade_cut_offs_are_refused(grades):
 def test_scoring_needs_every_model_column():
     with pytest.raises(ValueError, match="tax"):
         hand_scorecard().predict({"turnover": np.array([1.0])})
+
+
+def _predict_as_before(card, columns, grades, top_k=3):
+    """`Scorecard.predict` as it was before its tables were built once per model (session
+    18): points, WOE and bins rebuilt from the binnings on every call."""
+    grades = validate_grades(grades)
+    idx = card.bin_indices(columns)
+    table = {f: np.asarray(p) for f, p in card.points_table().items()}
+    points = np.column_stack([table[f][idx[f]] for f in card.features])
+    log_odds = card.intercept + sum(
+        card.coefficients[f] * card.binnings[f].woe_values()[idx[f]] for f in card.features)
+    p_bad = 1.0 / (1.0 + np.exp(-log_odds))
+    scores = points.sum(axis=1)
+    shortfall = np.array([table[f].max() for f in card.features]) - points
+    order = np.argsort(-shortfall, axis=1, kind="stable")[:, :top_k]
+    labels = [[b.label for b in card.binnings[f].bins] for f in card.features]
+    return [{"probability": float(p_bad[r]), "score": float(scores[r]),
+             "grade": grade_for(float(scores[r]), grades),
+             "reasons": [{"feature": card.features[j],
+                          "attribute": labels[j][idx[card.features[j]][r]],
+                          "points": float(points[r, j]), "shortfall": float(shortfall[r, j])}
+                         for j in order[r] if shortfall[r, j] > 1e-9]}
+            for r in range(points.shape[0])]
+
+
+def test_the_shipped_model_scores_rows_bit_for_bit_as_before_alone_or_together():
+    """The tables `predict` keeps per model give exactly the numbers built afresh gave (the
+    stored score, probability and reasons of every application), for a batch and for each
+    row alone (the scoring worker's one row); a replaced scaling is used at once."""
+    from apps.scoring.features.assemble import records_to_columns
+    from apps.scoring.features.spec import KINDS
+    from apps.scoring.scorecard.model import DEFAULT_GRADES, Scorecard
+    from apps.scoring.services.registry import default_model_document
+    from apps.scoring.synthetic import generate_rows
+
+    card = Scorecard.from_json(default_model_document()["artefact"])
+    records = [{k: (None if row[k] == "" else float(row[k]) if KINDS[k] == "numeric"
+                    else row[k]) for k in KINDS} for row in generate_rows(400, seed=11)]
+    records[0] = dict.fromkeys(records[0])  # nothing known: every missing bin
+    records[1] = {**records[1], "industry": "never-seen", "tax_rating": "Z"}  # other bins
+    columns = records_to_columns(records, card.feature_kinds)
+    grades = [["A", 650.0], ["B", 600.0], ["C", 550.0], ["D", 500.0], ["E", None]]
+    expected = _predict_as_before(card, columns, grades)
+    assert card.predict(columns, grades=grades) == expected
+    assert len({r["grade"] for r in expected}) > 2  # a varied set: several grades
+    for record, want in zip(records[:60], expected, strict=False):
+        alone = records_to_columns([record], card.feature_kinds)
+        assert card.predict(alone, grades=grades) == [want]
+    card.scaling = Scaling(base_score=700.0, base_odds=19.0, pdo=50.0)
+    moved = card.predict(columns, grades=DEFAULT_GRADES)
+    assert moved == _predict_as_before(card, columns, DEFAULT_GRADES)
+    assert moved[5]["score"] == pytest.approx(expected[5]["score"] + 100)
