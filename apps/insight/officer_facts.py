@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.selectors import visible_branch_ids
-from apps.insight.compiled import compiled, fixed_order_rows
+from apps.insight.compiled import compiled, prepared_rows
 from apps.insight.models import FactWatermark
 from apps.insight.portfolio_facts import NPA, PORTFOLIO, live_rows, tail_sql
 from apps.insight.summaries import read_datetime
@@ -125,7 +125,9 @@ def officer_volume(*, branch_ids, officer_id: int | None, npa_dpd_gt: int | None
     npa = dialect.money_sum(f"CASE WHEN b.category IN ({npa_list}) OR b.floor IN ({npa_list}) "
                             "OR b.npa THEN b.outstanding ELSE 0 END")
     # The tail's ids as a CTE, planned once for its two readers; the statement planned in the
-    # order it is written (apps/insight/compiled.py, FIXED_ORDER): 0.93 ms to plan -> 0.63.
+    # order it is written (apps/insight/compiled.py, FIXED_ORDER): 0.93 ms to plan -> 0.63;
+    # prepared once per connection where it can be (`prepared_rows`: its text repeats until
+    # the cells' next refresh), so not planned at all per request.
     sql = (
         f"WITH tail_ids (loan_id) AS ({tail}) "  # noqa: S608 - fixed fragments, values bound
         f"SELECT u.id, u.username, SUM(b.loans), {dialect.money_sum('b.outstanding')}, {npa} "
@@ -138,7 +140,7 @@ def officer_volume(*, branch_ids, officer_id: int | None, npa_dpd_gt: int | None
         f"{flag.replace('dpd', 't.f_dpd')}, 1, t.f_outstanding FROM ({changed}) t) b "
         "JOIN accounts_user u ON u.id = b.officer_id GROUP BY u.id, u.username "
         "HAVING SUM(b.loans) <> 0")
-    rows = fixed_order_rows(sql, [*tail_params, *NPA, *NPA, *params, flag_param, *params,
+    rows = prepared_rows(sql, [*tail_params, *NPA, *NPA, *params, flag_param, *params,
                                   flag_param, *changed_params])
     return [{"officer_id": pk, "officer__username": username, "loans": int(count),
              "outstanding": dialect.money_total(outstanding),

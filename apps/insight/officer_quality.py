@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import visible_branch_ids
 from apps.insight.charts import COUNT, RATIO, Chart, Column
-from apps.insight.compiled import compiled, send_planned
+from apps.insight.compiled import compiled, prepared_planned
 from apps.investigations.models import Investigation, ReVerification
 from apps.investigations.states import ReVerificationOutcome
 from apps.loans.models import Loan
@@ -106,11 +106,13 @@ def _split(parts: dict[str, QuerySet]) -> dict[str, tuple[str, list]]:
 
 
 def _grouped(tags, statements: dict[str, tuple[str, list] | None]) -> dict[str, list[dict]]:
-    """Run the UNION ALLs of the parts (`_union`; "fixed": planned in their written order, on
-    PostgreSQL): per tag, rows of `name`, n1..n4 (0 when NULL), `mean`."""
+    """Run the UNION ALLs of the parts (`_union`; prepared once per connection on
+    PostgreSQL, else "fixed": planned in their written order): per tag, rows of `name`,
+    n1..n4 (0 when NULL), `mean`."""
     out: dict[str, list[dict]] = {tag: [] for tag in tags}
-    sent = send_planned([(statement, kind == "fixed") for kind, statement in statements.items()
-                         if statement is not None and statement[0]])
+    # Prepared once per connection (the text repeats per viewer: no day in it).
+    sent = prepared_planned([(statement, kind == "fixed") for kind, statement in statements.items()
+                             if statement is not None and statement[0]])
     for tag, name, *values in (row for rows in sent for row in rows):
         counts = {c: int(v) if v is not None else 0
                   for c, v in zip(_COUNTS, values[:-1], strict=True)}

@@ -337,3 +337,27 @@ def test_kept_threshold_reads_are_what_the_report_compiles_to(world, viewers, on
                 _same(kept, _fresh(thresholds._population_queries(
                     visible_branch_ids(viewer=viewer), versions, population)))
     assert len(kept_sql._kept) < len(viewers) * 6, (len(kept_sql._kept), len(viewers))
+
+
+def test_prepared_planned_executes_by_name_else_plans_as_written(world, on_postgresql,
+                                                                 settings):
+    """On PostgreSQL the statements are prepared once and then executed by name, in one
+    round trip each time, with the same rows; with prepared reads off (a transaction-mode
+    pooler), a fixed one is planned in its written order as `send_planned` does."""
+    from django.db import connection
+
+    statements = [((SETTINGS, []), True), (("SELECT %s::int + 1", [41]), False)]
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        first = kept_sql.prepared_planned(statements)
+        again = kept_sql.prepared_planned(statements)
+    assert first == again and first[1] == [(42,)] and first[0] != [("1", "1")]
+    assert len(sent) == 2 and "PREPARE" in sent[0] and "PREPARE" not in sent[1]
+    assert sent[1].count("EXECUTE") == 2
+    settings.DATABASE_PREPARED_READS = False
+    assert kept_sql.prepared_planned(statements) == [[("1", "1")], [(42,)]]
