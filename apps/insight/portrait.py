@@ -19,10 +19,11 @@ from apps.accounts.selectors import visible_branch_ids
 from apps.applications.models import Application
 from apps.applications.selectors import application_list
 from apps.applications.states import ApplicationState
+from apps.core.compiled import send_statements
 from apps.datahub.facts import newest_pulls, source_facts
 from apps.documents.models import Document
 from apps.insight.charts import COUNT, MONEY, RATIO, Chart, Column
-from apps.insight.compiled import compiled, prepared_planned
+from apps.insight.compiled import compiled
 from apps.insight.portrait_extras import (
     RELATION_COLUMNS,
     SERIES_COLUMNS,
@@ -136,10 +137,7 @@ def _rows(viewer, enterprise_id: int) -> dict[str, list[dict]]:
         return {part: [dict(zip(COLUMNS[part], row, strict=True)) for row in query]
                 for part, query in _reads(viewer, enterprise_id).items()}
     parts = [part for part, statement in kept.items() if statement is not None]
-    # Prepared once per connection (the texts repeat per viewer and enterprise): planning
-    # them was most of their server time (issue #22).
-    sent = dict(zip(parts, prepared_planned([(kept[part], False) for part in parts]),
-                    strict=True))
+    sent = dict(zip(parts, send_statements([kept[part] for part in parts]), strict=True))
     return {part: [_decoded(dict(zip(COLUMNS[part], row, strict=True)))
                    for row in sent.get(part, [])] for part in kept}
 
