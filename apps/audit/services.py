@@ -46,7 +46,6 @@ class LockedHead:
 
     seq: int
     hash: str
-    occurred_at: object  # the head event's time, or None at the genesis
     transaction: object  # the outermost atomic block it was read in
 
 
@@ -64,17 +63,14 @@ def audit_chain_head_steps():
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("audit_chain_head_steps() called outside a transaction")
     head = compiled_query("audit_chain_head", lambda marker: AuditEvent.objects.order_by(
-        "-seq").values_list(*_HEAD).first(), None,
-        output_fields=[AuditEvent._meta.get_field(name) for name in _HEAD])
+        "-seq").values_list("seq", "hash").first(), None,
+        output_fields=[AuditEvent._meta.get_field("seq"), AuditEvent._meta.get_field("hash")])
     if connection.vendor == "postgresql":
         _locked, rows = yield [_chain_lock(), head]
     else:
         (rows,) = yield [head]
-    seq, prev_hash, occurred_at = rows[0] if rows else (0, GENESIS_HASH, None)
-    return LockedHead(seq, prev_hash, occurred_at, connection.atomic_blocks[0])
-
-
-_HEAD = ("seq", "hash", "occurred_at")
+    seq, prev_hash = rows[0] if rows else (0, GENESIS_HASH)
+    return LockedHead(seq, prev_hash, connection.atomic_blocks[0])
 
 
 def audit_record(*, action: str, actor, subject, payload: dict | None = None,
@@ -103,18 +99,13 @@ def audit_record(*, action: str, actor, subject, payload: dict | None = None,
                              enterprise_id=enterprise_id)
     if head is None:
         _lock_chain_head()
-        found = AuditEvent.objects.order_by("-seq").values_list(*_HEAD).first()
-        seq, prev_hash, head_time = found if found else (0, GENESIS_HASH, None)
-    elif head.transaction is not connection.atomic_blocks[0]:
-        raise AuditOutsideTransaction("the chain head was read in another transaction")
+        found = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        event.seq, event.prev_hash = (found[0] + 1, found[1]) if found else (1, GENESIS_HASH)
     else:
-        seq, prev_hash, head_time = head.seq, head.hash, head.occurred_at
-    event.seq, event.prev_hash = seq + 1, prev_hash
-    # Once the chain is locked, and never before the head's (whose time another clock may
-    # have given: PostgreSQL's, `audit_append_steps`): the trail in seq order never goes back
-    # in time, which an auditor would take for a sign of tampering.
-    now = timezone.now()
-    event.occurred_at = now if head_time is None else max(now, head_time)
+        if head.transaction is not connection.atomic_blocks[0]:
+            raise AuditOutsideTransaction("the chain head was read in another transaction")
+        event.seq, event.prev_hash = head.seq + 1, head.hash
+    event.occurred_at = timezone.now()  # once the chain is locked: in the order of the seq
     event.hash = hash_of(event)
     if head is None:
         event.save(force_insert=True)
