@@ -257,17 +257,16 @@ def prepared_rows(sql: str, params: list) -> list[tuple]:
     the page's server time every request, running it 0.8 (issue #22). Where statements are
     not prepared (off PostgreSQL, or DATABASE_PREPARED_READS off behind a transaction-mode
     pooler), planned in the join order its SQL writes (`fixed_order_rows`)."""
-    if connection.vendor == "postgresql" and getattr(settings, "DATABASE_PREPARED_READS", True):
-        return send_statements([(sql, params)], prepared=True)[0]
-    return fixed_order_rows(sql, params)
+    return prepared_planned([((sql, params), True)])[0]
 
 
 def prepared_planned(statements: list[tuple[tuple[str, list], bool]]) -> list[list[tuple]]:
     """`send_planned`, but on PostgreSQL with prepared reads on, each statement prepared with
     its values once per connection and executed by name, all in one round trip as before: for
-    statements whose text with its values repeats per viewer (the officers' grouped reads, a
-    portrait's reads of one enterprise), planning was most of their server time (issue #22:
-    the officers' fixed UNION ALL ~3 ms, the portrait's reads ~9 ms together)."""
+    statements whose text with its values repeats per viewer and watermark (the officers'
+    grouped reads), planning was most of their server time (issue #22: the officers' fixed
+    UNION ALL ~3 ms). Not for texts that carry one record's id (a portrait's enterprise): a
+    plan kept per record serves only repeat views of it."""
     if connection.vendor == "postgresql" and getattr(settings, "DATABASE_PREPARED_READS", True):
         return send_statements([statement for statement, _fixed in statements], prepared=True)
     return send_planned(statements)
